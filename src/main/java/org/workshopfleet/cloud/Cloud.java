@@ -1,0 +1,61 @@
+package org.workshopfleet.cloud;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * A place that makes machines for one workshop: EC2, Lightsail, or the local lab. One instance serves one workshop
+ * (its name and region are fixed at construction) and reports every resource it creates or deletes to the
+ * {@link ResourceRecorder} it was given, before the call that made it returns.
+ *
+ * <p>Every operation is idempotent: calling it again after a crash or a partial failure adopts what exists instead of
+ * creating it twice, and deleting what is already gone succeeds.
+ */
+public interface Cloud extends AutoCloseable {
+
+    /** Short provider id: {@code ec2}, {@code lightsail}, {@code lab}. */
+    String providerName();
+
+    /** What kind of user data {@link NodeRequest#userData()} must hold for this cloud. */
+    UserDataFormat userDataFormat();
+
+    /**
+     * Ensures the workshop's shared resources exist: the login key pair and the ingress rules (or, per instance,
+     * firewalls are applied in {@link #createNodes}). Fails with a one-line {@code FleetException} for a missing default
+     * VPC, bad credentials and the like, before any machine exists.
+     */
+    void prepare(LaunchContext context);
+
+    /**
+     * Launches one machine per request, batched, tagged at creation. Requests for attendees that already have a live
+     * machine of this workshop adopt that machine. Returns the machines as the cloud reported them (often pending,
+     * without an address yet).
+     */
+    List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests);
+
+    /**
+     * Waits until every given machine is running with a public address, polling the whole set at once with backoff.
+     * Returns them in the order given. Machines that fail to start are returned in their final state.
+     */
+    List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout);
+
+    /** Every live (not terminated) machine of this workshop the cloud knows, found by tag. */
+    List<Machine> listNodes();
+
+    /** Destroys these machines and waits until they are gone. */
+    void destroyNodes(Collection<String> machineIds);
+
+    /**
+     * Removes everything of this workshop: the resources named (from the ledger) and whatever the cloud finds by tag;
+     * machines first, then the shared resources, in dependency order. Safe to repeat.
+     */
+    void teardown(Collection<CloudResource> known);
+
+    /** Replaces the ingress CIDR on the live fleet (adds the new one before removing the old). */
+    void replaceIngress(LaunchContext context, String oldCidr, String newCidr);
+
+    @Override
+    default void close() {
+    }
+}

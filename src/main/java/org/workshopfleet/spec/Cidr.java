@@ -1,0 +1,45 @@
+package org.workshopfleet.spec;
+
+import org.workshopfleet.FleetException;
+
+/** An IPv4 CIDR block, normalised (host bits must be zero). */
+public record Cidr(int address, int prefix) {
+
+    public static Cidr parse(String text) {
+        String t = text == null ? "" : text.trim();
+        String bad = "cidr '" + text + "' is not an IPv4 CIDR: use e.g. -Dcidr=203.0.113.7/32";
+        int slash = t.indexOf('/');
+        String ip = slash < 0 ? t : t.substring(0, slash);
+        int prefix;
+        try {
+            prefix = slash < 0 ? 32 : Integer.parseInt(t.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            throw new FleetException(bad);
+        }
+        String[] parts = ip.split("\\.", -1);
+        if (parts.length != 4 || prefix < 0 || prefix > 32) {
+            throw new FleetException(bad);
+        }
+        int address = 0;
+        for (String part : parts) {
+            if (!part.matches("\\d{1,3}") || Integer.parseInt(part) > 255) {
+                throw new FleetException(bad);
+            }
+            address = (address << 8) | Integer.parseInt(part);
+        }
+        int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
+        if ((address & ~mask) != 0) {
+            throw new FleetException("cidr '" + text + "' has host bits set: use " + format(address & mask) + "/" + prefix);
+        }
+        return new Cidr(address, prefix);
+    }
+
+    private static String format(int a) {
+        return ((a >>> 24) & 255) + "." + ((a >>> 16) & 255) + "." + ((a >>> 8) & 255) + "." + (a & 255);
+    }
+
+    @Override
+    public String toString() {
+        return format(address) + "/" + prefix;
+    }
+}

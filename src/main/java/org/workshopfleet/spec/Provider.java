@@ -1,0 +1,31 @@
+package org.workshopfleet.spec;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.workshopfleet.FleetException;
+
+/** Where the machines come from. */
+public enum Provider {
+    /** Amazon EC2: one security group, one key pair, instances tagged with the workshop. */
+    EC2,
+    /** Amazon Lightsail: instances with per-instance firewalls, one key pair. */
+    LIGHTSAIL,
+    /** Local Debian 12 machines (systemd-nspawn) for tests and rehearsals; needs root. */
+    LAB;
+
+    /** The lower-case name used on the command line and in the ledger. */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Provider parse(String text) {
+        for (Provider p : values()) {
+            if (p.id().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                return p;
+            }
+        }
+        throw new FleetException("unknown provider '" + text + "': use -Dprovider="
+                + Arrays.stream(values()).map(Provider::id).collect(Collectors.joining(", -Dprovider=")));
+    }
+}

@@ -1,0 +1,60 @@
+package org.workshopfleet.spec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Every external location a machine downloads from, with the real locations as defaults. Tests and rehearsals point
+ * them at local stand-ins (see the lab's artifact server); they reach the machine as variables in {@code fleet.env}.
+ *
+ * @param releaseBase       base URL under which {@code prometheus/v3.1.0/...} and {@code ebpf_exporter/v2.4.2/...}
+ *                          release files are found (layout of GitHub releases: {@code <base>/<owner>/<repo>/releases/download/<tag>/<file>})
+ * @param grafanaAptRepo    Grafana's apt repository URL
+ * @param grafanaAptKeyUrl  URL of Grafana's armored signing key
+ * @param grafanaKeyFingerprint fingerprint the downloaded key must have before apt trusts it
+ * @param attendeeGitRemote git remote of the attendee sources (ebpf_exporter fork with the PHP example)
+ * @param attendeeGitBranch branch checked out in {@code ~ubuntu/ebpf_exporter}
+ * @param ddebsRepo         Ubuntu's debug-symbol archive (for {@code bpftrace-dbgsym} on jammy)
+ * @param ebpfExporterSha256 pinned SHA-256 of {@code ebpf_exporter.x86_64}, or empty when none is known yet
+ */
+public record SourceLocations(
+        String releaseBase,
+        String grafanaAptRepo,
+        String grafanaAptKeyUrl,
+        String grafanaKeyFingerprint,
+        String attendeeGitRemote,
+        String attendeeGitBranch,
+        String ddebsRepo,
+        String ebpfExporterSha256) {
+
+    public static SourceLocations defaults() {
+        return new SourceLocations(
+                "https://github.com",
+                "https://apt.grafana.com",
+                "https://apt.grafana.com/gpg-full.key",
+                "B53AE77BADB630A683046005963FA27710458545",
+                "https://github.com/egmc/ebpf_exporter.git",
+                "ebpf-php-sample",
+                "http://ddebs.ubuntu.com",
+                "");
+    }
+
+    /** Shell variable assignments, in a stable order, for {@code fleet.env}. */
+    public Map<String, String> asEnvironment() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("RELEASE_BASE", releaseBase);
+        env.put("GRAFANA_APT_REPO", grafanaAptRepo);
+        env.put("GRAFANA_APT_KEY_URL", grafanaAptKeyUrl);
+        env.put("GRAFANA_KEY_FINGERPRINT", grafanaKeyFingerprint);
+        env.put("ATTENDEE_GIT_REMOTE", attendeeGitRemote);
+        env.put("ATTENDEE_GIT_BRANCH", attendeeGitBranch);
+        env.put("DDEBS_REPO", ddebsRepo);
+        env.put("EBPF_EXPORTER_SHA256", ebpfExporterSha256);
+        return env;
+    }
+
+    public SourceLocations withEbpfExporterSha256(String sha256) {
+        return new SourceLocations(releaseBase, grafanaAptRepo, grafanaAptKeyUrl, grafanaKeyFingerprint,
+                attendeeGitRemote, attendeeGitBranch, ddebsRepo, sha256);
+    }
+}

@@ -1,0 +1,139 @@
+package org.workshopfleet.spec;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.workshopfleet.FleetException;
+
+/**
+ * What the facilitator asked for, validated on construction: a spec that exists is a spec that can be launched.
+ * Every violation is a {@link FleetException} with one line saying how to fix it, raised before anything is created.
+ *
+ * @param name          workshop name; scopes tags, resource names and the state folder ({@code workshops/<name>})
+ * @param count         number of attendee machines (0 only for actions that do not launch)
+ * @param provider      where the machines come from
+ * @param region        AWS region (ignored by the lab)
+ * @param instanceTypes EC2 instance types, preferred first; later ones are used when capacity runs out
+ * @param lightsailBundle Lightsail bundle id
+ * @param cidr          who may reach ports 22, 80 and 3000, as an IPv4 CIDR; {@code null} = detect the caller's address
+ * @param allowWorld    explicit opt-in for {@code 0.0.0.0/0}
+ * @param ttl           how long the fleet may live; sets the expiry tag and the on-machine power-off timer
+ * @param parallelism   how many machines are provisioned at once
+ * @param stateRoot     folder holding {@code <name>/} state folders
+ * @param sources       download locations
+ */
+public record WorkshopSpec(
+        String name,
+        int count,
+        Provider provider,
+        String region,
+        List<String> instanceTypes,
+        String lightsailBundle,
+        String cidr,
+        boolean allowWorld,
+        Duration ttl,
+        int parallelism,
+        Path stateRoot,
+        SourceLocations sources) {
+
+    public static final String DEFAULT_NAME = "ebpf-php";
+    public static final String DEFAULT_REGION = "ap-northeast-1";
+    public static final List<String> DEFAULT_INSTANCE_TYPES = List.of("t3.medium", "t3a.medium", "t2.medium");
+    public static final String DEFAULT_LIGHTSAIL_BUNDLE = "medium_3_0";
+    public static final Duration DEFAULT_TTL = Duration.ofHours(12);
+    public static final int DEFAULT_PARALLELISM = 32;
+    /** A sanity ceiling; a larger class is split into several workshops. */
+    public static final int MAX_COUNT = 200;
+
+    /** Lower-case letters, digits and inner hyphens; fits EC2 group names and Lightsail's {@code \w[\w\-]*\w}. */
+    private static final Pattern NAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?");
+    private static final Pattern INSTANCE_TYPE = Pattern.compile("[a-z][a-z0-9-]*\\.[a-z0-9]+");
+    private static final Pattern BUNDLE = Pattern.compile("[a-z0-9_]+");
+
+    public WorkshopSpec {
+        Objects.requireNonNull(provider, "provider");
+        Objects.requireNonNull(stateRoot, "stateRoot");
+        Objects.requireNonNull(sources, "sources");
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new FleetException("workshop name '" + name + "' is not allowed: use 1-24 lower-case letters, digits"
+                    + " and inner hyphens, e.g. -Dname=kubecon-ebpf");
+        }
+        if (count < 0 || count > MAX_COUNT) {
+            throw new FleetException("count " + count + " is out of range: use -Dcount=1.." + MAX_COUNT);
+        }
+        region = region == null ? DEFAULT_REGION : region.trim();
+        if (provider != Provider.LAB && !Regions.KNOWN.contains(region)) {
+            throw new FleetException("unknown AWS region '" + region + "': use a region name such as -Dregion=ap-northeast-1");
+        }
+        instanceTypes = instanceTypes == null || instanceTypes.isEmpty() ? DEFAULT_INSTANCE_TYPES : List.copyOf(instanceTypes);
+        for (String type : instanceTypes) {
+            if (!INSTANCE_TYPE.matcher(type).matches()) {
+                throw new FleetException("instance type '" + type + "' is malformed: use names like -DinstanceType=t3.medium,t3a.medium");
+            }
+        }
+        lightsailBundle = lightsailBundle == null ? DEFAULT_LIGHTSAIL_BUNDLE : lightsailBundle;
+        if (!BUNDLE.matcher(lightsailBundle).matches()) {
+            throw new FleetException("Lightsail bundle '" + lightsailBundle + "' is malformed: use an id such as -Dbundle=medium_3_0");
+        }
+        if (cidr != null) {
+            cidr = Cidr.parse(cidr).toString();
+            if (cidr.equals("0.0.0.0/0") && !allowWorld) {
+                throw new FleetException("cidr 0.0.0.0/0 opens SSH and Grafana to the whole internet: give the venue's"
+                        + " address (-Dcidr=203.0.113.7/32) or add -DallowWorld=true if you really mean it");
+            }
+        }
+        ttl = ttl == null ? DEFAULT_TTL : ttl;
+        if (ttl.compareTo(Duration.ofMinutes(30)) < 0 || ttl.compareTo(Duration.ofDays(7)) > 0) {
+            throw new FleetException("ttl " + ttl + " is out of range: use between 30m and 7d, e.g. -Dttl=12h");
+        }
+        if (parallelism < 1 || parallelism > 256) {
+            throw new FleetException("parallelism " + parallelism + " is out of range: use -Dparallelism=1..256");
+        }
+    }
+
+    /** A spec with every default, for the given count and provider. */
+    public static WorkshopSpec defaults(int count, Provider provider) {
+        return new WorkshopSpec(DEFAULT_NAME, count, provider, DEFAULT_REGION, DEFAULT_INSTANCE_TYPES,
+                DEFAULT_LIGHTSAIL_BUNDLE, null, false, DEFAULT_TTL, DEFAULT_PARALLELISM, Path.of("workshops"),
+                SourceLocations.defaults());
+    }
+
+    /** The workshop's state folder: ledger, keys, logs, handout. */
+    public Path stateDir() {
+        return stateRoot.resolve(name);
+    }
+
+    /** Machine name for attendee {@code n} (1-based): {@code <name>-01}. */
+    public String machineName(int attendee) {
+        return name + "-" + String.format(Locale.ROOT, "%02d", attendee);
+    }
+
+    public WorkshopSpec withCount(int newCount) {
+        return new WorkshopSpec(name, newCount, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
+                parallelism, stateRoot, sources);
+    }
+
+    public WorkshopSpec withCidr(String newCidr) {
+        return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, newCidr, allowWorld, ttl,
+                parallelism, stateRoot, sources);
+    }
+
+    public WorkshopSpec withSources(SourceLocations newSources) {
+        return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
+                parallelism, stateRoot, newSources);
+    }
+
+    public WorkshopSpec withStateRoot(Path root) {
+        return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
+                parallelism, root, sources);
+    }
+
+    /** The tags every resource of this workshop carries (expiry excluded; it is per launch). */
+    public Map<String, String> baseTags() {
+        return Map.of(Tags.WORKSHOP, name, Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE);
+    }
+}

@@ -1,0 +1,59 @@
+package org.workshopfleet.state;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The ledger's content, as written to {@code ledger.json}.
+ *
+ * @param formatVersion file format version
+ * @param workshop      workshop name
+ * @param provider      provider id
+ * @param region        region
+ * @param createdAt     when the ledger was first written
+ * @param closedAt      when teardown finished, or null while the fleet may exist
+ * @param resources     every resource created, with its deletion time once deleted
+ * @param machines      per attendee: progress and result
+ * @param settings      values later commands need (current cidr, expiry, pinned hashes)
+ */
+public record LedgerData(int formatVersion, String workshop, String provider, String region, Instant createdAt,
+                         Instant closedAt, List<ResourceEntry> resources, Map<Integer, MachineRecord> machines,
+                         Map<String, String> settings) {
+
+    public LedgerData {
+        resources = resources == null ? List.of() : List.copyOf(resources);
+        machines = machines == null ? Map.of() : Map.copyOf(machines);
+        settings = settings == null ? Map.of() : Map.copyOf(settings);
+    }
+
+    static LedgerData empty(String workshop, String provider, String region, Instant now) {
+        return new LedgerData(1, workshop, provider, region, now, null, List.of(), Map.of(), Map.of());
+    }
+
+    LedgerData withResources(List<ResourceEntry> r) {
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, r, machines, settings);
+    }
+
+    LedgerData withMachines(Map<Integer, MachineRecord> m) {
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, m, settings);
+    }
+
+    LedgerData withSettings(Map<String, String> s) {
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, machines, s);
+    }
+
+    LedgerData closed(Instant at) {
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, at, resources, Map.of(), settings);
+    }
+
+    LedgerData reopened() {
+        return closedAt == null ? this
+                : new LedgerData(formatVersion, workshop, provider, region, createdAt, null, resources, machines, settings);
+    }
+
+    /** True when nothing recorded is still live. */
+    public boolean isClosed() {
+        return closedAt != null;
+    }
+}

@@ -1,0 +1,104 @@
+package org.workshopfleet.state;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Locale;
+import org.workshopfleet.ssh.SshKeyPair;
+
+/**
+ * The workshop's secrets, each in its own 0600 file under {@code workshops/<name>/secrets/} (0700): the login key,
+ * each machine's pinned host key, Grafana admin and SSH passwords. Created on first use and reused on every re-run,
+ * so a resumed {@code up} sees the same keys and passwords. Nothing here is ever logged.
+ */
+public final class Secrets {
+
+    // No look-alikes (0/O, 1/l/I): passwords are typed from a printed card.
+    private static final String ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path dir;
+    private final String workshop;
+
+    public Secrets(StateFolder folder, String workshop) {
+        this.dir = folder.secretsDir();
+        this.workshop = workshop;
+    }
+
+    /** The key the tool logs in with ({@code ubuntu}); also the file attendees may be given. */
+    public synchronized SshKeyPair loginKey() {
+        return key(dir.resolve("login_ed25519"), "workshop-fleet@" + workshop);
+    }
+
+    /** Path of the login private key, for {@code ssh -i}. */
+    public Path loginKeyFile() {
+        loginKey();
+        return dir.resolve("login_ed25519");
+    }
+
+    /** The host key pinned for attendee {@code n}'s machine. */
+    public synchronized SshKeyPair hostKey(int attendee) {
+        return key(dir.resolve(String.format(Locale.ROOT, "host-%02d_ed25519", attendee)), "host@" + workshop);
+    }
+
+    /** Grafana admin password of attendee {@code n}'s machine. */
+    public synchronized String grafanaPassword(int attendee) {
+        return password(dir.resolve(String.format(Locale.ROOT, "grafana-%02d.password", attendee)));
+    }
+
+    /** The {@code ubuntu} user's SSH password on attendee {@code n}'s machine. */
+    public synchronized String sshPassword(int attendee) {
+        return password(dir.resolve(String.format(Locale.ROOT, "ssh-%02d.password", attendee)));
+    }
+
+    /** Forgets attendee {@code n}'s host key and passwords (the machine was destroyed). */
+    public synchronized void forget(int attendee) {
+        try {
+            for (String f : new String[] {"host-%02d_ed25519", "grafana-%02d.password", "ssh-%02d.password"}) {
+                Files.deleteIfExists(dir.resolve(String.format(Locale.ROOT, f, attendee)));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A fresh random password of {@code length} unambiguous characters. */
+    public static String randomPassword(int length) {
+        StringBuilder sb = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+        }
+        return sb.toString();
+    }
+
+    private SshKeyPair key(Path file, String comment) {
+        try {
+            if (Files.exists(file)) {
+                return SshKeyPair.parsePrivateKey(Files.readString(file, StandardCharsets.US_ASCII));
+            }
+            SshKeyPair key = SshKeyPair.generate(comment);
+            StateFolder.makePrivateDir(dir);
+            StateFolder.writeAtomically(file, key.privateKeyOpenSsh().getBytes(StandardCharsets.US_ASCII), true);
+            return key;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    private String password(Path file) {
+        try {
+            if (Files.exists(file)) {
+                return Files.readString(file, StandardCharsets.UTF_8).trim();
+            }
+            String pw = randomPassword(16);
+            StateFolder.makePrivateDir(dir);
+            StateFolder.writeAtomically(file, (pw + "\n").getBytes(StandardCharsets.UTF_8), true);
+            return pw;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+}
