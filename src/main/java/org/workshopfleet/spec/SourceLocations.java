@@ -16,6 +16,8 @@ import java.util.Map;
  * @param attendeeGitBranch branch checked out in {@code ~ubuntu/ebpf_exporter}
  * @param ddebsRepo         Ubuntu's debug-symbol archive (for {@code bpftrace-dbgsym} on jammy)
  * @param ebpfExporterSha256 pinned SHA-256 of {@code ebpf_exporter.x86_64}, or empty when none is known yet
+ * @param prometheusSha256  SHA-256 of {@code prometheus-3.1.0.linux-amd64.tar.gz} (the release's published value by
+ *                          default; a stand-in artifact server passes the hash of the file it serves)
  */
 public record SourceLocations(
         String releaseBase,
@@ -25,7 +27,12 @@ public record SourceLocations(
         String attendeeGitRemote,
         String attendeeGitBranch,
         String ddebsRepo,
-        String ebpfExporterSha256) {
+        String ebpfExporterSha256,
+        String prometheusSha256) {
+
+    /** SHA-256 of prometheus-3.1.0.linux-amd64.tar.gz from the release's sha256sums.txt (WORKSHOP.md). */
+    public static final String PROMETHEUS_3_1_0_AMD64_SHA256 =
+            "9a9d1e115d1745826b13aec3f1409780b9fcf1d4206746cb4faee46ca5add70c";
 
     public static SourceLocations defaults() {
         return new SourceLocations(
@@ -36,7 +43,8 @@ public record SourceLocations(
                 "https://github.com/egmc/ebpf_exporter.git",
                 "ebpf-php-sample",
                 "http://ddebs.ubuntu.com",
-                "");
+                "",
+                PROMETHEUS_3_1_0_AMD64_SHA256);
     }
 
     /** Shell variable assignments, in a stable order, for {@code fleet.env}. */
@@ -50,11 +58,12 @@ public record SourceLocations(
         env.put("ATTENDEE_GIT_BRANCH", attendeeGitBranch);
         env.put("DDEBS_REPO", ddebsRepo);
         env.put("EBPF_EXPORTER_SHA256", ebpfExporterSha256);
+        env.put("PROMETHEUS_SHA256", prometheusSha256);
         return env;
     }
 
     public SourceLocations withEbpfExporterSha256(String sha256) {
         return new SourceLocations(releaseBase, grafanaAptRepo, grafanaAptKeyUrl, grafanaKeyFingerprint,
-                attendeeGitRemote, attendeeGitBranch, ddebsRepo, sha256);
+                attendeeGitRemote, attendeeGitBranch, ddebsRepo, sha256, prometheusSha256);
     }
 }
