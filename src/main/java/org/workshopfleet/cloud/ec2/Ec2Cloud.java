@@ -1,0 +1,932 @@
+package org.workshopfleet.cloud.ec2;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.CloudResource;
+import org.workshopfleet.cloud.IngressRule;
+import org.workshopfleet.cloud.LaunchContext;
+import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.MachineState;
+import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.ResourceKind;
+import org.workshopfleet.cloud.ResourceRecorder;
+import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.spec.Cidr;
+import org.workshopfleet.spec.Tags;
+import org.workshopfleet.spec.WorkshopSpec;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.HttpTokensState;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.InstanceMetadataEndpointState;
+import software.amazon.awssdk.services.ec2.model.InstanceStateName;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.KeyPairInfo;
+import software.amazon.awssdk.services.ec2.model.Reservation;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.RunInstancesResponse;
+import software.amazon.awssdk.services.ec2.model.SecurityGroup;
+import software.amazon.awssdk.services.ec2.model.ShutdownBehavior;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagSpecification;
+import software.amazon.awssdk.services.ec2.model.Vpc;
+
+/**
+ * EC2 behind the {@link Cloud} contract, on the real SDK v2 {@link Ec2Client}: one imported key pair and one security
+ * group per workshop, instances launched in batches with deterministic client tokens, everything tagged at creation and
+ * found again by tag, and a teardown that survives a lost ledger.
+ *
+ * <p>Call counts stay nearly flat in the fleet size: one {@code DescribeInstances} per poll covers the whole fleet,
+ * {@code TerminateInstances} takes every id at once, and requests whose user data and tags (apart from attendee and
+ * name) are identical share one {@code RunInstances}; each instance then finds its attendee number at its
+ * {@code amiLaunchIndex} in the {@code Attendee} tag (see {@link AttendeeList}). Requests with per-machine user data
+ * need one {@code RunInstances} each, because user data is per call.
+ */
+public final class Ec2Cloud implements Cloud {
+
+    /** EC2's limit on raw (pre-base64) user data (AWS.md C). */
+    public static final int MAX_USER_DATA_BYTES = 16384;
+    /** EC2 takes at most this many ids in one {@code DescribeInstances}/{@code TerminateInstances}. */
+    static final int MAX_IDS_PER_CALL = 1000;
+    private static final List<String> LIVE_STATES = List.of("pending", "running", "stopping", "stopped");
+    private static final List<String> NOT_TERMINATED_STATES =
+            List.of("pending", "running", "stopping", "stopped", "shutting-down");
+    private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-zA-Z]+");
+    private static final Pattern LIMIT_VALUE = Pattern.compile("limit of (\\d+)|allows for (\\d+) more");
+
+    private final Ec2Client ec2;
+    private final WorkshopSpec spec;
+    private final ResourceRecorder recorder;
+    private final AmiCatalog amis;
+    private final Waiting waiting;
+    private final Random random = new SecureRandom();
+    private String groupId;
+    private String imageId;
+    private List<String> zones;
+
+    /** Production waiting ({@link Waiting#PRODUCTION}). */
+    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis) {
+        this(ec2, spec, recorder, amis, Waiting.PRODUCTION);
+    }
+
+    /**
+     * @param ec2      a built client for the workshop's region; this cloud does not close it unless created by
+     *                 {@link #create}
+     * @param spec     the workshop (name, region, instance types in order of preference)
+     * @param recorder receives every create and delete right after the call that made it returns
+     * @param amis     where the image comes from
+     * @param waiting  poll intervals and timeouts
+     */
+    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiting waiting) {
+        this.ec2 = Objects.requireNonNull(ec2, "ec2");
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.recorder = Objects.requireNonNull(recorder, "recorder");
+        this.amis = Objects.requireNonNull(amis, "amis");
+        this.waiting = Objects.requireNonNull(waiting, "waiting");
+    }
+
+    /**
+     * An EC2 cloud on a client built the standard way: the default credential chain (environment, system properties,
+     * profiles, SSO, container/instance roles), the spec's region, the SDK's default retry strategy, and the
+     * {@code AWS_ENDPOINT_URL_EC2} / {@code AWS_ENDPOINT_URL} variables (or {@code aws.endpointUrlEc2} /
+     * {@code aws.endpointUrl} properties, or {@code endpoint_url} in the profile), which the SDK honours by itself.
+     * The client is closed with this cloud.
+     *
+     * @param amiProperties the project's {@code ami.properties}
+     */
+    public static Ec2Cloud create(WorkshopSpec spec, ResourceRecorder recorder, Path amiProperties) {
+        AmiCatalog amis = AmiCatalog.load(amiProperties);
+        Ec2Client client = defaultClient(spec.region());
+        Ec2Cloud cloud = new Ec2Cloud(client, spec, recorder, amis, Waiting.PRODUCTION);
+        cloud.owned = client;
+        return cloud;
+    }
+
+    /** The client {@link #create} uses: default credentials and retries, Apache HTTP, the given region. */
+    public static Ec2Client defaultClient(String region) {
+        return Ec2Client.builder()
+                .region(Region.of(region))
+                .httpClientBuilder(ApacheHttpClient.builder())
+                .build();
+    }
+
+    /** The client this cloud built and must close; null when the caller owns it. */
+    private Ec2Client owned;
+
+    @Override
+    public void close() {
+        if (owned != null) {
+            owned.close();
+        }
+    }
+
+    @Override
+    public String providerName() {
+        return "ec2";
+    }
+
+    @Override
+    public UserDataFormat userDataFormat() {
+        return UserDataFormat.CLOUD_CONFIG;
+    }
+
+    /** The imported key pair's name: {@code workshop-fleet-<workshop>}. */
+    public String keyPairName() {
+        return Tags.MANAGED_BY_VALUE + "-" + spec.name();
+    }
+
+    /** The security group's name: {@code workshop-fleet-<workshop>}. */
+    public String securityGroupName() {
+        return Tags.MANAGED_BY_VALUE + "-" + spec.name();
+    }
+
+    // ------------------------------------------------------------------ prepare
+
+    @Override
+    public void prepare(LaunchContext context) {
+        String cidr = checkedCidr(context.cidr());
+        if (context.loginPublicKey() == null || !context.loginPublicKey().startsWith("ssh-")) {
+            throw new FleetException("the login public key is not an OpenSSH line: delete the workshop's login key files"
+                    + " in " + spec.stateDir() + " so a new one is generated");
+        }
+        call("prepare", () -> {
+            imageId = amis.imageFor(spec.region(), ec2);
+            String vpcId = defaultVpc();
+            importKeyPair(context.loginPublicKey());
+            groupId = ensureSecurityGroup(vpcId);
+            SecurityGroup group = describeGroup(groupId);
+            Set<Permission> desired = permissions(context.ingress(), cidr);
+            Set<Permission> current = Permission.of(group);
+            authorize(difference(desired, current), context.ingress());
+            revoke(difference(current, desired));
+            return null;
+        });
+    }
+
+    private String checkedCidr(String text) {
+        if (text == null) {
+            throw new FleetException("no source CIDR for the ingress rules: give -Dcidr=203.0.113.7/32");
+        }
+        String cidr = Cidr.parse(text).toString();
+        if (cidr.equals("0.0.0.0/0") && !spec.allowWorld()) {
+            throw new FleetException("cidr 0.0.0.0/0 opens SSH and Grafana to the whole internet: give the venue's"
+                    + " address (-Dcidr=203.0.113.7/32) or add -DallowWorld=true if you really mean it");
+        }
+        return cidr;
+    }
+
+    private String defaultVpc() {
+        List<Vpc> vpcs = ec2.describeVpcs(r -> r.filters(filter("is-default", "true"))).vpcs();
+        if (vpcs.isEmpty()) {
+            throw new FleetException("region " + spec.region() + " has no default VPC: create one with 'aws ec2"
+                    + " create-default-vpc --region " + spec.region() + "' or choose another -Dregion");
+        }
+        return vpcs.get(0).vpcId();
+    }
+
+    private void importKeyPair(String publicKey) {
+        String name = keyPairName();
+        try {
+            ec2.importKeyPair(r -> r.keyName(name)
+                    .publicKeyMaterial(SdkBytes.fromUtf8String(publicKey.trim()))
+                    .tagSpecifications(tagSpec(ResourceType.KEY_PAIR, sharedTags())));
+        } catch (Ec2Exception e) {
+            if (!"InvalidKeyPair.Duplicate".equals(code(e))) {
+                throw e;
+            }
+            // Exists already: ours from an earlier run (adopt it), or someone else's (refuse to touch it).
+            List<KeyPairInfo> keys = ec2.describeKeyPairs(r -> r.keyNames(name)).keyPairs();
+            if (keys.isEmpty() || !isOurs(keys.get(0).tags())) {
+                throw new FleetException("EC2 key pair '" + name + "' exists but does not belong to workshop '"
+                        + spec.name() + "': delete it or choose another -Dname");
+            }
+        }
+        recorder.created(new CloudResource(ResourceKind.KEY_PAIR, name, name, 0));
+    }
+
+    private String ensureSecurityGroup(String vpcId) {
+        String name = securityGroupName();
+        Optional<SecurityGroup> existing = findGroupByName(vpcId);
+        String id;
+        if (existing.isPresent()) {
+            if (!isOurs(existing.get().tags())) {
+                throw new FleetException("security group '" + name + "' exists in " + vpcId + " but does not belong to"
+                        + " workshop '" + spec.name() + "': delete it or choose another -Dname");
+            }
+            id = existing.get().groupId();
+        } else {
+            try {
+                id = ec2.createSecurityGroup(r -> r.groupName(name).vpcId(vpcId)
+                        .description("workshop-fleet " + spec.name() + ": attendee machines")
+                        .tagSpecifications(tagSpec(ResourceType.SECURITY_GROUP, sharedTags()))).groupId();
+            } catch (Ec2Exception e) {
+                if (!"InvalidGroup.Duplicate".equals(code(e))) {
+                    throw e;
+                }
+                id = findGroupByName(vpcId).orElseThrow(() -> e).groupId();
+            }
+        }
+        recorder.created(new CloudResource(ResourceKind.SECURITY_GROUP, id, name, 0));
+        return id;
+    }
+
+    private Optional<SecurityGroup> findGroupByName(String vpcId) {
+        List<Filter> filters = new ArrayList<>(List.of(filter("group-name", securityGroupName())));
+        if (vpcId != null) {
+            filters.add(filter("vpc-id", vpcId));
+        }
+        return ec2.describeSecurityGroupsPaginator(r -> r.filters(filters)).securityGroups().stream().findFirst();
+    }
+
+    private SecurityGroup describeGroup(String id) {
+        // Eventual consistency: a group created a moment ago may not be visible yet (AWS.md E).
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return ec2.describeSecurityGroups(r -> r.groupIds(id)).securityGroups().get(0);
+            } catch (Ec2Exception e) {
+                if (!"InvalidGroup.NotFound".equals(code(e)) || attempt >= 8) {
+                    throw e;
+                }
+                waiting.pause(attempt, random);
+            }
+        }
+    }
+
+    private String groupIdOrLookup() {
+        if (groupId == null) {
+            groupId = findGroupByName(null).filter(g -> isOurs(g.tags())).map(SecurityGroup::groupId)
+                    .orElseThrow(() -> new FleetException("workshop '" + spec.name() + "' has no security group on EC2"
+                            + " yet: run -Daction=up, which prepares it before launching"));
+        }
+        return groupId;
+    }
+
+    // ------------------------------------------------------------------ ingress
+
+    /** One ingress rule as EC2 stores it: protocol, port range, IPv4 source. */
+    private record Permission(String protocol, Integer from, Integer to, String cidr) {
+        static Set<Permission> of(SecurityGroup group) {
+            Set<Permission> out = new LinkedHashSet<>();
+            for (IpPermission p : group.ipPermissions()) {
+                for (IpRange range : p.ipRanges()) {
+                    out.add(new Permission(p.ipProtocol(), p.fromPort(), p.toPort(), range.cidrIp()));
+                }
+            }
+            return out;
+        }
+
+        IpPermission toSdk(String description) {
+            IpRange.Builder range = IpRange.builder().cidrIp(cidr);
+            if (description != null) {
+                range.description(description);
+            }
+            return IpPermission.builder().ipProtocol(protocol).fromPort(from).toPort(to).ipRanges(range.build()).build();
+        }
+    }
+
+    private static Set<Permission> permissions(List<IngressRule> rules, String cidr) {
+        Set<Permission> out = new LinkedHashSet<>();
+        for (IngressRule rule : rules) {
+            out.add(new Permission(rule.protocol(), rule.port(), rule.port(), cidr));
+        }
+        return out;
+    }
+
+    private static Set<Permission> difference(Set<Permission> a, Set<Permission> b) {
+        Set<Permission> out = new LinkedHashSet<>(a);
+        out.removeAll(b);
+        return out;
+    }
+
+    private void authorize(Set<Permission> missing, List<IngressRule> rules) {
+        if (missing.isEmpty()) {
+            return;
+        }
+        Map<Integer, String> descriptions = new HashMap<>();
+        rules.forEach(r -> descriptions.put(r.port(), r.description()));
+        List<IpPermission> perms = missing.stream().map(p -> p.toSdk(descriptions.get(p.from()))).toList();
+        try {
+            ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms));
+        } catch (Ec2Exception e) {
+            // One existing rule fails the whole call; it can only be one we were about to add, so it is there.
+            if (!"InvalidPermission.Duplicate".equals(code(e))) {
+                throw e;
+            }
+            for (IpPermission p : perms) {
+                try {
+                    ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(p));
+                } catch (Ec2Exception one) {
+                    if (!"InvalidPermission.Duplicate".equals(code(one))) {
+                        throw one;
+                    }
+                }
+            }
+        }
+    }
+
+    private void revoke(Set<Permission> extra) {
+        if (extra.isEmpty()) {
+            return;
+        }
+        List<IpPermission> perms = extra.stream().map(p -> p.toSdk(null)).toList();
+        ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms));
+    }
+
+    @Override
+    public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
+        String next = checkedCidr(newCidr);
+        String previous = oldCidr == null ? null : Cidr.parse(oldCidr).toString();
+        call("allow-ip", () -> {
+            String id = groupIdOrLookup();
+            Set<Permission> current = Permission.of(describeGroup(id));
+            Set<Permission> desired = permissions(context.ingress(), next);
+            authorize(difference(desired, current), context.ingress());
+            Set<Permission> stale = new LinkedHashSet<>();
+            for (Permission p : current) {
+                if (p.cidr().equals(previous) && !desired.contains(p)) {
+                    stale.add(p);
+                }
+            }
+            revoke(stale);
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ launch
+
+    @Override
+    public List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests) {
+        Set<Integer> seen = new HashSet<>();
+        for (NodeRequest r : requests) {
+            int size = r.userData() == null ? 0 : r.userData().getBytes(StandardCharsets.UTF_8).length;
+            if (size > MAX_USER_DATA_BYTES) {
+                throw new FleetException("user data for " + r.name() + " is " + size + " bytes, over EC2's limit of "
+                        + MAX_USER_DATA_BYTES + ": shrink the cloud-config (move files into the SSH bundle)");
+            }
+            if (!seen.add(r.attendee()) || r.attendee() < 1) {
+                throw new FleetException("attendee " + r.attendee() + " is requested twice or is not positive: this is a"
+                        + " bug in the caller, please report it");
+            }
+        }
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        return call("launch", () -> {
+            String group = groupIdOrLookup();
+            if (imageId == null) {
+                imageId = amis.imageFor(spec.region(), ec2);
+            }
+            Map<Integer, Machine> byAttendee = new HashMap<>();
+            for (Instance i : describeByTags(LIVE_STATES)) {
+                Machine m = machine(i);
+                if (m.attendee() > 0 && byAttendee.putIfAbsent(m.attendee(), m) == null) {
+                    // Adopted: a re-run after a crash may not have recorded it yet.
+                    recorder.created(resource(m));
+                }
+            }
+            int fleet = (int) requests.stream().filter(r -> byAttendee.containsKey(r.attendee())).count();
+            Map<String, List<NodeRequest>> groups = new LinkedHashMap<>();
+            for (NodeRequest r : requests) {
+                if (!byAttendee.containsKey(r.attendee())) {
+                    groups.computeIfAbsent(groupKey(r), k -> new ArrayList<>()).add(r);
+                }
+            }
+            int wanted = requests.size();
+            for (List<NodeRequest> batch : groups.values()) {
+                for (Machine m : launchGroup(batch, group, wanted, fleet)) {
+                    byAttendee.put(m.attendee(), m);
+                    fleet++;
+                }
+            }
+            List<Machine> out = new ArrayList<>();
+            for (NodeRequest r : requests) {
+                out.add(byAttendee.get(r.attendee()));
+            }
+            return out;
+        });
+    }
+
+    /** Requests with this key can share one RunInstances: same user data, same tags apart from attendee and name. */
+    private static String groupKey(NodeRequest r) {
+        Map<String, String> tags = new TreeMap<>(r.tags());
+        tags.remove(Tags.ATTENDEE);
+        tags.remove(Tags.NAME);
+        return sha256(Objects.toString(r.userData(), "") + "\u0000" + tags);
+    }
+
+    /**
+     * Launches one group: first the whole group all-or-nothing wherever EC2 places it, then on insufficient capacity
+     * whatever each availability zone can give, then the same with the next instance type.
+     */
+    private List<Machine> launchGroup(List<NodeRequest> group, String sgId, int wanted, int launchedBefore) {
+        List<NodeRequest> remaining = new ArrayList<>(group);
+        List<Machine> launched = new ArrayList<>();
+        List<String> typesTried = new ArrayList<>();
+        for (String type : spec.instanceTypes()) {
+            typesTried.add(type);
+            List<String> placements = new ArrayList<>();
+            placements.add(null);
+            for (int p = 0; p < placements.size() && !remaining.isEmpty(); p++) {
+                String zone = placements.get(p);
+                boolean capacityLeft = true;
+                while (capacityLeft && !remaining.isEmpty()) {
+                    List<NodeRequest> chunk = chunk(remaining);
+                    List<Machine> got;
+                    try {
+                        got = run(type, zone, chunk, sgId, zone == null ? chunk.size() : 1);
+                    } catch (Ec2Exception e) {
+                        String code = code(e);
+                        if ("InsufficientInstanceCapacity".equals(code) || "InsufficientCapacity".equals(code)) {
+                            got = List.of();
+                        } else if ("VcpuLimitExceeded".equals(code) || "InstanceLimitExceeded".equals(code)) {
+                            throw quotaError(e, type, wanted, launchedBefore + launched.size());
+                        } else if ("Unsupported".equals(code) || "InvalidParameterValue".equals(code) && zone != null) {
+                            got = List.of(); // the type is not offered in this zone
+                        } else {
+                            throw e;
+                        }
+                    }
+                    launched.addAll(got);
+                    Set<Integer> done = new HashSet<>();
+                    got.forEach(m -> done.add(m.attendee()));
+                    remaining.removeIf(r -> done.contains(r.attendee()));
+                    capacityLeft = got.size() == chunk.size();
+                }
+                if (p == 0 && !remaining.isEmpty()) {
+                    placements.addAll(zones());
+                }
+            }
+            if (remaining.isEmpty()) {
+                break;
+            }
+        }
+        if (!remaining.isEmpty()) {
+            throw new FleetException("EC2 has no capacity for " + remaining.size() + " more machine(s) of type "
+                    + String.join("/", typesTried) + " in any zone of " + spec.region() + " (" + (launchedBefore
+                    + launched.size()) + " of " + wanted + " running): add types with -DinstanceType=…, try another"
+                    + " -Dregion, or re-run later");
+        }
+        return launched;
+    }
+
+    /** As many requests as fit one Attendee tag (256 characters). */
+    private static List<NodeRequest> chunk(List<NodeRequest> remaining) {
+        List<Integer> attendees = new ArrayList<>();
+        int n = 0;
+        for (NodeRequest r : remaining) {
+            attendees.add(r.attendee());
+            if (new AttendeeList(attendees).encode().length() > AttendeeList.MAX_TAG_LENGTH) {
+                break;
+            }
+            n++;
+        }
+        return List.copyOf(remaining.subList(0, n));
+    }
+
+    private List<Machine> run(String type, String zone, List<NodeRequest> chunk, String sgId, int minCount) {
+        NodeRequest first = chunk.get(0);
+        AttendeeList attendees = new AttendeeList(chunk.stream().map(NodeRequest::attendee).toList());
+        Map<String, String> tags = new TreeMap<>(first.tags());
+        tags.putAll(spec.baseTags());
+        tags.put(Tags.ATTENDEE, attendees.encode());
+        tags.put(Tags.NAME, chunk.size() == 1 ? first.name() : spec.name() + "-[" + attendees.encode() + "]");
+        String userData = first.userData() == null ? null
+                : Base64.getEncoder().encodeToString(first.userData().getBytes(StandardCharsets.UTF_8));
+        RunInstancesRequest.Builder request = RunInstancesRequest.builder()
+                .imageId(imageId)
+                .instanceType(type)
+                .keyName(keyPairName())
+                .minCount(minCount)
+                .maxCount(chunk.size())
+                .securityGroupIds(sgId)
+                .userData(userData)
+                .metadataOptions(m -> m.httpTokens(HttpTokensState.REQUIRED)
+                        .httpEndpoint(InstanceMetadataEndpointState.ENABLED))
+                .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
+                .tagSpecifications(tagSpec(ResourceType.INSTANCE, tags), tagSpec(ResourceType.VOLUME, tags))
+                .clientToken(clientToken(type, zone, attendees));
+        if (zone != null) {
+            request.placement(p -> p.availabilityZone(zone));
+        }
+        RunInstancesResponse response;
+        try {
+            response = ec2.runInstances(request.build());
+        } catch (Ec2Exception e) {
+            if ("IdempotentParameterMismatch".equals(code(e))) {
+                throw new FleetException("EC2 remembers an earlier launch of " + chunk.size() + " machine(s) for this"
+                        + " workshop that is not visible yet: wait a minute and re-run the same command");
+            }
+            throw e;
+        }
+        List<Machine> out = new ArrayList<>();
+        for (Instance i : response.instances()) {
+            Machine m = machine(i);
+            recorder.created(resource(m));
+            out.add(m);
+        }
+        return out;
+    }
+
+    /**
+     * The idempotency token of one RunInstances: the same workshop, type, zone and attendees give the same token, so an
+     * SDK retry or a re-run after a crash gets the original reservation back instead of a second fleet. User data and
+     * expiry are left out on purpose: they are re-rendered on a re-run and must not make the token differ.
+     */
+    String clientToken(String type, String zone, AttendeeList attendees) {
+        return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
+                + attendees.encode()).substring(0, 48);
+    }
+
+    private List<String> zones() {
+        if (zones == null) {
+            zones = ec2.describeAvailabilityZones(r -> r.filters(filter("state", "available"),
+                            filter("zone-type", "availability-zone")))
+                    .availabilityZones().stream().map(z -> z.zoneName()).sorted().toList();
+        }
+        return zones;
+    }
+
+    private FleetException quotaError(Ec2Exception e, String type, int wanted, int launched) {
+        String message = Objects.toString(e.awsErrorDetails().errorMessage(), "");
+        Matcher m = LIMIT_VALUE.matcher(message);
+        String value = m.find() ? " (AWS says: " + (m.group(1) != null ? "limit " + m.group(1) + " vCPUs"
+                : m.group(2) + " more instances allowed") + ")" : "";
+        String needs = "";
+        try {
+            Integer vcpus = ec2.describeInstanceTypes(r -> r.instanceTypesWithStrings(type)).instanceTypes().stream()
+                    .findFirst().map(t -> t.vCpuInfo().defaultVCpus()).orElse(null);
+            if (vcpus != null) {
+                needs = "; the fleet of " + wanted + " x " + type + " needs " + (vcpus * wanted) + " vCPUs";
+            }
+        } catch (RuntimeException ignored) {
+            // The vCPU figure is a courtesy; the quota message stands without it.
+        }
+        return new FleetException("EC2 quota " + code(e) + " reached" + value + needs + " (" + launched
+                + " launched): ask for more in Service Quotas ('Running On-Demand Standard instances', "
+                + spec.region() + ") or lower -Dcount", e);
+    }
+
+    // ------------------------------------------------------------------ waiting
+
+    @Override
+    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
+        List<String> ids = List.copyOf(new LinkedHashSet<>(machineIds));
+        Map<String, Machine> last = new HashMap<>();
+        Instant deadline = Instant.now().plus(timeout);
+        call("wait", () -> {
+            for (int attempt = 0; ; attempt++) {
+                List<String> open = ids.stream().filter(id -> {
+                    Machine m = last.get(id);
+                    return m == null || !(m.isRunningWithAddress() || m.state().isGone()
+                            || m.state() == MachineState.STOPPED);
+                }).toList();
+                if (open.isEmpty()) {
+                    return null;
+                }
+                Described described = describeByIds(open);
+                described.instances().forEach(i -> last.put(i.instanceId(), machine(i)));
+                if (Instant.now().isAfter(deadline)) {
+                    return null;
+                }
+                waiting.pause(attempt, random);
+            }
+        });
+        List<Machine> out = new ArrayList<>();
+        for (String id : ids) {
+            out.add(last.getOrDefault(id, new Machine(id, null, 0, MachineState.UNKNOWN, null, null, null)));
+        }
+        return out;
+    }
+
+    /** What one poll saw: instances EC2 described, and ids it says do not exist (not yet, or no longer). */
+    private record Described(List<Instance> instances, Set<String> unknown) {
+    }
+
+    /**
+     * One DescribeInstances per 1000 ids. An unknown id fails the whole call ({@code InvalidInstanceID.NotFound}), so
+     * the ids it names are set aside and the rest asked for again.
+     */
+    private Described describeByIds(List<String> ids) {
+        List<Instance> found = new ArrayList<>();
+        Set<String> unknown = new LinkedHashSet<>();
+        for (int from = 0; from < ids.size(); from += MAX_IDS_PER_CALL) {
+            List<String> ask = new ArrayList<>(ids.subList(from, Math.min(ids.size(), from + MAX_IDS_PER_CALL)));
+            while (!ask.isEmpty()) {
+                List<String> batch = List.copyOf(ask);
+                try {
+                    for (Reservation r : ec2.describeInstances(q -> q.instanceIds(batch)).reservations()) {
+                        found.addAll(r.instances());
+                    }
+                    break;
+                } catch (Ec2Exception e) {
+                    if (!"InvalidInstanceID.NotFound".equals(code(e))) {
+                        throw e;
+                    }
+                    Set<String> named = idsIn(e.awsErrorDetails().errorMessage());
+                    named.retainAll(batch);
+                    if (named.isEmpty()) {
+                        named.addAll(batch); // no ids in the message: treat the whole batch as unknown
+                    }
+                    unknown.addAll(named);
+                    ask.removeAll(named);
+                }
+            }
+        }
+        return new Described(found, unknown);
+    }
+
+    private static Set<String> idsIn(String message) {
+        Set<String> ids = new LinkedHashSet<>();
+        Matcher m = INSTANCE_ID.matcher(Objects.toString(message, ""));
+        while (m.find()) {
+            ids.add(m.group());
+        }
+        return ids;
+    }
+
+    // ------------------------------------------------------------------ listing and destroying
+
+    @Override
+    public List<Machine> listNodes() {
+        return call("list", () -> describeByTags(LIVE_STATES).stream().map(this::machine).toList());
+    }
+
+    private List<Instance> describeByTags(List<String> states) {
+        DescribeInstancesRequest request = DescribeInstancesRequest.builder()
+                .filters(ourTagFilters(filter("instance-state-name", states)))
+                .maxResults(1000)
+                .build();
+        return ec2.describeInstancesPaginator(request).reservations().stream()
+                .flatMap(r -> r.instances().stream()).toList();
+    }
+
+    @Override
+    public void destroyNodes(Collection<String> machineIds) {
+        List<String> ids = List.copyOf(new LinkedHashSet<>(machineIds));
+        call("destroy", () -> {
+            terminate(ids);
+            return null;
+        });
+    }
+
+    /** Terminates these instances in one call per 1000 and waits until every one is terminated or gone. */
+    private void terminate(List<String> ids) {
+        List<String> live = new ArrayList<>(ids);
+        for (int from = 0; from < live.size(); from += MAX_IDS_PER_CALL) {
+            List<String> ask = new ArrayList<>(live.subList(from, Math.min(live.size(), from + MAX_IDS_PER_CALL)));
+            while (!ask.isEmpty()) {
+                List<String> batch = List.copyOf(ask);
+                try {
+                    ec2.terminateInstances(r -> r.instanceIds(batch));
+                    break;
+                } catch (Ec2Exception e) {
+                    // One unknown id fails the call and terminates nothing (AWS.md A4): drop the unknown ones.
+                    if (!"InvalidInstanceID.NotFound".equals(code(e))) {
+                        throw e;
+                    }
+                    Set<String> named = idsIn(e.awsErrorDetails().errorMessage());
+                    named.retainAll(batch);
+                    if (named.isEmpty()) {
+                        named.addAll(batch);
+                    }
+                    ask.removeAll(named);
+                }
+            }
+        }
+        Instant deadline = Instant.now().plus(waiting.terminateTimeout());
+        List<String> open = new ArrayList<>(ids);
+        for (int attempt = 0; !open.isEmpty(); attempt++) {
+            Described d = describeByIds(open);
+            Set<String> gone = new HashSet<>(d.unknown());
+            for (Instance i : d.instances()) {
+                if (i.state().name() == InstanceStateName.TERMINATED) {
+                    gone.add(i.instanceId());
+                }
+            }
+            Set<String> listed = new HashSet<>();
+            d.instances().forEach(i -> listed.add(i.instanceId()));
+            for (String id : open) {
+                if (!listed.contains(id)) {
+                    gone.add(id);
+                }
+            }
+            for (String id : gone) {
+                if (open.remove(id)) {
+                    recorder.deleted(ResourceKind.INSTANCE, id);
+                }
+            }
+            if (open.isEmpty()) {
+                return;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new FleetException(open.size() + " instance(s) still not terminated after "
+                        + waiting.terminateTimeout().toMinutes() + " min (" + String.join(", ", open.subList(0,
+                        Math.min(5, open.size()))) + "): re-run -Daction=teardown");
+            }
+            waiting.pause(attempt, random);
+        }
+    }
+
+    // ------------------------------------------------------------------ teardown
+
+    @Override
+    public void teardown(Collection<CloudResource> known) {
+        call("teardown", () -> {
+            Set<String> instances = new LinkedHashSet<>();
+            Set<String> groups = new LinkedHashSet<>();
+            Set<String> keys = new LinkedHashSet<>();
+            for (CloudResource r : known) {
+                switch (r.kind()) {
+                    case INSTANCE -> instances.add(r.id());
+                    case SECURITY_GROUP -> groups.add(r.id());
+                    case KEY_PAIR -> keys.add(r.id());
+                    default -> {
+                        // Other kinds belong to other clouds.
+                    }
+                }
+            }
+            describeByTags(NOT_TERMINATED_STATES).forEach(i -> instances.add(i.instanceId()));
+            ec2.describeSecurityGroupsPaginator(r -> r.filters(ourTagFilters()))
+                    .securityGroups().forEach(g -> groups.add(g.groupId()));
+            ec2.describeKeyPairs(r -> r.filters(ourTagFilters())).keyPairs().forEach(k -> keys.add(k.keyName()));
+            if (!instances.isEmpty()) {
+                terminate(List.copyOf(instances));
+            }
+            for (String id : groups) {
+                deleteGroup(id);
+            }
+            for (String name : keys) {
+                ec2.deleteKeyPair(r -> r.keyName(name)); // 200 even when absent (AWS.md A4)
+                recorder.deleted(ResourceKind.KEY_PAIR, name);
+            }
+            groupId = null;
+            return null;
+        });
+    }
+
+    private void deleteGroup(String id) {
+        Instant deadline = Instant.now().plus(waiting.groupDeleteTimeout());
+        for (int attempt = 0; ; attempt++) {
+            try {
+                ec2.deleteSecurityGroup(r -> r.groupId(id));
+                break;
+            } catch (Ec2Exception e) {
+                String code = code(e);
+                if ("InvalidGroup.NotFound".equals(code)) {
+                    break;
+                }
+                // The terminated instances' network interfaces hold the group for a while (AWS.md E).
+                if (!"DependencyViolation".equals(code)) {
+                    throw e;
+                }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new FleetException("security group " + id + " is still in use after "
+                            + waiting.groupDeleteTimeout().toMinutes() + " min: check for other instances or network"
+                            + " interfaces using it, then re-run -Daction=teardown");
+                }
+                waiting.pause(attempt, random);
+            }
+        }
+        recorder.deleted(ResourceKind.SECURITY_GROUP, id);
+    }
+
+    // ------------------------------------------------------------------ mapping
+
+    private Machine machine(Instance i) {
+        Map<String, String> tags = new HashMap<>();
+        i.tags().forEach(t -> tags.put(t.key(), t.value()));
+        OptionalInt attendee = AttendeeList.attendeeAt(tags.get(Tags.ATTENDEE), i.amiLaunchIndex());
+        String name = attendee.isPresent() ? spec.machineName(attendee.getAsInt()) : tags.getOrDefault(Tags.NAME, i.instanceId());
+        return new Machine(i.instanceId(), name, attendee.orElse(0), state(i.state() == null ? null : i.state().name()),
+                i.publicIpAddress(), i.instanceTypeAsString(), i.launchTime());
+    }
+
+    private static MachineState state(InstanceStateName name) {
+        if (name == null) {
+            return MachineState.UNKNOWN;
+        }
+        return switch (name) {
+            case PENDING -> MachineState.PENDING;
+            case RUNNING -> MachineState.RUNNING;
+            case STOPPING -> MachineState.STOPPING;
+            case STOPPED -> MachineState.STOPPED;
+            case SHUTTING_DOWN -> MachineState.SHUTTING_DOWN;
+            case TERMINATED -> MachineState.TERMINATED;
+            default -> MachineState.UNKNOWN;
+        };
+    }
+
+    private static CloudResource resource(Machine m) {
+        return new CloudResource(ResourceKind.INSTANCE, m.id(), m.name(), m.attendee());
+    }
+
+    private boolean isOurs(List<Tag> tags) {
+        Map<String, String> map = new HashMap<>();
+        tags.forEach(t -> map.put(t.key(), t.value()));
+        return spec.name().equals(map.get(Tags.WORKSHOP)) && Tags.MANAGED_BY_VALUE.equals(map.get(Tags.MANAGED_BY));
+    }
+
+    private Map<String, String> sharedTags() {
+        Map<String, String> tags = new TreeMap<>(spec.baseTags());
+        tags.put(Tags.NAME, Tags.MANAGED_BY_VALUE + "-" + spec.name());
+        return tags;
+    }
+
+    private List<Filter> ourTagFilters(Filter... more) {
+        List<Filter> filters = new ArrayList<>();
+        filters.add(filter("tag:" + Tags.WORKSHOP, spec.name()));
+        filters.add(filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE));
+        filters.addAll(List.of(more));
+        return filters;
+    }
+
+    private static Filter filter(String name, String value) {
+        return Filter.builder().name(name).values(value).build();
+    }
+
+    private static Filter filter(String name, List<String> values) {
+        return Filter.builder().name(name).values(values).build();
+    }
+
+    private static TagSpecification tagSpec(ResourceType type, Map<String, String> tags) {
+        List<Tag> list = new ArrayList<>();
+        new TreeMap<>(tags).forEach((k, v) -> list.add(Tag.builder().key(k).value(v).build()));
+        return TagSpecification.builder().resourceType(type).tags(list).build();
+    }
+
+    private static String code(Ec2Exception e) {
+        return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs one public operation, turning any EC2 error that escaped the specific handling into a one-line
+     * {@link FleetException} that names the operation, the code and what to check.
+     */
+    private <T> T call(String what, Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (Ec2Exception e) {
+            String code = Objects.toString(code(e), "HTTP " + e.statusCode());
+            String message = e.awsErrorDetails() == null ? "" : Objects.toString(e.awsErrorDetails().errorMessage(), "");
+            message = message.replaceAll("[\\r\\n]+", " ");
+            if (message.length() > 200) {
+                message = message.substring(0, 200) + "…";
+            }
+            String hint = switch (code) {
+                case "AuthFailure", "HTTP 401" -> "check your AWS credentials (AWS_PROFILE, aws sso login) and clock";
+                case "UnauthorizedOperation" -> "the AWS identity lacks an EC2 permission; see the message";
+                case "RequestLimitExceeded" -> "EC2 is throttling this account; re-run in a minute";
+                default -> "re-run the same command; it resumes where it stopped";
+            };
+            throw new FleetException("EC2 " + what + " failed in " + spec.region() + ": " + code
+                    + (message.isEmpty() ? "" : " (" + message + ")") + ": " + hint, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Ec2Cloud[" + spec.name() + " in " + spec.region().toLowerCase(Locale.ROOT) + "]";
+    }
+}
