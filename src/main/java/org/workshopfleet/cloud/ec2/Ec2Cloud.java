@@ -426,8 +426,9 @@ public final class Ec2Cloud implements Cloud {
                 }
             }
             int wanted = requests.size();
+            Set<String> exhausted = new HashSet<>(); // type|zone pairs that ran out of capacity during this call
             for (List<NodeRequest> batch : groups.values()) {
-                for (Machine m : launchGroup(batch, group, wanted, fleet)) {
+                for (Machine m : launchGroup(batch, group, wanted, fleet, exhausted)) {
                     byAttendee.put(m.attendee(), m);
                     fleet++;
                 }
@@ -452,7 +453,8 @@ public final class Ec2Cloud implements Cloud {
      * Launches one group: first the whole group all-or-nothing wherever EC2 places it, then on insufficient capacity
      * whatever each availability zone can give, then the same with the next instance type.
      */
-    private List<Machine> launchGroup(List<NodeRequest> group, String sgId, int wanted, int launchedBefore) {
+    private List<Machine> launchGroup(List<NodeRequest> group, String sgId, int wanted, int launchedBefore,
+                                      Set<String> exhausted) {
         List<NodeRequest> remaining = new ArrayList<>(group);
         List<Machine> launched = new ArrayList<>();
         List<String> typesTried = new ArrayList<>();
@@ -462,7 +464,8 @@ public final class Ec2Cloud implements Cloud {
             placements.add(null);
             for (int p = 0; p < placements.size() && !remaining.isEmpty(); p++) {
                 String zone = placements.get(p);
-                boolean capacityLeft = true;
+                String where = type + "|" + Objects.toString(zone, "*");
+                boolean capacityLeft = !exhausted.contains(where);
                 while (capacityLeft && !remaining.isEmpty()) {
                     List<NodeRequest> chunk = chunk(remaining);
                     List<Machine> got;
@@ -485,6 +488,9 @@ public final class Ec2Cloud implements Cloud {
                     got.forEach(m -> done.add(m.attendee()));
                     remaining.removeIf(r -> done.contains(r.attendee()));
                     capacityLeft = got.size() == chunk.size();
+                    if (!capacityLeft) {
+                        exhausted.add(where);
+                    }
                 }
                 if (p == 0 && !remaining.isEmpty()) {
                     placements.addAll(zones());

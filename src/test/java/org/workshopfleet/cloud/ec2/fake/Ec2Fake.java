@@ -142,6 +142,14 @@ public final class Ec2Fake implements AutoCloseable {
                                String shutdownBehavior, String clientToken, String userData, List<String> groupIds) {
     }
 
+    static {
+        // The JDK server writes headers and body separately; with Nagle on, each response waits for a delayed ACK
+        // (about 40 ms). Read once when the server classes initialise, so it is set here, before the first server.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private Ec2Fake() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         executor = Executors.newFixedThreadPool(4, r -> {
@@ -845,6 +853,11 @@ public final class Ec2Fake implements AutoCloseable {
     private String authorize(QueryForm q) {
         Group g = group(q.get("GroupId"));
         List<QueryForm.Permission> perms = q.permissions();
+        if (perms.isEmpty() && q.get("IpProtocol") != null && q.get("CidrIp") != null) {
+            // The older flat form (IpProtocol, FromPort, ToPort, CidrIp) that the API still accepts.
+            perms = List.of(new QueryForm.Permission(q.get("IpProtocol"), q.intValue("FromPort", -1),
+                    q.intValue("ToPort", -1), q.get("CidrIp"), null));
+        }
         if (perms.isEmpty()) {
             throw Ec2Error.of("MissingParameter", "The request must contain the parameter ipPermissions");
         }

@@ -1,0 +1,484 @@
+package org.workshopfleet.cloud.ec2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.CloudResource;
+import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.MachineState;
+import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.ResourceKind;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.cloud.ec2.fake.RecordedCall;
+import org.workshopfleet.spec.Tags;
+
+/** Ec2Cloud on the real SDK client against the EC2 stand-in: the behaviours issue 3 asks for. */
+class Ec2CloudContractTest {
+
+    private final FleetFixture fx = new FleetFixture();
+    private final Ec2Fake fake = fx.fake;
+
+    @AfterEach
+    void close() {
+        fx.close();
+    }
+
+    @Test
+    void upAndTeardownCompleteWithThrottlingOnThirtyPercentOfCalls() {
+        fake.faults().throttle(0.3, 7);
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud cloud = fx.cloud(recorder);
+
+        List<Machine> machines = fx.up(cloud, fx.requests(1, 12, false));
+
+        assertEquals(12, machines.size());
+        assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress), machines.toString());
+        assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
+                machines.stream().map(Machine::attendee).collect(Collectors.toSet()));
+        assertEquals(12, fake.liveInstanceCount());
+        long throttled = fake.calls().stream().filter(c -> "RequestLimitExceeded".equals(c.errorCode())).count();
+        assertTrue(throttled > 5, "throttling was injected " + throttled + " times");
+
+        cloud.teardown(recorder.live());
+
+        assertEquals(0, fake.liveInstanceCount());
+        assertEquals(Set.of(), fake.securityGroupNames());
+        assertEquals(Set.of(), fake.keyPairNames());
+        assertEquals(List.of(), recorder.live(), "every created resource is recorded as deleted");
+    }
+
+    @Test
+    void partialCapacityInEachZoneStillCompletesTheFleet() {
+        fake.capacity("ap-northeast-1a", "t3.medium", 5).capacity("ap-northeast-1c", "t3.medium", 4)
+                .capacity("ap-northeast-1d", "t3.medium", 3);
+        RecordingRecorder recorder = new RecordingRecorder();
+
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 10, true));
+
+        assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress), machines.toString());
+        assertEquals(10, fake.liveInstanceCount());
+        Map<String, Long> perZone = fake.instances().stream()
+                .collect(Collectors.groupingBy(Ec2Fake.InstanceView::zone, TreeMap::new, Collectors.counting()));
+        assertEquals(Map.of("ap-northeast-1a", 5L, "ap-northeast-1c", 4L, "ap-northeast-1d", 1L), perZone);
+        assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+                machines.stream().map(Machine::attendee).collect(Collectors.toSet()));
+        assertEquals(10, recorder.liveIds(ResourceKind.INSTANCE).size());
+        // One all-or-nothing try (retried by the SDK on 500), then one call per zone.
+        List<RecordedCall> runs = fake.calls("RunInstances").stream().filter(c -> !c.failed()).toList();
+        assertEquals(3, runs.size());
+    }
+
+    @Test
+    void whenNoZoneHasCapacityTheNextInstanceTypeIsUsed() {
+        for (String zone : fake.zones()) {
+            fake.capacity(zone, "t3.medium", 1);
+        }
+        RecordingRecorder recorder = new RecordingRecorder();
+
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5, false));
+
+        assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress));
+        Map<String, Long> perType = fake.instances().stream()
+                .collect(Collectors.groupingBy(Ec2Fake.InstanceView::type, Collectors.counting()));
+        assertEquals(Map.of("t3.medium", 3L, "t3a.medium", 2L), perType);
+    }
+
+    @Test
+    void quotaTooSmallLaunchesNothingAndNamesTheLimit() {
+        fake.vcpuLimit(8);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+
+        FleetException e = assertThrows(FleetException.class,
+                () -> cloud.createNodes(fx.context, fx.requests(1, 10, true)));
+
+        assertEquals(0, fake.launchedInstanceCount());
+        assertTrue(e.getMessage().contains("VcpuLimitExceeded"), e.getMessage());
+        assertTrue(e.getMessage().contains("limit 8 vCPUs"), e.getMessage());
+        assertTrue(e.getMessage().contains("needs 20 vCPUs"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void quotaReachedMidwayStopsLaunching() {
+        fake.vcpuLimit(8);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+
+        FleetException e = assertThrows(FleetException.class,
+                () -> cloud.createNodes(fx.context, fx.requests(1, 10, false)));
+
+        assertEquals(4, fake.launchedInstanceCount(), "per-machine launches fill the quota, then stop");
+        assertEquals(1, fake.calls("RunInstances").stream().filter(RecordedCall::failed).count(),
+                "no RunInstances after the quota error");
+        assertTrue(e.getMessage().contains("4 launched"), e.getMessage());
+    }
+
+    @Test
+    void instanceLimitIsReportedWithItsValue() {
+        fake.instanceLimit(3);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+
+        FleetException e = assertThrows(FleetException.class,
+                () -> cloud.createNodes(fx.context, fx.requests(1, 5, true)));
+
+        assertTrue(e.getMessage().contains("InstanceLimitExceeded") && e.getMessage().contains("3 more instances"),
+                e.getMessage());
+        assertEquals(0, fake.launchedInstanceCount());
+    }
+
+    @Test
+    void crashAfterRunInstancesBeforeTheLedgerIsAdoptedOnRerun() {
+        List<NodeRequest> requests = fx.requests(1, 6, false);
+        Ec2Cloud crashing = fx.cloud(RecordingRecorder.crashingOnFirstInstance());
+        crashing.prepare(fx.context);
+        assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
+        assertEquals(1, fake.launchedInstanceCount());
+        String orphan = fake.instances().get(0).id();
+
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud rerun = fx.cloud(recorder);
+        List<Machine> machines = fx.up(rerun, requests);
+
+        assertEquals(6, fake.launchedInstanceCount(), "no duplicate instances");
+        assertTrue(machines.stream().anyMatch(m -> m.id().equals(orphan) && m.attendee() == 1));
+        assertTrue(recorder.liveIds(ResourceKind.INSTANCE).contains(orphan), "the adopted instance reaches the ledger");
+        assertEquals(6, machines.stream().map(Machine::attendee).distinct().count());
+    }
+
+    @Test
+    void crashWhileTheNewInstanceIsNotYetVisibleIsCaughtByTheClientToken() {
+        fake.notFoundDescribesAfterLaunch(3);
+        List<NodeRequest> requests = fx.requests(1, 8, true);
+        Ec2Cloud crashing = fx.cloud(RecordingRecorder.crashingOnFirstInstance());
+        crashing.prepare(fx.context);
+        assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
+        assertEquals(8, fake.launchedInstanceCount());
+
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud rerun = fx.cloud(recorder);
+        rerun.prepare(fx.context);
+        List<Machine> machines = rerun.createNodes(fx.context, requests);
+
+        assertEquals(8, fake.launchedInstanceCount(), "the repeated token returned the original reservation");
+        List<RecordedCall> runs = fake.calls("RunInstances");
+        assertEquals(2, runs.size());
+        assertEquals(runs.get(0).param("ClientToken"), runs.get(1).param("ClientToken"));
+        assertEquals(8, recorder.liveIds(ResourceKind.INSTANCE).size());
+        assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8), machines.stream().map(Machine::attendee).collect(Collectors.toSet()));
+    }
+
+    @Test
+    void rerunWithMoreAttendeesOnlyLaunchesTheNewOnes() {
+        RecordingRecorder recorder = new RecordingRecorder();
+        fx.up(fx.cloud(recorder), fx.requests(1, 3, false));
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5, false));
+
+        assertEquals(5, fake.launchedInstanceCount());
+        assertEquals(List.of(1, 2, 3, 4, 5), machines.stream().map(Machine::attendee).toList());
+        assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress));
+    }
+
+    @Test
+    void dependencyViolationForSeveralPollsDoesNotStopTeardown() {
+        fake.groupBusyDeletesAfterTerminate(4);
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud cloud = fx.cloud(recorder);
+        fx.up(cloud, fx.requests(1, 3, false));
+
+        cloud.teardown(recorder.live());
+
+        List<RecordedCall> deletes = fake.calls("DeleteSecurityGroup");
+        assertEquals(5, deletes.size());
+        assertEquals(4, deletes.stream().filter(c -> "DependencyViolation".equals(c.errorCode())).count());
+        assertEquals(Set.of(), fake.securityGroupNames());
+        assertEquals(Set.of(), fake.keyPairNames());
+        assertEquals(List.of(), recorder.live());
+    }
+
+    @Test
+    void teardownWithTheLedgerLostFindsEverythingByTag() {
+        fx.up(fx.cloud(new RecordingRecorder()), fx.requests(1, 7, false));
+        RecordingRecorder fresh = new RecordingRecorder();
+
+        fx.cloud(fresh).teardown(List.of());
+
+        assertEquals(0, fake.liveInstanceCount());
+        assertEquals(Set.of(), fake.securityGroupNames());
+        assertEquals(Set.of(), fake.keyPairNames());
+        assertEquals(1, fake.calls("TerminateInstances").size(), "one TerminateInstances for the whole fleet");
+        assertEquals(7, fake.calls("TerminateInstances").get(0).list("InstanceId").size());
+        assertEquals(9, fresh.deleted().size(), "7 instances, the group and the key reported deleted");
+    }
+
+    @Test
+    void secondTeardownFindsNothingAndSucceeds() {
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud cloud = fx.cloud(recorder);
+        fx.up(cloud, fx.requests(1, 4, false));
+        List<CloudResource> everything = recorder.created();
+        cloud.teardown(recorder.live());
+        fake.clearCalls();
+
+        fx.cloud(new RecordingRecorder()).teardown(List.of());
+        Set<String> ops = fake.calls().stream().map(RecordedCall::operation).collect(Collectors.toSet());
+        assertEquals(Set.of("DescribeInstances", "DescribeSecurityGroups", "DescribeKeyPairs"), ops);
+
+        // A stale ledger naming resources that are already gone is fine too.
+        fx.cloud(new RecordingRecorder()).teardown(everything);
+        assertEquals(0, fake.liveInstanceCount());
+    }
+
+    @Test
+    void ingressIsExactlyTheDeclaredPortsForExactlyTheCidr() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+
+        List<RecordedCall> authorize = fake.calls("AuthorizeSecurityGroupIngress");
+        assertEquals(1, authorize.size());
+        Map<String, String> p = authorize.get(0).params();
+        Set<Integer> ports = new TreeSet<>();
+        for (int i = 1; p.containsKey("IpPermissions." + i + ".IpProtocol"); i++) {
+            String base = "IpPermissions." + i + ".";
+            assertEquals("tcp", p.get(base + "IpProtocol"));
+            assertEquals(p.get(base + "FromPort"), p.get(base + "ToPort"));
+            assertEquals(FleetFixture.CIDR, p.get(base + "IpRanges.1.CidrIp"));
+            assertFalse(p.containsKey(base + "IpRanges.2.CidrIp"));
+            assertFalse(p.keySet().stream().anyMatch(k -> k.startsWith(base + "Ipv6Ranges")));
+            ports.add(Integer.parseInt(p.get(base + "FromPort")));
+        }
+        assertEquals(Set.of(22, 80, 3000), ports);
+        assertEquals(List.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
+                "tcp 3000-3000 " + FleetFixture.CIDR), fake.ingress(cloud.securityGroupName()));
+
+        // A rule someone added by hand is removed on the next prepare; nothing is authorized twice.
+        String groupId = fx.client().describeSecurityGroups(r -> r.groupNames(cloud.securityGroupName()))
+                .securityGroups().get(0).groupId();
+        fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipProtocol("tcp").fromPort(8080)
+                .toPort(8080).cidrIp("0.0.0.0/0"));
+        fx.cloud(new RecordingRecorder()).prepare(fx.context);
+        assertEquals(3, fake.ingress(cloud.securityGroupName()).size());
+        assertFalse(fake.ingress(cloud.securityGroupName()).toString().contains("0.0.0.0/0"));
+    }
+
+    @Test
+    void everyRunInstancesRequiresImdsV2AndTerminatesOnShutdownWithTagsOnInstanceAndVolume() {
+        fake.capacity("ap-northeast-1a", "t3.medium", 2).capacity("ap-northeast-1c", "t3.medium", 2)
+                .capacity("ap-northeast-1d", "t3.medium", 2);
+        fx.up(fx.cloud(new RecordingRecorder()), fx.requests(1, 8, true));
+
+        List<RecordedCall> runs = fake.calls("RunInstances");
+        assertTrue(runs.size() >= 4, "several launches: " + runs.size());
+        for (RecordedCall run : runs) {
+            assertEquals("required", run.param("MetadataOptions.HttpTokens"));
+            assertEquals("terminate", run.param("InstanceInitiatedShutdownBehavior"));
+            assertTrue(run.param("ClientToken").startsWith("wf-"));
+        }
+        for (Ec2Fake.InstanceView i : fake.instances()) {
+            assertEquals("required", i.httpTokens());
+            assertEquals("terminate", i.shutdownBehavior());
+            for (Map<String, String> tags : List.of(i.tags(), i.volumeTags())) {
+                assertEquals(fx.spec.name(), tags.get(Tags.WORKSHOP));
+                assertEquals(Tags.MANAGED_BY_VALUE, tags.get(Tags.MANAGED_BY));
+                assertEquals(FleetFixture.EXPIRES.toString(), tags.get(Tags.EXPIRES_AT));
+                assertTrue(tags.containsKey(Tags.ATTENDEE) && tags.containsKey(Tags.NAME));
+            }
+            assertEquals("#cloud-config\nhostname: workshop\n", i.userData(), "user data arrives base64-decoded intact");
+        }
+    }
+
+    @Test
+    void clientTokenIsStableAcrossSdkRetriesAndAcrossRuns() {
+        fake.faults().failAfterNext("RunInstances", "InternalError", 1); // launched, but the response is lost
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        cloud.createNodes(fx.context, fx.requests(1, 5, true));
+
+        List<RecordedCall> runs = fake.calls("RunInstances");
+        assertEquals(2, runs.size(), "the SDK retried once");
+        assertEquals(runs.get(0).param("ClientToken"), runs.get(1).param("ClientToken"));
+        assertEquals(5, fake.launchedInstanceCount(), "the retry returned the first reservation");
+
+        try (FleetFixture other = new FleetFixture()) {
+            Ec2Cloud again = other.cloud(new RecordingRecorder());
+            again.prepare(other.context);
+            again.createNodes(other.context, other.requests(1, 5, true));
+            assertEquals(runs.get(0).param("ClientToken"), other.fake.calls("RunInstances").get(0).param("ClientToken"));
+        }
+    }
+
+    @Test
+    void distinctBatchesGetDistinctTokens() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        cloud.createNodes(fx.context, fx.requests(1, 4, false));
+        Set<String> tokens = new HashSet<>();
+        fake.calls("RunInstances").forEach(c -> tokens.add(c.param("ClientToken")));
+        assertEquals(4, tokens.size());
+        assertTrue(tokens.stream().allMatch(t -> t.length() <= 64));
+    }
+
+    @Test
+    void userDataOverSixteenKilobytesIsRejectedBeforeAnyCall() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        fake.clearCalls();
+        List<NodeRequest> requests = new ArrayList<>(fx.requests(1, 2, false));
+        NodeRequest big = requests.get(1);
+        requests.set(1, new NodeRequest(big.attendee(), big.name(), "#cloud-config\n" + "#".repeat(16384), big.tags()));
+
+        FleetException e = assertThrows(FleetException.class, () -> cloud.createNodes(fx.context, requests));
+
+        assertTrue(e.getMessage().contains(big.name()) && e.getMessage().contains("16384"), e.getMessage());
+        assertEquals(List.of(), fake.calls());
+    }
+
+    @Test
+    void userDataOfExactlySixteenKilobytesIsAccepted() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        NodeRequest r = fx.requests(1, 1, false).get(0);
+        String raw = "#cloud-config\n" + "#".repeat(16384 - 14);
+        cloud.createNodes(fx.context, List.of(new NodeRequest(1, r.name(), raw, r.tags())));
+        assertEquals(raw, fake.instances().get(0).userData());
+    }
+
+    @Test
+    void awaitRunningPollsTheWholeFleetInOneCallAndToleratesNotFound() {
+        fake.notFoundDescribesAfterLaunch(2).pendingPolls(3);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 20, false));
+        fake.clearCalls();
+
+        List<Machine> running = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+
+        assertTrue(running.stream().allMatch(Machine::isRunningWithAddress), running.toString());
+        assertEquals(created.stream().map(Machine::id).toList(), running.stream().map(Machine::id).toList());
+        List<RecordedCall> polls = fake.calls("DescribeInstances");
+        assertTrue(polls.size() <= 4, "polls: " + polls.size());
+        assertTrue(polls.stream().anyMatch(c -> "InvalidInstanceID.NotFound".equals(c.errorCode())));
+        assertEquals(20, polls.get(polls.size() - 1).list("InstanceId").size());
+    }
+
+    @Test
+    void awaitRunningCopesWhenOnlySomeIdsAreUnknown() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        List<Machine> first = cloud.createNodes(fx.context, fx.requests(1, 2, false));
+        cloud.awaitRunning(first.stream().map(Machine::id).toList(), Duration.ofSeconds(5));
+        fake.notFoundDescribesAfterLaunch(2);
+        List<Machine> second = cloud.createNodes(fx.context, fx.requests(3, 4, false));
+        List<String> ids = new ArrayList<>(first.stream().map(Machine::id).toList());
+        second.stream().filter(m -> m.attendee() > 2).forEach(m -> ids.add(m.id()));
+        fake.clearCalls();
+
+        List<Machine> all = cloud.awaitRunning(ids, Duration.ofSeconds(20));
+
+        assertEquals(4, all.size());
+        assertTrue(all.stream().allMatch(Machine::isRunningWithAddress), all.toString());
+        assertTrue(fake.calls("DescribeInstances").stream().anyMatch(RecordedCall::failed));
+    }
+
+    @Test
+    void awaitRunningGivesUpAtTheTimeoutAndReturnsLastStates() {
+        fake.pendingPolls(1_000_000);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 2, false));
+        List<Machine> after = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofMillis(50));
+        assertTrue(after.stream().allMatch(m -> m.state() == MachineState.PENDING && m.publicIp() == null));
+    }
+
+    @Test
+    void listNodesAndDestroyNodesShrinkTheFleet() {
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud cloud = fx.cloud(recorder);
+        List<Machine> machines = fx.up(cloud, fx.requests(1, 5, true));
+        assertEquals(5, cloud.listNodes().size());
+
+        List<String> gone = machines.stream().filter(m -> m.attendee() > 3).map(Machine::id).toList();
+        cloud.destroyNodes(gone);
+
+        assertEquals(List.of(1, 2, 3), cloud.listNodes().stream().map(Machine::attendee).sorted().toList());
+        assertFalse(recorder.liveIds(ResourceKind.INSTANCE).stream().anyMatch(gone::contains));
+    }
+
+    @Test
+    void replaceIngressAuthorizesTheNewCidrBeforeRevokingTheOld() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        fx.up(cloud, fx.requests(1, 2, false));
+        fake.clearCalls();
+
+        cloud.replaceIngress(fx.context, FleetFixture.CIDR, "198.51.100.0/24");
+
+        assertEquals(List.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
+                fake.ingress(cloud.securityGroupName()));
+        List<String> ops = fake.calls().stream().map(RecordedCall::operation).toList();
+        assertTrue(ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("RevokeSecurityGroupIngress"), ops.toString());
+        assertFalse(ops.contains("RunInstances") || ops.contains("TerminateInstances"));
+        assertEquals(2, fake.liveInstanceCount());
+    }
+
+    @Test
+    void worldCidrNeedsTheOptIn() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context("0.0.0.0/0")));
+        assertTrue(e.getMessage().contains("allowWorld"));
+        assertEquals(List.of(), fake.calls());
+    }
+
+    @Test
+    void noDefaultVpcIsAOneLineErrorBeforeAnythingIsCreated() {
+        fake.withoutDefaultVpc();
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context));
+        assertTrue(e.getMessage().contains("no default VPC") && e.getMessage().contains("create-default-vpc"));
+        assertFalse(e.getMessage().contains("\n"));
+        assertEquals(Set.of(), fake.keyPairNames());
+        assertEquals(Set.of(), fake.securityGroupNames());
+    }
+
+    @Test
+    void aKeyPairOfAnotherOwnerIsNotAdopted() {
+        fx.client().importKeyPair(r -> r.keyName("workshop-fleet-" + fx.spec.name())
+                .publicKeyMaterial(software.amazon.awssdk.core.SdkBytes.fromUtf8String(fx.context.loginPublicKey())));
+        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).prepare(fx.context));
+        assertTrue(e.getMessage().contains("does not belong"), e.getMessage());
+    }
+
+    @Test
+    void prepareTwiceAdoptsTheKeyAndGroup() {
+        RecordingRecorder recorder = new RecordingRecorder();
+        fx.cloud(recorder).prepare(fx.context);
+        fx.cloud(recorder).prepare(fx.context);
+        assertEquals(1, fake.keyPairNames().size());
+        assertEquals(1, fake.securityGroupNames().size());
+        assertEquals(1, fake.calls("CreateSecurityGroup").size());
+        assertEquals(1, fake.calls("AuthorizeSecurityGroupIngress").size());
+    }
+
+    @Test
+    void authFailureBecomesAOneLineFleetException() {
+        fake.faults().failNext("*", "AuthFailure", 1);
+        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).listNodes());
+        assertTrue(e.getMessage().contains("AuthFailure") && e.getMessage().contains("credentials"), e.getMessage());
+        assertNotEquals(null, e.getCause());
+    }
+}

@@ -1,0 +1,92 @@
+package org.workshopfleet.cloud.ec2;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.workshopfleet.cloud.IngressRules;
+import org.workshopfleet.cloud.LaunchContext;
+import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.ResourceRecorder;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.Tags;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.SshKeyPair;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+/** One fake EC2 plus the clients, spec and requests a test needs; closes every client it made. */
+final class FleetFixture implements AutoCloseable {
+
+    static final String CIDR = "203.0.113.7/32";
+    static final Instant EXPIRES = Instant.parse("2026-11-26T06:00:00Z");
+
+    final Ec2Fake fake = Ec2Fake.start();
+    final WorkshopSpec spec;
+    final LaunchContext context;
+    private final List<Ec2Client> clients = new ArrayList<>();
+
+    FleetFixture() {
+        this(WorkshopSpec.defaults(0, Provider.EC2));
+    }
+
+    FleetFixture(WorkshopSpec spec) {
+        this.spec = spec;
+        this.context = context(CIDR);
+    }
+
+    LaunchContext context(String cidr) {
+        return new LaunchContext(SshKeyPair.generate("facilitator@test").publicKeyLine(), cidr,
+                IngressRules.load(Path.of("security-groups/workshop.json")), EXPIRES);
+    }
+
+    /** A fresh client (the retry token bucket is per client). */
+    Ec2Client client() {
+        Ec2Client c = fake.client();
+        clients.add(c);
+        return c;
+    }
+
+    Ec2Cloud cloud(ResourceRecorder recorder) {
+        return cloud(spec, recorder);
+    }
+
+    Ec2Cloud cloud(WorkshopSpec s, ResourceRecorder recorder) {
+        return new Ec2Cloud(client(), s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+    }
+
+    /**
+     * Requests for attendees {@code from..to}. With {@code shared} every machine gets the same user data (so the batch
+     * can share RunInstances calls); otherwise each gets its own, as with per-machine host keys.
+     */
+    List<NodeRequest> requests(int from, int to, boolean shared) {
+        List<NodeRequest> out = new ArrayList<>();
+        for (int a = from; a <= to; a++) {
+            String name = spec.machineName(a);
+            Map<String, String> tags = new LinkedHashMap<>(spec.baseTags());
+            tags.put(Tags.ATTENDEE, String.valueOf(a));
+            tags.put(Tags.NAME, name);
+            tags.put(Tags.EXPIRES_AT, EXPIRES.toString());
+            String userData = "#cloud-config\n" + (shared ? "hostname: workshop\n" : "hostname: " + name + "\n");
+            out.add(new NodeRequest(a, name, userData, tags));
+        }
+        return out;
+    }
+
+    /** prepare + createNodes + awaitRunning, as {@code up} does. */
+    List<Machine> up(Ec2Cloud cloud, List<NodeRequest> requests) {
+        cloud.prepare(context);
+        List<Machine> created = cloud.createNodes(context, requests);
+        return cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+    }
+
+    @Override
+    public void close() {
+        clients.forEach(Ec2Client::close);
+        fake.close();
+    }
+}
