@@ -1,0 +1,81 @@
+package org.workshopfleet.cloud.ec2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.cloud.ec2.fake.RecordedCall;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+class AmiCatalogTest {
+
+    @Test
+    void thePinnedImageNeedsNoCall() {
+        try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
+            AmiCatalog catalog = AmiCatalog.load(Path.of("ami.properties"));
+            assertEquals("ami-08f191dd81ec3a3de", catalog.imageFor("ap-northeast-1", ec2));
+            assertEquals(List.of(), fake.calls());
+        }
+    }
+
+    @Test
+    void anUnlistedRegionGetsCanonicalsNewestAvailableJammyOfEitherVolumeType() {
+        try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
+            fake.addImage("ami-00000000000000001", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240101",
+                            "2024-01-01T00:00:00.000Z", AmiCatalog.CANONICAL_OWNER, "available")
+                    .addImage("ami-00000000000000002", "ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-amd64-server-20250301",
+                            "2025-03-01T00:00:00.000Z", AmiCatalog.CANONICAL_OWNER, "available")
+                    .addImage("ami-00000000000000003", "ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-amd64-server-20250401",
+                            "2025-04-01T00:00:00.000Z", AmiCatalog.CANONICAL_OWNER, "pending")
+                    .addImage("ami-00000000000000004", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250501",
+                            "2025-05-01T00:00:00.000Z", "111122223333", "available")
+                    .addImage("ami-00000000000000005", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601",
+                            "2025-06-01T00:00:00.000Z", AmiCatalog.CANONICAL_OWNER, "available");
+
+            assertEquals("ami-00000000000000002", new AmiCatalog(Map.of()).imageFor("eu-west-1", ec2));
+
+            RecordedCall call = fake.calls("DescribeImages").get(0);
+            assertEquals(List.of(AmiCatalog.CANONICAL_OWNER), call.list("Owner"));
+            assertEquals("name", call.param("Filter.1.Name"));
+            assertEquals(AmiCatalog.JAMMY_NAME_PATTERNS, call.list("Filter.1.Value"));
+            assertEquals("available", call.param("Filter.2.Value.1"));
+            assertEquals("x86_64", call.param("Filter.3.Value.1"));
+        }
+    }
+
+    @Test
+    void noImageIsAOneLineErrorNamingTheFix() {
+        try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
+            FleetException e = assertThrows(FleetException.class,
+                    () -> new AmiCatalog(Map.of()).imageFor("eu-west-1", ec2));
+            assertTrue(e.getMessage().contains("eu-west-1=ami-") && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aMalformedLineIsRejected(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("ami.properties");
+        Files.writeString(file, "eu-west-1=ubuntu\n");
+        assertThrows(FleetException.class, () -> AmiCatalog.load(file));
+    }
+
+    @Test
+    void attendeeListsRoundTripThroughTheLaunchIndex() {
+        AttendeeList list = new AttendeeList(List.of(1, 2, 3, 5, 7, 8));
+        assertEquals("1-3,5,7-8", list.encode());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(list.attendees().get(i), AttendeeList.attendeeAt(list.encode(), i).getAsInt());
+        }
+        assertTrue(AttendeeList.attendeeAt("1-3", 3).isEmpty());
+        assertTrue(AttendeeList.attendeeAt("x", 0).isEmpty());
+    }
+}
