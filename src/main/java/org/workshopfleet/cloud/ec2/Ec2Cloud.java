@@ -187,10 +187,9 @@ public final class Ec2Cloud implements Cloud {
             imageId = amis.imageFor(spec.region(), ec2);
             String vpcId = defaultVpc();
             importKeyPair(context.loginPublicKey());
-            groupId = ensureSecurityGroup(vpcId);
-            SecurityGroup group = describeGroup(groupId);
+            Set<Permission> current = new LinkedHashSet<>();
+            groupId = ensureSecurityGroup(vpcId, current);
             Set<Permission> desired = permissions(context.ingress(), cidr);
-            Set<Permission> current = Permission.of(group);
             authorize(difference(desired, current), context.ingress());
             revoke(difference(current, desired));
             return null;
@@ -238,7 +237,11 @@ public final class Ec2Cloud implements Cloud {
         recorder.created(new CloudResource(ResourceKind.KEY_PAIR, name, name, 0));
     }
 
-    private String ensureSecurityGroup(String vpcId) {
+    /**
+     * The workshop's group: adopted when it exists (its ingress is added to {@code ingress}), else created (a new group
+     * has no ingress, so nothing is added and no second describe is needed).
+     */
+    private String ensureSecurityGroup(String vpcId, Set<Permission> ingress) {
         String name = securityGroupName();
         Optional<SecurityGroup> existing = findGroupByName(vpcId);
         String id;
@@ -248,6 +251,7 @@ public final class Ec2Cloud implements Cloud {
                         + " workshop '" + spec.name() + "': delete it or choose another -Dname");
             }
             id = existing.get().groupId();
+            ingress.addAll(Permission.of(existing.get()));
         } else {
             try {
                 id = ec2.createSecurityGroup(r -> r.groupName(name).vpcId(vpcId)
@@ -257,7 +261,9 @@ public final class Ec2Cloud implements Cloud {
                 if (!"InvalidGroup.Duplicate".equals(code(e))) {
                     throw e;
                 }
-                id = findGroupByName(vpcId).orElseThrow(() -> e).groupId();
+                SecurityGroup raced = findGroupByName(vpcId).orElseThrow(() -> e);
+                id = raced.groupId();
+                ingress.addAll(Permission.of(raced));
             }
         }
         recorder.created(new CloudResource(ResourceKind.SECURITY_GROUP, id, name, 0));
@@ -340,7 +346,18 @@ public final class Ec2Cloud implements Cloud {
         rules.forEach(r -> descriptions.put(r.port(), r.description()));
         List<IpPermission> perms = missing.stream().map(p -> p.toSdk(descriptions.get(p.from()))).toList();
         try {
-            ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms));
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms));
+                    break;
+                } catch (Ec2Exception e) {
+                    // A group created a moment ago may not have propagated yet (AWS.md E).
+                    if (!"InvalidGroup.NotFound".equals(code(e)) || attempt >= 8) {
+                        throw e;
+                    }
+                    waiting.pause(attempt, random);
+                }
+            }
         } catch (Ec2Exception e) {
             // One existing rule fails the whole call; it can only be one we were about to add, so it is there.
             if (!"InvalidPermission.Duplicate".equals(code(e))) {

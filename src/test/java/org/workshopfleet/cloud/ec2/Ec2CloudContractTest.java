@@ -475,6 +475,15 @@ class Ec2CloudContractTest {
     }
 
     @Test
+    void aJustCreatedGroupThatHasNotPropagatedIsRetried() {
+        fake.faults().failNext("AuthorizeSecurityGroupIngress", "InvalidGroup.NotFound", 2);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        assertEquals(3, fake.calls("AuthorizeSecurityGroupIngress").size());
+        assertEquals(3, fake.ingress(cloud.securityGroupName()).size());
+    }
+
+    @Test
     void authFailureBecomesAOneLineFleetException() {
         fake.faults().failNext("*", "AuthFailure", 1);
         FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).listNodes());
