@@ -42,6 +42,7 @@ import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -422,6 +423,7 @@ public final class Ec2Cloud implements Cloud {
         if (requests.isEmpty()) {
             return List.of();
         }
+        List<NodeRequest> tagged = requests.stream().map(r -> withExpiry(r, context)).toList();
         return call("launch", () -> {
             String group = groupIdOrLookup();
             if (imageId == null) {
@@ -437,7 +439,7 @@ public final class Ec2Cloud implements Cloud {
             }
             int fleet = (int) requests.stream().filter(r -> byAttendee.containsKey(r.attendee())).count();
             Map<String, List<NodeRequest>> groups = new LinkedHashMap<>();
-            for (NodeRequest r : requests) {
+            for (NodeRequest r : tagged) {
                 if (!byAttendee.containsKey(r.attendee())) {
                     groups.computeIfAbsent(groupKey(r), k -> new ArrayList<>()).add(r);
                 }
@@ -456,6 +458,16 @@ public final class Ec2Cloud implements Cloud {
             }
             return out;
         });
+    }
+
+    /** The expiry tag is what makes a forgotten fleet visible; the context's expiry fills it in when absent. */
+    private static NodeRequest withExpiry(NodeRequest r, LaunchContext context) {
+        if (r.tags().containsKey(Tags.EXPIRES_AT) || context.expiresAt() == null) {
+            return r;
+        }
+        Map<String, String> tags = new TreeMap<>(r.tags());
+        tags.put(Tags.EXPIRES_AT, context.expiresAt().toString());
+        return new NodeRequest(r.attendee(), r.name(), r.userData(), tags);
     }
 
     /** Requests with this key can share one RunInstances: same user data, same tags apart from attendee and name. */
@@ -930,6 +942,13 @@ public final class Ec2Cloud implements Cloud {
     private <T> T call(String what, Supplier<T> body) {
         try {
             return body.get();
+        } catch (SdkClientException e) {
+            String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName()).replaceAll("[\\r\\n]+", " ");
+            String hint = message.contains("credentials")
+                    ? "no usable AWS credentials: set AWS_PROFILE, run 'aws sso login' or 'aws configure'"
+                    : "cannot reach EC2: check the network, the proxy and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2";
+            throw new FleetException("EC2 " + what + " failed in " + spec.region() + " ("
+                    + message.substring(0, Math.min(160, message.length())) + "): " + hint, e);
         } catch (Ec2Exception e) {
             String code = Objects.toString(code(e), "HTTP " + e.statusCode());
             String message = e.awsErrorDetails() == null ? "" : Objects.toString(e.awsErrorDetails().errorMessage(), "");

@@ -484,6 +484,31 @@ class Ec2CloudContractTest {
     }
 
     @Test
+    void anUnreachableEndpointIsAOneLineFleetException() {
+        java.net.URI dead = java.net.URI.create("http://127.0.0.1:9");
+        try (software.amazon.awssdk.services.ec2.Ec2Client c = software.amazon.awssdk.services.ec2.Ec2Client.builder()
+                .endpointOverride(dead).region(software.amazon.awssdk.regions.Region.AP_NORTHEAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())
+                .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy
+                        .doNotRetry())).build()) {
+            Ec2Cloud cloud = new Ec2Cloud(c, fx.spec, new RecordingRecorder(), new AmiCatalog(Map.of()), Waiting.fast());
+            FleetException e = assertThrows(FleetException.class, cloud::listNodes);
+            assertTrue(e.getMessage().contains("cannot reach EC2") && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theContextsExpiryTagsMachinesWhoseRequestLacksIt() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        NodeRequest r = fx.requests(1, 1, false).get(0);
+        Map<String, String> tags = new java.util.HashMap<>(r.tags());
+        tags.remove(Tags.EXPIRES_AT);
+        cloud.createNodes(fx.context, List.of(new NodeRequest(1, r.name(), r.userData(), tags)));
+        assertEquals(FleetFixture.EXPIRES.toString(), fake.instances().get(0).tags().get(Tags.EXPIRES_AT));
+    }
+
+    @Test
     void authFailureBecomesAOneLineFleetException() {
         fake.faults().failNext("*", "AuthFailure", 1);
         FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).listNodes());
