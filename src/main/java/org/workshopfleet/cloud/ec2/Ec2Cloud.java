@@ -24,6 +24,13 @@ import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -83,6 +90,8 @@ public final class Ec2Cloud implements Cloud {
     public static final int MAX_USER_DATA_BYTES = 16384;
     /** EC2 takes at most this many ids in one {@code DescribeInstances}/{@code TerminateInstances}. */
     static final int MAX_IDS_PER_CALL = 1000;
+    /** RunInstances calls in flight at once; far below EC2's request-rate buckets. */
+    static final int LAUNCH_PARALLELISM = 8;
     private static final List<String> LIVE_STATES = List.of("pending", "running", "stopping", "stopped");
     private static final List<String> NOT_TERMINATED_STATES =
             List.of("pending", "running", "stopping", "stopped", "shutting-down");
@@ -437,20 +446,16 @@ public final class Ec2Cloud implements Cloud {
                     recorder.created(resource(m));
                 }
             }
-            int fleet = (int) requests.stream().filter(r -> byAttendee.containsKey(r.attendee())).count();
+            int adopted = (int) requests.stream().filter(r -> byAttendee.containsKey(r.attendee())).count();
             Map<String, List<NodeRequest>> groups = new LinkedHashMap<>();
             for (NodeRequest r : tagged) {
                 if (!byAttendee.containsKey(r.attendee())) {
                     groups.computeIfAbsent(groupKey(r), k -> new ArrayList<>()).add(r);
                 }
             }
-            int wanted = requests.size();
-            Set<String> exhausted = new HashSet<>(); // type|zone pairs that ran out of capacity during this call
-            for (List<NodeRequest> batch : groups.values()) {
-                for (Machine m : launchGroup(batch, group, wanted, fleet, exhausted)) {
-                    byAttendee.put(m.attendee(), m);
-                    fleet++;
-                }
+            LaunchRun run = new LaunchRun(group, requests.size(), adopted);
+            for (Machine m : launchAll(new ArrayList<>(groups.values()), run)) {
+                byAttendee.put(m.attendee(), m);
             }
             List<Machine> out = new ArrayList<>();
             for (NodeRequest r : requests) {
@@ -482,8 +487,80 @@ public final class Ec2Cloud implements Cloud {
      * Launches one group: first the whole group all-or-nothing wherever EC2 places it, then on insufficient capacity
      * whatever each availability zone can give, then the same with the next instance type.
      */
-    private List<Machine> launchGroup(List<NodeRequest> group, String sgId, int wanted, int launchedBefore,
-                                      Set<String> exhausted) {
+    /** Shared by the launch workers of one createNodes call. */
+    private static final class LaunchRun {
+        final String sgId;
+        final int wanted;
+        final AtomicInteger launched;
+        /** type|zone pairs that ran out of capacity during this call ({@code *} = wherever EC2 chose). */
+        final Set<String> exhausted = ConcurrentHashMap.newKeySet();
+        final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+
+        LaunchRun(String sgId, int wanted, int adopted) {
+            this.sgId = sgId;
+            this.wanted = wanted;
+            this.launched = new AtomicInteger(adopted);
+        }
+
+        boolean stopped() {
+            return failure.get() != null;
+        }
+    }
+
+    /**
+     * Launches the groups, up to {@link #LAUNCH_PARALLELISM} at a time: with per-machine user data every machine is
+     * its own RunInstances, and one at a time would make 30 machines take thirty times as long as one. The first
+     * failure (a quota, a crash while recording) stops new launches; calls already in flight finish and are recorded.
+     */
+    private List<Machine> launchAll(List<List<NodeRequest>> groups, LaunchRun run) {
+        if (groups.size() <= 1) {
+            return groups.isEmpty() ? List.of() : launchGroup(groups.get(0), run);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(LAUNCH_PARALLELISM, groups.size()), r -> {
+            Thread t = new Thread(r, "ec2-launch");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<List<Machine>>> futures = new ArrayList<>();
+            for (List<NodeRequest> group : groups) {
+                futures.add(pool.submit(() -> {
+                    if (run.stopped()) {
+                        return List.<Machine>of();
+                    }
+                    try {
+                        return launchGroup(group, run);
+                    } catch (RuntimeException e) {
+                        run.failure.compareAndSet(null, e);
+                        throw e;
+                    }
+                }));
+            }
+            List<Machine> out = new ArrayList<>();
+            for (Future<List<Machine>> f : futures) {
+                try {
+                    out.addAll(f.get());
+                } catch (ExecutionException e) {
+                    // Already remembered in run.failure; the first one is thrown below.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    run.failure.compareAndSet(null, new FleetException("interrupted while launching: re-run the same"
+                            + " command; it adopts what was launched"));
+                }
+            }
+            if (run.failure.get() != null) {
+                throw run.failure.get();
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private List<Machine> launchGroup(List<NodeRequest> group, LaunchRun launchRun) {
+        String sgId = launchRun.sgId;
+        int wanted = launchRun.wanted;
+        Set<String> exhausted = launchRun.exhausted;
         List<NodeRequest> remaining = new ArrayList<>(group);
         List<Machine> launched = new ArrayList<>();
         List<String> typesTried = new ArrayList<>();
@@ -496,6 +573,9 @@ public final class Ec2Cloud implements Cloud {
                 String where = type + "|" + Objects.toString(zone, "*");
                 boolean capacityLeft = !exhausted.contains(where);
                 while (capacityLeft && !remaining.isEmpty()) {
+                    if (launchRun.stopped()) {
+                        return launched;
+                    }
                     List<NodeRequest> chunk = chunk(remaining);
                     List<Machine> got;
                     try {
@@ -505,7 +585,7 @@ public final class Ec2Cloud implements Cloud {
                         if ("InsufficientInstanceCapacity".equals(code) || "InsufficientCapacity".equals(code)) {
                             got = List.of();
                         } else if ("VcpuLimitExceeded".equals(code) || "InstanceLimitExceeded".equals(code)) {
-                            throw quotaError(e, type, wanted, launchedBefore + launched.size());
+                            throw quotaError(e, type, wanted, launchRun.launched.get());
                         } else if ("Unsupported".equals(code) || "InvalidParameterValue".equals(code) && zone != null) {
                             got = List.of(); // the type is not offered in this zone
                         } else {
@@ -513,6 +593,7 @@ public final class Ec2Cloud implements Cloud {
                         }
                     }
                     launched.addAll(got);
+                    launchRun.launched.addAndGet(got.size());
                     Set<Integer> done = new HashSet<>();
                     got.forEach(m -> done.add(m.attendee()));
                     remaining.removeIf(r -> done.contains(r.attendee()));
@@ -531,8 +612,8 @@ public final class Ec2Cloud implements Cloud {
         }
         if (!remaining.isEmpty()) {
             throw new FleetException("EC2 has no capacity for " + remaining.size() + " more machine(s) of type "
-                    + String.join("/", typesTried) + " in any zone of " + spec.region() + " (" + (launchedBefore
-                    + launched.size()) + " of " + wanted + " running): add types with -DinstanceType=…, try another"
+                    + String.join("/", typesTried) + " in any zone of " + spec.region() + " ("
+                    + launchRun.launched.get() + " of " + wanted + " launched): add types with -DinstanceType=…, try another"
                     + " -Dregion, or re-run later");
         }
         return launched;
@@ -606,7 +687,7 @@ public final class Ec2Cloud implements Cloud {
                 + attendees.encode()).substring(0, 48);
     }
 
-    private List<String> zones() {
+    private synchronized List<String> zones() {
         if (zones == null) {
             zones = ec2.describeAvailabilityZones(r -> r.filters(filter("state", "available"),
                             filter("zone-type", "availability-zone")))
