@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -85,6 +86,13 @@ public final class Ec2Fake implements AutoCloseable {
     private final List<String> zones = List.of(REGION + "a", REGION + "c", REGION + "d");
     private final Map<String, Integer> capacity = new HashMap<>();
     private InstanceBackend backend = InstanceBackend.testNet();
+    /** Real backends boot in the background (RunInstances answers at once, as EC2 does); the default is instant. */
+    private boolean bootInBackground;
+    private final ExecutorService boots = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "ec2-fake-boot");
+        t.setDaemon(true);
+        return t;
+    });
 
     // State.
     private int tick;
@@ -105,7 +113,8 @@ public final class Ec2Fake implements AutoCloseable {
         int launchIndex;
         int launchedAt;
         Integer terminatedAt;
-        String ip;
+        boolean bootFailed;
+        CompletableFuture<String> ip;
         String privateIp;
         String volumeId;
         String clientToken;
@@ -294,10 +303,15 @@ public final class Ec2Fake implements AutoCloseable {
         return this;
     }
 
-    /** What boots behind RunInstances (default {@link InstanceBackend#testNet()}). */
+    /**
+     * What boots behind RunInstances (default {@link InstanceBackend#testNet()}, instant). A backend set here boots in
+     * the background: the instance stays pending until {@code boot} returns (and {@link #pendingPolls} have passed);
+     * if {@code boot} throws, the instance ends up terminated with a server error as its state reason.
+     */
     public Ec2Fake backend(InstanceBackend newBackend) {
         synchronized (lock) {
             backend = Objects.requireNonNull(newBackend);
+            bootInBackground = true;
         }
         return this;
     }
@@ -334,7 +348,7 @@ public final class Ec2Fake implements AutoCloseable {
     public List<InstanceView> instances() {
         synchronized (lock) {
             return instances.values().stream().filter(i -> !purged(i)).map(i -> new InstanceView(i.id, state(i), i.type,
-                    i.zone, i.launchIndex, state(i).equals("running") ? i.ip : null, Map.copyOf(i.tags),
+                    i.zone, i.launchIndex, state(i).equals("running") ? address(i) : null, Map.copyOf(i.tags),
                     Map.copyOf(i.volumeTags), i.httpTokens, i.shutdownBehavior, i.clientToken, i.userData,
                     List.copyOf(i.groupIds))).toList();
         }
@@ -378,6 +392,7 @@ public final class Ec2Fake implements AutoCloseable {
     public void close() {
         server.stop(0);
         executor.shutdownNow();
+        boots.shutdownNow();
     }
 
     // ------------------------------------------------------------------ HTTP
@@ -450,10 +465,14 @@ public final class Ec2Fake implements AutoCloseable {
     // ------------------------------------------------------------------ instances
 
     private String state(Inst i) {
+        if (i.terminatedAt == null && i.ip.isCompletedExceptionally()) {
+            i.terminatedAt = tick - terminatingPolls - 1; // the boot failed: gone, like a launch EC2 could not start
+            i.bootFailed = true;
+        }
         if (i.terminatedAt != null) {
             return tick - i.terminatedAt > terminatingPolls ? "terminated" : "shutting-down";
         }
-        return tick - i.launchedAt > pendingPolls ? "running" : "pending";
+        return tick - i.launchedAt > pendingPolls && address(i) != null ? "running" : "pending";
     }
 
     private static int stateCode(String state) {
@@ -593,7 +612,7 @@ public final class Ec2Fake implements AutoCloseable {
             i.groupIds = groupIds.isEmpty() ? List.of() : List.copyOf(groupIds);
             i.tags.putAll(tagSpecs.getOrDefault("instance", Map.of()));
             i.volumeTags.putAll(tagSpecs.getOrDefault("volume", Map.of()));
-            i.ip = backend.boot(i.id, raw);
+            i.ip = boot(backend, i.id, raw);
             instances.put(i.id, i);
             launched.add(i);
             for (String g : groupIds) {
@@ -608,6 +627,18 @@ public final class Ec2Fake implements AutoCloseable {
             reservationByToken.put(token, rid);
         }
         return reservationXml(rid, launched);
+    }
+
+    private CompletableFuture<String> boot(InstanceBackend b, String id, String raw) {
+        if (!bootInBackground) {
+            return CompletableFuture.completedFuture(b.boot(id, raw));
+        }
+        return CompletableFuture.supplyAsync(() -> b.boot(id, raw), boots);
+    }
+
+    /** The address once booted, else null. */
+    private static String address(Inst i) {
+        return i.ip.isDone() && !i.ip.isCompletedExceptionally() ? i.ip.join() : null;
     }
 
     private int capacityLeft(String zone, String type) {
@@ -626,7 +657,7 @@ public final class Ec2Fake implements AutoCloseable {
         x.open("item").el("instanceId", i.id).el("imageId", i.imageId)
                 .open("instanceState").el("code", stateCode(state)).el("name", state).close("instanceState")
                 .el("privateDnsName", "ip-" + i.privateIp.replace('.', '-') + "." + REGION + ".compute.internal")
-                .el("dnsName", running ? "ec2-" + i.ip.replace('.', '-') + "." + REGION + ".compute.amazonaws.com" : "")
+                .el("dnsName", running ? "ec2-" + address(i).replace('.', '-') + "." + REGION + ".compute.amazonaws.com" : "")
                 .el("reason", "").el("keyName", i.keyName).el("amiLaunchIndex", i.launchIndex).empty("productCodes")
                 .el("instanceType", i.type).el("launchTime", i.launchTime)
                 .open("placement").el("availabilityZone", i.zone).empty("groupName").el("tenancy", "default")
@@ -636,7 +667,7 @@ public final class Ec2Fake implements AutoCloseable {
                     .el("vpcId", DEFAULT_VPC).el("privateIpAddress", i.privateIp);
         }
         if (running) {
-            x.el("ipAddress", i.ip);
+            x.el("ipAddress", address(i));
         }
         x.el("sourceDestCheck", true).open("groupSet");
         for (String g : i.groupIds) {
@@ -646,6 +677,9 @@ public final class Ec2Fake implements AutoCloseable {
         x.close("groupSet");
         if (state.equals("pending")) {
             x.open("stateReason").el("code", "pending").el("message", "pending").close("stateReason");
+        } else if (i.bootFailed) {
+            x.open("stateReason").el("code", "Server.InternalError")
+                    .el("message", "Server.InternalError: Internal error on launch").close("stateReason");
         } else if (i.terminatedAt != null) {
             x.open("stateReason").el("code", "Client.UserInitiatedShutdown")
                     .el("message", "Client.UserInitiatedShutdown: User initiated shutdown").close("stateReason");
@@ -737,7 +771,12 @@ public final class Ec2Fake implements AutoCloseable {
             String before = state(i);
             if (i.terminatedAt == null) {
                 i.terminatedAt = tick;
-                backend.terminate(id);
+                InstanceBackend b = backend;
+                if (bootInBackground) {
+                    i.ip.whenCompleteAsync((ip, error) -> b.terminate(id), boots);
+                } else {
+                    b.terminate(id);
+                }
             }
             String now = state(i);
             x.open("item").el("instanceId", id)

@@ -256,6 +256,29 @@ class Ec2FakeTest {
     }
 
     @Test
+    void aBackendThatFailsToBootLeavesATerminatedInstance() {
+        fake.backend(new InstanceBackend() {
+            @Override
+            public String boot(String instanceId, String rawUserData) {
+                throw new IllegalStateException("no machine for you");
+            }
+
+            @Override
+            public void terminate(String instanceId) {
+            }
+        }).pendingPolls(0);
+        Ec2Client ec2 = client();
+        String sg = setUpGroupAndKey(ec2);
+        String id = run(ec2, sg, 1, "t", "a").instances().get(0).instanceId();
+        Instance last = describe(ec2, id);
+        for (int i = 0; i < 100 && last.state().name() != InstanceStateName.TERMINATED; i++) {
+            last = describe(ec2, id);
+        }
+        assertEquals(InstanceStateName.TERMINATED, last.state().name());
+        assertEquals("Server.InternalError", last.stateReason().code());
+    }
+
+    @Test
     void capacityPerZoneLaunchesWhatFitsWhenMinCountAllows() {
         fake.capacity("ap-northeast-1a", "t3.small", 2);
         Ec2Client ec2 = noRetryClient();
@@ -271,9 +294,9 @@ class Ec2FakeTest {
     }
 
     @Test
-    void aBackendCanStandBehindRunInstances() {
-        List<String> booted = new ArrayList<>();
-        List<String> stopped = new ArrayList<>();
+    void aBackendCanStandBehindRunInstances() throws InterruptedException {
+        List<String> booted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
         fake.backend(new InstanceBackend() {
             @Override
             public String boot(String instanceId, String rawUserData) {
@@ -289,10 +312,18 @@ class Ec2FakeTest {
         Ec2Client ec2 = client();
         String sg = setUpGroupAndKey(ec2);
         String id = run(ec2, sg, 1, "t", "a").instances().get(0).instanceId();
+        Instance running = describe(ec2, id);
+        for (int i = 0; i < 100 && running.publicIpAddress() == null; i++) {
+            Thread.sleep(10); // the backend boots in the background
+            running = describe(ec2, id);
+        }
+        assertEquals("10.231.0.77", running.publicIpAddress());
         assertEquals(List.of(id + ":#cloud-config\n"), booted);
-        assertEquals("10.231.0.77", describe(ec2, id).publicIpAddress());
         ec2.terminateInstances(r -> r.instanceIds(id));
         ec2.terminateInstances(r -> r.instanceIds(id));
+        for (int i = 0; i < 100 && stopped.isEmpty(); i++) {
+            Thread.sleep(10);
+        }
         assertEquals(List.of(id), stopped, "terminated once");
     }
 }
