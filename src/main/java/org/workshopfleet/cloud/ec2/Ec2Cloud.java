@@ -82,7 +82,11 @@ import software.amazon.awssdk.services.ec2.model.Vpc;
  * {@code TerminateInstances} takes every id at once, and requests whose user data and tags (apart from attendee and
  * name) are identical share one {@code RunInstances}; each instance then finds its attendee number at its
  * {@code amiLaunchIndex} in the {@code Attendee} tag (see {@link AttendeeList}). Requests with per-machine user data
- * need one {@code RunInstances} each, because user data is per call.
+ * need one {@code RunInstances} each, because user data is per call; those run up to {@value #LAUNCH_PARALLELISM} at a
+ * time so the fleet's launch takes about as long as one machine's.
+ *
+ * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiting};
+ * HTTP-level retries (throttling, 5xx) are the SDK client's.
  */
 public final class Ec2Cloud implements Cloud {
 
@@ -132,9 +136,8 @@ public final class Ec2Cloud implements Cloud {
     /**
      * An EC2 cloud on a client built the standard way: the default credential chain (environment, system properties,
      * profiles, SSO, container/instance roles), the spec's region, the SDK's default retry strategy, and the
-     * {@code AWS_ENDPOINT_URL_EC2} / {@code AWS_ENDPOINT_URL} variables (or {@code aws.endpointUrlEc2} /
-     * {@code aws.endpointUrl} properties, or {@code endpoint_url} in the profile), which the SDK honours by itself.
-     * The client is closed with this cloud.
+     * {@code AWS_ENDPOINT_URL_EC2} (preferred) / {@code AWS_ENDPOINT_URL} variables, which the SDK honours by itself
+     * (checked by {@code Ec2EndpointTest}). The client is closed with this cloud.
      *
      * @param amiProperties the project's {@code ami.properties}
      */
