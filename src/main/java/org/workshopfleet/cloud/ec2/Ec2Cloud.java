@@ -932,6 +932,11 @@ public final class Ec2Cloud implements Cloud {
                 if (!"DependencyViolation".equals(code)) {
                     throw e;
                 }
+                // Or an instance launched moments before a crash has only now become visible: end it too.
+                List<String> stragglers = describeByTags(LIVE_STATES).stream().map(Instance::instanceId).toList();
+                if (!stragglers.isEmpty()) {
+                    terminate(stragglers);
+                }
                 if (Instant.now().isAfter(deadline)) {
                     throw new FleetException("security group " + id + " is still in use after "
                             + waiting.groupDeleteTimeout().toMinutes() + " min: check for other instances or network"

@@ -234,6 +234,22 @@ class Ec2CloudContractTest {
     }
 
     @Test
+    void teardownRightAfterACrashedLaunchCatchesInstancesThatWereNotYetVisible() {
+        fake.notFoundDescribesAfterLaunch(3);
+        RecordingRecorder crashing = RecordingRecorder.crashingOnFirstInstance();
+        Ec2Cloud cloud = fx.cloud(crashing);
+        cloud.prepare(fx.context);
+        assertThrows(IllegalStateException.class, () -> cloud.createNodes(fx.context, fx.requests(1, 4, true)));
+        assertEquals(4, fake.liveInstanceCount());
+
+        fx.cloud(new RecordingRecorder()).teardown(crashing.live());
+
+        assertEquals(0, fake.liveInstanceCount());
+        assertEquals(Set.of(), fake.securityGroupNames());
+        assertEquals(Set.of(), fake.keyPairNames());
+    }
+
+    @Test
     void secondTeardownFindsNothingAndSucceeds() {
         RecordingRecorder recorder = new RecordingRecorder();
         Ec2Cloud cloud = fx.cloud(recorder);

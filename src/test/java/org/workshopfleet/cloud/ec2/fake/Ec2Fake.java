@@ -490,8 +490,14 @@ public final class Ec2Fake implements AutoCloseable {
         return i.terminatedAt != null && tick - i.terminatedAt > terminatingPolls + listedAfterTerminated;
     }
 
+    /** Visible once {@link #notFoundDescribes} DescribeInstances calls have been answered since the launch. */
     private boolean visible(Inst i) {
-        return !purged(i) && tick - i.launchedAt > notFoundDescribes;
+        return !purged(i) && tick - i.launchedAt >= notFoundDescribes;
+    }
+
+    /** The same, from inside a DescribeInstances, which has already counted itself. */
+    private boolean visibleToThisDescribe(Inst i) {
+        return !purged(i) && tick - 1 - i.launchedAt >= notFoundDescribes;
     }
 
     private boolean occupiesQuota(Inst i) {
@@ -707,14 +713,14 @@ public final class Ec2Fake implements AutoCloseable {
         }
         List<Inst> selection;
         if (!ids.isEmpty()) {
-            List<String> unknown = ids.stream().filter(id -> !instances.containsKey(id) || !visible(instances.get(id)))
-                    .toList();
+            List<String> unknown = ids.stream()
+                    .filter(id -> !instances.containsKey(id) || !visibleToThisDescribe(instances.get(id))).toList();
             if (!unknown.isEmpty()) {
                 throw notFound(unknown);
             }
             selection = new ArrayList<>(new LinkedHashSet<>(ids)).stream().map(instances::get).toList();
         } else {
-            selection = instances.values().stream().filter(this::visible).toList();
+            selection = instances.values().stream().filter(this::visibleToThisDescribe).toList();
         }
         List<QueryForm.FilterSpec> filters = q.filters();
         selection = selection.stream().filter(i -> matches(filters, name -> instanceAttribute(i, name))).toList();
@@ -761,7 +767,8 @@ public final class Ec2Fake implements AutoCloseable {
         if (ids.size() > 1000) {
             throw Ec2Error.of("InvalidParameterValue", "Too many instance ids (" + ids.size() + "); at most 1000");
         }
-        List<String> unknown = ids.stream().filter(id -> !instances.containsKey(id) || purged(instances.get(id))).toList();
+        List<String> unknown = ids.stream().filter(id -> !instances.containsKey(id) || !visible(instances.get(id)))
+                .toList();
         if (!unknown.isEmpty()) {
             throw notFound(unknown); // nothing is terminated (AWS.md A4)
         }
