@@ -1,0 +1,47 @@
+package org.workshopfleet.cloud.ec2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WorkshopSpec;
+
+/**
+ * Guards the call budget of issue 3 (counts, not timings: the fake's clock is its poll count, so these are exact):
+ * teardown does not grow with the fleet, and up grows only by the RunInstances that per-machine user data needs.
+ */
+class Ec2CallBudgetTest {
+
+    private record Counts(long up, long teardown, Map<String, Long> upByOperation) {
+    }
+
+    private static Counts measure(int n, boolean shared) {
+        try (FleetFixture fx = new FleetFixture(WorkshopSpec.defaults(n, Provider.EC2))) {
+            fx.fake.pendingPolls(3).terminatingPolls(3).notFoundDescribesAfterLaunch(1);
+            RecordingRecorder recorder = new RecordingRecorder();
+            Ec2Cloud cloud = fx.cloud(recorder);
+            fx.up(cloud, fx.requests(1, n, shared));
+            Map<String, Long> up = fx.fake.callCounts();
+            fx.fake.clearCalls();
+            cloud.teardown(recorder.live());
+            long down = fx.fake.calls().size();
+            return new Counts(up.values().stream().mapToLong(Long::longValue).sum(), down, up);
+        }
+    }
+
+    @Test
+    void teardownIsFlatAndUpGrowsOnlyByRunInstances() {
+        Counts one = measure(1, false);
+        Counts thirty = measure(30, false);
+        Counts thirtyShared = measure(30, true);
+
+        assertEquals(one.teardown(), thirty.teardown());
+        assertTrue(thirty.teardown() <= 15, "teardown(30) = " + thirty.teardown());
+        assertEquals(29, thirty.up() - one.up(), "only RunInstances grows: " + thirty.upByOperation());
+        assertEquals(30L, thirty.upByOperation().get("RunInstances"));
+        assertEquals(one.up(), thirtyShared.up(), "with shared user data up(30) costs what up(1) does");
+        assertTrue(thirtyShared.up() <= 25, "up(30), shared user data = " + thirtyShared.up());
+    }
+}
