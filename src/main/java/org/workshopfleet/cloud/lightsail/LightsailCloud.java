@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Cloud;
@@ -72,6 +73,8 @@ public final class LightsailCloud implements Cloud {
     /** How many CreateInstances / DeleteInstance calls run at once by default. */
     public static final int DEFAULT_LAUNCH_CONCURRENCY = 4;
 
+    /** Tries of a call on a just-created resource that answers NotFound. */
+    private static final int NOT_FOUND_ATTEMPTS = 5;
     private static final Pattern INSTANCE_NAME = Pattern.compile("\\w[\\w\\-]*\\w");
     /** States after which an instance will not become running by itself. */
     private static final Set<MachineState> SETTLED = Set.of(MachineState.STOPPING, MachineState.STOPPED,
@@ -83,6 +86,8 @@ public final class LightsailCloud implements Cloud {
     private final PollingPolicy polling;
     private final String availabilityZone;
     private final int launchConcurrency;
+    /** The firewall this object last put on the fleet; awaitRunning re-checks running instances against it. */
+    private final AtomicReference<Firewall> fleetFirewall = new AtomicReference<>();
 
     /**
      * A cloud on a built client, which it owns and closes. The availability zone defaults to {@code <region>a}.
@@ -210,9 +215,29 @@ public final class LightsailCloud implements Cloud {
     private void tag(String resourceName) {
         List<Tag> tags = sdkTags(spec.baseTags());
         try {
-            client.tagResource(b -> b.resourceName(resourceName).tags(tags));
+            afterCreate(() -> client.tagResource(b -> b.resourceName(resourceName).tags(tags)));
         } catch (SdkException e) {
             throw ApiFailure.of("tagging " + resourceName, spec.region(), e);
+        }
+    }
+
+    /**
+     * Runs a call on a resource created moments ago, retrying NotFound a few times with backoff: a new name may not
+     * have reached every Lightsail endpoint yet (eventual consistency, as on EC2).
+     */
+    private void afterCreate(Runnable call) {
+        Duration delay = polling.firstDelay();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                call.run();
+                return;
+            } catch (NotFoundException e) {
+                if (attempt == NOT_FOUND_ATTEMPTS) {
+                    throw e;
+                }
+                sleep(delay);
+                delay = polling.next(delay);
+            }
         }
     }
 
@@ -240,6 +265,7 @@ public final class LightsailCloud implements Cloud {
                         + " host key and login key from it; render it before launching");
             }
         }
+        fleetFirewall.set(firewall);
         Map<String, Instance> existing = scanInstances();
         for (NodeRequest r : requests) {
             Instance i = existing.get(r.name());
@@ -318,7 +344,7 @@ public final class LightsailCloud implements Cloud {
 
     private void putFirewall(String name, Firewall firewall) {
         try {
-            client.putInstancePublicPorts(b -> b.instanceName(name).portInfos(firewall.portInfos()));
+            afterCreate(() -> client.putInstancePublicPorts(b -> b.instanceName(name).portInfos(firewall.portInfos())));
         } catch (SdkException e) {
             throw ApiFailure.of("setting the firewall of " + name + " to " + firewall.cidr()
                     + " (its default ports 22 and 80 may still be open to the world)", spec.region(), e);
@@ -367,6 +393,7 @@ public final class LightsailCloud implements Cloud {
             }
             delay = polling.next(delay);
         }
+        repairFirewalls(names, seen);
         List<Machine> out = new ArrayList<>();
         for (String n : names) {
             Instance i = seen.get(n);
@@ -374,6 +401,30 @@ public final class LightsailCloud implements Cloud {
                     : new Machine(n, n, attendeeFromName(n), MachineState.UNKNOWN, null, spec.lightsailBundle(), null));
         }
         return out;
+    }
+
+    /**
+     * Puts the fleet's firewall again on running instances that report anything else. Whether a Put made while an
+     * instance is still pending survives its first boot is not documented (AWS.md B5), so the state the last poll
+     * returned anyway is checked; when it matches, this costs no call.
+     */
+    private void repairFirewalls(List<String> names, Map<String, Instance> seen) {
+        Firewall firewall = fleetFirewall.get();
+        if (firewall == null) {
+            return;
+        }
+        List<Callable<Machine>> repairs = new ArrayList<>();
+        for (String n : names) {
+            Instance i = seen.get(n);
+            if (i != null && toMachine(i).state() == MachineState.RUNNING
+                    && (i.networking() == null || !firewall.matches(i.networking().ports()))) {
+                repairs.add(() -> {
+                    putFirewall(n, firewall);
+                    return null;
+                });
+            }
+        }
+        runAll(repairs);
     }
 
     private static boolean settled(Machine m) {
@@ -479,6 +530,7 @@ public final class LightsailCloud implements Cloud {
     public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
         LaunchContext updated = new LaunchContext(context.loginPublicKey(), newCidr, context.ingress(), context.expiresAt());
         Firewall firewall = firewall(updated);
+        fleetFirewall.set(firewall);
         List<Callable<Machine>> tasks = new ArrayList<>();
         for (Machine m : listNodes()) {
             tasks.add(() -> {

@@ -445,4 +445,79 @@ class LightsailCloudTest {
         }
         assertEquals(Map.of("GetInstances", 1), fake.countsByOperation());
     }
+
+    @Test
+    void firewallLostAtBootIsPutAgainOnceRunning() {
+        fake.resetPortsAtBoot(true);
+        WorkshopSpec spec = spec(3);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 3));
+        }
+        for (LightsailFake.InstanceView i : fake.instances()) {
+            assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name());
+        }
+        assertEquals(6, fake.count("PutInstancePublicPorts"), "once at launch, once more when found open at boot");
+    }
+
+    @Test
+    void notFoundRightAfterCreateIsWaitedOut() {
+        fake.failNext("PutInstancePublicPorts", Fault.NOT_FOUND).failNext("PutInstancePublicPorts", Fault.NOT_FOUND)
+                .failNext("TagResource", Fault.NOT_FOUND);
+        WorkshopSpec spec = spec(2);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 2)).forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
+        }
+        fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
+        assertEquals(WORKSHOP, fake.keyPair(WORKSHOP + "-key").orElseThrow().tags().get("Workshop"));
+    }
+
+    @Test
+    void lostResponsesOnEveryMutatingCallNeitherDuplicateNorLeak() {
+        fake.faultRate(0.25, 11, Fault.LOST_RESPONSE, "ImportKeyPair", "TagResource", "CreateInstances",
+                "PutInstancePublicPorts", "DeleteInstance", "DeleteKeyPair");
+        WorkshopSpec spec = spec(8);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 8)).forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
+            assertEquals(names(1, 8), ourInstances());
+            fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
+            cloud.teardown(recorder.open());
+        }
+        assertEquals(Set.of(), ourInstances());
+        assertTrue(fake.keyPair(WORKSHOP + "-key").isEmpty());
+        assertEquals(List.of(), recorder.open());
+        assertTrue(fake.requests().stream().filter(r -> r.status() == 500).count() >= 4, "faults were injected");
+    }
+
+    @Test
+    void serviceErrorsAreRetriedAndAQuotaRefusalIsNot() {
+        fake.faultRate(0.3, 5, Fault.SERVICE_ERROR);
+        WorkshopSpec spec = spec(4);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 4)).forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
+        }
+        assertEquals(names(1, 4), ourInstances());
+
+        fake.noFaults().failNext("CreateInstances", Fault.QUOTA);
+        fake.clearRequests();
+        WorkshopSpec bigger = spec(5);
+        try (LightsailCloud cloud = cloud(fake, bigger, recorder)) {
+            FleetException e = assertThrows(FleetException.class, () -> cloud.createNodes(context, requests(bigger, 1, 5)));
+            assertTrue(e.getMessage().startsWith("Lightsail launching " + WORKSHOP + "-05 failed: "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"));
+        }
+        assertEquals(1, fake.count("CreateInstances"), "a quota refusal is not retried");
+    }
+
+    @Test
+    void destroyNodesRemovesOnlyTheNamedMachines() {
+        WorkshopSpec spec = spec(3);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 3));
+            cloud.destroyNodes(List.of(WORKSHOP + "-02"));
+            assertEquals(Set.of(WORKSHOP + "-01", WORKSHOP + "-03"),
+                    cloud.listNodes().stream().map(Machine::id).collect(Collectors.toSet()));
+        }
+        assertTrue(recorder.deleted().contains("INSTANCE:" + WORKSHOP + "-02"));
+        assertEquals(Set.of(WORKSHOP + "-01", WORKSHOP + "-03"), ourInstances());
+    }
 }

@@ -119,6 +119,7 @@ public final class LightsailFake implements AutoCloseable {
     private int pendingPolls = 2;
     private int instanceQuota = Integer.MAX_VALUE;
     private int addresses;
+    private boolean resetPortsAtBoot;
 
     private LightsailFake(String region) throws IOException {
         this.region = region;
@@ -193,6 +194,15 @@ public final class LightsailFake implements AutoCloseable {
     /** Instances allowed in the region; CreateInstances beyond it fails with {@link Fault#QUOTA}. */
     public synchronized LightsailFake instanceQuota(int quota) {
         this.instanceQuota = quota;
+        return this;
+    }
+
+    /**
+     * Makes instances come up with the OS-blueprint default firewall whatever was put while they were pending: the
+     * pessimistic reading of an undocumented behaviour (AWS.md B5), to test that the cloud re-checks running instances.
+     */
+    public synchronized LightsailFake resetPortsAtBoot(boolean reset) {
+        this.resetPortsAtBoot = reset;
         return this;
     }
 
@@ -739,10 +749,7 @@ public final class LightsailFake implements AutoCloseable {
             this.ipAddressType = ipAddressType;
             this.tags = tags;
             this.createdAt = createdAt;
-            List<String> v6 = ipAddressType.equals("ipv4") ? List.of() : List.of("::/0");
-            // OS blueprints open SSH and HTTP to the world by default (AWS.md B5).
-            this.ports = List.of(new PortRule(22, 22, "tcp", List.of("0.0.0.0/0"), v6),
-                    new PortRule(80, 80, "tcp", List.of("0.0.0.0/0"), v6));
+            this.ports = defaultPorts(ipAddressType);
         }
 
         void observe() {
@@ -750,6 +757,9 @@ public final class LightsailFake implements AutoCloseable {
             if (state.equals("pending") && observations > pendingPolls) {
                 state = "running";
                 publicIp = nextAddress();
+                if (resetPortsAtBoot) {
+                    ports = defaultPorts(ipAddressType);
+                }
             }
         }
 
@@ -808,6 +818,13 @@ public final class LightsailFake implements AutoCloseable {
             return new InstanceView(name, state, publicIp, bundleId, blueprintId, zone, ipAddressType, keyPairName,
                     userData, Map.copyOf(tags), ports);
         }
+    }
+
+    /** OS blueprints open SSH and HTTP to the world by default (AWS.md B5). */
+    private static List<PortRule> defaultPorts(String ipAddressType) {
+        List<String> v6 = ipAddressType.equals("ipv4") ? List.of() : List.of("::/0");
+        return List.of(new PortRule(22, 22, "tcp", List.of("0.0.0.0/0"), v6),
+                new PortRule(80, 80, "tcp", List.of("0.0.0.0/0"), v6));
     }
 
     private static String accessFrom(PortRule p) {
