@@ -436,6 +436,10 @@ class LightsailCloudTest {
         System.setProperty(keys[0], fake.endpoint().toString());
         System.setProperty(keys[1], "AKIDFACTORYTEST");
         System.setProperty(keys[2], "factory-test");
+        // 4 server errors in a row: more than the SDK's default 4 attempts survive, the factory allows 8.
+        for (int i = 0; i < 4; i++) {
+            fake.failNext("GetInstances", Fault.SERVICE_ERROR);
+        }
         try (LightsailCloud cloud = LightsailCloud.connect(spec(1), recorder)) {
             assertEquals(List.of(), cloud.listNodes());
         } finally {
@@ -443,7 +447,7 @@ class LightsailCloudTest {
                 System.clearProperty(k);
             }
         }
-        assertEquals(Map.of("GetInstances", 1), fake.countsByOperation());
+        assertEquals(Map.of("GetInstances", 5), fake.countsByOperation());
     }
 
     @Test
@@ -519,5 +523,19 @@ class LightsailCloudTest {
         }
         assertTrue(recorder.deleted().contains("INSTANCE:" + WORKSHOP + "-02"));
         assertEquals(Set.of(WORKSHOP + "-01", WORKSHOP + "-03"), ourInstances());
+    }
+
+    @Test
+    void accessDeniedIsOneLineNamingTheCredentials() {
+        fake.failNext("ImportKeyPair", Fault.ACCESS_DENIED);
+        try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
+            FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(context));
+            assertTrue(e.getMessage().contains("AccessDeniedException") && e.getMessage().contains("credentials"),
+                    e.getMessage());
+            assertFalse(e.getMessage().contains("\n"));
+            assertFalse(e.getMessage().contains(loginKey.publicKeyLine().split(" ")[1]), "no key material in messages");
+        }
+        assertEquals(1, fake.count("ImportKeyPair"));
+        assertEquals(List.of(), recorder.created());
     }
 }

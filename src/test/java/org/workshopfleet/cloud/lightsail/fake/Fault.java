@@ -14,6 +14,9 @@ public enum Fault {
      */
     QUOTA(400, "OperationFailureException", "QuotaExceeded",
             "You have reached the maximum number of instances for this account in this Region (injected by the fake)."),
+    /** 400 {@code AccessDeniedException}: credentials without Lightsail permissions; not retried. */
+    ACCESS_DENIED(400, "AccessDeniedException", "AccessDenied",
+            "You are not authorized to perform this operation (injected by the fake)."),
     /**
      * The call is performed, then answered with a 500 {@code ServiceException} as if the success response had been
      * lost: the SDK retries, and a non-idempotent create meets its own result ({@code NameExists}).
