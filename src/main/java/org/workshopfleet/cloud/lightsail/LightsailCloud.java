@@ -442,9 +442,17 @@ public final class LightsailCloud implements Cloud {
 
     // ------------------------------------------------------------------ destroy
 
+    /** Deletes these instances of the workshop and waits until they are gone; refuses names held by others. */
     @Override
     public void destroyNodes(Collection<String> machineIds) {
         Set<String> names = new TreeSet<>(machineIds);
+        Map<String, Instance> listed = scanInstances();
+        for (String n : names) {
+            Instance i = listed.get(n);
+            if (i != null && !isOurs(i.tags())) {
+                throw foreignInstance(n, i);
+            }
+        }
         deleteInstances(names);
         awaitGone(names);
     }

@@ -523,6 +523,12 @@ class LightsailCloudTest {
         }
         assertTrue(recorder.deleted().contains("INSTANCE:" + WORKSHOP + "-02"));
         assertEquals(Set.of(WORKSHOP + "-01", WORKSHOP + "-03"), ourInstances());
+
+        fake.addInstance("someone-01", OTHER_WORKSHOP);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            assertThrows(FleetException.class, () -> cloud.destroyNodes(List.of("someone-01")));
+        }
+        assertTrue(fake.instance("someone-01").isPresent(), "another workshop's machine is never deleted");
     }
 
     @Test
