@@ -46,6 +46,7 @@ import software.amazon.awssdk.services.lightsail.model.InvalidInputException;
 import software.amazon.awssdk.services.lightsail.model.IpAddressType;
 import software.amazon.awssdk.services.lightsail.model.KeyPair;
 import software.amazon.awssdk.services.lightsail.model.NotFoundException;
+import software.amazon.awssdk.services.lightsail.model.OperationFailureException;
 import software.amazon.awssdk.services.lightsail.model.Tag;
 
 /**
@@ -313,7 +314,14 @@ public final class LightsailCloud implements Cloud {
         } catch (SdkException e) {
             throw ApiFailure.of("launching " + r.name(), spec.region(), e);
         }
-        putFirewall(r.name(), firewall);
+        try {
+            putFirewall(r.name(), firewall);
+        } catch (FleetException e) {
+            // Refused while the instance is still pending: awaitRunning puts it again once the instance runs.
+            if (!(e.getCause() instanceof InvalidInputException || e.getCause() instanceof OperationFailureException)) {
+                throw e;
+            }
+        }
         return machine;
     }
 
@@ -377,6 +385,7 @@ public final class LightsailCloud implements Cloud {
         Instant deadline = Instant.now().plus(timeout);
         Duration delay = polling.firstDelay();
         Map<String, Instance> seen = Map.of();
+        Set<String> firewallChecked = new HashSet<>();
         while (true) {
             sleep(min(delay, Duration.between(Instant.now(), deadline)));
             try {
@@ -386,6 +395,7 @@ public final class LightsailCloud implements Cloud {
                     throw e;
                 }
             }
+            repairFirewalls(names, seen, firewallChecked);
             Map<String, Instance> now = seen;
             boolean done = names.stream().allMatch(n -> now.containsKey(n) && settled(toMachine(now.get(n))));
             if (done || !Instant.now().isBefore(deadline)) {
@@ -393,7 +403,6 @@ public final class LightsailCloud implements Cloud {
             }
             delay = polling.next(delay);
         }
-        repairFirewalls(names, seen);
         List<Machine> out = new ArrayList<>();
         for (String n : names) {
             Instance i = seen.get(n);
@@ -404,11 +413,12 @@ public final class LightsailCloud implements Cloud {
     }
 
     /**
-     * Puts the fleet's firewall again on running instances that report anything else. Whether a Put made while an
-     * instance is still pending survives its first boot is not documented (AWS.md B5), so the state the last poll
-     * returned anyway is checked; when it matches, this costs no call.
+     * Checks each instance once, as soon as a poll shows it running, against the firewall this object put on the fleet,
+     * and puts it again when the instance reports anything else. Whether Lightsail accepts a Put on a pending instance,
+     * and whether that Put survives the first boot, is not documented (AWS.md B5); the poll returns the ports anyway,
+     * so a check that matches costs no call. A Put that fails here is an error: the machine may be open to the world.
      */
-    private void repairFirewalls(List<String> names, Map<String, Instance> seen) {
+    private void repairFirewalls(List<String> names, Map<String, Instance> seen, Set<String> checked) {
         Firewall firewall = fleetFirewall.get();
         if (firewall == null) {
             return;
@@ -416,8 +426,11 @@ public final class LightsailCloud implements Cloud {
         List<Callable<Machine>> repairs = new ArrayList<>();
         for (String n : names) {
             Instance i = seen.get(n);
-            if (i != null && toMachine(i).state() == MachineState.RUNNING
-                    && (i.networking() == null || !firewall.matches(i.networking().ports()))) {
+            if (i == null || checked.contains(n) || toMachine(i).state() != MachineState.RUNNING) {
+                continue;
+            }
+            checked.add(n);
+            if (i.networking() == null || !firewall.matches(i.networking().ports())) {
                 repairs.add(() -> {
                     putFirewall(n, firewall);
                     return null;

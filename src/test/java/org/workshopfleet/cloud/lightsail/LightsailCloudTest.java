@@ -544,4 +544,19 @@ class LightsailCloudTest {
         assertEquals(1, fake.count("ImportKeyPair"));
         assertEquals(List.of(), recorder.created());
     }
+
+    @Test
+    void firewallRefusedWhilePendingIsPutOnceRunning() {
+        fake.failNext("PutInstancePublicPorts", Fault.NOT_READY);
+        WorkshopSpec spec = spec(2);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder).withLaunchConcurrency(1)) {
+            cloud.prepare(context);
+            List<Machine> created = cloud.createNodes(context, requests(spec, 1, 2));
+            assertEquals(Set.of(22, 80), fake.instance(WORKSHOP + "-01").orElseThrow().ports().stream()
+                    .map(PortRule::fromPort).collect(Collectors.toSet()), "still the defaults after the refusal");
+            cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+        }
+        fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
+        assertEquals(3, fake.count("PutInstancePublicPorts"));
+    }
 }

@@ -14,6 +14,11 @@ public enum Fault {
      */
     QUOTA(400, "OperationFailureException", "QuotaExceeded",
             "You have reached the maximum number of instances for this account in this Region (injected by the fake)."),
+    /**
+     * 400 {@code InvalidInputException} for an instance not ready for the call (e.g. a firewall change while pending).
+     * Whether Lightsail refuses that at all is unconfirmed (AWS.md B5); the message is the fake's own.
+     */
+    NOT_READY(400, "InvalidInputException", null, "The instance is not in a valid state for this operation (injected by the fake)."),
     /** 400 {@code AccessDeniedException}: credentials without Lightsail permissions; not retried. */
     ACCESS_DENIED(400, "AccessDeniedException", "AccessDenied",
             "You are not authorized to perform this operation (injected by the fake)."),
