@@ -14,11 +14,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.workshopfleet.FleetException;
@@ -622,54 +617,8 @@ public final class LightsailCloud implements Cloud {
         return out;
     }
 
-    /** Runs tasks a few at a time; after the first failure no new task starts, and that failure is thrown. */
     private <T> List<T> runAll(List<Callable<T>> tasks) {
-        if (tasks.isEmpty()) {
-            return List.of();
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(launchConcurrency, tasks.size()), r -> {
-            Thread t = new Thread(r, "lightsail-" + spec.name());
-            t.setDaemon(true);
-            return t;
-        });
-        AtomicBoolean failed = new AtomicBoolean();
-        try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (Callable<T> task : tasks) {
-                futures.add(pool.submit(() -> {
-                    if (failed.get()) {
-                        return null;
-                    }
-                    try {
-                        return task.call();
-                    } catch (RuntimeException e) {
-                        failed.set(true);
-                        throw e;
-                    }
-                }));
-            }
-            List<T> out = new ArrayList<>();
-            RuntimeException first = null;
-            for (Future<T> f : futures) {
-                try {
-                    out.add(f.get());
-                } catch (ExecutionException e) {
-                    if (first == null) {
-                        first = e.getCause() instanceof RuntimeException re ? re
-                                : new IllegalStateException(e.getCause());
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new FleetException("interrupted while talking to Lightsail: re-run to continue");
-                }
-            }
-            if (first != null) {
-                throw first;
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-        }
+        return ParallelCalls.run(tasks, launchConcurrency, "lightsail-" + spec.name());
     }
 
     private boolean isOurs(List<Tag> tags) {
