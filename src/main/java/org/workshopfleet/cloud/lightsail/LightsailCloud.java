@@ -526,8 +526,14 @@ public final class LightsailCloud implements Cloud {
         Duration delay = polling.firstDelay();
         while (true) {
             sleep(min(delay, Duration.between(Instant.now(), deadline)));
-            Set<String> left = new TreeSet<>(names);
-            left.retainAll(scanInstances().keySet());
+            Map<String, Instance> listed = scanInstances();
+            Set<String> left = new TreeSet<>();
+            for (String n : names) {
+                // Listed while shutting down counts as gone: it will not come back, and the name is not ours to reuse yet.
+                if (listed.containsKey(n) && !state(listed.get(n)).isGone()) {
+                    left.add(n);
+                }
+            }
             if (left.isEmpty()) {
                 return;
             }
