@@ -529,7 +529,7 @@ public final class LightsailCloud implements Cloud {
             Map<String, Instance> listed = scanInstances();
             Set<String> left = new TreeSet<>();
             for (String n : names) {
-                // Listed while shutting down counts as gone: it will not come back, and the name is not ours to reuse yet.
+                // Listed as shutting down or terminated counts as gone: it will not come back.
                 if (listed.containsKey(n) && !state(listed.get(n)).isGone()) {
                     left.add(n);
                 }
