@@ -1,0 +1,67 @@
+package org.workshopfleet.cloud.lightsail;
+
+import org.workshopfleet.FleetException;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.lightsail.model.AccessDeniedException;
+import software.amazon.awssdk.services.lightsail.model.AccountSetupInProgressException;
+import software.amazon.awssdk.services.lightsail.model.InvalidInputException;
+import software.amazon.awssdk.services.lightsail.model.OperationFailureException;
+import software.amazon.awssdk.services.lightsail.model.UnauthenticatedException;
+
+/** Turns an SDK error into the one-line {@link FleetException} the facilitator sees: what failed and what to do. */
+final class ApiFailure {
+
+    private static final int MAX_DETAIL = 300;
+
+    private ApiFailure() {
+    }
+
+    static FleetException of(String action, String region, SdkException e) {
+        return new FleetException("Lightsail " + action + " failed: " + detail(e) + "; " + hint(region, e), e);
+    }
+
+    /** Worth polling again: throttling or a server-side failure that outlived the SDK's own retries. */
+    static boolean isTransient(SdkException e) {
+        if (e instanceof AwsServiceException s) {
+            return s.isThrottlingException() || s.statusCode() >= 500;
+        }
+        return e instanceof SdkClientException;
+    }
+
+    private static String detail(SdkException e) {
+        String text;
+        if (e instanceof AwsServiceException s && s.awsErrorDetails() != null) {
+            String code = s.awsErrorDetails().errorCode();
+            if (s instanceof InvalidInputException ii && ii.code() != null) {
+                code = code + "/" + ii.code();
+            } else if (s instanceof OperationFailureException of && of.code() != null) {
+                code = code + "/" + of.code();
+            }
+            text = s.awsErrorDetails().errorMessage() + " (" + code + ", HTTP " + s.statusCode() + ")";
+        } else {
+            text = e.getMessage();
+        }
+        String line = String.valueOf(text).replaceAll("\\s+", " ").trim();
+        return line.length() > MAX_DETAIL ? line.substring(0, MAX_DETAIL) + "…" : line;
+    }
+
+    private static String hint(String region, SdkException e) {
+        if (e instanceof AccessDeniedException || e instanceof UnauthenticatedException) {
+            return "check the AWS credentials (environment, profile or SSO login) and that they may use Lightsail in "
+                    + region;
+        }
+        if (e instanceof AccountSetupInProgressException) {
+            return "the Lightsail account is still being set up; wait a few minutes and re-run";
+        }
+        if (e instanceof OperationFailureException || e instanceof InvalidInputException) {
+            return "check the account's Lightsail limits in " + region + " (instances per region) and the bundle and"
+                    + " zone settings, then re-run: machines already created are adopted, not duplicated";
+        }
+        if (e instanceof SdkClientException) {
+            return "check the network, AWS_ENDPOINT_URL_LIGHTSAIL and the AWS credentials, then re-run";
+        }
+        return "Lightsail is busy or failing; re-run later: machines already created are adopted, not duplicated";
+    }
+}

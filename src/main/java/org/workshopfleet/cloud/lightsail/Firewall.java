@@ -1,0 +1,51 @@
+package org.workshopfleet.cloud.lightsail;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.workshopfleet.cloud.IngressRule;
+import software.amazon.awssdk.services.lightsail.model.InstancePortInfo;
+import software.amazon.awssdk.services.lightsail.model.PortInfo;
+
+/**
+ * A Lightsail instance firewall holding exactly the declared ingress for one IPv4 CIDR and nothing else.
+ * PutInstancePublicPorts replaces the whole IPv4 firewall, so sending {@link #portInfos()} also closes the 22 and 80
+ * that OS blueprints open to {@code 0.0.0.0/0}; instances are IPv4-only, so there is no IPv6 firewall to close.
+ */
+record Firewall(List<IngressRule> ingress, String cidr) {
+
+    Firewall {
+        ingress = List.copyOf(ingress);
+    }
+
+    List<PortInfo> portInfos() {
+        List<PortInfo> out = new ArrayList<>();
+        for (IngressRule r : ingress) {
+            out.add(PortInfo.builder().fromPort(r.port()).toPort(r.port()).protocol(r.protocol()).cidrs(cidr).build());
+        }
+        return out;
+    }
+
+    /** Whether an instance's reported firewall is exactly this one (so a re-run need not Put it again). */
+    boolean matches(Collection<InstancePortInfo> actual) {
+        Set<String> want = new HashSet<>();
+        ingress.forEach(r -> want.add(key(r.port(), r.port(), r.protocol(), List.of(cidr))));
+        Set<String> have = new HashSet<>();
+        for (InstancePortInfo p : actual) {
+            if (p.hasIpv6Cidrs() && !p.ipv6Cidrs().isEmpty()) {
+                return false;
+            }
+            if (!p.hasCidrs()) {
+                return false;   // an old-style entry without cidrs: cannot tell, so re-apply
+            }
+            have.add(key(p.fromPort(), p.toPort(), p.protocolAsString(), p.cidrs()));
+        }
+        return want.equals(have) && have.size() == actual.size();
+    }
+
+    private static String key(Integer from, Integer to, String protocol, List<String> cidrs) {
+        return from + "-" + to + "/" + protocol + " " + cidrs.stream().sorted().toList();
+    }
+}
