@@ -1,0 +1,79 @@
+package org.workshopfleet.cloud.lab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A snapshot of everything on the host a lab machine touches, to assert that destroying machines puts the host back
+ * exactly as it was.
+ */
+record HostState(String netns, String links, String natRules, String filterRules, String mounts, String nspawns,
+                 String ipForward, String records) {
+
+    static HostState capture(LabPaths paths) {
+        return new HostState(
+                HostCommand.quietly("ip", "netns", "list").output(),
+                HostCommand.quietly("ip", "-o", "link", "show").output().replaceAll("\\\\\\s+", " "),
+                HostCommand.quietly("iptables", "-t", "nat", "-S").output(),
+                HostCommand.quietly("iptables", "-S").output(),
+                mountsUnder(paths),
+                nspawnProcesses(),
+                read(Path.of("/proc/sys/net/ipv4/ip_forward")),
+                list(paths.runDir().resolve("lab/machines")) + " " + list(paths.machinesDir()));
+    }
+
+    private static String mountsUnder(LabPaths paths) {
+        List<String> out = new ArrayList<>();
+        for (String line : read(Path.of("/proc/self/mountinfo")).split("\n")) {
+            String[] f = line.split(" ");
+            if (f.length > 4 && (f[4].startsWith(paths.cacheDir().toString()) || f[4].startsWith("/run/netns")
+                    || f[4].startsWith(paths.runDir().toString()))) {
+                out.add(f[4]);
+            }
+        }
+        return String.join("\n", out);
+    }
+
+    private static String nspawnProcesses() {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).sorted().toList()) {
+                try {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+                    if (cmd.startsWith("systemd-nspawn") || cmd.contains("/systemd-nspawn ")) {
+                        out.add(p.getFileName() + " " + cmd.strip());
+                    }
+                } catch (IOException gone) {
+                    // exited while listing
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return String.join("\n", out);
+    }
+
+    private static String list(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return "[]";
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList().toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
