@@ -130,6 +130,11 @@ public final class LabMachines {
         return records().stream().map(r -> new LabMachine(r.name(), r.ip())).toList();
     }
 
+    /** When the named machine of this scope was created, if it exists. */
+    Optional<Instant> createdAt(String name) {
+        return records().stream().filter(r -> r.name().equals(name)).map(LabMachineRecord::createdAt).findFirst();
+    }
+
     /** True if the named machine of this scope has its nspawn process alive. */
     public boolean isRunning(String name) {
         return records().stream().filter(r -> r.name().equals(name)).anyMatch(LabMachines::processAlive);
