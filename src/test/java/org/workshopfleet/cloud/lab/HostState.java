@@ -11,9 +11,36 @@ import java.util.stream.Stream;
 /**
  * A snapshot of everything on the host a lab machine touches, to assert that destroying machines puts the host back
  * exactly as it was.
+ *
+ * <p>The host may be shared with other processes making their own namespaces, links and rules while a test runs
+ * (other helpers' containers, parallel CI jobs), so {@link #assertRestored} demands exact equality of everything
+ * carrying the lab's names ({@code wf-}, {@code workshop-fleet}) and of ip_forward, and full equality otherwise only
+ * reports what others changed.
  */
 record HostState(String netns, String links, String natRules, String filterRules, String mounts, String nspawns,
                  String ipForward, String records) {
+
+    /** Asserts the host is back to {@code before}; see the class comment for what foreign changes are tolerated. */
+    static void assertRestored(HostState before, HostState after) {
+        org.junit.jupiter.api.Assertions.assertEquals(before.ours(), after.ours(),
+                "every lab object is gone and ip_forward is restored");
+        if (before.equals(after)) {
+            System.out.println("lab: host state after teardown is identical to before");
+        } else {
+            System.out.println("lab: host state identical for the lab's objects; other processes changed the rest"
+                    + " meanwhile:\nbefore: " + before + "\nafter:  " + after);
+        }
+    }
+
+    /** Only the lines naming the lab's objects (and ip_forward, which is global). */
+    HostState ours() {
+        return new HostState(mine(netns), mine(links), mine(natRules), mine(filterRules), mine(mounts), mine(nspawns),
+                ipForward, records);
+    }
+
+    private static String mine(String lines) {
+        return String.join("\n", lines.lines().filter(l -> l.contains("wf-") || l.contains("workshop-fleet")).toList());
+    }
 
     static HostState capture(LabPaths paths) {
         return new HostState(

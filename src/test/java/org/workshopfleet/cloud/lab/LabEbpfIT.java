@@ -71,7 +71,7 @@ class LabEbpfIT {
         } finally {
             lab.destroyAll();
         }
-        assertEquals(before, HostState.capture(PATHS), "the host is back to its prior state");
+        HostState.assertRestored(before, HostState.capture(PATHS));
     }
 
     /** The limitation the options lift: nspawn's default seccomp filter refuses bpf(2). */

@@ -86,7 +86,7 @@ class LabMachinesIT {
         } finally {
             lab.destroyAll();
         }
-        assertEquals(before, HostState.capture(PATHS), "the host is back to its prior state");
+        HostState.assertRestored(before, HostState.capture(PATHS));
     }
 
     @Test
@@ -106,6 +106,6 @@ class LabMachinesIT {
             assertEquals(1, later.destroyAll());
             System.out.printf("lab: leftover machine removed in %d ms%n", Duration.between(d0, Instant.now()).toMillis());
         }
-        assertEquals(before, HostState.capture(PATHS), "the host is back to its prior state");
+        HostState.assertRestored(before, HostState.capture(PATHS));
     }
 }
