@@ -38,6 +38,15 @@ public final class LabMachines {
     private static final Duration SSH_TIMEOUT = Duration.ofSeconds(240);
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
+    /**
+     * The smallest addition to nspawn's defaults that lets bpftrace (as root in the machine) load BPF programs and
+     * attach uprobes/USDT probes: allow the {@code bpf} and {@code perf_event_open} system calls, which nspawn's
+     * seccomp filter refuses with EPERM. nspawn's default capability set already holds CAP_SYS_ADMIN, which the
+     * kernel accepts for both; no tracefs, debugfs or /sys/fs/bpf mount is needed (uprobes attach through the perf
+     * uprobe PMU). A lab machine is not a security boundary: its root can load kernel BPF programs.
+     */
+    public static final List<String> EBPF_OPTIONS = List.of("--system-call-filter=bpf perf_event_open");
+
     private final String scope;
     private final LabPaths paths;
     private final BaseImage base;
@@ -64,18 +73,20 @@ public final class LabMachines {
     }
 
     /**
-     * Boots a machine and returns once its sshd accepts connections (cloud-init may still be running: wait with
-     * {@code cloud-init status --wait} over SSH). Builds the base image first if needed.
+     * Boots a machine able to run eBPF tools ({@link #EBPF_OPTIONS}) and returns once its sshd accepts connections
+     * (cloud-init may still be running: wait with {@code cloud-init status --wait} over SSH). Builds the base image
+     * first if needed. Safe to call from several threads and processes at once.
      *
      * @param name        host name, lower-case letters, digits and hyphens; unique on this host
      * @param rawUserData the cloud-init user-data, as the machine should read it ({@code #cloud-config ...})
      */
     public LabMachine boot(String name, String rawUserData) {
-        return boot(name, rawUserData, List.of());
+        return boot(name, rawUserData, EBPF_OPTIONS);
     }
 
     /**
-     * As {@link #boot(String, String)}, with extra {@code systemd-nspawn} options, e.g. {@link #EBPF_OPTIONS}.
+     * As {@link #boot(String, String)}, with exactly these extra {@code systemd-nspawn} options ({@code List.of()}
+     * gives nspawn's default sandbox, in which bpf(2) is refused).
      */
     public LabMachine boot(String name, String rawUserData, List<String> extraNspawnOptions) {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -122,8 +133,6 @@ public final class LabMachines {
         }
     }
 
-    /** The nspawn options that let bpftrace attach uprobes/USDT probes inside a machine (see the lab notes). */
-    public static final List<String> EBPF_OPTIONS = List.of("--system-call-filter=bpf perf_event_open");
 
     /** Machines of this scope that have a record (running, or left by a crash). */
     public List<LabMachine> list() {

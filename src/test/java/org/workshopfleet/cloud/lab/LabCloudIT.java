@@ -87,6 +87,6 @@ class LabCloudIT {
         assertTrue(cloud.listNodes().isEmpty());
         assertTrue(events.contains("deleted LAB_MACHINE " + name + "-01"), events.toString());
         assertTrue(events.contains("deleted LAB_MACHINE " + name + "-02"), events.toString());
-        HostState.assertRestored(before, HostState.capture(PATHS));
+        HostState.assertRestored(before, HostState.capture(PATHS), "wf-" + name + "-01", "wf-" + name + "-02");
     }
 }

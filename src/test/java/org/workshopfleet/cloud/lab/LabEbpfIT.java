@@ -42,8 +42,8 @@ class LabEbpfIT {
         SshKeyPair hostKey = SshKeyPair.generate("it-host");
         HostState before = HostState.capture(PATHS);
         try {
-            LabMachine m = lab.boot("it-" + run + "-ebpf", LabUserData.cloudConfig(hostKey, login, ""),
-                    LabMachines.EBPF_OPTIONS);
+            // The default boot: every lab machine gets LabMachines.EBPF_OPTIONS.
+            LabMachine m = lab.boot("it-" + run + "-ebpf", LabUserData.cloudConfig(hostKey, login, ""));
             OpenSshClient ssh = new OpenSshClient(tmp, login, "ubuntu", m.ip(), hostKey);
             assertEquals(0, ssh.runWhenReady("cloud-init status --wait", Duration.ofSeconds(120), 300).exitCode());
             Instant i0 = Instant.now();
@@ -71,7 +71,7 @@ class LabEbpfIT {
         } finally {
             lab.destroyAll();
         }
-        HostState.assertRestored(before, HostState.capture(PATHS));
+        HostState.assertRestored(before, HostState.capture(PATHS), "wf-it-" + run + "-ebpf");
     }
 
     /** The limitation the options lift: nspawn's default seccomp filter refuses bpf(2). */

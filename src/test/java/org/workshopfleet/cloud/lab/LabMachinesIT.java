@@ -86,7 +86,7 @@ class LabMachinesIT {
         } finally {
             lab.destroyAll();
         }
-        HostState.assertRestored(before, HostState.capture(PATHS));
+        HostState.assertRestored(before, HostState.capture(PATHS), "wf-" + names.get(0), "wf-" + names.get(1));
     }
 
     @Test
@@ -106,6 +106,54 @@ class LabMachinesIT {
             assertEquals(1, later.destroyAll());
             System.out.printf("lab: leftover machine removed in %d ms%n", Duration.between(d0, Instant.now()).toMillis());
         }
-        HostState.assertRestored(before, HostState.capture(PATHS));
+        HostState.assertRestored(before, HostState.capture(PATHS), "wf-it-" + run + "-crash");
+    }
+
+    @Test
+    void aMachineWhoseNspawnProcessWasKilledIsStillRemovedWithItsContainer() throws Exception {
+        String run = unique();
+        String scope = "it-kill-" + run;
+        String name = "it-" + run + "-kill";
+        HostState before = HostState.capture(PATHS);
+        LabMachines lab = new LabMachines(scope);
+        try {
+            lab.boot(name, LabUserData.cloudConfig(SshKeyPair.generate("h"), SshKeyPair.generate("l"), ""));
+            LabMachineRecord rec = LabMachineRecord.readAll(PATHS.recordsDir()).stream()
+                    .filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+            long containerInit = childOf(rec.nspawnPid());
+            assertTrue(containerInit > 0, "the container's init runs under nspawn");
+            // SIGKILL gives nspawn no chance to stop its container: the container's processes stay behind.
+            ProcessHandle.of(rec.nspawnPid()).orElseThrow().destroyForcibly();
+            ProcessHandle.of(rec.nspawnPid()).ifPresent(p -> p.onExit().join());
+            assertFalse(lab.isRunning(name));
+            assertTrue(running(containerInit), "the orphaned container init is still running before teardown");
+            assertEquals(1, new LabMachines(scope).destroyAll());
+            assertFalse(running(containerInit), "the orphaned container is killed by teardown");
+        } finally {
+            lab.destroyAll();
+        }
+        HostState.assertRestored(before, HostState.capture(PATHS), "wf-" + name);
+    }
+
+    /** Running = exists and is not a zombie (a killed process stays a zombie until its new parent reaps it). */
+    private static boolean running(long pid) {
+        return LabMachines.startTicks(pid).isPresent();
+    }
+
+    private static long childOf(long parent) throws java.io.IOException {
+        try (var procs = java.nio.file.Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String stat = java.nio.file.Files.readString(p.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    if (Long.parseLong(f[1]) == parent) {
+                        return Long.parseLong(p.getFileName().toString());
+                    }
+                } catch (java.io.IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return -1;
     }
 }
