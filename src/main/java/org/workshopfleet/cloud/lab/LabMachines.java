@@ -96,6 +96,7 @@ public final class LabMachines {
         Path rootfs = base.ensure();
         LabMachineRecord rec = allocate(name);
         try {
+            plumb(rec);
             Path dir = rec.machineDir();
             Files.createDirectories(dir.resolve("upper"));
             Files.createDirectories(dir.resolve("work"));
@@ -124,6 +125,7 @@ public final class LabMachines {
             return new LabMachine(name, rec.ip());
         } catch (IOException | RuntimeException e) {
             String why = e instanceof FleetException ? e.getMessage() : e.toString();
+            why = why.replace(rec.machineDir().resolve("console.log").toString(), keepConsoleLog(rec).toString());
             try {
                 destroy(rec);
             } catch (RuntimeException cleanup) {
@@ -180,7 +182,7 @@ public final class LabMachines {
         return LabMachineRecord.readAll(paths.recordsDir()).stream().filter(r -> r.scope().equals(scope)).toList();
     }
 
-    /** Reserves a name, slot and address and creates the network plumbing, under the host lock. */
+    /** Reserves a name, slot and address (the record) and brings the shared network up, under the host lock. */
     private LabMachineRecord allocate(String name) {
         String labName = PREFIX + name;
         try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
@@ -203,20 +205,35 @@ public final class LabMachines {
             LabMachineRecord rec = new LabMachineRecord(labName, name, scope, slot, LabNetwork.addressOf(slot),
                     PREFIX + "v" + slot, paths.machinesDir().resolve(labName), 0, 0, Instant.now());
             rec.write(paths.recordsDir());
-            network.ensureUp();
-            // Leftovers of a crash with the same names (no record owns them: the record was just created) go first.
-            HostCommand.quietly("ip", "link", "del", "dev", rec.hostVeth());
-            HostCommand.quietly("ip", "netns", "del", rec.netns());
-            HostCommand.check("ip", "netns", "add", rec.netns());
-            HostCommand.check("ip", "link", "add", rec.hostVeth(), "type", "veth", "peer", "name", "eth0", "netns",
-                    rec.netns());
-            HostCommand.check("ip", "link", "set", rec.hostVeth(), "master", LabNetwork.BRIDGE, "up");
-            HostCommand.check("ip", "-n", rec.netns(), "addr", "add", rec.ip() + "/16", "dev", "eth0");
-            HostCommand.check("ip", "-n", rec.netns(), "link", "set", "lo", "up");
-            HostCommand.check("ip", "-n", rec.netns(), "link", "set", "eth0", "up");
-            HostCommand.check("ip", "-n", rec.netns(), "route", "add", "default", "via", LabNetwork.HOST_ADDRESS);
+            try {
+                network.ensureUp();
+            } catch (RuntimeException e) {
+                LabMachineRecord.delete(paths.recordsDir(), labName);
+                if (LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
+                    network.release();
+                }
+                throw e;
+            }
             return rec;
         }
+    }
+
+    /**
+     * The machine's network namespace and veth pair: the host end on the bridge, the machine end {@code eth0} with its
+     * address and a default route via the host. Outside the lock: the names are the record's own.
+     */
+    private static void plumb(LabMachineRecord rec) {
+        // Leftovers of a crash with the same names (no record owned them: this record was just created) go first.
+        HostCommand.quietly("ip", "link", "del", "dev", rec.hostVeth());
+        HostCommand.quietly("ip", "netns", "del", rec.netns());
+        HostCommand.check("ip", "netns", "add", rec.netns());
+        HostCommand.check("ip", "link", "add", rec.hostVeth(), "type", "veth", "peer", "name", "eth0", "netns",
+                rec.netns());
+        HostCommand.check("ip", "link", "set", rec.hostVeth(), "master", LabNetwork.BRIDGE, "up");
+        HostCommand.check("ip", "-n", rec.netns(), "addr", "add", rec.ip() + "/16", "dev", "eth0");
+        HostCommand.check("ip", "-n", rec.netns(), "link", "set", "lo", "up");
+        HostCommand.check("ip", "-n", rec.netns(), "link", "set", "eth0", "up");
+        HostCommand.check("ip", "-n", rec.netns(), "route", "add", "default", "via", LabNetwork.HOST_ADDRESS);
     }
 
     private void awaitSsh(LabMachineRecord rec, Process nspawn) {
@@ -278,6 +295,21 @@ public final class LabMachines {
                 network.release();
             }
         }
+    }
+
+    /** Copies a failed machine's console log out of its folder (which destroy removes) to {@code <cache>/logs/}. */
+    private Path keepConsoleLog(LabMachineRecord rec) {
+        Path kept = paths.cacheDir().resolve("logs").resolve(rec.labName() + ".console.log");
+        try {
+            Files.createDirectories(kept.getParent());
+            Path log = rec.machineDir().resolve("console.log");
+            if (Files.exists(log)) {
+                Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            return rec.machineDir().resolve("console.log");
+        }
+        return kept;
     }
 
     /** Removes netns, veths, mounts and machine folders carrying our prefix that no record owns. */

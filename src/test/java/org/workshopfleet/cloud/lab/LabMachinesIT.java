@@ -135,6 +135,25 @@ class LabMachinesIT {
         HostState.assertRestored(before, HostState.capture(PATHS), "wf-" + name);
     }
 
+    @Test
+    void aMachineThatFailsToBootIsRemovedAndReportedInOneLine() {
+        String run = unique();
+        String name = "it-" + run + "-bad";
+        HostState before = HostState.capture(PATHS);
+        LabMachines lab = new LabMachines("it-bad-" + run);
+        org.workshopfleet.FleetException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.workshopfleet.FleetException.class,
+                () -> lab.boot(name, "#cloud-config\n{}\n", List.of("--no-such-nspawn-option")));
+        assertTrue(e.getMessage().startsWith("lab: booting " + name + " failed: systemd-nspawn exited with"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line");
+        Path kept = PATHS.cacheDir().resolve("logs").resolve("wf-" + name + ".console.log");
+        assertTrue(e.getMessage().endsWith("see " + kept), "points at the kept console log: " + e.getMessage());
+        assertTrue(kept.toFile().delete(), "the console log was kept");
+        assertTrue(lab.list().isEmpty());
+        HostState.assertRestored(before, HostState.capture(PATHS), "wf-" + name);
+    }
+
     /** Running = exists and is not a zombie (a killed process stays a zombie until its new parent reaps it). */
     private static boolean running(long pid) {
         return LabMachines.startTicks(pid).isPresent();
