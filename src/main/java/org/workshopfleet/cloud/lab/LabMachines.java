@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -98,6 +99,9 @@ public final class LabMachines {
         try {
             plumb(rec);
             Path dir = rec.machineDir();
+            // Root-only: the machine's layer will hold the user-data, which may carry a private host key.
+            Files.createDirectories(paths.machinesDir());
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Files.createDirectories(dir.resolve("upper"));
             Files.createDirectories(dir.resolve("work"));
             Files.createDirectories(rec.merged());
@@ -107,9 +111,10 @@ public final class LabMachines {
             Files.createDirectories(seed);
             Files.writeString(seed.resolve("meta-data"), "instance-id: " + rec.labName() + "\nlocal-hostname: " + name
                     + "\n");
+            // The user-data may hold a private host key: root-only from the start, as cloud-init's own copies are.
+            Files.createFile(seed.resolve("user-data"),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(seed.resolve("user-data"), rawUserData);
-            // The user-data may hold a private host key: root-only, as cloud-init's own copies are.
-            HostCommand.check("chmod", "0600", seed.resolve("user-data").toString());
             List<String> cmd = new ArrayList<>(List.of("setsid", "systemd-nspawn", "--quiet", "--register=no",
                     "--keep-unit", "--machine=" + rec.labName(), "-D", rec.merged().toString(), "-b",
                     "--network-namespace-path=/run/netns/" + rec.netns(), "--console=read-only",
@@ -134,7 +139,6 @@ public final class LabMachines {
             throw new FleetException("lab: booting " + name + " failed: " + why, e);
         }
     }
-
 
     /** Machines of this scope that have a record (running, or left by a crash). */
     public List<LabMachine> list() {
