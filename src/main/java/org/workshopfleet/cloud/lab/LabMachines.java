@@ -1,0 +1,457 @@
+package org.workshopfleet.cloud.lab;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.workshopfleet.FleetException;
+
+/**
+ * Local Debian 12 machines: each a systemd-nspawn container booting systemd over a copy-on-write overlay of the
+ * {@link BaseImage}, in its own network namespace with its own address on the {@link LabNetwork} bridge, configured at
+ * first boot by cloud-init's NoCloud datasource from the user-data it was given.
+ *
+ * <p>One instance manages the machines of one <em>scope</em> (a workshop, the EC2 fake, a test run); machines of other
+ * scopes are never touched, except for objects carrying our {@code wf-} prefix that no record owns (leftovers of a
+ * crash between removing things and deleting the record). Every host object a machine needs is described by a record
+ * under {@code /run/workshop-fleet/lab/machines/} written before the object is created, so a new instance after a
+ * crash finds and removes everything. Needs root.
+ */
+public final class LabMachines {
+
+    /** Prefix of every host object name the lab creates (netns, links, machine folders, nspawn machine names). */
+    public static final String PREFIX = "wf-";
+    private static final Pattern NAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?");
+    private static final Duration SSH_TIMEOUT = Duration.ofSeconds(240);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+    /**
+     * The smallest addition to nspawn's defaults that lets bpftrace (as root in the machine) load BPF programs and
+     * attach uprobes/USDT probes: allow the {@code bpf} and {@code perf_event_open} system calls, which nspawn's
+     * seccomp filter refuses with EPERM. nspawn's default capability set already holds CAP_SYS_ADMIN, which the
+     * kernel accepts for both; no tracefs, debugfs or /sys/fs/bpf mount is needed (uprobes attach through the perf
+     * uprobe PMU). A lab machine is not a security boundary: its root can load kernel BPF programs.
+     */
+    public static final List<String> EBPF_OPTIONS = List.of("--system-call-filter=bpf perf_event_open");
+
+    private final String scope;
+    private final LabPaths paths;
+    private final BaseImage base;
+    private final LabNetwork network;
+
+    /** Machines of {@code scope} in the standard locations ({@link LabPaths#standard()}). */
+    public LabMachines(String scope) {
+        this(scope, LabPaths.standard());
+    }
+
+    public LabMachines(String scope, LabPaths paths) {
+        if (scope == null || !NAME.matcher(scope).matches()) {
+            throw new FleetException("lab scope '" + scope + "' is not allowed: use lower-case letters, digits and hyphens");
+        }
+        this.scope = scope;
+        this.paths = paths;
+        this.base = new BaseImage(paths);
+        this.network = new LabNetwork(paths);
+    }
+
+    /** The base image these machines boot from. */
+    public BaseImage baseImage() {
+        return base;
+    }
+
+    /**
+     * Boots a machine able to run eBPF tools ({@link #EBPF_OPTIONS}) and returns once its sshd accepts connections
+     * (cloud-init may still be running: wait with {@code cloud-init status --wait} over SSH). Builds the base image
+     * first if needed. Safe to call from several threads and processes at once.
+     *
+     * @param name        host name, lower-case letters, digits and hyphens; unique on this host
+     * @param rawUserData the cloud-init user-data, as the machine should read it ({@code #cloud-config ...})
+     */
+    public LabMachine boot(String name, String rawUserData) {
+        return boot(name, rawUserData, EBPF_OPTIONS);
+    }
+
+    /**
+     * As {@link #boot(String, String)}, with exactly these extra {@code systemd-nspawn} options ({@code List.of()}
+     * gives nspawn's default sandbox, in which bpf(2) is refused).
+     */
+    public LabMachine boot(String name, String rawUserData, List<String> extraNspawnOptions) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new FleetException("lab machine name '" + name + "' is not allowed: use 1-48 lower-case letters,"
+                    + " digits and inner hyphens");
+        }
+        Path rootfs = base.ensure();
+        LabMachineRecord rec = allocate(name);
+        try {
+            plumb(rec);
+            Path dir = rec.machineDir();
+            // Root-only: the machine's layer will hold the user-data, which may carry a private host key.
+            Files.createDirectories(paths.machinesDir());
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(dir.resolve("upper"));
+            Files.createDirectories(dir.resolve("work"));
+            Files.createDirectories(rec.merged());
+            HostCommand.check("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + rootfs + ",upperdir="
+                    + dir.resolve("upper") + ",workdir=" + dir.resolve("work"), rec.merged().toString());
+            Path seed = rec.merged().resolve("var/lib/cloud/seed/nocloud");
+            Files.createDirectories(seed);
+            Files.writeString(seed.resolve("meta-data"), "instance-id: " + rec.labName() + "\nlocal-hostname: " + name
+                    + "\n");
+            // The user-data may hold a private host key: root-only from the start, as cloud-init's own copies are.
+            Files.createFile(seed.resolve("user-data"),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(seed.resolve("user-data"), rawUserData);
+            List<String> cmd = new ArrayList<>(List.of("setsid", "systemd-nspawn", "--quiet", "--register=no",
+                    "--keep-unit", "--machine=" + rec.labName(), "-D", rec.merged().toString(), "-b",
+                    "--network-namespace-path=/run/netns/" + rec.netns(), "--console=read-only",
+                    "--resolv-conf=copy-host"));
+            cmd.addAll(extraNspawnOptions);
+            // setsid: the container must outlive this JVM (lab fleets stay up after `up` exits) and not get its ^C.
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("console.log").toFile())).start();
+            rec = rec.withProcess(p.pid(), startTicks(p.pid()).orElse(0L));
+            rec.write(paths.recordsDir());
+            awaitSsh(rec, p);
+            return new LabMachine(name, rec.ip());
+        } catch (IOException | RuntimeException e) {
+            String why = e instanceof FleetException ? e.getMessage() : e.toString();
+            why = why.replace(rec.machineDir().resolve("console.log").toString(), keepConsoleLog(rec).toString());
+            try {
+                destroy(rec);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw new FleetException("lab: booting " + name + " failed: " + why, e);
+        }
+    }
+
+    /** Machines of this scope that have a record (running, or left by a crash). */
+    public List<LabMachine> list() {
+        return records().stream().map(r -> new LabMachine(r.name(), r.ip())).toList();
+    }
+
+    /** When the named machine of this scope was created, if it exists. */
+    Optional<Instant> createdAt(String name) {
+        return records().stream().filter(r -> r.name().equals(name)).map(LabMachineRecord::createdAt).findFirst();
+    }
+
+    /** True if the named machine of this scope has its nspawn process alive. */
+    public boolean isRunning(String name) {
+        return records().stream().filter(r -> r.name().equals(name)).anyMatch(LabMachines::processAlive);
+    }
+
+    /** The machine's console output (boot messages, cloud-init's host key fingerprints). */
+    public Path consoleLog(String name) {
+        return paths.machinesDir().resolve(PREFIX + name).resolve("console.log");
+    }
+
+    /** Stops and removes the named machine of this scope; does nothing if it does not exist. */
+    public void destroy(String name) {
+        for (LabMachineRecord r : records()) {
+            if (r.name().equals(name)) {
+                destroy(r);
+            }
+        }
+    }
+
+    /**
+     * Removes every machine of this scope (including those a crashed process left behind) and any {@code wf-} object
+     * no record owns; when no lab machine is left on the host, the bridge, NAT rules and ip_forward go back too.
+     *
+     * @return how many machines of this scope were removed
+     */
+    public int destroyAll() {
+        List<LabMachineRecord> mine = records();
+        mine.parallelStream().forEach(this::destroy);
+        sweepUnrecorded();
+        return mine.size();
+    }
+
+    private List<LabMachineRecord> records() {
+        return LabMachineRecord.readAll(paths.recordsDir()).stream().filter(r -> r.scope().equals(scope)).toList();
+    }
+
+    /** Reserves a name, slot and address (the record) and brings the shared network up, under the host lock. */
+    private LabMachineRecord allocate(String name) {
+        String labName = PREFIX + name;
+        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
+            List<LabMachineRecord> all = LabMachineRecord.readAll(paths.recordsDir());
+            Set<Integer> used = new HashSet<>();
+            for (LabMachineRecord r : all) {
+                if (r.labName().equals(labName)) {
+                    throw new FleetException("lab machine " + name + " already exists (scope " + r.scope()
+                            + "): destroy it first or pick another name");
+                }
+                used.add(r.slot());
+            }
+            int slot = 1;
+            while (used.contains(slot)) {
+                slot++;
+            }
+            if (slot > LabNetwork.MAX_SLOT) {
+                throw new FleetException("lab: no free address left in " + LabNetwork.SUBNET);
+            }
+            LabMachineRecord rec = new LabMachineRecord(labName, name, scope, slot, LabNetwork.addressOf(slot),
+                    PREFIX + "v" + slot, paths.machinesDir().resolve(labName), 0, 0, Instant.now());
+            rec.write(paths.recordsDir());
+            try {
+                network.ensureUp();
+            } catch (RuntimeException e) {
+                LabMachineRecord.delete(paths.recordsDir(), labName);
+                if (LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
+                    network.release();
+                }
+                throw e;
+            }
+            return rec;
+        }
+    }
+
+    /**
+     * The machine's network namespace and veth pair: the host end on the bridge, the machine end {@code eth0} with its
+     * address and a default route via the host. Outside the lock: the names are the record's own.
+     */
+    private static void plumb(LabMachineRecord rec) {
+        // Leftovers of a crash with the same names (no record owned them: this record was just created) go first.
+        HostCommand.quietly("ip", "link", "del", "dev", rec.hostVeth());
+        HostCommand.quietly("ip", "netns", "del", rec.netns());
+        HostCommand.check("ip", "netns", "add", rec.netns());
+        HostCommand.check("ip", "link", "add", rec.hostVeth(), "type", "veth", "peer", "name", "eth0", "netns",
+                rec.netns());
+        HostCommand.check("ip", "link", "set", rec.hostVeth(), "master", LabNetwork.BRIDGE, "up");
+        HostCommand.check("ip", "-n", rec.netns(), "addr", "add", rec.ip() + "/16", "dev", "eth0");
+        HostCommand.check("ip", "-n", rec.netns(), "link", "set", "lo", "up");
+        HostCommand.check("ip", "-n", rec.netns(), "link", "set", "eth0", "up");
+        HostCommand.check("ip", "-n", rec.netns(), "route", "add", "default", "via", LabNetwork.HOST_ADDRESS);
+    }
+
+    private void awaitSsh(LabMachineRecord rec, Process nspawn) {
+        Instant deadline = Instant.now().plus(SSH_TIMEOUT);
+        while (Instant.now().isBefore(deadline)) {
+            if (!nspawn.isAlive()) {
+                throw new FleetException("systemd-nspawn exited with " + nspawn.exitValue() + "; see "
+                        + rec.machineDir().resolve("console.log"));
+            }
+            if (sshBanner(rec.ip())) {
+                return;
+            }
+            sleep(300);
+        }
+        throw new FleetException("sshd did not answer on " + rec.ip() + ":22 within " + SSH_TIMEOUT.toSeconds()
+                + " s; see " + rec.machineDir().resolve("console.log"));
+    }
+
+    private static boolean sshBanner(String ip) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(ip, 22), 1000);
+            s.setSoTimeout(3000);
+            InputStream in = s.getInputStream();
+            byte[] b = in.readNBytes(4);
+            return new String(b, StandardCharsets.US_ASCII).equals("SSH-");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Stops the container (SIGTERM makes nspawn power the container's systemd off; SIGKILL after a grace period and
+     * for anything left in its network namespace), then removes mount, links, namespace, folder and record.
+     */
+    private void destroy(LabMachineRecord r) {
+        if (processAlive(r)) {
+            ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
+            Instant deadline = Instant.now().plus(STOP_GRACE);
+            while (processAlive(r) && Instant.now().isBefore(deadline)) {
+                sleep(100);
+            }
+            if (processAlive(r)) {
+                ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        killNamespace(r.netns());
+        unmount(r.merged());
+        HostCommand.quietly("ip", "link", "del", "dev", r.hostVeth());
+        HostCommand.quietly("ip", "netns", "del", r.netns());
+        if (Files.exists(r.machineDir())) {
+            if (isMountPoint(r.merged())) {
+                throw new FleetException("lab: " + r.merged() + " is still mounted; not removing " + r.machineDir());
+            }
+            HostCommand.check("rm", "-rf", "--one-file-system", r.machineDir().toString());
+        }
+        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
+            LabMachineRecord.delete(paths.recordsDir(), r.labName());
+            if (LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
+                network.release();
+            }
+        }
+    }
+
+    /** Copies a failed machine's console log out of its folder (which destroy removes) to {@code <cache>/logs/}. */
+    private Path keepConsoleLog(LabMachineRecord rec) {
+        Path kept = paths.cacheDir().resolve("logs").resolve(rec.labName() + ".console.log");
+        try {
+            Files.createDirectories(kept.getParent());
+            Path log = rec.machineDir().resolve("console.log");
+            if (Files.exists(log)) {
+                Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            return rec.machineDir().resolve("console.log");
+        }
+        return kept;
+    }
+
+    /** Removes netns, veths, mounts and machine folders carrying our prefix that no record owns. */
+    private void sweepUnrecorded() {
+        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
+            List<LabMachineRecord> all = LabMachineRecord.readAll(paths.recordsDir());
+            Set<String> owned = new HashSet<>();
+            for (LabMachineRecord r : all) {
+                owned.add(r.labName());
+                owned.add(r.hostVeth());
+            }
+            for (String line : HostCommand.quietly("ip", "netns", "list").output().split("\n")) {
+                String ns = line.split("\\s+")[0];
+                if (ns.startsWith(PREFIX) && !owned.contains(ns)) {
+                    killNamespace(ns);
+                    HostCommand.quietly("ip", "netns", "del", ns);
+                }
+            }
+            for (String line : HostCommand.quietly("ip", "-o", "link", "show", "type", "veth").output().split("\n")) {
+                String[] f = line.split(":\\s+");
+                if (f.length > 1) {
+                    String link = f[1].split("@")[0];
+                    if (link.startsWith(PREFIX + "v") && !owned.contains(link)) {
+                        HostCommand.quietly("ip", "link", "del", "dev", link);
+                    }
+                }
+            }
+            if (Files.isDirectory(paths.machinesDir())) {
+                try (Stream<Path> dirs = Files.list(paths.machinesDir())) {
+                    for (Path d : dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).toList()) {
+                        if (!owned.contains(d.getFileName().toString())) {
+                            unmount(d.resolve("merged"));
+                            if (!isMountPoint(d.resolve("merged"))) {
+                                HostCommand.quietly("rm", "-rf", "--one-file-system", d.toString());
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            if (all.isEmpty()) {
+                network.release();
+            }
+        }
+    }
+
+    /** SIGKILLs every process in the named network namespace (after nspawn itself died, its container may not have). */
+    private static void killNamespace(String netns) {
+        Path nsFile = Path.of("/run/netns", netns);
+        if (!Files.exists(nsFile)) {
+            return;
+        }
+        for (int round = 0; round < 50; round++) {
+            Object key = inodeKey(nsFile);
+            if (key == null) {
+                return;
+            }
+            List<Long> inside = new ArrayList<>();
+            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+                for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                    if (key.equals(inodeKey(p.resolve("ns/net")))) {
+                        inside.add(Long.parseLong(p.getFileName().toString()));
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (inside.isEmpty()) {
+                return;
+            }
+            inside.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            sleep(100);
+        }
+    }
+
+    private static Object inodeKey(Path p) {
+        try {
+            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void unmount(Path merged) {
+        for (int i = 0; i < 20 && isMountPoint(merged); i++) {
+            if (!HostCommand.quietly("umount", merged.toString()).ok()) {
+                sleep(250);
+            }
+        }
+        if (isMountPoint(merged)) {
+            HostCommand.quietly("umount", "-l", merged.toString());
+        }
+    }
+
+    static boolean isMountPoint(Path p) {
+        String target = p.toAbsolutePath().normalize().toString();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] f = line.split(" ");
+                if (f.length > 4 && f[4].replace("\\040", " ").equals(target)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The nspawn process is alive and is the one we started (same start time: the PID was not reused). */
+    private static boolean processAlive(LabMachineRecord r) {
+        if (r.nspawnPid() <= 0) {
+            return false;
+        }
+        Optional<Long> ticks = startTicks(r.nspawnPid());
+        return ticks.isPresent() && ticks.get() == r.nspawnStartTicks();
+    }
+
+    static Optional<Long> startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z")) {
+                return Optional.empty(); // exited, not yet reaped by its parent
+            }
+            return Optional.of(Long.parseLong(f[19])); // field 22 overall; fields after the comm start at 3
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FleetException("interrupted");
+        }
+    }
+}
