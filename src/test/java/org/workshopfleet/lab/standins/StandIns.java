@@ -68,6 +68,7 @@ public final class StandIns implements AutoCloseable {
 
     /** As {@link #start(InetAddress, Path)} on a given port (0 = any free port). */
     public static StandIns start(InetAddress bind, int port, Path workDir) throws IOException {
+        workDir = workDir.toAbsolutePath().normalize();
         Path root = Files.createDirectories(workDir.resolve("www"));
         Path scratch = Files.createDirectories(workDir.resolve("scratch"));
         String prometheusSha256 = new PrometheusRelease().build(root, scratch);
