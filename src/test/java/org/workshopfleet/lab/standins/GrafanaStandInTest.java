@@ -19,9 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,15 +69,12 @@ class GrafanaStandInTest {
     Path dir;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<Process> processes = new ArrayList<>();
+    private final List<LocalGrafana> grafanas = new ArrayList<>();
     private URI base;
 
     @AfterEach
-    void stop() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
-            p.waitFor();
-        }
+    void stop() {
+        grafanas.forEach(LocalGrafana::close);
     }
 
     @Test
@@ -100,10 +94,9 @@ class GrafanaStandInTest {
 
     @Test
     void passwordIsFixedAtFirstStart() throws Exception {
-        Process first = start("first-pw", 0.2);
+        LocalGrafana first = start("first-pw", 0.2);
         assertEquals(200, get("/api/search", "first-pw").statusCode());
-        first.destroy();
-        first.waitFor();
+        first.close();
         start("second-pw", 0.2);
         assertEquals(200, get("/api/search", "first-pw").statusCode(), "password of the first start still works");
         assertEquals(401, get("/api/search", "second-pw").statusCode(), "a later GF_SECURITY_ADMIN_PASSWORD is ignored");
@@ -249,9 +242,7 @@ class GrafanaStandInTest {
 
     @Test
     void cliResetsTheAdminPassword() throws Exception {
-        Process server = start("first-pw", 0.2);
-        server.destroy();
-        server.waitFor();
+        start("first-pw", 0.2).close();
         Process cli = new ProcessBuilder(script().toString(), "cli", "cfg:default.paths.data=" + dir.resolve("data"),
                 "admin", "reset-admin-password", "--password-from-stdin")
                 .redirectErrorStream(true).start();
@@ -260,6 +251,9 @@ class GrafanaStandInTest {
         String out = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, cli.waitFor(), out);
         assertFalse(out.contains("reset-pw"), "the password is not echoed");
+        for (LocalGrafana g : grafanas) {
+            assertFalse(g.log().contains("first-pw"), "the server never logs the admin password");
+        }
         start("first-pw", 0.2);
         assertEquals(200, get("/api/search", "reset-pw").statusCode());
         assertEquals(401, get("/api/search", "first-pw").statusCode());
@@ -267,57 +261,20 @@ class GrafanaStandInTest {
 
     // --- harness -------------------------------------------------------------------------------------------------
 
-    private Path script() throws IOException {
-        Path script = dir.resolve("bin/grafana");
-        if (!Files.exists(script)) {
-            new StandInResource("grafana/grafana").copyTo(script, "rwxr-xr-x");
-        }
-        return script;
+    private Path script() {
+        return dir.resolve("bin/grafana");
     }
 
-    private Process start(String adminPassword, double provisioningDelaySeconds) throws Exception {
+    private LocalGrafana start(String adminPassword, double provisioningDelaySeconds) throws Exception {
         return startIn(dir, adminPassword, provisioningDelaySeconds);
     }
 
-    /** Runs {@code grafana server} like the deb's unit does, on 127.0.0.1 and a port the OS picks. */
-    private Process startIn(Path home, String adminPassword, double provisioningDelaySeconds) throws Exception {
-        Path provisioning = home.resolve("provisioning/datasources");
-        Files.createDirectories(provisioning);
-        Files.writeString(provisioning.resolve("workshop-fleet.yaml"), DATASOURCE);
-        Path ini = home.resolve("grafana.ini");
-        if (!Files.exists(ini)) {
-            Files.write(ini, new StandInResource("grafana/grafana.ini").bytes());
-        }
-        Path log = Files.createTempFile(home, "grafana", ".log");
-        ProcessBuilder builder = new ProcessBuilder(script().toString(), "server", "--config=" + ini,
-                "--packaging=deb", "cfg:default.paths.data=" + home.resolve("data"),
-                "cfg:default.paths.provisioning=" + home.resolve("provisioning"))
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        Map<String, String> env = builder.environment();
-        env.put("GF_SERVER_HTTP_ADDR", "127.0.0.1");
-        env.put("GF_SERVER_HTTP_PORT", "0");
-        env.put("WORKSHOP_FLEET_STANDIN_PROVISIONING_DELAY", Double.toString(provisioningDelaySeconds));
-        env.remove("GF_SECURITY_ADMIN_PASSWORD");
-        if (adminPassword != null) {
-            env.put("GF_SECURITY_ADMIN_PASSWORD", adminPassword);
-        }
-        Process process = builder.start();
-        processes.add(process);
-        Pattern listen = Pattern.compile("msg=\"HTTP Server Listen\" address=([0-9.]+:[0-9]+)");
-        Instant deadline = Instant.now().plusSeconds(20);
-        while (Instant.now().isBefore(deadline)) {
-            Matcher m = listen.matcher(Files.readString(log));
-            if (m.find()) {
-                base = URI.create("http://" + m.group(1));
-                return process;
-            }
-            if (!process.isAlive()) {
-                fail("grafana stand-in exited: " + Files.readString(log));
-            }
-            Thread.sleep(50);
-        }
-        fail("grafana stand-in did not listen within 20 s: " + Files.readString(log));
-        return process;
+    private LocalGrafana startIn(Path home, String adminPassword, double provisioningDelaySeconds) throws Exception {
+        LocalGrafana grafana = LocalGrafana.start(home, adminPassword, DATASOURCE,
+                Duration.ofMillis((long) (provisioningDelaySeconds * 1000)));
+        grafanas.add(grafana);
+        base = grafana.baseUri();
+        return grafana;
     }
 
     private HttpResponse<String> get(String path, String password) throws Exception {

@@ -46,12 +46,10 @@ public final class StandIns implements AutoCloseable {
     }
 
     private final ArtifactServer server;
-    private final SigningKey key;
     private final SourceLocations sources;
 
-    private StandIns(ArtifactServer server, SigningKey key, SourceLocations sources) {
+    private StandIns(ArtifactServer server, SourceLocations sources) {
         this.server = server;
-        this.key = key;
         this.sources = sources;
     }
 
@@ -74,31 +72,24 @@ public final class StandIns implements AutoCloseable {
         String prometheusSha256 = new PrometheusRelease().build(root, scratch);
         String ebpfExporterSha256 = EbpfExporterRelease.build(root);
         AttendeeGitRemote.build(root, scratch);
-        SigningKey key = SigningKey.generate();
-        ArtifactServer server = null;
-        try {
-            String fingerprint = GrafanaAptRepository.build(root, scratch, key);
-            server = ArtifactServer.start(bind, port, root);
-            String base = server.baseUri().toString();
-            SourceLocations defaults = SourceLocations.defaults();
-            SourceLocations sources = new SourceLocations(
-                    base,
-                    base + GrafanaAptRepository.PATH,
-                    base + GrafanaAptRepository.KEY_PATH,
-                    fingerprint,
-                    base + AttendeeGitRemote.PATH,
-                    AttendeeGitRemote.BRANCH,
-                    defaults.ddebsRepo(),
-                    ebpfExporterSha256,
-                    prometheusSha256);
-            return new StandIns(server, key, sources);
-        } catch (IOException | RuntimeException e) {
-            if (server != null) {
-                server.close();
-            }
-            key.close();
-            throw e;
+        String fingerprint;
+        // The private key is only needed to sign; it is destroyed (and its gpg-agent stopped) right away.
+        try (SigningKey key = SigningKey.generate()) {
+            fingerprint = GrafanaAptRepository.build(root, scratch, key);
         }
+        ArtifactServer server = ArtifactServer.start(bind, port, root);
+        String base = server.baseUri().toString();
+        SourceLocations sources = new SourceLocations(
+                base,
+                base + GrafanaAptRepository.PATH,
+                base + GrafanaAptRepository.KEY_PATH,
+                fingerprint,
+                base + AttendeeGitRemote.PATH,
+                AttendeeGitRemote.BRANCH,
+                SourceLocations.defaults().ddebsRepo(),
+                ebpfExporterSha256,
+                prometheusSha256);
+        return new StandIns(server, sources);
     }
 
     /**
@@ -126,10 +117,9 @@ public final class StandIns implements AutoCloseable {
         return server.requests();
     }
 
-    /** Stops the server and destroys the signing key; the built files stay in the work directory. */
+    /** Stops the server; the built files stay in the work directory. */
     @Override
-    public void close() throws IOException {
+    public void close() {
         server.close();
-        key.close();
     }
 }

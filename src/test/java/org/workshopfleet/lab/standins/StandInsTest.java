@@ -49,7 +49,7 @@ class StandInsTest {
     }
 
     @AfterAll
-    static void stop() throws IOException {
+    static void stop() {
         if (standIns != null) {
             standIns.close();
         }
