@@ -241,6 +241,42 @@ class GrafanaStandInTest {
     }
 
     @Test
+    void fileProvisionedDashboardsKeepTheirPlaceholdersAndRefuseApiSaves() throws Exception {
+        Path dashboards = Files.createDirectories(dir.resolve("dashboards"));
+        Files.writeString(dashboards.resolve("php.json"), DASHBOARD);
+        Files.createDirectories(dir.resolve("provisioning/dashboards"));
+        Files.writeString(dir.resolve("provisioning/dashboards/workshop.yaml"), "apiVersion: 1\nproviders:\n"
+                + "  - name: workshop\n    type: file\n    options:\n      path: " + dashboards + "\n");
+        start("pw", 0.2);
+        HttpResponse<String> fetched = poll("/api/dashboards/uid/php-usdt-uprobe", "pw", Duration.ofSeconds(15));
+        JsonNode saved = JSON.readTree(fetched.body());
+        assertTrue(saved.path("meta").path("provisioned").asBoolean());
+        assertTrue(fetched.body().contains("${DS_PROMETHEUS}"), "file provisioning does not resolve __inputs");
+        HttpResponse<String> imported = post("/api/dashboards/import",
+                "{\"dashboard\":" + DASHBOARD + ",\"overwrite\":true,\"inputs\":" + INPUTS + "}");
+        assertEquals(400, imported.statusCode());
+        assertEquals("Cannot save provisioned dashboard", JSON.readTree(imported.body()).path("message").asText());
+    }
+
+    @Test
+    void loginFormAndCurrentUser() throws Exception {
+        start("pw", 0.2);
+        HttpResponse<String> good = http.send(HttpRequest.newBuilder(base.resolve("/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user\":\"admin\",\"password\":\"pw\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, good.statusCode());
+        assertTrue(good.headers().firstValue("Set-Cookie").orElse("").startsWith("grafana_session="));
+        HttpResponse<String> bad = http.send(HttpRequest.newBuilder(base.resolve("/login"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user\":\"admin\",\"password\":\"nope\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, bad.statusCode());
+        JsonNode user = JSON.readTree(get("/api/user", "pw").body());
+        assertEquals("admin", user.path("login").asText());
+        assertTrue(user.path("isGrafanaAdmin").asBoolean());
+    }
+
+    @Test
     void cliResetsTheAdminPassword() throws Exception {
         start("first-pw", 0.2).close();
         Process cli = new ProcessBuilder(script().toString(), "cli", "cfg:default.paths.data=" + dir.resolve("data"),
