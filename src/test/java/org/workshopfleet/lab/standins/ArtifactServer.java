@@ -26,12 +26,20 @@ import java.util.concurrent.Executors;
  * real URL layout ({@code /<owner>/<repo>/releases/download/<tag>/<file>}, {@code dists/stable/...}, a git
  * repository for git's dumb HTTP protocol).
  *
+ * <p>Like github.com, a release download ({@code /<owner>/<repo>/releases/download/<tag>/<file>}) answers
+ * {@code 302 Found} pointing elsewhere ({@value #RELEASE_ASSETS}{@code /<same path>}), so a client that does not follow
+ * redirects ({@code curl} without {@code -L}) fails here as it would against GitHub.
+ *
  * <p>GET and HEAD only; no ranges or conditional requests (a full 200 is always a valid answer to those). Paths that
  * are {@linkplain #tamper(String, boolean) tampered} are served with their last byte flipped, same length, so a
  * checksum check on the client must refuse them.
  */
 public final class ArtifactServer implements AutoCloseable {
 
+    /** Prefix of the URL a release download redirects to (GitHub redirects to its release-asset host). */
+    public static final String RELEASE_ASSETS = "/release-assets";
+    private static final java.util.regex.Pattern RELEASE_DOWNLOAD =
+            java.util.regex.Pattern.compile("/[^/]+/[^/]+/releases/download/[^/]+/[^/]+");
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
     private final Path root;
@@ -126,6 +134,15 @@ public final class ArtifactServer implements AutoCloseable {
         if (!head && !method.equals("GET")) {
             exchange.getResponseHeaders().set("Allow", "GET, HEAD");
             return plain(exchange, 405, "method not allowed\n", false);
+        }
+        if (RELEASE_DOWNLOAD.matcher(path).matches()) {
+            String host = exchange.getRequestHeaders().getFirst("Host");
+            String origin = host != null && !host.isBlank() ? "http://" + host : baseUri().toString();
+            exchange.getResponseHeaders().set("Location", origin + RELEASE_ASSETS + path);
+            return plain(exchange, 302, "Found\n", head);
+        }
+        if (path.startsWith(RELEASE_ASSETS + "/")) {
+            path = path.substring(RELEASE_ASSETS.length());
         }
         Path file = resolve(path);
         if (file == null || !Files.isRegularFile(file)) {

@@ -38,7 +38,7 @@ class StandInsTest {
     /** Kept between runs so the Prometheus tarball is built once (it is rebuilt when Debian's binary changes). */
     private static final Path WORK = Path.of("target/standins-test");
     private static StandIns standIns;
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
 
     @TempDir
     Path tmp;
@@ -83,6 +83,18 @@ class StandInsTest {
         assertEquals(s.ebpfExporterSha256(), Sha256.of(exporter));
         assertEquals(404, fetch(s.releaseBase() + "/cloudflare/ebpf_exporter/releases/download/v2.4.2/sha256sums.txt")
                 .statusCode(), "ebpf_exporter v2.4.2 publishes no checksum list");
+    }
+
+    @Test
+    void releaseDownloadsRedirectLikeGithub() throws Exception {
+        String url = standIns.sources().releaseBase() + EbpfExporterRelease.BINARY_PATH;
+        HttpResponse<byte[]> first = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(302, first.statusCode(), "a client must follow redirects (curl -L)");
+        assertEquals(standIns.baseUri() + ArtifactServer.RELEASE_ASSETS + EbpfExporterRelease.BINARY_PATH,
+                first.headers().firstValue("Location").orElse(""));
+        assertEquals(200, fetch(url).statusCode());
+        assertEquals(200, fetch(standIns.sources().grafanaAptKeyUrl()).statusCode(), "only release downloads redirect");
     }
 
     @Test
