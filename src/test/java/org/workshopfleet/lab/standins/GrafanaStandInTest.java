@@ -201,6 +201,11 @@ class GrafanaStandInTest {
         assertEquals(400, bad.statusCode());
         assertEquals("bad request data", JSON.readTree(bad.body()).path("message").asText());
 
+        HttpResponse<String> inputsNotAList = post("/api/dashboards/import",
+                "{\"dashboard\":" + DASHBOARD + ",\"inputs\":{\"name\":\"DS_PROMETHEUS\"}}");
+        assertEquals(400, inputsNotAList.statusCode(), "a body that does not fit the request struct");
+        assertEquals("bad request data", JSON.readTree(inputsNotAList.body()).path("message").asText());
+
         HttpResponse<String> none = post("/api/dashboards/import", "{\"overwrite\":true}");
         assertEquals(422, none.statusCode());
         assertEquals("Dashboard must be set", JSON.readTree(none.body()).path("message").asText());

@@ -126,6 +126,11 @@ class StandInsTest {
         assertEquals(404, fetch(base + "/prometheus/prometheus/releases/download/v3.1.0/missing.tar.gz").statusCode());
         assertEquals(404, fetch(base + "/prometheus/prometheus/releases/download/v3.1.0").statusCode(), "directory");
         assertEquals(404, fetch(base + "/..%2F..%2Fpom.xml").statusCode(), "no escape from the root");
+        HttpResponse<Void> head = HTTP.send(HttpRequest.newBuilder(URI.create(base + GrafanaAptRepository.KEY_PATH))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, head.statusCode());
+        assertEquals(Files.size(WORK.resolve("www/grafana-apt/gpg-full.key")),
+                head.headers().firstValueAsLong("Content-Length").orElse(-1));
         HttpResponse<byte[]> post = HTTP.send(HttpRequest.newBuilder(URI.create(base + EbpfExporterRelease.BINARY_PATH))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(405, post.statusCode());
