@@ -1,8 +1,10 @@
 package org.workshopfleet.lab.standins;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -47,17 +49,17 @@ record ExternalCommand(Path directory, Map<String, String> environment, List<Str
         builder.environment().put("LC_ALL", "C");
         Path errors = null;
         try {
-            errors = java.nio.file.Files.createTempFile("standin-cmd", ".err");
+            errors = Files.createTempFile("standin-cmd", ".err");
             builder.redirectError(errors.toFile());
             if (stdout != null) {
                 builder.redirectOutput(stdout.toFile());
             }
-            builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             Process process = builder.start();
             byte[] out = stdout == null ? process.getInputStream().readAllBytes() : new byte[0];
             int rc = process.waitFor();
             if (rc != 0) {
-                String err = java.nio.file.Files.readString(errors, StandardCharsets.UTF_8).strip();
+                String err = Files.readString(errors, StandardCharsets.UTF_8).strip();
                 throw new IllegalStateException("stand-in build step failed (exit " + rc + "): "
                         + String.join(" ", argv) + "\n" + err);
             }
@@ -70,7 +72,7 @@ record ExternalCommand(Path directory, Map<String, String> environment, List<Str
         } finally {
             if (errors != null) {
                 try {
-                    java.nio.file.Files.deleteIfExists(errors);
+                    Files.deleteIfExists(errors);
                 } catch (IOException ignored) {
                     // a leftover temp file is harmless
                 }

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -58,7 +59,7 @@ public final class GrafanaAptRepository {
      *
      * @return the signing key's fingerprint (what {@code SourceLocations.grafanaKeyFingerprint} must be)
      */
-    public static String build(Path serveRoot, Path scratch, SigningKey key) throws IOException {
+    static String build(Path serveRoot, Path scratch, SigningKey key) throws IOException {
         Path repo = serveRoot.resolve(PATH.substring(1));
         Tree.delete(repo);
         Path deb = repo.resolve(DEB_PATH.substring(PATH.length() + 1));
@@ -79,7 +80,7 @@ public final class GrafanaAptRepository {
                 "-o", "APT::FTPArchive::Release::Components=main",
                 "-o", "APT::FTPArchive::Release::Description=Grafana apt repository stand-in (workshop-fleet tests)",
                 "release", ".").runTo(release);
-        StandInResource.move(release, stable.resolve("Release"));
+        Files.move(release, stable.resolve("Release"), StandardCopyOption.REPLACE_EXISTING);
         key.signRelease(stable.resolve("Release"));
         key.exportPublic(repo.resolve("gpg-full.key"));
         return key.fingerprint();
