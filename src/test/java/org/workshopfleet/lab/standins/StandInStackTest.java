@@ -42,7 +42,7 @@ class StandInStackTest {
     @Test
     void prometheusFromTheTarballScrapesTheExporterStandIn() throws Exception {
         List<Process> processes = new ArrayList<>();
-        try (StandIns standIns = StandIns.start(InetAddress.getLoopbackAddress(), Path.of("target/standins-test"))) {
+        try (StandIns standIns = StandIns.start(InetAddress.getLoopbackAddress(), Path.of("target/standins-stack-test"))) {
             Path tarball = download(standIns.sources().releaseBase() + PrometheusRelease.TARBALL_PATH,
                     tmp.resolve("prometheus.tar.gz"));
             Path home = Files.createDirectories(tmp.resolve("usr-local-prometheus"));
