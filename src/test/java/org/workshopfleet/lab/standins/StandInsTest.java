@@ -1,0 +1,359 @@
+package org.workshopfleet.lab.standins;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.lab.standins.StandIns.Artifact;
+import org.workshopfleet.spec.SourceLocations;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The artifact server and every stand-in it serves, on loopback: downloads and their advertised SHA-256, tampering,
+ * the Prometheus tarball's layout, the ebpf_exporter stand-in, the git remote, the signed apt repository.
+ */
+class StandInsTest {
+
+    /** Kept between runs so the Prometheus tarball is built once (it is rebuilt when Debian's binary changes). */
+    private static final Path WORK = Path.of("target/standins-test");
+    private static StandIns standIns;
+    private static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() throws IOException {
+        standIns = StandIns.start(InetAddress.getLoopbackAddress(), WORK);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (standIns != null) {
+            standIns.close();
+        }
+    }
+
+    @Test
+    void sourcesPointAtTheStandInsWithRealShapedUrls() {
+        SourceLocations s = standIns.sources();
+        String base = standIns.baseUri().toString();
+        assertTrue(base.matches("http://127\\.0\\.0\\.1:\\d+"), base);
+        assertEquals(base, s.releaseBase());
+        assertEquals(base + "/grafana-apt", s.grafanaAptRepo());
+        assertEquals(base + "/grafana-apt/gpg-full.key", s.grafanaAptKeyUrl());
+        assertEquals(base + "/egmc/ebpf_exporter.git", s.attendeeGitRemote());
+        assertEquals("ebpf-php-sample", s.attendeeGitBranch());
+        assertTrue(s.prometheusSha256().matches("[0-9a-f]{64}"));
+        assertNotEquals(SourceLocations.PROMETHEUS_3_1_0_AMD64_SHA256, s.prometheusSha256(),
+                "the stand-in tarball is not the real release");
+        assertTrue(s.ebpfExporterSha256().matches("[0-9a-f]{64}"));
+        assertTrue(s.grafanaKeyFingerprint().matches("[0-9A-F]{40}"));
+    }
+
+    @Test
+    void downloadsMatchTheAdvertisedChecksumsAndSha256sumsTxt() throws Exception {
+        SourceLocations s = standIns.sources();
+        Path tarball = download(s.releaseBase() + PrometheusRelease.TARBALL_PATH);
+        assertEquals(s.prometheusSha256(), Sha256.of(tarball));
+        String sums = new String(fetch(s.releaseBase() + PrometheusRelease.SHA256SUMS_PATH).body(), StandardCharsets.UTF_8);
+        assertEquals(s.prometheusSha256() + "  prometheus-3.1.0.linux-amd64.tar.gz\n", sums);
+        Path exporter = download(s.releaseBase() + EbpfExporterRelease.BINARY_PATH);
+        assertEquals(s.ebpfExporterSha256(), Sha256.of(exporter));
+        assertEquals(404, fetch(s.releaseBase() + "/cloudflare/ebpf_exporter/releases/download/v2.4.2/sha256sums.txt")
+                .statusCode(), "ebpf_exporter v2.4.2 publishes no checksum list");
+    }
+
+    @Test
+    void releaseDownloadsRedirectLikeGithub() throws Exception {
+        String url = standIns.sources().releaseBase() + EbpfExporterRelease.BINARY_PATH;
+        HttpResponse<byte[]> first = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(302, first.statusCode(), "a client must follow redirects (curl -L)");
+        assertEquals(standIns.baseUri() + ArtifactServer.RELEASE_ASSETS + EbpfExporterRelease.BINARY_PATH,
+                first.headers().firstValue("Location").orElse(""));
+        assertEquals(200, fetch(url).statusCode());
+        assertEquals(200, fetch(standIns.sources().grafanaAptKeyUrl()).statusCode(), "only release downloads redirect");
+    }
+
+    @Test
+    void tamperedDownloadsDoNotMatchTheirPin() throws Exception {
+        SourceLocations s = standIns.sources();
+        String url = s.releaseBase() + EbpfExporterRelease.BINARY_PATH;
+        long size = Files.size(download(url));
+        standIns.tamper(Artifact.EBPF_EXPORTER, true);
+        try {
+            Path tampered = download(url);
+            assertEquals(size, Files.size(tampered), "same length, different bytes");
+            assertNotEquals(s.ebpfExporterSha256(), Sha256.of(tampered));
+        } finally {
+            standIns.tamper(Artifact.EBPF_EXPORTER, false);
+        }
+        assertEquals(s.ebpfExporterSha256(), Sha256.of(download(url)), "untampered again");
+
+        standIns.tamper(Artifact.PROMETHEUS_TARBALL, true);
+        try {
+            assertNotEquals(s.prometheusSha256(), Sha256.of(download(s.releaseBase() + PrometheusRelease.TARBALL_PATH)));
+        } finally {
+            standIns.tamper(Artifact.PROMETHEUS_TARBALL, false);
+        }
+    }
+
+    @Test
+    void serverAnswersOnlyFilesInsideItsRoot() throws Exception {
+        String base = standIns.sources().releaseBase();
+        assertEquals(404, fetch(base + "/prometheus/prometheus/releases/download/v3.1.0/missing.tar.gz").statusCode());
+        assertEquals(404, fetch(base + "/prometheus/prometheus/releases/download/v3.1.0").statusCode(), "directory");
+        assertEquals(404, fetch(base + "/..%2F..%2Fpom.xml").statusCode(), "no escape from the root");
+        HttpResponse<Void> head = HTTP.send(HttpRequest.newBuilder(URI.create(base + GrafanaAptRepository.KEY_PATH))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, head.statusCode());
+        assertEquals(Files.size(WORK.resolve("www/grafana-apt/gpg-full.key")),
+                head.headers().firstValueAsLong("Content-Length").orElse(-1));
+        HttpResponse<byte[]> post = HTTP.send(HttpRequest.newBuilder(URI.create(base + EbpfExporterRelease.BINARY_PATH))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(405, post.statusCode());
+        assertTrue(standIns.requests().stream().anyMatch(r -> r.startsWith("POST ") && r.endsWith(" 405")));
+    }
+
+    @Test
+    void prometheusTarballHasTheReleaseLayoutAndRuns() throws Exception {
+        Path tarball = download(standIns.sources().releaseBase() + PrometheusRelease.TARBALL_PATH);
+        String listing = ExternalCommand.in(tmp, "tar", "-tzf", tarball.toString()).run();
+        assertEquals(List.of("prometheus-3.1.0.linux-amd64/", "prometheus-3.1.0.linux-amd64/LICENSE",
+                        "prometheus-3.1.0.linux-amd64/NOTICE", "prometheus-3.1.0.linux-amd64/prometheus",
+                        "prometheus-3.1.0.linux-amd64/prometheus.yml", "prometheus-3.1.0.linux-amd64/promtool"),
+                listing.lines().sorted().toList());
+        Path unpacked = Files.createDirectories(tmp.resolve("usr-local"));
+        ExternalCommand.in(unpacked, "tar", "-xzf", tarball.toString()).run();
+        Path top = unpacked.resolve("prometheus-3.1.0.linux-amd64");
+        assertTrue(ExternalCommand.in(top, top.resolve("prometheus").toString(), "--version").run()
+                .startsWith("prometheus, version "));
+        assertTrue(ExternalCommand.in(top, top.resolve("promtool").toString(), "check", "config", "prometheus.yml").run()
+                .contains("SUCCESS"));
+    }
+
+    @Test
+    void ebpfExporterStandInAnswersVersionAndServesThePhpMetrics() throws Exception {
+        Path exporter = download(standIns.sources().releaseBase() + EbpfExporterRelease.BINARY_PATH);
+        Files.setPosixFilePermissions(exporter, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String version = ExternalCommand.in(tmp, exporter.toString(), "--version").run();
+        assertTrue(version.startsWith("ebpf_exporter, version v2.4.2 "), version);
+
+        Path configDir = Files.createDirectories(tmp.resolve("examples"));
+        Files.write(configDir.resolve("php.yaml"), new StandInResource("attendee/php.yaml").bytes());
+        Path log = tmp.resolve("exporter.log");
+        Process process = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir, "--config.names=php",
+                "--web.listen-address=127.0.0.1:0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            String address = awaitLine(process, log, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
+            HttpResponse<byte[]> metrics = fetch("http://" + address + "/metrics");
+            assertEquals(200, metrics.statusCode());
+            assertEquals("text/plain; version=0.0.4; charset=utf-8",
+                    metrics.headers().firstValue("Content-Type").orElse(""));
+            String text = new String(metrics.body(), StandardCharsets.UTF_8);
+            for (String family : new String[] {"ebpf_exporter_php_compile_file_total counter",
+                    "ebpf_exporter_php_exception_thrown_total counter", "ebpf_exporter_php_exception_caught_total counter",
+                    "ebpf_exporter_php_request_time_sec histogram", "ebpf_exporter_memcached_set_val_length histogram"}) {
+                assertTrue(text.contains("\n# TYPE " + family + "\n"), family);
+            }
+            assertTrue(text.contains("ebpf_exporter_php_request_time_sec_bucket{request_method=\"GET\","
+                    + "request_uri=\"/mem.php\",le=\"1e-06\"}"), "client_golang float formatting of le");
+            assertTrue(text.contains("ebpf_exporter_memcached_set_val_length_bucket{le=\"4.194304e+06\"}"));
+            assertTrue(text.contains("ebpf_exporter_php_compile_file_total{filename=\"/var/www/html/path1\"}"));
+            // promtool parses the exposition; exit 3 would be lint only (e.g. "_sec" abbreviations), 1 a parse error.
+            Path saved = tmp.resolve("metrics.txt");
+            Files.write(saved, metrics.body());
+            Process check = new ProcessBuilder("promtool", "check", "metrics")
+                    .redirectInput(saved.toFile()).redirectErrorStream(true).start();
+            String checkOut = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int rc = check.waitFor();
+            assertTrue(rc == 0 || (rc == 3 && !checkOut.contains("error")), "promtool: " + rc + " " + checkOut);
+        } finally {
+            process.destroy();
+            process.waitFor();
+        }
+        Process missing = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir, "--config.names=nope")
+                .redirectErrorStream(true).start();
+        assertEquals(1, missing.waitFor(), "a config name without <name>.yaml fails like the real exporter");
+    }
+
+    @Test
+    void gitCloneOfTheBranchWorksOverDumbHttp() throws Exception {
+        SourceLocations s = standIns.sources();
+        Path clone = tmp.resolve("ebpf_exporter");
+        ExternalCommand.in(tmp, "git", "clone", "-q", "-b", s.attendeeGitBranch(), s.attendeeGitRemote(), clone.toString())
+                .withEnvironment(Map.of("GIT_CONFIG_GLOBAL", "/dev/null", "GIT_CONFIG_NOSYSTEM", "1",
+                        "GIT_TERMINAL_PROMPT", "0")).run();
+        assertEquals("ebpf-php-sample", ExternalCommand.in(clone, "git", "rev-parse", "--abbrev-ref", "HEAD").run().strip());
+        assertTrue(Files.isRegularFile(clone.resolve("examples/php.bpf.c")));
+        assertTrue(Files.readString(clone.resolve("examples/php.yaml")).contains("name: php_request_time_sec"));
+        assertTrue(Files.isRegularFile(clone.resolve("examples/Makefile")));
+        assertTrue(standIns.requests().stream().anyMatch(r -> r.startsWith("GET /egmc/ebpf_exporter.git/info/refs")));
+    }
+
+    @Test
+    void aptRepositoryIsSignedByTheAdvertisedKey() throws Exception {
+        SourceLocations s = standIns.sources();
+        Path key = download(s.grafanaAptKeyUrl());
+        String shown = ExternalCommand.in(tmp, "gpg", "--homedir", tmp.toString(), "--batch", "--with-colons",
+                "--show-keys", key.toString()).run();
+        assertTrue(shown.lines().anyMatch(l -> l.equals("fpr:::::::::" + s.grafanaKeyFingerprint() + ":")), shown);
+        Path keyring = tmp.resolve("grafana.gpg");
+        ExternalCommand.in(tmp, "gpg", "--homedir", tmp.toString(), "--batch", "--yes", "--dearmor", "--output",
+                keyring.toString(), key.toString()).run();
+
+        Path inRelease = download(s.grafanaAptRepo() + "/dists/stable/InRelease");
+        ExternalCommand.in(tmp, "gpgv", "--keyring", keyring.toString(), inRelease.toString()).run();
+        Path release = download(s.grafanaAptRepo() + "/dists/stable/Release");
+        Path signature = download(s.grafanaAptRepo() + "/dists/stable/Release.gpg");
+        ExternalCommand.in(tmp, "gpgv", "--keyring", keyring.toString(), signature.toString(), release.toString()).run();
+
+        Files.writeString(release, Files.readString(release).replace("Suite: stable", "Suite: stablE"));
+        try {
+            ExternalCommand.in(tmp, "gpgv", "--keyring", keyring.toString(), signature.toString(), release.toString()).run();
+            fail("gpgv accepted an altered Release file");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage().contains("BAD signature"), expected.getMessage());
+        }
+
+        String releaseText = Files.readString(download(s.grafanaAptRepo() + "/dists/stable/Release"));
+        Path packages = download(s.grafanaAptRepo() + "/dists/stable/main/binary-amd64/Packages");
+        assertTrue(releaseText.contains(Sha256.of(packages) + " " + String.format("%16d", Files.size(packages))
+                + " main/binary-amd64/Packages\n"), releaseText);
+        String index = Files.readString(packages);
+        assertTrue(index.startsWith("Package: grafana\n"), index);
+        Matcher filename = Pattern.compile("(?m)^Filename: (.+)$").matcher(index);
+        Matcher sha = Pattern.compile("(?m)^SHA256: (.+)$").matcher(index);
+        assertTrue(filename.find() && sha.find(), index);
+        assertEquals(sha.group(1), Sha256.of(download(s.grafanaAptRepo() + "/" + filename.group(1))));
+    }
+
+    @Test
+    void grafanaPackageInstallsLikeTheRealDeb() throws Exception {
+        Path deb = download(standIns.sources().grafanaAptRepo() + "/pool/main/g/grafana/grafana_"
+                + GrafanaAptRepository.VERSION + "_amd64.deb");
+        String contents = ExternalCommand.in(tmp, "dpkg-deb", "--contents", deb.toString()).run();
+        for (String path : new String[] {"./usr/share/grafana/bin/grafana", "./usr/sbin/grafana-server",
+                "./usr/sbin/grafana-cli", "./lib/systemd/system/grafana-server.service", "./etc/default/grafana-server",
+                "./etc/grafana/grafana.ini"}) {
+            assertTrue(contents.lines().anyMatch(l -> l.endsWith(" " + path)), path + " in\n" + contents);
+        }
+        assertTrue(contents.lines().allMatch(l -> l.contains(" root/root ")), "owned by root in the archive");
+        assertEquals("grafana\n", ExternalCommand.in(tmp, "dpkg-deb", "--field", deb.toString(), "Package").run());
+        Path control = tmp.resolve("control");
+        ExternalCommand.in(tmp, "dpkg-deb", "--control", deb.toString(), control.toString()).run();
+        String postinst = Files.readString(control.resolve("postinst"));
+        assertTrue(postinst.contains("adduser --system"));
+        assertTrue(postinst.contains("NOT starting on installation"));
+        assertTrue(!postinst.contains("systemctl start grafana-server\n") || postinst.contains("echo \" sudo /bin/systemctl start"),
+                "postinst does not start the service on a fresh install");
+        Path unit = tmp.resolve("unit");
+        ExternalCommand.in(tmp, "dpkg-deb", "--extract", deb.toString(), unit.toString()).run();
+        String service = Files.readString(unit.resolve("lib/systemd/system/grafana-server.service"));
+        for (String line : new String[] {"User=grafana", "Type=simple", "EnvironmentFile=/etc/default/grafana-server",
+                "Restart=on-failure", "WorkingDirectory=/usr/share/grafana"}) {
+            assertTrue(service.lines().anyMatch(line::equals), line);
+        }
+        assertTrue(Files.readString(control.resolve("conffiles")).contains("/etc/grafana/grafana.ini"));
+    }
+
+    /**
+     * apt itself accepts the repository: {@code apt-get update} verifies InRelease against the key given in
+     * {@code signed-by}, and {@code apt-get download} checks the package's hash. Needs root (apt's lock files).
+     */
+    @Test
+    void aptGetUpdateAndDownloadAcceptTheRepository() throws Exception {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if ("true".equals(System.getenv("CI"))) {
+            assertTrue(root, "CI must run this test as root");
+        }
+        assumeTrue(root, "apt-get update needs root");
+        SourceLocations s = standIns.sources();
+        Path apt = Files.createDirectories(tmp.resolve("apt"));
+        Path keyFile = apt.resolve("grafana.asc");
+        Files.copy(download(s.grafanaAptKeyUrl()), keyFile);
+        Path list = apt.resolve("grafana.list");
+        Files.writeString(list, "deb [signed-by=" + keyFile + "] " + s.grafanaAptRepo() + " stable main\n");
+        Files.createDirectories(apt.resolve("lists/partial"));
+        Files.createDirectories(apt.resolve("cache/archives/partial"));
+        String[] options = {"-o", "Dir::Etc::sourcelist=" + list, "-o", "Dir::Etc::sourceparts=-",
+                "-o", "Dir::State::Lists=" + apt.resolve("lists"), "-o", "Dir::Cache=" + apt.resolve("cache"),
+                "-o", "APT::Get::List-Cleanup=0", "-o", "APT::Sandbox::User=root", "-o", "Debug::NoLocking=1"};
+        String update = ExternalCommand.in(apt, concat(new String[] {"apt-get", "update"}, options)).run();
+        assertTrue(update.contains(s.grafanaAptRepo() + " stable InRelease"), update);
+        Path downloads = Files.createDirectories(tmp.resolve("downloads"));
+        ExternalCommand.in(downloads, concat(new String[] {"apt-get", "download", "grafana"}, options)).run();
+        assertTrue(Files.isRegularFile(downloads.resolve("grafana_" + GrafanaAptRepository.VERSION + "_amd64.deb")));
+
+        standIns.tamper(Artifact.GRAFANA_DEB, true);
+        try {
+            Files.delete(downloads.resolve("grafana_" + GrafanaAptRepository.VERSION + "_amd64.deb"));
+            ExternalCommand.in(downloads, concat(new String[] {"apt-get", "download", "grafana"}, options)).run();
+            fail("apt-get downloaded a package whose hash does not match the signed index");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage().contains("Hash Sum mismatch")
+                    || expected.getMessage().contains("Hashes of expected file"), expected.getMessage());
+        } finally {
+            standIns.tamper(Artifact.GRAFANA_DEB, false);
+        }
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------------
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = new String[a.length + b.length];
+        System.arraycopy(a, 0, all, 0, a.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    private static HttpResponse<byte[]> fetch(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private Path download(String url) throws Exception {
+        HttpResponse<Path> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofFile(Files.createTempFile(tmp, "download", ".bin")));
+        assertEquals(200, response.statusCode(), url);
+        return response.body();
+    }
+
+    private static String awaitLine(Process process, Path log, Pattern pattern) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (Instant.now().isBefore(deadline)) {
+            Matcher m = pattern.matcher(Files.readString(log));
+            if (m.find()) {
+                return m.group(1);
+            }
+            if (!process.isAlive()) {
+                fail("exited: " + Files.readString(log));
+            }
+            Thread.sleep(50);
+        }
+        fail("no line matching " + pattern + " in " + Files.readString(log));
+        return null;
+    }
+}
