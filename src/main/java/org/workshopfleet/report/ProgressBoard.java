@@ -61,7 +61,7 @@ public final class ProgressBoard implements AutoCloseable {
     private final int maxLines;
     private final Instant started;
     private final Map<Integer, Row> rows = new TreeMap<>();
-    private Supplier<OptionalDouble> cost = OptionalDouble::empty;
+    private volatile Supplier<OptionalDouble> cost = OptionalDouble::empty;
     private boolean dirty = true;
     private Instant lastDraw;
     private int drawnLines;
@@ -101,21 +101,33 @@ public final class ProgressBoard implements AutoCloseable {
         this.started = clock.instant();
     }
 
-    /** Where the summary line's "cost so far" comes from (e.g. {@link CostEstimate#accumulated}); unknown if empty. */
-    public synchronized ProgressBoard costSource(Supplier<OptionalDouble> source) {
+    /**
+     * Where the summary line's "cost so far" comes from (e.g. {@code () -> estimate.accumulated(ledger.snapshot(), now)});
+     * unknown if empty. It is called outside the board's lock, so it may take other locks (the ledger's).
+     */
+    public ProgressBoard costSource(Supplier<OptionalDouble> source) {
         this.cost = source;
         return this;
     }
 
     /** Declares machines before anything happens to them, so they show as waiting. */
-    public synchronized void expect(int attendee, String machine) {
-        if (!rows.containsKey(attendee)) {
+    public void expect(int attendee, String machine) {
+        boolean known;
+        synchronized (this) {
+            known = rows.containsKey(attendee);
+        }
+        if (!known) {
             update(ProgressEvent.stage(attendee, machine, Stage.WAITING, null));
         }
     }
 
     /** Records a change; thread-safe. In PLAIN mode a changed line is printed at once. */
-    public synchronized void update(ProgressEvent e) {
+    public void update(ProgressEvent e) {
+        OptionalDouble spent = mode == Mode.PLAIN ? cost.get() : OptionalDouble.empty();
+        record(e, spent);
+    }
+
+    private synchronized void record(ProgressEvent e, OptionalDouble spent) {
         Instant now = clock.instant();
         Row row = rows.computeIfAbsent(e.attendee(), n -> new Row(e.machine(), now));
         String before = row.last == null ? null : describe(row.last);
@@ -127,7 +139,7 @@ public final class ProgressBoard implements AutoCloseable {
             String counts = counts();
             if (!counts.equals(lastCounts)) {
                 lastCounts = counts;
-                out.println(stamp(now) + " " + summary(now));
+                out.println(stamp(now) + " " + summary(now, spent));
             }
             out.flush();
         }
@@ -147,8 +159,14 @@ public final class ProgressBoard implements AutoCloseable {
     }
 
     /** Redraws the live board if it changed (at most every 250 ms) or a second has passed; no-op in PLAIN mode. */
-    public synchronized void tick() {
-        if (mode != Mode.LIVE || closed) {
+    public void tick() {
+        if (mode == Mode.LIVE) {
+            redrawIfDue(cost.get());
+        }
+    }
+
+    private synchronized void redrawIfDue(OptionalDouble spent) {
+        if (closed) {
             return;
         }
         Instant now = clock.instant();
@@ -159,12 +177,16 @@ public final class ProgressBoard implements AutoCloseable {
                 return;
             }
         }
-        draw(now);
+        draw(now, spent);
     }
 
     /** Stops the background redraw and leaves the final state on screen (PLAIN: one final summary line). */
     @Override
-    public synchronized void close() {
+    public void close() {
+        finish(cost.get());
+    }
+
+    private synchronized void finish(OptionalDouble spent) {
         if (closed) {
             return;
         }
@@ -173,21 +195,23 @@ public final class ProgressBoard implements AutoCloseable {
         }
         Instant now = clock.instant();
         if (mode == Mode.LIVE) {
-            draw(now);
+            draw(now, spent);
         } else {
-            out.println(stamp(now) + " " + summary(now));
+            out.println(stamp(now) + " " + summary(now, spent));
         }
         out.flush();
         closed = true;
     }
 
     /** The summary line as shown under the board: {@code ready 12 · working 17 · failed 1 · elapsed 3m12s · cost so far $0.42}. */
-    public synchronized String summary() {
-        return summary(clock.instant());
+    public String summary() {
+        OptionalDouble spent = cost.get();
+        synchronized (this) {
+            return summary(clock.instant(), spent);
+        }
     }
 
-    private String summary(Instant now) {
-        OptionalDouble spent = cost.get();
+    private String summary(Instant now, OptionalDouble spent) {
         return counts() + " · elapsed " + DurationText.compact(Duration.between(started, now)) + " · cost so far "
                 + (spent.isPresent() ? Money.usd(spent.getAsDouble()) : "unknown");
     }
@@ -209,7 +233,7 @@ public final class ProgressBoard implements AutoCloseable {
                 + (destroyed > 0 ? " · destroyed " + destroyed : "");
     }
 
-    private void draw(Instant now) {
+    private void draw(Instant now, OptionalDouble spent) {
         List<String> lines = new ArrayList<>();
         lines.add(BOLD + fit(title) + RESET);
         List<Row> shown = new ArrayList<>(rows.values());
@@ -234,7 +258,7 @@ public final class ProgressBoard implements AutoCloseable {
         if (hidden > 0) {
             lines.add(fit("  … and " + hidden + " more ready"));
         }
-        lines.add(BOLD + fit(summary(now)) + RESET);
+        lines.add(BOLD + fit(summary(now, spent)) + RESET);
 
         StringBuilder sb = new StringBuilder();
         if (drawnLines > 0) {
