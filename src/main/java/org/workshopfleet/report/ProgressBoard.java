@@ -134,8 +134,9 @@ public final class ProgressBoard implements AutoCloseable {
         row.last = e;
         row.finishedAt = e.stage().working() ? null : now;
         dirty = true;
-        if (mode == Mode.PLAIN && !describe(e).equals(before)) {
-            out.println(stamp(now) + " " + e.machine() + " " + describe(e));
+        // A plain log gets no line for machines merely declared: only real changes are worth a line.
+        if (mode == Mode.PLAIN && e.stage() != Stage.WAITING && !describe(e).equals(before)) {
+            out.println(stamp(now) + " " + e.machine() + " " + describe(e).replaceFirst(" {2,}", " "));
             String counts = counts();
             if (!counts.equals(lastCounts)) {
                 lastCounts = counts;

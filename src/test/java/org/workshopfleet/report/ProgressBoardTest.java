@@ -58,16 +58,17 @@ class ProgressBoardTest {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.PLAIN, clock, "up", 120, 40);
         board.expect(1, "w-01");
         board.expect(2, "w-02");
-        take();
+        assertEquals("", take());
         clock.advance(Duration.ofSeconds(5));
         board.update(ProgressEvent.step(1, "w-01", 4, 9, "04-prometheus"));
-        assertEquals("2026-11-25T08:00:05Z w-01 provisioning step 4/9 04-prometheus\n", take(),
-                "one line for the change, no summary (counts unchanged)");
+        assertEquals("2026-11-25T08:00:05Z w-01 provisioning step 4/9 04-prometheus\n"
+                + "2026-11-25T08:00:05Z ready 0 · working 2 · failed 0 · elapsed 5s · cost so far unknown\n", take(),
+                "one line for the change and the first summary; nothing for machines merely declared");
         board.update(ProgressEvent.step(1, "w-01", 4, 9, "04-prometheus"));
         assertEquals("", take(), "nothing when nothing changed");
         clock.advance(Duration.ofSeconds(60));
         board.update(ProgressEvent.failed(2, "w-02", "05-grafana", "no answer on :3000"));
-        assertEquals("2026-11-25T08:01:05Z w-02 FAILED       at 05-grafana: no answer on :3000\n"
+        assertEquals("2026-11-25T08:01:05Z w-02 FAILED at 05-grafana: no answer on :3000\n"
                 + "2026-11-25T08:01:05Z ready 0 · working 1 · failed 1 · elapsed 1m05s · cost so far unknown\n", take());
         board.update(ProgressEvent.ready(1, "w-01"));
         assertTrue(take().contains("ready 1 · working 0 · failed 1"));
