@@ -32,6 +32,8 @@ import org.workshopfleet.state.StateFolder;
  */
 public record Handout(String title, List<AttendeeCard> cards, Instant generatedAt) {
 
+    /** Title for the cards when the facilitator gives none. */
+    public static final String DEFAULT_TITLE = "eBPF + PHP observability workshop";
     /** Cards per A4 sheet: two columns, three rows. */
     public static final int CARDS_PER_SHEET = 6;
     public static final String HTML_FILE = "index.html";
