@@ -63,13 +63,13 @@ public final class PriceTable {
     public static PriceTable parse(InputStream json) throws IOException {
         JsonNode root = new ObjectMapper().readTree(json);
         Map<String, Price> ec2 = new HashMap<>();
-        root.path("ec2").fields().forEachRemaining(region -> region.getValue().fields().forEachRemaining(type ->
+        root.path("ec2").properties().forEach(region -> region.getValue().properties().forEach(type ->
                 ec2.put(key(region.getKey(), type.getKey()), new Price(type.getValue().path("usdPerHour").asDouble(),
                         type.getValue().path("estimate").asBoolean(false)))));
         Map<String, Price> lightsail = new HashMap<>();
         JsonNode ls = root.path("lightsail");
         double hoursPerMonth = ls.path("hoursPerMonth").asDouble(744);
-        ls.path("bundles").fields().forEachRemaining(b -> lightsail.put(b.getKey(),
+        ls.path("bundles").properties().forEach(b -> lightsail.put(b.getKey(),
                 new Price(b.getValue().path("usdPerMonth").asDouble() / hoursPerMonth,
                         b.getValue().path("estimate").asBoolean(false))));
         List<String> sources = new java.util.ArrayList<>();

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.spec.Provider;
@@ -54,7 +56,7 @@ public final class StatusTable {
                 unnumbered.add(m);
             }
         }
-        java.util.SortedSet<Integer> attendees = new java.util.TreeSet<>(records.keySet());
+        SortedSet<Integer> attendees = new TreeSet<>(records.keySet());
         attendees.addAll(cloud.keySet());
 
         TextTable table = new TextTable("MACHINE", "IP", "CLOUD", "PROGRESS", "AGE", "EXPIRY", "COST");
