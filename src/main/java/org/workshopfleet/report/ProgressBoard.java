@@ -238,12 +238,18 @@ public final class ProgressBoard implements AutoCloseable {
         List<String> lines = new ArrayList<>();
         lines.add(BOLD + fit(title) + RESET);
         List<Row> shown = new ArrayList<>(rows.values());
-        int hidden = 0;
+        String more = null;
         if (shown.size() > maxLines - 2) {
-            // Too many to fit: machines that still need attention first, the ready ones summarised.
-            List<Row> pending = shown.stream().filter(r -> r.last.stage() != Stage.READY).toList();
-            hidden = shown.size() - Math.min(pending.size(), maxLines - 3);
-            shown = pending.subList(0, Math.min(pending.size(), maxLines - 3));
+            // Too many to fit: machines that still need attention first (failed before working), the ready ones counted.
+            List<Row> pending = shown.stream().filter(r -> r.last.stage() != Stage.READY)
+                    .sorted(java.util.Comparator.comparing((Row r) -> r.last.stage() != Stage.FAILED)).toList();
+            int fits = Math.min(pending.size(), maxLines - 3);
+            int readyHidden = shown.size() - pending.size();
+            int pendingHidden = pending.size() - fits;
+            more = "  … and " + (readyHidden + pendingHidden) + " more"
+                    + (pendingHidden == 0 ? " ready" : " (" + readyHidden + " ready, " + pendingHidden + " still working)");
+            shown = new ArrayList<>(pending.subList(0, fits));
+            shown.sort(java.util.Comparator.comparing((Row r) -> r.machine));
         }
         int nameWidth = rows.values().stream().mapToInt(r -> r.machine.length()).max().orElse(8);
         for (Row r : shown) {
@@ -256,8 +262,8 @@ public final class ProgressBoard implements AutoCloseable {
                 default -> text;
             });
         }
-        if (hidden > 0) {
-            lines.add(fit("  … and " + hidden + " more ready"));
+        if (more != null) {
+            lines.add(fit(more));
         }
         lines.add(BOLD + fit(summary(now, spent)) + RESET);
 

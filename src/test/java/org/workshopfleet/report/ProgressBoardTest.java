@@ -157,6 +157,22 @@ class ProgressBoardTest {
     }
 
     @Test
+    void whenEvenTheUnfinishedDoNotFitFailuresComeFirstAndTheRestIsCounted() {
+        ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up", 120, 8);
+        for (int i = 1; i <= 12; i++) {
+            String name = String.format("w-%02d", i);
+            board.update(i == 11 ? ProgressEvent.failed(i, name, "03-php", "apt failed")
+                    : i <= 2 ? ProgressEvent.ready(i, name) : ProgressEvent.step(i, name, 2, 9, "02-apt"));
+        }
+        board.tick();
+        List<String> lines = visible(take());
+        // A terminal of 8 lines leaves 5 for the board: title, two machines, the count of the rest, the summary.
+        assertEquals(List.of("up", "  w-03  0s       provisioning step 2/9 02-apt",
+                "  w-11  0s       FAILED       at 03-php: apt failed", "  … and 10 more (2 ready, 8 still working)",
+                "ready 2 · working 9 · failed 1 · elapsed 0s · cost so far unknown"), lines);
+    }
+
+    @Test
     void longLinesAreCutToTheTerminalWidth() {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up", 50, 40);
         board.update(ProgressEvent.failed(1, "w-01", "05-grafana", "a very long reason ".repeat(10)));
