@@ -96,10 +96,13 @@ public final class PriceTable {
     /**
      * The hourly price of one machine.
      *
-     * @param size EC2 instance type or Lightsail bundle id
+     * @param size EC2 instance type or Lightsail bundle id (null: unknown)
      * @return the price; {@code 0} for the lab (local machines cost nothing); empty when the table does not know it
      */
     public Optional<Price> hourly(Provider provider, String region, String size) {
+        if (size == null && provider != Provider.LAB) {
+            return Optional.empty();
+        }
         return switch (provider) {
             case EC2 -> Optional.ofNullable(ec2.get(key(region, size)));
             // Lightsail bundle prices are the same list price in every region we know of (see the table's note).

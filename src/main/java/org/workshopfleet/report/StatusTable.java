@@ -142,7 +142,7 @@ public final class StatusTable {
         boolean unpriced = false;
         if (alive) {
             String size = m.instanceType();
-            Optional<PriceTable.Price> price = size == null ? Optional.empty() : prices.hourly(provider, region, size);
+            Optional<PriceTable.Price> price = prices.hourly(provider, region, size);
             if (price.isPresent()) {
                 spent = CostEstimate.billedHours(launched, now) * price.get().usdPerHour();
                 perHour = price.get().usdPerHour();

@@ -65,6 +65,9 @@ class PriceTableTest {
         assertTrue(table.hourly(Provider.EC2, "sa-east-1", "t3.medium").isEmpty());
         assertTrue(table.hourly(Provider.LIGHTSAIL, "us-east-1", "xlarge_9_9").isEmpty());
         assertEquals(0, table.hourly(Provider.LAB, "anywhere", "lab").orElseThrow().usdPerHour());
+        assertEquals(0, table.hourly(Provider.LAB, "anywhere", null).orElseThrow().usdPerHour());
+        assertTrue(table.hourly(Provider.LIGHTSAIL, "us-east-1", null).isEmpty());
+        assertTrue(table.hourly(Provider.EC2, "us-east-1", null).isEmpty());
     }
 
     @Test

@@ -85,7 +85,7 @@ class StatusTableTest {
                 ago(600)));
         LedgerData ledger = new LedgerData(1, "lab-test", "lab", "ap-northeast-1", ago(700), null, List.of(), records,
                 Map.of(Expiry.SETTING, ago(15).toString()));
-        String table = StatusTable.render(ledger, List.of(machine(1, "10.231.0.2", MachineState.RUNNING, "lab", ago(600))),
+        String table = StatusTable.render(ledger, List.of(machine(1, "10.231.0.2", MachineState.RUNNING, null, ago(600))),
                 prices, now);
         String[] lines = table.split("\n");
         assertEquals("Workshop lab-test (lab)", lines[0]);
