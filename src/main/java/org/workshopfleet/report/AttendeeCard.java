@@ -1,0 +1,37 @@
+package org.workshopfleet.report;
+
+/**
+ * What one attendee needs to use their machine; one card of the handout, one row of {@code attendees.csv}.
+ *
+ * @param attendee        attendee number, 1-based (printed large on the card)
+ * @param machineName     machine name {@code <workshop>-NN}
+ * @param publicIp        the machine's address, or null while it has none
+ * @param grafanaUser     Grafana login ({@code admin})
+ * @param grafanaPassword that machine's Grafana password
+ * @param sshUser         shell login ({@code ubuntu})
+ * @param sshPassword     that machine's shell password
+ * @param ready           true once the machine passed setup
+ * @param status          short state for a machine that is not ready ({@code failed at 05-grafana}); {@code ready}
+ *                        otherwise
+ */
+public record AttendeeCard(int attendee, String machineName, String publicIp, String grafanaUser, String grafanaPassword,
+                           String sshUser, String sshPassword, boolean ready, String status) {
+
+    /** Grafana's port on every machine. */
+    public static final int GRAFANA_PORT = 3000;
+
+    /** {@code http://IP/}, or null without an address. */
+    public String webUrl() {
+        return publicIp == null ? null : "http://" + publicIp + "/";
+    }
+
+    /** {@code http://IP:3000/}, or null without an address. */
+    public String grafanaUrl() {
+        return publicIp == null ? null : "http://" + publicIp + ":" + GRAFANA_PORT + "/";
+    }
+
+    /** {@code ssh ubuntu@IP}, or null without an address. */
+    public String sshCommand() {
+        return publicIp == null ? null : "ssh " + sshUser + "@" + publicIp;
+    }
+}

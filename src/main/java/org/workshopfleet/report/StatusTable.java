@@ -1,0 +1,185 @@
+package org.workshopfleet.report;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.state.LedgerData;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.MachineRecord;
+
+/**
+ * The {@code status} table: one row per attendee machine, from the ledger joined with what the cloud reports now, and a
+ * totals line. A pure function of its inputs, so it can be checked without a cloud.
+ *
+ * <p>Columns: machine, IP, cloud state ({@code gone} when the ledger knows a machine the cloud no longer has), progress
+ * (ready / failed at which step and why / where it is), age since launch, time left before expiry, spend so far at list
+ * price. A machine the cloud has but the ledger does not is shown as {@code not in ledger}: teardown still removes it
+ * (it is found by tag).
+ */
+public final class StatusTable {
+
+    private static final int MAX_ERROR = 48;
+
+    private StatusTable() {
+    }
+
+    /** As {@link #render(LedgerData, List, PriceTable, Expiry, Instant)} with the expiry recorded in the ledger. */
+    public static String render(LedgerData ledger, List<Machine> live, PriceTable prices, Instant now) {
+        return render(ledger, live, prices, Expiry.fromLedger(ledger), now);
+    }
+
+    /**
+     * @param ledger the workshop's ledger
+     * @param live   the machines the cloud lists now ({@code Cloud.listNodes()})
+     * @param expiry the fleet's expiry, or null if unknown
+     */
+    public static String render(LedgerData ledger, List<Machine> live, PriceTable prices, Expiry expiry, Instant now) {
+        Provider provider = provider(ledger.provider());
+        Map<Integer, MachineRecord> records = new TreeMap<>(ledger.machines());
+        Map<Integer, Machine> cloud = new TreeMap<>();
+        List<Machine> unnumbered = new ArrayList<>();
+        for (Machine m : live) {
+            if (m.attendee() > 0) {
+                cloud.put(m.attendee(), m);
+            } else {
+                unnumbered.add(m);
+            }
+        }
+        SortedSet<Integer> attendees = new TreeSet<>(records.keySet());
+        attendees.addAll(cloud.keySet());
+
+        TextTable table = new TextTable("MACHINE", "IP", "CLOUD", "PROGRESS", "AGE", "EXPIRY", "COST");
+        int ready = 0;
+        int failed = 0;
+        int working = 0;
+        int running = 0;
+        double spent = 0;
+        double perHour = 0;
+        int unpriced = 0;
+        for (int n : attendees) {
+            MachineRecord r = records.get(n);
+            Machine m = cloud.get(n);
+            List<Machine> rowMachines = m == null ? List.of() : List.of(m);
+            String name = r != null ? r.name() : m.name();
+            if (r != null && r.phase() == MachinePhase.READY) {
+                ready++;
+            } else if (r != null && r.phase() == MachinePhase.FAILED) {
+                failed++;
+            } else if (r != null && r.phase() != MachinePhase.DESTROYED) {
+                working++;
+            }
+            Row row = row(name, r, rowMachines, provider, ledger.region(), prices, expiry, now);
+            table.row(row.cells);
+            if (m != null && !m.state().isGone()) {
+                running++;
+            }
+            spent += row.spent;
+            perHour += row.perHour;
+            unpriced += row.unpriced ? 1 : 0;
+        }
+        for (Machine m : unnumbered) {
+            Row row = row(m.name(), null, List.of(m), provider, ledger.region(), prices, expiry, now);
+            table.row(row.cells);
+            running += m.state().isGone() ? 0 : 1;
+            spent += row.spent;
+            perHour += row.perHour;
+            unpriced += row.unpriced ? 1 : 0;
+        }
+
+        StringBuilder sb = new StringBuilder();
+        sb.append("Workshop ").append(ledger.workshop()).append(" (").append(ledger.provider());
+        if (provider != Provider.LAB) {
+            sb.append(", ").append(ledger.region());
+        }
+        sb.append(')').append(ledger.isClosed() ? ": torn down " + ledger.closedAt().truncatedTo(ChronoUnit.SECONDS) : "")
+                .append('\n');
+        sb.append(table.render());
+        sb.append(String.format(Locale.ROOT, "Total: %d machine%s, %d ready, %d failed, %d working; %d in the cloud",
+                attendees.size() + unnumbered.size(), attendees.size() + unnumbered.size() == 1 ? "" : "s",
+                ready, failed, working, running));
+        sb.append("; spent ").append(Money.usd(spent));
+        if (unpriced > 0) {
+            sb.append(" + ").append(unpriced).append(" machine").append(unpriced == 1 ? "" : "s").append(" of unknown price");
+        }
+        sb.append(", now ").append(Money.usd(perHour)).append("/h (list price, ").append(prices.asOf()).append(')');
+        if (expiry != null) {
+            sb.append("; expiry ").append(expiry.at().truncatedTo(ChronoUnit.SECONDS)).append(' ')
+                    .append(expiry.describe(now));
+        } else {
+            sb.append("; expiry unknown");
+        }
+        sb.append('\n');
+        return sb.toString();
+    }
+
+    private record Row(String[] cells, double spent, double perHour, boolean unpriced) {
+    }
+
+    private static Row row(String name, MachineRecord r, List<Machine> cloudMachine, Provider provider, String region,
+                           PriceTable prices, Expiry expiry, Instant now) {
+        Machine m = cloudMachine.isEmpty() ? null : cloudMachine.get(0);
+        String ip = m != null && m.publicIp() != null ? m.publicIp() : r != null && r.publicIp() != null ? r.publicIp() : "-";
+        String state = m != null ? m.state().name().toLowerCase(Locale.ROOT).replace('_', '-')
+                : r != null && r.cloudId() != null && r.phase() != MachinePhase.PLANNED ? "gone" : "-";
+        Instant launched = m != null && m.launchedAt() != null ? m.launchedAt() : r != null ? r.launchedAt() : null;
+        String age = launched == null ? "-" : DurationText.compact(Duration.between(launched, now));
+        boolean alive = m != null && !m.state().isGone();
+        String left = !alive || expiry == null ? "-" : expiry.describe(now);
+        String cost = "-";
+        double spent = 0;
+        double perHour = 0;
+        boolean unpriced = false;
+        if (alive) {
+            String size = m.instanceType();
+            Optional<PriceTable.Price> price = prices.hourly(provider, region, size);
+            if (price.isPresent()) {
+                spent = CostEstimate.billedHours(launched, now) * price.get().usdPerHour();
+                perHour = price.get().usdPerHour();
+                cost = Money.usd(spent);
+            } else {
+                cost = "?";
+                unpriced = true;
+            }
+        }
+        return new Row(new String[] {name, ip, state, progress(r), age, left, cost}, spent, perHour, unpriced);
+    }
+
+    private static String progress(MachineRecord r) {
+        if (r == null) {
+            return "not in ledger";
+        }
+        return switch (r.phase()) {
+            case READY -> "ready";
+            case FAILED -> {
+                String why = r.error() == null ? "" : ": " + r.error();
+                if (why.length() > MAX_ERROR) {
+                    why = why.substring(0, MAX_ERROR - 1) + "…";
+                }
+                yield "FAILED" + (r.step() == null ? "" : " at " + r.step()) + why;
+            }
+            case PROVISIONING -> "provisioning" + (r.step() == null ? "" : " " + r.step())
+                    + " (" + r.stepsDone().size() + " done)";
+            default -> r.phase().name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static Provider provider(String id) {
+        try {
+            return Provider.parse(id == null ? "" : id);
+        } catch (FleetException e) {
+            throw new FleetException("the ledger names an unknown provider '" + id + "': restore ledger.json from"
+                    + " ledger.json.bak or use -Daction=teardown, which also finds resources by tag");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.workshopfleet.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.StateFolder;
+
+class CostEstimateTest {
+
+    private final PriceTable prices = PriceTable.load();
+    private final Instant t0 = Instant.parse("2026-11-25T08:00:00Z");
+
+    @Test
+    void thirtyMediumsInTokyoCostAboutADollarSixtyThreeAnHour() {
+        CostEstimate e = CostEstimate.of(prices, Provider.EC2, "ap-northeast-1", "t3.medium", 30);
+        assertTrue(e.known());
+        assertEquals(1.632, e.perHour().getAsDouble(), 1e-9);
+        assertEquals("$1.63/h", e.perHourText());
+        assertEquals("$0.054/h", CostEstimate.of(prices, Provider.EC2, "ap-northeast-1", "t3.medium", 1).perHourText());
+    }
+
+    @Test
+    void accumulatedSpendFollowsLaunchTimesWithEc2sOneMinuteMinimum() {
+        CostEstimate e = CostEstimate.of(prices, Provider.EC2, "us-east-1", "t3.medium", 3);
+        Instant now = t0.plusSeconds(2 * 3600);
+        // 2 h + 1 h + a machine launched 10 s ago (billed one minute) + one not launched yet (in the future).
+        double spent = e.accumulated(List.of(t0, t0.plusSeconds(3600), now.minusSeconds(10), now.plusSeconds(60)), now)
+                .getAsDouble();
+        assertEquals(0.0416 * (3 + 1.0 / 60), spent, 1e-9);
+    }
+
+    @Test
+    void unknownTypeGivesAnUnknownEstimateNotAWrongOne() {
+        CostEstimate e = CostEstimate.of(prices, Provider.EC2, "ap-northeast-1", "x9.huge", 30);
+        assertFalse(e.known());
+        assertTrue(e.perHour().isEmpty());
+        assertEquals("unknown", e.perHourText());
+        assertTrue(e.accumulated(List.of(t0), t0.plusSeconds(3600)).isEmpty());
+    }
+
+    @Test
+    void spendFromTheLedgerCountsLaunchedMachinesOnly(@TempDir Path dir) {
+        Ledger ledger = Ledger.open(new StateFolder(dir), "w", "ec2", "us-east-1", Clock.fixed(t0, ZoneOffset.UTC));
+        ledger.updateMachine(1, "w-01", r -> r.launched("i-1", t0));
+        ledger.updateMachine(2, "w-02", r -> r.launched("i-2", t0.plusSeconds(1800)).inPhase(MachinePhase.READY, null));
+        ledger.updateMachine(3, "w-03", r -> r); // planned, never launched
+        CostEstimate e = CostEstimate.of(prices, Provider.EC2, "us-east-1", "t3.medium", 3);
+        assertEquals(0.0416 * 1.5, e.accumulated(ledger.snapshot(), t0.plusSeconds(3600)).getAsDouble(), 1e-9);
+    }
+}

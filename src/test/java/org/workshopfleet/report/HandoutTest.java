@@ -1,0 +1,197 @@
+package org.workshopfleet.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
+
+class HandoutTest {
+
+    private final Instant now = Instant.parse("2026-11-25T08:00:00Z");
+
+    @Test
+    void csvIsRfc4180AndCarriesEveryField() {
+        List<AttendeeCard> cards = new ArrayList<>(HandoutFixtures.cards(3));
+        cards.add(new AttendeeCard(4, "w-04", "203.0.113.44", "admin", "pa,ss\"word", "ubuntu", "line\nbreak", false,
+                "failed at 05-grafana, \"timeout\""));
+        String csv = new Handout("T", cards, now).csv();
+        assertTrue(csv.endsWith("\r\n"));
+        List<List<String>> rows = parseCsv(csv);
+        assertEquals(List.of("attendee", "machine", "ip", "web_url", "grafana_url", "grafana_user", "grafana_password",
+                "ssh_user", "ssh_password", "ssh_command", "ready", "status"), rows.get(0));
+        assertEquals(5, rows.size());
+        assertEquals(List.of("4", "w-04", "203.0.113.44", "http://203.0.113.44/", "http://203.0.113.44:3000/", "admin",
+                "pa,ss\"word", "ubuntu", "line\nbreak", "ssh ubuntu@203.0.113.44", "false",
+                "failed at 05-grafana, \"timeout\""), rows.get(4));
+        AttendeeCard c1 = cards.get(0);
+        assertEquals(List.of("1", c1.machineName(), c1.publicIp(), c1.webUrl(), c1.grafanaUrl(), "admin",
+                c1.grafanaPassword(), "ubuntu", c1.sshPassword(), c1.sshCommand(), "true", "ready"), rows.get(1));
+        assertTrue(csv.contains(",\"pa,ss\"\"word\",") , "quotes doubled inside quoted field");
+    }
+
+    @Test
+    void jsonHoldsTheSameData() throws Exception {
+        List<AttendeeCard> cards = HandoutFixtures.cards(2);
+        JsonNode root = new ObjectMapper().readTree(new Handout("Title & co", cards, now).json());
+        assertEquals("Title & co", root.path("title").asText());
+        assertEquals(now.toString(), root.path("generatedAt").asText());
+        assertEquals(2, root.path("attendees").size());
+        JsonNode a = root.path("attendees").get(1);
+        AttendeeCard c = cards.get(1);
+        assertEquals(c.attendee(), a.path("attendee").asInt());
+        assertEquals(c.publicIp(), a.path("ip").asText());
+        assertEquals(c.grafanaUrl(), a.path("grafanaUrl").asText());
+        assertEquals(c.grafanaPassword(), a.path("grafanaPassword").asText());
+        assertEquals(c.sshPassword(), a.path("sshPassword").asText());
+        assertEquals("ssh ubuntu@" + c.publicIp(), a.path("sshCommand").asText());
+        assertTrue(a.path("ready").asBoolean());
+    }
+
+    @Test
+    void htmlEscapesEverythingAndEmbedsAReadableQrCodePerCard() throws Exception {
+        List<AttendeeCard> cards = List.of(
+                new AttendeeCard(1, "<script>alert(1)</script>", "203.0.113.5", "admin", "a&b<c>\"d'", "ubuntu", "x", true,
+                        "ready"),
+                HandoutFixtures.cards(2).get(1));
+        String html = new Handout("Tom & Jerry's <workshop>", cards, now).html();
+        assertFalse(html.contains("<script>"), "no raw markup from data");
+        assertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assertTrue(html.contains("a&amp;b&lt;c&gt;&quot;d&#39;"));
+        assertTrue(html.contains("Tom &amp; Jerry&#39;s &lt;workshop&gt;"));
+        assertFalse(html.contains("src=\"http") || html.contains("href=\"//") || html.contains("<link"),
+                "no external resources");
+        Matcher svg = Pattern.compile("<svg class=\"qr\".*?</svg>", Pattern.DOTALL).matcher(html);
+        List<String> decoded = new ArrayList<>();
+        while (svg.find()) {
+            decoded.add(QrMatrixDecoder.decodeSvg(svg.group()));
+        }
+        assertEquals(List.of("http://203.0.113.5:3000/", cards.get(1).grafanaUrl()), decoded);
+    }
+
+    @Test
+    void sixCardsPerSheet() {
+        String html = new Handout("T", HandoutFixtures.cards(13), now).html();
+        assertEquals(3, count(html, "<section class=\"sheet\">"));
+        assertEquals(13, count(html, "<article class=\"card"));
+        assertTrue(html.contains("sheet 3 of 3"));
+    }
+
+    @Test
+    void filesArePrivate(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
+        Path page = new Handout("T", HandoutFixtures.cards(2), now).writeTo(folder);
+        assertEquals(folder.handoutDir().resolve("index.html"), page);
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.handoutDir())));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.root())));
+        for (String f : List.of("index.html", "attendees.csv", "attendees.json")) {
+            Path p = folder.handoutDir().resolve(f);
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), f);
+            assertTrue(Files.size(p) > 100, f);
+        }
+        try (var s = Files.list(folder.handoutDir())) {
+            assertEquals(3, s.count(), "no temporary files left behind");
+        }
+    }
+
+    @Test
+    void regeneratedFromLedgerAndSecrets(@TempDir Path dir) {
+        StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
+        Ledger ledger = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.fixed(now, ZoneOffset.UTC));
+        ledger.updateMachine(1, "ebpf-php-01", r -> r.launched("i-1", now).withAddress("203.0.113.1")
+                .inPhase(MachinePhase.READY, null));
+        ledger.updateMachine(2, "ebpf-php-02", r -> r.launched("i-2", now).withAddress("203.0.113.2")
+                .failed("05-grafana", "timeout", List.of()));
+        ledger.updateMachine(3, "ebpf-php-03", r -> r.launched("i-3", now));
+        ledger.updateMachine(4, "ebpf-php-04", r -> r.inPhase(MachinePhase.DESTROYED, null));
+        Secrets secrets = new Secrets(folder, "ebpf-php");
+
+        Handout h = Handout.fromLedger(ledger.snapshot(), secrets, "eBPF + PHP", now);
+
+        assertEquals(List.of(1, 2, 3), h.cards().stream().map(AttendeeCard::attendee).toList());
+        AttendeeCard one = h.cards().get(0);
+        assertEquals(secrets.grafanaPassword(1), one.grafanaPassword());
+        assertEquals(secrets.sshPassword(1), one.sshPassword());
+        assertEquals("admin", one.grafanaUser());
+        assertEquals("ubuntu", one.sshUser());
+        assertTrue(one.ready());
+        AttendeeCard two = h.cards().get(1);
+        assertFalse(two.ready());
+        assertEquals("failed at 05-grafana", two.status());
+        AttendeeCard three = h.cards().get(2);
+        assertNull(three.grafanaUrl());
+        assertEquals("launching", three.status());
+        assertTrue(h.html().contains("no address yet"));
+    }
+
+    private static int count(String s, String what) {
+        int n = 0;
+        for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    /** A strict RFC 4180 reader: CRLF records, quoted fields with doubled quotes. */
+    private static List<List<String>> parseCsv(String csv) {
+        List<List<String>> rows = new ArrayList<>();
+        List<String> row = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        int i = 0;
+        while (i < csv.length()) {
+            char c = csv.charAt(i);
+            if (c == '"' && field.length() == 0) {
+                i++;
+                while (true) {
+                    char q = csv.charAt(i);
+                    if (q == '"' && i + 1 < csv.length() && csv.charAt(i + 1) == '"') {
+                        field.append('"');
+                        i += 2;
+                    } else if (q == '"') {
+                        i++;
+                        break;
+                    } else {
+                        field.append(q);
+                        i++;
+                    }
+                }
+            } else if (c == ',') {
+                row.add(field.toString());
+                field.setLength(0);
+                i++;
+            } else if (c == '\r' && csv.charAt(i + 1) == '\n') {
+                row.add(field.toString());
+                field.setLength(0);
+                rows.add(row);
+                row = new ArrayList<>();
+                i += 2;
+            } else {
+                if (c == '"' || c == '\n' || c == '\r') {
+                    throw new AssertionError("unquoted special character at " + i);
+                }
+                field.append(c);
+                i++;
+            }
+        }
+        assertTrue(row.isEmpty() && field.length() == 0, "file ends with CRLF");
+        return rows;
+    }
+}

@@ -1,0 +1,54 @@
+package org.workshopfleet.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.workshopfleet.cloud.IngressRule;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.SourceLocations;
+import org.workshopfleet.spec.WorkshopSpec;
+
+class PlanSummaryTest {
+
+    private static final List<IngressRule> PORTS = List.of(new IngressRule("tcp", 22, "ssh"),
+            new IngressRule("tcp", 80, "web"), new IngressRule("tcp", 3000, "grafana"));
+    private final PriceTable prices = PriceTable.load();
+
+    @Test
+    void ec2LineNamesCountSizeRegionListPriceWithDatePortsAndSource() {
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium"), "ap-northeast-1");
+        assertEquals("30 × t3.medium in ap-northeast-1 ≈ $1.63/h (list price, " + prices.asOf()
+                        + "); ports 22/80/3000 from 203.0.113.7/32",
+                PlanSummary.line(spec, 30, prices, PORTS, "203.0.113.7/32"));
+    }
+
+    @Test
+    void fallbackTypesEstimatesAndUnknownPricesAreSaid() {
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3a.medium", "t3.medium"), "eu-central-1");
+        assertEquals("5 × t3a.medium in eu-central-1 (fallback t3.medium) ≈ $0.216/h (list price, estimate, "
+                        + prices.asOf() + "); ports 22/80/3000 from 198.51.100.0/24",
+                PlanSummary.line(spec, 5, prices, PORTS, "198.51.100.0/24"));
+        WorkshopSpec odd = spec(Provider.EC2, List.of("m7i.large"), "ap-northeast-1");
+        assertEquals("2 × m7i.large in ap-northeast-1: price unknown (m7i.large in ap-northeast-1 is not in the price"
+                        + " table of " + prices.asOf() + "); ports 22/80/3000 from 203.0.113.7/32",
+                PlanSummary.line(odd, 2, prices, PORTS, "203.0.113.7/32"));
+    }
+
+    @Test
+    void lightsailAndLabLines() {
+        WorkshopSpec ls = spec(Provider.LIGHTSAIL, null, "eu-west-1");
+        assertEquals("30 × Lightsail medium_3_0 in eu-west-1 ≈ $0.968/h (list price, " + prices.asOf()
+                + "); ports 22/80/3000 from 203.0.113.7/32", PlanSummary.line(ls, 30, prices, PORTS, "203.0.113.7/32"));
+        WorkshopSpec lab = spec(Provider.LAB, null, null);
+        assertEquals("3 × lab machine (local), no cloud cost; ports 22/80/3000 from 10.231.0.0/24",
+                PlanSummary.line(lab, 3, prices, PORTS, "10.231.0.0/24"));
+    }
+
+    private static WorkshopSpec spec(Provider p, List<String> types, String region) {
+        return new WorkshopSpec("ebpf-php", 30, p, region, types, null, null, false, Duration.ofHours(12), 8,
+                Path.of("workshops"), SourceLocations.defaults());
+    }
+}
