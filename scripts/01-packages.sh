@@ -7,12 +7,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 setup_step
 
-# libbfd-dev is a virtual package provided by binutils-dev; naming the real package keeps the check exact.
+# Real package names only (pkg_ensure checks them with dpkg): libbfd-dev is provided by binutils-dev, and
+# php-mysqlnd by php8.x-mysql, which the php-mysql metapackage installs.
 packages=(
   bpftrace
   apt-transport-https ca-certificates curl clang llvm jq libelf-dev libpcap-dev binutils-dev build-essential make
   bpfcc-tools python3-pip git gpg
-  apache2 memcached php php-curl php-dev php-gd php-xml php-yaml php-mbstring php-mysqlnd php-memcached
+  apache2 memcached php php-curl php-dev php-gd php-xml php-yaml php-mbstring php-mysql php-memcached
   "libapache2-mod-php$PHP_VERSION"
 )
 case "$OS_ID" in

@@ -42,4 +42,14 @@ if ((changed)) && systemctl is-active --quiet prometheus; then
   systemctl restart prometheus
 fi
 enable_now prometheus
-log "prometheus $version ready"
+# Type=simple: "started" says nothing. An unknown flag or an unwritable data/ stops Prometheus within seconds.
+for _ in $(seq 60); do
+  if curl -fs -o /dev/null http://localhost:9090/-/ready; then
+    log "prometheus $version ready"
+    exit 0
+  fi
+  systemctl is-failed --quiet prometheus && break
+  sleep 1
+done
+journalctl -u prometheus -n 15 --no-pager >&2 || true
+die "prometheus did not become ready on localhost:9090 (journal above)"

@@ -12,16 +12,6 @@ want_fpr=${GRAFANA_KEY_FINGERPRINT^^}
 want_fpr=${want_fpr// /}
 [[ $want_fpr =~ ^[0-9A-F]{40}$ ]] || die "GRAFANA_KEY_FINGERPRINT '$GRAFANA_KEY_FINGERPRINT' is not a 40-hex fingerprint"
 
-# Primary-key fingerprints of an armored key file.
-primary_fingerprints() {
-  local home rc=0
-  home=$(mktemp -d)
-  GNUPGHOME=$home gpg --batch --quiet --show-keys --with-colons "$1" 2>/dev/null \
-    | awk -F: '$1 == "pub" {want = 1; next} $1 == "fpr" && want {print $10; want = 0}' || rc=$?
-  rm -rf "$home"
-  return "$rc"
-}
-
 pkg_ensure gpg curl
 if [[ ! -f $keyring ]] || ! primary_fingerprints "$keyring" | grep -qx "$want_fpr"; then
   tmp=$(mktemp)

@@ -79,6 +79,10 @@ pkg_ensure() {
   ((APT_UPDATED)) || apt_update
   log "installing ${missing[*]}"
   apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+  # A virtual name installs its provider but never shows as installed, so every re-run would call apt again.
+  for p in "${missing[@]}"; do
+    pkg_installed "$p" || die "package $p is still not installed after apt-get install (a virtual package?): name the real package"
+  done
 }
 
 # install_file SRC DEST MODE OWNER:GROUP: replaces DEST atomically only when content, mode or owner differ.
@@ -135,6 +139,17 @@ fetch_verified() {
   chmod "$mode" "$tmp"
   mv -f "$tmp" "$dest"
   FILE_CHANGED=1
+}
+
+# primary_fingerprints KEYFILE: the fingerprint of each primary key in an (armored or binary) OpenPGP key file,
+# one per line, upper-case hex; subkeys are not listed. Uses a throwaway keyring: nothing is imported.
+primary_fingerprints() {
+  local home rc=0
+  home=$(mktemp -d)
+  GNUPGHOME=$home gpg --batch --quiet --show-keys --with-colons "$1" 2>/dev/null \
+    | awk -F: '$1 == "pub" {want = 1; next} $1 == "fpr" && want {print $10; want = 0}' || rc=$?
+  rm -rf "$home"
+  return "$rc"
 }
 
 # enable_now UNIT...: enabled (survives a reboot) and running.

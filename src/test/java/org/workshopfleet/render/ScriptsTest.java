@@ -141,6 +141,40 @@ class ScriptsTest {
         }
     }
 
+    @Test
+    void primaryFingerprintsListsPrimaryKeysNotSubkeys(@TempDir Path dir) throws IOException {
+        ExternalTool gpg = new ExternalTool("gpg", "gpg").require();
+        Path home = Files.createDirectories(dir.resolve("gnupg"));
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> env = Map.of("GNUPGHOME", home.toString());
+        for (String uid : List.of("Stand-in Grafana <a@example.invalid>", "Other <b@example.invalid>")) {
+            // A primary key with an encryption subkey, like Grafana's signing key.
+            ExternalTool.Result g = gpg.run(dir, null, env, "--batch", "--passphrase", "", "--quick-gen-key", uid,
+                    "ed25519", "sign", "never");
+            assertTrue(g.ok(), g.output());
+            String fpr = primaryOf(gpg, env, uid);
+            assertTrue(gpg.run(dir, null, env, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", fpr, "cv25519", "encr", "never").ok());
+        }
+        String grafana = primaryOf(gpg, env, "Stand-in Grafana");
+        String other = primaryOf(gpg, env, "Other");
+        Files.writeString(dir.resolve("one.asc"),
+                gpg.run(dir, null, env, "--armor", "--export", grafana).output());
+        Files.writeString(dir.resolve("both.asc"),
+                gpg.run(dir, null, env, "--armor", "--export", grafana, other).output());
+        assertEquals(2, gpg.run(dir, null, env, "--with-colons", "--show-keys", "one.asc").output().lines()
+                .filter(l -> l.startsWith("fpr:")).count(), "the exported key has a subkey");
+        assertEquals(grafana, lib(dir, "primary_fingerprints one.asc").output().strip());
+        assertEquals(List.of(grafana, other), lib(dir, "primary_fingerprints both.asc").output().strip().lines().toList());
+        Files.writeString(dir.resolve("junk.asc"), "<html>not a key</html>\n");
+        ExternalTool.Result junk = lib(dir, "primary_fingerprints junk.asc || echo failed");
+        assertEquals("failed", junk.output().strip());
+    }
+
+    private static String primaryOf(ExternalTool gpg, Map<String, String> env, String uid) {
+        ExternalTool.Result r = gpg.run(null, null, env, "--batch", "--with-colons", "--list-keys", uid);
+        return r.output().lines().filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
+    }
+
     private ExternalTool.Result detect(Path dir, String osRelease) throws IOException {
         Files.writeString(dir.resolve("os-release"), osRelease);
         return lib(dir, "detect_os; echo \"$FLEET_OS_DETECTED $PHP_VERSION $PHP_MODULE\"");
