@@ -43,6 +43,8 @@ if ! getent group grafana >/dev/null; then
 fi
 install_file "$BUNDLE_DIR/files/grafana/10-workshop-fleet.conf" "$dropin" 0644 root:root
 unit_changed=$FILE_CHANGED
+# The package's postinst does not reload systemd; a fresh install must be followed by a daemon-reload.
+pkg_installed grafana || unit_changed=1
 pkg_ensure grafana
 install_file "$BUNDLE_DIR/files/grafana/workshop-fleet.env" "$env_file" 0640 root:grafana
 install_file "$BUNDLE_DIR/files/grafana/datasource.yaml" \
