@@ -1,0 +1,2 @@
+<?php
+echo "test2\n";

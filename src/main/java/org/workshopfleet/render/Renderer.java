@@ -1,0 +1,298 @@
+package org.workshopfleet.render;
+
+import freemarker.core.ParseException;
+import freemarker.template.Configuration;
+import freemarker.template.Template;
+import freemarker.template.TemplateException;
+import freemarker.template.TemplateExceptionHandler;
+import freemarker.template.TemplateNotFoundException;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TimeZone;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.UserDataFormat;
+
+/**
+ * Renders what one machine receives from the project's {@code templates/} and {@code scripts/}: the first-boot user
+ * data, and the {@link Bundle} of setup scripts, rendered configuration, sample pages and exercises.
+ *
+ * <p>Each numbered script declares the bundle files it installs on a {@code # inputs:} line (paths, or folders
+ * ending in {@code /}); a step's content hash covers the script, {@code scripts/lib.sh}, {@code fleet.env} and those
+ * inputs, so a changed template changes exactly the steps that install it.
+ */
+public final class Renderer {
+
+    /** EC2's limit on raw user data ("limited to 16 KB, in raw form, before it is base64-encoded"). */
+    public static final int USER_DATA_LIMIT = 16384;
+
+    /** Rendered configuration: template (under templates/) -> bundle path. */
+    private static final Map<String, String> RENDERED = orderedMap(
+            "fleet.env.ftl", "fleet.env",
+            "apache2/workshop-fleet.conf.ftl", "files/apache2/workshop-fleet.conf",
+            "grafana/workshop-fleet.env.ftl", "files/grafana/workshop-fleet.env",
+            "grafana/10-workshop-fleet.conf.ftl", "files/grafana/10-workshop-fleet.conf",
+            "grafana/datasource.yaml.ftl", "files/grafana/datasource.yaml",
+            "prometheus/prometheus.yml.ftl", "files/prometheus/prometheus.yml",
+            "prometheus/prometheus.service.ftl", "files/prometheus/prometheus.service",
+            "login/ubuntu.chpasswd.ftl", "files/login/ubuntu.chpasswd",
+            "login/sshd-login.conf.ftl", "files/login/sshd-login.conf");
+    /** Bundle files only root may read. */
+    private static final Set<String> SECRETS = Set.of("files/grafana/workshop-fleet.env", "files/login/ubuntu.chpasswd");
+    private static final Map<UserDataFormat, String> USER_DATA = Map.of(
+            UserDataFormat.CLOUD_CONFIG, "cloud-init/user-data.yaml.ftl",
+            UserDataFormat.SHELL_SCRIPT, "cloud-init/launch-script.sh.ftl");
+
+    private static final Pattern STEP_SCRIPT = Pattern.compile("(\\d\\d-[a-z0-9-]+)\\.sh");
+    private static final Pattern INPUTS = Pattern.compile("(?m)^# inputs:(.*)$");
+    private static final String LIB = "scripts/lib.sh";
+    private static final String FLEET_ENV = "fleet.env";
+
+    private final Path root;
+    private final Configuration freemarker;
+
+    /**
+     * @param projectRoot the folder holding {@code templates/} and {@code scripts/} (the working directory when run
+     *                    through Maven)
+     */
+    public Renderer(Path projectRoot) {
+        this.root = projectRoot.toAbsolutePath().normalize();
+        if (!Files.isDirectory(root.resolve("templates")) || !Files.isDirectory(root.resolve("scripts"))) {
+            throw new FleetException("no templates/ and scripts/ under " + root
+                    + ": run from the workshop-fleet project folder");
+        }
+        freemarker = new Configuration(Configuration.VERSION_2_3_34);
+        try {
+            freemarker.setDirectoryForTemplateLoading(root.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        freemarker.setDefaultEncoding("UTF-8");
+        freemarker.setTemplateExceptionHandler(TemplateExceptionHandler.RETHROW_HANDLER);
+        freemarker.setLogTemplateExceptions(false);
+        freemarker.setWrapUncheckedExceptions(true);
+        freemarker.setFallbackOnNullLoopVariable(false);
+        freemarker.setLocale(Locale.ROOT);
+        freemarker.setTimeZone(TimeZone.getTimeZone(ZoneOffset.UTC));
+        freemarker.setNumberFormat("computer");
+    }
+
+    /**
+     * The first-boot configuration of a machine: a {@code #cloud-config} document (EC2, lab) or a launch script
+     * (Lightsail). Holds the machine's private host key: never log it.
+     *
+     * @throws FleetException when a template is missing or malformed, or the result exceeds {@link #USER_DATA_LIMIT}
+     */
+    public String userData(MachineModel m, UserDataFormat format) {
+        String template = USER_DATA.get(format);
+        if (template == null) {
+            throw new FleetException("no user data template for format " + format);
+        }
+        String text = render("templates/" + template, model(m));
+        int size = text.getBytes(StandardCharsets.UTF_8).length;
+        if (size > USER_DATA_LIMIT) {
+            throw new FleetException("user data for " + m.machineName() + " is " + size + " bytes, over EC2's "
+                    + USER_DATA_LIMIT + "-byte limit: trim templates/" + template
+                    + " (comments, the expiry units) or move content into the setup bundle");
+        }
+        return text;
+    }
+
+    /** Everything the machine receives, with its setup steps in order. */
+    public Bundle bundle(MachineModel m) {
+        Map<String, Object> model = model(m);
+        Map<String, BundleFile> files = new HashMap<>();
+        RENDERED.forEach((template, path) -> add(files,
+                new BundleFile(path, bytes(render("templates/" + template, model)), SECRETS.contains(path) ? 0600 : 0644)));
+        for (Path p : list("scripts", 1)) {
+            if (p.getFileName().toString().endsWith(".sh")) {
+                add(files, new BundleFile(relative(p), read(p), 0755));
+            }
+        }
+        for (Path p : list("scripts/php", Integer.MAX_VALUE)) {
+            add(files, new BundleFile(relative(p).substring("scripts/".length()), read(p), 0644));
+        }
+        for (Path p : list("scripts/bt", Integer.MAX_VALUE)) {
+            String rel = relative(p);
+            byte[] content = rel.endsWith(".ftl") ? bytes(render(rel, model)) : read(p);
+            add(files, new BundleFile(rel.substring("scripts/".length()).replaceFirst("\\.ftl$", ""), content, 0644));
+        }
+        if (!files.containsKey(LIB)) {
+            throw new FleetException(LIB + " is missing under " + root + ": restore it from the repository");
+        }
+        List<BundleFile> sorted = files.values().stream().sorted(Comparator.comparing(BundleFile::path)).toList();
+        List<SetupStep> steps = new ArrayList<>();
+        for (BundleFile f : sorted) {
+            Matcher s = STEP_SCRIPT.matcher(f.path().substring(f.path().lastIndexOf('/') + 1));
+            if (f.path().startsWith("scripts/") && s.matches()) {
+                steps.add(new SetupStep(s.group(1), f.path(), hash(f, files)));
+            }
+        }
+        if (steps.isEmpty()) {
+            throw new FleetException("no numbered setup scripts (NN-name.sh) in " + root.resolve("scripts"));
+        }
+        return new Bundle(m.machineName(), sorted, steps);
+    }
+
+    /** The bundle paths a step script declares on its {@code # inputs:} line, as given (folders end in /). */
+    static List<String> declaredInputs(String scriptPath, String scriptText) {
+        Matcher m = INPUTS.matcher(scriptText);
+        if (!m.find()) {
+            throw new FleetException(scriptPath + " has no '# inputs:' line: list the bundle files it installs"
+                    + " (or leave the list empty)");
+        }
+        String line = m.group(1).trim();
+        return line.isEmpty() ? List.of() : List.of(line.split("\\s+"));
+    }
+
+    private static String hash(BundleFile script, Map<String, BundleFile> files) {
+        Set<String> covered = new LinkedHashSet<>(List.of(script.path(), LIB, FLEET_ENV));
+        for (String input : declaredInputs(script.path(), new String(script.content(), StandardCharsets.UTF_8))) {
+            List<String> matches = files.keySet().stream()
+                    .filter(p -> input.endsWith("/") ? p.startsWith(input) : p.equals(input)).sorted().toList();
+            if (matches.isEmpty()) {
+                throw new FleetException(script.path() + " declares input '" + input
+                        + "' but the bundle has no such file: fix its '# inputs:' line");
+            }
+            covered.addAll(matches);
+        }
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String path : covered.stream().sorted().toList()) {
+                byte[] content = files.get(path).content();
+                sha.update(path.getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+                sha.update(ByteBuffer.allocate(Long.BYTES).putLong(content.length).array());
+                sha.update(content);
+            }
+            return java.util.HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void add(Map<String, BundleFile> files, BundleFile f) {
+        if (files.putIfAbsent(f.path(), f) != null) {
+            throw new FleetException("two sources render to bundle path " + f.path() + ": rename one of them");
+        }
+    }
+
+    private Map<String, Object> model(MachineModel m) {
+        Map<String, Object> os = new HashMap<>();
+        os.put("id", m.os().osId());
+        os.put("versionId", m.os().versionId());
+        os.put("label", m.os().label());
+        os.put("phpVersion", m.os().phpVersion());
+        os.put("phpModulePath", m.os().phpModulePath());
+        os.put("fleetOs", m.os().fleetOs());
+        List<Map<String, String>> sources = new ArrayList<>();
+        m.spec().sources().asEnvironment().forEach((k, v) -> sources.add(Map.of("name", k, "quoted", shellQuoted(v))));
+        Map<String, Object> model = new HashMap<>();
+        model.put("workshop", m.spec().name());
+        model.put("machineName", m.machineName());
+        model.put("attendee", m.attendee());
+        model.put("hostname", m.hostname());
+        model.put("os", os);
+        model.put("hostKeyPrivate", m.hostKey().privateKeyOpenSsh());
+        model.put("hostKeyPublic", m.hostKey().publicKeyLine());
+        model.put("loginPublicKey", m.loginPublicKey());
+        model.put("grafanaPassword", m.grafanaPassword());
+        model.put("sshPassword", m.sshPassword());
+        model.put("expiresAtIso", DateTimeFormatter.ISO_INSTANT.format(m.expiresAt().truncatedTo(ChronoUnit.SECONDS)));
+        model.put("expiresAtCalendar", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
+                .withZone(ZoneOffset.UTC).format(m.expiresAt()));
+        model.put("sources", sources);
+        return model;
+    }
+
+    /** A POSIX shell word: single quotes, with embedded single quotes closed, escaped and reopened. */
+    static String shellQuoted(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    private String render(String name, Map<String, Object> model) {
+        try {
+            Template t = freemarker.getTemplate(name);
+            StringWriter out = new StringWriter();
+            t.process(model, out);
+            return out.toString();
+        } catch (TemplateNotFoundException e) {
+            throw new FleetException("template " + name + " is missing under " + root
+                    + ": restore it from the repository");
+        } catch (ParseException e) {
+            throw new FleetException("template " + name + " is malformed at line " + e.getLineNumber() + ": "
+                    + firstLine(e.getEditorMessage()));
+        } catch (TemplateException e) {
+            // The message names the failing expression, never a model value: secrets stay out of it.
+            throw new FleetException("template " + name + " failed at line " + e.getLineNumber() + ": "
+                    + firstLine(e.getMessageWithoutStackTop()) + (e.getBlamedExpressionString() == null ? ""
+                    : " (expression: " + e.getBlamedExpressionString() + ")"));
+        } catch (IOException e) {
+            throw new FleetException("cannot read template " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unknown error";
+        }
+        return s.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse("unknown error").strip();
+    }
+
+    private List<Path> list(String folder, int depth) {
+        Path dir = root.resolve(folder);
+        if (!Files.isDirectory(dir)) {
+            throw new FleetException(folder + "/ is missing under " + root + ": restore it from the repository");
+        }
+        try (Stream<Path> s = Files.walk(dir, depth)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private String relative(Path p) {
+        return root.relativize(p).toString().replace('\\', '/');
+    }
+
+    private static byte[] read(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new FleetException("cannot read " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, String> orderedMap(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}

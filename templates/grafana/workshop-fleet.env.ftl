@@ -1,0 +1,1 @@
+GF_SECURITY_ADMIN_PASSWORD=${grafanaPassword}

@@ -1,0 +1,15 @@
+# Managed by workshop-fleet: the workshop's Prometheus 3.1.0 (flags as in the workshop; no 2.x-only flags).
+[Unit]
+Description=Prometheus for the eBPF + PHP workshop
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+User=nobody
+WorkingDirectory=/usr/local/prometheus
+ExecStart=/usr/local/prometheus/prometheus --config.file=/usr/local/prometheus/prometheus.yml --storage.tsdb.retention.time=40d --query.timeout=10s --web.read-timeout=30s --query.lookback-delta=30m --enable-feature=promql-experimental-functions
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
