@@ -40,8 +40,8 @@ import org.workshopfleet.FleetException;
  */
 public final class Remote implements AutoCloseable {
 
-    /** Where the uploaded archive waits (in the login user's home) before it is unpacked. */
-    static final String UPLOAD_NAME = "workshop-fleet-bundle.tar";
+    /** Prefix of the uploaded archive's name (in the login user's home, unique per upload) before it is unpacked. */
+    static final String UPLOAD_PREFIX = "workshop-fleet-bundle-";
 
     private final SSHClient client;
     private final SshTarget target;
@@ -209,13 +209,14 @@ public final class Remote implements AutoCloseable {
      * The archive's content is never logged.
      */
     public void uploadAndUnpack(byte[] tar, String remoteRoot, Path log) {
-        upload(tar, UPLOAD_NAME);
+        String upload = UPLOAD_PREFIX + java.util.UUID.randomUUID() + ".tar";
+        upload(tar, upload);
         String sudo = login.sudo();
         String staging = remoteRoot + ".new";
         String script = "set -e; " + sudo + "rm -rf '" + staging + "'; " + sudo + "mkdir -p '" + staging + "'; "
-                + sudo + "tar -x --no-same-owner -f ~/" + UPLOAD_NAME + " -C '" + staging + "'; "
+                + sudo + "tar -x --no-same-owner -f ~/" + upload + " -C '" + staging + "'; "
                 + sudo + "rm -rf '" + remoteRoot + "'; " + sudo + "mv '" + staging + "' '" + remoteRoot + "'; "
-                + "rm -f ~/" + UPLOAD_NAME;
+                + "rm -f ~/" + upload;
         int code = run("bash -c \"" + script + "\"", log);
         if (code != 0) {
             throw new FleetException("unpacking the bundle into " + remoteRoot + " on " + target + " failed (exit "

@@ -52,6 +52,15 @@ public final class LoopbackSshd implements AutoCloseable {
 
     /** Starts sshd authorising {@code login}'s public key; returns once the port accepts connections. */
     public static LoopbackSshd start(Path dir, SshKeyPair login) {
+        return start(dir, login, java.util.Map.of());
+    }
+
+    /**
+     * Starts sshd in its own mount namespace ({@code unshare --mount}) where each key of {@code binds} (a folder such
+     * as {@code /opt}) shows the given local folder instead, so two test "machines" on one host each have their own
+     * {@code /opt/workshop-fleet} and {@code /var/lib/workshop-fleet}, and the real paths of the contract are used.
+     */
+    public static LoopbackSshd start(Path dir, SshKeyPair login, java.util.Map<String, Path> binds) {
         try {
             Files.createDirectories(dir);
             Path runSshd = Path.of("/run/sshd");
@@ -82,6 +91,13 @@ public final class LoopbackSshd implements AutoCloseable {
                     "Subsystem sftp internal-sftp",
                     "LogLevel VERBOSE",
                     ""));
+            StringBuilder wrapper = new StringBuilder("set -e; ");
+            for (java.util.Map.Entry<String, Path> b : new java.util.TreeMap<>(binds).entrySet()) {
+                Files.createDirectories(b.getValue());
+                wrapper.append("mount --bind '").append(b.getValue().toAbsolutePath()).append("' '").append(b.getKey()).append("'; ");
+            }
+            wrapper.append("exec ").append(SSHD).append(" -D -e -f '").append(config.toAbsolutePath()).append("'");
+            Files.writeString(dir.resolve("launch.sh"), wrapper.toString());
             return launch(dir, port, hostKey);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -89,7 +105,8 @@ public final class LoopbackSshd implements AutoCloseable {
     }
 
     private static LoopbackSshd launch(Path dir, int port, SshKeyPair hostKey) throws IOException {
-        Process p = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toAbsolutePath().toString())
+        Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh",
+                dir.resolve("launch.sh").toAbsolutePath().toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
                 .start();
