@@ -129,6 +129,19 @@ public final class GrafanaClient {
         return uid;
     }
 
+    /** The {@code uid} of an exported dashboard file. */
+    public static String uidOf(Path file) {
+        try {
+            String uid = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8)).path("uid").asText("");
+            if (uid.isEmpty()) {
+                throw new FleetException("dashboard " + file + " has no uid: give it a stable \"uid\"");
+            }
+            return uid;
+        } catch (IOException e) {
+            throw new FleetException("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
+        }
+    }
+
     /**
      * Checks {@code GET /api/dashboards/uid/<uid>} exists and every panel (rows' nested panels included) that queries
      * data is bound to the datasource uid {@value #DATASOURCE_UID}, as are its targets.

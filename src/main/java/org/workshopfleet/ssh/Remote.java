@@ -127,6 +127,34 @@ public final class Remote implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code user} can log in with {@code password} (SSH "password" method), after the machine proved its
+     * pinned host key. Used by {@code verify} to check the attendee's handout works; the password is never logged.
+     */
+    public static boolean passwordAccepted(SshTarget target, String user, String password) {
+        PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
+        SSHClient client = new SSHClient(new DefaultConfig());
+        client.addHostKeyVerifier(verifier);
+        client.setConnectTimeout(10_000);
+        try {
+            client.connect(target.host(), target.port());
+            client.authPassword(user, password);
+            return client.isAuthenticated();
+        } catch (UserAuthException e) {
+            return false;
+        } catch (TransportException e) {
+            if (verifier.presentedFingerprint() != null) {
+                throw new HostKeyMismatchException(target.toString(), verifier.expectedFingerprint(),
+                        verifier.presentedFingerprint());
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        } finally {
+            closeQuietly(client);
+        }
+    }
+
     public SshTarget target() {
         return target;
     }
