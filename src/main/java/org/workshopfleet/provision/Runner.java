@@ -30,7 +30,6 @@ public final class Runner {
     private final int parallelism;
     private final ProvisionListener ledgerProgress;
     private final ProvisionListener listener;
-    private volatile ExecutorService pool;
     private volatile boolean cancelled;
 
     /**
@@ -65,7 +64,6 @@ public final class Runner {
             t.setDaemon(true);
             return t;
         });
-        pool = executor;
         List<Future<MachineResult>> futures = new ArrayList<>();
         for (MachineJob job : jobs) {
             futures.add(executor.submit(() -> cancelled
@@ -84,14 +82,15 @@ public final class Runner {
         return results;
     }
 
-    /** Stops the run: machines not started are skipped, machines in flight have their connections closed. */
+    /**
+     * Stops the run: machines not started are skipped, machines in flight have their connections closed and end as
+     * failed "interrupted". Worker threads are deliberately not interrupted: an interrupted thread cannot write the
+     * ledger (its FileChannel closes on interrupt), and the record of where each machine stopped is what makes the
+     * re-run resume.
+     */
     public void cancel() {
         cancelled = true;
         pipeline.abort();
-        ExecutorService p = pool;
-        if (p != null) {
-            p.shutdownNow();
-        }
     }
 
     private MachineResult await(Future<MachineResult> f, MachineJob job) {

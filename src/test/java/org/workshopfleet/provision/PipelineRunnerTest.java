@@ -184,4 +184,33 @@ class PipelineRunnerTest {
         }
         assertFalse(Files.readString(logs.resolve("t-01.log")).contains("Grafana-pw-1"), "password never logged");
     }
+
+    @Test
+    void cancelStopsMachinesInFlightAndRecordsThemAsInterrupted() throws Exception {
+        TestMachines.Box m1 = box("m1", "done");
+        Bundle slow = new Bundle("t-01", List.of(new org.workshopfleet.render.BundleFile("scripts/01-slow.sh",
+                "sleep 60\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0755)),
+                List.of(new org.workshopfleet.render.SetupStep("01-slow", "scripts/01-slow.sh", TestMachines.sha256("slow"))));
+        Runner runner = runner(pipeline(List.of(), 3000));
+        java.util.concurrent.CompletableFuture<List<MachineResult>> run =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.run(List.of(job(1, m1, slow)), ""));
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!"01-slow".equals(stepOf(1)) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        long t0 = System.nanoTime();
+        runner.cancel();
+        List<MachineResult> results = run.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "stops promptly, not after the 60 s step");
+        assertFalse(results.get(0).ok());
+        assertTrue(results.get(0).error().contains("interrupted"), results.get(0).toString());
+        MachineRecord r = ledger.snapshot().machines().get(1);
+        assertEquals(MachinePhase.FAILED, r.phase());
+        assertFalse(Files.exists(m1.state().resolve("steps/01-slow")), "no marker for an interrupted step");
+    }
+
+    private String stepOf(int attendee) {
+        MachineRecord r = ledger.snapshot().machines().get(attendee);
+        return r == null ? null : r.step();
+    }
 }
