@@ -271,7 +271,6 @@ public final class Fleet {
         String cost = costLine();
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
         out.println(planLine(cidr, expiresAt));
-        out.println(cost);
         out.println("plan: " + spec.count() + " machine(s), " + files + " bundle file(s), user data and cloud calls in " + planDir);
         return 0;
     }

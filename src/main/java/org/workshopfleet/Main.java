@@ -3,6 +3,7 @@ package org.workshopfleet;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
+import org.workshopfleet.provision.PlainProgress;
 
 /**
  * The command: {@code mvn exec:java -Dcount=30} (or {@code java -Dcount=30 -jar workshop-fleet-all.jar}). Reads the
@@ -28,7 +29,9 @@ public final class Main {
         for (String key : System.getProperties().stringPropertyNames()) {
             props.put(key, System.getProperty(key));
         }
-        int code = run(props, System.getenv(), System.out, System.err, Wiring.defaults(Wiring.NO_CLOUDS));
+        Wiring wiring = Wiring.defaults(Wiring.NO_CLOUDS)
+                .withDisplay(new PlainProgress(System.out, java.time.Clock.systemUTC()));
+        int code = run(props, System.getenv(), System.out, System.err, wiring);
         System.out.flush();
         System.exit(code);
     }

@@ -41,7 +41,8 @@ class FleetTest {
             throw new AssertionError("tests never detect a public address");
         };
         CredentialsCheck noNetwork = spec -> { };
-        return new Wiring((spec, rec) -> new RecordingCloud(cloud, rec), noNetwork, noDetect, prompt, ProvisionListener.NONE,
+        return new Wiring((spec, rec) -> new RecordingCloud(cloud, rec), noNetwork, noDetect, prompt,
+                new org.workshopfleet.provision.PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8), Clock.systemUTC()),
                 Clock.systemUTC(), LoopbackSshd.user(), sshPort, MachineLayout.STANDARD, Duration.ofSeconds(2),
                 Duration.ofSeconds(5));
     }
@@ -107,6 +108,7 @@ class FleetTest {
         assertEquals("01", cloud.requests.get(0).tags().get("Attendee"));
         assertTrue(cloud.requests.get(0).tags().containsKey("ExpiresAt"));
         assertTrue(out().contains("ebpf-php-01") && out().contains("FAILED") && out().contains("ssh: no SSH login"), out());
+        assertTrue(out().contains("ebpf-php-02    connecting") && out().contains("ebpf-php-02    FAILED at ssh"), out());
 
         Ledger ledger = Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x", Clock.systemUTC());
         LedgerData data = ledger.snapshot();
