@@ -394,7 +394,7 @@ public final class Fleet {
         }));
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-16s", "MACHINE"));
         for (int i = 0; i < checks.size(); i++) {
-            header.append(String.format(Locale.ROOT, " %3d", i + 1));
+            header.append(String.format(Locale.ROOT, " %4d", i + 1));
         }
         out.println(header);
         boolean allOk = true;
@@ -408,7 +408,7 @@ public final class Fleet {
                     allOk = false;
                     details.add(e.getKey() + " " + name + ": " + (c == null ? "not run" : c.detail()));
                 }
-                row.append(String.format(Locale.ROOT, " %3s", cell.length() > 3 ? "XX" : cell));
+                row.append(String.format(Locale.ROOT, " %4s", cell));
             }
             out.println(row);
         }
@@ -416,7 +416,7 @@ public final class Fleet {
                 .mapToObj(i -> (i + 1) + "=" + checks.get(i)).toList()));
         details.forEach(d -> out.println("  FAIL " + d));
         out.println(allOk ? "verify: all " + matrix.size() + " machine(s) pass every check"
-                : "verify: " + details.size() + " failed check(s); XX = fail");
+                : "verify: " + details.size() + " failed check(s)");
         return allOk;
     }
 

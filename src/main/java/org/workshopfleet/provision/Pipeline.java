@@ -206,7 +206,7 @@ public final class Pipeline {
     }
 
     private String readObservedHash(Remote remote) {
-        Remote.Result r = remote.exec("cat '" + layout.ebpfExporterHashFile() + "' 2>/dev/null || true");
+        Remote.Result r = remote.exec(login.sudo() + "sh -c \"cat '" + layout.ebpfExporterHashFile() + "' 2>/dev/null || true\"");
         String hash = r.stdout().trim().split("\\s+")[0];
         return hash.isEmpty() ? null : hash;
     }
