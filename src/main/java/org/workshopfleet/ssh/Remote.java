@@ -43,6 +43,9 @@ public final class Remote implements AutoCloseable {
     /** Prefix of the uploaded archive's name (in the login user's home, unique per upload) before it is unpacked. */
     static final String UPLOAD_PREFIX = "workshop-fleet-bundle-";
 
+    /** How long key refusals are retried (cloud-init may install the key after sshd starts). */
+    static final Duration AUTH_GRACE = Duration.ofSeconds(90);
+
     private final SSHClient client;
     private final SshTarget target;
     private final SshLogin login;
@@ -71,15 +74,24 @@ public final class Remote implements AutoCloseable {
         Instant deadline = Instant.now().plus(timeout);
         long delayMs = 1000;
         String lastReason;
+        Instant refusedSince = null;
         while (true) {
             try {
                 return connect(target, login);
             } catch (RetryableConnectFailure e) {
                 lastReason = e.getMessage();
+                if (e.authRefused) {
+                    refusedSince = refusedSince == null ? Instant.now() : refusedSince;
+                } else {
+                    refusedSince = null;
+                }
             }
-            if (Instant.now().plusMillis(delayMs).isAfter(deadline)) {
+            // A machine that answers but keeps refusing the key will not change its mind after boot settles.
+            boolean refusedTooLong = refusedSince != null && Instant.now().isAfter(refusedSince.plus(AUTH_GRACE));
+            if (refusedTooLong || Instant.now().plusMillis(delayMs).isAfter(deadline)) {
                 throw new FleetException("no SSH login to " + login.user() + "@" + target + " within "
-                        + timeout.toSeconds() + " s (last: " + lastReason + "): check the machine's console output"
+                        + (refusedTooLong ? AUTH_GRACE.toSeconds() + " s of refusals" : timeout.toSeconds() + " s")
+                        + " (last: " + lastReason + "): check the machine's console output"
                         + " and that the CIDR admits this computer");
             }
             sleep(delayMs);
@@ -120,7 +132,7 @@ public final class Remote implements AutoCloseable {
             return new Remote(client, target, login);
         } catch (UserAuthException e) {
             closeQuietly(client);
-            throw new RetryableConnectFailure("login as " + login.user() + " with the workshop key was refused");
+            throw new RetryableConnectFailure("login as " + login.user() + " with the workshop key was refused", true);
         } catch (IOException e) {
             closeQuietly(client);
             throw new RetryableConnectFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -350,9 +362,15 @@ public final class Remote implements AutoCloseable {
     /** A connection attempt that may succeed later (the machine is still booting). */
     static final class RetryableConnectFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        final boolean authRefused;
 
         RetryableConnectFailure(String message) {
+            this(message, false);
+        }
+
+        RetryableConnectFailure(String message, boolean authRefused) {
             super(message, null, false, false);
+            this.authRefused = authRefused;
         }
     }
 

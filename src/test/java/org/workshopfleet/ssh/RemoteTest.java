@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
+import org.workshopfleet.FleetException;
 
 /** {@link Remote} against a real OpenSSH server on loopback. */
 class RemoteTest {
@@ -165,5 +166,13 @@ class RemoteTest {
         Exception e = assertThrows(org.workshopfleet.FleetException.class,
                 () -> Remote.await(nobody, new SshLogin("root", LOGIN), Duration.ofSeconds(3)));
         assertTrue(e.getMessage().contains("ConnectException"), e.getMessage());
+    }
+
+    @Test
+    void aRefusedKeyIsReportedAsSuch() {
+        SshKeyPair stranger = SshKeyPair.generate("not-authorised");
+        FleetException e = assertThrows(FleetException.class,
+                () -> Remote.await(sshd.target(), new SshLogin(LoopbackSshd.user(), stranger), Duration.ofSeconds(3)));
+        assertTrue(e.getMessage().contains("was refused"), e.getMessage());
     }
 }
