@@ -38,7 +38,6 @@ import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.OsProfile;
-import org.workshopfleet.render.Renderer;
 import org.workshopfleet.render.SetupStep;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.Tags;
@@ -113,7 +112,7 @@ public final class Fleet {
         SshKeyPair loginKey = secrets.loginKey();
         ledger.putSetting(SETTING_CIDR, cidr);
         ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
-        Renderer renderer = new Renderer(projectRoot);
+        MachineRendering renderer = wiring.rendering().apply(projectRoot);
         LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr,
                 IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiresAt);
 
@@ -243,7 +242,7 @@ public final class Fleet {
         String cidr = spec.cidr() != null ? spec.cidr()
                 : spec.provider() == Provider.LAB ? LAB_CIDR : "(this computer's public address /32, detected by up)";
         UserDataFormat format = spec.provider() == Provider.LIGHTSAIL ? UserDataFormat.SHELL_SCRIPT : UserDataFormat.CLOUD_CONFIG;
-        Renderer renderer = new Renderer(projectRoot);
+        MachineRendering renderer = wiring.rendering().apply(projectRoot);
         int files = 0;
         for (int n = 1; n <= spec.count(); n++) {
             MachineModel model = model(n, secrets, loginKey, expiresAt);

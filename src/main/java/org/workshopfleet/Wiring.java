@@ -1,9 +1,12 @@
 package org.workshopfleet;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.Function;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.render.Renderer;
 import org.workshopfleet.ssh.SshLogin;
 
 /**
@@ -21,10 +24,22 @@ import org.workshopfleet.ssh.SshLogin;
  * @param layout       paths on the machines
  * @param sshTimeout   how long a new machine may take to accept SSH
  * @param launchTimeout how long the cloud may take to report machines running
+ * @param rendering    makes the rendering from the project root ({@code Renderer} by default)
  */
 public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
                      ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
-                     Duration sshTimeout, Duration launchTimeout) {
+                     Duration sshTimeout, Duration launchTimeout, Function<Path, MachineRendering> rendering) {
+
+    /** The real templates under the project root. */
+    public static final Function<Path, MachineRendering> TEMPLATES = root -> MachineRendering.of(new Renderer(root));
+
+    /** As the canonical constructor, rendering with {@link #TEMPLATES}. */
+    public Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
+                  ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
+                  Duration sshTimeout, Duration launchTimeout) {
+        this(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                TEMPLATES);
+    }
 
     /** A factory for builds without the provider classes: names the missing provider in one line. */
     public static final CloudFactory NO_CLOUDS = (spec, recorder) -> {
@@ -39,10 +54,17 @@ public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDete
     }
 
     public Wiring withPrompt(Prompt p) {
-        return new Wiring(clouds, credentials, cidrDetector, p, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout);
+        return new Wiring(clouds, credentials, cidrDetector, p, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                rendering);
+    }
+
+    public Wiring withRendering(Function<Path, MachineRendering> r) {
+        return new Wiring(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout,
+                launchTimeout, r);
     }
 
     public Wiring withDisplay(ProvisionListener d) {
-        return new Wiring(clouds, credentials, cidrDetector, prompt, d, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout);
+        return new Wiring(clouds, credentials, cidrDetector, prompt, d, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                rendering);
     }
 }

@@ -29,7 +29,7 @@ final class RecordingCloud implements Cloud {
         final Map<String, Machine> machines = new TreeMap<>();
         final List<String> calls = new ArrayList<>();
         final List<NodeRequest> requests = new ArrayList<>();
-        String address = "127.0.0.1";
+        java.util.function.IntFunction<String> address = n -> "127.0.0.1";
         int next = 1;
     }
 
@@ -77,7 +77,8 @@ final class RecordingCloud implements Cloud {
         state.calls.add("awaitRunning " + ids.size());
         List<Machine> out = new ArrayList<>();
         for (String id : ids) {
-            Machine m = state.machines.get(id).withState(MachineState.RUNNING, state.address);
+            Machine m = state.machines.get(id);
+            m = m.withState(MachineState.RUNNING, state.address.apply(m.attendee()));
             state.machines.put(id, m);
             out.add(m);
         }

@@ -23,28 +23,34 @@ import org.workshopfleet.ssh.SshKeyPair;
  * {@code /usr/local/bin} are private folders (so the contract's real paths are used), with a stand-in
  * {@code cloud-init} that prints the given status line.
  */
-final class TestMachines {
+public final class TestMachines {
 
     private TestMachines() {
     }
 
     /** One machine's private folders as seen from the host. */
-    record Box(LoopbackSshd sshd, Path opt, Path varLib) {
-        Path bundleRoot() {
+    public record Box(LoopbackSshd sshd, Path opt, Path varLib) {
+        public Path bundleRoot() {
             return opt.resolve("workshop-fleet");
         }
 
-        Path state() {
+        public Path state() {
             return varLib.resolve("workshop-fleet");
         }
 
-        List<String> runs() throws IOException {
+        public List<String> runs() throws IOException {
             Path f = varLib.resolve("runs.log");
             return Files.exists(f) ? Files.readAllLines(f) : List.of();
         }
     }
 
-    static Box start(Path dir, SshKeyPair login, String cloudInitStatus) throws IOException {
+    public static Box start(Path dir, SshKeyPair login, String cloudInitStatus) throws IOException {
+        return start(dir, login, cloudInitStatus, SshKeyPair.generate("loopback-host"), "127.0.0.1", LoopbackSshd.freePort());
+    }
+
+    /** A machine with a given (pinned) host key on a given loopback address and port. */
+    public static Box start(Path dir, SshKeyPair login, String cloudInitStatus, SshKeyPair hostKey, String address, int port)
+            throws IOException {
         Path bin = dir.resolve("bin");
         Files.createDirectories(bin);
         Path fake = bin.resolve("cloud-init");
@@ -60,12 +66,12 @@ final class TestMachines {
         binds.put("/opt", opt);
         binds.put("/var/lib", varLib);
         binds.put("/usr/local/bin", bin);
-        LoopbackSshd sshd = LoopbackSshd.start(dir.resolve("sshd"), login, binds);
+        LoopbackSshd sshd = LoopbackSshd.start(dir.resolve("sshd"), login, binds, hostKey, address, port);
         return new Box(sshd, opt, varLib);
     }
 
     /** A bundle of tiny step scripts; {@code variant} changes step 02's script (and so its hash). */
-    static Bundle bundle(String machine, String exporterHash, boolean failStep3, String variant) {
+    public static Bundle bundle(String machine, String exporterHash, boolean failStep3, String variant) {
         Map<String, String> scripts = new LinkedHashMap<>();
         scripts.put("01-hello", "set -euo pipefail\necho \"hello from $BUNDLE_DIR\"\necho 01 >> /var/lib/runs.log\n");
         scripts.put("02-observe", "set -euo pipefail\n# " + variant + "\nmkdir -p /var/lib/workshop-fleet/observed\n"
@@ -87,7 +93,7 @@ final class TestMachines {
         return new Bundle(machine, files, steps);
     }
 
-    static String sha256(String s) {
+    public static String sha256(String s) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

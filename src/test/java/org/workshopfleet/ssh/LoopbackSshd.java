@@ -25,12 +25,14 @@ public final class LoopbackSshd implements AutoCloseable {
     public static final Path SSHD = Path.of("/usr/sbin/sshd");
 
     private final Path dir;
+    private final String address;
     private final int port;
     private final SshKeyPair hostKey;
     private final Process process;
 
-    private LoopbackSshd(Path dir, int port, SshKeyPair hostKey, Process process) {
+    private LoopbackSshd(Path dir, String address, int port, SshKeyPair hostKey, Process process) {
         this.dir = dir;
+        this.address = address;
         this.port = port;
         this.hostKey = hostKey;
         this.process = process;
@@ -62,23 +64,34 @@ public final class LoopbackSshd implements AutoCloseable {
      */
     public static LoopbackSshd start(Path dir, SshKeyPair login, java.util.Map<String, Path> binds) {
         try {
+            return start(dir, login, binds, SshKeyPair.generate("loopback-host"), "127.0.0.1", freePort());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The general form: a given host key (e.g. the one a workshop's Secrets pinned) on a given loopback address and
+     * port (several servers can share a port on 127.0.0.2, 127.0.0.3, … like machines sharing port 22).
+     */
+    public static LoopbackSshd start(Path dir, SshKeyPair login, java.util.Map<String, Path> binds, SshKeyPair hostKey,
+                                     String address, int port) {
+        try {
             Files.createDirectories(dir);
             Path runSshd = Path.of("/run/sshd");
             if (!Files.isDirectory(runSshd)) {
                 Files.createDirectories(runSshd);
                 Files.setPosixFilePermissions(runSshd, PosixFilePermissions.fromString("rwxr-xr-x"));
             }
-            SshKeyPair hostKey = SshKeyPair.generate("loopback-host");
             Path hostKeyFile = dir.resolve("host_ed25519");
             Files.writeString(hostKeyFile, hostKey.privateKeyOpenSsh(), StandardCharsets.US_ASCII);
             Files.setPosixFilePermissions(hostKeyFile, PosixFilePermissions.fromString("rw-------"));
             Path authorized = dir.resolve("authorized_keys");
             Files.writeString(authorized, login.publicKeyLine() + "\n");
-            int port = freePort();
             Path config = dir.resolve("sshd_config");
             Files.writeString(config, String.join("\n",
                     "Port " + port,
-                    "ListenAddress 127.0.0.1",
+                    "ListenAddress " + address,
                     "HostKey " + hostKeyFile.toAbsolutePath(),
                     "PidFile " + dir.resolve("sshd.pid").toAbsolutePath(),
                     "AuthorizedKeysFile " + authorized.toAbsolutePath(),
@@ -98,19 +111,19 @@ public final class LoopbackSshd implements AutoCloseable {
             }
             wrapper.append("exec ").append(SSHD).append(" -D -e -f '").append(config.toAbsolutePath()).append("'");
             Files.writeString(dir.resolve("launch.sh"), wrapper.toString());
-            return launch(dir, port, hostKey);
+            return launch(dir, address, port, hostKey);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static LoopbackSshd launch(Path dir, int port, SshKeyPair hostKey) throws IOException {
+    private static LoopbackSshd launch(Path dir, String address, int port, SshKeyPair hostKey) throws IOException {
         Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh",
                 dir.resolve("launch.sh").toAbsolutePath().toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
                 .start();
-        LoopbackSshd sshd = new LoopbackSshd(dir, port, hostKey, p);
+        LoopbackSshd sshd = new LoopbackSshd(dir, address, port, hostKey, p);
         sshd.awaitListening();
         return sshd;
     }
@@ -118,7 +131,7 @@ public final class LoopbackSshd implements AutoCloseable {
     /** Starts the same server again (same port, host key and authorised key) after {@link #close()}. */
     public LoopbackSshd restart() {
         try {
-            return launch(dir, port, hostKey);
+            return launch(dir, address, port, hostKey);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -131,7 +144,7 @@ public final class LoopbackSshd implements AutoCloseable {
                 throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                s.connect(new InetSocketAddress(address, port), 200);
                 return;
             } catch (IOException e) {
                 try {
@@ -161,7 +174,7 @@ public final class LoopbackSshd implements AutoCloseable {
 
     /** The endpoint with this server's real host key pinned. */
     public SshTarget target() {
-        return new SshTarget("127.0.0.1", port, hostKey.publicKeyNoComment());
+        return new SshTarget(address, port, hostKey.publicKeyNoComment());
     }
 
     public Path dir() {
