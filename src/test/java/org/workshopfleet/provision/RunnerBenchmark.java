@@ -50,6 +50,11 @@ public final class RunnerBenchmark {
             System.out.printf("%d machines re-run, all steps skipped by markers: %.1f s%n", n, again);
         } finally {
             boxes.forEach(b -> b.sshd().close());
+            try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
         System.exit(0);
     }

@@ -32,12 +32,12 @@ class RemoteTest {
 
     static final SshKeyPair LOGIN = SshKeyPair.generate("test-login");
     static LoopbackSshd sshd;
+    @TempDir
     static Path dir;
 
     @BeforeAll
     static void startSshd() throws IOException {
         LoopbackSshd.assumeAvailable();
-        dir = Files.createTempDirectory("remote-test");
         sshd = LoopbackSshd.start(dir.resolve("sshd"), LOGIN);
     }
 
