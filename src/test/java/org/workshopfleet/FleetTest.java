@@ -191,4 +191,19 @@ class FleetTest {
         assertTrue(fleet.printMatrix(java.util.Map.of("ebpf-php-01", matrix.get("ebpf-php-01"))));
         assertTrue(out().contains("pass every check"), out());
     }
+
+    @Test
+    void allowIpReplacesTheIngressAndRemembersIt() throws IOException {
+        int closedPort = LoopbackSshd.freePort();
+        fleet(spec(1, Provider.LAB), null, closedPort).up(true);
+        cloud.calls.clear();
+        WorkshopSpec moved = spec(0, Provider.LAB).withCidr("198.51.100.0/24");
+        assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
+        assertEquals(List.of("replaceIngress 203.0.113.7/32 -> 198.51.100.0/24"), cloud.calls);
+        assertEquals("198.51.100.0/24", Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x",
+                Clock.systemUTC()).setting(Fleet.SETTING_CIDR));
+        cloud.calls.clear();
+        assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
+        assertTrue(cloud.calls.isEmpty(), "same CIDR again changes nothing");
+    }
 }
