@@ -1,2 +1,79 @@
 package org.workshopfleet;
-public final class Main { public static void main(String[] a) { System.out.println("ok"); } }
+
+import java.io.PrintStream;
+import java.util.HashMap;
+import java.util.Map;
+import org.workshopfleet.provision.PlainProgress;
+
+/**
+ * The command: {@code mvn exec:java -Dcount=30} (or {@code java -Dcount=30 -jar workshop-fleet-all.jar}). Reads the
+ * {@code -D} properties ({@code -Dhelp} lists them), runs the action on {@link Fleet}, and exits with its code:
+ * 0 all good, 1 a machine or check failed (or an unexpected error), 2 bad input or a refusal, before anything was
+ * created. Errors are one line on stderr ({@code error: …}); stack traces only with {@code -Dverbose}.
+ */
+public final class Main {
+
+    /** Exit code for bad input (any {@link FleetException}). */
+    public static final int BAD_INPUT = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        // sshj and the AWS SDK log through slf4j-simple; keep their chatter off the facilitator's terminal.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty("org.slf4j.simpleLogger.log.net.schmizz",
+                System.getProperty("org.slf4j.simpleLogger.log.net.schmizz", "off"));
+        Map<String, String> props = new HashMap<>();
+        for (String key : System.getProperties().stringPropertyNames()) {
+            props.put(key, System.getProperty(key));
+        }
+        Wiring wiring = Wiring.defaults(Wiring.NO_CLOUDS)
+                .withDisplay(new PlainProgress(System.out, java.time.Clock.systemUTC()));
+        int code = run(props, System.getenv(), System.out, System.err, wiring);
+        System.out.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command; the testable body of {@link #main}. */
+    public static int run(Map<String, String> props, Map<String, String> env, PrintStream out, PrintStream err,
+                          Wiring wiring) {
+        boolean verbose = props.containsKey("verbose") && !"false".equalsIgnoreCase(props.get("verbose"));
+        try {
+            Options options = Options.parse(props, env);
+            if (options.help()) {
+                out.print(Options.helpText());
+                return 0;
+            }
+            Fleet fleet = new Fleet(options.spec(), options.projectRoot(), wiring, out);
+            return switch (options.action()) {
+                case UP -> fleet.up(options.yes());
+                case PLAN -> fleet.plan();
+                case STATUS -> fleet.status();
+                case VERIFY -> fleet.verify();
+                case TEARDOWN -> fleet.teardown(options.yes());
+                case ALLOW_IP -> fleet.allowIp(options.yes());
+                case HANDOUT -> throw new FleetException("-Daction=handout is not available in this build: the handout"
+                        + " is in workshops/<name>/handout after up");
+            };
+        } catch (FleetException e) {
+            err.println("error: " + oneLine(e.getMessage()));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return BAD_INPUT;
+        } catch (RuntimeException | Error e) {
+            err.println("error: unexpected " + e.getClass().getSimpleName() + ": " + oneLine(String.valueOf(e.getMessage()))
+                    + (verbose ? "" : " (add -Dverbose for details)"));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        }
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
+    }
+}

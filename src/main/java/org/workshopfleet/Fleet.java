@@ -1,0 +1,604 @@
+package org.workshopfleet;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.IngressRules;
+import org.workshopfleet.cloud.LaunchContext;
+import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.ResourceRecorder;
+import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.provision.MachineJob;
+import org.workshopfleet.provision.MachineResult;
+import org.workshopfleet.provision.Pipeline;
+import org.workshopfleet.provision.Runner;
+import org.workshopfleet.provision.Verifier;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.BundleFile;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.render.OsProfile;
+import org.workshopfleet.render.SetupStep;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.Tags;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.ssh.SshTarget;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.MachineRecord;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
+
+/**
+ * The library's front door: one workshop's fleet. Every action validates first and fails with a one-line
+ * {@link FleetException} before anything is created; each returns the process exit code (0 = all good, 1 = some
+ * machine or check failed).
+ */
+public final class Fleet {
+
+    /** Ledger settings written by {@code up}. */
+    public static final String SETTING_CIDR = "cidr";
+    public static final String SETTING_EXPIRES_AT = "expiresAt";
+    /** The lab's address block (LAB.md): lab machines are reached from the host's 10.231.N.1. */
+    public static final String LAB_CIDR = "10.231.0.0/16";
+
+    private final WorkshopSpec spec;
+    private final Path projectRoot;
+    private final Wiring wiring;
+    private final PrintStream out;
+
+    /**
+     * @param spec        the validated workshop
+     * @param projectRoot folder with templates/, scripts/, dashboards/, security-groups/
+     * @param wiring      clouds, look-ups, terminal, display
+     * @param out         where progress and tables are printed
+     */
+    public Fleet(WorkshopSpec spec, Path projectRoot, Wiring wiring, PrintStream out) {
+        this.spec = spec;
+        this.projectRoot = projectRoot;
+        this.wiring = wiring;
+        this.out = out;
+    }
+
+    // ---------------------------------------------------------------- up
+
+    /**
+     * Brings the fleet to {@code spec.count()} ready machines: prints the plan and asks for confirmation (unless
+     * {@code yes}), prepares the cloud, launches the machines that are missing, provisions all of them concurrently,
+     * and prints a table. Re-running resumes; a larger count adds machines; a smaller one removes the surplus after
+     * confirmation.
+     */
+    public int up(boolean yes) {
+        wiring.credentials().check(spec);
+        String cidr = resolveCidr();
+        StateFolder folder = new StateFolder(spec.stateDir());
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        requireSameProvider(ledger);
+        List<MachineRecord> surplus = ledger.snapshot().machines().values().stream()
+                .filter(r -> r.attendee() > spec.count() && r.phase() != MachinePhase.DESTROYED)
+                .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
+        Instant expiresAt = expiry(ledger);
+
+        out.println(planLine(cidr, expiresAt));
+        if (!surplus.isEmpty()) {
+            out.println("count " + spec.count() + " is smaller than the fleet: these machines would be destroyed: "
+                    + String.join(", ", surplus.stream().map(MachineRecord::name).toList()));
+        }
+        confirm(yes, surplus.isEmpty() ? "Launch and provision?" : "Destroy the surplus machines, then launch and provision?");
+
+        Secrets secrets = new Secrets(folder, spec.name());
+        SshKeyPair loginKey = secrets.loginKey();
+        ledger.putSetting(SETTING_CIDR, cidr);
+        ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
+        MachineRendering renderer = wiring.rendering().apply(projectRoot);
+        LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr,
+                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiresAt);
+
+        try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
+            cloud.prepare(context);
+            removeSurplus(cloud, ledger, secrets, surplus);
+
+            Map<Integer, Machine> live = new TreeMap<>();
+            for (Machine m : cloud.listNodes()) {
+                if (m.attendee() >= 1 && m.attendee() <= spec.count() && !m.state().isGone()) {
+                    live.put(m.attendee(), m);
+                }
+            }
+            List<NodeRequest> requests = new ArrayList<>();
+            Map<Integer, MachineModel> models = new TreeMap<>();
+            for (int n = 1; n <= spec.count(); n++) {
+                MachineModel model = model(n, secrets, loginKey, expiresAt);
+                models.put(n, model);
+                if (!live.containsKey(n)) {
+                    requests.add(new NodeRequest(n, spec.machineName(n), renderer.userData(model, cloud.userDataFormat()),
+                            tags(n, expiresAt)));
+                }
+            }
+            if (!requests.isEmpty()) {
+                out.println("launching " + requests.size() + " machine(s) on " + cloud.providerName() + " ...");
+                for (Machine m : cloud.createNodes(context, requests)) {
+                    ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.launchedAt()));
+                    live.put(m.attendee(), m);
+                }
+            }
+            List<String> ids = live.values().stream().map(Machine::id).toList();
+            out.println("waiting for " + ids.size() + " machine(s) to run ...");
+            List<Machine> running = cloud.awaitRunning(ids, wiring.launchTimeout());
+
+            List<MachineJob> jobs = new ArrayList<>();
+            List<MachineResult> notRunning = new ArrayList<>();
+            for (Machine m : running) {
+                ledger.updateMachine(m.attendee(), m.name(), r -> (r.cloudId() == null ? r.launched(m.id(), m.launchedAt()) : r)
+                        .withAddress(m.publicIp()));
+                if (!m.isRunningWithAddress()) {
+                    String why = "the cloud reports it " + m.state().name().toLowerCase(Locale.ROOT) + " without an address";
+                    ledger.updateMachine(m.attendee(), m.name(), r -> r.failed("launch", why, List.of()));
+                    notRunning.add(new MachineResult(m.attendee(), m.name(), m.publicIp(), false, "launch", why, List.of(), null));
+                    continue;
+                }
+                MachineModel model = models.get(m.attendee());
+                jobs.add(new MachineJob(m.attendee(), m.name(),
+                        new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
+                        model.grafanaPassword(), renderer.bundle(model)));
+            }
+
+            Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), folder.logsDir(),
+                    dashboards(), wiring.sshTimeout(), Duration.ofSeconds(180));
+            Runner runner = new Runner(pipeline, ledger, spec.parallelism(), wiring.display());
+            out.println("provisioning " + jobs.size() + " machine(s), " + Math.min(spec.parallelism(), Math.max(1, jobs.size()))
+                    + " at a time; logs in " + folder.logsDir());
+            List<MachineResult> results = new ArrayList<>(runInterruptibly(runner, jobs));
+            results.addAll(notRunning);
+            results.sort(Comparator.comparingInt(MachineResult::attendee));
+            printResults(results);
+            return results.stream().allMatch(MachineResult::ok) ? 0 : 1;
+        }
+    }
+
+    /** Runs the runner with a Ctrl-C hook that cancels it and waits (briefly) for the ledger to be written. */
+    private List<MachineResult> runInterruptibly(Runner runner, List<MachineJob> jobs) {
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            runner.cancel();
+            try {
+                finished.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "workshop-fleet-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return runner.run(jobs, spec.sources().ebpfExporterSha256());
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting (Ctrl-C): the hook is running and has seen the runner finish.
+            }
+        }
+    }
+
+    private void removeSurplus(Cloud cloud, Ledger ledger, Secrets secrets, List<MachineRecord> surplus) {
+        if (surplus.isEmpty()) {
+            return;
+        }
+        List<String> ids = new ArrayList<>();
+        for (MachineRecord r : surplus) {
+            if (r.cloudId() != null) {
+                ids.add(r.cloudId());
+            }
+        }
+        for (Machine m : cloud.listNodes()) {
+            if (m.attendee() > spec.count() && !ids.contains(m.id())) {
+                ids.add(m.id());
+            }
+        }
+        out.println("destroying " + ids.size() + " surplus machine(s) ...");
+        cloud.destroyNodes(ids);
+        for (MachineRecord r : surplus) {
+            ledger.removeMachine(r.attendee());
+            secrets.forget(r.attendee());
+        }
+    }
+
+    // ---------------------------------------------------------------- plan
+
+    /**
+     * Writes what {@code up} would do into {@code workshops/<name>/plan/}: per machine its user data, every bundle file
+     * and its steps; {@code cloud-calls.txt} (the cloud operations in order); {@code cost.txt}. Needs no credentials
+     * and no network. The folder holds secrets (host keys, passwords): it is private (0700, files 0600).
+     */
+    public int plan() {
+        StateFolder folder = new StateFolder(spec.stateDir()).ensure();
+        Path planDir = folder.root().resolve("plan");
+        deleteTree(planDir);
+        StateFolder.makePrivateDir(planDir);
+        Secrets secrets = new Secrets(folder, spec.name());
+        SshKeyPair loginKey = secrets.loginKey();
+        Instant expiresAt = wiring.clock().instant().plus(spec.ttl());
+        String cidr = spec.cidr() != null ? spec.cidr()
+                : spec.provider() == Provider.LAB ? LAB_CIDR : "(this computer's public address /32, detected by up)";
+        UserDataFormat format = spec.provider() == Provider.LIGHTSAIL ? UserDataFormat.SHELL_SCRIPT : UserDataFormat.CLOUD_CONFIG;
+        MachineRendering renderer = wiring.rendering().apply(projectRoot);
+        int files = 0;
+        for (int n = 1; n <= spec.count(); n++) {
+            MachineModel model = model(n, secrets, loginKey, expiresAt);
+            Path dir = planDir.resolve(spec.machineName(n));
+            StateFolder.makePrivateDir(dir);
+            StateFolder.writeAtomically(dir.resolve("user-data"),
+                    renderer.userData(model, format).getBytes(StandardCharsets.UTF_8), true);
+            Bundle bundle = renderer.bundle(model);
+            for (BundleFile f : bundle.files()) {
+                Path target = dir.resolve("bundle").resolve(f.path()).normalize();
+                if (!target.startsWith(dir.resolve("bundle"))) {
+                    throw new IllegalStateException("bundle path escapes the bundle: " + f.path());
+                }
+                StateFolder.writeAtomically(target, f.content(), true);
+                files++;
+            }
+            StringBuilder steps = new StringBuilder();
+            for (SetupStep s : bundle.steps()) {
+                steps.append(s.name()).append(' ').append(s.script()).append(' ').append(s.contentHash()).append('\n');
+            }
+            StateFolder.writeAtomically(dir.resolve("steps.txt"), steps.toString().getBytes(StandardCharsets.UTF_8), true);
+        }
+        StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
+                cloudCalls(cidr, expiresAt, format).getBytes(StandardCharsets.UTF_8), true);
+        String cost = costLine();
+        StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
+        out.println(planLine(cidr, expiresAt));
+        out.println("plan: " + spec.count() + " machine(s), " + files + " bundle file(s), user data and cloud calls in " + planDir);
+        return 0;
+    }
+
+    private String cloudCalls(String cidr, Instant expiresAt, UserDataFormat format) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# The Cloud operations `up` makes for workshop ").append(spec.name()).append(" on ")
+                .append(spec.provider().id()).append(", in order (from an empty fleet).\n");
+        sb.append("# Each is idempotent; every resource created is recorded in ledger.json before the next call.\n");
+        int i = 1;
+        sb.append(i++).append(". prepare: login key pair workshop-fleet@").append(spec.name())
+                .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append('\n');
+        sb.append(i++).append(". listNodes: find live machines tagged ").append(Tags.WORKSHOP).append('=').append(spec.name()).append('\n');
+        sb.append(i++).append(". createNodes: ").append(spec.count()).append(" machine(s), one batch, user data ")
+                .append(format).append(", size ").append(sizeName()).append(", tags ")
+                .append(Tags.WORKSHOP).append(',').append(Tags.MANAGED_BY).append(',').append(Tags.ATTENDEE).append(',')
+                .append(Tags.NAME).append(',').append(Tags.EXPIRES_AT).append('=').append(expiresAt).append('\n');
+        for (int n = 1; n <= spec.count(); n++) {
+            sb.append("   - ").append(spec.machineName(n)).append('\n');
+        }
+        sb.append(i++).append(". awaitRunning: poll all ").append(spec.count()).append(" machine(s) together with backoff\n");
+        sb.append("# teardown: instances, wait until terminated, then ingress and key pair (ledger ∪ tag search)\n");
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- status
+
+    /** Prints the ledger's machines with the cloud's live state (ledger only when the cloud cannot be asked). */
+    public int status() {
+        StateFolder folder = new StateFolder(spec.stateDir());
+        if (!Ledger.exists(folder)) {
+            out.println("workshop " + spec.name() + ": no ledger in " + folder.root() + " (nothing launched from here)");
+            return 0;
+        }
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        Map<Integer, Machine> live = new HashMap<>();
+        String cloudNote = "";
+        try {
+            wiring.credentials().check(spec);
+            try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
+                for (Machine m : cloud.listNodes()) {
+                    live.put(m.attendee(), m);
+                }
+            }
+        } catch (FleetException e) {
+            cloudNote = " (cloud state unavailable: " + e.getMessage() + ")";
+        }
+        var data = ledger.snapshot();
+        out.println("workshop " + data.workshop() + " on " + data.provider() + " " + data.region()
+                + (data.isClosed() ? ", torn down " + data.closedAt() : "") + ", expires "
+                + ledger.setting(SETTING_EXPIRES_AT) + ", cidr " + ledger.setting(SETTING_CIDR) + cloudNote);
+        out.printf(Locale.ROOT, "%-16s %-16s %-13s %-12s %s%n", "MACHINE", "IP", "LEDGER", "CLOUD", "STEP / ERROR");
+        for (MachineRecord r : data.machines().values()) {
+            Machine m = live.get(r.attendee());
+            out.printf(Locale.ROOT, "%-16s %-16s %-13s %-12s %s%n", r.name(), r.publicIp() == null ? "-" : r.publicIp(),
+                    r.phase().name().toLowerCase(Locale.ROOT),
+                    m == null ? (cloudNote.isEmpty() ? "absent" : "?") : m.state().name().toLowerCase(Locale.ROOT),
+                    r.error() != null ? r.step() + ": " + r.error() : r.step() == null ? "" : r.step());
+        }
+        for (Machine m : live.values()) {
+            if (!data.machines().containsKey(m.attendee())) {
+                out.printf(Locale.ROOT, "%-16s %-16s %-13s %-12s %s%n", m.name(), m.publicIp() == null ? "-" : m.publicIp(),
+                        "not in ledger", m.state().name().toLowerCase(Locale.ROOT), "found by tag; teardown removes it");
+            }
+        }
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- verify
+
+    /** Runs the "ready" checks on every machine of the ledger and prints a machine × check matrix. */
+    public int verify() {
+        StateFolder folder = new StateFolder(spec.stateDir());
+        if (!Ledger.exists(folder)) {
+            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root()
+                    + ": run up first, or pass -Dname / -DstateDir of the fleet to verify");
+        }
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        Secrets secrets = new Secrets(folder, spec.name());
+        SshLogin login = new SshLogin(wiring.sshUser(), secrets.loginKey());
+        List<MachineRecord> machines = ledger.snapshot().machines().values().stream()
+                .filter(r -> r.publicIp() != null && r.phase() != MachinePhase.DESTROYED)
+                .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
+        if (machines.isEmpty()) {
+            throw new FleetException("workshop " + spec.name() + " has no machine with an address: run up first");
+        }
+        Verifier verifier = new Verifier(login, wiring.layout(), dashboards(), Duration.ofSeconds(30), SshLogin.MACHINE_USER);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(spec.parallelism(), machines.size()));
+        Map<String, List<Verifier.Check>> matrix = new LinkedHashMap<>();
+        try {
+            Map<String, Future<List<Verifier.Check>>> futures = new LinkedHashMap<>();
+            for (MachineRecord r : machines) {
+                Verifier.Target t = new Verifier.Target(r.name(),
+                        new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment()),
+                        secrets.grafanaPassword(r.attendee()), secrets.sshPassword(r.attendee()));
+                futures.put(r.name(), pool.submit(() -> verifier.verify(t)));
+            }
+            for (Map.Entry<String, Future<List<Verifier.Check>>> f : futures.entrySet()) {
+                try {
+                    matrix.put(f.getKey(), f.getValue().get());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new FleetException("verify interrupted");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    matrix.put(f.getKey(), List.of(new Verifier.Check("checks", false, String.valueOf(e.getCause()))));
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return printMatrix(matrix) ? 0 : 1;
+    }
+
+    /** Prints the matrix and the failures' details; true when everything passed. */
+    boolean printMatrix(Map<String, List<Verifier.Check>> matrix) {
+        List<String> checks = new ArrayList<>();
+        matrix.values().forEach(list -> list.forEach(c -> {
+            if (!checks.contains(c.name())) {
+                checks.add(c.name());
+            }
+        }));
+        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-16s", "MACHINE"));
+        for (int i = 0; i < checks.size(); i++) {
+            header.append(String.format(Locale.ROOT, " %4d", i + 1));
+        }
+        out.println(header);
+        boolean allOk = true;
+        List<String> details = new ArrayList<>();
+        for (Map.Entry<String, List<Verifier.Check>> e : matrix.entrySet()) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-16s", e.getKey()));
+            for (String name : checks) {
+                Verifier.Check c = e.getValue().stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+                String cell = c == null ? "-" : c.ok() ? "ok" : "FAIL";
+                if (c == null || !c.ok()) {
+                    allOk = false;
+                    details.add(e.getKey() + " " + name + ": " + (c == null ? "not run" : c.detail()));
+                }
+                row.append(String.format(Locale.ROOT, " %4s", cell));
+            }
+            out.println(row);
+        }
+        out.println("checks: " + String.join(", ", java.util.stream.IntStream.range(0, checks.size())
+                .mapToObj(i -> (i + 1) + "=" + checks.get(i)).toList()));
+        details.forEach(d -> out.println("  FAIL " + d));
+        out.println(allOk ? "verify: all " + matrix.size() + " machine(s) pass every check"
+                : "verify: " + details.size() + " failed check(s)");
+        return allOk;
+    }
+
+    // ---------------------------------------------------------------- teardown, allow-ip
+
+    /** Removes everything of the workshop (ledger ∪ tag search) and closes the ledger. Safe to repeat. */
+    public int teardown(boolean yes) {
+        wiring.credentials().check(spec);
+        StateFolder folder = new StateFolder(spec.stateDir());
+        boolean hasLedger = Ledger.exists(folder);
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        int known = ledger.liveResources().size();
+        out.println("teardown of workshop " + spec.name() + " on " + spec.provider().id() + " " + spec.region() + ": "
+                + known + " resource(s) in the ledger" + (hasLedger ? "" : " (no ledger here)")
+                + ", plus anything tagged " + Tags.WORKSHOP + "=" + spec.name());
+        confirm(yes, "Destroy every machine and resource of workshop " + spec.name() + "?");
+        try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
+            cloud.teardown(ledger.liveResources());
+        }
+        ledger.close();
+        out.println("teardown done: nothing of workshop " + spec.name() + " is left running; ledger closed");
+        return 0;
+    }
+
+    /** Replaces the ingress CIDR of the live fleet with {@code -Dcidr} (or this computer's detected address). */
+    public int allowIp(boolean yes) {
+        wiring.credentials().check(spec);
+        StateFolder folder = new StateFolder(spec.stateDir());
+        if (!Ledger.exists(folder)) {
+            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
+        }
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        String old = ledger.setting(SETTING_CIDR);
+        String cidr = resolveCidr();
+        if (cidr.equals(old)) {
+            out.println("ingress already admits " + cidr);
+            return 0;
+        }
+        out.println("allow-ip: replace ingress " + old + " with " + cidr + " on workshop " + spec.name());
+        confirm(yes, "Replace the ingress CIDR?");
+        Secrets secrets = new Secrets(folder, spec.name());
+        LaunchContext context = new LaunchContext(secrets.loginKey().publicKeyLine(), cidr,
+                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiry(ledger));
+        try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
+            cloud.replaceIngress(context, old, cidr);
+        }
+        ledger.putSetting(SETTING_CIDR, cidr);
+        out.println("ingress now admits " + cidr);
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    private MachineModel model(int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
+        return new MachineModel(spec, n, spec.machineName(n), OsProfile.forProvider(spec.provider()), secrets.hostKey(n),
+                loginKey.publicKeyLine(), secrets.grafanaPassword(n), secrets.sshPassword(n), expiresAt);
+    }
+
+    private Map<String, String> tags(int n, Instant expiresAt) {
+        Map<String, String> t = new LinkedHashMap<>(spec.baseTags());
+        t.put(Tags.ATTENDEE, String.format(Locale.ROOT, "%02d", n));
+        t.put(Tags.NAME, spec.machineName(n));
+        t.put(Tags.EXPIRES_AT, expiresAt.toString());
+        return t;
+    }
+
+    private String resolveCidr() {
+        if (spec.cidr() != null) {
+            return spec.cidr();
+        }
+        if (spec.provider() == Provider.LAB) {
+            return LAB_CIDR;
+        }
+        String detected = wiring.cidrDetector().detect();
+        return spec.withCidr(detected).cidr();
+    }
+
+    private Instant expiry(Ledger ledger) {
+        String known = ledger.setting(SETTING_EXPIRES_AT);
+        Instant now = wiring.clock().instant();
+        if (known != null) {
+            Instant at = Instant.parse(known);
+            if (at.isAfter(now)) {
+                return at;
+            }
+        }
+        return now.plus(spec.ttl());
+    }
+
+    private void requireSameProvider(Ledger ledger) {
+        var data = ledger.snapshot();
+        if (!data.isClosed() && !data.machines().isEmpty() && !data.provider().equals(spec.provider().id())) {
+            throw new FleetException("workshop " + spec.name() + " runs on " + data.provider() + ", not "
+                    + spec.provider().id() + ": use -Dprovider=" + data.provider() + " or another -Dname");
+        }
+    }
+
+    private void confirm(boolean yes, String question) {
+        if (yes) {
+            return;
+        }
+        if (wiring.prompt() == null) {
+            throw new FleetException("no terminal to confirm on: re-run with -Dyes to proceed");
+        }
+        if (!wiring.prompt().confirm(question)) {
+            throw new FleetException("cancelled: nothing was changed");
+        }
+    }
+
+    String planLine(String cidr, Instant expiresAt) {
+        return spec.provider().id() + ": " + spec.count() + " machine(s) in " + (spec.provider() == Provider.LAB ? "the local lab" : spec.region())
+                + ", size " + sizeName() + ", ingress from " + cidr + ", expires " + expiresAt + "; " + costLine();
+    }
+
+    private String sizeName() {
+        return switch (spec.provider()) {
+            case EC2 -> String.join(" or ", spec.instanceTypes());
+            case LIGHTSAIL -> spec.lightsailBundle();
+            case LAB -> "Debian 12 container";
+        };
+    }
+
+    /**
+     * A rough on-demand price (USD per hour, Linux, 2026) for the default sizes; anything else says it is unknown.
+     * The report package's cost estimate supersedes this line.
+     */
+    String costLine() {
+        if (spec.provider() == Provider.LAB) {
+            return "cost: none (local lab)";
+        }
+        Double perHour = null;
+        if (spec.provider() == Provider.EC2 && spec.region().equals("ap-northeast-1")
+                && spec.instanceTypes().get(0).equals("t3.medium")) {
+            perHour = 0.0544;
+        } else if (spec.provider() == Provider.EC2 && spec.region().equals("us-east-1")
+                && spec.instanceTypes().get(0).equals("t3.medium")) {
+            perHour = 0.0416;
+        }
+        if (perHour == null) {
+            return "cost: no price known here for " + sizeName() + " in " + spec.region() + " (check the provider's price list)";
+        }
+        return String.format(Locale.ROOT, "cost: about $%.2f/hour for %d machine(s) ($%.4f each, plus storage), at most $%.2f"
+                + " until expiry", perHour * spec.count(), spec.count(), perHour, perHour * spec.count() * spec.ttl().toMinutes() / 60.0);
+    }
+
+    private List<Path> dashboards() {
+        Path dir = projectRoot.resolve("dashboards");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void printResults(List<MachineResult> results) {
+        out.printf(Locale.ROOT, "%n%-16s %-16s %-7s %s%n", "MACHINE", "IP", "STATE", "FAILED AT");
+        for (MachineResult r : results) {
+            out.printf(Locale.ROOT, "%-16s %-16s %-7s %s%n", r.name(), r.host() == null ? "-" : r.host(),
+                    r.ok() ? "ready" : "FAILED", r.ok() ? "" : r.failedStep() + ": " + r.error());
+            if (!r.ok()) {
+                for (String line : r.logTail()) {
+                    out.println("    | " + line);
+                }
+            }
+        }
+        long failed = results.stream().filter(r -> !r.ok()).count();
+        out.println(failed == 0 ? "all " + results.size() + " machine(s) ready"
+                : failed + " of " + results.size() + " machine(s) failed; fix and re-run up (finished steps are skipped)");
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + dir, e);
+        }
+    }
+}

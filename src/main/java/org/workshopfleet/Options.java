@@ -1,0 +1,190 @@
+package org.workshopfleet;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.SourceLocations;
+import org.workshopfleet.spec.WorkshopSpec;
+
+/**
+ * The command line: DESIGN.md's properties, read from {@code -D} system properties so {@code mvn exec:java -Dcount=30}
+ * works (exec:java runs in-process) and the same options work on the jar. Parsing validates everything (through
+ * {@link WorkshopSpec}) and fails with a one-line {@link FleetException} before anything is created.
+ *
+ * @param action      what to do
+ * @param spec        the validated workshop
+ * @param yes         skip confirmation prompts
+ * @param verbose     print stack traces of unexpected failures
+ * @param help        print the options and stop
+ * @param projectRoot where templates/, scripts/, dashboards/ and security-groups/ are (the working directory)
+ */
+public record Options(Action action, WorkshopSpec spec, boolean yes, boolean verbose, boolean help, Path projectRoot) {
+
+    /** The actions of DESIGN.md's command table ({@code handout} belongs to the report package). */
+    public enum Action {
+        UP("up"), TEARDOWN("teardown"), STATUS("status"), VERIFY("verify"), HANDOUT("handout"), ALLOW_IP("allow-ip"),
+        PLAN("plan");
+
+        final String id;
+
+        Action(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        static Action parse(String text) {
+            for (Action a : values()) {
+                if (a.id.equals(text.trim().toLowerCase(Locale.ROOT))) {
+                    return a;
+                }
+            }
+            throw new FleetException("unknown action '" + text + "': use -Daction=" + String.join(", -Daction=",
+                    Arrays.stream(values()).map(Action::id).toList()));
+        }
+    }
+
+    /** Every property, its meaning and default, in the order {@code -Dhelp} prints them. */
+    public static final Map<String, String> PROPERTIES = properties();
+
+    private static Map<String, String> properties() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan (default: up)");
+        p.put("count", "number of attendee machines (required for up and plan)");
+        p.put("provider", "ec2, lightsail, lab (default: ec2)");
+        p.put("name", "workshop name; scopes tags, state folder and resource names (default: " + WorkshopSpec.DEFAULT_NAME + ")");
+        p.put("region", "AWS region (default: AWS_REGION, else " + WorkshopSpec.DEFAULT_REGION + ")");
+        p.put("cidr", "who may reach ports 22/80/3000 (default: this computer's public IP /32; lab: 10.231.0.0/16)");
+        p.put("yes", "skip confirmation prompts (needed without a terminal)");
+        p.put("ttl", "how long the fleet may live before it powers itself off, e.g. 12h, 90m, 2d (default: 12h)");
+        p.put("parallelism", "machines provisioned at once (default: " + WorkshopSpec.DEFAULT_PARALLELISM + ")");
+        p.put("instanceType", "EC2 instance types, preferred first, comma-separated (default: "
+                + String.join(",", WorkshopSpec.DEFAULT_INSTANCE_TYPES) + ")");
+        p.put("bundle", "Lightsail bundle id (default: " + WorkshopSpec.DEFAULT_LIGHTSAIL_BUNDLE + ")");
+        p.put("allowWorld", "permit -Dcidr=0.0.0.0/0 (default: false)");
+        p.put("stateDir", "folder holding the workshops' state folders (default: workshops)");
+        p.put("verbose", "print stack traces of unexpected errors");
+        p.put("help", "print this list");
+        return java.util.Collections.unmodifiableMap(p);
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)([mhd])");
+
+    /** Parses the properties; {@code env} supplies AWS_REGION / AWS_DEFAULT_REGION. */
+    public static Options parse(Map<String, String> props, Map<String, String> env) {
+        boolean help = flag(props, "help");
+        Action action = props.containsKey("action") ? Action.parse(props.get("action")) : Action.UP;
+        boolean yes = flag(props, "yes");
+        boolean verbose = flag(props, "verbose");
+        Provider provider = props.containsKey("provider") ? Provider.parse(props.get("provider")) : Provider.EC2;
+        int count = 0;
+        if (props.containsKey("count")) {
+            count = integer(props.get("count"), "count", "-Dcount=30");
+        } else if (!help && (action == Action.UP || action == Action.PLAN)) {
+            throw new FleetException("how many machines? add -Dcount=N (e.g. -Dcount=30); -Dhelp lists every option");
+        }
+        if (!help && action == Action.UP && count < 1) {
+            throw new FleetException("count " + count + " launches nothing: use -Dcount=1.." + WorkshopSpec.MAX_COUNT
+                    + ", or -Daction=teardown to remove the fleet");
+        }
+        String region = props.get("region");
+        if (region == null) {
+            region = env.getOrDefault("AWS_REGION", env.get("AWS_DEFAULT_REGION"));
+        }
+        List<String> types = null;
+        if (props.containsKey("instanceType")) {
+            types = new ArrayList<>();
+            for (String t : props.get("instanceType").split(",")) {
+                if (!t.isBlank()) {
+                    types.add(t.trim());
+                }
+            }
+        }
+        Duration ttl = props.containsKey("ttl") ? duration(props.get("ttl")) : null;
+        int parallelism = props.containsKey("parallelism")
+                ? integer(props.get("parallelism"), "parallelism", "-Dparallelism=32") : WorkshopSpec.DEFAULT_PARALLELISM;
+        String cidr = props.get("cidr");
+        if (cidr != null && cidr.isBlank()) {
+            throw new FleetException("-Dcidr is empty: give an IPv4 CIDR such as -Dcidr=203.0.113.7/32, or leave it out to detect this computer's address");
+        }
+        WorkshopSpec spec = new WorkshopSpec(
+                props.getOrDefault("name", WorkshopSpec.DEFAULT_NAME),
+                count,
+                provider,
+                region,
+                types,
+                props.get("bundle"),
+                cidr,
+                flag(props, "allowWorld"),
+                ttl,
+                parallelism,
+                Path.of(props.getOrDefault("stateDir", "workshops")),
+                SourceLocations.defaults());
+        return new Options(action, spec, yes, verbose, help, Path.of("").toAbsolutePath());
+    }
+
+    /** The {@code -Dhelp} text. */
+    public static String helpText() {
+        StringBuilder sb = new StringBuilder("workshop-fleet: ready machines for the eBPF + PHP workshop.\n"
+                + "usage: mvn exec:java -Dcount=30 [-Dprovider=ec2|lightsail|lab] [-Daction=...] [-Dname=...] ...\n"
+                + "   or: java -Dcount=30 ... -jar workshop-fleet-all.jar\n\n");
+        for (Map.Entry<String, String> e : PROPERTIES.entrySet()) {
+            sb.append(String.format(Locale.ROOT, "  -D%-13s %s%n", e.getKey(), e.getValue()));
+        }
+        sb.append("\nAWS credentials come from the standard chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, aws sso login);"
+                + " AWS_ENDPOINT_URL* variables are honoured.\n");
+        return sb.toString();
+    }
+
+    static boolean flag(Map<String, String> props, String key) {
+        String v = props.get(key);
+        if (v == null) {
+            return false;
+        }
+        switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "", "true", "yes", "1", "on":
+                return true;
+            case "false", "no", "0", "off":
+                return false;
+            default:
+                throw new FleetException("-D" + key + "=" + v + " is not true or false: use -D" + key + " or -D" + key + "=false");
+        }
+    }
+
+    private static int integer(String v, String key, String example) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new FleetException(key + " '" + v + "' is not a whole number: use e.g. " + example);
+        }
+    }
+
+    /** {@code 90m}, {@code 12h}, {@code 2d} (also ISO-8601 such as {@code PT12H}). */
+    static Duration duration(String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        Matcher m = DURATION.matcher(t);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        }
+        try {
+            return Duration.parse(v.trim().toUpperCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new FleetException("ttl '" + v + "' is not a duration: use e.g. -Dttl=12h, -Dttl=90m or -Dttl=2d");
+        }
+    }
+}

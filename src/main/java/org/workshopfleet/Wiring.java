@@ -1,0 +1,70 @@
+package org.workshopfleet;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Function;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.render.Renderer;
+import org.workshopfleet.ssh.SshLogin;
+
+/**
+ * What {@link Fleet} talks to besides the spec: the clouds, the credential and address look-ups, the terminal, the
+ * progress display, and how machines are reached. {@link #defaults} is the real thing; tests replace parts.
+ *
+ * @param clouds       makes the provider's {@code Cloud}
+ * @param credentials  fails fast without AWS credentials
+ * @param cidrDetector finds the caller's public address when no {@code -Dcidr} was given
+ * @param prompt       the terminal for confirmations, or null when there is none
+ * @param display      live progress (the report package's display), or {@link ProvisionListener#NONE}
+ * @param clock        time source for expiry and the ledger
+ * @param sshUser      the user machines are reached as ({@code ubuntu})
+ * @param sshPort      SSH port on the machines (22)
+ * @param layout       paths on the machines
+ * @param sshTimeout   how long a new machine may take to accept SSH
+ * @param launchTimeout how long the cloud may take to report machines running
+ * @param rendering    makes the rendering from the project root ({@code Renderer} by default)
+ */
+public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
+                     ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
+                     Duration sshTimeout, Duration launchTimeout, Function<Path, MachineRendering> rendering) {
+
+    /** The real templates under the project root. */
+    public static final Function<Path, MachineRendering> TEMPLATES = root -> MachineRendering.of(new Renderer(root));
+
+    /** As the canonical constructor, rendering with {@link #TEMPLATES}. */
+    public Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
+                  ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
+                  Duration sshTimeout, Duration launchTimeout) {
+        this(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                TEMPLATES);
+    }
+
+    /** A factory for builds without the provider classes: names the missing provider in one line. */
+    public static final CloudFactory NO_CLOUDS = (spec, recorder) -> {
+        throw new FleetException("provider " + spec.provider().id() + " is not available in this build: use -Daction=plan,"
+                + " or a build that includes it");
+    };
+
+    public static Wiring defaults(CloudFactory clouds) {
+        return new Wiring(clouds, CredentialsCheck.aws(), CidrDetector.checkIp(), Prompt.console(), ProvisionListener.NONE,
+                Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(10),
+                Duration.ofMinutes(10));
+    }
+
+    public Wiring withPrompt(Prompt p) {
+        return new Wiring(clouds, credentials, cidrDetector, p, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                rendering);
+    }
+
+    public Wiring withRendering(Function<Path, MachineRendering> r) {
+        return new Wiring(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout,
+                launchTimeout, r);
+    }
+
+    public Wiring withDisplay(ProvisionListener d) {
+        return new Wiring(clouds, credentials, cidrDetector, prompt, d, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                rendering);
+    }
+}

@@ -1,0 +1,282 @@
+package org.workshopfleet.grafana;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import org.workshopfleet.FleetException;
+
+/**
+ * Grafana's HTTP API on one machine (reached through an SSH port forward): waits until Grafana is healthy and its
+ * provisioned Prometheus datasource exists, imports dashboards in export form (with {@code __inputs}) through
+ * {@code POST /api/dashboards/import}, and checks that every panel ended up bound to the datasource.
+ *
+ * <p>Health is not datasource readiness: provisioning runs after the HTTP server is up (OBSERVABILITY.md §2), so
+ * both are awaited. Authenticated calls use basic auth as {@code admin}; a 401 is final (no retry loop against
+ * Grafana's brute-force protection). The password never appears in an exception message.
+ */
+public final class GrafanaClient {
+
+    /** The uid of the provisioned Prometheus datasource (contract with the content helper's datasource file). */
+    public static final String DATASOURCE_UID = "prometheus";
+    /** How long Grafana may take to answer health and have its datasource. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(180);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final String authorization;
+    private final HttpClient http;
+    private final Duration firstDelay;
+
+    /** A client for Grafana at {@code base} (e.g. {@code http://127.0.0.1:41234}) as admin with this password. */
+    public GrafanaClient(URI base, String adminPassword) {
+        this(base, adminPassword, Duration.ofMillis(500));
+    }
+
+    /** As above, with the first retry delay (doubling, at most 5 s); tests shorten it. */
+    public GrafanaClient(URI base, String adminPassword, Duration firstDelay) {
+        this.base = Objects.requireNonNull(base);
+        this.authorization = "Basic " + Base64.getEncoder()
+                .encodeToString(("admin:" + adminPassword).getBytes(StandardCharsets.UTF_8));
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.firstDelay = firstDelay;
+    }
+
+    /**
+     * Everything the pipeline needs: health, datasource, then each dashboard imported and verified.
+     *
+     * @return the uids of the imported dashboards, in file order
+     */
+    public List<String> installDashboards(List<Path> dashboardFiles, Duration timeout) {
+        awaitHealthy(timeout);
+        awaitDatasource(DATASOURCE_UID, timeout);
+        List<String> uids = new ArrayList<>();
+        for (Path file : dashboardFiles) {
+            String uid = importDashboard(file);
+            verifyDashboard(uid);
+            uids.add(uid);
+        }
+        return uids;
+    }
+
+    /** Polls {@code GET /api/health} (no auth) until it answers 200. */
+    public void awaitHealthy(Duration timeout) {
+        poll("/api/health", false, timeout, "Grafana /api/health did not answer 200");
+    }
+
+    /** Polls {@code GET /api/datasources/uid/<uid>} until it answers 200 (provisioning has run). */
+    public void awaitDatasource(String uid, Duration timeout) {
+        poll("/api/datasources/uid/" + encode(uid), true, timeout,
+                "Grafana datasource '" + uid + "' was not provisioned");
+    }
+
+    /**
+     * Imports one exported dashboard: {@code id} set to null, {@code overwrite:true}, and every {@code __inputs}
+     * entry of type {@code datasource} with pluginId {@code prometheus} mapped to the provisioned datasource.
+     *
+     * @return the dashboard's uid
+     * @throws FleetException for an input that cannot be mapped (named), a dashboard without uid, or a refusal
+     */
+    public String importDashboard(Path file) {
+        ObjectNode dashboard;
+        try {
+            JsonNode parsed = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
+            if (!(parsed instanceof ObjectNode)) {
+                throw new FleetException("dashboard " + file + " is not a JSON object: export it again from Grafana");
+            }
+            dashboard = (ObjectNode) parsed;
+        } catch (IOException e) {
+            throw new FleetException("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
+        }
+        String uid = dashboard.path("uid").asText("");
+        if (uid.isEmpty()) {
+            throw new FleetException("dashboard " + file + " has no uid: give it a stable \"uid\" so its URL stays the same");
+        }
+        ObjectNode body = JSON.createObjectNode();
+        ObjectNode copy = dashboard.deepCopy();
+        copy.putNull("id");
+        body.set("dashboard", copy);
+        body.put("overwrite", true);
+        body.set("inputs", inputsFor(file, dashboard));
+        body.put("folderUid", "");
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/api/dashboards/import"))
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())), "import " + file.getFileName());
+        if (resp.statusCode() == 401) {
+            throw unauthorized();
+        }
+        if (resp.statusCode() != 200) {
+            throw new FleetException("Grafana refused dashboard " + file.getFileName() + ": HTTP " + resp.statusCode()
+                    + " " + oneLine(resp.body()));
+        }
+        return uid;
+    }
+
+    /** The {@code uid} of an exported dashboard file. */
+    public static String uidOf(Path file) {
+        try {
+            String uid = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8)).path("uid").asText("");
+            if (uid.isEmpty()) {
+                throw new FleetException("dashboard " + file + " has no uid: give it a stable \"uid\"");
+            }
+            return uid;
+        } catch (IOException e) {
+            throw new FleetException("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Checks {@code GET /api/dashboards/uid/<uid>} exists and every panel (rows' nested panels included) that queries
+     * data is bound to the datasource uid {@value #DATASOURCE_UID}, as are its targets.
+     */
+    public void verifyDashboard(String uid) {
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/api/dashboards/uid/" + encode(uid)))
+                .header("Authorization", authorization).GET(), "read dashboard " + uid);
+        if (resp.statusCode() == 401) {
+            throw unauthorized();
+        }
+        if (resp.statusCode() != 200) {
+            throw new FleetException("dashboard '" + uid + "' is missing after import (HTTP " + resp.statusCode() + ")");
+        }
+        JsonNode dashboard;
+        try {
+            dashboard = JSON.readTree(resp.body()).path("dashboard");
+        } catch (IOException e) {
+            throw new FleetException("Grafana answered dashboard '" + uid + "' with invalid JSON");
+        }
+        List<String> unbound = new ArrayList<>();
+        collectUnbound(dashboard.path("panels"), unbound);
+        if (!unbound.isEmpty()) {
+            throw new FleetException("dashboard '" + uid + "' has panels not bound to datasource '" + DATASOURCE_UID
+                    + "': " + String.join(", ", unbound));
+        }
+    }
+
+    private static void collectUnbound(JsonNode panels, List<String> unbound) {
+        for (JsonNode panel : panels) {
+            if (panel.has("panels")) {
+                collectUnbound(panel.path("panels"), unbound);
+            }
+            if ("row".equals(panel.path("type").asText())) {
+                continue;
+            }
+            boolean queries = panel.has("datasource") || panel.path("targets").size() > 0;
+            String title = "'" + panel.path("title").asText("#" + panel.path("id").asText("?")) + "'";
+            if (queries && !boundToPrometheus(panel.path("datasource"))) {
+                unbound.add(title);
+                continue;
+            }
+            for (JsonNode target : panel.path("targets")) {
+                if (target.has("datasource") && !boundToPrometheus(target.path("datasource"))) {
+                    unbound.add(title);
+                    break;
+                }
+            }
+        }
+    }
+
+    private static boolean boundToPrometheus(JsonNode ds) {
+        return ds.isObject() && DATASOURCE_UID.equals(ds.path("uid").asText());
+    }
+
+    /** Maps the dashboard's {@code __inputs} to request inputs; anything but a Prometheus datasource is refused. */
+    static ArrayNode inputsFor(Path file, JsonNode dashboard) {
+        ArrayNode inputs = JSON.createArrayNode();
+        for (JsonNode in : dashboard.path("__inputs")) {
+            String name = in.path("name").asText("");
+            String type = in.path("type").asText("");
+            String pluginId = in.path("pluginId").asText("");
+            if (!type.equals("datasource") || !pluginId.equals("prometheus") || name.isEmpty()) {
+                throw new FleetException("dashboard " + file.getFileName() + " has input '" + name + "' (type " + type
+                        + ", pluginId " + pluginId + ") that cannot be mapped: only Prometheus datasource inputs are"
+                        + " provisioned; remove it or replace it with the Prometheus datasource");
+            }
+            ObjectNode mapped = inputs.addObject();
+            mapped.put("name", name);
+            mapped.put("type", "datasource");
+            mapped.put("pluginId", "prometheus");
+            mapped.put("value", DATASOURCE_UID);
+        }
+        return inputs;
+    }
+
+    private void poll(String path, boolean auth, Duration timeout, String failure) {
+        Instant deadline = Instant.now().plus(timeout);
+        long delay = firstDelay.toMillis();
+        String last = "no answer";
+        while (true) {
+            HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).GET();
+            if (auth) {
+                req.header("Authorization", authorization);
+            }
+            try {
+                HttpResponse<String> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+                if (resp.statusCode() == 200) {
+                    return;
+                }
+                if (resp.statusCode() == 401) {
+                    throw unauthorized();
+                }
+                last = "HTTP " + resp.statusCode();
+            } catch (IOException e) {
+                last = e.getClass().getSimpleName();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FleetException("interrupted while waiting for Grafana");
+            }
+            if (Instant.now().plusMillis(delay).isAfter(deadline)) {
+                throw new FleetException(failure + " within " + timeout.toSeconds() + " s (last: " + last
+                        + "): check 'journalctl -u grafana-server' on the machine");
+            }
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FleetException("interrupted while waiting for Grafana");
+            }
+            delay = Math.min(delay * 2, 5000);
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder req, String what) {
+        try {
+            return http.send(req.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new FleetException("Grafana call failed (" + what + "): " + e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FleetException("interrupted while talking to Grafana");
+        }
+    }
+
+    private static FleetException unauthorized() {
+        return new FleetException("Grafana refused the admin password (HTTP 401): it is set only on Grafana's first start;"
+                + " reset it on the machine with grafana-cli admin reset-admin-password");
+    }
+
+    private static String oneLine(String body) {
+        String s = body == null ? "" : body.replaceAll("\\s+", " ").trim();
+        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}

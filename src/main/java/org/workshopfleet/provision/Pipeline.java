@@ -1,0 +1,284 @@
+package org.workshopfleet.provision;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.workshopfleet.grafana.GrafanaClient;
+import org.workshopfleet.render.SetupStep;
+import org.workshopfleet.ssh.PortForward;
+import org.workshopfleet.ssh.Remote;
+import org.workshopfleet.ssh.SshLogin;
+
+/**
+ * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → {@code cloud-init status --wait}
+ * → upload the bundle in one transfer → read every step marker in one command → run each step whose marker does not
+ * hold its content hash (output appended to {@code logs/<machine>.log}; marker written after exit 0) → Grafana
+ * dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
+ *
+ * <p>One instance serves all machines of a run and is thread-safe; {@link #abort()} (Ctrl-C) closes every open
+ * connection so blocked machines stop promptly.
+ */
+public final class Pipeline {
+
+    /** Lines of a machine's log kept with a failure. */
+    public static final int TAIL_LINES = 20;
+
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final Pattern SAFE_HASH = Pattern.compile("[A-Za-z0-9:+/=._-]+");
+    private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]*");
+
+    private final SshLogin login;
+    private final MachineLayout layout;
+    private final Path logsDir;
+    private final List<Path> dashboards;
+    private final Duration sshTimeout;
+    private final Duration grafanaTimeout;
+    private final Set<Remote> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean aborted;
+
+    /**
+     * @param login          user and key to log in with
+     * @param layout         paths on the machine ({@link MachineLayout#STANDARD} for real machines)
+     * @param logsDir        local folder of per-machine logs ({@code workshops/<name>/logs})
+     * @param dashboards     dashboard files to import; empty skips the Grafana phase
+     * @param sshTimeout     how long a machine may take to accept SSH
+     * @param grafanaTimeout how long Grafana may take to be healthy and have its datasource
+     */
+    public Pipeline(SshLogin login, MachineLayout layout, Path logsDir, List<Path> dashboards, Duration sshTimeout,
+                    Duration grafanaTimeout) {
+        this.login = login;
+        this.layout = layout;
+        this.logsDir = logsDir;
+        this.dashboards = List.copyOf(dashboards);
+        this.sshTimeout = sshTimeout;
+        this.grafanaTimeout = grafanaTimeout;
+    }
+
+    /** The log file of one machine. */
+    public Path logFile(String machine) {
+        return logsDir.resolve(machine + ".log");
+    }
+
+    /**
+     * Runs the whole pipeline for one machine, reporting progress to {@code listener}; never throws for a machine's
+     * own failure.
+     */
+    public MachineResult provision(MachineJob job, ProvisionListener listener) {
+        Path log = logFile(job.name());
+        String stage = "ssh";
+        Remote remote = null;
+        try {
+            note(log, "provisioning " + job.name() + " at " + job.target() + " (" + Instant.now() + ")");
+            phase(listener, job, ProvisionPhase.CONNECTING);
+            remote = Remote.await(job.target(), login, sshTimeout);
+            open.add(remote);
+            checkAborted();
+
+            stage = "cloud-init";
+            phase(listener, job, ProvisionPhase.CLOUD_INIT);
+            awaitCloudInit(remote, log);
+            checkAborted();
+
+            stage = "upload";
+            phase(listener, job, ProvisionPhase.UPLOADING);
+            note(log, "uploading the bundle (" + job.bundle().files().size() + " files) to " + layout.bundleRoot());
+            remote.uploadAndUnpack(job.bundle().toTar(), layout.bundleRoot(), log);
+            checkAborted();
+
+            phase(listener, job, ProvisionPhase.STEPS);
+            Map<String, String> markers = readMarkers(remote);
+            List<SetupStep> steps = job.bundle().steps();
+            for (int i = 0; i < steps.size(); i++) {
+                SetupStep step = steps.get(i);
+                stage = step.name();
+                checkAborted();
+                runStep(listener, remote, job, step, i + 1, steps.size(), markers, log);
+            }
+
+            if (!dashboards.isEmpty()) {
+                stage = "grafana";
+                phase(listener, job, ProvisionPhase.GRAFANA);
+                try (PortForward fwd = remote.forward(layout.grafanaPort())) {
+                    GrafanaClient grafana = new GrafanaClient(URI.create("http://127.0.0.1:" + fwd.localPort()),
+                            job.grafanaPassword());
+                    List<String> uids = grafana.installDashboards(dashboards, grafanaTimeout);
+                    note(log, "grafana: imported and verified " + String.join(", ", uids));
+                }
+            }
+
+            stage = "ebpf_exporter";
+            String observed = readObservedHash(remote);
+            note(log, "ready");
+            phase(listener, job, ProvisionPhase.DONE);
+            return MachineResult.ready(job, observed);
+        } catch (StepFailed e) {
+            return fail(listener, job, e.step, e.getMessage(), log);
+        } catch (RuntimeException e) {
+            String reason = aborted ? "interrupted; re-run up to resume" : oneLine(e);
+            return fail(listener, job, stage, reason, log);
+        } finally {
+            if (remote != null) {
+                open.remove(remote);
+                remote.close();
+            }
+        }
+    }
+
+    /** Stops every machine in flight: closes their connections; they end as failed "interrupted". */
+    public void abort() {
+        aborted = true;
+        for (Remote r : open) {
+            r.close();
+        }
+    }
+
+    private void runStep(ProvisionListener listener, Remote remote, MachineJob job, SetupStep step, int index, int total,
+                         Map<String, String> markers, Path log) {
+        requireSafe(step);
+        listener.stepStarted(job.attendee(), job.name(), index, total, step.name());
+        if (step.contentHash().equals(markers.get(step.name()))) {
+            note(log, "step " + step.name() + ": unchanged since its last successful run, skipped");
+            listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), true);
+            return;
+        }
+        note(log, "step " + index + "/" + total + " " + step.name());
+        String sudo = login.sudo();
+        int code = remote.run(sudo + "env BUNDLE_DIR=" + layout.bundleRoot() + " bash " + layout.bundleRoot() + "/"
+                + step.script(), log);
+        if (code != 0) {
+            throw new StepFailed(step.name(), "step " + step.name() + " exited with " + code);
+        }
+        String dir = layout.markersDir();
+        int marked = remote.run(sudo + "sh -c \"mkdir -p '" + dir + "' && printf '%s\\n' '" + step.contentHash()
+                + "' > '" + dir + "/" + step.name() + "'\"", log);
+        if (marked != 0) {
+            throw new StepFailed(step.name(), "cannot write the marker of step " + step.name() + " (exit " + marked + ")");
+        }
+        listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), false);
+    }
+
+    /** Step name → content hash recorded on the machine, in one command. */
+    private Map<String, String> readMarkers(Remote remote) {
+        String dir = layout.markersDir();
+        Remote.Result r = remote.exec(login.sudo() + "sh -c 'for f in \"" + dir + "\"/*; do [ -f \"$f\" ] || continue; "
+                + "printf \"%s %s\\n\" \"$(basename \"$f\")\" \"$(head -n 1 \"$f\")\"; done'");
+        if (!r.ok()) {
+            throw new IllegalStateException("cannot read step markers in " + dir + ": " + r.stderr().trim());
+        }
+        Map<String, String> markers = new HashMap<>();
+        for (String line : r.stdout().split("\n")) {
+            int sp = line.indexOf(' ');
+            if (sp > 0) {
+                markers.put(line.substring(0, sp), line.substring(sp + 1).trim());
+            }
+        }
+        return markers;
+    }
+
+    private void awaitCloudInit(Remote remote, Path log) {
+        note(log, "$ " + layout.cloudInitWait());
+        Remote.Result r = remote.exec(layout.cloudInitWait());
+        appendToLog(log, r.stdout() + r.stderr());
+        String out = r.stdout();
+        if (out.contains("status: done")) {
+            return;
+        }
+        if (out.contains("status: error")) {
+            Remote.Result tail = remote.exec(login.sudo() + "tail -n " + TAIL_LINES + " /var/log/cloud-init-output.log");
+            appendToLog(log, "--- tail of /var/log/cloud-init-output.log ---\n" + tail.stdout());
+            throw new StepFailed("cloud-init", "cloud-init reported status: error (its output log tail is in the machine's log)");
+        }
+        throw new StepFailed("cloud-init", "cloud-init status was not 'done' (exit " + r.exitCode() + "): "
+                + oneLine(out + r.stderr()));
+    }
+
+    private String readObservedHash(Remote remote) {
+        Remote.Result r = remote.exec(login.sudo() + "sh -c \"cat '" + layout.ebpfExporterHashFile() + "' 2>/dev/null || true\"");
+        String hash = r.stdout().trim().split("\\s+")[0];
+        return hash.isEmpty() ? null : hash;
+    }
+
+    private MachineResult fail(ProvisionListener listener, MachineJob job, String step, String reason, Path log) {
+        note(log, "FAILED at " + step + ": " + reason);
+        List<String> tail = tail(log, TAIL_LINES);
+        listener.failed(job.attendee(), job.name(), step, reason, tail);
+        phase(listener, job, ProvisionPhase.FAILED);
+        return MachineResult.failed(job, step, reason, tail);
+    }
+
+    private static void phase(ProvisionListener listener, MachineJob job, ProvisionPhase phase) {
+        listener.phase(job.attendee(), job.name(), phase);
+    }
+
+    private void checkAborted() {
+        if (aborted) {
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    private static void requireSafe(SetupStep step) {
+        if (!SAFE_NAME.matcher(step.name()).matches() || !SAFE_HASH.matcher(step.contentHash()).matches()
+                || !SAFE_PATH.matcher(step.script()).matches() || step.script().contains("..")) {
+            throw new StepFailed(step.name(), "step '" + step.name() + "' has an unsafe name, script path or hash");
+        }
+    }
+
+    /** The last {@code n} lines of a log file (empty when there is none). */
+    public static List<String> tail(Path log, int n) {
+        try {
+            if (!Files.exists(log)) {
+                return List.of();
+            }
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return new ArrayList<>(lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return List.of("(log unreadable: " + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static void note(Path log, String line) {
+        appendToLog(log, "== " + line + "\n");
+    }
+
+    private static void appendToLog(Path log, String text) {
+        try {
+            Files.createDirectories(log.toAbsolutePath().getParent());
+            Files.writeString(log, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + log, e);
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        return oneLine(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    }
+
+    private static String oneLine(String text) {
+        String s = text.replaceAll("\\s+", " ").trim();
+        return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+    }
+
+    /** A machine-level failure with the step (or phase) it belongs to. */
+    private static final class StepFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String step;
+
+        StepFailed(String step, String message) {
+            super(message, null, false, false);
+            this.step = step;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package org.workshopfleet.provision;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.workshopfleet.state.Ledger;
+
+/**
+ * Provisions all machines at once, at most {@code parallelism} at a time (a fixed pool: Java 17 has no virtual
+ * threads). A machine's failure never stops the others. Every machine's progress is written to the ledger as it
+ * happens. {@link #cancel()} (from a Ctrl-C shutdown hook) stops machines in flight; they are recorded as failed
+ * "interrupted", so the ledger stays consistent and a re-run resumes.
+ *
+ * <p>After all machines, when no exporter hash was pinned, the hash each machine observed for
+ * {@code ebpf_exporter.x86_64} is compared: the first seen (or the one already in the ledger setting
+ * {@value #EBPF_SETTING}) is recorded, and machines that saw another are failed.
+ */
+public final class Runner {
+
+    /** Ledger setting holding the exporter hash the fleet agreed on. */
+    public static final String EBPF_SETTING = "ebpf_exporter.sha256";
+
+    private final Pipeline pipeline;
+    private final Ledger ledger;
+    private final int parallelism;
+    private final ProvisionListener ledgerProgress;
+    private final ProvisionListener listener;
+    private volatile boolean cancelled;
+
+    /**
+     * @param pipeline    the per-machine pipeline
+     * @param ledger      where progress is recorded
+     * @param parallelism machines provisioned at once
+     * @param display     progress events besides the ledger (a live display), or {@link ProvisionListener#NONE}
+     */
+    public Runner(Pipeline pipeline, Ledger ledger, int parallelism, ProvisionListener display) {
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("parallelism must be at least 1");
+        }
+        this.pipeline = pipeline;
+        this.ledger = ledger;
+        this.parallelism = parallelism;
+        this.ledgerProgress = new LedgerProgress(ledger);
+        this.listener = ProvisionListener.all(List.of(ledgerProgress, display));
+    }
+
+    /**
+     * Provisions every job and returns the results in attendee order.
+     *
+     * @param pinnedEbpfSha256 the exporter hash given by the facilitator, or empty/null when none was pinned
+     */
+    public List<MachineResult> run(List<MachineJob> jobs, String pinnedEbpfSha256) {
+        if (jobs.isEmpty()) {
+            return List.of();
+        }
+        AtomicInteger threadNo = new AtomicInteger();
+        ExecutorService executor = Executors.newFixedThreadPool(Math.min(parallelism, jobs.size()), r -> {
+            Thread t = new Thread(r, "provision-" + threadNo.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        List<Future<MachineResult>> futures = new ArrayList<>();
+        for (MachineJob job : jobs) {
+            futures.add(executor.submit(() -> cancelled
+                    ? interrupted(job)
+                    : pipeline.provision(job, listener)));
+        }
+        executor.shutdown();
+        List<MachineResult> results = new ArrayList<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            results.add(await(futures.get(i), jobs.get(i)));
+        }
+        results.sort(Comparator.comparingInt(MachineResult::attendee));
+        if (pinnedEbpfSha256 == null || pinnedEbpfSha256.isBlank()) {
+            results = compareExporterHashes(results);
+        }
+        return results;
+    }
+
+    /**
+     * Stops the run: machines not started are skipped, machines in flight have their connections closed and end as
+     * failed "interrupted". Worker threads are deliberately not interrupted: an interrupted thread cannot write the
+     * ledger (its FileChannel closes on interrupt), and the record of where each machine stopped is what makes the
+     * re-run resume.
+     */
+    public void cancel() {
+        cancelled = true;
+        pipeline.abort();
+    }
+
+    private MachineResult await(Future<MachineResult> f, MachineJob job) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancel();
+            return interrupted(job);
+        } catch (ExecutionException e) {
+            // Pipeline.provision returns failures; an exception here is a bug, still confined to this machine.
+            String why = "internal error: " + e.getCause();
+            listener.failed(job.attendee(), job.name(), "internal", why, List.of());
+            return MachineResult.failed(job, "internal", why, List.of());
+        } catch (java.util.concurrent.CancellationException e) {
+            return interrupted(job);
+        }
+    }
+
+    private MachineResult interrupted(MachineJob job) {
+        String why = "interrupted before it finished; re-run up to resume";
+        listener.failed(job.attendee(), job.name(), "interrupted", why, List.of());
+        return MachineResult.failed(job, "interrupted", why, List.of());
+    }
+
+    private List<MachineResult> compareExporterHashes(List<MachineResult> results) {
+        String agreed = ledger.setting(EBPF_SETTING);
+        String firstMachine = "an earlier run";
+        if (agreed == null) {
+            for (MachineResult r : results) {
+                if (r.ok() && r.ebpfExporterSha256() != null) {
+                    agreed = r.ebpfExporterSha256();
+                    firstMachine = r.name();
+                    ledger.putSetting(EBPF_SETTING, agreed);
+                    break;
+                }
+            }
+        }
+        if (agreed == null) {
+            return results;
+        }
+        List<MachineResult> checked = new ArrayList<>();
+        for (MachineResult r : results) {
+            if (r.ok() && r.ebpfExporterSha256() != null && !r.ebpfExporterSha256().equals(agreed)) {
+                String why = "ebpf_exporter.x86_64 has SHA-256 " + r.ebpfExporterSha256() + " but " + firstMachine
+                        + " saw " + agreed + ": the download differs between machines; pin one with the exporter hash setting";
+                listener.failed(r.attendee(), r.name(), "ebpf_exporter", why, List.of());
+                checked.add(r.failedAfterwards("ebpf_exporter", why));
+            } else {
+                checked.add(r);
+            }
+        }
+        return checked;
+    }
+}

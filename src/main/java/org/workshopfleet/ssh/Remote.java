@@ -1,0 +1,400 @@
+package org.workshopfleet.ssh;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import net.schmizz.sshj.DefaultConfig;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.connection.channel.direct.Parameters;
+import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.transport.TransportException;
+import net.schmizz.sshj.userauth.UserAuthException;
+import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
+import net.schmizz.sshj.xfer.InMemorySourceFile;
+import org.workshopfleet.FleetException;
+
+/**
+ * An SSH connection (sshj) to one machine, authenticated with the workshop's login key, after the machine proved it
+ * holds the host key pinned for it. Runs commands with their output appended to a log file, uploads a bundle in one
+ * transfer, and forwards local ports to the machine's loopback.
+ *
+ * <p>Secrets never reach a log through this class: uploaded content is not echoed, and {@link #runQuiet} logs a
+ * description instead of the command line. Not thread-safe for concurrent commands; one machine, one thread.
+ */
+public final class Remote implements AutoCloseable {
+
+    /** Prefix of the uploaded archive's name (in the login user's home, unique per upload) before it is unpacked. */
+    static final String UPLOAD_PREFIX = "workshop-fleet-bundle-";
+
+    /** How long key refusals are retried (cloud-init may install the key after sshd starts). */
+    static final Duration AUTH_GRACE = Duration.ofSeconds(90);
+
+    private final SSHClient client;
+    private final SshTarget target;
+    private final SshLogin login;
+
+    private Remote(SSHClient client, SshTarget target, SshLogin login) {
+        this.client = client;
+        this.target = target;
+        this.login = login;
+    }
+
+    /** The result of a command whose output was captured in memory. */
+    public record Result(int exitCode, String stdout, String stderr) {
+        public boolean ok() {
+            return exitCode == 0;
+        }
+    }
+
+    /**
+     * Connects, retrying with backoff (1 s doubling to 10 s) while the machine boots: connection refused, timeouts,
+     * resets during the handshake, and authentication refused (the login key may not be installed yet).
+     * A host key other than the pinned one aborts at once with {@link HostKeyMismatchException}.
+     *
+     * @throws FleetException when no login succeeded within {@code timeout}, naming the last reason
+     */
+    public static Remote await(SshTarget target, SshLogin login, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        long delayMs = 1000;
+        String lastReason;
+        Instant refusedSince = null;
+        while (true) {
+            try {
+                return connect(target, login);
+            } catch (RetryableConnectFailure e) {
+                lastReason = e.getMessage();
+                if (e.authRefused) {
+                    refusedSince = refusedSince == null ? Instant.now() : refusedSince;
+                } else {
+                    refusedSince = null;
+                }
+            }
+            // A machine that answers but keeps refusing the key will not change its mind after boot settles.
+            boolean refusedTooLong = refusedSince != null && Instant.now().isAfter(refusedSince.plus(AUTH_GRACE));
+            if (refusedTooLong || Instant.now().plusMillis(delayMs).isAfter(deadline)) {
+                throw new FleetException("no SSH login to " + login.user() + "@" + target + " within "
+                        + (refusedTooLong ? AUTH_GRACE.toSeconds() + " s of refusals" : timeout.toSeconds() + " s")
+                        + " (last: " + lastReason + "): check the machine's console output"
+                        + " and that the CIDR admits this computer");
+            }
+            sleep(delayMs);
+            delayMs = Math.min(delayMs * 2, 10_000);
+        }
+    }
+
+    /** One attempt; see {@link #await}. */
+    static Remote connect(SshTarget target, SshLogin login) {
+        PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
+        SSHClient client = new SSHClient(new DefaultConfig());
+        client.addHostKeyVerifier(verifier);
+        client.setConnectTimeout(10_000);
+        client.setTimeout(0);
+        try {
+            client.connect(target.host(), target.port());
+        } catch (TransportException e) {
+            closeQuietly(client);
+            if (verifier.presentedFingerprint() != null) {
+                throw new HostKeyMismatchException(target.toString(), verifier.expectedFingerprint(),
+                        verifier.presentedFingerprint());
+            }
+            throw new RetryableConnectFailure("handshake failed: " + e.getMessage());
+        } catch (ConnectException | SocketTimeoutException | NoRouteToHostException e) {
+            closeQuietly(client);
+            throw new RetryableConnectFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
+        } catch (UnknownHostException e) {
+            closeQuietly(client);
+            throw new FleetException("unknown host '" + target.host() + "': check the machine's address in the ledger");
+        } catch (IOException e) {
+            closeQuietly(client);
+            throw new RetryableConnectFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        try {
+            client.getConnection().getKeepAlive().setKeepAliveInterval(15);
+            KeyProvider key = client.loadKeys(login.key().privateKeyOpenSsh(), login.key().publicKeyLine(), null);
+            client.authPublickey(login.user(), key);
+            return new Remote(client, target, login);
+        } catch (UserAuthException e) {
+            closeQuietly(client);
+            throw new RetryableConnectFailure("login as " + login.user() + " with the workshop key was refused", true);
+        } catch (IOException e) {
+            closeQuietly(client);
+            throw new RetryableConnectFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Whether {@code user} can log in with {@code password} (SSH "password" method), after the machine proved its
+     * pinned host key. Used by {@code verify} to check the attendee's handout works; the password is never logged.
+     */
+    public static boolean passwordAccepted(SshTarget target, String user, String password) {
+        PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
+        SSHClient client = new SSHClient(new DefaultConfig());
+        client.addHostKeyVerifier(verifier);
+        client.setConnectTimeout(10_000);
+        try {
+            client.connect(target.host(), target.port());
+            client.authPassword(user, password);
+            return client.isAuthenticated();
+        } catch (UserAuthException e) {
+            return false;
+        } catch (TransportException e) {
+            if (verifier.presentedFingerprint() != null) {
+                throw new HostKeyMismatchException(target.toString(), verifier.expectedFingerprint(),
+                        verifier.presentedFingerprint());
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        } finally {
+            closeQuietly(client);
+        }
+    }
+
+    public SshTarget target() {
+        return target;
+    }
+
+    public SshLogin login() {
+        return login;
+    }
+
+    /**
+     * Runs {@code command}, appending a {@code $ command} line, then its stdout and stderr as they arrive, to
+     * {@code log}. Returns the exit code (-1 when the command died without one, e.g. by a signal).
+     * Never use this for a command line that holds a secret; see {@link #runQuiet}.
+     */
+    public int run(String command, Path log) {
+        return run(command, "$ " + command, log);
+    }
+
+    /** Like {@link #run}, but logs {@code description} instead of the command line (for commands holding secrets). */
+    public int runQuiet(String command, String description, Path log) {
+        return run(command, "$ (" + description + ")", log);
+    }
+
+    private int run(String command, String header, Path log) {
+        try {
+            Files.createDirectories(log.toAbsolutePath().getParent());
+            try (OutputStream file = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                    StandardOpenOption.WRITE)) {
+                OutputStream out = new SynchronizedOutputStream(file);
+                out.write((header + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                return execute(command, out, out, null);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("command on " + target + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs {@code command} and captures its output in memory (for short answers such as marker lists). */
+    public Result exec(String command) {
+        return exec(command, null);
+    }
+
+    /** Runs {@code command} with {@code stdin} as its standard input, capturing the output. */
+    public Result exec(String command, byte[] stdin) {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        try {
+            int code = execute(command, stdout, stderr, stdin);
+            return new Result(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("command on " + target + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private int execute(String command, OutputStream stdout, OutputStream stderr, byte[] stdin) throws IOException {
+        try (Session session = client.startSession()) {
+            Session.Command cmd = session.exec(command);
+            if (stdin != null) {
+                try (OutputStream in = cmd.getOutputStream()) {
+                    in.write(stdin);
+                }
+            }
+            Thread errPump = pump(cmd.getErrorStream(), stderr, "ssh-stderr-" + target);
+            copy(cmd.getInputStream(), stdout);
+            try {
+                errPump.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while running a command on " + target);
+            }
+            cmd.join();
+            Integer status = cmd.getExitStatus();
+            return status == null ? -1 : status;
+        }
+    }
+
+    /**
+     * Uploads {@code tar} in one transfer (SCP, mode 0600 in the login user's home) and unpacks it as root into a
+     * fresh {@code remoteRoot} (files absent from the archive disappear), then deletes the upload.
+     * The archive's content is never logged.
+     */
+    public void uploadAndUnpack(byte[] tar, String remoteRoot, Path log) {
+        String upload = UPLOAD_PREFIX + java.util.UUID.randomUUID() + ".tar";
+        upload(tar, upload);
+        String sudo = login.sudo();
+        String staging = remoteRoot + ".new";
+        String script = "set -e; " + sudo + "rm -rf '" + staging + "'; " + sudo + "mkdir -p '" + staging + "'; "
+                + sudo + "tar -x --no-same-owner -f ~/" + upload + " -C '" + staging + "'; "
+                + sudo + "rm -rf '" + remoteRoot + "'; " + sudo + "mv '" + staging + "' '" + remoteRoot + "'; "
+                + "rm -f ~/" + upload;
+        int code = run("bash -c \"" + script + "\"", log);
+        if (code != 0) {
+            throw new FleetException("unpacking the bundle into " + remoteRoot + " on " + target + " failed (exit "
+                    + code + "): see the machine's log");
+        }
+    }
+
+    /** Uploads {@code content} to {@code remotePath} (relative paths: the login user's home), mode 0600, via SCP. */
+    public void upload(byte[] content, String remotePath) {
+        String name = remotePath.substring(remotePath.lastIndexOf('/') + 1);
+        try {
+            client.newSCPFileTransfer().upload(new InMemorySourceFile() {
+                @Override
+                public String getName() {
+                    return name;
+                }
+
+                @Override
+                public long getLength() {
+                    return content.length;
+                }
+
+                @Override
+                public InputStream getInputStream() {
+                    return new ByteArrayInputStream(content);
+                }
+
+                @Override
+                public int getPermissions() {
+                    return 0600;
+                }
+            }, remotePath);
+        } catch (IOException e) {
+            throw new UncheckedIOException("upload to " + target + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Forwards a new local port on 127.0.0.1 to {@code 127.0.0.1:remotePort} as seen from the machine. */
+    public PortForward forward(int remotePort) {
+        try {
+            ServerSocket socket = new ServerSocket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Parameters params = new Parameters("127.0.0.1", socket.getLocalPort(), "127.0.0.1", remotePort);
+            return new PortForward(socket, client.newLocalPortForwarder(params, socket), "ssh-forward-" + target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot forward a local port to " + target + ":" + remotePort, e);
+        }
+    }
+
+    public boolean isConnected() {
+        return client.isConnected() && client.isAuthenticated();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(client);
+    }
+
+    @Override
+    public String toString() {
+        return "Remote[" + login.user() + "@" + target + "]";
+    }
+
+    private static Thread pump(InputStream in, OutputStream out, String name) {
+        Thread t = new Thread(() -> {
+            try {
+                copy(in, out);
+            } catch (IOException ignored) {
+                // The channel closed; the exit status tells the outcome.
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void copy(InputStream in, OutputStream out) throws IOException {
+        byte[] buf = new byte[8192];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            out.write(buf, 0, n);
+            out.flush();
+        }
+    }
+
+    private static void closeQuietly(SSHClient client) {
+        try {
+            client.disconnect();
+        } catch (IOException | RuntimeException ignored) {
+            // best effort
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FleetException("interrupted while waiting for SSH");
+        }
+    }
+
+    /** A connection attempt that may succeed later (the machine is still booting). */
+    static final class RetryableConnectFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final boolean authRefused;
+
+        RetryableConnectFailure(String message) {
+            this(message, false);
+        }
+
+        RetryableConnectFailure(String message, boolean authRefused) {
+            super(message, null, false, false);
+            this.authRefused = authRefused;
+        }
+    }
+
+    /** Lets the stdout and stderr pumps share one log file without tearing each other's writes. */
+    private static final class SynchronizedOutputStream extends OutputStream {
+        private final OutputStream out;
+
+        SynchronizedOutputStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public synchronized void write(int b) throws IOException {
+            out.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public synchronized void flush() throws IOException {
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The check functions are called indirectly, through check().
+# shellcheck disable=SC2317
+# WORKSHOP.md's "a machine is ready when" checks that run ON the machine (as root, fed on stdin by `verify`).
+# Prints one line per check: CHECK <name> ok|fail <detail>. Never stops early; never changes anything.
+set -euo pipefail
+
+ATTENDEE_USER="${ATTENDEE_USER:-ubuntu}"
+ATTENDEE_GIT_BRANCH="ebpf-php-sample"
+if [ -r /opt/workshop-fleet/fleet.env ]; then
+    # shellcheck disable=SC1091
+    . /opt/workshop-fleet/fleet.env
+fi
+
+report() { # name, status, detail
+    printf 'CHECK %s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | tr '\n' ' ' | cut -c1-160)"
+}
+
+check() { # name, command...
+    local name=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        report "$name" ok "$out"
+    else
+        report "$name" fail "$out"
+    fi
+}
+
+http_code() {
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$1"
+}
+
+phpinfo() {
+    curl -fsS --max-time 10 http://127.0.0.1/phpinfo.php | grep -q 'PHP Version' && echo "phpinfo shows PHP"
+}
+
+apache_dtrace() {
+    local pid
+    pid=$(pgrep -o -x apache2 || pgrep -o -x httpd) || { echo "apache2 is not running"; return 1; }
+    tr '\0' '\n' < "/proc/$pid/environ" | grep -qx 'USE_ZEND_DTRACE=1' && echo "USE_ZEND_DTRACE=1 in pid $pid"
+}
+
+mem_php() {
+    local code
+    code=$(http_code http://127.0.0.1/mem.php)
+    if [ "$code" = 200 ]; then echo "HTTP 200"; else echo "HTTP $code"; return 1; fi
+}
+
+prometheus_ready() {
+    local code
+    code=$(http_code http://127.0.0.1:9090/-/ready)
+    if [ "$code" = 200 ]; then echo "HTTP 200"; else echo "HTTP $code"; return 1; fi
+}
+
+prometheus_ebpf_target() {
+    local targets
+    targets=$(curl -fsS --max-time 10 http://127.0.0.1:9090/api/v1/targets) || { echo "targets API unreachable"; return 1; }
+    printf '%s' "$targets" | tr -d ' \n' | grep -q '"job":"ebpf"' || { echo "no job ebpf"; return 1; }
+    if printf '%s' "$targets" | grep -q 'localhost:9435'; then echo "ebpf -> localhost:9435"; else echo "ebpf job does not target localhost:9435"; return 1; fi
+}
+
+grafana_health() {
+    local code
+    code=$(http_code http://127.0.0.1:3000/api/health)
+    if [ "$code" = 200 ]; then echo "HTTP 200"; else echo "HTTP $code"; return 1; fi
+}
+
+exporter_branch() {
+    local dir branch
+    dir=$(getent passwd "$ATTENDEE_USER" | cut -d: -f6)/ebpf_exporter
+    branch=$(git -c safe.directory='*' -C "$dir" rev-parse --abbrev-ref HEAD 2>&1) || { echo "$branch"; return 1; }
+    if [ "$branch" = "$ATTENDEE_GIT_BRANCH" ]; then echo "$dir on $branch"; else echo "$dir on $branch, want $ATTENDEE_GIT_BRANCH"; return 1; fi
+}
+
+check phpinfo phpinfo
+check apache_dtrace apache_dtrace
+check mem_php mem_php
+check bpftrace bpftrace --version
+check bpftool bpftool version
+check ebpf_exporter ebpf_exporter --version
+check prometheus_ready prometheus_ready
+check prometheus_ebpf_target prometheus_ebpf_target
+check grafana_health grafana_health
+check exporter_branch exporter_branch
+exit 0

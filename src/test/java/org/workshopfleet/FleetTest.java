@@ -1,0 +1,209 @@
+package org.workshopfleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.LoopbackSshd;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.LedgerData;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.StateFolder;
+
+/** {@link Fleet} with a stand-in cloud: plan offline, up's launch/resume/grow/shrink bookkeeping, teardown. */
+class FleetTest {
+
+    @TempDir
+    Path dir;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final RecordingCloud.State cloud = new RecordingCloud.State();
+
+    Wiring wiring(Prompt prompt, int sshPort) {
+        CidrDetector noDetect = () -> {
+            throw new AssertionError("tests never detect a public address");
+        };
+        CredentialsCheck noNetwork = spec -> { };
+        return new Wiring((spec, rec) -> new RecordingCloud(cloud, rec), noNetwork, noDetect, prompt,
+                new org.workshopfleet.provision.PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8), Clock.systemUTC()),
+                Clock.systemUTC(), LoopbackSshd.user(), sshPort, MachineLayout.STANDARD, Duration.ofSeconds(2),
+                Duration.ofSeconds(5));
+    }
+
+    WorkshopSpec spec(int count, Provider provider) {
+        return WorkshopSpec.defaults(count, provider).withStateRoot(dir.resolve("workshops")).withCidr("203.0.113.7/32");
+    }
+
+    Fleet fleet(WorkshopSpec spec, Prompt prompt, int sshPort) {
+        return new Fleet(spec, Path.of("").toAbsolutePath(), wiring(prompt, sshPort),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+    }
+
+    String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void planWritesEveryMachinesFilesAndTheCloudCallsWithoutNetworkOrCredentials() throws IOException {
+        // The cloud factory and credential check must never be used by plan.
+        Wiring noCloud = new Wiring((s, r) -> {
+            throw new AssertionError("plan must not create a cloud");
+        }, s -> {
+            throw new AssertionError("plan must not need credentials");
+        }, () -> {
+            throw new AssertionError("plan must not detect an address");
+        }, null, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu", 22, MachineLayout.STANDARD, Duration.ofSeconds(1),
+                Duration.ofSeconds(1));
+        WorkshopSpec spec = WorkshopSpec.defaults(3, Provider.EC2).withStateRoot(dir.resolve("workshops"));
+        Fleet fleet = new Fleet(spec, Path.of("").toAbsolutePath(), noCloud, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, fleet.plan());
+
+        Path plan = dir.resolve("workshops/ebpf-php/plan");
+        for (int n = 1; n <= 3; n++) {
+            Path m = plan.resolve(String.format("ebpf-php-%02d", n));
+            assertTrue(Files.readString(m.resolve("user-data")).startsWith("#cloud-config"), "user data of " + m);
+            assertTrue(Files.isRegularFile(m.resolve("bundle/fleet.env")), "bundle of " + m);
+            assertTrue(Files.isRegularFile(m.resolve("steps.txt")));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(m.resolve("user-data"))));
+        }
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(plan)));
+        String calls = Files.readString(plan.resolve("cloud-calls.txt"));
+        assertTrue(calls.indexOf("prepare") < calls.indexOf("createNodes") && calls.indexOf("createNodes") < calls.indexOf("awaitRunning"), calls);
+        assertTrue(calls.contains("ebpf-php-03") && calls.contains("t3.medium"), calls);
+        assertTrue(Files.readString(plan.resolve("cost.txt")).contains("$0.16/hour for 3 machine(s)"),
+                Files.readString(plan.resolve("cost.txt")));
+        assertTrue(out().contains("cost: about $0.16/hour"), out());
+        assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/ledger.json")), "plan launches nothing");
+
+        // Re-running replaces the plan rather than mixing old files in.
+        Files.writeString(plan.resolve("stale.txt"), "old");
+        assertEquals(0, fleet.plan());
+        assertFalse(Files.exists(plan.resolve("stale.txt")));
+    }
+
+    @Test
+    void upLaunchesRecordsAndReportsFailuresPerMachineThenResumesGrowsShrinksAndTearsDown() throws IOException {
+        int closedPort = LoopbackSshd.freePort(); // nothing answers SSH: every machine fails at "ssh", quickly
+        assertEquals(1, fleet(spec(2, Provider.LAB), null, closedPort).up(true), out());
+        assertEquals(List.of("prepare 203.0.113.7/32", "listNodes", "createNodes [ebpf-php-01, ebpf-php-02]", "awaitRunning 2"),
+                cloud.calls);
+        assertTrue(cloud.requests.get(0).userData().startsWith("#cloud-config"));
+        assertEquals("01", cloud.requests.get(0).tags().get("Attendee"));
+        assertTrue(cloud.requests.get(0).tags().containsKey("ExpiresAt"));
+        assertTrue(out().contains("ebpf-php-01") && out().contains("FAILED") && out().contains("ssh: no SSH login"), out());
+        assertTrue(out().contains("ebpf-php-02    connecting") && out().contains("ebpf-php-02    FAILED at ssh"), out());
+
+        Ledger ledger = Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x", Clock.systemUTC());
+        LedgerData data = ledger.snapshot();
+        assertEquals(2, data.machines().size());
+        assertEquals(MachinePhase.FAILED, data.machines().get(1).phase());
+        assertEquals("ssh", data.machines().get(1).step());
+        assertEquals("m-1", data.machines().get(1).cloudId());
+        assertEquals("127.0.0.1", data.machines().get(1).publicIp());
+        assertEquals(3, ledger.liveResources().size(), "key pair and two machines recorded");
+        assertEquals("203.0.113.7/32", ledger.setting(Fleet.SETTING_CIDR));
+        String expiry = ledger.setting(Fleet.SETTING_EXPIRES_AT);
+        Path secrets = dir.resolve("workshops/ebpf-php/secrets");
+        try (Stream<Path> files = Files.list(secrets)) {
+            for (Path f : files.toList()) {
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+            }
+        }
+
+        // Grow to 3: only the new attendee is launched; expiry is kept.
+        cloud.calls.clear();
+        fleet(spec(3, Provider.LAB), null, closedPort).up(true);
+        assertTrue(cloud.calls.contains("createNodes [ebpf-php-03]"), cloud.calls.toString());
+        assertEquals(expiry, Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x",
+                Clock.systemUTC()).setting(Fleet.SETTING_EXPIRES_AT));
+
+        // Shrink to 1: the surplus is listed and needs confirmation; declining changes nothing.
+        cloud.calls.clear();
+        out.reset();
+        FleetException declined = assertThrows(FleetException.class, () -> fleet(spec(1, Provider.LAB), q -> false, closedPort).up(false));
+        assertTrue(declined.getMessage().contains("cancelled"));
+        assertTrue(out().contains("would be destroyed: ebpf-php-02, ebpf-php-03"), out());
+        assertTrue(cloud.calls.isEmpty(), cloud.calls.toString());
+        fleet(spec(1, Provider.LAB), q -> true, closedPort).up(false);
+        assertTrue(cloud.calls.contains("destroyNodes [m-2, m-3]"), cloud.calls.toString());
+        data = Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x", Clock.systemUTC()).snapshot();
+        assertEquals(List.of(1), List.copyOf(data.machines().keySet()));
+        assertFalse(Files.exists(secrets.resolve("host-02_ed25519")), "a destroyed machine's secrets are forgotten");
+
+        // Teardown twice: everything gone, ledger closed, second run harmless.
+        for (int i = 0; i < 2; i++) {
+            assertEquals(0, fleet(spec(0, Provider.LAB), null, closedPort).teardown(true));
+            Ledger after = Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x", Clock.systemUTC());
+            assertTrue(after.snapshot().isClosed());
+            assertTrue(after.liveResources().isEmpty(), after.liveResources().toString());
+            assertTrue(cloud.machines.isEmpty());
+        }
+    }
+
+    @Test
+    void statusShowsLedgerAndCloudState() throws IOException {
+        int closedPort = LoopbackSshd.freePort();
+        fleet(spec(1, Provider.LAB), null, closedPort).up(true);
+        out.reset();
+        assertEquals(0, fleet(spec(0, Provider.LAB), null, closedPort).status());
+        assertTrue(out().contains("ebpf-php-01") && out().contains("failed") && out().contains("running"), out());
+    }
+
+    @Test
+    void teardownNeedsConfirmationWithoutYes() {
+        FleetException e = assertThrows(FleetException.class, () -> fleet(spec(0, Provider.LAB), null, 22).teardown(false));
+        assertTrue(e.getMessage().contains("-Dyes"));
+        assertTrue(cloud.calls.isEmpty());
+    }
+
+    @Test
+    void verifyMatrixMarksFailuresAndListsTheirDetails() {
+        Fleet fleet = fleet(spec(0, Provider.LAB), null, 22);
+        java.util.Map<String, List<org.workshopfleet.provision.Verifier.Check>> matrix = new java.util.LinkedHashMap<>();
+        matrix.put("ebpf-php-01", List.of(new org.workshopfleet.provision.Verifier.Check("ssh", true, "ok"),
+                new org.workshopfleet.provision.Verifier.Check("phpinfo", true, "PHP")));
+        matrix.put("ebpf-php-02", List.of(new org.workshopfleet.provision.Verifier.Check("ssh", true, "ok"),
+                new org.workshopfleet.provision.Verifier.Check("phpinfo", false, "HTTP 500")));
+        assertFalse(fleet.printMatrix(matrix));
+        String text = out();
+        assertTrue(text.contains("ebpf-php-01        ok   ok"), text);
+        assertTrue(text.contains("ebpf-php-02        ok FAIL"), text);
+        assertTrue(text.contains("1=ssh, 2=phpinfo"), text);
+        assertTrue(text.contains("FAIL ebpf-php-02 phpinfo: HTTP 500"), text);
+        out.reset();
+        assertTrue(fleet.printMatrix(java.util.Map.of("ebpf-php-01", matrix.get("ebpf-php-01"))));
+        assertTrue(out().contains("pass every check"), out());
+    }
+
+    @Test
+    void allowIpReplacesTheIngressAndRemembersIt() throws IOException {
+        int closedPort = LoopbackSshd.freePort();
+        fleet(spec(1, Provider.LAB), null, closedPort).up(true);
+        cloud.calls.clear();
+        WorkshopSpec moved = spec(0, Provider.LAB).withCidr("198.51.100.0/24");
+        assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
+        assertEquals(List.of("replaceIngress 203.0.113.7/32 -> 198.51.100.0/24"), cloud.calls);
+        assertEquals("198.51.100.0/24", Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x",
+                Clock.systemUTC()).setting(Fleet.SETTING_CIDR));
+        cloud.calls.clear();
+        assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
+        assertTrue(cloud.calls.isEmpty(), "same CIDR again changes nothing");
+    }
+}

@@ -1,0 +1,139 @@
+package org.workshopfleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+
+/** The command line: parsing, {@code -Dhelp}, and bad input as one line with exit code 2 and nothing written. */
+class MainTest {
+
+    @TempDir
+    Path dir;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    /** A wiring that can never reach a network or a cloud: any use of them fails the test. */
+    Wiring offline(Prompt prompt) {
+        CidrDetector noDetect = () -> {
+            throw new AssertionError("tests never detect a public address");
+        };
+        CredentialsCheck noCreds = spec -> {
+            if (spec.provider() != org.workshopfleet.spec.Provider.LAB) {
+                throw CredentialsCheck.missing(spec);
+            }
+        };
+        return new Wiring(Wiring.NO_CLOUDS, noCreds, noDetect, prompt, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu",
+                22, MachineLayout.STANDARD, Duration.ofSeconds(1), Duration.ofSeconds(1));
+    }
+
+    int run(Prompt prompt, String... kv) {
+        Map<String, String> props = new HashMap<>();
+        props.put("stateDir", dir.resolve("workshops").toString());
+        for (String s : kv) {
+            int eq = s.indexOf('=');
+            props.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "" : s.substring(eq + 1));
+        }
+        return Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), offline(prompt));
+    }
+
+    String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "count=abc                                | count 'abc' is not a whole number",
+        "count=0                                  | launches nothing",
+        "count=999                                | out of range",
+        "provider=gcp;count=2                     | unknown provider 'gcp'",
+        "count=2;cidr=1.2.3.4/33                  | is not an IPv4 CIDR",
+        "count=2;cidr=10.0.0.1/8                  | host bits set",
+        "count=2;cidr=0.0.0.0/0                   | allowWorld",
+        "count=2;name=Bad_Name                    | workshop name 'Bad_Name' is not allowed",
+        "count=2;ttl=5m                           | ttl PT5M is out of range",
+        "count=2;ttl=soon                         | ttl 'soon' is not a duration",
+        "action=launch                            | unknown action 'launch'",
+        "provider=lab                             | add -Dcount=N",
+        "count=2;yes=maybe                        | -Dyes=maybe is not true or false",
+        "count=2;parallelism=0                    | parallelism 0 is out of range",
+        "count=2;instanceType=T3 Medium           | instance type 'T3 Medium' is malformed",
+        "count=2;region=mars-1                    | unknown AWS region 'mars-1'",
+        "count=2;provider=ec2;cidr=203.0.113.7/32 | no AWS credentials",
+        "count=2;provider=lab;cidr=10.231.0.0/16  | re-run with -Dyes",
+    })
+    void badInputIsOneLineExitTwoAndWritesNothing(String props, String expected) {
+        int code = run(null, props.split(";"));
+        assertEquals(2, code, err());
+        String e = err();
+        assertTrue(e.startsWith("error: ") && e.endsWith("\n") && e.indexOf('\n') == e.length() - 1, "one line: " + e);
+        assertTrue(e.contains(expected), e);
+        assertFalse(e.contains("Exception") || e.contains("\tat "), "no stack trace: " + e);
+        assertFalse(Files.exists(dir.resolve("workshops")), "nothing written under workshops/");
+    }
+
+    @Test
+    void missingCredentialsPointToPlanAndLab() {
+        assertEquals(2, run(null, "count=2", "cidr=203.0.113.7/32", "yes"));
+        assertTrue(err().contains("AWS_PROFILE") && err().contains("aws sso login") && err().contains("-Daction=plan")
+                && err().contains("-Dprovider=lab"), err());
+    }
+
+    @Test
+    void declinedConfirmationChangesNothing() {
+        assertEquals(2, run(q -> false, "count=2", "provider=lab"));
+        assertTrue(err().contains("cancelled"), err());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("lab: 2 machine(s)"), out.toString(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/ledger.json")));
+        assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/secrets")));
+    }
+
+    @Test
+    void aProviderMissingFromTheBuildIsOneLine() {
+        assertEquals(2, run(null, "count=1", "provider=lab", "yes"));
+        assertTrue(err().contains("provider lab is not available in this build"), err());
+    }
+
+    @Test
+    void helpListsEveryProperty() {
+        assertEquals(0, run(null, "help"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        for (String key : new String[] {"action", "count", "provider", "name", "region", "cidr", "yes", "ttl",
+            "parallelism", "instanceType", "bundle", "allowWorld", "stateDir", "verbose"}) {
+            assertTrue(text.contains("-D" + key + " "), key + " in " + text);
+        }
+    }
+
+    @Test
+    void optionsParseDurationsListsAndFlags() {
+        Options o = Options.parse(Map.of("count", "3", "ttl", "90m", "instanceType", "t3.large, t3a.large",
+                "parallelism", "5", "provider", "lightsail", "bundle", "large_3_0", "yes", "", "stateDir", "x"),
+                Map.of("AWS_REGION", "eu-west-1"));
+        assertEquals(Duration.ofMinutes(90), o.spec().ttl());
+        assertEquals(java.util.List.of("t3.large", "t3a.large"), o.spec().instanceTypes());
+        assertEquals(5, o.spec().parallelism());
+        assertEquals("eu-west-1", o.spec().region());
+        assertEquals("large_3_0", o.spec().lightsailBundle());
+        assertTrue(o.yes());
+        assertEquals(Options.Action.UP, o.action());
+        assertEquals(Duration.ofDays(2), Options.duration("2d"));
+        assertEquals(Duration.ofHours(12), Options.duration("12h"));
+        assertEquals(Options.Action.ALLOW_IP, Options.parse(Map.of("action", "allow-ip"), Map.of()).action());
+    }
+}

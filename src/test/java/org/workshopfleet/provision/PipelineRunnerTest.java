@@ -1,0 +1,216 @@
+package org.workshopfleet.provision;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.grafana.FakeGrafana;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.ssh.LoopbackSshd;
+import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.MachineRecord;
+import org.workshopfleet.state.StateFolder;
+
+/** {@link Pipeline} and {@link Runner} against two real sshd "machines" on loopback, with the contract's paths. */
+class PipelineRunnerTest {
+
+    static final String HASH_A = "a".repeat(64);
+    static final String HASH_B = "b".repeat(64);
+
+    @TempDir
+    Path dir;
+    SshKeyPair login = SshKeyPair.generate("test-login");
+    List<TestMachines.Box> boxes = new ArrayList<>();
+    Ledger ledger;
+    Path logs;
+    List<String> events = Collections.synchronizedList(new ArrayList<>());
+
+    @BeforeEach
+    void setUp() {
+        LoopbackSshd.assumeAvailable();
+        StateFolder folder = new StateFolder(dir.resolve("workshops/t"));
+        ledger = Ledger.open(folder, "t", "lab", "local", Clock.systemUTC());
+        logs = folder.logsDir();
+    }
+
+    @AfterEach
+    void tearDown() {
+        boxes.forEach(b -> b.sshd().close());
+    }
+
+    private TestMachines.Box box(String name, String cloudInit) throws IOException {
+        TestMachines.Box b = TestMachines.start(dir.resolve(name), login, cloudInit);
+        boxes.add(b);
+        return b;
+    }
+
+    private Pipeline pipeline(List<Path> dashboards, int grafanaPort) {
+        MachineLayout layout = new MachineLayout(MachineLayout.STANDARD.bundleRoot(), MachineLayout.STANDARD.stateRoot(),
+                grafanaPort, MachineLayout.STANDARD.cloudInitWait());
+        return new Pipeline(new SshLogin(LoopbackSshd.user(), login), layout, logs, dashboards, Duration.ofSeconds(20),
+                Duration.ofSeconds(20));
+    }
+
+    private Runner runner(Pipeline p) {
+        ProvisionListener recorder = new ProvisionListener() {
+            @Override
+            public void stepFinished(int attendee, String machine, int index, int total, String step, boolean skipped) {
+                events.add(machine + " " + index + "/" + total + " " + step + (skipped ? " skipped" : " ran"));
+            }
+
+            @Override
+            public void failed(int attendee, String machine, String step, String reason, List<String> logTail) {
+                events.add(machine + " failed " + step);
+            }
+        };
+        return new Runner(p, ledger, 4, recorder);
+    }
+
+    private static MachineJob job(int n, TestMachines.Box b, Bundle bundle) {
+        return new MachineJob(n, bundle.machineName(), b.sshd().target(), "Grafana-pw-" + n, bundle);
+    }
+
+    @Test
+    void aFailingStepStopsOnlyThatMachineAndReRunsResumeFromMarkers() throws IOException {
+        TestMachines.Box m1 = box("m1", "done");
+        TestMachines.Box m2 = box("m2", "done");
+        Runner runner = runner(pipeline(List.of(), 3000));
+
+        List<MachineResult> first = runner.run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")),
+                job(2, m2, TestMachines.bundle("t-02", HASH_A, true, "v1"))), "");
+
+        assertTrue(first.get(0).ok(), first.get(0).toString());
+        MachineResult failed = first.get(1);
+        assertFalse(failed.ok());
+        assertEquals("03-maybe-fail", failed.failedStep());
+        assertTrue(failed.error().contains("exited with 3"), failed.error());
+        assertTrue(failed.logTail().size() <= Pipeline.TAIL_LINES && failed.logTail().stream().anyMatch(l -> l.equals("boom")),
+                failed.logTail().toString());
+        assertEquals(List.of("01", "02", "03"), m1.runs());
+        assertEquals(List.of("01", "02", "03"), m2.runs());
+        assertEquals(TestMachines.bundle("t-01", HASH_A, false, "v1").steps().get(0).contentHash(),
+                Files.readString(m1.state().resolve("steps/01-hello")).trim(), "the marker holds the step hash");
+        assertTrue(Files.exists(m1.state().resolve("steps/03-maybe-fail")));
+        assertFalse(Files.exists(m2.state().resolve("steps/03-maybe-fail")), "no marker for a failed step");
+        assertTrue(Files.readString(logs.resolve("t-01.log")).contains("hello from /opt/workshop-fleet"));
+
+        MachineRecord r1 = ledger.snapshot().machines().get(1);
+        MachineRecord r2 = ledger.snapshot().machines().get(2);
+        assertEquals(MachinePhase.READY, r1.phase());
+        assertEquals(List.of("01-hello", "02-observe", "03-maybe-fail"), r1.stepsDone());
+        assertEquals(MachinePhase.FAILED, r2.phase());
+        assertEquals("03-maybe-fail", r2.step());
+        assertEquals(HASH_A, ledger.setting(Runner.EBPF_SETTING));
+
+        // Second run: m1 unchanged (all skipped), m2 fixed (only step 03 runs, its hash changed).
+        events.clear();
+        List<MachineResult> second = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")),
+                job(2, m2, TestMachines.bundle("t-02", HASH_A, false, "v1"))), "");
+        assertTrue(second.get(0).ok() && second.get(1).ok(), second.toString());
+        assertEquals(List.of("01", "02", "03"), m1.runs(), "nothing re-ran on an unchanged machine");
+        assertEquals(List.of("01", "02", "03", "03"), m2.runs(), "only the failed step re-ran");
+        assertTrue(events.contains("t-01 2/3 02-observe skipped"), events.toString());
+        assertEquals(MachinePhase.READY, ledger.snapshot().machines().get(2).phase());
+
+        // Third run: step 02's script changed on m1 → only 02 re-runs.
+        List<MachineResult> third = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v2"))), "");
+        assertTrue(third.get(0).ok());
+        assertEquals(List.of("01", "02", "03", "02"), m1.runs());
+    }
+
+    @Test
+    void machinesWhoseExporterHashDiffersFromTheFirstSeenAreFailed() throws IOException {
+        TestMachines.Box m1 = box("m1", "done");
+        TestMachines.Box m2 = box("m2", "done");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")),
+                job(2, m2, TestMachines.bundle("t-02", HASH_B, false, "v1"))), null);
+        assertTrue(results.get(0).ok());
+        assertEquals("ebpf_exporter", results.get(1).failedStep());
+        assertTrue(results.get(1).error().contains(HASH_B) && results.get(1).error().contains(HASH_A));
+        assertEquals(HASH_A, ledger.setting(Runner.EBPF_SETTING));
+        assertEquals(MachinePhase.FAILED, ledger.snapshot().machines().get(2).phase());
+    }
+
+    @Test
+    void aPinnedExporterHashSkipsTheComparison() throws IOException {
+        TestMachines.Box m1 = box("m1", "done");
+        TestMachines.Box m2 = box("m2", "done");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")),
+                job(2, m2, TestMachines.bundle("t-02", HASH_B, false, "v1"))), HASH_A);
+        assertTrue(results.get(0).ok() && results.get(1).ok());
+        assertNull(ledger.setting(Runner.EBPF_SETTING));
+    }
+
+    @Test
+    void cloudInitErrorFailsTheMachineBeforeAnyUpload() throws IOException {
+        TestMachines.Box m1 = box("m1", "error");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1"))), "");
+        assertEquals("cloud-init", results.get(0).failedStep());
+        assertFalse(Files.exists(m1.bundleRoot()), "nothing uploaded");
+    }
+
+    @Test
+    void importsDashboardsThroughThePortForward() throws Exception {
+        TestMachines.Box m1 = box("m1", "done");
+        try (FakeGrafana grafana = new FakeGrafana("Grafana-pw-1", 1, 1)) {
+            List<MachineResult> results = runner(pipeline(
+                    List.of(Path.of("src/test/resources/dashboards/test-dashboard.json")), grafana.port()))
+                    .run(List.of(job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1"))), "");
+            assertTrue(results.get(0).ok(), results.get(0).toString());
+            assertEquals("prometheus", grafana.dashboard("test-dashboard").path("panels").get(0)
+                    .path("datasource").path("uid").asText());
+        }
+        assertFalse(Files.readString(logs.resolve("t-01.log")).contains("Grafana-pw-1"), "password never logged");
+    }
+
+    @Test
+    void cancelStopsMachinesInFlightAndRecordsThemAsInterrupted() throws Exception {
+        TestMachines.Box m1 = box("m1", "done");
+        Bundle slow = new Bundle("t-01", List.of(new org.workshopfleet.render.BundleFile("scripts/01-slow.sh",
+                "sleep 60\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0755)),
+                List.of(new org.workshopfleet.render.SetupStep("01-slow", "scripts/01-slow.sh", TestMachines.sha256("slow"))));
+        Runner runner = runner(pipeline(List.of(), 3000));
+        java.util.concurrent.CompletableFuture<List<MachineResult>> run =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.run(List.of(job(1, m1, slow)), ""));
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!"01-slow".equals(stepOf(1)) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        long t0 = System.nanoTime();
+        runner.cancel();
+        List<MachineResult> results = run.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "stops promptly, not after the 60 s step");
+        assertFalse(results.get(0).ok());
+        assertTrue(results.get(0).error().contains("interrupted"), results.get(0).toString());
+        MachineRecord r = ledger.snapshot().machines().get(1);
+        assertEquals(MachinePhase.FAILED, r.phase());
+        assertFalse(Files.exists(m1.state().resolve("steps/01-slow")), "no marker for an interrupted step");
+    }
+
+    private String stepOf(int attendee) {
+        MachineRecord r = ledger.snapshot().machines().get(attendee);
+        return r == null ? null : r.step();
+    }
+}

@@ -1,0 +1,83 @@
+package org.workshopfleet.provision;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.grafana.FakeGrafana;
+import org.workshopfleet.grafana.GrafanaClient;
+import org.workshopfleet.ssh.LoopbackSshd;
+import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.ssh.SshLogin;
+
+/** {@link Verifier} on a loopback "machine" where only some of the workshop's pieces exist. */
+class VerifierTest {
+
+    static final Path DASHBOARD = Path.of("src/test/resources/dashboards/test-dashboard.json");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void parsesCheckLines() {
+        List<Verifier.Check> checks = Verifier.parse("noise\nCHECK bpftool ok bpftool v7.1.0\nCHECK phpinfo fail curl: (7) refused\nCHECK x ok\n");
+        assertEquals(List.of(new Verifier.Check("bpftool", true, "bpftool v7.1.0"),
+                new Verifier.Check("phpinfo", false, "curl: (7) refused"), new Verifier.Check("x", true, "")), checks);
+    }
+
+    @Test
+    void reportsEachCheckOnARealMachine() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        SshKeyPair login = SshKeyPair.generate("login");
+        TestMachines.Box box = TestMachines.start(dir.resolve("m1"), login, "done");
+        Path bin = dir.resolve("m1/bin");
+        // Stand-ins for two tools, so the matrix has passes and failures.
+        for (String tool : new String[] {"bpftool", "ebpf_exporter"}) {
+            Files.writeString(bin.resolve(tool), "#!/bin/sh\necho '" + tool + " v9.9 (stand-in)'\n");
+            Files.setPosixFilePermissions(bin.resolve(tool), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0)) {
+            new GrafanaClient(URI.create("http://127.0.0.1:" + grafana.port()), "gpw", Duration.ofMillis(10))
+                    .installDashboards(List.of(DASHBOARD), Duration.ofSeconds(5));
+            MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
+                    "true");
+            Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
+                    Duration.ofSeconds(10), LoopbackSshd.user());
+            Map<String, Verifier.Check> checks = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", "not-the-password"))
+                    .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
+            assertTrue(checks.get("ssh").ok());
+            assertTrue(checks.get("bpftool").ok(), checks.toString());
+            assertTrue(checks.get("ebpf_exporter").ok() && checks.get("ebpf_exporter").detail().contains("v9.9"));
+            assertTrue(checks.get("grafana_dashboard").ok(), checks.get("grafana_dashboard").toString());
+            assertFalse(checks.get("phpinfo").ok());
+            assertFalse(checks.get("prometheus_ready").ok());
+            assertFalse(checks.get("exporter_branch").ok());
+            assertFalse(checks.get("attendee_login").ok(), "the sshd refuses passwords");
+            for (String name : new String[] {"apache_dtrace", "mem_php", "bpftrace", "prometheus_ebpf_target", "grafana_health"}) {
+                assertTrue(checks.containsKey(name), name + " missing from " + checks.keySet());
+            }
+            assertFalse(checks.toString().contains("not-the-password") || checks.toString().contains("gpw"), "no secret in details");
+        }
+    }
+
+    @Test
+    void anUnreachableMachineFailsTheSshCheckOnly() throws Exception {
+        SshKeyPair login = SshKeyPair.generate("login");
+        Verifier v = new Verifier(new SshLogin("ubuntu", login), MachineLayout.STANDARD, List.of(), Duration.ofSeconds(2), "ubuntu");
+        List<Verifier.Check> checks = v.verify(new Verifier.Target("m9",
+                new org.workshopfleet.ssh.SshTarget("127.0.0.1", LoopbackSshd.freePort(), login.publicKeyNoComment()), "x", "y"));
+        assertEquals(1, checks.size());
+        assertEquals("ssh", checks.get(0).name());
+        assertFalse(checks.get(0).ok());
+    }
+}

@@ -1,0 +1,178 @@
+package org.workshopfleet.ssh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.BundleFile;
+import org.workshopfleet.FleetException;
+
+/** {@link Remote} against a real OpenSSH server on loopback. */
+class RemoteTest {
+
+    static final SshKeyPair LOGIN = SshKeyPair.generate("test-login");
+    static LoopbackSshd sshd;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void startSshd() throws IOException {
+        LoopbackSshd.assumeAvailable();
+        sshd = LoopbackSshd.start(dir.resolve("sshd"), LOGIN);
+    }
+
+    @AfterAll
+    static void stopSshd() {
+        if (sshd != null) {
+            sshd.close();
+        }
+    }
+
+    private static Remote connect() {
+        return Remote.await(sshd.target(), new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(20));
+    }
+
+    @Test
+    void runsCommandsAndAppendsBothStreamsToTheLog() throws IOException {
+        Path log = dir.resolve("logs/m1.log");
+        try (Remote r = connect()) {
+            assertEquals(0, r.run("echo out-one; echo err-one >&2", log));
+            assertEquals(7, r.run("echo out-two; exit 7", log));
+            Remote.Result res = r.exec("printf 'a\\nb'; echo e >&2; exit 3");
+            assertEquals(3, res.exitCode());
+            assertEquals("a\nb", res.stdout());
+            assertEquals("e\n", res.stderr());
+        }
+        String text = Files.readString(log);
+        assertTrue(text.contains("$ echo out-one; echo err-one >&2\n"), text);
+        assertTrue(text.contains("out-one\n") && text.contains("err-one\n") && text.contains("out-two\n"), text);
+        assertTrue(text.indexOf("out-one") < text.indexOf("out-two"), "appended in order: " + text);
+    }
+
+    @Test
+    void runQuietLogsTheDescriptionNotTheCommand() throws IOException {
+        Path log = dir.resolve("logs/quiet.log");
+        try (Remote r = connect()) {
+            assertEquals(0, r.runQuiet("true s3cret-value", "set a password", log));
+        }
+        String text = Files.readString(log);
+        assertTrue(text.contains("set a password"), text);
+        assertFalse(text.contains("s3cret-value"), text);
+    }
+
+    @Test
+    void uploadsTheBundleInOneTransferAndUnpacksItFresh() throws IOException {
+        Path root = dir.resolve("machine/opt/workshop-fleet");
+        Files.createDirectories(root);
+        Files.writeString(root.resolve("stale.txt"), "left from an older bundle");
+        Bundle bundle = new Bundle("m1", List.of(
+                new BundleFile("fleet.env", "GRAFANA_PASSWORD=pw-not-logged\n".getBytes(StandardCharsets.UTF_8), 0600),
+                new BundleFile("scripts/01-hello.sh", "echo hello\n".getBytes(StandardCharsets.UTF_8), 0755)),
+                List.of());
+        Path log = dir.resolve("logs/upload.log");
+        try (Remote r = connect()) {
+            r.uploadAndUnpack(bundle.toTar(), root.toString(), log);
+            assertEquals("0", r.exec("ls -a ~ | grep -c " + Remote.UPLOAD_PREFIX + " || true").stdout().trim(), "the upload is removed after unpacking");
+        }
+        assertEquals("echo hello\n", Files.readString(root.resolve("scripts/01-hello.sh")));
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("scripts/01-hello.sh"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("fleet.env"))));
+        assertFalse(Files.exists(root.resolve("stale.txt")), "the bundle root is replaced, not merged");
+        assertFalse(Files.readString(log).contains("pw-not-logged"), "bundle content never reaches the log");
+    }
+
+    @Test
+    void forwardsALocalPortToTheMachinesLoopback() throws Exception {
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/api/health", ex -> {
+            byte[] body = "{\"database\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        http.start();
+        try (Remote r = connect(); PortForward fwd = r.forward(http.getAddress().getPort())) {
+            assertTrue(fwd.localPort() != http.getAddress().getPort());
+            HttpResponse<String> resp = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fwd.localPort() + "/api/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, resp.statusCode());
+            assertEquals("{\"database\":\"ok\"}", resp.body());
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    @Test
+    void aDifferentHostKeyAbortsBeforeLoggingIn() throws IOException {
+        try (LoopbackSshd other = LoopbackSshd.start(dir.resolve("sshd-mismatch"), LOGIN)) {
+            SshKeyPair pinned = SshKeyPair.generate("pinned-but-not-installed");
+            SshTarget target = new SshTarget("127.0.0.1", other.port(), pinned.publicKeyNoComment());
+            long t0 = System.nanoTime();
+            HostKeyMismatchException e = assertThrows(HostKeyMismatchException.class,
+                    () -> Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(30)));
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "aborts at once, no retry loop");
+            assertTrue(e.getMessage().contains(pinned.fingerprint()), e.getMessage());
+            assertTrue(e.getMessage().contains(other.hostKey().fingerprint()), e.getMessage());
+            String sshdLog = Files.readString(other.dir().resolve("sshd.log"));
+            assertFalse(sshdLog.contains("Accepted publickey"), "no login happened: " + sshdLog);
+        }
+    }
+
+    @Test
+    void waitsForSshToComeUp() throws Exception {
+        LoopbackSshd server = LoopbackSshd.start(dir.resolve("sshd-late"), LOGIN);
+        server.close(); // the "machine" is booting: its port refuses connections for a while
+        CompletableFuture<LoopbackSshd> restart = CompletableFuture.supplyAsync(() -> {
+            try {
+                Thread.sleep(2500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return server.restart();
+        });
+        try (Remote r = Remote.await(server.target(), new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(30))) {
+            assertTrue(r.isConnected());
+            assertEquals("up\n", r.exec("echo up").stdout());
+        } finally {
+            restart.get().close();
+        }
+    }
+
+    @Test
+    void givesUpAfterTheTimeoutNamingTheLastReason() throws IOException {
+        int closedPort = LoopbackSshd.freePort();
+        SshTarget nobody = new SshTarget("127.0.0.1", closedPort, LOGIN.publicKeyNoComment());
+        Exception e = assertThrows(org.workshopfleet.FleetException.class,
+                () -> Remote.await(nobody, new SshLogin("root", LOGIN), Duration.ofSeconds(3)));
+        assertTrue(e.getMessage().contains("ConnectException"), e.getMessage());
+    }
+
+    @Test
+    void aRefusedKeyIsReportedAsSuch() {
+        SshKeyPair stranger = SshKeyPair.generate("not-authorised");
+        FleetException e = assertThrows(FleetException.class,
+                () -> Remote.await(sshd.target(), new SshLogin(LoopbackSshd.user(), stranger), Duration.ofSeconds(3)));
+        assertTrue(e.getMessage().contains("was refused"), e.getMessage());
+    }
+}
