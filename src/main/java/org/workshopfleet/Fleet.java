@@ -32,7 +32,14 @@ import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.provision.MachineJob;
 import org.workshopfleet.provision.MachineResult;
 import org.workshopfleet.provision.Pipeline;
+import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.provision.Runner;
+import org.workshopfleet.report.CostEstimate;
+import org.workshopfleet.report.Handout;
+import org.workshopfleet.report.PriceTable;
+import org.workshopfleet.report.ProgressBoard;
+import org.workshopfleet.report.ProvisionBoard;
+import org.workshopfleet.report.StatusTable;
 import org.workshopfleet.provision.Verifier;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
@@ -166,13 +173,21 @@ public final class Fleet {
 
             Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), folder.logsDir(),
                     dashboards(), wiring.sshTimeout(), Duration.ofSeconds(180));
-            Runner runner = new Runner(pipeline, ledger, spec.parallelism(), wiring.display());
             out.println("provisioning " + jobs.size() + " machine(s), " + Math.min(spec.parallelism(), Math.max(1, jobs.size()))
                     + " at a time; logs in " + folder.logsDir());
-            List<MachineResult> results = new ArrayList<>(runInterruptibly(runner, jobs));
+            List<MachineResult> results;
+            try (ProgressBoard board = progressBoard(ledger)) {
+                jobs.forEach(j -> board.expect(j.attendee(), j.name()));
+                Runner runner = new Runner(pipeline, ledger, spec.parallelism(),
+                        ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
+                results = new ArrayList<>(runInterruptibly(runner, jobs));
+            }
             results.addAll(notRunning);
             results.sort(Comparator.comparingInt(MachineResult::attendee));
             printResults(results);
+            Path handout = Handout.fromLedger(ledger.snapshot(), secrets, Handout.DEFAULT_TITLE, wiring.clock().instant())
+                    .writeTo(folder);
+            out.println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
             return results.stream().allMatch(MachineResult::ok) ? 0 : 1;
         }
     }
@@ -222,6 +237,30 @@ public final class Fleet {
             ledger.removeMachine(r.attendee());
             secrets.forget(r.attendee());
         }
+    }
+
+    /** The live board for {@code up}: in place in a terminal, timestamped lines otherwise; cost so far from the ledger. */
+    private ProgressBoard progressBoard(Ledger ledger) {
+        CostEstimate each = CostEstimate.of(PriceTable.load(), spec.provider(), spec.region(), sizeName(), 1);
+        return new ProgressBoard(out, ProgressBoard.Mode.detect(), wiring.clock(),
+                "up: " + spec.name() + ", " + spec.count() + " machine(s) on " + spec.provider().id())
+                .costSource(() -> each.accumulated(ledger.snapshot(), wiring.clock().instant())).start();
+    }
+
+    // ---------------------------------------------------------------- handout
+
+    /** Rewrites {@code workshops/<name>/handout/} (HTML cards, CSV, JSON) from the ledger and the secrets. */
+    public int handout() {
+        StateFolder folder = new StateFolder(spec.stateDir());
+        if (!Ledger.exists(folder)) {
+            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root()
+                    + ": run up first, or pass -Dname / -DstateDir of the fleet");
+        }
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        Path page = Handout.fromLedger(ledger.snapshot(), new Secrets(folder, spec.name()), Handout.DEFAULT_TITLE,
+                wiring.clock().instant()).writeTo(folder);
+        out.println("handout: " + page + " (+ attendees.csv, attendees.json)");
+        return 0;
     }
 
     // ---------------------------------------------------------------- plan
@@ -319,22 +358,9 @@ public final class Fleet {
         }
         var data = ledger.snapshot();
         out.println("workshop " + data.workshop() + " on " + data.provider() + " " + data.region()
-                + (data.isClosed() ? ", torn down " + data.closedAt() : "") + ", expires "
-                + ledger.setting(SETTING_EXPIRES_AT) + ", cidr " + ledger.setting(SETTING_CIDR) + cloudNote);
-        out.printf(Locale.ROOT, "%-16s %-16s %-13s %-12s %s%n", "MACHINE", "IP", "LEDGER", "CLOUD", "STEP / ERROR");
-        for (MachineRecord r : data.machines().values()) {
-            Machine m = live.get(r.attendee());
-            out.printf(Locale.ROOT, "%-16s %-16s %-13s %-12s %s%n", r.name(), r.publicIp() == null ? "-" : r.publicIp(),
-                    r.phase().name().toLowerCase(Locale.ROOT),
-                    m == null ? (cloudNote.isEmpty() ? "absent" : "?") : m.state().name().toLowerCase(Locale.ROOT),
-                    r.error() != null ? r.step() + ": " + r.error() : r.step() == null ? "" : r.step());
-        }
-        for (Machine m : live.values()) {
-            if (!data.machines().containsKey(m.attendee())) {
-                out.printf(Locale.ROOT, "%-16s %-16s %-13s %-12s %s%n", m.name(), m.publicIp() == null ? "-" : m.publicIp(),
-                        "not in ledger", m.state().name().toLowerCase(Locale.ROOT), "found by tag; teardown removes it");
-            }
-        }
+                + (data.isClosed() ? ", torn down " + data.closedAt() : "") + ", ingress from " + ledger.setting(SETTING_CIDR)
+                + cloudNote);
+        out.print(StatusTable.render(data, List.copyOf(live.values()), PriceTable.load(), wiring.clock().instant()));
         return 0;
     }
 
@@ -532,33 +558,24 @@ public final class Fleet {
 
     private String sizeName() {
         return switch (spec.provider()) {
-            case EC2 -> String.join(" or ", spec.instanceTypes());
+            case EC2 -> spec.instanceTypes().get(0);
             case LIGHTSAIL -> spec.lightsailBundle();
             case LAB -> "Debian 12 container";
         };
     }
 
-    /**
-     * A rough on-demand price (USD per hour, Linux, 2026) for the default sizes; anything else says it is unknown.
-     * The report package's cost estimate supersedes this line.
-     */
+    /** Hourly list price of the fleet and the most it can cost before it expires, from the dated price table. */
     String costLine() {
+        CostEstimate estimate = CostEstimate.of(PriceTable.load(), spec.provider(), spec.region(), sizeName(), spec.count());
         if (spec.provider() == Provider.LAB) {
             return "cost: none (local lab)";
         }
-        Double perHour = null;
-        if (spec.provider() == Provider.EC2 && spec.region().equals("ap-northeast-1")
-                && spec.instanceTypes().get(0).equals("t3.medium")) {
-            perHour = 0.0544;
-        } else if (spec.provider() == Provider.EC2 && spec.region().equals("us-east-1")
-                && spec.instanceTypes().get(0).equals("t3.medium")) {
-            perHour = 0.0416;
+        if (!estimate.known()) {
+            return "cost: unknown (" + sizeName() + " in " + spec.region() + " is not in the price table; see the provider's price list)";
         }
-        if (perHour == null) {
-            return "cost: no price known here for " + sizeName() + " in " + spec.region() + " (check the provider's price list)";
-        }
-        return String.format(Locale.ROOT, "cost: about $%.2f/hour for %d machine(s) ($%.4f each, plus storage), at most $%.2f"
-                + " until expiry", perHour * spec.count(), spec.count(), perHour, perHour * spec.count() * spec.ttl().toMinutes() / 60.0);
+        double perHour = estimate.perHour().orElseThrow();
+        return String.format(Locale.ROOT, "cost: %s for %d machine(s), at most $%.2f until expiry (list price; storage"
+                + " and traffic extra)", estimate.perHourText(), spec.count(), perHour * spec.ttl().toMinutes() / 60.0);
     }
 
     private List<Path> dashboards() {

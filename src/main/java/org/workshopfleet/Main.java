@@ -3,7 +3,7 @@ package org.workshopfleet;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
-import org.workshopfleet.provision.PlainProgress;
+import java.nio.file.Path;
 
 /**
  * The command: {@code mvn exec:java -Dcount=30} (or {@code java -Dcount=30 -jar workshop-fleet-all.jar}). Reads the
@@ -29,8 +29,7 @@ public final class Main {
         for (String key : System.getProperties().stringPropertyNames()) {
             props.put(key, System.getProperty(key));
         }
-        Wiring wiring = Wiring.defaults(Wiring.NO_CLOUDS)
-                .withDisplay(new PlainProgress(System.out, java.time.Clock.systemUTC()));
+        Wiring wiring = Wiring.defaults(new CloudsByProvider(Path.of("").toAbsolutePath()));
         int code = run(props, System.getenv(), System.out, System.err, wiring);
         System.out.flush();
         System.exit(code);
@@ -54,8 +53,7 @@ public final class Main {
                 case VERIFY -> fleet.verify();
                 case TEARDOWN -> fleet.teardown(options.yes());
                 case ALLOW_IP -> fleet.allowIp(options.yes());
-                case HANDOUT -> throw new FleetException("-Daction=handout is not available in this build: the handout"
-                        + " is in workshops/<name>/handout after up");
+                case HANDOUT -> fleet.handout();
             };
         } catch (FleetException e) {
             err.println("error: " + oneLine(e.getMessage()));

@@ -42,7 +42,7 @@ class FleetTest {
         };
         CredentialsCheck noNetwork = spec -> { };
         return new Wiring((spec, rec) -> new RecordingCloud(cloud, rec), noNetwork, noDetect, prompt,
-                new org.workshopfleet.provision.PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8), Clock.systemUTC()),
+                org.workshopfleet.provision.ProvisionListener.NONE,
                 Clock.systemUTC(), LoopbackSshd.user(), sshPort, MachineLayout.STANDARD, Duration.ofSeconds(2),
                 Duration.ofSeconds(5));
     }

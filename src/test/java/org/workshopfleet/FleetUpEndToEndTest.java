@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.provision.MachineLayout;
-import org.workshopfleet.provision.PlainProgress;
 import org.workshopfleet.provision.TestMachines;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;
@@ -80,7 +79,7 @@ class FleetUpEndToEndTest {
         };
         Wiring wiring = new Wiring((s, rec) -> new RecordingCloud(cloud, rec), s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
-        }, null, new PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8), Clock.systemUTC()),
+        }, null, org.workshopfleet.provision.ProvisionListener.NONE,
                 Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD, Duration.ofSeconds(20),
                 Duration.ofSeconds(20), root -> tiny);
         Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(out, true, StandardCharsets.UTF_8));

@@ -140,6 +140,17 @@ public final class LabMachines {
         }
     }
 
+    /**
+     * Brings the lab bridge, and with it {@link LabNetwork#HOST_ADDRESS}, up before any machine exists, so that servers
+     * the machines will reach (test stand-ins, a rehearsal's mirror) can bind to it first. It goes away with the last
+     * machine, or with {@link #destroyAll()} when no machine exists.
+     */
+    public void ensureNetwork() {
+        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
+            network.ensureUp();
+        }
+    }
+
     /** Machines of this scope that have a record (running, or left by a crash). */
     public List<LabMachine> list() {
         return records().stream().map(r -> new LabMachine(r.name(), r.ip())).toList();
