@@ -11,6 +11,8 @@ STEP_NAME=${STEP_NAME:-$(basename "${0%.sh}")}
 # Set by install_file, install_content and fetch_verified: 1 when the destination was (re)written, else 0.
 FILE_CHANGED=0
 APT_UPDATED=0
+# A fresh cloud machine often runs unattended-upgrades at first boot: wait for the dpkg lock instead of failing.
+APT_OPTS=(-o DPkg::Lock::Timeout=600)
 
 log() { printf '[%s] %s\n' "$STEP_NAME" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$STEP_NAME" "$*" >&2; exit 1; }
@@ -65,7 +67,7 @@ pkg_installed() {
 
 apt_update() {
   log "apt-get update"
-  apt-get update -qq
+  apt-get "${APT_OPTS[@]}" update -qq
   APT_UPDATED=1
 }
 
@@ -78,7 +80,7 @@ pkg_ensure() {
   ((${#missing[@]})) || return 0
   ((APT_UPDATED)) || apt_update
   log "installing ${missing[*]}"
-  apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+  apt-get "${APT_OPTS[@]}" install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
   # A virtual name installs its provider but never shows as installed, so every re-run would call apt again.
   for p in "${missing[@]}"; do
     pkg_installed "$p" || die "package $p is still not installed after apt-get install (a virtual package?): name the real package"

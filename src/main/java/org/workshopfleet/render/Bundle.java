@@ -1,6 +1,5 @@
 package org.workshopfleet.render;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -42,8 +41,7 @@ public record Bundle(String machineName, List<BundleFile> files, List<SetupStep>
             }
         }
         UstarWriter tar = new UstarWriter();
-        List<String> ordered = new ArrayList<>(dirs);
-        for (String d : ordered) {
+        for (String d : dirs) {
             tar.directory(d, 0755);
         }
         for (BundleFile f : files) {

@@ -21,6 +21,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -41,6 +42,8 @@ import org.workshopfleet.cloud.UserDataFormat;
  * <p>Each numbered script declares the bundle files it installs on a {@code # inputs:} line (paths, or folders
  * ending in {@code /}); a step's content hash covers the script, {@code scripts/lib.sh}, {@code fleet.env} and those
  * inputs, so a changed template changes exactly the steps that install it.
+ *
+ * <p>Thread-safe: one instance may render all machines of a fleet concurrently.
  */
 public final class Renderer {
 
@@ -186,7 +189,7 @@ public final class Renderer {
                 sha.update(ByteBuffer.allocate(Long.BYTES).putLong(content.length).array());
                 sha.update(content);
             }
-            return java.util.HexFormat.of().formatHex(sha.digest());
+            return HexFormat.of().formatHex(sha.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

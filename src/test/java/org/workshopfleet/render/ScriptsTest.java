@@ -168,6 +168,8 @@ class ScriptsTest {
         Files.writeString(dir.resolve("junk.asc"), "<html>not a key</html>\n");
         ExternalTool.Result junk = lib(dir, "primary_fingerprints junk.asc || echo failed");
         assertEquals("failed", junk.output().strip());
+        // gpg started an agent for this throwaway home: stop it rather than leave it behind.
+        new ExternalTool("gpgconf", "gpg").run(dir, null, env, "--kill", "gpg-agent");
     }
 
     private static String primaryOf(ExternalTool gpg, Map<String, String> env, String uid) {
