@@ -197,7 +197,9 @@ public final class Remote implements AutoCloseable {
                 OutputStream out = new SynchronizedOutputStream(file);
                 out.write((header + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
-                return execute(command, out, out, null);
+                // One stream on the machine keeps stdout and stderr in the order they were written, so the log's
+                // tail (shown for a failure) ends with the error that stopped the step.
+                return execute("exec 2>&1; " + command, out, out, null);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("command on " + target + " failed: " + e.getMessage(), e);

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * carrying the lab's names ({@code wf-}, {@code workshop-fleet}) and of ip_forward, and full equality otherwise only
  * reports what others changed.
  */
-record HostState(String netns, String links, String natRules, String filterRules, String mounts, String nspawns,
+public record HostState(String netns, String links, String natRules, String filterRules, String mounts, String nspawns,
                  String ipForward, String records) {
 
     /**
@@ -25,7 +25,7 @@ record HostState(String netns, String links, String natRules, String filterRules
      * another process had lab machines of its own at either moment (the shared bridge and NAT then rightly stay), only
      * the absence of this test's machines ({@code labNames}, i.e. {@code wf-<name>}) is asserted.
      */
-    static void assertRestored(HostState before, HostState after, String... labNames) {
+    public static void assertRestored(HostState before, HostState after, String... labNames) {
         boolean labSharedMeanwhile = !before.records().equals(NO_RECORDS) || !after.records().equals(NO_RECORDS);
         if (labSharedMeanwhile) {
             for (String name : labNames) {
@@ -58,7 +58,7 @@ record HostState(String netns, String links, String natRules, String filterRules
         return String.join("\n", lines.lines().filter(l -> l.contains("wf-") || l.contains("workshop-fleet")).toList());
     }
 
-    static HostState capture(LabPaths paths) {
+    public static HostState capture(LabPaths paths) {
         return new HostState(
                 HostCommand.quietly("ip", "netns", "list").output(),
                 HostCommand.quietly("ip", "-o", "link", "show").output().replaceAll("\\\\\\s+", " "),

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.Optional;
 
 /** Lab tests skip on a laptop without root or the tools, but fail when {@code CI=true}. */
-final class LabPrerequisites {
+public final class LabPrerequisites {
 
     private LabPrerequisites() {
     }
 
-    static void require(String... extraPrograms) {
+    public static void require(String... extraPrograms) {
         Optional<String> problem = LabHost.problem();
         for (String program : extraPrograms) {
             if (problem.isEmpty() && LabHost.which(program).isEmpty()) {

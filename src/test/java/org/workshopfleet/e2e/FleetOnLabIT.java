@@ -1,0 +1,128 @@
+package org.workshopfleet.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.CloudFactory;
+import org.workshopfleet.CloudsByProvider;
+import org.workshopfleet.Fleet;
+import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.ec2.AmiCatalog;
+import org.workshopfleet.cloud.ec2.Ec2Cloud;
+import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
+import org.workshopfleet.cloud.lab.HostState;
+import org.workshopfleet.cloud.lab.LabMachines;
+import org.workshopfleet.cloud.lab.LabNetwork;
+import org.workshopfleet.cloud.lab.LabPaths;
+import org.workshopfleet.cloud.lab.LabPrerequisites;
+import org.workshopfleet.lab.standins.StandIns;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.SshLogin;
+
+/**
+ * Tier 3, end to end with real parts: real Debian 12 lab machines, real SSH, the real setup scripts and templates,
+ * stand-ins only for what this sandbox cannot reach (release downloads, Grafana's apt repository, the git remote).
+ * {@code up} with two machines, {@code verify} passes every readiness check on both, {@code teardown} leaves the host as
+ * it was. Once through {@code -Dprovider=lab}, once through the EC2 code path (the real SDK client against the EC2
+ * protocol fake, whose RunInstances boots lab machines from the user data it was sent).
+ */
+class FleetOnLabIT {
+
+    private static final Path PROJECT = Path.of("").toAbsolutePath();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void labProviderUpVerifyTeardown() throws Exception {
+        LabPrerequisites.require("ssh-keyscan");
+        String name = "e2e-lab";
+        runScenario(name, Provider.LAB, (spec, recorder) -> new CloudsByProvider(PROJECT).create(spec, recorder),
+                List.of("wf-" + name + "-01", "wf-" + name + "-02"));
+    }
+
+    @Test
+    void ec2CodePathWithLabMachinesBehindTheFake() throws Exception {
+        LabPrerequisites.require("ssh-keyscan");
+        LabMachines backendMachines = new LabMachines("e2e-ec2");
+        try (Ec2Fake fake = Ec2Fake.start()) {
+            fake.backend(new InstanceBackend() {
+                @Override
+                public String boot(String instanceId, String rawUserData) {
+                    return backendMachines.boot(instanceId, rawUserData).ip();
+                }
+
+                @Override
+                public void terminate(String instanceId) {
+                    backendMachines.destroy(instanceId);
+                }
+            });
+            CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
+                    AmiCatalog.load(PROJECT.resolve("ami.properties")),
+                    new Waiting(Duration.ofMillis(500), Duration.ofSeconds(2), 0.0, Duration.ofMinutes(2), Duration.ofMinutes(2)));
+            runScenario("e2e-ec2", Provider.EC2, clouds, List.of());
+            assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
+            assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "security group deleted");
+            assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "key pair deleted");
+        } finally {
+            backendMachines.destroyAll();
+        }
+    }
+
+    private void runScenario(String name, Provider provider, CloudFactory clouds, List<String> labNames) throws Exception {
+        HostState before = HostState.capture(LabPaths.standard());
+        LabMachines network = new LabMachines(name);
+        network.ensureNetwork();
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        try (StandIns standIns = StandIns.start(InetAddress.getByName(LabNetwork.HOST_ADDRESS), tmp.resolve("standins"))) {
+            // The machines reach this host (the stand-ins) from the lab bridge; an EC2 fleet's ingress names it.
+            String cidr = provider == Provider.LAB ? null : LabNetwork.SUBNET;
+            WorkshopSpec spec = new WorkshopSpec(name, 2, provider, "ap-northeast-1", null, null, cidr, false, null, 8,
+                    tmp.resolve("workshops"), standIns.sources());
+            Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,
+                    Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5),
+                    Duration.ofMinutes(10));
+            Fleet fleet = new Fleet(spec, PROJECT, wiring, out);
+
+            assertEquals(0, fleet.up(true), () -> "up failed:\n" + buffer);
+            assertEquals(0, fleet.verify(), () -> "verify failed:\n" + buffer);
+            String output = buffer.toString(StandardCharsets.UTF_8);
+            assertTrue(output.contains("verify: all 2 machine(s) pass every check"), output);
+
+            Path handout = tmp.resolve("workshops").resolve(name).resolve("handout");
+            String csv = Files.readString(handout.resolve("attendees.csv"));
+            assertEquals(3, csv.lines().count(), csv);
+
+            // A second up is a resume: nothing relaunched, every step skipped by its marker.
+            buffer.reset();
+            assertEquals(0, fleet.up(true), () -> "second up failed:\n" + buffer);
+            assertFalse(buffer.toString(StandardCharsets.UTF_8).contains("launching"), buffer::toString);
+
+            assertEquals(0, fleet.teardown(true), () -> "teardown failed:\n" + buffer);
+            assertEquals(0, fleet.teardown(true), () -> "second teardown failed:\n" + buffer);
+        } finally {
+            System.out.println(buffer.toString(StandardCharsets.UTF_8));
+            new LabMachines(name).destroyAll();
+            network.destroyAll();
+        }
+        HostState.assertRestored(before, HostState.capture(LabPaths.standard()), labNames.toArray(String[]::new));
+    }
+}
