@@ -120,9 +120,24 @@ class FleetOnLabIT {
             assertEquals(0, fleet.teardown(true), () -> "second teardown failed:\n" + buffer);
         } finally {
             System.out.println(buffer.toString(StandardCharsets.UTF_8));
+            printLogTails(tmp.resolve("workshops").resolve(name).resolve("logs"));
             new LabMachines(name).destroyAll();
             network.destroyAll();
         }
         HostState.assertRestored(before, HostState.capture(LabPaths.standard()), labNames.toArray(String[]::new));
+    }
+
+    /** The machines' logs end up in the test report: the first place to look when CI fails. */
+    private static void printLogTails(Path logs) throws java.io.IOException {
+        if (!Files.isDirectory(logs)) {
+            return;
+        }
+        try (var files = Files.list(logs)) {
+            for (Path log : files.sorted().toList()) {
+                List<String> lines = Files.readAllLines(log);
+                System.out.println("==== " + log.getFileName() + " (last 60 of " + lines.size() + " lines)");
+                lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(System.out::println);
+            }
+        }
     }
 }

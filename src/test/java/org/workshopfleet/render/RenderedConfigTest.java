@@ -63,7 +63,8 @@ class RenderedConfigTest {
         String unit = text(renderer.bundle(Machines.debian()), "files/prometheus/prometheus.service");
         String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
         assertEquals(List.of("ExecStart=/usr/local/prometheus/prometheus",
-                "--config.file=/usr/local/prometheus/prometheus.yml", "--storage.tsdb.retention.time=40d",
+                "--config.file=/usr/local/prometheus/prometheus.yml", "--storage.tsdb.path=data/",
+                "--storage.tsdb.retention.time=40d",
                 "--query.timeout=10s", "--web.read-timeout=30s", "--query.lookback-delta=30m",
                 "--enable-feature=promql-experimental-functions"), Arrays.asList(exec.split(" ")));
         for (String line : List.of("User=nobody", "WorkingDirectory=/usr/local/prometheus", "After=network-online.target",

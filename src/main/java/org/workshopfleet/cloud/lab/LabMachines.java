@@ -115,7 +115,11 @@ public final class LabMachines {
             Files.createFile(seed.resolve("user-data"),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(seed.resolve("user-data"), rawUserData);
-            List<String> cmd = new ArrayList<>(List.of("setsid", "systemd-nspawn", "--quiet", "--register=no",
+            // Each machine gets a cgroup of its own before nspawn starts: with --keep-unit nspawn puts its container
+            // under the cgroup it was started in, and two containers sharing one would manage each other's units
+            // (the second one's systemd then loses track of its services' main processes).
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c", CGROUP_THEN_EXEC, "lab-cgroup",
+                    CGROUP_PARENT + "/" + rec.labName(), "setsid", "systemd-nspawn", "--quiet", "--register=no",
                     "--keep-unit", "--machine=" + rec.labName(), "-D", rec.merged().toString(), "-b",
                     "--network-namespace-path=/run/netns/" + rec.netns(), "--console=read-only",
                     "--resolv-conf=copy-host"));
@@ -295,6 +299,7 @@ public final class LabMachines {
             }
         }
         killNamespace(r.netns());
+        removeCgroups(r.labName());
         unmount(r.merged());
         HostCommand.quietly("ip", "link", "del", "dev", r.hostVeth());
         HostCommand.quietly("ip", "netns", "del", r.netns());
@@ -308,6 +313,46 @@ public final class LabMachines {
             LabMachineRecord.delete(paths.recordsDir(), r.labName());
             if (LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
                 network.release();
+            }
+        }
+    }
+
+    /** Where machines' cgroups live in every mounted hierarchy (name=systemd, unified, or the whole v2 tree). */
+    static final String CGROUP_PARENT = "workshop-fleet";
+    private static final List<Path> CGROUP_ROOTS = List.of(Path.of("/sys/fs/cgroup/systemd"),
+            Path.of("/sys/fs/cgroup/unified"), Path.of("/sys/fs/cgroup"));
+
+    /**
+     * Moves the shell into {@code <root>/$1} of each writable cgroup hierarchy that has a {@code cgroup.procs} file at its
+     * root (v1 name=systemd, the hybrid unified tree, or a pure v2 /sys/fs/cgroup), then execs the rest of its arguments.
+     */
+    private static final String CGROUP_THEN_EXEC = "g=$1; shift; "
+            + "for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do "
+            + "[ -f \"$h/cgroup.procs\" ] || continue; mkdir -p \"$h/$g\" && echo $$ > \"$h/$g/cgroup.procs\" || exit 1; done; "
+            + "exec \"$@\"";
+
+    /** Removes a destroyed machine's cgroups (empty once its processes are gone), deepest first. */
+    private static void removeCgroups(String labName) {
+        for (Path root : CGROUP_ROOTS) {
+            Path dir = root.resolve(CGROUP_PARENT).resolve(labName);
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path d : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    try {
+                        Files.delete(d); // rmdir on cgroupfs; fails (and stays) only if a process is still inside
+                    } catch (IOException stillBusy) {
+                        // left for the next teardown's sweep
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // a hierarchy we cannot read: nothing of ours to remove there
+            }
+            try {
+                Files.deleteIfExists(root.resolve(CGROUP_PARENT)); // only succeeds once no machine is left
+            } catch (IOException othersRemain) {
+                // other machines still use it
             }
         }
     }
