@@ -13,12 +13,15 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.CloudFactory;
 import org.workshopfleet.CloudsByProvider;
 import org.workshopfleet.Fleet;
+import org.workshopfleet.MachineRendering;
 import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
 import org.workshopfleet.cloud.ec2.Waiting;
@@ -31,6 +34,10 @@ import org.workshopfleet.cloud.lab.LabPaths;
 import org.workshopfleet.cloud.lab.LabPrerequisites;
 import org.workshopfleet.lab.standins.StandIns;
 import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.render.OsProfile;
+import org.workshopfleet.render.Renderer;
 import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -55,7 +62,7 @@ class FleetOnLabIT {
         LabPrerequisites.require("ssh-keyscan");
         String name = "e2e-lab";
         runScenario(name, Provider.LAB, (spec, recorder) -> new CloudsByProvider(PROJECT).create(spec, recorder),
-                List.of("wf-" + name + "-01", "wf-" + name + "-02"));
+                List.of("wf-" + name + "-01", "wf-" + name + "-02"), Wiring.TEMPLATES);
     }
 
     @Test
@@ -77,7 +84,7 @@ class FleetOnLabIT {
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiting(Duration.ofMillis(500), Duration.ofSeconds(2), 0.0, Duration.ofMinutes(2), Duration.ofMinutes(2)));
-            runScenario("e2e-ec2", Provider.EC2, clouds, List.of());
+            runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), RENDER_FOR_DEBIAN);
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
             assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "security group deleted");
             assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "key pair deleted");
@@ -86,7 +93,32 @@ class FleetOnLabIT {
         }
     }
 
-    private void runScenario(String name, Provider provider, CloudFactory clouds, List<String> labNames) throws Exception {
+    /**
+     * The machines behind the EC2 fake are Debian 12 lab machines, not the Ubuntu 22.04 AMI: render their user data and
+     * bundles for the OS they really run (the setup scripts refuse a bundle rendered for another OS).
+     */
+    private static final Function<Path, MachineRendering> RENDER_FOR_DEBIAN = root -> {
+        Renderer renderer = new Renderer(root);
+        return new MachineRendering() {
+            @Override
+            public String userData(MachineModel m, UserDataFormat format) {
+                return renderer.userData(onDebian(m), format);
+            }
+
+            @Override
+            public Bundle bundle(MachineModel m) {
+                return renderer.bundle(onDebian(m));
+            }
+        };
+    };
+
+    private static MachineModel onDebian(MachineModel m) {
+        return new MachineModel(m.spec(), m.attendee(), m.hostname(), OsProfile.DEBIAN_12, m.hostKey(), m.loginPublicKey(),
+                m.grafanaPassword(), m.sshPassword(), m.expiresAt());
+    }
+
+    private void runScenario(String name, Provider provider, CloudFactory clouds, List<String> labNames,
+                             Function<Path, MachineRendering> rendering) throws Exception {
         HostState before = HostState.capture(LabPaths.standard());
         LabMachines network = new LabMachines(name);
         network.ensureNetwork();
@@ -99,7 +131,7 @@ class FleetOnLabIT {
                     tmp.resolve("workshops"), standIns.sources());
             Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,
                     Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5),
-                    Duration.ofMinutes(10));
+                    Duration.ofMinutes(10)).withRendering(rendering);
             Fleet fleet = new Fleet(spec, PROJECT, wiring, out);
 
             assertEquals(0, fleet.up(true), () -> "up failed:\n" + buffer);
