@@ -13,7 +13,10 @@ pkg_installed apache2 || die "apache2 is not installed: run 01-packages first"
 apache_traceable() {
   local pid
   pid=$(systemctl show -p MainPID --value apache2)
-  [[ $pid =~ ^[1-9][0-9]*$ ]] && tr '\0' '\n' <"/proc/$pid/environ" | grep -qx 'USE_ZEND_DTRACE=1'
+  [[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+  local environ
+  environ=$(tr '\0' '\n' <"/proc/$pid/environ") || return 1
+  grep -qx 'USE_ZEND_DTRACE=1' <<<"$environ"
 }
 
 install_file "$BUNDLE_DIR/files/apache2/workshop-fleet.conf" \

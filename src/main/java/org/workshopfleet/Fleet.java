@@ -33,6 +33,8 @@ import org.workshopfleet.provision.MachineJob;
 import org.workshopfleet.provision.MachineResult;
 import org.workshopfleet.provision.Pipeline;
 import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.render.ExpiryTimer;
+import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.provision.Runner;
 import org.workshopfleet.report.CostEstimate;
 import org.workshopfleet.report.Handout;
@@ -491,6 +493,76 @@ public final class Fleet {
         ledger.putSetting(SETTING_CIDR, cidr);
         out.println("ingress now admits " + cidr);
         return 0;
+    }
+
+    /**
+     * Moves the fleet's expiry to now + {@code -Dttl}: the {@code ExpiresAt} tags, each machine's power-off timer (over
+     * SSH) and the ledger. Machines that cannot be reached are listed; re-run once they are.
+     */
+    public int extend(boolean yes) {
+        wiring.credentials().check(spec);
+        StateFolder folder = new StateFolder(spec.stateDir());
+        if (!Ledger.exists(folder)) {
+            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
+        }
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        List<MachineRecord> machines = ledger.snapshot().machines().values().stream()
+                .filter(r -> r.cloudId() != null && r.phase() != MachinePhase.DESTROYED)
+                .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
+        if (machines.isEmpty()) {
+            throw new FleetException("workshop " + spec.name() + " has no machine to extend: run up first");
+        }
+        Instant next = wiring.clock().instant().plus(spec.ttl());
+        out.println("extend: workshop " + spec.name() + " expires " + ledger.setting(SETTING_EXPIRES_AT) + "; move it to "
+                + next + " on " + machines.size() + " machine(s)");
+        confirm(yes, "Move the expiry?");
+        try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
+            cloud.retag(machines.stream().map(MachineRecord::cloudId).toList(), Map.of(Tags.EXPIRES_AT, next.toString()));
+        }
+        Secrets secrets = new Secrets(folder, spec.name());
+        SshLogin login = new SshLogin(wiring.sshUser(), secrets.loginKey());
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(spec.parallelism(), machines.size()));
+        List<String> failures = new ArrayList<>();
+        try {
+            Map<String, Future<String>> results = new LinkedHashMap<>();
+            for (MachineRecord r : machines) {
+                SshTarget target = new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment());
+                results.put(r.name(), pool.submit(() -> reschedule(target, login, next)));
+            }
+            for (Map.Entry<String, Future<String>> e : results.entrySet()) {
+                String problem;
+                try {
+                    problem = e.getValue().get();
+                } catch (java.util.concurrent.ExecutionException ex) {
+                    problem = String.valueOf(ex.getCause().getMessage());
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new FleetException("extend interrupted: re-run it");
+                }
+                out.println("  " + e.getKey() + ": " + (problem == null ? "power-off timer moved" : "NOT moved: " + problem));
+                if (problem != null) {
+                    failures.add(e.getKey());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        ledger.putSetting(SETTING_EXPIRES_AT, next.toString());
+        out.println(failures.isEmpty() ? "extend: every machine now expires " + next
+                : "extend: " + failures.size() + " machine(s) keep their old power-off time: " + String.join(", ", failures)
+                + "; re-run -Daction=extend once they are reachable");
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    /** Moves one machine's timer; null when done, else the reason. */
+    private String reschedule(SshTarget target, SshLogin login, Instant next) {
+        if (target.host() == null) {
+            return "no address recorded";
+        }
+        try (Remote remote = Remote.await(target, login, Duration.ofSeconds(30))) {
+            Remote.Result r = remote.exec(ExpiryTimer.rescheduleCommand(next));
+            return r.exitCode() == 0 ? null : "exit " + r.exitCode() + " " + r.stderr().strip();
+        }
     }
 
     // ---------------------------------------------------------------- shared

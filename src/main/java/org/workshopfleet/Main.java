@@ -54,6 +54,7 @@ public final class Main {
                 case TEARDOWN -> fleet.teardown(options.yes());
                 case ALLOW_IP -> fleet.allowIp(options.yes());
                 case HANDOUT -> fleet.handout();
+                case EXTEND -> fleet.extend(options.yes());
             };
         } catch (FleetException e) {
             err.println("error: " + oneLine(e.getMessage()));

@@ -28,10 +28,10 @@ import org.workshopfleet.spec.WorkshopSpec;
  */
 public record Options(Action action, WorkshopSpec spec, boolean yes, boolean verbose, boolean help, Path projectRoot) {
 
-    /** The actions of DESIGN.md's command table ({@code handout} belongs to the report package). */
+    /** The actions of DESIGN.md's command table, plus {@code extend} (moves the fleet's expiry). */
     public enum Action {
         UP("up"), TEARDOWN("teardown"), STATUS("status"), VERIFY("verify"), HANDOUT("handout"), ALLOW_IP("allow-ip"),
-        PLAN("plan");
+        PLAN("plan"), EXTEND("extend");
 
         final String id;
 
@@ -59,23 +59,39 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
 
     private static Map<String, String> properties() {
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan (default: up)");
+        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan, extend (default: up)");
         p.put("count", "number of attendee machines (required for up and plan)");
         p.put("provider", "ec2, lightsail, lab (default: ec2)");
         p.put("name", "workshop name; scopes tags, state folder and resource names (default: " + WorkshopSpec.DEFAULT_NAME + ")");
         p.put("region", "AWS region (default: AWS_REGION, else " + WorkshopSpec.DEFAULT_REGION + ")");
         p.put("cidr", "who may reach ports 22/80/3000 (default: this computer's public IP /32; lab: 10.231.0.0/16)");
         p.put("yes", "skip confirmation prompts (needed without a terminal)");
-        p.put("ttl", "how long the fleet may live before it powers itself off, e.g. 12h, 90m, 2d (default: 12h)");
+        p.put("ttl", "how long the fleet may live before it powers itself off, e.g. 12h, 90m, 2d (default: 12h);"
+                + " with -Daction=extend: the new expiry counted from now");
         p.put("parallelism", "machines provisioned at once (default: " + WorkshopSpec.DEFAULT_PARALLELISM + ")");
         p.put("instanceType", "EC2 instance types, preferred first, comma-separated (default: "
                 + String.join(",", WorkshopSpec.DEFAULT_INSTANCE_TYPES) + ")");
         p.put("bundle", "Lightsail bundle id (default: " + WorkshopSpec.DEFAULT_LIGHTSAIL_BUNDLE + ")");
         p.put("allowWorld", "permit -Dcidr=0.0.0.0/0 (default: false)");
+        p.put("ebpfExporterSha256", "SHA-256 every machine's ebpf_exporter v2.4.2 download must have (default: none published;"
+                + " the first machine's is recorded and the others must match it)");
         p.put("stateDir", "folder holding the workshops' state folders (default: workshops)");
         p.put("verbose", "print stack traces of unexpected errors");
         p.put("help", "print this list");
         return java.util.Collections.unmodifiableMap(p);
+    }
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    private static SourceLocations sources(String ebpfExporterSha256) {
+        if (ebpfExporterSha256 == null) {
+            return SourceLocations.defaults();
+        }
+        String sha = ebpfExporterSha256.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!SHA256.matcher(sha).matches()) {
+            throw new FleetException("-DebpfExporterSha256 is not a SHA-256: give 64 hex digits, as sha256sum prints them");
+        }
+        return SourceLocations.defaults().withEbpfExporterSha256(sha);
     }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)([mhd])");
@@ -129,7 +145,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 ttl,
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
-                SourceLocations.defaults());
+                sources(props.get("ebpfExporterSha256")));
         return new Options(action, spec, yes, verbose, help, Path.of("").toAbsolutePath());
     }
 

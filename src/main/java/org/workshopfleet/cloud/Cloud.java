@@ -55,6 +55,13 @@ public interface Cloud extends AutoCloseable {
     /** Replaces the ingress CIDR on the live fleet (adds the new one before removing the old). */
     void replaceIngress(LaunchContext context, String oldCidr, String newCidr);
 
+    /**
+     * Sets (adds or replaces) these tags on the given machines, e.g. a moved {@code ExpiresAt}. Clouds without tags (the
+     * lab) keep such values only in the ledger and on the machine, and do nothing here.
+     */
+    default void retag(Collection<String> machineIds, java.util.Map<String, String> tags) {
+    }
+
     @Override
     default void close() {
     }

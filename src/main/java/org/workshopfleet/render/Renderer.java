@@ -223,8 +223,7 @@ public final class Renderer {
         model.put("grafanaPassword", m.grafanaPassword());
         model.put("sshPassword", m.sshPassword());
         model.put("expiresAtIso", DateTimeFormatter.ISO_INSTANT.format(m.expiresAt().truncatedTo(ChronoUnit.SECONDS)));
-        model.put("expiresAtCalendar", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
-                .withZone(ZoneOffset.UTC).format(m.expiresAt()));
+        model.put("expiresAtCalendar", ExpiryTimer.calendar(m.expiresAt()));
         model.put("sources", sources);
         return model;
     }

@@ -30,20 +30,26 @@ http_code() {
     curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$1"
 }
 
+# Pages are read into a variable before they are searched: `curl | grep -q` fails under pipefail whenever grep
+# stops reading early (curl: (23) Failure writing output).
 phpinfo() {
-    curl -fsS --max-time 10 http://127.0.0.1/phpinfo.php | grep -q 'PHP Version' && echo "phpinfo shows PHP"
+    local page
+    page=$(curl -fsS --max-time 10 http://127.0.0.1/phpinfo.php) || return 1
+    if grep -q 'PHP Version' <<<"$page"; then echo "phpinfo shows PHP"; else echo "no PHP Version in phpinfo.php"; return 1; fi
 }
 
 apache_dtrace() {
     local pid
     pid=$(pgrep -o -x apache2 || pgrep -o -x httpd) || { echo "apache2 is not running"; return 1; }
-    tr '\0' '\n' < "/proc/$pid/environ" | grep -qx 'USE_ZEND_DTRACE=1' && echo "USE_ZEND_DTRACE=1 in pid $pid"
+    local environ
+    environ=$(tr '\0' '\n' < "/proc/$pid/environ")
+    if grep -qx 'USE_ZEND_DTRACE=1' <<<"$environ"; then echo "USE_ZEND_DTRACE=1 in pid $pid"; else echo "apache2 (pid $pid) lacks USE_ZEND_DTRACE=1"; return 1; fi
 }
 
 mem_php() {
-    local code
-    code=$(http_code http://127.0.0.1/mem.php)
-    if [ "$code" = 200 ]; then echo "HTTP 200"; else echo "HTTP $code"; return 1; fi
+    local page
+    page=$(curl -fsS --max-time 30 http://127.0.0.1/mem.php) || return 1
+    if grep -q '^OK: stored 5000 keys' <<<"$page"; then echo "$page"; else echo "mem.php: ${page:0:120}"; return 1; fi
 }
 
 prometheus_ready() {
@@ -55,8 +61,8 @@ prometheus_ready() {
 prometheus_ebpf_target() {
     local targets
     targets=$(curl -fsS --max-time 10 http://127.0.0.1:9090/api/v1/targets) || { echo "targets API unreachable"; return 1; }
-    printf '%s' "$targets" | tr -d ' \n' | grep -q '"job":"ebpf"' || { echo "no job ebpf"; return 1; }
-    if printf '%s' "$targets" | grep -q 'localhost:9435'; then echo "ebpf -> localhost:9435"; else echo "ebpf job does not target localhost:9435"; return 1; fi
+    grep -q '"job":"ebpf"' <<<"${targets//[[:space:]]/}" || { echo "no job ebpf"; return 1; }
+    if grep -q 'localhost:9435' <<<"$targets"; then echo "ebpf -> localhost:9435"; else echo "ebpf job does not target localhost:9435"; return 1; fi
 }
 
 grafana_health() {

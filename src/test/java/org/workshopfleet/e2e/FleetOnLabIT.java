@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -35,11 +36,18 @@ import org.workshopfleet.cloud.lab.LabPrerequisites;
 import org.workshopfleet.lab.standins.StandIns;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.ExpiryTimer;
 import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.OsProfile;
 import org.workshopfleet.render.Renderer;
 import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
+import org.workshopfleet.ssh.Remote;
+import org.workshopfleet.ssh.SshTarget;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachineRecord;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshLogin;
 
@@ -85,6 +93,7 @@ class FleetOnLabIT {
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiting(Duration.ofMillis(500), Duration.ofSeconds(2), 0.0, Duration.ofMinutes(2), Duration.ofMinutes(2)));
             runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), RENDER_FOR_DEBIAN);
+            assertEquals(1, fake.calls("CreateTags").size(), "extend retags the fleet in one call");
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
             assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "security group deleted");
             assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "key pair deleted");
@@ -142,6 +151,24 @@ class FleetOnLabIT {
             Path handout = tmp.resolve("workshops").resolve(name).resolve("handout");
             String csv = Files.readString(handout.resolve("attendees.csv"));
             assertEquals(3, csv.lines().count(), csv);
+
+            // Extend moves the expiry in the ledger and each machine's power-off timer.
+            String expiryBefore = Ledger.open(new StateFolder(spec.stateDir()), name, provider.id(), spec.region(), Clock.systemUTC())
+                    .setting(Fleet.SETTING_EXPIRES_AT);
+            Thread.sleep(1100);
+            assertEquals(0, fleet.extend(true), () -> "extend failed:\n" + buffer);
+            Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), name, provider.id(), spec.region(), Clock.systemUTC());
+            Instant moved = Instant.parse(ledger.setting(Fleet.SETTING_EXPIRES_AT));
+            assertTrue(moved.isAfter(Instant.parse(expiryBefore)), expiryBefore + " -> " + moved);
+            Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), name);
+            for (MachineRecord r : ledger.snapshot().machines().values()) {
+                try (Remote remote = Remote.await(new SshTarget(r.publicIp(), 22, secrets.hostKey(r.attendee()).publicKeyNoComment()),
+                        new SshLogin(SshLogin.MACHINE_USER, secrets.loginKey()), Duration.ofSeconds(30))) {
+                    Remote.Result timer = remote.exec("grep '^OnCalendar=' /etc/systemd/system/" + ExpiryTimer.TIMER
+                            + " && systemctl is-active " + ExpiryTimer.TIMER);
+                    assertEquals("OnCalendar=" + ExpiryTimer.calendar(moved) + "\nactive", timer.stdout().strip(), r.name());
+                }
+            }
 
             // A second up is a resume: nothing relaunched, every step skipped by its marker.
             buffer.reset();

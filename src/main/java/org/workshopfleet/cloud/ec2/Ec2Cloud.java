@@ -416,6 +416,19 @@ public final class Ec2Cloud implements Cloud {
         });
     }
 
+    @Override
+    public void retag(Collection<String> machineIds, Map<String, String> tags) {
+        List<String> ids = List.copyOf(machineIds);
+        List<Tag> sdkTags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+        call("retagging", () -> {
+            for (int from = 0; from < ids.size(); from += 1000) {
+                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 1000));
+                ec2.createTags(b -> b.resources(chunk).tags(sdkTags));
+            }
+            return null;
+        });
+    }
+
     // ------------------------------------------------------------------ launch
 
     @Override

@@ -564,6 +564,23 @@ public final class LightsailCloud implements Cloud {
     }
 
     @Override
+    public void retag(Collection<String> machineIds, Map<String, String> tags) {
+        List<Tag> sdkTags = sdkTags(tags);
+        List<Callable<Machine>> tasks = new ArrayList<>();
+        for (String name : machineIds) {
+            tasks.add(() -> {
+                try {
+                    client.tagResource(b -> b.resourceName(name).tags(sdkTags));
+                } catch (SdkException e) {
+                    throw ApiFailure.of("tagging " + name, spec.region(), e);
+                }
+                return null;
+            });
+        }
+        runAll(tasks);
+    }
+
+    @Override
     public void close() {
         client.close();
     }
