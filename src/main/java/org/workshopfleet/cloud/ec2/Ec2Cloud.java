@@ -768,21 +768,30 @@ public final class Ec2Cloud implements Cloud {
     private record Described(List<Instance> instances, Set<String> unknown) {
     }
 
-    /**
-     * One DescribeInstances per 1000 ids. An unknown id fails the whole call ({@code InvalidInstanceID.NotFound}), so
-     * the ids it names are set aside and the rest asked for again.
-     */
+    /** One DescribeInstances per 1000 ids; the ids EC2 says do not exist are reported apart. */
     private Described describeByIds(List<String> ids) {
         List<Instance> found = new ArrayList<>();
+        Set<String> unknown = forKnownIds(ids, batch -> {
+            for (Reservation r : ec2.describeInstances(q -> q.instanceIds(batch)).reservations()) {
+                found.addAll(r.instances());
+            }
+        });
+        return new Described(found, unknown);
+    }
+
+    /**
+     * Calls {@code call} for these ids, 1000 at a time. One unknown id fails a whole call and changes nothing
+     * ({@code InvalidInstanceID.NotFound}, AWS.md A4), so the ids the error names (the whole batch when it names none) are
+     * set aside and the rest asked for again. Returns the ids set aside.
+     */
+    private static Set<String> forKnownIds(List<String> ids, java.util.function.Consumer<List<String>> call) {
         Set<String> unknown = new LinkedHashSet<>();
         for (int from = 0; from < ids.size(); from += MAX_IDS_PER_CALL) {
             List<String> ask = new ArrayList<>(ids.subList(from, Math.min(ids.size(), from + MAX_IDS_PER_CALL)));
             while (!ask.isEmpty()) {
                 List<String> batch = List.copyOf(ask);
                 try {
-                    for (Reservation r : ec2.describeInstances(q -> q.instanceIds(batch)).reservations()) {
-                        found.addAll(r.instances());
-                    }
+                    call.accept(batch);
                     break;
                 } catch (Ec2Exception e) {
                     if (!"InvalidInstanceID.NotFound".equals(code(e))) {
@@ -791,14 +800,14 @@ public final class Ec2Cloud implements Cloud {
                     Set<String> named = idsIn(e.awsErrorDetails().errorMessage());
                     named.retainAll(batch);
                     if (named.isEmpty()) {
-                        named.addAll(batch); // no ids in the message: treat the whole batch as unknown
+                        named.addAll(batch);
                     }
                     unknown.addAll(named);
                     ask.removeAll(named);
                 }
             }
         }
-        return new Described(found, unknown);
+        return unknown;
     }
 
     private static Set<String> idsIn(String message) {
@@ -837,28 +846,7 @@ public final class Ec2Cloud implements Cloud {
 
     /** Terminates these instances in one call per 1000 and waits until every one is terminated or gone. */
     private void terminate(List<String> ids) {
-        List<String> live = new ArrayList<>(ids);
-        for (int from = 0; from < live.size(); from += MAX_IDS_PER_CALL) {
-            List<String> ask = new ArrayList<>(live.subList(from, Math.min(live.size(), from + MAX_IDS_PER_CALL)));
-            while (!ask.isEmpty()) {
-                List<String> batch = List.copyOf(ask);
-                try {
-                    ec2.terminateInstances(r -> r.instanceIds(batch));
-                    break;
-                } catch (Ec2Exception e) {
-                    // One unknown id fails the call and terminates nothing (AWS.md A4): drop the unknown ones.
-                    if (!"InvalidInstanceID.NotFound".equals(code(e))) {
-                        throw e;
-                    }
-                    Set<String> named = idsIn(e.awsErrorDetails().errorMessage());
-                    named.retainAll(batch);
-                    if (named.isEmpty()) {
-                        named.addAll(batch);
-                    }
-                    ask.removeAll(named);
-                }
-            }
-        }
+        forKnownIds(ids, batch -> ec2.terminateInstances(r -> r.instanceIds(batch)));
         Instant deadline = Instant.now().plus(waiting.terminateTimeout());
         List<String> open = new ArrayList<>(ids);
         for (int attempt = 0; !open.isEmpty(); attempt++) {
