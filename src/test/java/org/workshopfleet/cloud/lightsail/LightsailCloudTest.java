@@ -33,6 +33,7 @@ import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.cloud.lightsail.fake.Fault;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake.PortRule;
+import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import software.amazon.awssdk.services.lightsail.LightsailClient;
@@ -388,6 +389,21 @@ class LightsailCloudTest {
         for (LightsailFake.InstanceView i : fake.instances()) {
             assertEquals(Set.of(22, 80, 3000), i.ports().stream().map(PortRule::fromPort).collect(Collectors.toSet()));
             i.ports().forEach(p -> assertEquals(List.of(venue), p.cidrs(), i.name()));
+        }
+    }
+
+    @Test
+    void retagMovesTheExpiryTagOfEveryInstanceAndKeepsTheOthers() {
+        WorkshopSpec spec = spec(2);
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 2));
+            cloud.retag(fake.instances().stream().map(LightsailFake.InstanceView::name).toList(),
+                    Map.of(Tags.EXPIRES_AT, "2030-01-01T00:00:00Z"));
+        }
+        assertEquals(2, fake.instances().size());
+        for (LightsailFake.InstanceView i : fake.instances()) {
+            assertEquals("2030-01-01T00:00:00Z", i.tags().get(Tags.EXPIRES_AT), i.name());
+            assertEquals(spec.name(), i.tags().get(Tags.WORKSHOP), i.name());
         }
     }
 
