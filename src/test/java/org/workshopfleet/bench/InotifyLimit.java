@@ -24,12 +24,27 @@ final class InotifyLimit implements AutoCloseable {
 
     /** Raises the limit to at least {@code wanted}; a higher value is left as it is. */
     static InotifyLimit atLeast(int wanted) throws IOException {
-        int current = Integer.parseInt(Files.readString(KNOB).trim());
+        int current = read();
+        if (current < 16) {
+            throw new IllegalStateException("implausible " + KNOB + " reading: " + current);
+        }
         if (current >= wanted) {
             return new InotifyLimit(current, current);
         }
         Files.writeString(KNOB, wanted + "\n");
         return new InotifyLimit(current, wanted);
+    }
+
+    /**
+     * One read() call: a sysctl file answers only a read at offset 0 (a second read returns end of file), so
+     * {@code Files.readString}, which may read the first byte alone, would see "1" for "128".
+     */
+    private static int read() throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(KNOB)) {
+            byte[] buf = new byte[64];
+            int n = in.read(buf);
+            return Integer.parseInt(new String(buf, 0, Math.max(0, n), java.nio.charset.StandardCharsets.US_ASCII).trim());
+        }
     }
 
     String describe() {
