@@ -41,7 +41,8 @@ import org.workshopfleet.state.StateFolder;
  *
  * <p>Run as root: {@code mvn -B -o test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=org.workshopfleet.bench.FleetBenchmark -Dexec.args="1 30"} (add {@code --no-ansible},
- * {@code --no-calls} to skip those parts).
+ * {@code --no-calls} to skip those parts; {@code --cheap-cloud-init-check} runs the experiment described at
+ * {@link #CHEAP_CLOUD_INIT_CHECK}). It raises {@code fs.inotify.max_user_instances} for the run ({@link InotifyLimit}).
  *
  * <p>Not measured here: the Grafana dashboard import (the quick steps install no Grafana, so the benchmark's project
  * folder has no {@code dashboards/} and the runner skips that phase); the Ansible playbook does no import either.
