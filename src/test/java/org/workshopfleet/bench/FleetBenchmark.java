@@ -1,0 +1,296 @@
+package org.workshopfleet.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.workshopfleet.CloudsByProvider;
+import org.workshopfleet.Fleet;
+import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.ec2.Ec2CallCount;
+import org.workshopfleet.cloud.lab.HostState;
+import org.workshopfleet.cloud.lab.LabMachine;
+import org.workshopfleet.cloud.lab.LabMachines;
+import org.workshopfleet.cloud.lab.LabNetwork;
+import org.workshopfleet.cloud.lab.LabPaths;
+import org.workshopfleet.cloud.lightsail.LightsailCallCount;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.SourceLocations;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
+
+/**
+ * Benchmark (a command, not a test): how the time of {@code up} grows with the class. Brings up N lab machines (real
+ * systemd-nspawn machines, real SSH with pinned host keys, real upload of the full rendered bundle, real step runner)
+ * through {@link Fleet#up} on the lab provider, with the setup steps swapped for quick stand-ins ({@link QuickSteps}),
+ * for two sizes in one run, and prints wall time (including boot, and provisioning only on machines already up), the
+ * ratio, this JVM's CPU time and peak heap. On the larger fleet it then runs the equivalent Ansible playbook at
+ * Ansible's default forks and at forks=N on the same machines; finally the cloud API call counts on the AWS fakes.
+ * Everything it creates is torn down in {@code finally} and the host is checked to be as before.
+ *
+ * <p>Run as root: {@code mvn -B -o test-compile exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=org.workshopfleet.bench.FleetBenchmark -Dexec.args="1 30"} (add {@code --no-ansible},
+ * {@code --no-calls} to skip those parts; {@code --cheap-cloud-init-check} runs the experiment described at
+ * {@link #CHEAP_CLOUD_INIT_CHECK}). It raises {@code fs.inotify.max_user_instances} for the run ({@link InotifyLimit}).
+ *
+ * <p>Not measured here: the Grafana dashboard import (the quick steps install no Grafana, so the benchmark's project
+ * folder has no {@code dashboards/} and the runner skips that phase); the Ansible playbook does no import either.
+ */
+public final class FleetBenchmark {
+
+    private static final Path PROJECT = Path.of("").toAbsolutePath();
+    private static final double STEP_SLEEP_SECONDS = 1.0;
+
+    /**
+     * One {@code up}: wall; until every machine had booted (sshd answering and cloud-init finished); from then to the
+     * end; the slowest single machine's upload + steps; this JVM's CPU time and peak heap.
+     */
+    record Measurement(String label, int n, double wall, double firstSsh, double booted, double afterBoot,
+                       double slowestMachine, double cpu, double heapMiB) {
+        String line() {
+            return String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s = first SSH at %5.1f s, all booted at %5.1f s"
+                    + " + %5.1f s (slowest machine's upload+steps %5.1f s); orchestrator CPU %5.1f s, peak heap %5.1f MiB",
+                    label, n, wall, firstSsh, booted, afterBoot, slowestMachine, cpu, heapMiB);
+        }
+    }
+
+    /**
+     * An experiment, not the product: wait for cloud-init by its result file (a shell test, then one grep) instead of
+     * starting {@code cloud-init status --wait} (a Python process, about half a CPU-second, on every machine at once,
+     * which on a 2-core lab host hosting all 30 machines adds up). Falls back to the real command when the result is
+     * not clean, so errors are still reported the product's way.
+     */
+    static final MachineLayout CHEAP_CLOUD_INIT_CHECK = new MachineLayout(MachineLayout.STANDARD.bundleRoot(),
+            MachineLayout.STANDARD.stateRoot(), MachineLayout.STANDARD.grafanaPort(),
+            "sh -c 'i=0; while [ ! -f /run/cloud-init/result.json ] && [ $i -lt 1200 ]; do sleep 0.25; i=$((i+1)); done;"
+                    + " if grep -q \"errors.: \\\\[\\\\]\" /run/cloud-init/result.json 2>/dev/null; then echo \"status: done\";"
+                    + " else cloud-init status --wait; fi'");
+
+    private static MachineLayout layout = MachineLayout.STANDARD;
+
+    private final Path work;
+    private final Path projectView;
+    private final List<String> report = new ArrayList<>();
+
+    private FleetBenchmark(Path work) throws IOException {
+        this.work = work;
+        // Fleet's project folder for this run: the real ingress rules, no dashboards/ (the quick steps install no
+        // Grafana). Rendering itself uses the real project folder (QuickSteps).
+        this.projectView = work.resolve("project");
+        Files.createDirectories(projectView.resolve("security-groups"));
+        Files.copy(PROJECT.resolve("security-groups/workshop.json"), projectView.resolve("security-groups/workshop.json"));
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<Integer> sizes = new ArrayList<>();
+        boolean ansible = true;
+        boolean calls = true;
+        for (String a : args) {
+            switch (a) {
+                case "--no-ansible" -> ansible = false;
+                case "--no-calls" -> calls = false;
+                case "--cheap-cloud-init-check" -> layout = CHEAP_CLOUD_INIT_CHECK;
+                default -> sizes.add(Integer.parseInt(a));
+            }
+        }
+        if (sizes.isEmpty()) {
+            sizes = List.of(1, 30);
+        }
+        if (!"root".equals(System.getProperty("user.name"))) {
+            System.err.println("FleetBenchmark needs root (systemd-nspawn, network namespaces, overlay mounts)");
+            System.exit(2);
+        }
+        Path work = PROJECT.resolve("target/bench");
+        deleteTree(work);
+        Files.createDirectories(work);
+        System.out.println("host: " + hostLine());
+        if (layout != MachineLayout.STANDARD) {
+            System.out.println("EXPERIMENT: cloud-init awaited with: " + layout.cloudInitWait());
+        }
+        FleetBenchmark bench = new FleetBenchmark(work);
+        HostState before = HostState.capture(LabPaths.standard());
+        List<String> names = new ArrayList<>();
+        int exit = 0;
+        InotifyLimit inotify = InotifyLimit.atLeast(8192);
+        bench.say(inotify.describe());
+        try {
+            List<Measurement[]> all = new ArrayList<>();
+            for (int i = 0; i < sizes.size(); i++) {
+                String name = "bench-n" + sizes.get(i);
+                names.add(name);
+                all.add(bench.fleet(name, sizes.get(i), ansible && i == sizes.size() - 1));
+            }
+            if (all.size() >= 2) {
+                Measurement[] small = all.get(0);
+                Measurement[] large = all.get(all.size() - 1);
+                bench.say(String.format(Locale.ROOT, "ratio wall(%d)/wall(%d) including boot:        %.2f", large[0].n(),
+                        small[0].n(), large[0].wall() / small[0].wall()));
+                bench.say(String.format(Locale.ROOT, "ratio wall(%d)/wall(%d) provisioning only:     %.2f  (machines"
+                        + " already up, markers reset; goal <= 1.2)", large[1].n(), small[1].n(), large[1].wall() / small[1].wall()));
+            }
+        } catch (RuntimeException | AssertionError e) {
+            exit = 1;
+            System.out.println("BENCHMARK FAILED: " + e);
+        } finally {
+            for (String name : names) {
+                new LabMachines(name).destroyAll();
+            }
+            deleteTree(work.resolve("workshops")); // secrets of throwaway fleets
+            inotify.close();
+        }
+        try {
+            HostState.assertRestored(before, HostState.capture(LabPaths.standard()),
+                    names.stream().map(n -> LabMachines.PREFIX + n).toArray(String[]::new));
+            bench.say("host clean: no lab machine, mount, netns, link or NAT rule of the benchmark is left");
+        } catch (AssertionError e) {
+            exit = 1;
+            bench.say("HOST NOT CLEAN: " + e.getMessage());
+        }
+        System.out.println();
+        System.out.println("==== summary");
+        System.out.println("host: " + hostLine());
+        bench.report.forEach(System.out::println);
+        if (calls) {
+            System.out.println();
+            System.out.println("==== EC2 API calls by operation (EC2 protocol fake)");
+            Ec2CallCount.main(new String[0]);
+            System.out.println("==== Lightsail API calls by operation (Lightsail protocol fake)");
+            LightsailCallCount.main(new String[0]);
+        }
+        System.exit(exit);
+    }
+
+    /**
+     * One fleet of {@code n}: up from nothing (boot included), then, markers reset, up again on the running machines
+     * (provisioning only); optionally Ansible at default forks and at forks=n on the same machines; teardown.
+     */
+    private Measurement[] fleet(String name, int n, boolean withAnsible) throws Exception {
+        WorkshopSpec spec = new WorkshopSpec(name, n, Provider.LAB, null, null, null, null, false, null,
+                WorkshopSpec.DEFAULT_PARALLELISM, work.resolve("workshops"), SourceLocations.defaults());
+        QuickSteps quick = new QuickSteps(STEP_SLEEP_SECONDS);
+        Path fleetLog = work.resolve("fleet-" + name + ".log");
+        try (PrintStream out = new PrintStream(Files.newOutputStream(fleetLog), true, StandardCharsets.UTF_8)) {
+            Fleet[] last = new Fleet[1];
+            try {
+                Measurement fresh = up(spec, quick, out, last, "ours, from nothing (incl. boot)");
+                Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), name);
+                List<BenchMachine> machines = machines(spec, quick, secrets);
+                FleetShell shell = new FleetShell(new SshLogin(SshLogin.MACHINE_USER, secrets.loginKey()));
+                requireDone(shell, machines, "ours (fresh)");
+
+                shell.reset(machines);
+                Measurement again = up(spec, quick, out, last, "ours, machines up (provisioning)");
+                requireDone(shell, machines, "ours (provisioning only)");
+
+                if (withAnsible) {
+                    AnsibleRun ansible = AnsibleRun.prepare(work.resolve("ansible"), machines, secrets.loginKey());
+                    double ours = again.wall();
+                    for (int forks : new int[] {0, n}) {
+                        shell.reset(machines);
+                        String label = forks == 0 ? "forks-default" : "forks-" + forks;
+                        AnsibleRun.Outcome o = ansible.run(forks, label);
+                        if (o.exitCode() != 0) {
+                            throw new IllegalStateException("ansible-playbook " + label + " failed (exit " + o.exitCode()
+                                    + "); see " + o.log());
+                        }
+                        requireDone(shell, machines, "ansible " + label);
+                        say(String.format(Locale.ROOT, "%-34s N=%-3d wall %7.1f s  (ansible-playbook + children CPU %6.1f s)"
+                                + "  ours is %.1fx faster", "ansible, " + (forks == 0 ? "default forks (5)" : "forks=" + forks),
+                                n, o.wallSeconds(), o.cpuSeconds(), o.wallSeconds() / ours));
+                    }
+                }
+                return new Measurement[] {fresh, again};
+            } finally {
+                if (last[0] != null) {
+                    long t = System.nanoTime();
+                    int rc = last[0].teardown(true);
+                    say(String.format(Locale.ROOT, "%-34s N=%-3d teardown %.1f s (exit %d)", "ours", n,
+                            (System.nanoTime() - t) / 1e9, rc));
+                }
+            }
+        }
+    }
+
+    private Measurement up(WorkshopSpec spec, QuickSteps quick, PrintStream out, Fleet[] last, String label) throws IOException {
+        PhaseTimes times = new PhaseTimes();
+        Wiring wiring = new Wiring(new CloudsByProvider(PROJECT), s -> { }, () -> LabNetwork.SUBNET, null, times,
+                Clock.systemUTC(), SshLogin.MACHINE_USER, 22, layout, Duration.ofMinutes(5),
+                Duration.ofMinutes(10)).withRendering(quick.rendering(PROJECT));
+        Fleet fleet = new Fleet(spec, projectView, wiring, out);
+        last[0] = fleet;
+        out.println("==== " + label);
+        ProcessFigures figures = ProcessFigures.start();
+        int rc = fleet.up(true);
+        double wall = figures.wallSeconds();
+        double cpu = figures.cpuSeconds();
+        double heap = ProcessFigures.peakHeapMiB();
+        if (rc != 0) {
+            throw new IllegalStateException("up of " + spec.name() + " (" + label + ") failed; see "
+                    + work.resolve("fleet-" + spec.name() + ".log") + " and " + spec.stateDir().resolve("logs"));
+        }
+        double booted = times.allBootedNanos() == Long.MIN_VALUE ? wall
+                : (times.allBootedNanos() - figures.wallStartNanos()) / 1e9;
+        double firstSsh = times.firstConnectNanos() == Long.MAX_VALUE ? wall
+                : (times.firstConnectNanos() - figures.wallStartNanos()) / 1e9;
+        Measurement m = new Measurement(label, spec.count(), wall, firstSsh, booted, wall - booted,
+                times.slowestMachineWorkSeconds(), cpu, heap);
+        say(m.line());
+        return m;
+    }
+
+    private static List<BenchMachine> machines(WorkshopSpec spec, QuickSteps quick, Secrets secrets) {
+        List<BenchMachine> list = new ArrayList<>();
+        for (LabMachine m : new LabMachines(spec.name()).list()) {
+            int attendee = Integer.parseInt(m.name().substring(m.name().lastIndexOf('-') + 1));
+            list.add(new BenchMachine(m.name(), m.ip(), secrets.hostKey(attendee), quick.bundleOf(m.name())));
+        }
+        if (list.size() != spec.count()) {
+            throw new IllegalStateException("expected " + spec.count() + " lab machines, found " + list.size());
+        }
+        list.sort(Comparator.comparing(BenchMachine::name));
+        return list;
+    }
+
+    private static void requireDone(FleetShell shell, List<BenchMachine> machines, String who) {
+        List<String> missing = shell.missingWork(machines);
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException(who + " left work undone: " + missing);
+        }
+    }
+
+    private void say(String line) {
+        System.out.println(line);
+        report.add(line);
+    }
+
+    private static String hostLine() {
+        String kernel = System.getProperty("os.version");
+        long mem = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        return String.format(Locale.ROOT, "%d cores (nproc), %.1f GiB RAM, kernel %s, Java %s",
+                Runtime.getRuntime().availableProcessors(), mem / (1024.0 * 1024 * 1024), kernel,
+                System.getProperty("java.version"));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
