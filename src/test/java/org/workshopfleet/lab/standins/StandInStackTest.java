@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,7 +56,7 @@ class StandInStackTest {
             processes.add(new ProcessBuilder(exporter.toString(), "--config.dir=examples", "--config.names=php",
                     "--web.listen-address=127.0.0.1:0").directory(tmp.toFile()).redirectErrorStream(true)
                     .redirectOutput(exporterLog.toFile()).start());
-            String exporterAddress = await(processes.get(0), exporterLog, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
+            String exporterAddress = ProcessLog.await(processes.get(0), exporterLog, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
 
             Files.writeString(home.resolve("prometheus.yml"), """
                     global:
@@ -141,19 +140,4 @@ class StandInStackTest {
         return JSON.readTree(r.body());
     }
 
-    private static String await(Process process, Path log, Pattern pattern) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(15);
-        while (Instant.now().isBefore(deadline)) {
-            Matcher m = pattern.matcher(Files.readString(log));
-            if (m.find()) {
-                return m.group(1);
-            }
-            if (!process.isAlive()) {
-                fail("exited: " + Files.readString(log));
-            }
-            Thread.sleep(50);
-        }
-        fail("no line matching " + pattern + " in " + Files.readString(log));
-        return null;
-    }
 }

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -167,7 +166,7 @@ class StandInsTest {
         Process process = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir, "--config.names=php",
                 "--web.listen-address=127.0.0.1:0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
-            String address = awaitLine(process, log, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
+            String address = ProcessLog.await(process, log, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
             HttpResponse<byte[]> metrics = fetch("http://" + address + "/metrics");
             assertEquals(200, metrics.statusCode());
             assertEquals("text/plain; version=0.0.4; charset=utf-8",
@@ -341,19 +340,4 @@ class StandInsTest {
         return response.body();
     }
 
-    private static String awaitLine(Process process, Path log, Pattern pattern) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(15);
-        while (Instant.now().isBefore(deadline)) {
-            Matcher m = pattern.matcher(Files.readString(log));
-            if (m.find()) {
-                return m.group(1);
-            }
-            if (!process.isAlive()) {
-                fail("exited: " + Files.readString(log));
-            }
-            Thread.sleep(50);
-        }
-        fail("no line matching " + pattern + " in " + Files.readString(log));
-        return null;
-    }
 }
