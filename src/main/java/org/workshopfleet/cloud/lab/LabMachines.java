@@ -151,7 +151,23 @@ public final class LabMachines {
      */
     public void ensureNetwork() {
         try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
+            Files.createDirectories(paths.holdersDir());
+            Files.writeString(paths.holdersDir().resolve(scope), "");
             network.ensureUp();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** True when no machine and no {@link #ensureNetwork} holder needs the lab network: it may go. Under the host lock. */
+    private boolean networkUnused() {
+        if (!LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
+            return false;
+        }
+        try (Stream<Path> holders = Files.isDirectory(paths.holdersDir()) ? Files.list(paths.holdersDir()) : Stream.empty()) {
+            return holders.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -191,6 +207,11 @@ public final class LabMachines {
      * @return how many machines of this scope were removed
      */
     public int destroyAll() {
+        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
+            Files.deleteIfExists(paths.holdersDir().resolve(scope));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         List<LabMachineRecord> mine = records();
         mine.parallelStream().forEach(this::destroy);
         sweepUnrecorded();
@@ -228,7 +249,7 @@ public final class LabMachines {
                 network.ensureUp();
             } catch (RuntimeException e) {
                 LabMachineRecord.delete(paths.recordsDir(), labName);
-                if (LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
+                if (networkUnused()) {
                     network.release();
                 }
                 throw e;
@@ -311,7 +332,7 @@ public final class LabMachines {
         }
         try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
             LabMachineRecord.delete(paths.recordsDir(), r.labName());
-            if (LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
+            if (networkUnused()) {
                 network.release();
             }
         }
@@ -411,7 +432,7 @@ public final class LabMachines {
                     throw new UncheckedIOException(e);
                 }
             }
-            if (all.isEmpty()) {
+            if (networkUnused()) {
                 network.release();
             }
         }

@@ -23,6 +23,11 @@ public record LabPaths(Path cacheDir, Path runDir) {
         return runDir.resolve("lab.lock");
     }
 
+    /** One empty file per scope that holds the lab network up without a machine ({@code LabMachines.ensureNetwork}). */
+    Path holdersDir() {
+        return runDir.resolve("lab").resolve("holders");
+    }
+
     Path recordsDir() {
         return runDir.resolve("lab").resolve("machines");
     }
