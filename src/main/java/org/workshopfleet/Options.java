@@ -73,6 +73,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("bundle", "Lightsail bundle id (default: " + WorkshopSpec.DEFAULT_LIGHTSAIL_BUNDLE + ")");
         p.put("allowWorld", "permit -Dcidr=0.0.0.0/0 (default: false)");
         p.put("stateDir", "folder holding the workshops' state folders (default: workshops)");
+        p.put("projectRoot", "folder with templates/, scripts/, dashboards/, security-groups/, ami.properties (default: the working directory)");
         p.put("verbose", "print stack traces of unexpected errors");
         p.put("help", "print this list");
         return java.util.Collections.unmodifiableMap(p);
@@ -130,7 +131,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
                 SourceLocations.defaults());
-        return new Options(action, spec, yes, verbose, help, Path.of("").toAbsolutePath());
+        return new Options(action, spec, yes, verbose, help, Path.of(props.getOrDefault("projectRoot", "")).toAbsolutePath());
     }
 
     /** The {@code -Dhelp} text. */
