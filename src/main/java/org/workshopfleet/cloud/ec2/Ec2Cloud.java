@@ -552,7 +552,9 @@ public final class Ec2Cloud implements Cloud {
                 }
             }
             if (run.failure.get() != null) {
-                throw run.failure.get();
+                RuntimeException failure = run.failure.get();
+                // Launches that were in flight when the quota answered have returned now: count them all.
+                throw failure instanceof QuotaRefusal q ? q.recount(run.launched.get()) : failure;
             }
             return out;
         } finally {
@@ -714,9 +716,29 @@ public final class Ec2Cloud implements Cloud {
         } catch (RuntimeException ignored) {
             // The vCPU figure is a courtesy; the quota message stands without it.
         }
-        return new FleetException("EC2 quota " + code(e) + " reached" + value + needs + " (" + launched
-                + " launched): ask for more in Service Quotas ('Running On-Demand Standard instances', "
-                + spec.region() + ") or lower -Dcount", e);
+        String head = "EC2 quota " + code(e) + " reached" + value + needs + " (";
+        String tail = "): ask for more in Service Quotas ('Running On-Demand Standard instances', " + spec.region()
+                + ") or lower -Dcount";
+        return new QuotaRefusal(head, tail, launched, e);
+    }
+
+    /** A quota refusal; the number launched is final only once every launch in flight has returned. */
+    private static final class QuotaRefusal extends FleetException {
+        private static final long serialVersionUID = 1L;
+        private final String head;
+        private final String tail;
+
+        QuotaRefusal(String head, String tail, int launched, Throwable cause) {
+            super(head + (launched == 0 ? "nothing launched"
+                    : launched + " launched and recorded: -Daction=teardown removes them, or re-run with a -Dcount that fits")
+                    + tail, cause);
+            this.head = head;
+            this.tail = tail;
+        }
+
+        QuotaRefusal recount(int launched) {
+            return new QuotaRefusal(head, tail, launched, getCause());
+        }
     }
 
     // ------------------------------------------------------------------ waiting
