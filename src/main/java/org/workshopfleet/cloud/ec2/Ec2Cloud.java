@@ -96,6 +96,8 @@ public final class Ec2Cloud implements Cloud {
     static final int MAX_IDS_PER_CALL = 1000;
     /** RunInstances calls in flight at once; far below EC2's request-rate buckets. */
     static final int LAUNCH_PARALLELISM = 8;
+    /** Extra RunInstances attempts, with backoff, when EC2 still throttles after the SDK's retries. */
+    static final int THROTTLED_LAUNCH_RETRIES = 6;
     private static final List<String> LIVE_STATES = List.of("pending", "running", "stopping", "stopped");
     private static final List<String> NOT_TERMINATED_STATES =
             List.of("pending", "running", "stopping", "stopped", "shutting-down");
@@ -663,9 +665,20 @@ public final class Ec2Cloud implements Cloud {
         if (zone != null) {
             request.placement(p -> p.availabilityZone(zone));
         }
-        RunInstancesResponse response;
+        RunInstancesResponse response = null;
         try {
-            response = ec2.runInstances(request.build());
+            // Throttling that outlasts the SDK's own retries (easily so when capacity errors, which the SDK also
+            // retries, use up the attempts) is waited out here: the client token makes a repeat safe.
+            for (int attempt = 0; response == null; attempt++) {
+                try {
+                    response = ec2.runInstances(request.build());
+                } catch (Ec2Exception e) {
+                    if (!e.isThrottlingException() || attempt >= THROTTLED_LAUNCH_RETRIES) {
+                        throw e;
+                    }
+                    waiting.pause(attempt, random);
+                }
+            }
         } catch (Ec2Exception e) {
             if ("IdempotentParameterMismatch".equals(code(e))) {
                 throw new FleetException("EC2 remembers an earlier launch of " + chunk.size() + " machine(s) for this"
