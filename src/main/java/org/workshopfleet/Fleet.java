@@ -303,6 +303,7 @@ public final class Fleet {
                 if (!target.startsWith(dir.resolve("bundle"))) {
                     throw new IllegalStateException("bundle path escapes the bundle: " + f.path());
                 }
+                makePrivateDirs(dir, target.getParent());
                 StateFolder.writeAtomically(target, f.content(), true);
                 files++;
             }
@@ -630,6 +631,17 @@ public final class Fleet {
         long failed = results.stream().filter(r -> !r.ok()).count();
         out.println(failed == 0 ? "all " + results.size() + " machine(s) ready"
                 : failed + " of " + results.size() + " machine(s) failed; fix and re-run up (finished steps are skipped)");
+    }
+
+    /** Creates {@code leaf} and the folders between {@code base} and it, each 0700. */
+    private static void makePrivateDirs(Path base, Path leaf) {
+        Path d = base;
+        for (Path part : base.relativize(leaf)) {
+            d = d.resolve(part);
+            if (!Files.isDirectory(d)) {
+                StateFolder.makePrivateDir(d);
+            }
+        }
     }
 
     private static void deleteTree(Path dir) {
