@@ -21,7 +21,7 @@ import org.workshopfleet.ssh.SshKeyPair;
  * {@code ssh_authorized_keys} — what cloud-init would do on a real machine. It also watches the invariant "no
  * attendee ever has two live instances at once" (attendee read from the {@code hostname:} line's {@code -NN}).
  */
-final class LoopbackInstances implements InstanceBackend, AutoCloseable {
+public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
 
     private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger();
 
@@ -32,13 +32,27 @@ final class LoopbackInstances implements InstanceBackend, AutoCloseable {
     private final Map<String, Integer> attendeeOf = new HashMap<>();
     private final Map<Integer, Set<String>> liveByAttendee = new HashMap<>();
     private final List<String> violations = new ArrayList<>();
+    private final Set<Integer> impostors = new TreeSet<>();
+    private final Map<Integer, String> boxByAttendee = new HashMap<>();
     private int booted;
+
+    /** Machines of these attendees present a freshly generated host key instead of the one in their user data. */
+    public synchronized LoopbackInstances impostors(Integer... attendees) {
+        impostors.addAll(List.of(attendees));
+        return this;
+    }
+
+    /** The live machine of an attendee, or null. */
+    public synchronized TestMachines.Box boxOf(int attendee) {
+        String id = boxByAttendee.get(attendee);
+        return id == null ? null : boxes.get(id);
+    }
 
     /**
      * @param login the workshop's login key (its public line must be the one in the user data; the private half is
      *              never taken from user data)
      */
-    LoopbackInstances(Path dir, int port, SshKeyPair login) {
+    public LoopbackInstances(Path dir, int port, SshKeyPair login) {
         this.dir = dir;
         this.port = port;
         this.login = login;
@@ -60,7 +74,9 @@ final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         int n = NEXT_ADDRESS.getAndIncrement() % 60_000;
         String address = "127.1." + (n / 250) + "." + (n % 250 + 1);
         try {
-            boxes.put(instanceId, TestMachines.start(dir.resolve(instanceId), login, "done", config.hostKey(), address, port));
+            SshKeyPair hostKey = impostors.contains(attendee) ? SshKeyPair.generate("impostor") : config.hostKey();
+            boxes.put(instanceId, TestMachines.start(dir.resolve(instanceId), login, "done", hostKey, address, port));
+            boxByAttendee.put(attendee, instanceId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,25 +96,25 @@ final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         }
     }
 
-    synchronized TestMachines.Box box(String instanceId) {
+    public synchronized TestMachines.Box box(String instanceId) {
         return boxes.get(instanceId);
     }
 
     /** Instances of this attendee booted and not terminated. */
-    synchronized int liveInstances(int attendee) {
+    public synchronized int liveInstances(int attendee) {
         return liveByAttendee.getOrDefault(attendee, Set.of()).size();
     }
 
-    synchronized List<String> violations() {
+    public synchronized List<String> violations() {
         return List.copyOf(violations);
     }
 
-    synchronized int booted() {
+    public synchronized int booted() {
         return booted;
     }
 
     /** Machines still running (not terminated through the cloud). */
-    synchronized int live() {
+    public synchronized int live() {
         return boxes.size();
     }
 

@@ -21,10 +21,10 @@ import org.workshopfleet.render.SetupStep;
  * {@link #failing} fail step 03 (until removed from the set); machines in {@link #dropping} have their SSH connection
  * killed in the middle of step 02, once per machine (the session's sshd process is killed from inside the step).
  */
-final class TinyWorkshop implements MachineRendering {
+public final class TinyWorkshop implements MachineRendering {
 
-    final Set<Integer> failing = ConcurrentHashMap.newKeySet();
-    final Set<Integer> dropping = ConcurrentHashMap.newKeySet();
+    public final Set<Integer> failing = ConcurrentHashMap.newKeySet();
+    public final Set<Integer> dropping = ConcurrentHashMap.newKeySet();
 
     static final String DROP = "set -euo pipefail\n"
             + "if [ -e \"$BUNDLE_DIR/drop\" ] && [ ! -e /var/lib/dropped ]; then\n"
