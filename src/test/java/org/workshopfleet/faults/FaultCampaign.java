@@ -245,8 +245,13 @@ public final class FaultCampaign {
         if (!fake.securityGroupNames().isEmpty() || !fake.keyPairNames().isEmpty()) {
             violations.add("left after teardown: groups " + fake.securityGroupNames() + ", key pairs " + fake.keyPairNames());
         }
-        if (machines.live() != 0) {
-            violations.add(machines.live() + " machines never terminated");
+        try {
+            if (machines.awaitNoneLive(Duration.ofSeconds(10)) != 0) {
+                violations.add(machines.live() + " machines never terminated");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            violations.add("interrupted");
         }
         Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), "ec2", spec.region(), Clock.systemUTC());
         if (!ledger.snapshot().isClosed() || !ledger.liveResources().isEmpty()) {

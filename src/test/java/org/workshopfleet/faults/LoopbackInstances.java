@@ -113,6 +113,18 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         return booted;
     }
 
+    /**
+     * Waits (up to {@code timeout}) until no machine runs: the fake calls {@link #terminate} asynchronously, after
+     * answering TerminateInstances. Returns how many still run.
+     */
+    public int awaitNoneLive(java.time.Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (live() > 0 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        return live();
+    }
+
     /** Machines still running (not terminated through the cloud). */
     public synchronized int live() {
         return boxes.size();

@@ -146,7 +146,7 @@ public final class SigkillCampaign {
                 v.add("teardown failed: " + last);
             }
             if (fake.liveInstanceCount() != 0 || !fake.securityGroupNames().isEmpty() || !fake.keyPairNames().isEmpty()
-                    || machines.live() != 0) {
+                    || machines.awaitNoneLive(Duration.ofSeconds(10)) != 0) {
                 v.add("left after teardown: " + fake.liveInstanceCount() + " instances, groups " + fake.securityGroupNames()
                         + ", keys " + fake.keyPairNames());
             }
