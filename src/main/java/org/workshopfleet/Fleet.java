@@ -119,13 +119,25 @@ public final class Fleet {
 
         Secrets secrets = new Secrets(folder, spec.name());
         SshKeyPair loginKey = secrets.loginKey();
-        ledger.putSetting(SETTING_CIDR, cidr);
-        ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
         MachineRendering renderer = wiring.rendering().apply(projectRoot);
         LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr,
                 IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiresAt);
+        List<Path> dashboards = dashboards();
 
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
+            // Render every machine before the first cloud call: a broken template or oversized user data is bad input
+            // and must fail before anything exists (and never after machines were launched).
+            Map<Integer, MachineModel> models = new TreeMap<>();
+            Map<Integer, String> userData = new TreeMap<>();
+            Map<Integer, Bundle> bundles = new TreeMap<>();
+            for (int n = 1; n <= spec.count(); n++) {
+                MachineModel model = model(n, secrets, loginKey, expiresAt);
+                models.put(n, model);
+                userData.put(n, renderer.userData(model, cloud.userDataFormat()));
+                bundles.put(n, renderer.bundle(model));
+            }
+            ledger.putSetting(SETTING_CIDR, cidr);
+            ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
             cloud.prepare(context);
             removeSurplus(cloud, ledger, secrets, surplus);
 
@@ -136,13 +148,9 @@ public final class Fleet {
                 }
             }
             List<NodeRequest> requests = new ArrayList<>();
-            Map<Integer, MachineModel> models = new TreeMap<>();
             for (int n = 1; n <= spec.count(); n++) {
-                MachineModel model = model(n, secrets, loginKey, expiresAt);
-                models.put(n, model);
                 if (!live.containsKey(n)) {
-                    requests.add(new NodeRequest(n, spec.machineName(n), renderer.userData(model, cloud.userDataFormat()),
-                            tags(n, expiresAt)));
+                    requests.add(new NodeRequest(n, spec.machineName(n), userData.get(n), tags(n, expiresAt)));
                 }
             }
             if (!requests.isEmpty()) {
@@ -170,11 +178,11 @@ public final class Fleet {
                 MachineModel model = models.get(m.attendee());
                 jobs.add(new MachineJob(m.attendee(), m.name(),
                         new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
-                        model.grafanaPassword(), renderer.bundle(model)));
+                        model.grafanaPassword(), bundles.get(m.attendee())));
             }
 
             Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), folder.logsDir(),
-                    dashboards(), wiring.sshTimeout(), Duration.ofSeconds(180));
+                    dashboards, wiring.sshTimeout(), Duration.ofSeconds(180));
             out.println("provisioning " + jobs.size() + " machine(s), " + Math.min(spec.parallelism(), Math.max(1, jobs.size()))
                     + " at a time; logs in " + folder.logsDir());
             List<MachineResult> results;
@@ -297,6 +305,7 @@ public final class Fleet {
                 if (!target.startsWith(dir.resolve("bundle"))) {
                     throw new IllegalStateException("bundle path escapes the bundle: " + f.path());
                 }
+                makePrivateDirs(dir, target.getParent());
                 StateFolder.writeAtomically(target, f.content(), true);
                 files++;
             }
@@ -655,11 +664,29 @@ public final class Fleet {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
+        List<Path> found;
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+            found = files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        if (found.isEmpty()) {
+            throw new FleetException(dir + " holds no .json dashboard: restore dashboards/ from the repository");
+        }
+        // Checked here, before anything is launched, rather than at import time on every machine.
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (Path p : found) {
+            try {
+                if (!json.readTree(p.toFile()).path("uid").isTextual()) {
+                    throw new FleetException("dashboard " + p + " has no \"uid\": export it again from Grafana"
+                            + " (Share > Export, for sharing externally) or restore it from the repository");
+                }
+            } catch (IOException e) {
+                throw new FleetException("dashboard " + p + " is not valid JSON: export it again from Grafana or restore"
+                        + " it from the repository");
+            }
+        }
+        return found;
     }
 
     private void printResults(List<MachineResult> results) {
@@ -676,6 +703,17 @@ public final class Fleet {
         long failed = results.stream().filter(r -> !r.ok()).count();
         out.println(failed == 0 ? "all " + results.size() + " machine(s) ready"
                 : failed + " of " + results.size() + " machine(s) failed; fix and re-run up (finished steps are skipped)");
+    }
+
+    /** Creates {@code leaf} and the folders between {@code base} and it, each 0700. */
+    private static void makePrivateDirs(Path base, Path leaf) {
+        Path d = base;
+        for (Path part : base.relativize(leaf)) {
+            d = d.resolve(part);
+            if (!Files.isDirectory(d)) {
+                StateFolder.makePrivateDir(d);
+            }
+        }
     }
 
     private static void deleteTree(Path dir) {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import org.workshopfleet.render.SetupStep;
 import org.workshopfleet.ssh.PortForward;
 import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.state.StateFolder;
 
 /**
  * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → {@code cloud-init status --wait}
@@ -255,7 +257,19 @@ public final class Pipeline {
 
     private static void appendToLog(Path log, String text) {
         try {
-            Files.createDirectories(log.toAbsolutePath().getParent());
+            Path dir = log.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) {
+                StateFolder.makePrivateDir(dir);
+            }
+            if (!Files.exists(log)) {
+                // Logs live in the private state folder: 0600 like everything else there (step output is the
+                // facilitator's business only).
+                try {
+                    Files.createFile(log, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                    // Another writer created it first.
+                }
+            }
             Files.writeString(log, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + log, e);

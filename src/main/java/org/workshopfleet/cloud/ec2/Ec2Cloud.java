@@ -96,6 +96,8 @@ public final class Ec2Cloud implements Cloud {
     static final int MAX_IDS_PER_CALL = 1000;
     /** RunInstances calls in flight at once; far below EC2's request-rate buckets. */
     static final int LAUNCH_PARALLELISM = 8;
+    /** Extra RunInstances attempts, with backoff, when EC2 still throttles after the SDK's retries. */
+    static final int THROTTLED_LAUNCH_RETRIES = 6;
     private static final List<String> LIVE_STATES = List.of("pending", "running", "stopping", "stopped");
     private static final List<String> NOT_TERMINATED_STATES =
             List.of("pending", "running", "stopping", "stopped", "shutting-down");
@@ -565,7 +567,9 @@ public final class Ec2Cloud implements Cloud {
                 }
             }
             if (run.failure.get() != null) {
-                throw run.failure.get();
+                RuntimeException failure = run.failure.get();
+                // Launches that were in flight when the quota answered have returned now: count them all.
+                throw failure instanceof QuotaRefusal q ? q.recount(run.launched.get()) : failure;
             }
             return out;
         } finally {
@@ -674,9 +678,20 @@ public final class Ec2Cloud implements Cloud {
         if (zone != null) {
             request.placement(p -> p.availabilityZone(zone));
         }
-        RunInstancesResponse response;
+        RunInstancesResponse response = null;
         try {
-            response = ec2.runInstances(request.build());
+            // Throttling that outlasts the SDK's own retries (easily so when capacity errors, which the SDK also
+            // retries, use up the attempts) is waited out here: the client token makes a repeat safe.
+            for (int attempt = 0; response == null; attempt++) {
+                try {
+                    response = ec2.runInstances(request.build());
+                } catch (Ec2Exception e) {
+                    if (!e.isThrottlingException() || attempt >= THROTTLED_LAUNCH_RETRIES) {
+                        throw e;
+                    }
+                    waiting.pause(attempt, random);
+                }
+            }
         } catch (Ec2Exception e) {
             if ("IdempotentParameterMismatch".equals(code(e))) {
                 throw new FleetException("EC2 remembers an earlier launch of " + chunk.size() + " machine(s) for this"
@@ -727,9 +742,29 @@ public final class Ec2Cloud implements Cloud {
         } catch (RuntimeException ignored) {
             // The vCPU figure is a courtesy; the quota message stands without it.
         }
-        return new FleetException("EC2 quota " + code(e) + " reached" + value + needs + " (" + launched
-                + " launched): ask for more in Service Quotas ('Running On-Demand Standard instances', "
-                + spec.region() + ") or lower -Dcount", e);
+        String head = "EC2 quota " + code(e) + " reached" + value + needs + " (";
+        String tail = "): ask for more in Service Quotas ('Running On-Demand Standard instances', " + spec.region()
+                + ") or lower -Dcount";
+        return new QuotaRefusal(head, tail, launched, e);
+    }
+
+    /** A quota refusal; the number launched is final only once every launch in flight has returned. */
+    private static final class QuotaRefusal extends FleetException {
+        private static final long serialVersionUID = 1L;
+        private final String head;
+        private final String tail;
+
+        QuotaRefusal(String head, String tail, int launched, Throwable cause) {
+            super(head + (launched == 0 ? "nothing launched"
+                    : launched + " launched and recorded: -Daction=teardown removes them, or re-run with a -Dcount that fits")
+                    + tail, cause);
+            this.head = head;
+            this.tail = tail;
+        }
+
+        QuotaRefusal recount(int launched) {
+            return new QuotaRefusal(head, tail, launched, getCause());
+        }
     }
 
     // ------------------------------------------------------------------ waiting

@@ -1,0 +1,278 @@
+package org.workshopfleet.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.workshopfleet.CloudFactory;
+import org.workshopfleet.CredentialsCheck;
+import org.workshopfleet.Main;
+import org.workshopfleet.MachineRendering;
+import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.ec2.AmiCatalog;
+import org.workshopfleet.cloud.ec2.Ec2Cloud;
+import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.cloud.ec2.fake.RecordedCall;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.render.Renderer;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.StateFolder;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+/**
+ * Issue 7's bad-input table, through the command ({@link Main#run}) with an {@link Ec2Cloud} on a fresh {@link Ec2Fake}
+ * and the real {@link Renderer} on a copy of the project's templates, scripts, dashboards, security groups and
+ * {@code ami.properties} (one of them broken per row). Every row must end in exactly one {@code error: } line naming
+ * the problem, a non-zero exit, no cloud request at all (or, for refusals that are themselves cloud answers, nothing
+ * created), and no ledger that records a live resource or a machine.
+ */
+class BadInputTest {
+
+    @TempDir
+    Path dir;
+    final Ec2Fake fake = Ec2Fake.start();
+    final List<Ec2Client> clients = new ArrayList<>();
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @AfterEach
+    void close() {
+        clients.forEach(Ec2Client::close);
+        fake.close();
+    }
+
+    /** Whether a row's refusal is itself a cloud answer (so calls are expected, creations are not). */
+    enum Calls { NONE, REFUSED_BY_CLOUD, QUOTA }
+
+    /**
+     * One row.
+     *
+     * @param props    command-line properties added to the baseline ({@code count=2}, a CIDR, {@code yes})
+     * @param breakIt  what to break in the project copy or the fake before running
+     * @param expected text the one error line must contain (what is wrong / how to fix it)
+     */
+    record Row(String title, Map<String, String> props, Consumer<Setup> breakIt, Calls calls, String expected) {
+        @Override
+        public String toString() {
+            return title;
+        }
+    }
+
+    /** What a row may break. */
+    record Setup(Path project, Ec2Fake fake, boolean[] noCredentials) {
+    }
+
+    static Row row(String title, String props, String expected) {
+        return new Row(title, props(props), s -> { }, Calls.NONE, expected);
+    }
+
+    static Row row(String title, String props, Consumer<Setup> breakIt, Calls calls, String expected) {
+        return new Row(title, props(props), breakIt, calls, expected);
+    }
+
+    static Map<String, String> props(String kv) {
+        Map<String, String> p = new HashMap<>();
+        for (String s : kv.split(";")) {
+            if (s.isBlank()) {
+                continue;
+            }
+            int eq = s.indexOf('=');
+            p.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "" : s.substring(eq + 1));
+        }
+        return p;
+    }
+
+    static Stream<Arguments> rows() {
+        return Stream.of(
+            row("count 0", "count=0", "count 0 launches nothing"),
+            row("count negative", "count=-3", "count -3"),
+            row("count not a number", "count=thirty", "count 'thirty' is not a whole number"),
+            row("count above the ceiling", "count=100000", "out of range"),
+            row("count above the vCPU quota", "count=5", s -> s.fake().vcpuLimit(8), Calls.QUOTA,
+                    "limit 8 vCPUs"),
+            row("name with illegal characters", "name=PHP_Workshop!", "workshop name 'PHP_Workshop!' is not allowed"),
+            row("name too long for Lightsail", "provider=lightsail;name=a-very-long-workshop-name-for-lightsail",
+                    "is not allowed"),
+            row("unknown region", "region=xx-nowhere-9", "unknown AWS region 'xx-nowhere-9'"),
+            row("unknown provider", "provider=azure", "unknown provider 'azure'"),
+            row("malformed CIDR", "cidr=203.0.113.300/32", "is not an IPv4 CIDR"),
+            row("CIDR prefix out of range", "cidr=203.0.113.7/40", "is not an IPv4 CIDR"),
+            row("whole internet without opt-in", "cidr=0.0.0.0/0", "allowWorld"),
+            row("missing credentials", "", s -> s.noCredentials()[0] = true, Calls.NONE, "no AWS credentials"),
+            row("expired or wrong credentials", "", s -> s.fake().faults().failNext("*", "AuthFailure", 1000),
+                    Calls.REFUSED_BY_CLOUD, "AuthFailure"),
+            row("AMI not found (region not pinned, no image)", "region=eu-west-1", s -> { }, // not pinned; the fake has no image
+                    Calls.REFUSED_BY_CLOUD, "no available Ubuntu 22.04 amd64 image"),
+            row("no default VPC", "", s -> s.fake().withoutDefaultVpc(), Calls.REFUSED_BY_CLOUD, "has no default VPC"),
+            row("user data over 16 KB", "", s -> append(s.project().resolve("templates/cloud-init/user-data.yaml.ftl"),
+                    "\n# " + "x".repeat(17_000) + "\n"), Calls.NONE, "over EC2's 16384-byte limit"),
+            row("missing user-data template", "", s -> delete(s.project().resolve("templates/cloud-init/user-data.yaml.ftl")),
+                    Calls.NONE, "user-data.yaml.ftl is missing"),
+            row("malformed user-data template", "", s -> append(s.project().resolve("templates/cloud-init/user-data.yaml.ftl"),
+                    "\n<#if unclosed>\n"), Calls.NONE, "is malformed"),
+            row("malformed bundle template", "", s -> append(s.project().resolve("templates/prometheus/prometheus.yml.ftl"),
+                    "\n${\n"), Calls.NONE, "prometheus.yml.ftl is malformed"),
+            row("missing setup script library", "", s -> delete(s.project().resolve("scripts/lib.sh")), Calls.NONE,
+                    "lib.sh is missing"),
+            row("malformed dashboard", "", s -> write(s.project().resolve("dashboards/php-usdt-uprobe.json"), "{\"uid\": "),
+                    Calls.NONE, "php-usdt-uprobe.json is not valid JSON"),
+            row("missing dashboards", "", s -> delete(s.project().resolve("dashboards/php-usdt-uprobe.json")), Calls.NONE,
+                    "holds no .json dashboard"),
+            row("malformed security group file", "", s -> write(s.project().resolve("security-groups/workshop.json"),
+                    "{\"ingress\": [{\"protocol\": \"tcp\", \"port\": 99999}]}"), Calls.NONE, "has a bad rule"),
+            row("malformed ami.properties entry", "", s -> write(s.project().resolve("ami.properties"),
+                    "ap-northeast-1=ubuntu-latest\n"), Calls.NONE, "which is not an AMI id"),
+            row("missing ami.properties", "", s -> delete(s.project().resolve("ami.properties")), Calls.NONE,
+                    "ami.properties")
+        ).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void badInputIsOneLineNonZeroAndLeavesNothing(Row row) throws IOException {
+        Path project = copyProject();
+        boolean[] noCredentials = {false};
+        row.breakIt().accept(new Setup(project, fake, noCredentials));
+
+        Map<String, String> props = new HashMap<>(Map.of("count", "2", "cidr", "203.0.113.7/32", "yes", "",
+                "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
+        props.putAll(row.props());
+        int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, noCredentials));
+
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(code != 0, "non-zero exit; stdout: " + out.toString(StandardCharsets.UTF_8));
+        assertTrue(e.startsWith("error: ") && e.indexOf('\n') == e.length() - 1, "exactly one line: " + e);
+        assertTrue(e.contains(row.expected()), "names the problem (" + row.expected() + "): " + e);
+        assertFalse(e.startsWith("error: unexpected") || e.contains("\tat "),
+                "a FleetException, not a crash: " + e);
+        assertEquals(Main.BAD_INPUT, code, e);
+
+        List<RecordedCall> calls = fake.calls();
+        if (row.calls() == Calls.NONE) {
+            assertEquals(List.of(), calls.stream().map(RecordedCall::operation).toList(), "no cloud call: " + e);
+        } else if (row.calls() == Calls.REFUSED_BY_CLOUD) {
+            assertTrue(calls.stream().noneMatch(c -> !c.failed() && (c.operation().equals("RunInstances")
+                    || c.operation().equals("CreateSecurityGroup") || c.operation().equals("ImportKeyPair"))),
+                    "nothing created: " + calls.stream().map(c -> c.operation() + "/" + c.errorCode()).toList());
+        }
+        if (row.calls() == Calls.QUOTA) {
+            quotaRefusalIsExactAndTornDown(e);
+            return;
+        }
+        assertEquals(0, fake.launchedInstanceCount(), "no instance launched");
+        assertEquals(java.util.Set.of(), fake.securityGroupNames());
+        assertEquals(java.util.Set.of(), fake.keyPairNames());
+
+        StateFolder folder = new StateFolder(dir.resolve("workshops").resolve(
+                row.props().getOrDefault("name", "ebpf-php")));
+        if (Ledger.exists(folder)) {
+            Ledger ledger = Ledger.open(folder, folder.root().getFileName().toString(), "ec2", "x", Clock.systemUTC());
+            assertEquals(List.of(), ledger.liveResources(), "no live resource in the ledger");
+            assertTrue(ledger.snapshot().machines().isEmpty(), "no machine in the ledger");
+        }
+    }
+
+    /**
+     * EC2 has no quota query in its own API, so a fleet larger than the vCPU quota launches what fits (in parallel,
+     * one RunInstances per machine) before the refusal. What must hold: the line names the limit and the exact number
+     * launched, every launched instance is in the ledger, and teardown then leaves nothing.
+     */
+    private void quotaRefusalIsExactAndTornDown(String line) {
+        int launched = fake.launchedInstanceCount();
+        assertTrue(launched == 0 ? line.contains("nothing launched") : line.contains("(" + launched + " launched and recorded"),
+                launched + " launched: " + line);
+        StateFolder folder = new StateFolder(dir.resolve("workshops/ebpf-php"));
+        Ledger ledger = Ledger.open(folder, "ebpf-php", "ec2", "x", Clock.systemUTC());
+        assertEquals(launched, ledger.liveResources().stream()
+                .filter(r -> r.kind() == org.workshopfleet.cloud.ResourceKind.INSTANCE).count(), "every launch recorded");
+        Map<String, String> teardown = Map.of("action", "teardown", "yes", "", "stateDir", dir.resolve("workshops").toString(),
+                "projectRoot", dir.resolve("project").toString());
+        assertEquals(0, Main.run(teardown, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring(dir.resolve("project"), new boolean[1])));
+        assertEquals(0, fake.liveInstanceCount());
+        assertEquals(java.util.Set.of(), fake.securityGroupNames());
+        assertEquals(java.util.Set.of(), fake.keyPairNames());
+    }
+
+    private Wiring wiring(Path project, boolean[] noCredentials) {
+        CloudFactory clouds = (spec, recorder) -> {
+            Ec2Client client = fake.client();
+            clients.add(client);
+            return new Ec2Cloud(client, spec, recorder, AmiCatalog.load(project.resolve("ami.properties")), Waiting.fast());
+        };
+        CredentialsCheck credentials = spec -> {
+            if (noCredentials[0]) {
+                throw CredentialsCheck.missing(spec);
+            }
+        };
+        return new Wiring(clouds, credentials, () -> {
+            throw new AssertionError("no address detection in tests");
+        }, null, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu", 22, MachineLayout.STANDARD,
+                Duration.ofSeconds(1), Duration.ofSeconds(2), root -> MachineRendering.of(new Renderer(project)));
+    }
+
+    private Path copyProject() throws IOException {
+        Path project = dir.resolve("project");
+        for (String item : List.of("templates", "scripts", "dashboards", "security-groups", "ami.properties")) {
+            Path from = Path.of(item);
+            try (Stream<Path> walk = Files.walk(from)) {
+                for (Path p : walk.toList()) {
+                    Path to = project.resolve(p.toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.createDirectories(to.getParent());
+                        Files.copy(p, to);
+                    }
+                }
+            }
+        }
+        return project;
+    }
+
+    private static void append(Path file, String text) {
+        try {
+            Files.writeString(file, text, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.delete(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package org.workshopfleet.faults;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.workshopfleet.CloudFactory;
+import org.workshopfleet.Fleet;
+import org.workshopfleet.FleetException;
+import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.ec2.AmiCatalog;
+import org.workshopfleet.cloud.ec2.Ec2Cloud;
+import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.cloud.ec2.fake.RecordedCall;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.LoopbackSshd;
+import org.workshopfleet.state.LedgerData;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.MachineRecord;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+/**
+ * Issue 7's fault campaign, seeded and reproducible: per seed, {@link Fleet} (the real orchestration, Ec2Cloud on the
+ * real SDK client) runs against an {@link Ec2Fake} with randomly drawn faults whose instances are real loopback SSH
+ * machines ({@link LoopbackInstances}), with tiny bundles ({@link TinyWorkshop}) whose steps sometimes fail or lose
+ * their SSH connection. {@code up} is re-run (as a facilitator would) until it succeeds or refuses with the expected
+ * reason, then {@code teardown} until it succeeds. Invariants are checked after every run.
+ *
+ * <p>Run a larger campaign: {@code mvn -o -q test-compile exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=org.workshopfleet.faults.FaultCampaign -Dexec.args="1 1000"} (first seed, number of runs).
+ */
+public final class FaultCampaign {
+
+    /** The seed's drawn faults, for the report. */
+    record Draw(int count, double throttle, int exhaustedZones, int notFoundPolls, int busyDeletes, boolean lostLaunch,
+                boolean lostTerminate, boolean quota, List<Integer> failing, List<Integer> dropping) {
+    }
+
+    /** One seed's outcome. */
+    record Outcome(long seed, Draw draw, int upRuns, boolean refused, List<String> violations, Map<String, Long> injected) {
+    }
+
+    private static final int MAX_UP_RUNS = 5;
+    private static final int MAX_TEARDOWN_RUNS = 4;
+
+    private final Path workDir;
+    private final int port;
+
+    FaultCampaign(Path workDir) throws IOException {
+        this.workDir = workDir;
+        this.port = LoopbackSshd.freePort();
+    }
+
+    static Draw draw(Random r) {
+        int count = 1 + r.nextInt(3);
+        List<Integer> failing = new ArrayList<>();
+        List<Integer> dropping = new ArrayList<>();
+        for (int n = 1; n <= count; n++) {
+            if (r.nextDouble() < 0.2) {
+                failing.add(n);
+            }
+            if (r.nextDouble() < 0.15) {
+                dropping.add(n);
+            }
+        }
+        return new Draw(count, r.nextDouble() < 0.5 ? r.nextDouble() * 0.3 : 0.0, r.nextInt(4),
+                r.nextDouble() < 0.4 ? 1 + r.nextInt(4) : 0, r.nextDouble() < 0.5 ? 1 + r.nextInt(6) : 0,
+                r.nextDouble() < 0.3, r.nextDouble() < 0.2, r.nextDouble() < 0.08, failing, dropping);
+    }
+
+    /** Runs one seed and checks every invariant; never throws for a product failure (it becomes a violation). */
+    Outcome run(long seed) throws IOException {
+        Random random = new Random(seed);
+        Draw d = draw(random);
+        Path dir = Files.createTempDirectory(workDir, "seed-" + seed + "-");
+        List<String> violations = new ArrayList<>();
+        List<Ec2Client> clients = new ArrayList<>();
+        Ec2Fake fake = Ec2Fake.start();
+        WorkshopSpec spec = WorkshopSpec.defaults(d.count(), Provider.EC2).withStateRoot(dir.resolve("workshops"))
+                .withCidr("203.0.113.7/32");
+        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
+        LoopbackInstances machines = new LoopbackInstances(dir.resolve("machines"), port, secrets.loginKey());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int upRuns = 0;
+        boolean refused = false;
+        try {
+            fake.backend(machines);
+            List<String> zones = fake.zones();
+            for (int z = 0; z < d.exhaustedZones() && z < zones.size(); z++) {
+                fake.capacity(zones.get(z), "t3.medium", 0);
+            }
+            if (d.throttle() > 0) {
+                fake.faults().throttle(d.throttle(), seed);
+            }
+            if (d.notFoundPolls() > 0) {
+                fake.notFoundDescribesAfterLaunch(d.notFoundPolls());
+            }
+            if (d.busyDeletes() > 0) {
+                fake.groupBusyDeletesAfterTerminate(d.busyDeletes());
+            }
+            if (d.lostLaunch()) {
+                fake.faults().failAfterNext("RunInstances", "InternalError", 1);
+            }
+            if (d.lostTerminate()) {
+                fake.faults().failAfterNext("TerminateInstances", "InternalError", 1);
+            }
+            if (d.quota()) {
+                fake.vcpuLimit(2 * d.count() - 2); // t3.medium has 2 vCPUs: one machine too many
+            }
+            TinyWorkshop tiny = new TinyWorkshop();
+            tiny.failing.addAll(d.failing());
+            tiny.dropping.addAll(d.dropping());
+            Path project = dir.resolve("project");
+            Files.createDirectories(project.resolve("security-groups"));
+            Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
+            CloudFactory clouds = (s, recorder) -> {
+                Ec2Client client = fake.client();
+                synchronized (clients) {
+                    clients.add(client);
+                }
+                return new Ec2Cloud(client, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+            };
+            Wiring wiring = new Wiring(clouds, s -> { }, () -> {
+                throw new AssertionError("no address detection in tests");
+            }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
+                    Duration.ofSeconds(15), Duration.ofSeconds(30), root -> tiny);
+            Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(out, true, StandardCharsets.UTF_8));
+
+            // up until ready or refused
+            boolean ready = false;
+            String lastError = null;
+            while (!ready && !refused && upRuns < MAX_UP_RUNS) {
+                upRuns++;
+                try {
+                    ready = fleet.up(true) == 0;
+                } catch (FleetException e) {
+                    lastError = e.getMessage();
+                    if (d.quota() && lastError.contains("quota VcpuLimitExceeded") && lastError.contains("limit "
+                            + (2 * d.count() - 2) + " vCPUs")) {
+                        refused = true;
+                    }
+                }
+                tiny.failing.clear(); // the facilitator fixed the broken step
+            }
+            if (d.quota() && !refused) {
+                violations.add("quota " + (2 * d.count() - 2) + " vCPUs for " + d.count() + " machines was not refused"
+                        + " with its cause: " + lastError);
+            }
+            if (!d.quota() && !ready) {
+                violations.add("not ready after " + upRuns + " up runs; last error: " + lastError);
+            }
+            if (ready) {
+                checkReady(spec, fake, machines, violations);
+            }
+
+            // teardown until done
+            boolean down = false;
+            for (int t = 0; t < MAX_TEARDOWN_RUNS && !down; t++) {
+                try {
+                    down = fleet.teardown(true) == 0;
+                } catch (FleetException e) {
+                    lastError = e.getMessage();
+                }
+            }
+            if (!down) {
+                violations.add("teardown did not finish: " + lastError);
+            }
+            checkNothingLeft(spec, fake, machines, violations);
+            violations.addAll(machines.violations());
+        } catch (RuntimeException e) {
+            violations.add("unexpected " + e);
+        } finally {
+            machines.close();
+            clients.forEach(Ec2Client::close);
+            fake.close();
+        }
+        Map<String, Long> injected = new TreeMap<>();
+        for (RecordedCall c : fake.calls()) {
+            if (c.errorCode() != null) {
+                injected.merge(c.errorCode(), 1L, Long::sum);
+            }
+        }
+        if (!d.failing().isEmpty()) {
+            injected.put("step failure", (long) d.failing().size());
+        }
+        long drops = countDrops(dir.resolve("machines"));
+        if (drops > 0) {
+            injected.put("ssh drop mid-step", drops);
+        }
+        if (Boolean.getBoolean("faults.verbose")) {
+            System.out.println("seed " + seed + " " + d + "\n" + out.toString(StandardCharsets.UTF_8));
+        }
+        if (!violations.isEmpty()) {
+            violations.add("seed " + seed + " output:\n" + out.toString(StandardCharsets.UTF_8));
+        } else {
+            deleteTree(dir);
+        }
+        return new Outcome(seed, d, upRuns, refused, violations, injected);
+    }
+
+    private static void checkReady(WorkshopSpec spec, Ec2Fake fake, LoopbackInstances machines, List<String> violations) {
+        LedgerData data = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), "ec2", spec.region(),
+                Clock.systemUTC()).snapshot();
+        for (int n = 1; n <= spec.count(); n++) {
+            MachineRecord r = data.machines().get(n);
+            if (r == null || r.phase() != MachinePhase.READY) {
+                violations.add("machine " + n + " not ready in the ledger: " + r);
+            }
+            if (machines.liveInstances(n) != 1) {
+                violations.add("attendee " + n + " has " + machines.liveInstances(n) + " live machines");
+            }
+        }
+        if (fake.liveInstanceCount() != spec.count()) {
+            violations.add(fake.liveInstanceCount() + " live instances in the fake for a fleet of " + spec.count());
+        }
+        if (machines.live() != spec.count()) {
+            violations.add(machines.live() + " machines running behind the fake for a fleet of " + spec.count());
+        }
+    }
+
+    private static void checkNothingLeft(WorkshopSpec spec, Ec2Fake fake, LoopbackInstances machines, List<String> violations) {
+        if (fake.liveInstanceCount() != 0) {
+            violations.add(fake.liveInstanceCount() + " instances left after teardown");
+        }
+        if (!fake.securityGroupNames().isEmpty() || !fake.keyPairNames().isEmpty()) {
+            violations.add("left after teardown: groups " + fake.securityGroupNames() + ", key pairs " + fake.keyPairNames());
+        }
+        try {
+            if (machines.awaitNoneLive(Duration.ofSeconds(10)) != 0) {
+                violations.add(machines.live() + " machines never terminated");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            violations.add("interrupted");
+        }
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), "ec2", spec.region(), Clock.systemUTC());
+        if (!ledger.snapshot().isClosed() || !ledger.liveResources().isEmpty()) {
+            violations.add("ledger not closed or still lists " + ledger.liveResources());
+        }
+    }
+
+    private static long countDrops(Path machinesDir) throws IOException {
+        if (!Files.isDirectory(machinesDir)) {
+            return 0;
+        }
+        try (Stream<Path> walk = Files.walk(machinesDir, 3)) {
+            return walk.filter(p -> p.getFileName().toString().equals("dropped")).count();
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The campaign's figures. */
+    record Summary(int runs, int upRuns, int refusals, Map<String, Long> injected, List<String> violations, long millis) {
+        String text() {
+            return String.format(Locale.ROOT, "fault campaign: %d runs (%d up runs, %d expected quota refusals) in %.1f s;"
+                    + " faults injected: %s; invariant violations: %d", runs, upRuns, refusals, millis / 1000.0,
+                    injected, violations.size());
+        }
+    }
+
+    static Summary campaign(Path workDir, long firstSeed, int runs, PrintStream progress) throws IOException {
+        FaultCampaign c = new FaultCampaign(workDir);
+        Map<String, Long> injected = new TreeMap<>();
+        List<String> violations = new ArrayList<>();
+        int upRuns = 0;
+        int refusals = 0;
+        long start = System.nanoTime();
+        for (long seed = firstSeed; seed < firstSeed + runs; seed++) {
+            Outcome o = c.run(seed);
+            upRuns += o.upRuns();
+            refusals += o.refused() ? 1 : 0;
+            o.injected().forEach((k, v) -> injected.merge(k, v, Long::sum));
+            for (String v : o.violations()) {
+                violations.add("seed " + seed + ": " + v);
+            }
+            if (progress != null && !o.violations().isEmpty()) {
+                progress.println("seed " + seed + " " + o.draw() + ": " + o.violations());
+            }
+        }
+        return new Summary(runs, upRuns, refusals, injected, violations, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** {@code FaultCampaign <first seed> <runs>}: prints the figures; exit 1 on any invariant violation. */
+    public static void main(String[] args) throws IOException {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "off");
+        long seed = args.length > 0 ? Long.parseLong(args[0]) : 1;
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        Path work = Files.createTempDirectory("fault-campaign");
+        Summary s = campaign(work, seed, runs, System.out);
+        System.out.println(s.text() + " (seeds " + seed + ".." + (seed + runs - 1) + ")");
+        System.exit(s.violations().isEmpty() ? 0 : 1);
+    }
+}

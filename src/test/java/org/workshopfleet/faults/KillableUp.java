@@ -1,0 +1,66 @@
+package org.workshopfleet.faults;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.workshopfleet.CloudFactory;
+import org.workshopfleet.Fleet;
+import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.ec2.AmiCatalog;
+import org.workshopfleet.cloud.ec2.Ec2Cloud;
+import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.LoopbackSshd;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+/**
+ * Test-scope command the SIGKILL campaign runs as a child JVM and kills at a random moment: {@code Fleet.up} of a
+ * tiny workshop against an {@link Ec2Fake} living in the parent process (so the cloud's state outlives the kill, as
+ * AWS's does), with the parent's loopback SSH machines behind it.
+ * Arguments: EC2 endpoint, state root, project root, SSH port, machine count.
+ */
+public final class KillableUp {
+
+    private KillableUp() {
+    }
+
+    public static void main(String[] args) {
+        URI endpoint = URI.create(args[0]);
+        Path stateRoot = Path.of(args[1]);
+        Path project = Path.of(args[2]);
+        int port = Integer.parseInt(args[3]);
+        int count = Integer.parseInt(args[4]);
+        WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr("203.0.113.7/32");
+        CloudFactory clouds = (s, recorder) -> new Ec2Cloud(client(endpoint), s, recorder,
+                AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+        Wiring wiring = new Wiring(clouds, s -> { }, () -> {
+            throw new AssertionError("no address detection in tests");
+        }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
+                Duration.ofSeconds(15), Duration.ofSeconds(30), root -> new TinyWorkshop());
+        int code = new Fleet(spec, project, wiring, new PrintStream(System.out, true, StandardCharsets.UTF_8)).up(true);
+        System.exit(code);
+    }
+
+    /** The same client {@link Ec2Fake#client()} makes, built from the endpoint alone. */
+    static Ec2Client client(URI endpoint) {
+        return Ec2Client.builder()
+                .endpointOverride(endpoint)
+                .region(Region.of(Ec2Fake.REGION))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create("AKIAFAKEFAKEFAKEFAKE", "fake-secret-for-the-ec2-stand-in")))
+                .httpClientBuilder(ApacheHttpClient.builder())
+                .overrideConfiguration(o -> o.retryStrategy(Ec2Fake.testRetryStrategy()))
+                .build();
+    }
+}

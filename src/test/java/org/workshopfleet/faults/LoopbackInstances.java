@@ -1,0 +1,166 @@
+package org.workshopfleet.faults;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
+import org.workshopfleet.provision.TestMachines;
+import org.workshopfleet.ssh.SshKeyPair;
+
+/**
+ * Test stand-in for EC2 instances: every instance the {@link org.workshopfleet.cloud.ec2.fake.Ec2Fake} launches becomes
+ * a real loopback sshd "machine" ({@link TestMachines}) on its own 127.1.x.y address, presenting the ed25519 host key
+ * found in the instance's raw cloud-config ({@code ssh_keys.ed25519_private}) and authorising the key listed under
+ * {@code ssh_authorized_keys} — what cloud-init would do on a real machine. It also watches the invariant "no
+ * attendee ever has two live instances at once" (attendee read from the {@code hostname:} line's {@code -NN}).
+ */
+public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
+
+    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger();
+
+    private final Path dir;
+    private final int port;
+    private final SshKeyPair login;
+    private final Map<String, TestMachines.Box> boxes = new HashMap<>();
+    private final Map<String, Integer> attendeeOf = new HashMap<>();
+    private final Map<Integer, Set<String>> liveByAttendee = new HashMap<>();
+    private final List<String> violations = new ArrayList<>();
+    private final Set<Integer> impostors = new TreeSet<>();
+    private final Map<Integer, String> boxByAttendee = new HashMap<>();
+    private int booted;
+
+    /** Machines of these attendees present a freshly generated host key instead of the one in their user data. */
+    public synchronized LoopbackInstances impostors(Integer... attendees) {
+        impostors.addAll(List.of(attendees));
+        return this;
+    }
+
+    /** The live machine of an attendee, or null. */
+    public synchronized TestMachines.Box boxOf(int attendee) {
+        String id = boxByAttendee.get(attendee);
+        return id == null ? null : boxes.get(id);
+    }
+
+    /**
+     * @param login the workshop's login key (its public line must be the one in the user data; the private half is
+     *              never taken from user data)
+     */
+    public LoopbackInstances(Path dir, int port, SshKeyPair login) {
+        this.dir = dir;
+        this.port = port;
+        this.login = login;
+    }
+
+    @Override
+    public synchronized String boot(String instanceId, String rawUserData) {
+        CloudConfig config = CloudConfig.parse(rawUserData);
+        if (!login.publicKeyLine().equals(config.authorizedKey())) {
+            violations.add(instanceId + ": user data authorises '" + config.authorizedKey() + "', not the workshop's login key");
+        }
+        int attendee = config.attendee();
+        Set<String> live = liveByAttendee.computeIfAbsent(attendee, a -> new TreeSet<>());
+        if (!live.isEmpty()) {
+            violations.add("attendee " + attendee + " got " + instanceId + " while " + live + " still lives");
+        }
+        live.add(instanceId);
+        attendeeOf.put(instanceId, attendee);
+        int n = NEXT_ADDRESS.getAndIncrement() % 60_000;
+        String address = "127.1." + (n / 250) + "." + (n % 250 + 1);
+        try {
+            SshKeyPair hostKey = impostors.contains(attendee) ? SshKeyPair.generate("impostor") : config.hostKey();
+            boxes.put(instanceId, TestMachines.start(dir.resolve(instanceId), login, "done", hostKey, address, port));
+            boxByAttendee.put(attendee, instanceId);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        booted++;
+        return address;
+    }
+
+    @Override
+    public synchronized void terminate(String instanceId) {
+        TestMachines.Box box = boxes.remove(instanceId);
+        if (box != null) {
+            box.sshd().close();
+        }
+        Integer attendee = attendeeOf.get(instanceId);
+        if (attendee != null) {
+            liveByAttendee.get(attendee).remove(instanceId);
+        }
+    }
+
+    public synchronized TestMachines.Box box(String instanceId) {
+        return boxes.get(instanceId);
+    }
+
+    /** Instances of this attendee booted and not terminated. */
+    public synchronized int liveInstances(int attendee) {
+        return liveByAttendee.getOrDefault(attendee, Set.of()).size();
+    }
+
+    public synchronized List<String> violations() {
+        return List.copyOf(violations);
+    }
+
+    public synchronized int booted() {
+        return booted;
+    }
+
+    /**
+     * Waits (up to {@code timeout}) until no machine runs: the fake calls {@link #terminate} asynchronously, after
+     * answering TerminateInstances. Returns how many still run.
+     */
+    public int awaitNoneLive(java.time.Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (live() > 0 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        return live();
+    }
+
+    /** Machines still running (not terminated through the cloud). */
+    public synchronized int live() {
+        return boxes.size();
+    }
+
+    @Override
+    public synchronized void close() {
+        boxes.values().forEach(b -> b.sshd().close());
+        boxes.clear();
+    }
+
+    /** The parts of a cloud-config this stand-in acts on. */
+    record CloudConfig(int attendee, SshKeyPair hostKey, String authorizedKey) {
+        static CloudConfig parse(String raw) {
+            String[] lines = raw.split("\n");
+            String hostname = null;
+            String authorized = null;
+            StringBuilder key = new StringBuilder();
+            for (int i = 0; i < lines.length; i++) {
+                String l = lines[i];
+                if (l.startsWith("hostname: ")) {
+                    hostname = l.substring("hostname: ".length()).trim();
+                } else if (l.trim().equals("ed25519_private: |")) {
+                    for (i++; i < lines.length && lines[i].startsWith("    "); i++) {
+                        key.append(lines[i].substring(4)).append('\n');
+                    }
+                    i--;
+                } else if (l.equals("ssh_authorized_keys:") && i + 1 < lines.length) {
+                    authorized = lines[i + 1].replaceFirst("^\\s*-\\s*", "").trim();
+                }
+            }
+            if (hostname == null || key.length() == 0) {
+                throw new IllegalArgumentException("user data without hostname or ed25519 host key");
+            }
+            int attendee = Integer.parseInt(hostname.substring(hostname.lastIndexOf('-') + 1));
+            return new CloudConfig(attendee, SshKeyPair.parsePrivateKey(key.toString()), authorized);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package org.workshopfleet.faults;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.workshopfleet.MachineRendering;
+import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.provision.TestMachines;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.BundleFile;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.render.SetupStep;
+
+/**
+ * A rendering for fault tests: a real cloud-config carrying the pinned host key and the login key (what
+ * {@link LoopbackInstances} boots from), and a three-step bundle of tiny scripts that never touch the host. Machines in
+ * {@link #failing} fail step 03 (until removed from the set); machines in {@link #dropping} have their SSH connection
+ * killed in the middle of step 02, once per machine (the session's sshd process is killed from inside the step).
+ */
+public final class TinyWorkshop implements MachineRendering {
+
+    public final Set<Integer> failing = ConcurrentHashMap.newKeySet();
+    public final Set<Integer> dropping = ConcurrentHashMap.newKeySet();
+
+    static final String DROP = "set -euo pipefail\n"
+            + "if [ -e \"$BUNDLE_DIR/drop\" ] && [ ! -e /var/lib/dropped ]; then\n"
+            + "  touch /var/lib/dropped\n"
+            + "  p=$$\n"
+            + "  while [ \"$p\" -gt 1 ]; do\n"
+            + "    if [ \"$(ps -o comm= -p \"$p\")\" = sshd ]; then kill -9 \"$p\"; break; fi\n"
+            + "    p=$(ps -o ppid= -p \"$p\" | tr -d ' ')\n"
+            + "  done\n"
+            + "  sleep 5\n"
+            + "fi\n"
+            + "echo 02 >> /var/lib/runs.log\n";
+
+    @Override
+    public String userData(MachineModel m, UserDataFormat format) {
+        StringBuilder sb = new StringBuilder("#cloud-config\nhostname: ").append(m.hostname()).append('\n');
+        sb.append("ssh_keys:\n  ed25519_private: |\n");
+        for (String line : m.hostKey().privateKeyOpenSsh().split("\n")) {
+            sb.append("    ").append(line).append('\n');
+        }
+        sb.append("  ed25519_public: ").append(m.hostKey().publicKeyNoComment()).append('\n');
+        sb.append("ssh_authorized_keys:\n  - ").append(m.loginPublicKey()).append('\n');
+        return sb.toString();
+    }
+
+    @Override
+    public Bundle bundle(MachineModel m) {
+        boolean fail = failing.contains(m.attendee());
+        Map<String, String> scripts = new LinkedHashMap<>();
+        scripts.put("01-hello", "set -euo pipefail\necho \"hello from $BUNDLE_DIR\"\necho 01 >> /var/lib/runs.log\n");
+        scripts.put("02-work", DROP);
+        scripts.put("03-maybe-fail", "set -euo pipefail\necho 03 >> /var/lib/runs.log\n"
+                + "if [ -e \"$BUNDLE_DIR/fail\" ]; then echo 'step 03 fails on purpose' >&2; exit 3; fi\n");
+        List<BundleFile> files = new ArrayList<>();
+        List<SetupStep> steps = new ArrayList<>();
+        files.add(new BundleFile("exporter.sha256", "c\n".getBytes(StandardCharsets.UTF_8), 0644));
+        if (fail) {
+            files.add(new BundleFile("fail", new byte[0], 0644));
+        }
+        if (dropping.contains(m.attendee())) {
+            files.add(new BundleFile("drop", new byte[0], 0644));
+        }
+        for (Map.Entry<String, String> s : scripts.entrySet()) {
+            String path = "scripts/" + s.getKey() + ".sh";
+            files.add(new BundleFile(path, s.getValue().getBytes(StandardCharsets.UTF_8), 0755));
+            steps.add(new SetupStep(s.getKey(), path,
+                    TestMachines.sha256(s.getValue() + (s.getKey().startsWith("03") && fail ? "fail" : ""))));
+        }
+        return new Bundle(m.hostname(), files, steps);
+    }
+}
