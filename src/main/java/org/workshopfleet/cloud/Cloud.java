@@ -62,6 +62,33 @@ public interface Cloud extends AutoCloseable {
     default void retag(Collection<String> machineIds, java.util.Map<String, String> tags) {
     }
 
+    /**
+     * The available image baked for this recipe, if the cloud has one (found by its {@code ImageRecipe} tag or name).
+     * Clouds without images answer empty.
+     */
+    default java.util.Optional<MachineImage> findImage(String recipeHash) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Bakes an image of this machine (already sealed by the caller), tagged {@code ManagedBy=workshop-fleet} and
+     * {@code ImageRecipe=<recipeHash>} but not with the workshop, and waits until it is available. Idempotent: an image
+     * for the same recipe that already exists (or is still being made) is adopted.
+     */
+    default MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
+        throw new UnsupportedOperationException(providerName() + " cannot bake images");
+    }
+
+    /** Every image workshop-fleet baked in this region, any recipe. */
+    default List<MachineImage> listImages() {
+        return List.of();
+    }
+
+    /** Removes this image and what backs it (EBS snapshots). Removing what is already gone succeeds. */
+    default void removeImage(MachineImage image) {
+        throw new UnsupportedOperationException(providerName() + " cannot bake images");
+    }
+
     @Override
     default void close() {
     }

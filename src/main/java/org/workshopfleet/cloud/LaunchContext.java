@@ -10,9 +10,22 @@ import java.util.List;
  * @param cidr           the only source allowed to reach the ingress ports
  * @param ingress        the ports every machine opens to {@code cidr} (from {@code security-groups/})
  * @param expiresAt      when the fleet should be gone; written into tags
+ * @param imageId        a baked {@link MachineImage#id()} to launch from, or {@code null} for the cloud's stock
+ *                       Ubuntu 22.04 image (EC2 AMI from {@code ami.properties}, Lightsail blueprint, lab base)
  */
-public record LaunchContext(String loginPublicKey, String cidr, List<IngressRule> ingress, Instant expiresAt) {
+public record LaunchContext(String loginPublicKey, String cidr, List<IngressRule> ingress, Instant expiresAt,
+                            String imageId) {
     public LaunchContext {
         ingress = List.copyOf(ingress);
+    }
+
+    /** A context launching from the cloud's stock image. */
+    public LaunchContext(String loginPublicKey, String cidr, List<IngressRule> ingress, Instant expiresAt) {
+        this(loginPublicKey, cidr, ingress, expiresAt, null);
+    }
+
+    /** The same context launching from this baked image. */
+    public LaunchContext withImage(String image) {
+        return new LaunchContext(loginPublicKey, cidr, ingress, expiresAt, image);
     }
 }
