@@ -76,7 +76,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("ebpfExporterSha256", "SHA-256 every machine's ebpf_exporter v2.4.2 download must have (default: none published;"
                 + " the first machine's is recorded and the others must match it)");
         p.put("stateDir", "folder holding the workshops' state folders (default: workshops)");
-        p.put("projectRoot", "folder with templates/, scripts/, dashboards/, security-groups/, ami.properties (default: the working directory)");
+        p.put("projectRoot", "folder with templates/, scripts/, dashboards/, security-groups/, ami.properties (default: the working directory when it is a checkout, else the copy inside the jar)");
         p.put("verbose", "print stack traces of unexpected errors");
         p.put("help", "print this list");
         return java.util.Collections.unmodifiableMap(p);
@@ -147,7 +147,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
                 sources(props.get("ebpfExporterSha256")));
-        return new Options(action, spec, yes, verbose, help, Path.of(props.getOrDefault("projectRoot", "")).toAbsolutePath());
+        return new Options(action, spec, yes, verbose, help, ProjectFiles.locate(props.get("projectRoot")));
     }
 
     /** The {@code -Dhelp} text. */
