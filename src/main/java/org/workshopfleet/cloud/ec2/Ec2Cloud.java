@@ -680,7 +680,8 @@ public final class Ec2Cloud implements Cloud {
                         .httpEndpoint(InstanceMetadataEndpointState.ENABLED))
                 .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
                 .tagSpecifications(tagSpec(ResourceType.INSTANCE, tags), tagSpec(ResourceType.VOLUME, tags))
-                .clientToken(clientToken(type, zone, attendees));
+                .clientToken(isBaked(image) ? bakedClientToken(type, zone, attendees, image)
+                        : clientToken(type, zone, attendees));
         if (zone != null) {
             request.placement(p -> p.availabilityZone(zone));
         }
@@ -699,7 +700,7 @@ public final class Ec2Cloud implements Cloud {
                 }
             }
         } catch (Ec2Exception e) {
-            if (!image.equals(imageId) && Objects.toString(code(e), "").startsWith("InvalidAMIID.")) {
+            if (isBaked(image) && Objects.toString(code(e), "").startsWith("InvalidAMIID.")) {
                 throw new FleetException("the baked image " + image + " cannot be launched (" + code(e) + "): it was"
                         + " removed or is not available; re-run to bake it again");
             }
@@ -726,6 +727,22 @@ public final class Ec2Cloud implements Cloud {
     String clientToken(String type, String zone, AttendeeList attendees) {
         return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
                 + attendees.encode()).substring(0, 48);
+    }
+
+    /** True for a baked image from {@link LaunchContext#imageId()}, false for the catalog's Ubuntu. */
+    private boolean isBaked(String image) {
+        return !image.equals(imageId);
+    }
+
+    /**
+     * The token of a launch from a baked image also covers the image: a builder launched from the stock image for an
+     * attendee and terminated after the bake must not come back as that attendee's reservation when the attendee is
+     * launched from the image (EC2 answers a repeated token with the original reservation, terminated or not). The
+     * image id is stable across re-runs of the same recipe, so a re-run still gets its reservation back.
+     */
+    String bakedClientToken(String type, String zone, AttendeeList attendees, String image) {
+        return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
+                + attendees.encode() + "|" + image).substring(0, 48);
     }
 
     private synchronized List<String> zones() {

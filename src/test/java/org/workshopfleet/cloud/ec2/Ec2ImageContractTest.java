@@ -126,6 +126,29 @@ class Ec2ImageContractTest {
     }
 
     @Test
+    void aBuilderTerminatedAfterTheBakeDoesNotComeBackAsItsAttendee() {
+        RecordingRecorder recorder = new RecordingRecorder();
+        Ec2Cloud cloud = fx.cloud(recorder);
+        String builder = builder(cloud);
+        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        cloud.destroyNodes(List.of(builder));
+
+        // Per-machine user data: attendee 1 gets a RunInstances of its own, as the builder had.
+        LaunchContext fromImage = fx.context.withImage(image.id());
+        List<Machine> created = cloud.createNodes(fromImage, fx.requests(1, 3, false));
+        List<Machine> running = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+
+        assertTrue(running.stream().allMatch(Machine::isRunningWithAddress), running.toString());
+        assertFalse(running.stream().anyMatch(m -> m.id().equals(builder)), "attendee 1 is a new instance");
+        assertEquals(4, fake.launchedInstanceCount());
+        List<RecordedCall> launches = fake.calls("RunInstances");
+        RecordedCall attendee1 = launches.stream().filter(c -> image.id().equals(c.param("ImageId"))
+                && "1".equals(c.param("TagSpecification.1.Tag.1.Value"))).findFirst().orElse(null);
+        assertNotNull(attendee1, "attendee 1 had its own launch from the image");
+        assertNotEquals(launches.get(0).param("ClientToken"), attendee1.param("ClientToken"));
+    }
+
+    @Test
     void imageStillPendingAfterACrashIsAdoptedNotMadeTwice() {
         baked.pendingPolls(50);
         Ec2Cloud first = fx.cloud(new RecordingRecorder());
