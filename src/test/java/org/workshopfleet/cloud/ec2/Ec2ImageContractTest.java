@@ -299,6 +299,23 @@ class Ec2ImageContractTest {
     }
 
     @Test
+    void theBakeCostsOneCreateImageAndAPollPerWaitAndTheLaunchNoImageCalls() {
+        baked.pendingPolls(3);
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        String builder = builder(cloud);
+        fake.clearCalls();
+
+        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+
+        assertEquals(Map.of("CreateImage", 1L, "DescribeImages", 4L), fake.callCounts(),
+                "pending for 3 polls, available on the 4th");
+        fake.clearCalls();
+        cloud.createNodes(fx.context.withImage(image.id()), fx.requests(2, 31, true));
+        assertEquals(Map.of("DescribeInstances", 1L, "RunInstances", 1L), fake.callCounts(),
+                "30 machines with shared user data: one RunInstances; no image lookup at launch");
+    }
+
+    @Test
     void aMalformedRecipeHashIsRefusedBeforeAnyCall() {
         Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
 
