@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
@@ -299,7 +300,7 @@ final class Ec2Images {
 
     private static TagSpecification tagSpec(ResourceType type, Map<String, String> tags) {
         List<Tag> list = new ArrayList<>();
-        new java.util.TreeMap<>(tags).forEach((k, v) -> list.add(Tag.builder().key(k).value(v).build()));
+        new TreeMap<>(tags).forEach((k, v) -> list.add(Tag.builder().key(k).value(v).build()));
         return TagSpecification.builder().resourceType(type).tags(list).build();
     }
 }

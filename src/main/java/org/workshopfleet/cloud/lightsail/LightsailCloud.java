@@ -62,6 +62,10 @@ import software.amazon.awssdk.services.lightsail.model.Tag;
  * <p>Lightsail's SDK has no waiters or paginators: waiting pages GetInstances over the whole region with backoff, so a
  * poll costs {@code ceil(instances / page size)} calls however many machines are waited for.
  *
+ * <p>Bake mode: {@link #captureImage} makes an instance snapshot shared by every workshop of the same image recipe
+ * (see {@link LightsailImages}), and a {@link LaunchContext#imageId()} makes {@link #createNodes} use
+ * CreateInstancesFromSnapshot instead of CreateInstances, one machine per call as before.
+ *
  * <p>Thread-safe; launches and deletions run a few at a time ({@link #withLaunchConcurrency(int)}), and the
  * {@link ResourceRecorder} is called from those threads.
  */
