@@ -136,6 +136,8 @@ public final class Fleet {
                 userData.put(n, renderer.userData(model, cloud.userDataFormat()));
                 bundles.put(n, renderer.bundle(model));
             }
+            // Before anything exists: a fleet the account's quota cannot hold is refused here, not half-launched.
+            cloud.checkCapacity(spec.count()).ifPresent(notice -> out.println("notice: " + notice));
             ledger.putSetting(SETTING_CIDR, cidr);
             ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
             cloud.prepare(context);
