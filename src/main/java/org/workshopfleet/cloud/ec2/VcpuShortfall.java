@@ -41,11 +41,16 @@ public record VcpuShortfall(String region, long quota, long inUse, int toLaunch,
         String smaller = fits >= 1 ? "or use -Dcount=" + fits + " or less"
                 : inUse > 0 ? "or stop other instances of the standard families in " + region
                 : "no fleet of " + type + " fits the quota as it is";
-        return new FleetException(String.format(Locale.ROOT, "EC2 quota '%s' (%s) in %s is %d vCPUs; in use: %s; the"
-                        + " fleet needs %d vCPUs more (%d x %s, %d vCPUs each): nothing was created; raise the quota in the"
-                        + " Service Quotas console or with 'aws service-quotas request-service-quota-increase --service-code"
-                        + " %s --quota-code %s --desired-value %d --region %s', %s",
-                OnDemandVcpuQuota.QUOTA_NAME, OnDemandVcpuQuota.QUOTA_CODE, region, quota, used, needed(), toLaunch, type,
-                perMachine, OnDemandVcpuQuota.SERVICE_CODE, OnDemandVcpuQuota.QUOTA_CODE, desiredValue(), region, smaller));
+        String needs = inUse < 0
+                ? String.format(Locale.ROOT, "a fleet of %d x %s (%d vCPUs each) needs %d vCPUs by itself", toLaunch, type,
+                        perMachine, needed())
+                : String.format(Locale.ROOT, "the %d machine(s) still to launch (%s, %d vCPUs each) need %d vCPUs more",
+                        toLaunch, type, perMachine, needed());
+        return new FleetException(String.format(Locale.ROOT, "EC2 quota '%s' (%s) in %s is %d vCPUs; in use: %s; %s:"
+                        + " nothing was created; raise the quota in the Service Quotas console or with 'aws service-quotas"
+                        + " request-service-quota-increase --service-code %s --quota-code %s --desired-value %d --region %s',"
+                        + " %s",
+                OnDemandVcpuQuota.QUOTA_NAME, OnDemandVcpuQuota.QUOTA_CODE, region, quota, used, needs,
+                OnDemandVcpuQuota.SERVICE_CODE, OnDemandVcpuQuota.QUOTA_CODE, desiredValue(), region, smaller));
     }
 }
