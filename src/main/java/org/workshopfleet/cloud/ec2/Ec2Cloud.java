@@ -269,6 +269,14 @@ public final class Ec2Cloud implements Cloud {
                 throw new FleetException("EC2 key pair '" + name + "' exists but does not belong to workshop '"
                         + spec.name() + "': delete it or choose another -Dname");
             }
+            // Tagged as this workshop's, but made from another state folder (another computer, or a lost or moved
+            // one): machines launched with it would not accept this folder's login key.
+            if (!Ec2KeyFingerprint.matches(keys.get(0).keyFingerprint(), publicKey)) {
+                throw new FleetException("EC2 key pair '" + name + "' in " + spec.region() + " belongs to workshop '"
+                        + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
+                        + ": it was made from another state folder; run the command there, or remove that fleet with"
+                        + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
+            }
         }
         recorder.created(new CloudResource(ResourceKind.KEY_PAIR, name, name, 0));
     }
