@@ -204,6 +204,29 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A vCPU quota that cannot be read (no servicequotas:GetServiceQuota permission) is a notice, and EC2's refusal at
+     * launch still names the limit: the pre-check is a courtesy, not the only guard.
+     */
+    @org.junit.jupiter.api.Test
+    void anUnreadableQuotaIsANoticeAndEc2StillRefuses() throws IOException {
+        Path project = copyProject();
+        fake.vcpuLimit(8);
+        fake.quotas().failNext("AccessDeniedException", 10);
+        Map<String, String> props = new HashMap<>(Map.of("count", "5", "cidr", "203.0.113.7/32", "yes", "",
+                "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
+        int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, new boolean[1]));
+
+        String o = out.toString(StandardCharsets.UTF_8);
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertEquals(Main.BAD_INPUT, code, e);
+        assertTrue(o.lines().anyMatch(l -> l.startsWith("notice: cannot read the EC2 vCPU quota")
+                && l.contains("AccessDeniedException")), o);
+        assertTrue(e.startsWith("error: ") && e.indexOf('\n') == e.length() - 1, "one line: " + e);
+        assertTrue(e.contains("VcpuLimitExceeded") && e.contains("limit 8 vCPUs"), e);
+    }
+
     private Wiring wiring(Path project, boolean[] noCredentials) {
         CloudFactory clouds = (spec, recorder) -> {
             Ec2Client client = fake.client();
