@@ -332,6 +332,11 @@ public final class Fleet {
                 .append(spec.provider().id()).append(", in order (from an empty fleet).\n");
         sb.append("# Each is idempotent; every resource created is recorded in ledger.json before the next call.\n");
         int i = 1;
+        if (spec.provider() == Provider.EC2) {
+            sb.append(i++).append(". checkCapacity: read the vCPU quota (Service Quotas GetServiceQuota ec2/L-1216C47A),"
+                    + " the vCPUs of ").append(sizeName()).append(" and the vCPUs in use; refuse before anything is"
+                    + " created if ").append(spec.count()).append(" machine(s) do not fit\n");
+        }
         sb.append(i++).append(". prepare: login key pair workshop-fleet@").append(spec.name())
                 .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append('\n');
         sb.append(i++).append(". listNodes: find live machines tagged ").append(Tags.WORKSHOP).append('=').append(spec.name()).append('\n');
