@@ -137,6 +137,8 @@ public final class Fleet {
                 userData.put(n, renderer.userData(model, cloud.userDataFormat()));
                 bundles.put(n, renderer.bundle(model));
             }
+            // Before anything exists: a fleet the account's quota cannot hold is refused here, not half-launched.
+            cloud.checkCapacity(spec.count()).ifPresent(notice -> out.println("notice: " + notice));
             ledger.putSetting(SETTING_CIDR, cidr);
             ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
             cloud.prepare(context);
@@ -331,6 +333,11 @@ public final class Fleet {
                 .append(spec.provider().id()).append(", in order (from an empty fleet).\n");
         sb.append("# Each is idempotent; every resource created is recorded in ledger.json before the next call.\n");
         int i = 1;
+        if (spec.provider() == Provider.EC2) {
+            sb.append(i++).append(". checkCapacity: read the vCPU quota (Service Quotas GetServiceQuota ec2/L-1216C47A),"
+                    + " the vCPUs of ").append(sizeName()).append(" and the vCPUs in use; refuse before anything is"
+                    + " created if ").append(spec.count()).append(" machine(s) do not fit\n");
+        }
         sb.append(i++).append(". prepare: login key pair workshop-fleet@").append(spec.name())
                 .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append('\n');
         sb.append(i++).append(". listNodes: find live machines tagged ").append(Tags.WORKSHOP).append('=').append(spec.name()).append('\n');

@@ -28,6 +28,18 @@ public interface Cloud extends AutoCloseable {
     void prepare(LaunchContext context);
 
     /**
+     * Checks, before anything is created, that the account's limits let this workshop have machines for attendees
+     * 1..{@code fleetSize}: its machines that are already live count as in use, the missing ones as needed. Fails with a
+     * one-line {@code FleetException} naming the limit, its value, what is in use, what the fleet needs and how to fix it.
+     * Makes read-only calls only. When the limit cannot be read it returns a notice for the caller to print and the
+     * launch goes ahead (the cloud's own refusal at launch stays the safety net). Clouds without a readable limit
+     * (Lightsail, the lab) answer empty and make no call.
+     */
+    default java.util.Optional<String> checkCapacity(int fleetSize) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Launches one machine per request, batched, tagged at creation. Requests for attendees that already have a live
      * machine of this workshop adopt that machine. Returns the machines as the cloud reported them (often pending,
      * without an address yet).

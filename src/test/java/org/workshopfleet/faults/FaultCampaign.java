@@ -23,6 +23,7 @@ import org.workshopfleet.FleetException;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
+import org.workshopfleet.cloud.ec2.OnDemandVcpuQuota;
 import org.workshopfleet.cloud.ec2.Waiting;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
@@ -38,6 +39,8 @@ import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * Issue 7's fault campaign, seeded and reproducible: per seed, {@link Fleet} (the real orchestration, Ec2Cloud on the
@@ -94,7 +97,7 @@ public final class FaultCampaign {
         Draw d = draw(random);
         Path dir = Files.createTempDirectory(workDir, "seed-" + seed + "-");
         List<String> violations = new ArrayList<>();
-        List<Ec2Client> clients = new ArrayList<>();
+        List<SdkAutoCloseable> clients = new ArrayList<>();
         Ec2Fake fake = Ec2Fake.start();
         WorkshopSpec spec = WorkshopSpec.defaults(d.count(), Provider.EC2).withStateRoot(dir.resolve("workshops"))
                 .withCidr("203.0.113.7/32");
@@ -103,6 +106,9 @@ public final class FaultCampaign {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int upRuns = 0;
         boolean refused = false;
+        // Quota seeds: even ones are refused by the pre-check (Service Quotas readable), odd ones cannot read the quota
+        // (AccessDenied) and are refused by EC2 at launch, the safety net.
+        boolean quotaPreChecked = d.quota() && seed % 2 == 0;
         try {
             fake.backend(machines);
             List<String> zones = fake.zones();
@@ -126,6 +132,9 @@ public final class FaultCampaign {
             }
             if (d.quota()) {
                 fake.vcpuLimit(2 * d.count() - 2); // t3.medium has 2 vCPUs: one machine too many
+                if (!quotaPreChecked) {
+                    fake.quotas().failNext("AccessDeniedException", 1000);
+                }
             }
             TinyWorkshop tiny = new TinyWorkshop();
             tiny.failing.addAll(d.failing());
@@ -135,10 +144,13 @@ public final class FaultCampaign {
             Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
             CloudFactory clouds = (s, recorder) -> {
                 Ec2Client client = fake.client();
+                ServiceQuotasClient quotas = fake.quotas().client();
                 synchronized (clients) {
                     clients.add(client);
+                    clients.add(quotas);
                 }
-                return new Ec2Cloud(client, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+                return new Ec2Cloud(client, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(),
+                        new OnDemandVcpuQuota(quotas));
             };
             Wiring wiring = new Wiring(clouds, s -> { }, () -> {
                 throw new AssertionError("no address detection in tests");
@@ -155,8 +167,18 @@ public final class FaultCampaign {
                     ready = fleet.up(true) == 0;
                 } catch (FleetException e) {
                     lastError = e.getMessage();
-                    if (d.quota() && lastError.contains("quota VcpuLimitExceeded") && lastError.contains("limit "
-                            + (2 * d.count() - 2) + " vCPUs")) {
+                    int limit = 2 * d.count() - 2;
+                    if (quotaPreChecked && lastError.contains("(L-1216C47A) in " + spec.region() + " is " + limit
+                            + " vCPUs")) {
+                        refused = true;
+                        if (fake.launchedInstanceCount() != 0 || !fake.securityGroupNames().isEmpty()
+                                || !fake.keyPairNames().isEmpty()) {
+                            violations.add("the quota pre-check refused after creating something: "
+                                    + fake.launchedInstanceCount() + " instance(s), groups " + fake.securityGroupNames()
+                                    + ", key pairs " + fake.keyPairNames());
+                        }
+                    } else if (d.quota() && !quotaPreChecked && lastError.contains("quota VcpuLimitExceeded")
+                            && lastError.contains("limit " + limit + " vCPUs")) {
                         refused = true;
                     }
                 }
@@ -191,7 +213,7 @@ public final class FaultCampaign {
             violations.add("unexpected " + e);
         } finally {
             machines.close();
-            clients.forEach(Ec2Client::close);
+            clients.forEach(SdkAutoCloseable::close);
             fake.close();
         }
         Map<String, Long> injected = new TreeMap<>();
@@ -199,6 +221,10 @@ public final class FaultCampaign {
             if (c.errorCode() != null) {
                 injected.merge(c.errorCode(), 1L, Long::sum);
             }
+        }
+        if (d.quota()) {
+            injected.merge(quotaPreChecked ? "vCPU quota (pre-check)" : "vCPU quota (unreadable, refused at launch)", 1L,
+                    Long::sum);
         }
         if (!d.failing().isEmpty()) {
             injected.put("step failure", (long) d.failing().size());

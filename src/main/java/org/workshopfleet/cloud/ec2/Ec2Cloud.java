@@ -111,6 +111,10 @@ public final class Ec2Cloud implements Cloud {
     private final ResourceRecorder recorder;
     private final AmiCatalog amis;
     private final Waiting waiting;
+    /** Where the vCPU quota is read before launching; null: no pre-check (EC2's refusal at launch still applies). */
+    private final OnDemandVcpuQuota quota;
+    /** Default vCPUs per instance type, as DescribeInstanceTypes reported them. */
+    private final Map<String, Integer> vcpusByType = new ConcurrentHashMap<>();
     private final Random random = new SecureRandom();
     private final Ec2Images images;
     private String groupId;
@@ -131,6 +135,16 @@ public final class Ec2Cloud implements Cloud {
      * @param waiting  poll intervals and timeouts
      */
     public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiting waiting) {
+        this(ec2, spec, recorder, amis, waiting, null);
+    }
+
+    /**
+     * As {@link #Ec2Cloud(Ec2Client, WorkshopSpec, ResourceRecorder, AmiCatalog, Waiting)}, with the vCPU quota that
+     * {@link #checkCapacity} reads before anything is created (null: no pre-check).
+     */
+    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiting waiting,
+                    OnDemandVcpuQuota quota) {
+        this.quota = quota;
         this.ec2 = Objects.requireNonNull(ec2, "ec2");
         this.spec = Objects.requireNonNull(spec, "spec");
         this.recorder = Objects.requireNonNull(recorder, "recorder");
@@ -143,15 +157,18 @@ public final class Ec2Cloud implements Cloud {
      * An EC2 cloud on a client built the standard way: the default credential chain (environment, system properties,
      * profiles, SSO, container/instance roles), the spec's region, the SDK's default retry strategy, and the
      * {@code AWS_ENDPOINT_URL_EC2} (preferred) / {@code AWS_ENDPOINT_URL} variables, which the SDK honours by itself
-     * (checked by {@code Ec2EndpointTest}). The client is closed with this cloud.
+     * (checked by {@code Ec2EndpointTest}). The vCPU quota is read from Service Quotas on a client built the same way
+     * ({@code AWS_ENDPOINT_URL_SERVICE_QUOTAS} / {@code AWS_ENDPOINT_URL}). The clients are closed with this cloud.
      *
      * @param amiProperties the project's {@code ami.properties}
      */
     public static Ec2Cloud create(WorkshopSpec spec, ResourceRecorder recorder, Path amiProperties) {
         AmiCatalog amis = AmiCatalog.load(amiProperties);
         Ec2Client client = defaultClient(spec.region());
-        Ec2Cloud cloud = new Ec2Cloud(client, spec, recorder, amis, Waiting.PRODUCTION);
-        cloud.owned = client;
+        software.amazon.awssdk.services.servicequotas.ServiceQuotasClient quotas =
+                OnDemandVcpuQuota.defaultClient(spec.region());
+        Ec2Cloud cloud = new Ec2Cloud(client, spec, recorder, amis, Waiting.PRODUCTION, new OnDemandVcpuQuota(quotas));
+        cloud.owned = List.of(client, quotas);
         return cloud;
     }
 
@@ -163,13 +180,17 @@ public final class Ec2Cloud implements Cloud {
                 .build();
     }
 
-    /** The client this cloud built and must close; null when the caller owns it. */
-    private Ec2Client owned;
+    /** The clients this cloud built and must close; empty when the caller owns them. */
+    private List<AutoCloseable> owned = List.of();
 
     @Override
     public void close() {
-        if (owned != null) {
-            owned.close();
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // Closing an SDK client only releases connections; nothing to report.
+            }
         }
     }
 
@@ -251,6 +272,14 @@ public final class Ec2Cloud implements Cloud {
             if (keys.isEmpty() || !isOurs(keys.get(0).tags())) {
                 throw new FleetException("EC2 key pair '" + name + "' exists but does not belong to workshop '"
                         + spec.name() + "': delete it or choose another -Dname");
+            }
+            // Tagged as this workshop's, but made from another state folder (another computer, or a lost or moved
+            // one): machines launched with it would not accept this folder's login key.
+            if (!Ec2KeyFingerprint.matches(keys.get(0).keyFingerprint(), publicKey)) {
+                throw new FleetException("EC2 key pair '" + name + "' in " + spec.region() + " belongs to workshop '"
+                        + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
+                        + ": it was made from another state folder; run the command there, or remove that fleet with"
+                        + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
             }
         }
         recorder.created(new CloudResource(ResourceKind.KEY_PAIR, name, name, 0));
@@ -433,6 +462,102 @@ public final class Ec2Cloud implements Cloud {
             }
             return null;
         });
+    }
+
+    // ------------------------------------------------------------------ capacity
+
+    /**
+     * The vCPU pre-check, cheapest refusal first: the quota (Service Quotas, no EC2 call); the vCPUs of one machine
+     * (DescribeInstanceTypes); "the fleet alone does not fit" needs nothing more; else one DescribeInstances over the
+     * region counts what runs in the standard families (this workshop's live machines included, which are not launched
+     * again). Read-only calls only; nothing is created.
+     */
+    @Override
+    public Optional<String> checkCapacity(int fleetSize) {
+        if (quota == null || fleetSize < 1) {
+            return Optional.empty();
+        }
+        String type = spec.instanceTypes().get(0);
+        if (!isStandardFamily(type)) {
+            return Optional.of("the vCPU pre-check covers the standard families (A, C, D, H, I, M, R, T, Z) only, not "
+                    + type + ": launching without it; EC2 refuses at launch what its quota does not allow");
+        }
+        OnDemandVcpuQuota.Reading reading = quota.read();
+        if (!reading.known()) {
+            return Optional.of("cannot read the EC2 vCPU quota '" + OnDemandVcpuQuota.QUOTA_NAME + "' ("
+                    + OnDemandVcpuQuota.QUOTA_CODE + ") in " + spec.region() + ": " + reading.unreadable()
+                    + "; launching without the pre-check (EC2 refuses at launch what does not fit; allow"
+                    + " servicequotas:GetServiceQuota to be told before)");
+        }
+        long limit = (long) Math.floor(reading.vcpus());
+        return call("capacity check", () -> {
+            int perMachine = vcpus(type);
+            if ((long) fleetSize * perMachine > limit) {
+                throw new VcpuShortfall(spec.region(), limit, -1, fleetSize, 0, type, perMachine).refusal();
+            }
+            long inUse = 0;
+            Set<Integer> live = new HashSet<>();
+            DescribeInstancesRequest request = DescribeInstancesRequest.builder()
+                    .filters(filter("instance-state-name", LIVE_STATES)).maxResults(1000).build();
+            for (Reservation r : ec2.describeInstancesPaginator(request).reservations()) {
+                for (Instance i : r.instances()) {
+                    String state = i.state() == null ? "" : i.state().nameAsString();
+                    if (isOurs(i.tags())) {
+                        int attendee = machine(i).attendee();
+                        if (attendee >= 1 && attendee <= fleetSize) {
+                            live.add(attendee);
+                        }
+                    }
+                    if ((state.equals("pending") || state.equals("running")) && countsAgainstQuota(i)) {
+                        inUse += vcpus(i);
+                    }
+                }
+            }
+            int missing = fleetSize - live.size();
+            if (missing > 0 && inUse + (long) missing * perMachine > limit) {
+                throw new VcpuShortfall(spec.region(), limit, inUse, missing, live.size(), type, perMachine).refusal();
+            }
+            return Optional.<String>empty();
+        });
+    }
+
+    /**
+     * Whether a type belongs to the standard quota: first letter A, C, D, H, I, M, R, T or Z, except the families
+     * with quotas of their own (DL, Inf, Trn) and Mac (Dedicated Hosts only).
+     */
+    static boolean isStandardFamily(String type) {
+        String t = type.toLowerCase(Locale.ROOT);
+        if (t.isEmpty() || "acdhimrtz".indexOf(t.charAt(0)) < 0) {
+            return false;
+        }
+        return !(t.startsWith("dl") || t.startsWith("inf") || t.startsWith("trn") || t.startsWith("mac"));
+    }
+
+    /** On-Demand, standard family: Spot instances have quotas of their own. */
+    private static boolean countsAgainstQuota(Instance i) {
+        return i.instanceLifecycle() == null && i.instanceTypeAsString() != null && isStandardFamily(i.instanceTypeAsString());
+    }
+
+    /** An instance's vCPUs as it runs (cores x threads), else its type's default. */
+    private int vcpus(Instance i) {
+        if (i.cpuOptions() != null && i.cpuOptions().coreCount() != null && i.cpuOptions().threadsPerCore() != null) {
+            return i.cpuOptions().coreCount() * i.cpuOptions().threadsPerCore();
+        }
+        return vcpus(i.instanceTypeAsString());
+    }
+
+    /** Default vCPUs of a type: one DescribeInstanceTypes per type, remembered. */
+    private int vcpus(String type) {
+        Integer known = vcpusByType.get(type);
+        if (known != null) {
+            return known;
+        }
+        int v = ec2.describeInstanceTypes(r -> r.instanceTypesWithStrings(type)).instanceTypes().stream()
+                .findFirst().map(t -> t.vCpuInfo().defaultVCpus())
+                .orElseThrow(() -> new FleetException("EC2 does not know instance type " + type + " in " + spec.region()
+                        + ": choose another -DinstanceType"));
+        vcpusByType.put(type, v);
+        return v;
     }
 
     // ------------------------------------------------------------------ launch
@@ -761,11 +886,7 @@ public final class Ec2Cloud implements Cloud {
                 : m.group(2) + " more instances allowed") + ")" : "";
         String needs = "";
         try {
-            Integer vcpus = ec2.describeInstanceTypes(r -> r.instanceTypesWithStrings(type)).instanceTypes().stream()
-                    .findFirst().map(t -> t.vCpuInfo().defaultVCpus()).orElse(null);
-            if (vcpus != null) {
-                needs = "; the fleet of " + wanted + " x " + type + " needs " + (vcpus * wanted) + " vCPUs";
-            }
+            needs = "; the fleet of " + wanted + " x " + type + " needs " + (vcpus(type) * wanted) + " vCPUs";
         } catch (RuntimeException ignored) {
             // The vCPU figure is a courtesy; the quota message stands without it.
         }

@@ -43,6 +43,21 @@ final class KeyFingerprint {
         return r.toLowerCase(Locale.ROOT).equals(md5);
     }
 
+    /**
+     * Whether {@code reported} has the form of a base64 SHA-256 digest (43 characters, optionally padded and prefixed
+     * with {@code SHA256:}), the form {@link #matches} can compare with certainty.
+     */
+    static boolean isSha256Form(String reported) {
+        if (reported == null) {
+            return false;
+        }
+        String r = reported.trim();
+        if (r.startsWith("SHA256:")) {
+            r = r.substring("SHA256:".length());
+        }
+        return r.replaceAll("=+$", "").matches("[A-Za-z0-9+/]{43}");
+    }
+
     private static byte[] digest(String algorithm, byte[] data) {
         try {
             return MessageDigest.getInstance(algorithm).digest(data);

@@ -209,9 +209,18 @@ public final class LightsailCloud implements Cloud {
             throw ApiFailure.of("reading key pair " + key, spec.region(), e);
         }
         boolean tagged = isOurs(existing.tags());
-        if (!tagged && !KeyFingerprint.matches(existing.fingerprint(), line)) {
+        boolean sameKey = KeyFingerprint.matches(existing.fingerprint(), line);
+        if (!tagged && !sameKey) {
             throw new FleetException("Lightsail key pair " + key + " in " + spec.region() + " already exists and is not"
                     + " this workshop's: delete it in the Lightsail console or choose another workshop name (-Dname=...)");
+        }
+        // Tagged as ours but made from another state folder: its machines would not take this folder's login key. Only
+        // a fingerprint in the form we can compute is held against it (Lightsail's form is not documented, AWS.md B5).
+        if (tagged && !sameKey && KeyFingerprint.isSha256Form(existing.fingerprint())) {
+            throw new FleetException("Lightsail key pair " + key + " in " + spec.region() + " belongs to workshop '"
+                    + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
+                    + ": it was made from another state folder; run the command there, or remove that fleet with"
+                    + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
         }
         recorder.created(new CloudResource(ResourceKind.KEY_PAIR, key, key, 0));
         return tagged;

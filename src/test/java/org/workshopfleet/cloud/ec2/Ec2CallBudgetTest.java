@@ -14,7 +14,7 @@ import org.workshopfleet.spec.WorkshopSpec;
  */
 class Ec2CallBudgetTest {
 
-    private record Counts(long up, long teardown, Map<String, Long> upByOperation) {
+    private record Counts(long up, long teardown, Map<String, Long> upByOperation, int quotaCalls) {
     }
 
     private static Counts measure(int n, boolean shared) {
@@ -24,10 +24,11 @@ class Ec2CallBudgetTest {
             Ec2Cloud cloud = fx.cloud(recorder);
             fx.up(cloud, fx.requests(1, n, shared));
             Map<String, Long> up = fx.fake.callCounts();
+            int quotaCalls = fx.fake.quotas().calls().size();
             fx.fake.clearCalls();
             cloud.teardown(recorder.live());
             long down = fx.fake.calls().size();
-            return new Counts(up.values().stream().mapToLong(Long::longValue).sum(), down, up);
+            return new Counts(up.values().stream().mapToLong(Long::longValue).sum(), down, up, quotaCalls);
         }
     }
 
@@ -43,5 +44,10 @@ class Ec2CallBudgetTest {
         assertEquals(30L, thirty.upByOperation().get("RunInstances"));
         assertEquals(one.up(), thirtyShared.up(), "with shared user data up(30) costs what up(1) does");
         assertTrue(thirtyShared.up() <= 25, "up(30), shared user data = " + thirtyShared.up());
+        // The vCPU pre-check: one GetServiceQuota, one DescribeInstanceTypes, one DescribeInstances, whatever N.
+        assertEquals(1, one.quotaCalls());
+        assertEquals(1, thirty.quotaCalls());
+        assertEquals(1L, thirty.upByOperation().get("DescribeInstanceTypes"));
+        assertEquals(one.upByOperation().get("DescribeInstances"), thirty.upByOperation().get("DescribeInstances"));
     }
 }

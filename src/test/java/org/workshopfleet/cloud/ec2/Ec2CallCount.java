@@ -11,7 +11,8 @@ import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
- * Benchmark: EC2 API calls by operation for {@code up} (prepare + createNodes + awaitRunning) and {@code teardown} of
+ * Benchmark: EC2 API calls by operation for {@code up} (checkCapacity + prepare + createNodes + awaitRunning, plus the
+ * one Service Quotas call of the vCPU pre-check, shown apart) and {@code teardown} of
  * N = 1, 10, 30, 100 machines on the EC2 stand-in (instances pending for 3 polls, unknown to the first describe after
  * launch, shutting-down for 3 polls; no faults). The fake's clock is its poll count, so the figures are deterministic.
  * Two variants: per-machine user data (each machine its own RunInstances, as with per-machine host keys) and shared
@@ -88,14 +89,15 @@ public final class Ec2CallCount {
             Ec2Cloud cloud = fx.cloud(recorder);
             List<?> machines = fx.up(cloud, fx.requests(1, n, shared));
             Map<String, Long> up = new TreeMap<>(fx.fake.callCounts());
+            int quotaCalls = fx.fake.quotas().calls().size();
             fx.fake.clearCalls();
             cloud.teardown(recorder.live());
             Map<String, Long> down = new TreeMap<>(fx.fake.callCounts());
             if (machines.size() != n || fx.fake.liveInstanceCount() != 0) {
                 throw new IllegalStateException("measurement run did not complete");
             }
-            System.out.printf("N=%-3d up=%-3d %s%n      teardown=%-3d %s   (%d ms)%n", n, total(up), up, total(down), down,
-                    (System.nanoTime() - start) / 1_000_000);
+            System.out.printf("N=%-3d up=%-3d %s + ServiceQuotas GetServiceQuota=%d%n      teardown=%-3d %s   (%d ms)%n",
+                    n, total(up), up, quotaCalls, total(down), down, (System.nanoTime() - start) / 1_000_000);
         }
     }
 

@@ -18,6 +18,7 @@ import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
 
 /** One fake EC2 plus the clients, spec and requests a test needs; closes every client it made. */
 final class FleetFixture implements AutoCloseable {
@@ -28,7 +29,7 @@ final class FleetFixture implements AutoCloseable {
     final Ec2Fake fake = Ec2Fake.start();
     final WorkshopSpec spec;
     final LaunchContext context;
-    private final List<Ec2Client> clients = new ArrayList<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
 
     FleetFixture() {
         this(WorkshopSpec.defaults(0, Provider.EC2));
@@ -55,8 +56,17 @@ final class FleetFixture implements AutoCloseable {
         return cloud(spec, recorder);
     }
 
+    /** A fresh Service Quotas client on the fake's quota stand-in (which reports the fake's vCPU limit). */
+    ServiceQuotasClient quotasClient() {
+        ServiceQuotasClient c = fake.quotas().client();
+        clients.add(c);
+        return c;
+    }
+
+    /** A cloud with the vCPU pre-check wired to the fake's quota stand-in. */
     Ec2Cloud cloud(WorkshopSpec s, ResourceRecorder recorder) {
-        return new Ec2Cloud(client(), s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+        return new Ec2Cloud(client(), s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(),
+                new OnDemandVcpuQuota(quotasClient()));
     }
 
     /**
@@ -77,8 +87,9 @@ final class FleetFixture implements AutoCloseable {
         return out;
     }
 
-    /** prepare + createNodes + awaitRunning, as {@code up} does. */
+    /** checkCapacity + prepare + createNodes + awaitRunning, as {@code up} does. */
     List<Machine> up(Ec2Cloud cloud, List<NodeRequest> requests) {
+        cloud.checkCapacity(requests.stream().mapToInt(NodeRequest::attendee).max().orElse(0));
         cloud.prepare(context);
         List<Machine> created = cloud.createNodes(context, requests);
         return cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
@@ -86,7 +97,13 @@ final class FleetFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        clients.forEach(Ec2Client::close);
+        for (AutoCloseable c : clients) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
         fake.close();
     }
 }

@@ -143,6 +143,31 @@ class LightsailCloudTest {
     }
 
     @Test
+    void theWorkshopsKeyPairFromAnotherStateFolderStopsPrepare() {
+        // Same name and this workshop's tags, but another folder's key (another computer ran up for this workshop).
+        fake.addKeyPair(WORKSHOP + "-key", SshKeyPair.generate("elsewhere").publicKeyLine(),
+                Map.of("Workshop", WORKSHOP, "ManagedBy", "workshop-fleet"));
+        try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
+            FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(context));
+            assertTrue(e.getMessage().contains("holds another login key") && e.getMessage().contains("-Daction=teardown"),
+                    e.getMessage());
+            assertFalse(e.getMessage().contains("\n"));
+        }
+        assertEquals(List.of(), recorder.created());
+        assertEquals(0, fake.count("CreateInstances"));
+    }
+
+    @Test
+    void theWorkshopsOwnTaggedKeyPairIsAdopted() {
+        fake.addKeyPair(WORKSHOP + "-key", loginKey.publicKeyLine(), Map.of("Workshop", WORKSHOP, "ManagedBy", "workshop-fleet"));
+        try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
+            cloud.prepare(context);
+        }
+        assertEquals(List.of(new CloudResource(ResourceKind.KEY_PAIR, WORKSHOP + "-key", WORKSHOP + "-key", 0)),
+                recorder.created());
+    }
+
+    @Test
     void instanceOfAnotherWorkshopStopsTheLaunchBeforeAnythingIsCreated() {
         fake.addInstance(WORKSHOP + "-02", OTHER_WORKSHOP);
         WorkshopSpec spec = spec(3);

@@ -84,6 +84,7 @@ public final class Ec2Fake implements AutoCloseable {
     private int notFoundDescribes = 0;
     private int groupBusyDeletes = 0;
     private Integer vcpuLimit;
+    private ServiceQuotasFake quotas;
     private Integer instanceLimit;
     private boolean hasDefaultVpc = true;
     private final List<String> zones = List.of(REGION + "a", REGION + "c", REGION + "d");
@@ -280,12 +281,35 @@ public final class Ec2Fake implements AutoCloseable {
         return this;
     }
 
-    /** The account's On-Demand vCPU quota (default: none). */
+    /** The account's On-Demand vCPU quota (default: none); {@link #quotas()} reports the same value. */
     public Ec2Fake vcpuLimit(int vcpus) {
         synchronized (lock) {
             vcpuLimit = vcpus;
         }
         return this;
+    }
+
+    /** The vCPU quota set with {@link #vcpuLimit(int)}, or null for none. */
+    public Integer vcpuLimit() {
+        synchronized (lock) {
+            return vcpuLimit;
+        }
+    }
+
+    /**
+     * The Service Quotas stand-in of this account (started on first use, closed with this fake): it reports this
+     * fake's {@link #vcpuLimit()} as the standard On-Demand vCPU quota, so both stand-ins always agree.
+     */
+    public ServiceQuotasFake quotas() {
+        synchronized (lock) {
+            if (quotas == null) {
+                quotas = ServiceQuotasFake.start(() -> {
+                    Integer limit = vcpuLimit();
+                    return limit == null ? ServiceQuotasFake.NO_LIMIT_VALUE : limit.doubleValue();
+                });
+            }
+            return quotas;
+        }
     }
 
     /** The account's running-instance limit (default: none). */
@@ -399,6 +423,11 @@ public final class Ec2Fake implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (lock) {
+            if (quotas != null) {
+                quotas.close();
+            }
+        }
         server.stop(0);
         executor.shutdownNow();
         boots.shutdownNow();
@@ -713,6 +742,9 @@ public final class Ec2Fake implements AutoCloseable {
         }
         x.close("blockDeviceMapping").el("virtualizationType", "hvm").el("clientToken", i.clientToken);
         tagSet(x, i.tags);
+        int vcpu = VCPUS.getOrDefault(i.type, 2);
+        x.open("cpuOptions").el("coreCount", Math.max(1, vcpu / 2)).el("threadsPerCore", vcpu > 1 ? 2 : 1)
+                .close("cpuOptions");
         x.el("hypervisor", "xen").open("metadataOptions").el("state", "applied").el("httpTokens", i.httpTokens)
                 .el("httpPutResponseHopLimit", 1).el("httpEndpoint", "enabled").close("metadataOptions")
                 .el("ebsOptimized", false).close("item");
