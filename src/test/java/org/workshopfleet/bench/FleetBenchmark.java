@@ -41,8 +41,7 @@ import org.workshopfleet.state.StateFolder;
  *
  * <p>Run as root: {@code mvn -B -o test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=org.workshopfleet.bench.FleetBenchmark -Dexec.args="1 30"} (add {@code --no-ansible},
- * {@code --no-calls} to skip those parts; {@code --cheap-cloud-init-check} runs the experiment described at
- * {@link #CHEAP_CLOUD_INIT_CHECK}). It raises {@code fs.inotify.max_user_instances} for the run ({@link InotifyLimit}).
+ * {@code --no-calls} to skip those parts). It raises {@code fs.inotify.max_user_instances} for the run ({@link InotifyLimit}).
  *
  * <p>Not measured here: the Grafana dashboard import (the quick steps install no Grafana, so the benchmark's project
  * folder has no {@code dashboards/} and the runner skips that phase); the Ansible playbook does no import either.
@@ -65,19 +64,7 @@ public final class FleetBenchmark {
         }
     }
 
-    /**
-     * An experiment, not the product: wait for cloud-init by its result file (a shell test, then one grep) instead of
-     * starting {@code cloud-init status --wait} (a Python process, about half a CPU-second, on every machine at once,
-     * which on a 2-core lab host hosting all 30 machines adds up). Falls back to the real command when the result is
-     * not clean, so errors are still reported the product's way.
-     */
-    static final MachineLayout CHEAP_CLOUD_INIT_CHECK = new MachineLayout(MachineLayout.STANDARD.bundleRoot(),
-            MachineLayout.STANDARD.stateRoot(), MachineLayout.STANDARD.grafanaPort(),
-            "sh -c 'i=0; while [ ! -f /run/cloud-init/result.json ] && [ $i -lt 1200 ]; do sleep 0.25; i=$((i+1)); done;"
-                    + " if grep -q \"errors.: \\\\[\\\\]\" /run/cloud-init/result.json 2>/dev/null; then echo \"status: done\";"
-                    + " else cloud-init status --wait; fi'");
-
-    private static MachineLayout layout = MachineLayout.STANDARD;
+    private static final MachineLayout layout = MachineLayout.STANDARD;
 
     private final Path work;
     private final Path projectView;
@@ -100,7 +87,6 @@ public final class FleetBenchmark {
             switch (a) {
                 case "--no-ansible" -> ansible = false;
                 case "--no-calls" -> calls = false;
-                case "--cheap-cloud-init-check" -> layout = CHEAP_CLOUD_INIT_CHECK;
                 default -> sizes.add(Integer.parseInt(a));
             }
         }
@@ -115,9 +101,6 @@ public final class FleetBenchmark {
         deleteTree(work);
         Files.createDirectories(work);
         System.out.println("host: " + hostLine());
-        if (layout != MachineLayout.STANDARD) {
-            System.out.println("EXPERIMENT: cloud-init awaited with: " + layout.cloudInitWait());
-        }
         FleetBenchmark bench = new FleetBenchmark(work);
         HostState before = HostState.capture(LabPaths.standard());
         List<String> names = new ArrayList<>();

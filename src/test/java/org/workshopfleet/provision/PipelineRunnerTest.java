@@ -62,9 +62,9 @@ class PipelineRunnerTest {
 
     private Pipeline pipeline(List<Path> dashboards, int grafanaPort) {
         MachineLayout layout = new MachineLayout(MachineLayout.STANDARD.bundleRoot(), MachineLayout.STANDARD.stateRoot(),
-                grafanaPort, MachineLayout.STANDARD.cloudInitWait());
+                grafanaPort, MachineLayout.STANDARD.cloudInitResult());
         return new Pipeline(new SshLogin(LoopbackSshd.user(), login), layout, logs, dashboards, Duration.ofSeconds(20),
-                Duration.ofSeconds(20));
+                Duration.ofSeconds(2), Duration.ofSeconds(20));
     }
 
     private Runner runner(Pipeline p) {
@@ -168,6 +168,22 @@ class PipelineRunnerTest {
         List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
                 job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1"))), "");
         assertEquals("cloud-init", results.get(0).failedStep());
+        assertTrue(results.get(0).error().startsWith("cloud-init reported 1 error(s), first: ('scripts_user', RuntimeError("),
+                results.get(0).error());
+        assertFalse(Files.exists(m1.bundleRoot()), "nothing uploaded");
+        assertEquals(MachinePhase.FAILED, ledger.snapshot().machines().get(1).phase());
+    }
+
+    @Test
+    void cloudInitThatNeverFinishesTimesOutWithAClearReason() throws IOException {
+        TestMachines.Box m1 = box("m1", "never");
+        long start = System.nanoTime();
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1"))), "");
+        assertEquals("cloud-init", results.get(0).failedStep());
+        assertTrue(results.get(0).error().startsWith("cloud-init did not finish within 2 s (no /run/cloud-init/result.json)"),
+                results.get(0).error());
+        assertTrue((System.nanoTime() - start) / 1e9 < 15, "gave up near the 2 s timeout");
         assertFalse(Files.exists(m1.bundleRoot()), "nothing uploaded");
     }
 
