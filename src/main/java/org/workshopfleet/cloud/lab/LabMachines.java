@@ -176,6 +176,11 @@ public final class LabMachines {
         return records().stream().map(r -> new LabMachine(r.name(), r.ip())).toList();
     }
 
+    /** Lab machines of other scopes on this host (they share its limits). */
+    public int othersOnHost() {
+        return (int) LabMachineRecord.readAll(paths.recordsDir()).stream().filter(r -> !r.scope().equals(scope)).count();
+    }
+
     /** When the named machine of this scope was created, if it exists. */
     Optional<Instant> createdAt(String name) {
         return records().stream().filter(r -> r.name().equals(name)).map(LabMachineRecord::createdAt).findFirst();
