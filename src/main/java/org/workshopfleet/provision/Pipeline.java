@@ -44,6 +44,8 @@ public final class Pipeline {
      */
     public static final Duration CLOUD_INIT_TIMEOUT = Duration.ofMinutes(10);
 
+    /** Exit code of a step's command when the step succeeded but its marker could not be written. */
+    static final int MARKER_FAILED = 254;
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern SAFE_HASH = Pattern.compile("[A-Za-z0-9:+/=._-]+");
     private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]*");
@@ -174,17 +176,19 @@ public final class Pipeline {
             return;
         }
         note(log, "step " + index + "/" + total + " " + step.name());
-        String sudo = login.sudo();
-        int code = remote.run(sudo + "env BUNDLE_DIR=" + layout.bundleRoot() + " bash " + layout.bundleRoot() + "/"
-                + step.script(), log);
+        // The step and, only after it exits 0, its marker, in one root shell: one SSH session and one sudo per step (on
+        // a lab host thirty machines share two cores, and every sudo costs a PAM round). The marker write exits with
+        // MARKER_FAILED, which the step's own scripts never use.
+        String dir = layout.markersDir();
+        String asRoot = "env BUNDLE_DIR=" + layout.bundleRoot() + " bash " + layout.bundleRoot() + "/" + step.script()
+                + "; rc=\\$?; [ \\$rc -eq 0 ] || exit \\$rc; mkdir -p " + dir + " && printf '%s\\n' " + step.contentHash()
+                + " > " + dir + "/" + step.name() + " || exit " + MARKER_FAILED;
+        int code = remote.run(login.sudo() + "sh -c \"" + asRoot + "\"", log);
+        if (code == MARKER_FAILED) {
+            throw new StepFailed(step.name(), "cannot write the marker of step " + step.name() + " in " + dir);
+        }
         if (code != 0) {
             throw new StepFailed(step.name(), "step " + step.name() + " exited with " + code);
-        }
-        String dir = layout.markersDir();
-        int marked = remote.run(sudo + "sh -c \"mkdir -p '" + dir + "' && printf '%s\\n' '" + step.contentHash()
-                + "' > '" + dir + "/" + step.name() + "'\"", log);
-        if (marked != 0) {
-            throw new StepFailed(step.name(), "cannot write the marker of step " + step.name() + " (exit " + marked + ")");
         }
         listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), false);
     }

@@ -214,8 +214,10 @@ public final class LabCloud implements Cloud {
 
     @Override
     public List<Machine> listNodes() {
-        return machines.list().stream().map(m -> machines.isRunning(m.name()) ? machine(m.name(), m.ip())
-                : machine(m.name(), m.ip()).withState(MachineState.STOPPED, m.ip())).toList();
+        // One read of the records for the whole list (per-machine look-ups would read them all N times).
+        return machines.records().stream().map(r -> new Machine(r.name(), r.name(), attendeeOf(r.name()),
+                LabMachines.processAlive(r) ? MachineState.RUNNING : MachineState.STOPPED, r.ip(), "lab", r.createdAt()))
+                .toList();
     }
 
     @Override

@@ -223,7 +223,8 @@ public final class LabMachines {
         return mine.size();
     }
 
-    private List<LabMachineRecord> records() {
+    /** This scope's machine records, read once. */
+    List<LabMachineRecord> records() {
         return LabMachineRecord.readAll(paths.recordsDir()).stream().filter(r -> r.scope().equals(scope)).toList();
     }
 
@@ -507,7 +508,7 @@ public final class LabMachines {
     }
 
     /** The nspawn process is alive and is the one we started (same start time: the PID was not reused). */
-    private static boolean processAlive(LabMachineRecord r) {
+    static boolean processAlive(LabMachineRecord r) {
         if (r.nspawnPid() <= 0) {
             return false;
         }
