@@ -372,7 +372,8 @@ public final class Fleet {
         for (int n = 1; n <= spec.count(); n++) {
             sb.append("   - ").append(spec.machineName(n)).append('\n');
         }
-        sb.append(i++).append(". awaitRunning: poll all ").append(spec.count()).append(" machine(s) together with backoff\n");
+        sb.append(i++).append(". awaitRunning: poll all ").append(spec.count()).append(" machine(s) together with backoff;"
+                + " each machine is provisioned as soon as it runs\n");
         sb.append("# teardown: instances, wait until terminated, then ingress and key pair (ledger ∪ tag search)\n");
         return sb.toString();
     }
