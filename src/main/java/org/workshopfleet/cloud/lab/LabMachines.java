@@ -75,7 +75,7 @@ public final class LabMachines {
 
     /**
      * Boots a machine able to run eBPF tools ({@link #EBPF_OPTIONS}) and returns once its sshd accepts connections
-     * (cloud-init may still be running: wait with {@code cloud-init status --wait} over SSH). Builds the base image
+     * (cloud-init may still be running: wait for {@code /run/cloud-init/result.json} over SSH). Builds the base image
      * first if needed. Safe to call from several threads and processes at once.
      *
      * @param name        host name, lower-case letters, digits and hyphens; unique on this host
