@@ -16,11 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.IngressRules;
@@ -41,6 +39,8 @@ import org.workshopfleet.report.Handout;
 import org.workshopfleet.report.PlanSummary;
 import org.workshopfleet.report.PriceTable;
 import org.workshopfleet.report.ProgressBoard;
+import org.workshopfleet.report.ProgressEvent;
+import org.workshopfleet.report.Stage;
 import org.workshopfleet.report.ProvisionBoard;
 import org.workshopfleet.report.StatusTable;
 import org.workshopfleet.provision.Verifier;
@@ -156,46 +156,26 @@ public final class Fleet {
                     requests.add(new NodeRequest(n, spec.machineName(n), userData.get(n), tags(n, expiresAt)));
                 }
             }
-            if (!requests.isEmpty()) {
-                out.println("launching " + requests.size() + " machine(s) on " + cloud.providerName() + " ...");
-                for (Machine m : cloud.createNodes(context, requests)) {
-                    ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.launchedAt()));
-                    live.put(m.attendee(), m);
-                }
-            }
-            List<String> ids = live.values().stream().map(Machine::id).toList();
-            out.println("waiting for " + ids.size() + " machine(s) to run ...");
-            List<Machine> running = cloud.awaitRunning(ids, wiring.launchTimeout());
-
-            List<MachineJob> jobs = new ArrayList<>();
-            List<MachineResult> notRunning = new ArrayList<>();
-            for (Machine m : running) {
-                ledger.updateMachine(m.attendee(), m.name(), r -> (r.cloudId() == null ? r.launched(m.id(), m.launchedAt()) : r)
-                        .withAddress(m.publicIp()));
-                if (!m.isRunningWithAddress()) {
-                    String why = "the cloud reports it " + m.state().name().toLowerCase(Locale.ROOT) + " without an address";
-                    ledger.updateMachine(m.attendee(), m.name(), r -> r.failed("launch", why, List.of()));
-                    notRunning.add(new MachineResult(m.attendee(), m.name(), m.publicIp(), false, "launch", why, List.of(), null));
-                    continue;
-                }
-                MachineModel model = models.get(m.attendee());
-                jobs.add(new MachineJob(m.attendee(), m.name(),
-                        new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
-                        model.grafanaPassword(), bundles.get(m.attendee())));
-            }
-
+            // Launch → wait → provision, overlapped: each machine is handed to the runner as soon as the cloud reports
+            // it running with an address, so the first machines are provisioned while the others still boot.
             Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), folder.logsDir(),
                     dashboards, wiring.sshTimeout(), Duration.ofSeconds(180));
-            out.println("provisioning " + jobs.size() + " machine(s), " + Math.min(spec.parallelism(), Math.max(1, jobs.size()))
-                    + " at a time; logs in " + folder.logsDir());
+            String atATime = Math.min(spec.parallelism(), spec.count()) + " at a time; logs in " + folder.logsDir();
+            out.println(requests.isEmpty()
+                    ? "provisioning " + live.size() + " machine(s), " + atATime
+                    : "launching " + requests.size() + " machine(s) on " + cloud.providerName()
+                            + "; each is provisioned as soon as it runs, " + atATime);
             List<MachineResult> results;
             try (ProgressBoard board = progressBoard(ledger)) {
-                jobs.forEach(j -> board.expect(j.attendee(), j.name()));
+                for (int n = 1; n <= spec.count(); n++) {
+                    board.expect(n, spec.machineName(n));
+                }
                 Runner runner = new Runner(pipeline, ledger, spec.parallelism(),
                         ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
-                results = new ArrayList<>(runInterruptibly(runner, jobs));
+                Runner.Batch batch = runner.start();
+                results = new ArrayList<>(runInterruptibly(runner, batch, () -> launchAndFeed(cloud, context, ledger,
+                        requests, live, models, bundles, board, batch)));
             }
-            results.addAll(notRunning);
             results.sort(Comparator.comparingInt(MachineResult::attendee));
             printResults(results);
             Path handout = Handout.fromLedger(ledger.snapshot(), secrets, Handout.DEFAULT_TITLE, wiring.clock().instant())
@@ -205,26 +185,78 @@ public final class Fleet {
         }
     }
 
-    /** Runs the runner with a Ctrl-C hook that cancels it and waits (briefly) for the ledger to be written. */
-    private List<MachineResult> runInterruptibly(Runner runner, List<MachineJob> jobs) {
-        CountDownLatch finished = new CountDownLatch(1);
+    /**
+     * Launches the missing machines, then hands every machine to {@code batch} as soon as the cloud reports it running
+     * with an address; machines that never run are recorded as failed at {@code launch}. Ledger first, always.
+     */
+    private void launchAndFeed(Cloud cloud, LaunchContext context, Ledger ledger, List<NodeRequest> requests,
+                               Map<Integer, Machine> live, Map<Integer, MachineModel> models, Map<Integer, Bundle> bundles,
+                               ProgressBoard board, Runner.Batch batch) {
+        if (!requests.isEmpty()) {
+            requests.forEach(r -> board.update(ProgressEvent.stage(r.attendee(), r.name(), Stage.LAUNCHING, null)));
+            for (Machine m : cloud.createNodes(context, requests)) {
+                ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.launchedAt()));
+                live.put(m.attendee(), m);
+            }
+        }
+        // Who a machine is comes from our own list: a cloud may answer for an id it lost without name or attendee.
+        Map<String, Machine> byId = new LinkedHashMap<>();
+        live.values().forEach(m -> byId.put(m.id(), m));
+        java.util.Set<String> fed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.function.Consumer<Machine> feed = m -> {
+            Machine known = byId.get(m.id());
+            if (known == null || !fed.add(m.id())) {
+                return;
+            }
+            ledger.updateMachine(known.attendee(), known.name(),
+                    r -> (r.cloudId() == null ? r.launched(m.id(), m.launchedAt()) : r).withAddress(m.publicIp()));
+            MachineModel model = models.get(known.attendee());
+            batch.submit(new MachineJob(known.attendee(), known.name(),
+                    new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
+                    model.grafanaPassword(), bundles.get(known.attendee())));
+        };
+        List<Machine> states = cloud.awaitRunning(List.copyOf(byId.keySet()), wiring.launchTimeout(), feed);
+        for (Machine m : states) {
+            Machine known = byId.get(m.id());
+            if (known == null || fed.contains(m.id())) {
+                continue;
+            }
+            if (m.isRunningWithAddress()) {
+                feed.accept(m); // running, though the cloud did not report it while waiting
+                continue;
+            }
+            String why = "the cloud reports it " + m.state().name().toLowerCase(Locale.ROOT) + " without an address";
+            ledger.updateMachine(known.attendee(), known.name(),
+                    r -> (r.cloudId() == null ? r.launched(m.id(), m.launchedAt()) : r).withAddress(m.publicIp()));
+            batch.failedBefore(known.attendee(), known.name(), m.publicIp(), "launch", why);
+        }
+    }
+
+    /**
+     * Runs {@code launch} (which feeds {@code batch}) and then waits for the batch, with a Ctrl-C hook that cancels the
+     * runner and waits (briefly) for the machines in flight to record where they stopped. If launching fails, the
+     * machines already in flight are stopped the same way before the error goes on.
+     */
+    private List<MachineResult> runInterruptibly(Runner runner, Runner.Batch batch, Runnable launch) {
         Thread hook = new Thread(() -> {
             runner.cancel();
-            try {
-                finished.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            batch.awaitStopped(Duration.ofSeconds(20));
         }, "workshop-fleet-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return runner.run(jobs, spec.sources().ebpfExporterSha256());
+            try {
+                launch.run();
+            } catch (RuntimeException e) {
+                runner.cancel();
+                batch.awaitStopped(Duration.ofSeconds(20));
+                throw e;
+            }
+            return batch.finish(spec.sources().ebpfExporterSha256());
         } finally {
-            finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
-                // The JVM is exiting (Ctrl-C): the hook is running and has seen the runner finish.
+                // The JVM is exiting (Ctrl-C): the hook is running and waits for the machines in flight.
             }
         }
     }
@@ -348,7 +380,8 @@ public final class Fleet {
         for (int n = 1; n <= spec.count(); n++) {
             sb.append("   - ").append(spec.machineName(n)).append('\n');
         }
-        sb.append(i++).append(". awaitRunning: poll all ").append(spec.count()).append(" machine(s) together with backoff\n");
+        sb.append(i++).append(". awaitRunning: poll all ").append(spec.count()).append(" machine(s) together with backoff;"
+                + " each machine is provisioned as soon as it runs\n");
         sb.append("# teardown: instances, wait until terminated, then ingress and key pair (ledger ∪ tag search)\n");
         return sb.toString();
     }

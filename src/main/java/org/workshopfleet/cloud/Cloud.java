@@ -52,6 +52,19 @@ public interface Cloud extends AutoCloseable {
      */
     List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout);
 
+    /**
+     * As {@link #awaitRunning(Collection, Duration)}, and hands each machine to {@code onRunning} as soon as the cloud
+     * reports it running with an address (once per machine, on the calling thread), so work on the first machines can
+     * start while the others boot. Machines that never run are only in the returned list, in their final state.
+     * This default reports them all when the wait is over; clouds override it to report per poll.
+     */
+    default List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout,
+                                       java.util.function.Consumer<Machine> onRunning) {
+        List<Machine> all = awaitRunning(machineIds, timeout);
+        all.stream().filter(Machine::isRunningWithAddress).forEach(onRunning);
+        return all;
+    }
+
     /** Every live (not terminated) machine of this workshop the cloud knows, found by tag. */
     List<Machine> listNodes();
 

@@ -6,15 +6,19 @@ import org.workshopfleet.render.Bundle;
  * Where things live on a machine. {@link #STANDARD} is the contract every real machine follows; loopback tests give
  * each "machine" its own folders, since two test sshd servers share one file system.
  *
- * @param bundleRoot       where the bundle is unpacked ({@code /opt/workshop-fleet})
- * @param stateRoot        markers and observations ({@code /var/lib/workshop-fleet}: {@code steps/}, {@code observed/})
- * @param grafanaPort      Grafana's port on the machine's loopback
- * @param cloudInitWait    the command that blocks until cloud-init finished and prints {@code status: …}
+ * @param bundleRoot      where the bundle is unpacked ({@code /opt/workshop-fleet})
+ * @param stateRoot       markers and observations ({@code /var/lib/workshop-fleet}: {@code steps/}, {@code observed/})
+ * @param grafanaPort     Grafana's port on the machine's loopback
+ * @param cloudInitResult the file cloud-init writes when its last stage is over ({@code /run/cloud-init/result.json},
+ *                        {@code {"v1": {"datasource": …, "errors": [...]}}}); {@link CloudInitWait} polls for it
  */
-public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort, String cloudInitWait) {
+public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort, String cloudInitResult) {
+
+    /** cloud-init's own location of its result file (a tmpfs, so it never survives from an earlier boot). */
+    public static final String CLOUD_INIT_RESULT = "/run/cloud-init/result.json";
 
     public static final MachineLayout STANDARD =
-            new MachineLayout(Bundle.REMOTE_ROOT, "/var/lib/workshop-fleet", 3000, "cloud-init status --wait");
+            new MachineLayout(Bundle.REMOTE_ROOT, "/var/lib/workshop-fleet", 3000, CLOUD_INIT_RESULT);
 
     public String markersDir() {
         return stateRoot + "/steps";

@@ -25,8 +25,8 @@ import org.workshopfleet.ssh.SshLogin;
 import org.workshopfleet.state.StateFolder;
 
 /**
- * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → {@code cloud-init status --wait}
- * → upload the bundle in one transfer → read every step marker in one command → run each step whose marker does not
+ * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → wait for cloud-init's result file
+ * ({@link CloudInitWait}; its errors fail the machine) → upload the bundle in one transfer → read every step marker in one command → run each step whose marker does not
  * hold its content hash (output appended to {@code logs/<machine>.log}; marker written after exit 0) → Grafana
  * dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
  *
@@ -38,6 +38,14 @@ public final class Pipeline {
     /** Lines of a machine's log kept with a failure. */
     public static final int TAIL_LINES = 20;
 
+    /**
+     * How long cloud-init may run once SSH answers: the workshop's user data only writes files and starts a timer
+     * (seconds), but a slow mirror or a large instance's first boot can stretch cloud-init's own stages to minutes.
+     */
+    public static final Duration CLOUD_INIT_TIMEOUT = Duration.ofMinutes(10);
+
+    /** Exit code of a step's command when the step succeeded but its marker could not be written. */
+    static final int MARKER_FAILED = 254;
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern SAFE_HASH = Pattern.compile("[A-Za-z0-9:+/=._-]+");
     private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]*");
@@ -47,6 +55,7 @@ public final class Pipeline {
     private final Path logsDir;
     private final List<Path> dashboards;
     private final Duration sshTimeout;
+    private final Duration cloudInitTimeout;
     private final Duration grafanaTimeout;
     private final Set<Remote> open = ConcurrentHashMap.newKeySet();
     private volatile boolean aborted;
@@ -61,11 +70,21 @@ public final class Pipeline {
      */
     public Pipeline(SshLogin login, MachineLayout layout, Path logsDir, List<Path> dashboards, Duration sshTimeout,
                     Duration grafanaTimeout) {
+        this(login, layout, logsDir, dashboards, sshTimeout, CLOUD_INIT_TIMEOUT, grafanaTimeout);
+    }
+
+    /**
+     * As the six-argument form, with how long cloud-init may take after SSH answers (default
+     * {@link #CLOUD_INIT_TIMEOUT}).
+     */
+    public Pipeline(SshLogin login, MachineLayout layout, Path logsDir, List<Path> dashboards, Duration sshTimeout,
+                    Duration cloudInitTimeout, Duration grafanaTimeout) {
         this.login = login;
         this.layout = layout;
         this.logsDir = logsDir;
         this.dashboards = List.copyOf(dashboards);
         this.sshTimeout = sshTimeout;
+        this.cloudInitTimeout = cloudInitTimeout;
         this.grafanaTimeout = grafanaTimeout;
     }
 
@@ -157,17 +176,19 @@ public final class Pipeline {
             return;
         }
         note(log, "step " + index + "/" + total + " " + step.name());
-        String sudo = login.sudo();
-        int code = remote.run(sudo + "env BUNDLE_DIR=" + layout.bundleRoot() + " bash " + layout.bundleRoot() + "/"
-                + step.script(), log);
+        // The step and, only after it exits 0, its marker, in one root shell: one SSH session and one sudo per step (on
+        // a lab host thirty machines share two cores, and every sudo costs a PAM round). The marker write exits with
+        // MARKER_FAILED, which the step's own scripts never use.
+        String dir = layout.markersDir();
+        String asRoot = "env BUNDLE_DIR=" + layout.bundleRoot() + " bash " + layout.bundleRoot() + "/" + step.script()
+                + "; rc=\\$?; [ \\$rc -eq 0 ] || exit \\$rc; mkdir -p " + dir + " && printf '%s\\n' " + step.contentHash()
+                + " > " + dir + "/" + step.name() + " || exit " + MARKER_FAILED;
+        int code = remote.run(login.sudo() + "sh -c \"" + asRoot + "\"", log);
+        if (code == MARKER_FAILED) {
+            throw new StepFailed(step.name(), "cannot write the marker of step " + step.name() + " in " + dir);
+        }
         if (code != 0) {
             throw new StepFailed(step.name(), "step " + step.name() + " exited with " + code);
-        }
-        String dir = layout.markersDir();
-        int marked = remote.run(sudo + "sh -c \"mkdir -p '" + dir + "' && printf '%s\\n' '" + step.contentHash()
-                + "' > '" + dir + "/" + step.name() + "'\"", log);
-        if (marked != 0) {
-            throw new StepFailed(step.name(), "cannot write the marker of step " + step.name() + " (exit " + marked + ")");
         }
         listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), false);
     }
@@ -191,20 +212,25 @@ public final class Pipeline {
     }
 
     private void awaitCloudInit(Remote remote, Path log) {
-        note(log, "$ " + layout.cloudInitWait());
-        Remote.Result r = remote.exec(layout.cloudInitWait());
-        appendToLog(log, r.stdout() + r.stderr());
-        String out = r.stdout();
-        if (out.contains("status: done")) {
+        String command = CloudInitWait.command(layout.cloudInitResult(), cloudInitTimeout);
+        note(log, "$ " + command);
+        Remote.Result r = remote.exec(command);
+        CloudInitWait.Verdict verdict;
+        try {
+            verdict = CloudInitWait.parse(r, layout.cloudInitResult(), cloudInitTimeout);
+        } catch (IllegalStateException e) {
+            appendToLog(log, r.stdout() + r.stderr());
+            throw new StepFailed("cloud-init", e.getMessage());
+        }
+        if (verdict.clean()) {
+            note(log, "cloud-init finished without errors");
             return;
         }
-        if (out.contains("status: error")) {
-            Remote.Result tail = remote.exec(login.sudo() + "tail -n " + TAIL_LINES + " /var/log/cloud-init-output.log");
-            appendToLog(log, "--- tail of /var/log/cloud-init-output.log ---\n" + tail.stdout());
-            throw new StepFailed("cloud-init", "cloud-init reported status: error (its output log tail is in the machine's log)");
-        }
-        throw new StepFailed("cloud-init", "cloud-init status was not 'done' (exit " + r.exitCode() + "): "
-                + oneLine(out + r.stderr()));
+        appendToLog(log, "cloud-init reported errors:\n" + String.join("\n", verdict.errors()) + "\n");
+        Remote.Result tail = remote.exec(login.sudo() + "tail -n " + TAIL_LINES + " /var/log/cloud-init-output.log");
+        appendToLog(log, "--- tail of /var/log/cloud-init-output.log ---\n" + tail.stdout());
+        throw new StepFailed("cloud-init", "cloud-init reported " + verdict.errors().size() + " error(s), first: "
+                + oneLine(verdict.errors().get(0)) + " (its output log tail is in the machine's log)");
     }
 
     private String readObservedHash(Remote remote) {

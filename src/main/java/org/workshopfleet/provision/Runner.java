@@ -1,18 +1,20 @@
 package org.workshopfleet.provision;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.workshopfleet.state.Ledger;
 
 /**
  * Provisions all machines at once, at most {@code parallelism} at a time (a fixed pool: Java 17 has no virtual
- * threads). A machine's failure never stops the others. Every machine's progress is written to the ledger as it
+ * threads), either a known list ({@link #run}) or machines fed as they come up ({@link #start()}). A machine's failure never stops the others. Every machine's progress is written to the ledger as it
  * happens. {@link #cancel()} (from a Ctrl-C shutdown hook) stops machines in flight; they are recorded as failed
  * "interrupted", so the ledger stays consistent and a re-run resumes.
  *
@@ -55,31 +57,107 @@ public final class Runner {
      * @param pinnedEbpfSha256 the exporter hash given by the facilitator, or empty/null when none was pinned
      */
     public List<MachineResult> run(List<MachineJob> jobs, String pinnedEbpfSha256) {
-        if (jobs.isEmpty()) {
-            return List.of();
+        Batch batch = start();
+        jobs.forEach(batch::submit);
+        return batch.finish(pinnedEbpfSha256);
+    }
+
+    /**
+     * Opens a batch that accepts machines as they become reachable (e.g. each as soon as the cloud reports it running),
+     * so provisioning the first machines overlaps the boot of the others.
+     */
+    public Batch start() {
+        return new Batch();
+    }
+
+    /**
+     * Machines fed one by one to the runner: {@link #submit} starts a machine at once (while fewer than
+     * {@code parallelism} are in flight), {@link #finish} waits for all of them. Thread-safe.
+     */
+    public final class Batch {
+        private final ThreadPoolExecutor executor;
+        private final List<MachineJob> jobs = new ArrayList<>();
+        private final List<Future<MachineResult>> futures = new ArrayList<>();
+        private final List<MachineResult> refused = new ArrayList<>();
+
+        private Batch() {
+            AtomicInteger threadNo = new AtomicInteger();
+            // A thread per submitted machine up to parallelism (core threads start on demand), then a queue.
+            executor = new ThreadPoolExecutor(parallelism, parallelism, 0, TimeUnit.MILLISECONDS,
+                    new LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "provision-" + threadNo.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
         }
-        AtomicInteger threadNo = new AtomicInteger();
-        ExecutorService executor = Executors.newFixedThreadPool(Math.min(parallelism, jobs.size()), r -> {
-            Thread t = new Thread(r, "provision-" + threadNo.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        List<Future<MachineResult>> futures = new ArrayList<>();
-        for (MachineJob job : jobs) {
-            futures.add(executor.submit(() -> cancelled
-                    ? interrupted(job)
-                    : pipeline.provision(job, listener)));
+
+        /** Starts provisioning this machine (or queues it behind {@code parallelism} others). */
+        public synchronized void submit(MachineJob job) {
+            jobs.add(job);
+            futures.add(executor.submit(() -> cancelled ? interrupted(job) : pipeline.provision(job, listener)));
         }
-        executor.shutdown();
-        List<MachineResult> results = new ArrayList<>();
-        for (int i = 0; i < jobs.size(); i++) {
-            results.add(await(futures.get(i), jobs.get(i)));
+
+        /**
+         * Records a machine that never became reachable (it failed at {@code step}, e.g. {@code launch}): in the ledger
+         * and on the display like any failure, and among {@link #finish}'s results.
+         */
+        public synchronized void failedBefore(int attendee, String name, String publicIp, String step, String reason) {
+            listener.failed(attendee, name, step, reason, List.of());
+            listener.phase(attendee, name, ProvisionPhase.FAILED);
+            refused.add(new MachineResult(attendee, name, publicIp, false, step, reason, List.of(), null));
         }
-        results.sort(Comparator.comparingInt(MachineResult::attendee));
-        if (pinnedEbpfSha256 == null || pinnedEbpfSha256.isBlank()) {
-            results = compareExporterHashes(results);
+
+        /**
+         * Waits for every submitted machine and returns all results (with {@link #failedBefore} ones) in attendee order;
+         * then compares exporter hashes as {@link Runner#run} does. No machine may be submitted afterwards.
+         *
+         * @param pinnedEbpfSha256 the exporter hash given by the facilitator, or empty/null when none was pinned
+         */
+        public List<MachineResult> finish(String pinnedEbpfSha256) {
+            List<MachineJob> submitted;
+            List<Future<MachineResult>> pending;
+            synchronized (this) {
+                executor.shutdown();
+                submitted = List.copyOf(jobs);
+                pending = List.copyOf(futures);
+            }
+            List<MachineResult> results = new ArrayList<>();
+            for (int i = 0; i < submitted.size(); i++) {
+                results.add(await(pending.get(i), submitted.get(i)));
+            }
+            synchronized (this) {
+                results.addAll(refused);
+            }
+            results.sort(Comparator.comparingInt(MachineResult::attendee));
+            if ((pinnedEbpfSha256 == null || pinnedEbpfSha256.isBlank()) && !results.isEmpty()) {
+                results = compareExporterHashes(results);
+            }
+            return results;
         }
-        return results;
+
+        /**
+         * Waits up to {@code timeout} for the machines in flight to stop (after {@link Runner#cancel()} they end as
+         * "interrupted" with their record written). Returns at once when none was submitted.
+         */
+        public void awaitStopped(Duration timeout) {
+            List<Future<MachineResult>> pending;
+            synchronized (this) {
+                pending = List.copyOf(futures);
+            }
+            long end = System.nanoTime() + timeout.toNanos();
+            for (Future<MachineResult> f : pending) {
+                try {
+                    f.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                    // stopped, one way or another
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return;
+                }
+            }
+        }
     }
 
     /**

@@ -253,13 +253,13 @@ public final class Remote implements AutoCloseable {
     public void uploadAndUnpack(byte[] tar, String remoteRoot, Path log) {
         String upload = UPLOAD_PREFIX + java.util.UUID.randomUUID() + ".tar";
         upload(tar, upload);
-        String sudo = login.sudo();
         String staging = remoteRoot + ".new";
-        String script = "set -e; " + sudo + "rm -rf '" + staging + "'; " + sudo + "mkdir -p '" + staging + "'; "
-                + sudo + "tar -x --no-same-owner -f ~/" + upload + " -C '" + staging + "'; "
-                + sudo + "rm -rf '" + remoteRoot + "'; " + sudo + "mv '" + staging + "' '" + remoteRoot + "'; "
-                + "rm -f ~/" + upload;
-        int code = run("bash -c \"" + script + "\"", log);
+        // One sudo for the whole unpack: on a lab host, thirty machines share two cores and every sudo costs a PAM
+        // round. The upload's path is resolved in the login user's home before sudo, passed as $1.
+        String asRoot = "set -e; rm -rf '" + staging + "'; mkdir -p '" + staging + "'; "
+                + "tar -x --no-same-owner -f \"$1\" -C '" + staging + "'; "
+                + "rm -rf '" + remoteRoot + "'; mv '" + staging + "' '" + remoteRoot + "'; rm -f \"$1\"";
+        int code = run(login.sudo() + "sh -c '" + asRoot.replace("'", "'\\''") + "' unpack \"$HOME/" + upload + "\"", log);
         if (code != 0) {
             throw new FleetException("unpacking the bundle into " + remoteRoot + " on " + target + " failed (exit "
                     + code + "): see the machine's log");

@@ -3,43 +3,34 @@ package org.workshopfleet.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /**
- * The host's {@code fs.inotify.max_user_instances}. Every container's systemd (and its journald, udevd, logind...)
- * holds several inotify instances, all counted against root; Debian's default of 128 runs out at about 20 lab machines
- * (PID 1 of the next container dies with "Failed to allocate manager object: Too many open files"). The benchmark
- * raises it for its run and puts the old value back.
+ * The host's {@code fs.inotify.max_user_instances} around a benchmark run: the product ({@code LabHost}) raises it for
+ * the fleet it launches and leaves it raised (the machines outlive {@code up}); the benchmark puts the value it found
+ * back when its machines are gone. It also counts the inotify instances root holds, to measure what one lab machine
+ * needs.
  */
 final class InotifyLimit implements AutoCloseable {
 
     private static final Path KNOB = Path.of("/proc/sys/fs/inotify/max_user_instances");
 
     private final int before;
-    private final int now;
 
-    private InotifyLimit(int before, int now) {
+    private InotifyLimit(int before) {
         this.before = before;
-        this.now = now;
     }
 
-    /** Raises the limit to at least {@code wanted}; a higher value is left as it is. */
-    static InotifyLimit atLeast(int wanted) throws IOException {
-        int current = read();
-        if (current < 16) {
-            throw new IllegalStateException("implausible " + KNOB + " reading: " + current);
-        }
-        if (current >= wanted) {
-            return new InotifyLimit(current, current);
-        }
-        Files.writeString(KNOB, wanted + "\n");
-        return new InotifyLimit(current, wanted);
+    static InotifyLimit remember() throws IOException {
+        return new InotifyLimit(read());
     }
 
-    /**
-     * One read() call: a sysctl file answers only a read at offset 0 (a second read returns end of file), so
-     * {@code Files.readString}, which may read the first byte alone, would see "1" for "128".
-     */
-    private static int read() throws IOException {
+    int before() {
+        return before;
+    }
+
+    /** One read() call: a sysctl file answers only a read at offset 0. */
+    static int read() throws IOException {
         try (java.io.InputStream in = Files.newInputStream(KNOB)) {
             byte[] buf = new byte[64];
             int n = in.read(buf);
@@ -47,14 +38,47 @@ final class InotifyLimit implements AutoCloseable {
         }
     }
 
-    String describe() {
-        return before == now ? "fs.inotify.max_user_instances = " + now + " (left as it was)"
-                : "fs.inotify.max_user_instances raised from " + before + " to " + now + " for this run (restored after)";
+    /** inotify instances held by processes whose real uid is 0 (what the limit counts for root). */
+    static int rootInstancesInUse() throws IOException {
+        int count = 0;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    if (!isRoot(p)) {
+                        continue;
+                    }
+                    try (Stream<Path> fds = Files.list(p.resolve("fd"))) {
+                        for (Path fd : fds.toList()) {
+                            try {
+                                if (Files.readSymbolicLink(fd).toString().equals("anon_inode:inotify")) {
+                                    count++;
+                                }
+                            } catch (IOException gone) {
+                                // closed meanwhile
+                            }
+                        }
+                    }
+                } catch (IOException | java.io.UncheckedIOException gone) {
+                    // the process exited meanwhile
+                }
+            }
+        }
+        return count;
     }
 
+    private static boolean isRoot(Path proc) throws IOException {
+        for (String line : Files.readAllLines(proc.resolve("status"))) {
+            if (line.startsWith("Uid:")) {
+                return line.split("\\s+")[1].equals("0");
+            }
+        }
+        return false;
+    }
+
+    /** Puts the value found at {@link #remember()} back if the run changed it. */
     @Override
     public void close() throws IOException {
-        if (before != now) {
+        if (read() != before) {
             Files.writeString(KNOB, before + "\n");
         }
     }

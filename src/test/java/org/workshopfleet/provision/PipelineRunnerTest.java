@@ -62,9 +62,9 @@ class PipelineRunnerTest {
 
     private Pipeline pipeline(List<Path> dashboards, int grafanaPort) {
         MachineLayout layout = new MachineLayout(MachineLayout.STANDARD.bundleRoot(), MachineLayout.STANDARD.stateRoot(),
-                grafanaPort, MachineLayout.STANDARD.cloudInitWait());
+                grafanaPort, MachineLayout.STANDARD.cloudInitResult());
         return new Pipeline(new SshLogin(LoopbackSshd.user(), login), layout, logs, dashboards, Duration.ofSeconds(20),
-                Duration.ofSeconds(20));
+                Duration.ofSeconds(2), Duration.ofSeconds(20));
     }
 
     private Runner runner(Pipeline p) {
@@ -138,6 +138,36 @@ class PipelineRunnerTest {
     }
 
     @Test
+    void aBatchProvisionsMachinesAsTheyArriveAndRecordsThoseThatNeverRan() throws Exception {
+        TestMachines.Box m1 = box("m1", "done");
+        TestMachines.Box m2 = box("m2", "done");
+        Runner.Batch batch = runner(pipeline(List.of(), 3000)).start();
+        batch.submit(job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")));
+        // The first machine is provisioned before the second even exists for the runner.
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (ledger.snapshot().machines().get(1) == null
+                || ledger.snapshot().machines().get(1).phase() != MachinePhase.READY) {
+            assertTrue(System.currentTimeMillis() < deadline, "machine 1 was not provisioned on its own");
+            Thread.sleep(50);
+        }
+        assertEquals(List.of("01", "02", "03"), m1.runs());
+        assertEquals(List.of(), m2.runs());
+        batch.submit(job(2, m2, TestMachines.bundle("t-02", HASH_A, false, "v1")));
+        batch.failedBefore(3, "t-03", null, "launch", "the cloud reports it terminated without an address");
+
+        List<MachineResult> results = batch.finish("");
+        assertEquals(List.of(1, 2, 3), results.stream().map(MachineResult::attendee).toList());
+        assertTrue(results.get(0).ok() && results.get(1).ok(), results.toString());
+        assertFalse(results.get(2).ok());
+        assertEquals("launch", results.get(2).failedStep());
+        assertEquals(List.of("01", "02", "03"), m2.runs());
+        MachineRecord r3 = ledger.snapshot().machines().get(3);
+        assertEquals(MachinePhase.FAILED, r3.phase());
+        assertEquals("launch", r3.step());
+        assertTrue(events.contains("t-03 failed launch"), events.toString());
+    }
+
+    @Test
     void machinesWhoseExporterHashDiffersFromTheFirstSeenAreFailed() throws IOException {
         TestMachines.Box m1 = box("m1", "done");
         TestMachines.Box m2 = box("m2", "done");
@@ -168,6 +198,22 @@ class PipelineRunnerTest {
         List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
                 job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1"))), "");
         assertEquals("cloud-init", results.get(0).failedStep());
+        assertTrue(results.get(0).error().startsWith("cloud-init reported 1 error(s), first: ('scripts_user', RuntimeError("),
+                results.get(0).error());
+        assertFalse(Files.exists(m1.bundleRoot()), "nothing uploaded");
+        assertEquals(MachinePhase.FAILED, ledger.snapshot().machines().get(1).phase());
+    }
+
+    @Test
+    void cloudInitThatNeverFinishesTimesOutWithAClearReason() throws IOException {
+        TestMachines.Box m1 = box("m1", "never");
+        long start = System.nanoTime();
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1"))), "");
+        assertEquals("cloud-init", results.get(0).failedStep());
+        assertTrue(results.get(0).error().startsWith("cloud-init did not finish within 2 s (no /run/cloud-init/result.json)"),
+                results.get(0).error());
+        assertTrue((System.nanoTime() - start) / 1e9 < 15, "gave up near the 2 s timeout");
         assertFalse(Files.exists(m1.bundleRoot()), "nothing uploaded");
     }
 

@@ -20,8 +20,9 @@ import org.workshopfleet.ssh.SshKeyPair;
 
 /**
  * Test "machines": loopback sshd servers, each in its own mount namespace where {@code /opt}, {@code /var/lib} and
- * {@code /usr/local/bin} are private folders (so the contract's real paths are used), with a stand-in
- * {@code cloud-init} that prints the given status line.
+ * {@code /usr/local/bin} are private folders (so the contract's real paths are used), and {@code /run/cloud-init} holds a
+ * stand-in of cloud-init's {@code result.json} for the given status: {@code done} (no errors), {@code error} (one module
+ * error, worded as cloud-init words it) or {@code never} (no result file: cloud-init never finishes).
  */
 public final class TestMachines {
 
@@ -53,11 +54,25 @@ public final class TestMachines {
             throws IOException {
         Path bin = dir.resolve("bin");
         Files.createDirectories(bin);
-        Path fake = bin.resolve("cloud-init");
-        // Stand-in for cloud-init's CLI: `cloud-init status --wait` prints the final status (exit 1 on error).
-        Files.writeString(fake, "#!/bin/sh\necho 'status: " + cloudInitStatus + "'\n"
-                + ("error".equals(cloudInitStatus) ? "exit 1\n" : "exit 0\n"));
-        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path runCloudInit = dir.resolve("run-cloud-init");
+        Files.createDirectories(runCloudInit);
+        // Stand-in for cloud-init's result file, in the shape cloud-init writes it at the end of its final stage.
+        String errors = switch (cloudInitStatus) {
+            case "done" -> "[]";
+            case "error" -> "[\"('scripts_user', RuntimeError('Runparts: 1 failures (part-001) in 1 attempted commands'))\"]";
+            case "never" -> null;
+            default -> throw new IllegalArgumentException("cloud-init status done, error or never: " + cloudInitStatus);
+        };
+        if (errors != null) {
+            Files.writeString(runCloudInit.resolve("result.json"), "{\n \"v1\": {\n  \"datasource\": \"DataSourceNoCloud"
+                    + " [seed=/var/lib/cloud/seed/nocloud][dsmode=net]\",\n  \"errors\": " + errors + "\n }\n}");
+        }
+        // The bind needs a mount point: an empty /run/cloud-init on a host without cloud-init (a tmpfs, like the
+        // /run/sshd LoopbackSshd makes); a host with cloud-init keeps its own, hidden only inside the test sshd.
+        Path mountPoint = Path.of("/run/cloud-init");
+        if (!Files.isDirectory(mountPoint)) {
+            Files.createDirectories(mountPoint);
+        }
         Path varLib = dir.resolve("var-lib");
         Files.createDirectories(varLib);
         Files.writeString(varLib.resolve("cloud-init-output.log"), "line 1\nCloud-init v. 24.1 finished with errors\n");
@@ -66,6 +81,7 @@ public final class TestMachines {
         binds.put("/opt", opt);
         binds.put("/var/lib", varLib);
         binds.put("/usr/local/bin", bin);
+        binds.put("/run/cloud-init", runCloudInit);
         LoopbackSshd sshd = LoopbackSshd.start(dir.resolve("sshd"), login, binds, hostKey, address, port);
         return new Box(sshd, opt, varLib);
     }

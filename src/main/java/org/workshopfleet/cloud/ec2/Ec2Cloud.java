@@ -919,7 +919,16 @@ public final class Ec2Cloud implements Cloud {
 
     @Override
     public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
+        return awaitRunning(machineIds, timeout, m -> { });
+    }
+
+    /** One DescribeInstances per poll for the whole fleet, as above; each machine is reported from the poll that saw it run. */
+    @Override
+    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout,
+                                      java.util.function.Consumer<Machine> onRunning) {
         List<String> ids = List.copyOf(new LinkedHashSet<>(machineIds));
+        Set<String> wanted = new HashSet<>(ids);
+        Set<String> reported = new HashSet<>();
         Map<String, Machine> last = new HashMap<>();
         Instant deadline = Instant.now().plus(timeout);
         call("wait", () -> {
@@ -934,6 +943,12 @@ public final class Ec2Cloud implements Cloud {
                 }
                 Described described = describeByIds(open);
                 described.instances().forEach(i -> last.put(i.instanceId(), machine(i)));
+                for (Instance i : described.instances()) {
+                    Machine m = last.get(i.instanceId());
+                    if (wanted.contains(i.instanceId()) && m.isRunningWithAddress() && reported.add(i.instanceId())) {
+                        onRunning.accept(m);
+                    }
+                }
                 if (Instant.now().isAfter(deadline)) {
                     return null;
                 }

@@ -8,9 +8,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.HashMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.workshopfleet.FleetException;
@@ -39,6 +46,9 @@ public final class LabCloud implements Cloud {
     private final WorkshopSpec spec;
     private final ResourceRecorder recorder;
     private final LabMachines machines;
+    /** Boots this instance started, by machine name. */
+    private final Map<String, CompletableFuture<Machine>> booting = new ConcurrentHashMap<>();
+    private ExecutorService bootPool;
 
     public LabCloud(WorkshopSpec spec, ResourceRecorder recorder) {
         this(spec, recorder, new LabMachines(spec.name()));
@@ -60,13 +70,23 @@ public final class LabCloud implements Cloud {
         return UserDataFormat.CLOUD_CONFIG;
     }
 
-    /** Checks the host (root, tools, overlayfs) and builds the base image if it is not cached. */
+    /**
+     * Checks the host (root, tools, overlayfs), makes room for the fleet (and the lab machines of other scopes) in
+     * {@code fs.inotify.max_user_instances}, and builds the base image if it is not cached.
+     */
     @Override
     public void prepare(LaunchContext context) {
         LabHost.check();
+        LabHost.ensureInotifyFor(spec.count() + machines.othersOnHost()).ifPresent(System.err::println);
         machines.baseImage().ensure();
     }
 
+    /**
+     * Starts booting every requested machine in the background (at most {@code parallelism} at once) and returns at
+     * once: machines being booted come back {@link MachineState#PENDING} without an address, running ones already of
+     * this workshop are adopted as they are. {@link #awaitRunning(Collection, Duration, Consumer)} reports each as it
+     * comes up.
+     */
     @Override
     public List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests) {
         for (NodeRequest r : requests) {
@@ -79,57 +99,125 @@ public final class LabCloud implements Cloud {
         Map<String, LabMachine> existing = machines.list().stream()
                 .collect(Collectors.toMap(LabMachine::name, Function.identity()));
         List<Machine> out = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(spec.parallelism(), requests.size())));
-        try {
-            List<Future<Machine>> pending = new ArrayList<>();
-            for (NodeRequest r : requests) {
-                LabMachine adopted = existing.get(r.name());
-                if (adopted != null && machines.isRunning(r.name())) {
-                    pending.add(java.util.concurrent.CompletableFuture.completedFuture(machine(r.name(), adopted.ip())));
-                    continue;
-                }
-                if (adopted != null) {
-                    machines.destroy(r.name()); // its record outlived its container: boot it afresh
-                }
-                // Recorded before it exists: a crash during boot still leaves the ledger pointing at it.
-                recorder.created(new CloudResource(ResourceKind.LAB_MACHINE, r.name(), r.name(), r.attendee()));
-                pending.add(pool.submit(() -> {
-                    try {
-                        LabMachine m = machines.boot(r.name(), r.userData());
-                        return machine(m.name(), m.ip());
-                    } catch (FleetException e) {
-                        System.err.println(e.getMessage());
-                        return new Machine(r.name(), r.name(), r.attendee(), MachineState.TERMINATED, null, "lab",
-                                Instant.now());
-                    }
-                }));
+        for (NodeRequest r : requests) {
+            CompletableFuture<Machine> inFlight = booting.get(r.name());
+            if (inFlight != null && !inFlight.isDone()) {
+                out.add(pending(r));
+                continue;
             }
-            for (Future<Machine> f : pending) {
-                out.add(f.get());
+            LabMachine adopted = existing.get(r.name());
+            if (adopted != null && machines.isRunning(r.name())) {
+                out.add(machine(r.name(), adopted.ip()));
+                continue;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FleetException("lab: interrupted while booting machines; run teardown or up again");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new FleetException("lab: booting failed: " + e.getCause().getMessage(), e.getCause());
-        } finally {
-            pool.shutdown();
+            if (adopted != null) {
+                machines.destroy(r.name()); // its record outlived its container: boot it afresh
+            }
+            // Recorded before it exists: a crash during boot still leaves the ledger pointing at it.
+            recorder.created(new CloudResource(ResourceKind.LAB_MACHINE, r.name(), r.name(), r.attendee()));
+            booting.put(r.name(), CompletableFuture.supplyAsync(() -> boot(r), bootPool()));
+            out.add(pending(r));
         }
         return out;
     }
 
-    /** Lab machines are running once {@link #createNodes} returns; this reports their current state. */
+    private Machine boot(NodeRequest r) {
+        try {
+            LabMachine m = machines.boot(r.name(), r.userData());
+            return machine(m.name(), m.ip());
+        } catch (RuntimeException e) {
+            // The machine is gone (boot cleans up after itself); its launch fails, the others go on.
+            System.err.println(e.getMessage());
+            return new Machine(r.name(), r.name(), r.attendee(), MachineState.TERMINATED, null, "lab", Instant.now());
+        }
+    }
+
+    private static Machine pending(NodeRequest r) {
+        return new Machine(r.name(), r.name(), r.attendee(), MachineState.PENDING, null, "lab", Instant.now());
+    }
+
+    private synchronized ExecutorService bootPool() {
+        if (bootPool == null) {
+            AtomicInteger n = new AtomicInteger();
+            int threads = Math.max(1, spec.parallelism());
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "lab-boot-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            pool.allowCoreThreadTimeOut(true);
+            bootPool = pool;
+        }
+        return bootPool;
+    }
+
     @Override
     public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
-        Map<String, Machine> live = listNodes().stream().collect(Collectors.toMap(Machine::id, Function.identity()));
-        return machineIds.stream().map(id -> live.getOrDefault(id,
-                new Machine(id, id, attendeeOf(id), MachineState.TERMINATED, null, "lab", null))).toList();
+        return awaitRunning(machineIds, timeout, m -> { });
+    }
+
+    /**
+     * Reports machines already running at once and each machine this instance is booting as soon as its sshd answers;
+     * at the timeout, machines still booting come back {@link MachineState#PENDING} (their boot goes on).
+     */
+    @Override
+    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout, Consumer<Machine> onRunning) {
+        List<String> ids = List.copyOf(new LinkedHashSet<>(machineIds));
+        Map<String, Machine> result = new HashMap<>();
+        BlockingQueue<Machine> booted = new LinkedBlockingQueue<>();
+        int waiting = 0;
+        Map<String, Machine> live = null;
+        for (String id : ids) {
+            CompletableFuture<Machine> f = booting.get(id);
+            if (f != null) {
+                f.thenAccept(booted::add);
+                waiting++;
+                continue;
+            }
+            if (live == null) {
+                live = listNodes().stream().collect(Collectors.toMap(Machine::id, Function.identity()));
+            }
+            Machine m = live.getOrDefault(id, new Machine(id, id, attendeeOf(id), MachineState.TERMINATED, null, "lab", null));
+            result.put(id, m);
+            if (m.isRunningWithAddress()) {
+                onRunning.accept(m);
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            for (; waiting > 0; waiting--) {
+                Machine m = booted.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (m == null) {
+                    break;
+                }
+                result.put(m.id(), m);
+                if (m.isRunningWithAddress()) {
+                    onRunning.accept(m);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FleetException("lab: interrupted while booting machines; run teardown or up again");
+        }
+        return ids.stream().map(id -> result.getOrDefault(id,
+                new Machine(id, id, attendeeOf(id), MachineState.PENDING, null, "lab", null))).toList();
+    }
+
+    /** Lets boots in flight finish in the background (their threads are daemons; the machines are recorded). */
+    @Override
+    public synchronized void close() {
+        if (bootPool != null) {
+            bootPool.shutdown();
+        }
     }
 
     @Override
     public List<Machine> listNodes() {
-        return machines.list().stream().map(m -> machines.isRunning(m.name()) ? machine(m.name(), m.ip())
-                : machine(m.name(), m.ip()).withState(MachineState.STOPPED, m.ip())).toList();
+        // One read of the records for the whole list (per-machine look-ups would read them all N times).
+        return machines.records().stream().map(r -> new Machine(r.name(), r.name(), attendeeOf(r.name()),
+                LabMachines.processAlive(r) ? MachineState.RUNNING : MachineState.STOPPED, r.ip(), "lab", r.createdAt()))
+                .toList();
     }
 
     @Override

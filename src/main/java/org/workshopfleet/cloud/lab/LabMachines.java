@@ -75,7 +75,7 @@ public final class LabMachines {
 
     /**
      * Boots a machine able to run eBPF tools ({@link #EBPF_OPTIONS}) and returns once its sshd accepts connections
-     * (cloud-init may still be running: wait with {@code cloud-init status --wait} over SSH). Builds the base image
+     * (cloud-init may still be running: wait for {@code /run/cloud-init/result.json} over SSH). Builds the base image
      * first if needed. Safe to call from several threads and processes at once.
      *
      * @param name        host name, lower-case letters, digits and hyphens; unique on this host
@@ -176,6 +176,11 @@ public final class LabMachines {
         return records().stream().map(r -> new LabMachine(r.name(), r.ip())).toList();
     }
 
+    /** Lab machines of other scopes on this host (they share its limits). */
+    public int othersOnHost() {
+        return (int) LabMachineRecord.readAll(paths.recordsDir()).stream().filter(r -> !r.scope().equals(scope)).count();
+    }
+
     /** When the named machine of this scope was created, if it exists. */
     Optional<Instant> createdAt(String name) {
         return records().stream().filter(r -> r.name().equals(name)).map(LabMachineRecord::createdAt).findFirst();
@@ -218,7 +223,8 @@ public final class LabMachines {
         return mine.size();
     }
 
-    private List<LabMachineRecord> records() {
+    /** This scope's machine records, read once. */
+    List<LabMachineRecord> records() {
         return LabMachineRecord.readAll(paths.recordsDir()).stream().filter(r -> r.scope().equals(scope)).toList();
     }
 
@@ -502,7 +508,7 @@ public final class LabMachines {
     }
 
     /** The nspawn process is alive and is the one we started (same start time: the PID was not reused). */
-    private static boolean processAlive(LabMachineRecord r) {
+    static boolean processAlive(LabMachineRecord r) {
         if (r.nspawnPid() <= 0) {
             return false;
         }

@@ -443,7 +443,15 @@ public final class LightsailCloud implements Cloud {
      */
     @Override
     public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
+        return awaitRunning(machineIds, timeout, m -> { });
+    }
+
+    /** As above; each machine is reported from the poll that saw it running, once its firewall was checked. */
+    @Override
+    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout,
+                                      java.util.function.Consumer<Machine> onRunning) {
         List<String> names = List.copyOf(machineIds);
+        Set<String> reported = new HashSet<>();
         if (names.isEmpty()) {
             return List.of();
         }
@@ -461,6 +469,12 @@ public final class LightsailCloud implements Cloud {
                 }
             }
             repairFirewalls(names, seen, firewallChecked);
+            for (String n : names) {
+                Instance i = seen.get(n);
+                if (i != null && toMachine(i).isRunningWithAddress() && reported.add(n)) {
+                    onRunning.accept(toMachine(i));
+                }
+            }
             Map<String, Instance> now = seen;
             boolean done = names.stream().allMatch(n -> now.containsKey(n) && settled(toMachine(now.get(n))));
             if (done || !Instant.now().isBefore(deadline)) {

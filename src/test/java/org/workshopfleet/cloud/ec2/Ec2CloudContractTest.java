@@ -389,10 +389,15 @@ class Ec2CloudContractTest {
         List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 20, false));
         fake.clearCalls();
 
-        List<Machine> running = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+        List<Machine> reported = new ArrayList<>();
+        List<Machine> running = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20),
+                reported::add);
 
         assertTrue(running.stream().allMatch(Machine::isRunningWithAddress), running.toString());
         assertEquals(created.stream().map(Machine::id).toList(), running.stream().map(Machine::id).toList());
+        // Each machine was handed over once, running with its address, from the poll that saw it so.
+        assertEquals(java.util.Set.copyOf(running), java.util.Set.copyOf(reported));
+        assertEquals(20, reported.size(), reported.toString());
         List<RecordedCall> polls = fake.calls("DescribeInstances");
         assertTrue(polls.size() <= 4, "polls: " + polls.size());
         assertTrue(polls.stream().anyMatch(c -> "InvalidInstanceID.NotFound".equals(c.errorCode())));

@@ -25,7 +25,10 @@ import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 
-/** The lab through the {@code Cloud} interface: create, adopt on re-run, list, teardown, all recorded. */
+/**
+ * The lab through the {@code Cloud} interface: create (booting in the background), each machine reported as it runs,
+ * adopt on re-run, list, teardown, all recorded.
+ */
 class LabCloudIT {
 
     private static final LabPaths PATHS = LabPaths.standard();
@@ -67,9 +70,21 @@ class LabCloudIT {
                 Machine m = created.get(i);
                 assertEquals(spec.machineName(i + 1), m.id());
                 assertEquals(i + 1, m.attendee());
+                assertEquals(MachineState.PENDING, m.state(), "createNodes returns while the machines boot: " + m);
+            }
+            // Each machine is reported as soon as it runs, on the waiting thread, once.
+            List<Machine> reported = new ArrayList<>();
+            List<Machine> booted = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofMinutes(4),
+                    reported::add);
+            assertEquals(2, reported.size(), reported.toString());
+            for (int i = 0; i < 2; i++) {
+                Machine m = booted.get(i);
+                assertEquals(spec.machineName(i + 1), m.id());
                 assertTrue(m.isRunningWithAddress(), m.toString());
                 assertTrue(m.publicIp().startsWith("10.231."), m.publicIp());
+                assertTrue(reported.contains(m), reported.toString());
             }
+            created = booted;
             assertEquals(List.of("created LAB_MACHINE " + name + "-01 #1", "created LAB_MACHINE " + name + "-02 #2"),
                     events.stream().sorted().toList());
             // A second createNodes adopts the running machines: same addresses, nothing new recorded.

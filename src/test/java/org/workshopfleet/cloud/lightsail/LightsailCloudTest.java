@@ -444,6 +444,21 @@ class LightsailCloudTest {
     }
 
     @Test
+    void awaitRunningHandsOverEachMachineOnceAsSoonAsItRuns() {
+        WorkshopSpec spec = spec(3);
+        List<Machine> reported = new java.util.ArrayList<>();
+        List<Machine> machines;
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            cloud.prepare(context);
+            List<Machine> created = cloud.createNodes(context, requests(spec, 1, 3));
+            machines = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20), reported::add);
+        }
+        assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress), machines.toString());
+        assertEquals(3, reported.size(), reported.toString());
+        assertEquals(Set.copyOf(machines), Set.copyOf(reported));
+    }
+
+    @Test
     void awaitRunningReturnsPendingMachinesAtTheTimeoutWithOneScanPerPoll() {
         fake.pendingPolls(1_000).pageSize(10);
         WorkshopSpec spec = spec(5);
