@@ -92,6 +92,7 @@ public final class FaultCampaign {
     Outcome run(long seed) throws IOException {
         Random random = new Random(seed);
         Draw d = draw(random);
+        Map<Integer, Long> uploadCuts = drawUploadCuts(seed, d.count());
         Path dir = Files.createTempDirectory(workDir, "seed-" + seed + "-");
         List<String> violations = new ArrayList<>();
         List<Ec2Client> clients = new ArrayList<>();
@@ -130,6 +131,8 @@ public final class FaultCampaign {
             TinyWorkshop tiny = new TinyWorkshop();
             tiny.failing.addAll(d.failing());
             tiny.dropping.addAll(d.dropping());
+            tiny.payload.addAll(uploadCuts.keySet());
+            machines.cutUploads(uploadCuts);
             Path project = dir.resolve("project");
             Files.createDirectories(project.resolve("security-groups"));
             Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
@@ -171,6 +174,7 @@ public final class FaultCampaign {
             }
             if (ready) {
                 checkReady(spec, fake, machines, violations);
+                checkBundlesWhole(machines, uploadCuts.keySet(), violations);
             }
 
             // teardown until done
@@ -187,6 +191,7 @@ public final class FaultCampaign {
             }
             checkNothingLeft(spec, fake, machines, violations);
             violations.addAll(machines.violations());
+            checkUploadCuts(spec, dir.resolve("machines"), machines, violations);
         } catch (RuntimeException e) {
             violations.add("unexpected " + e);
         } finally {
@@ -207,6 +212,9 @@ public final class FaultCampaign {
         if (drops > 0) {
             injected.put("ssh drop mid-step", drops);
         }
+        if (machines.connectionsCut() > 0) {
+            injected.put("ssh drop mid-upload", (long) machines.connectionsCut());
+        }
         if (Boolean.getBoolean("faults.verbose")) {
             System.out.println("seed " + seed + " " + d + "\n" + out.toString(StandardCharsets.UTF_8));
         }
@@ -216,6 +224,68 @@ public final class FaultCampaign {
             deleteTree(dir);
         }
         return new Outcome(seed, d, upRuns, refused, violations, injected);
+    }
+
+    /**
+     * Attendees whose machine's SSH connection is cut mid-upload (15 % each), with the cut point: after 20 to 84 KB of
+     * client→server traffic, inside the {@link TinyWorkshop#PAYLOAD_BYTES} payload. Drawn from their own generator so
+     * the other faults of a seed stay as they were before this fault existed.
+     */
+    static Map<Integer, Long> drawUploadCuts(long seed, int count) {
+        Random r = new Random(seed * 7919 + 17);
+        Map<Integer, Long> cuts = new TreeMap<>();
+        for (int n = 1; n <= count; n++) {
+            if (r.nextDouble() < 0.15) {
+                cuts.put(n, 20_000L + r.nextInt(64_000));
+            }
+        }
+        return cuts;
+    }
+
+    /** A ready machine's bundle is the whole bundle: its payload matches byte for byte. */
+    private static void checkBundlesWhole(LoopbackInstances machines, java.util.Set<Integer> withPayload,
+                                          List<String> violations) throws IOException {
+        for (int n : withPayload) {
+            org.workshopfleet.provision.TestMachines.Box box = machines.boxOf(n);
+            if (box == null) {
+                violations.add("attendee " + n + " has no live machine to check its bundle on");
+                continue;
+            }
+            Path payload = box.bundleRoot().resolve("payload.bin");
+            Path sum = box.bundleRoot().resolve("payload.sha256");
+            if (!Files.exists(payload) || !Files.exists(sum)
+                    || !Files.readString(sum).startsWith(TinyWorkshop.sha256(Files.readAllBytes(payload)) + " ")) {
+                violations.add("attendee " + n + " is ready with a bundle whose payload is missing or torn");
+            }
+        }
+    }
+
+    /**
+     * Every relay cut landed in an upload (the machine's log says it failed at "upload": otherwise the cut point is
+     * miscalibrated and the fault was not the one claimed), and no step ever ran on a torn bundle.
+     */
+    private static void checkUploadCuts(WorkshopSpec spec, Path machinesDir, LoopbackInstances machines,
+                                        List<String> violations) throws IOException {
+        long failedUploads = 0;
+        Path logs = spec.stateDir().resolve("logs");
+        if (Files.isDirectory(logs)) {
+            try (Stream<Path> files = Files.list(logs)) {
+                for (Path log : files.toList()) {
+                    failedUploads += Files.readAllLines(log).stream().filter(l -> l.startsWith("== FAILED at upload:")).count();
+                }
+            }
+        }
+        if (failedUploads != machines.connectionsCut()) {
+            violations.add(machines.connectionsCut() + " connection(s) cut by the relay but " + failedUploads
+                    + " upload failure(s) in the machines' logs");
+        }
+        if (Files.isDirectory(machinesDir)) {
+            try (Stream<Path> walk = Files.walk(machinesDir, 3)) {
+                for (Path torn : walk.filter(p -> p.getFileName().toString().equals("torn.log")).toList()) {
+                    violations.add("a step ran on a torn bundle: " + Files.readString(torn).trim());
+                }
+            }
+        }
     }
 
     private static void checkReady(WorkshopSpec spec, Ec2Fake fake, LoopbackInstances machines, List<String> violations) {

@@ -29,7 +29,7 @@ class FaultCampaignTest {
         if (seeds >= 30) {
             for (String kind : new String[] {"RequestLimitExceeded", "InsufficientInstanceCapacity",
                 "InvalidInstanceID.NotFound", "DependencyViolation", "InternalError", "VcpuLimitExceeded", "step failure",
-                "ssh drop mid-step"}) {
+                "ssh drop mid-step", "ssh drop mid-upload"}) {
                 assertTrue(s.injected().getOrDefault(kind, 0L) > 0, kind + " injected: " + s.text());
             }
         }
