@@ -243,7 +243,7 @@ public final class FaultCampaign {
     }
 
     /** A ready machine's bundle is the whole bundle: its payload matches byte for byte. */
-    private static void checkBundlesWhole(LoopbackInstances machines, java.util.Set<Integer> withPayload,
+    static void checkBundlesWhole(LoopbackInstances machines, java.util.Set<Integer> withPayload,
                                           List<String> violations) throws IOException {
         for (int n : withPayload) {
             org.workshopfleet.provision.TestMachines.Box box = machines.boxOf(n);
@@ -264,7 +264,7 @@ public final class FaultCampaign {
      * Every relay cut landed in an upload (the machine's log says it failed at "upload": otherwise the cut point is
      * miscalibrated and the fault was not the one claimed), and no step ever ran on a torn bundle.
      */
-    private static void checkUploadCuts(WorkshopSpec spec, Path machinesDir, LoopbackInstances machines,
+    static void checkUploadCuts(WorkshopSpec spec, Path machinesDir, LoopbackInstances machines,
                                         List<String> violations) throws IOException {
         long failedUploads = 0;
         Path logs = spec.stateDir().resolve("logs");
@@ -329,7 +329,7 @@ public final class FaultCampaign {
         }
     }
 
-    private static long countDrops(Path machinesDir) throws IOException {
+    static long countDrops(Path machinesDir) throws IOException {
         if (!Files.isDirectory(machinesDir)) {
             return 0;
         }
@@ -338,7 +338,7 @@ public final class FaultCampaign {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
