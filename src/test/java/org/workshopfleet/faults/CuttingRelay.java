@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -51,8 +50,8 @@ final class CuttingRelay implements AutoCloseable {
         daemon("relay-accept-" + listen, this::acceptLoop).start();
     }
 
-    InetAddress address() {
-        return server.getInetAddress();
+    int port() {
+        return server.getLocalPort();
     }
 
     boolean hasCut() {
