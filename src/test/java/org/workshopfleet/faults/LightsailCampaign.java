@@ -329,7 +329,7 @@ public final class LightsailCampaign {
     record Summary(int runs, int upRuns, int refusals, Map<String, Long> injected, List<String> violations, long millis) {
         String text() {
             return String.format(Locale.ROOT, "Lightsail fault campaign: %d runs (%d up runs, %d expected quota refusals)"
-                    + " in %.1f s; faults injected: %s; invariant violations: %d", runs, upRuns, refusals,
+                    + " in %.1f s; faults and errors (cloud errors as operation:type, injected or provoked by an injected one, e.g. NameExists after a lost response): %s; invariant violations: %d", runs, upRuns, refusals,
                     millis / 1000.0, injected, violations.size());
         }
     }
