@@ -43,7 +43,8 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * Issue 7's fault campaign, seeded and reproducible: per seed, {@link Fleet} (the real orchestration, Ec2Cloud on the
  * real SDK client) runs against an {@link Ec2Fake} with randomly drawn faults whose instances are real loopback SSH
  * machines ({@link LoopbackInstances}), with tiny bundles ({@link TinyWorkshop}) whose steps sometimes fail or lose
- * their SSH connection. {@code up} is re-run (as a facilitator would) until it succeeds or refuses with the expected
+ * their SSH connection, and whose upload is sometimes cut mid-transfer by a {@link CuttingRelay} (a ready machine must
+ * then hold the whole bundle, and no step may ever run on a torn one). {@code up} is re-run (as a facilitator would) until it succeeds or refuses with the expected
  * reason, then {@code teardown} until it succeeds. Invariants are checked after every run.
  *
  * <p>Run a larger campaign: {@code mvn -o -q test-compile exec:java -Dexec.classpathScope=test
