@@ -53,6 +53,9 @@ public final class SigkillCampaign {
         }
     }
 
+    /** How late the fake answers the calls of a teardown about to be killed (see {@link Ec2Fake#callLatency}). */
+    static final Duration TEARDOWN_LATENCY = Duration.ofMillis(40);
+
     private SigkillCampaign() {
     }
 
@@ -83,12 +86,13 @@ public final class SigkillCampaign {
                         random.nextInt(400));
         boolean reRunUpFirst = random.nextDouble() < 0.6;
         boolean killTeardown = random.nextDouble() < 0.7;
-        // From the teardown's first line (the child still loads the SDK and makes its first calls), or right after its
-        // first "machine ... destroyed" or "security group ... removed" line (the rest follows within milliseconds).
+        // From the teardown's first line (the child still loads the SDK and makes its first calls), or shortly after its
+        // first "machine ... destroyed" or "security group ... removed" line. The fake answers each call of the killed
+        // teardown TEARDOWN_LATENCY late, so at least one more call is still under way at those kill points.
         int anchor = random.nextInt(3);
-        KillPoint teardownKill = anchor == 0 ? new KillPoint("teardown of workshop", random.nextInt(4000))
-                : anchor == 1 ? new KillPoint("  machine ", random.nextInt(30))
-                : new KillPoint("  security group ", random.nextInt(3));
+        KillPoint teardownKill = anchor == 0 ? new KillPoint("teardown of workshop", random.nextInt(3000))
+                : anchor == 1 ? new KillPoint("  machine ", random.nextInt(60))
+                : new KillPoint("  security group ", random.nextInt(30));
         int terminatingPolls = 2 + random.nextInt(10);
         int busyDeletes = random.nextInt(5);
         Path dir = Files.createTempDirectory(work, "kill-" + seed + "-");
@@ -150,11 +154,14 @@ public final class SigkillCampaign {
             }
             Path teardownOut = dir.resolve("child-teardown.out");
             if (killTeardown) {
-                fake.groupBusyDeletesAfterTerminate(busyDeletes);
+                fake.groupBusyDeletesAfterTerminate(busyDeletes).callLatency(TEARDOWN_LATENCY);
                 List<String> args = new ArrayList<>(childCommand);
                 args.add("teardown");
-                String tPhase = "teardown " + teardownPhase(runAndKill(args, teardownOut, teardownKill))
+                String killedAt = runAndKill(args, teardownOut, teardownKill);
+                boolean anchorSeen = Files.readString(teardownOut).lines().anyMatch(l -> l.startsWith(teardownKill.anchor()));
+                String tPhase = "teardown " + (anchorSeen ? teardownPhase(killedAt) : "finished with nothing to kill at")
                         + (reRunUpFirst ? " of a ready fleet" : " of a killed up") + " (at '" + teardownKill.anchor().trim() + "')";
+                fake.callLatency(Duration.ZERO);
                 during.merge(tPhase, 1L, Long::sum);
                 phase = phase + ", then " + tPhase;
             }
