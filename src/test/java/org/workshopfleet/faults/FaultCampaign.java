@@ -44,8 +44,8 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * real SDK client) runs against an {@link Ec2Fake} with randomly drawn faults whose instances are real loopback SSH
  * machines ({@link LoopbackInstances}), with tiny bundles ({@link TinyWorkshop}) whose steps sometimes fail or lose
  * their SSH connection, and whose upload is sometimes cut mid-transfer by a {@link CuttingRelay} (a ready machine must
- * then hold the whole bundle, and no step may ever run on a torn one). {@code up} is re-run (as a facilitator would) until it succeeds or refuses with the expected
- * reason, then {@code teardown} until it succeeds. Invariants are checked after every run.
+ * then hold the whole bundle, and no step may ever run on a torn one). {@code up} is re-run (as a facilitator would)
+ * until it succeeds or refuses with the expected reason, then {@code teardown} until it succeeds. Invariants are checked after every run.
  *
  * <p>Run a larger campaign: {@code mvn -o -q test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=org.workshopfleet.faults.FaultCampaign -Dexec.args="1 1000"} (first seed, number of runs).
