@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.IngressRules;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -510,8 +511,9 @@ public final class Fleet {
                 + known + " resource(s) in the ledger" + (hasLedger ? "" : " (no ledger here)")
                 + ", plus anything tagged " + Tags.WORKSHOP + "=" + spec.name());
         confirm(yes, "Destroy every machine and resource of workshop " + spec.name() + "?");
-        try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
-            cloud.teardown(ledger.liveResources());
+        List<CloudResource> live = ledger.liveResources();
+        try (Cloud cloud = wiring.clouds().create(spec, new TeardownProgress(ledger, live, out))) {
+            cloud.teardown(live);
         }
         ledger.close();
         out.println("teardown done: nothing of workshop " + spec.name() + " is left running; ledger closed");

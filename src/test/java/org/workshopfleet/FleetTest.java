@@ -148,9 +148,16 @@ class FleetTest {
         assertEquals(List.of(1), List.copyOf(data.machines().keySet()));
         assertFalse(Files.exists(secrets.resolve("host-02_ed25519")), "a destroyed machine's secrets are forgotten");
 
-        // Teardown twice: everything gone, ledger closed, second run harmless.
+        // Teardown twice: everything gone, ledger closed, second run harmless; one line per resource removed.
         for (int i = 0; i < 2; i++) {
+            out.reset();
             assertEquals(0, fleet(spec(0, Provider.LAB), null, closedPort).teardown(true));
+            if (i == 0) {
+                assertTrue(out().contains("  machine ebpf-php-01 (m-1) destroyed\n"), out());
+                assertTrue(out().contains("  key pair workshop key (key-1) removed\n"), out());
+            } else {
+                assertFalse(out().contains("machine ebpf-php-01"), "nothing to destroy the second time: " + out());
+            }
             Ledger after = Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x", Clock.systemUTC());
             assertTrue(after.snapshot().isClosed());
             assertTrue(after.liveResources().isEmpty(), after.liveResources().toString());

@@ -46,8 +46,9 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
  * Issue 7's fault campaign, seeded and reproducible: per seed, {@link Fleet} (the real orchestration, Ec2Cloud on the
  * real SDK client) runs against an {@link Ec2Fake} with randomly drawn faults whose instances are real loopback SSH
  * machines ({@link LoopbackInstances}), with tiny bundles ({@link TinyWorkshop}) whose steps sometimes fail or lose
- * their SSH connection. {@code up} is re-run (as a facilitator would) until it succeeds or refuses with the expected
- * reason, then {@code teardown} until it succeeds. Invariants are checked after every run.
+ * their SSH connection, and whose upload is sometimes cut mid-transfer by a {@link CuttingRelay} (a ready machine must
+ * then hold the whole bundle, and no step may ever run on a torn one). {@code up} is re-run (as a facilitator would)
+ * until it succeeds or refuses with the expected reason, then {@code teardown} until it succeeds. Invariants are checked after every run.
  *
  * <p>Run a larger campaign: {@code mvn -o -q test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=org.workshopfleet.faults.FaultCampaign -Dexec.args="1 1000"} (first seed, number of runs).
@@ -95,6 +96,7 @@ public final class FaultCampaign {
     Outcome run(long seed) throws IOException {
         Random random = new Random(seed);
         Draw d = draw(random);
+        Map<Integer, Long> uploadCuts = drawUploadCuts(seed, d.count());
         Path dir = Files.createTempDirectory(workDir, "seed-" + seed + "-");
         List<String> violations = new ArrayList<>();
         List<SdkAutoCloseable> clients = new ArrayList<>();
@@ -139,6 +141,8 @@ public final class FaultCampaign {
             TinyWorkshop tiny = new TinyWorkshop();
             tiny.failing.addAll(d.failing());
             tiny.dropping.addAll(d.dropping());
+            tiny.payload.addAll(uploadCuts.keySet());
+            machines.cutUploads(uploadCuts);
             Path project = dir.resolve("project");
             Files.createDirectories(project.resolve("security-groups"));
             Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
@@ -193,6 +197,7 @@ public final class FaultCampaign {
             }
             if (ready) {
                 checkReady(spec, fake, machines, violations);
+                checkBundlesWhole(machines, uploadCuts.keySet(), violations);
             }
 
             // teardown until done
@@ -209,6 +214,7 @@ public final class FaultCampaign {
             }
             checkNothingLeft(spec, fake, machines, violations);
             violations.addAll(machines.violations());
+            checkUploadCuts(spec, dir.resolve("machines"), machines, violations);
         } catch (RuntimeException e) {
             violations.add("unexpected " + e);
         } finally {
@@ -233,6 +239,9 @@ public final class FaultCampaign {
         if (drops > 0) {
             injected.put("ssh drop mid-step", drops);
         }
+        if (machines.connectionsCut() > 0) {
+            injected.put("ssh drop mid-upload", (long) machines.connectionsCut());
+        }
         if (Boolean.getBoolean("faults.verbose")) {
             System.out.println("seed " + seed + " " + d + "\n" + out.toString(StandardCharsets.UTF_8));
         }
@@ -242,6 +251,68 @@ public final class FaultCampaign {
             deleteTree(dir);
         }
         return new Outcome(seed, d, upRuns, refused, violations, injected);
+    }
+
+    /**
+     * Attendees whose machine's SSH connection is cut mid-upload (15 % each), with the cut point: after 20 to 84 KB of
+     * client→server traffic, inside the {@link TinyWorkshop#PAYLOAD_BYTES} payload. Drawn from their own generator so
+     * the other faults of a seed stay as they were before this fault existed.
+     */
+    static Map<Integer, Long> drawUploadCuts(long seed, int count) {
+        Random r = new Random(seed * 7919 + 17);
+        Map<Integer, Long> cuts = new TreeMap<>();
+        for (int n = 1; n <= count; n++) {
+            if (r.nextDouble() < 0.15) {
+                cuts.put(n, 20_000L + r.nextInt(64_000));
+            }
+        }
+        return cuts;
+    }
+
+    /** A ready machine's bundle is the whole bundle: its payload matches byte for byte. */
+    static void checkBundlesWhole(LoopbackInstances machines, java.util.Set<Integer> withPayload,
+                                          List<String> violations) throws IOException {
+        for (int n : withPayload) {
+            org.workshopfleet.provision.TestMachines.Box box = machines.boxOf(n);
+            if (box == null) {
+                violations.add("attendee " + n + " has no live machine to check its bundle on");
+                continue;
+            }
+            Path payload = box.bundleRoot().resolve("payload.bin");
+            Path sum = box.bundleRoot().resolve("payload.sha256");
+            if (!Files.exists(payload) || !Files.exists(sum)
+                    || !Files.readString(sum).startsWith(TinyWorkshop.sha256(Files.readAllBytes(payload)) + " ")) {
+                violations.add("attendee " + n + " is ready with a bundle whose payload is missing or torn");
+            }
+        }
+    }
+
+    /**
+     * Every relay cut landed in an upload (the machine's log says it failed at "upload": otherwise the cut point is
+     * miscalibrated and the fault was not the one claimed), and no step ever ran on a torn bundle.
+     */
+    static void checkUploadCuts(WorkshopSpec spec, Path machinesDir, LoopbackInstances machines,
+                                        List<String> violations) throws IOException {
+        long failedUploads = 0;
+        Path logs = spec.stateDir().resolve("logs");
+        if (Files.isDirectory(logs)) {
+            try (Stream<Path> files = Files.list(logs)) {
+                for (Path log : files.toList()) {
+                    failedUploads += Files.readAllLines(log).stream().filter(l -> l.startsWith("== FAILED at upload:")).count();
+                }
+            }
+        }
+        if (failedUploads != machines.connectionsCut()) {
+            violations.add(machines.connectionsCut() + " connection(s) cut by the relay but " + failedUploads
+                    + " upload failure(s) in the machines' logs");
+        }
+        if (Files.isDirectory(machinesDir)) {
+            try (Stream<Path> walk = Files.walk(machinesDir, 3)) {
+                for (Path torn : walk.filter(p -> p.getFileName().toString().equals("torn.log")).toList()) {
+                    violations.add("a step ran on a torn bundle: " + Files.readString(torn).trim());
+                }
+            }
+        }
     }
 
     private static void checkReady(WorkshopSpec spec, Ec2Fake fake, LoopbackInstances machines, List<String> violations) {
@@ -285,7 +356,7 @@ public final class FaultCampaign {
         }
     }
 
-    private static long countDrops(Path machinesDir) throws IOException {
+    static long countDrops(Path machinesDir) throws IOException {
         if (!Files.isDirectory(machinesDir)) {
             return 0;
         }
@@ -294,7 +365,7 @@ public final class FaultCampaign {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -29,7 +29,7 @@ class FaultCampaignTest {
         if (seeds >= 30) {
             for (String kind : new String[] {"RequestLimitExceeded", "InsufficientInstanceCapacity",
                 "InvalidInstanceID.NotFound", "DependencyViolation", "InternalError", "step failure",
-                "ssh drop mid-step"}) {
+                "ssh drop mid-step", "ssh drop mid-upload"}) {
                 assertTrue(s.injected().getOrDefault(kind, 0L) > 0, kind + " injected: " + s.text());
             }
             // A quota seed is refused by the pre-check (nothing launched, so no VcpuLimitExceeded) or, when the quota

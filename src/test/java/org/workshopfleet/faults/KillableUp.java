@@ -28,7 +28,8 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * Test-scope command the SIGKILL campaign runs as a child JVM and kills at a random moment: {@code Fleet.up} of a
  * tiny workshop against an {@link Ec2Fake} living in the parent process (so the cloud's state outlives the kill, as
  * AWS's does), with the parent's loopback SSH machines behind it.
- * Arguments: EC2 endpoint, state root, project root, SSH port, machine count.
+ * Arguments: EC2 endpoint, state root, project root, SSH port, machine count, and optionally {@code teardown} to run
+ * {@code Fleet.teardown} instead (the SIGKILL campaign kills teardowns too).
  */
 public final class KillableUp {
 
@@ -48,7 +49,8 @@ public final class KillableUp {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
                 Duration.ofSeconds(15), Duration.ofSeconds(30), root -> new TinyWorkshop());
-        int code = new Fleet(spec, project, wiring, new PrintStream(System.out, true, StandardCharsets.UTF_8)).up(true);
+        Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(System.out, true, StandardCharsets.UTF_8));
+        int code = args.length > 5 && args[5].equals("teardown") ? fleet.teardown(true) : fleet.up(true);
         System.exit(code);
     }
 

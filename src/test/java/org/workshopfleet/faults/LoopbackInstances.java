@@ -18,7 +18,8 @@ import org.workshopfleet.ssh.SshKeyPair;
  * Test stand-in for EC2 instances: every instance the {@link org.workshopfleet.cloud.ec2.fake.Ec2Fake} launches becomes
  * a real loopback sshd "machine" ({@link TestMachines}) on its own 127.1.x.y address, presenting the ed25519 host key
  * found in the instance's raw cloud-config ({@code ssh_keys.ed25519_private}) and authorising the key listed under
- * {@code ssh_authorized_keys} — what cloud-init would do on a real machine. It also watches the invariant "no
+ * {@code ssh_authorized_keys} — what cloud-init would do on a real machine — or, for a Lightsail launch script, the
+ * host key and login key that script installs. It also watches the invariant "no
  * attendee ever has two live instances at once" (attendee read from the {@code hostname:} line's {@code -NN}).
  */
 public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
@@ -34,7 +35,24 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
     private final List<String> violations = new ArrayList<>();
     private final Set<Integer> impostors = new TreeSet<>();
     private final Map<Integer, String> boxByAttendee = new HashMap<>();
+    private final Map<Integer, Long> uploadCuts = new HashMap<>();
+    private final Map<String, CuttingRelay> relays = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger cuts = new java.util.concurrent.atomic.AtomicInteger();
     private int booted;
+
+    /**
+     * Machines of these attendees sit behind a {@link CuttingRelay} that cuts their first SSH connection once the
+     * client has sent the given number of bytes (attendee → bytes); every instance booted for the attendee gets one.
+     */
+    public synchronized LoopbackInstances cutUploads(Map<Integer, Long> afterBytes) {
+        uploadCuts.putAll(afterBytes);
+        return this;
+    }
+
+    /** Connections cut by the relays so far. */
+    public int connectionsCut() {
+        return cuts.get();
+    }
 
     /** Machines of these attendees present a freshly generated host key instead of the one in their user data. */
     public synchronized LoopbackInstances impostors(Integer... attendees) {
@@ -60,7 +78,8 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
 
     @Override
     public synchronized String boot(String instanceId, String rawUserData) {
-        CloudConfig config = CloudConfig.parse(rawUserData);
+        CloudConfig config = rawUserData.startsWith("#cloud-config") ? CloudConfig.parse(rawUserData)
+                : CloudConfig.parseLaunchScript(rawUserData);
         if (!login.publicKeyLine().equals(config.authorizedKey())) {
             violations.add(instanceId + ": user data authorises '" + config.authorizedKey() + "', not the workshop's login key");
         }
@@ -71,11 +90,16 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         }
         live.add(instanceId);
         attendeeOf.put(instanceId, attendee);
-        int n = NEXT_ADDRESS.getAndIncrement() % 60_000;
-        String address = "127.1." + (n / 250) + "." + (n % 250 + 1);
+        String address = nextAddress();
         try {
             SshKeyPair hostKey = impostors.contains(attendee) ? SshKeyPair.generate("impostor") : config.hostKey();
-            boxes.put(instanceId, TestMachines.start(dir.resolve(instanceId), login, "done", hostKey, address, port));
+            Long cutAfter = uploadCuts.get(attendee);
+            String sshdAddress = cutAfter == null ? address : nextAddress();
+            boxes.put(instanceId, TestMachines.start(dir.resolve(instanceId), login, "done", hostKey, sshdAddress, port));
+            if (cutAfter != null) {
+                relays.put(instanceId, new CuttingRelay(new java.net.InetSocketAddress(address, port),
+                        new java.net.InetSocketAddress(sshdAddress, port), cutAfter, cuts));
+            }
             boxByAttendee.put(attendee, instanceId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -84,8 +108,17 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         return address;
     }
 
+    private static String nextAddress() {
+        int n = NEXT_ADDRESS.getAndIncrement() % 60_000;
+        return "127.1." + (n / 250) + "." + (n % 250 + 1);
+    }
+
     @Override
     public synchronized void terminate(String instanceId) {
+        CuttingRelay relay = relays.remove(instanceId);
+        if (relay != null) {
+            relay.close();
+        }
         TestMachines.Box box = boxes.remove(instanceId);
         if (box != null) {
             box.sshd().close();
@@ -132,6 +165,8 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
 
     @Override
     public synchronized void close() {
+        relays.values().forEach(CuttingRelay::close);
+        relays.clear();
         boxes.values().forEach(b -> b.sshd().close());
         boxes.clear();
     }
@@ -158,6 +193,35 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
             }
             if (hostname == null || key.length() == 0) {
                 throw new IllegalArgumentException("user data without hostname or ed25519 host key");
+            }
+            int attendee = Integer.parseInt(hostname.substring(hostname.lastIndexOf('-') + 1));
+            return new CloudConfig(attendee, SshKeyPair.parsePrivateKey(key.toString()), authorized);
+        }
+
+        /**
+         * The same parts from a Lightsail launch script ({@code templates/cloud-init/launch-script.sh.ftl}): the host
+         * key written by the {@code WORKSHOP_FLEET_KEY} here-document, the key {@code grep -qxF}'d into
+         * authorized_keys, and the name given to {@code hostnamectl set-hostname} — what the script would install.
+         */
+        static CloudConfig parseLaunchScript(String raw) {
+            String[] lines = raw.split("\n");
+            String hostname = null;
+            String authorized = null;
+            StringBuilder key = new StringBuilder();
+            for (int i = 0; i < lines.length; i++) {
+                String l = lines[i];
+                if (l.startsWith("hostnamectl set-hostname '")) {
+                    hostname = l.substring("hostnamectl set-hostname '".length(), l.lastIndexOf('\''));
+                } else if (l.startsWith("cat > /etc/ssh/ssh_host_ed25519_key <<'WORKSHOP_FLEET_KEY'")) {
+                    for (i++; i < lines.length && !lines[i].equals("WORKSHOP_FLEET_KEY"); i++) {
+                        key.append(lines[i]).append('\n');
+                    }
+                } else if (l.startsWith("grep -qxF '") && authorized == null) {
+                    authorized = l.substring("grep -qxF '".length(), l.indexOf('\'', "grep -qxF '".length()));
+                }
+            }
+            if (hostname == null || key.length() == 0) {
+                throw new IllegalArgumentException("launch script without hostname or ed25519 host key");
             }
             int attendee = Integer.parseInt(hostname.substring(hostname.lastIndexOf('-') + 1));
             return new CloudConfig(attendee, SshKeyPair.parsePrivateKey(key.toString()), authorized);

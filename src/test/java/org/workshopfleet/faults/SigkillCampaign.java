@@ -35,19 +35,26 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * The SIGKILL part of issue 7's campaign: per seed, {@code up} runs in a child JVM ({@link KillableUp}) against an
- * {@link Ec2Fake} in this process, and is killed with SIGKILL ({@link Process#destroyForcibly()}) after a random
- * delay; then {@code up} is re-run here until ready, then {@code teardown}. Invariants: every machine ready after the
- * re-run, no attendee ever had two live instances, nothing left and the ledger closed after teardown.
+ * {@link Ec2Fake} in this process, and is killed with SIGKILL ({@link Process#destroyForcibly()}) either after a
+ * random delay from its start or a random few hundred ms after a chosen progress line ({@code launching},
+ * {@code waiting for}, {@code provisioning}: so kills land between launch and provisioning, not only where the JVM
+ * start happens to put them). Then, per seed, {@code up} is re-run here until ready (or not), {@code teardown} runs in
+ * a child killed at a random delay after its first line (or not), and finally {@code teardown} runs here until done.
+ * Invariants: every machine ready after the re-run, no attendee ever had two live instances, nothing left (found by
+ * ledger and by tag) and the ledger closed after the last teardown.
  * Command: {@code java -cp <test classpath> org.workshopfleet.faults.SigkillCampaign <first seed> <runs>}.
  */
 public final class SigkillCampaign {
 
     record Summary(int runs, Map<String, Long> killedDuring, List<String> violations, long millis) {
         String text() {
-            return String.format(Locale.ROOT, "SIGKILL campaign: %d runs in %.1f s; killed during: %s; invariant"
+            return String.format(Locale.ROOT, "SIGKILL campaign: %d runs in %.1f s; killed during (up, then teardown): %s; invariant"
                     + " violations: %d", runs, millis / 1000.0, killedDuring, violations.size());
         }
     }
+
+    /** How late the fake answers the calls of a teardown about to be killed (see {@link Ec2Fake#callLatency}). */
+    static final Duration TEARDOWN_LATENCY = Duration.ofMillis(40);
 
     private SigkillCampaign() {
     }
@@ -62,11 +69,32 @@ public final class SigkillCampaign {
         return new Summary(runs, during, violations, (System.nanoTime() - start) / 1_000_000);
     }
 
+    /** How a child is killed: {@code delayMillis} after its start, or after the first output line starting with {@code anchor}. */
+    record KillPoint(String anchor, long delayMillis) {
+    }
+
     private static void runOne(Path work, long seed, Map<String, Long> during, List<String> violations)
             throws IOException, InterruptedException {
         Random random = new Random(seed);
         int count = 1 + random.nextInt(3);
         long killAfterMillis = 1000 + random.nextInt(7000); // the child JVM needs about a second to start
+        boolean notFound = random.nextBoolean();
+        int notFoundPolls = 1 + random.nextInt(3);
+        // Drawn after the original draws, so a seed's up kill stays where it was before teardown kills existed.
+        KillPoint upKill = random.nextBoolean() ? new KillPoint(null, killAfterMillis)
+                : new KillPoint(List.of("launching", "waiting for", "provisioning ").get(random.nextInt(3)),
+                        random.nextInt(400));
+        boolean reRunUpFirst = random.nextDouble() < 0.6;
+        boolean killTeardown = random.nextDouble() < 0.7;
+        // From the teardown's first line (the child still loads the SDK and makes its first calls), or shortly after its
+        // first "machine ... destroyed" or "security group ... removed" line. The fake answers each call of the killed
+        // teardown TEARDOWN_LATENCY late, so at least one more call is still under way at those kill points.
+        int anchor = random.nextInt(3);
+        KillPoint teardownKill = anchor == 0 ? new KillPoint("teardown of workshop", random.nextInt(3000))
+                : anchor == 1 ? new KillPoint("  machine ", random.nextInt(60))
+                : new KillPoint("  security group ", random.nextInt(30));
+        int terminatingPolls = 2 + random.nextInt(10);
+        int busyDeletes = random.nextInt(5);
         Path dir = Files.createTempDirectory(work, "kill-" + seed + "-");
         Path project = dir.resolve("project");
         Files.createDirectories(project.resolve("security-groups"));
@@ -79,27 +107,15 @@ public final class SigkillCampaign {
              LoopbackInstances machines = new LoopbackInstances(dir.resolve("machines"), port,
                      new Secrets(new StateFolder(spec.stateDir()), spec.name()).loginKey())) {
             fake.backend(machines);
-            if (random.nextBoolean()) {
-                fake.notFoundDescribesAfterLaunch(1 + random.nextInt(3));
+            if (notFound) {
+                fake.notFoundDescribesAfterLaunch(notFoundPolls);
             }
-            Path childOut = dir.resolve("child.out");
-            String java = ProcessHandle.current().info().command().orElse("java");
-            Process child = new ProcessBuilder(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=off",
-                    "-cp", System.getProperty("java.class.path"), KillableUp.class.getName(),
-                    fake.endpoint().toString(), stateRoot.toString(), project.toString(), String.valueOf(port),
-                    String.valueOf(count))
-                    .redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
-            boolean exited = child.waitFor(killAfterMillis, TimeUnit.MILLISECONDS);
-            String phase;
-            if (exited) {
-                phase = "finished before the kill";
-            } else {
-                child.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no finally
-                child.waitFor();
-                String text = Files.readString(childOut, StandardCharsets.UTF_8);
-                phase = text.contains("provisioning ") ? "provisioning" : text.contains("waiting for") ? "waiting to run"
-                        : text.contains("launching") ? "launching" : "preparing";
-            }
+            fake.terminatingPolls(terminatingPolls);
+            List<String> childCommand = List.of(fake.endpoint().toString(), stateRoot.toString(), project.toString(),
+                    String.valueOf(port), String.valueOf(count));
+            Path upOut = dir.resolve("child-up.out");
+            String upPhase = upPhase(runAndKill(childCommand, upOut, upKill));
+            String phase = "up " + upPhase + (upKill.anchor() == null ? "" : " (at '" + upKill.anchor().trim() + "')");
             during.merge(phase, 1L, Long::sum);
 
             Wiring wiring = new Wiring((s, recorder) -> {
@@ -112,27 +128,42 @@ public final class SigkillCampaign {
                     Duration.ofSeconds(15), Duration.ofSeconds(30), root -> new TinyWorkshop());
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(out, true, StandardCharsets.UTF_8));
-            boolean ready = false;
-            String last = null;
-            for (int i = 0; i < 3 && !ready; i++) {
-                try {
-                    ready = fleet.up(true) == 0;
-                } catch (FleetException e) {
-                    last = e.getMessage();
-                }
-            }
             List<String> v = new ArrayList<>();
-            if (!ready) {
-                v.add("not ready after a SIGKILL during " + phase + " and 3 re-runs: " + last);
-            } else {
-                var data = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), "ec2", spec.region(),
-                        Clock.systemUTC()).snapshot();
-                for (int n = 1; n <= count; n++) {
-                    MachineRecord r = data.machines().get(n);
-                    if (r == null || r.phase() != MachinePhase.READY || machines.liveInstances(n) != 1) {
-                        v.add("machine " + n + " after re-run: " + r + ", live instances " + machines.liveInstances(n));
+            String last = null;
+            if (reRunUpFirst) {
+                boolean ready = false;
+                for (int i = 0; i < 3 && !ready; i++) {
+                    try {
+                        ready = fleet.up(true) == 0;
+                    } catch (FleetException e) {
+                        last = e.getMessage();
                     }
                 }
+                if (!ready) {
+                    v.add("not ready after a SIGKILL during " + phase + " and 3 re-runs: " + last);
+                } else {
+                    var data = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), "ec2", spec.region(),
+                            Clock.systemUTC()).snapshot();
+                    for (int n = 1; n <= count; n++) {
+                        MachineRecord r = data.machines().get(n);
+                        if (r == null || r.phase() != MachinePhase.READY || machines.liveInstances(n) != 1) {
+                            v.add("machine " + n + " after re-run: " + r + ", live instances " + machines.liveInstances(n));
+                        }
+                    }
+                }
+            }
+            Path teardownOut = dir.resolve("child-teardown.out");
+            if (killTeardown) {
+                fake.groupBusyDeletesAfterTerminate(busyDeletes).callLatency(TEARDOWN_LATENCY);
+                List<String> args = new ArrayList<>(childCommand);
+                args.add("teardown");
+                String killedAt = runAndKill(args, teardownOut, teardownKill);
+                boolean anchorSeen = Files.readString(teardownOut).lines().anyMatch(l -> l.startsWith(teardownKill.anchor()));
+                String tPhase = "teardown " + (anchorSeen ? teardownPhase(killedAt) : "finished with nothing to kill at")
+                        + (reRunUpFirst ? " of a ready fleet" : " of a killed up") + " (at '" + teardownKill.anchor().trim() + "')";
+                fake.callLatency(Duration.ZERO);
+                during.merge(tPhase, 1L, Long::sum);
+                phase = phase + ", then " + tPhase;
             }
             boolean down = false;
             for (int i = 0; i < 3 && !down; i++) {
@@ -156,12 +187,61 @@ public final class SigkillCampaign {
             }
             v.addAll(machines.violations());
             for (String s : v) {
-                violations.add("seed " + seed + " (killed after " + killAfterMillis + " ms during " + phase + "): " + s
-                        + "\nchild:\n" + Files.readString(childOut) + "\nre-run:\n" + out.toString(StandardCharsets.UTF_8));
+                violations.add("seed " + seed + " (killed during " + phase + "): " + s
+                        + "\nchild up:\n" + Files.readString(upOut)
+                        + (killTeardown ? "\nchild teardown:\n" + Files.readString(teardownOut) : "")
+                        + "\nin process:\n" + out.toString(StandardCharsets.UTF_8));
             }
         } finally {
             clients.forEach(Ec2Client::close);
         }
+    }
+
+    /**
+     * Runs {@link KillableUp} with these arguments, output to {@code childOut}, and kills it with SIGKILL at
+     * {@code kill}; returns the child's output at the kill, or null when it finished first.
+     */
+    private static String runAndKill(List<String> args, Path childOut, KillPoint kill)
+            throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=off",
+                "-cp", System.getProperty("java.class.path"), KillableUp.class.getName()));
+        command.addAll(args);
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
+        long anchoredAt = kill.anchor() == null ? System.nanoTime() : -1;
+        while (true) {
+            if (anchoredAt < 0) {
+                String text = Files.readString(childOut, StandardCharsets.UTF_8);
+                if (text.lines().anyMatch(l -> l.startsWith(kill.anchor()))) {
+                    anchoredAt = System.nanoTime();
+                }
+            }
+            long waitMs = anchoredAt < 0 ? 2
+                    : Math.max(0, kill.delayMillis() - (System.nanoTime() - anchoredAt) / 1_000_000);
+            if (child.waitFor(Math.min(waitMs, 2), TimeUnit.MILLISECONDS)) {
+                return null;
+            }
+            if (anchoredAt >= 0 && (System.nanoTime() - anchoredAt) / 1_000_000 >= kill.delayMillis()) {
+                child.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no finally
+                child.waitFor();
+                return Files.readString(childOut, StandardCharsets.UTF_8);
+            }
+        }
+    }
+
+    private static String upPhase(String text) {
+        return text == null ? "finished before the kill" : text.contains("provisioning ") ? "provisioning"
+                : text.contains("waiting for") ? "waiting to run" : text.contains("launching") ? "launching" : "preparing";
+    }
+
+    private static String teardownPhase(String text) {
+        if (text == null) {
+            return "finished before the kill";
+        }
+        if (text.contains("security group ") || text.contains("key pair ")) {
+            return "removing shared resources";
+        }
+        return text.contains(" destroyed") ? "destroying machines (some gone)" : "before any deletion";
     }
 
     public static void main(String[] args) throws Exception {

@@ -90,6 +90,7 @@ public final class Ec2Fake implements AutoCloseable {
     private final List<String> zones = List.of(REGION + "a", REGION + "c", REGION + "d");
     private final Map<String, Integer> capacity = new HashMap<>();
     private InstanceBackend backend = InstanceBackend.testNet();
+    private volatile long callLatencyMillis;
     /** Real backends boot in the background (RunInstances answers at once, as EC2 does); the default is instant. */
     private boolean bootInBackground;
     private final ExecutorService boots = Executors.newCachedThreadPool(r -> {
@@ -262,6 +263,15 @@ public final class Ec2Fake implements AutoCloseable {
         synchronized (lock) {
             notFoundDescribes = polls;
         }
+        return this;
+    }
+
+    /**
+     * Every call answers this much later (default none), as a distant region would: lets a test kill a command in the
+     * middle of a sequence of calls that would otherwise finish within a few milliseconds.
+     */
+    public Ec2Fake callLatency(java.time.Duration latency) {
+        this.callLatencyMillis = latency.toMillis();
         return this;
     }
 
@@ -439,6 +449,14 @@ public final class Ec2Fake implements AutoCloseable {
         String body;
         try (InputStream in = exchange.getRequestBody()) {
             body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        long latency = callLatencyMillis;
+        if (latency > 0) {
+            try {
+                Thread.sleep(latency);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         QueryForm form = QueryForm.parse(body);
         String action = Objects.toString(form.get("Action"), "");

@@ -128,6 +128,7 @@ public final class LightsailFake implements AutoCloseable {
     private int instanceQuota = Integer.MAX_VALUE;
     private int addresses;
     private boolean resetPortsAtBoot;
+    private org.workshopfleet.cloud.ec2.fake.InstanceBackend backend;
 
     private LightsailFake(String region) throws IOException {
         this.region = region;
@@ -211,6 +212,16 @@ public final class LightsailFake implements AutoCloseable {
      */
     public synchronized LightsailFake resetPortsAtBoot(boolean reset) {
         this.resetPortsAtBoot = reset;
+        return this;
+    }
+
+    /**
+     * What boots behind the instances (default: nothing; addresses from 198.18.0.0/15 that are never contacted). A
+     * backend boots an instance when it turns running (its address becomes the instance's public IP) from the
+     * instance's launch script, and is told on DeleteInstance.
+     */
+    public synchronized LightsailFake backend(org.workshopfleet.cloud.ec2.fake.InstanceBackend newBackend) {
+        this.backend = newBackend;
         return this;
     }
 
@@ -583,7 +594,10 @@ public final class LightsailFake implements AutoCloseable {
     private JsonNode deleteInstance(JsonNode body) {
         String name = required(body, "instanceName");
         instanceOrNotFound(name);
-        instances.remove(name);
+        FakeInstance gone = instances.remove(name);
+        if (backend != null && gone.publicIp != null) {
+            backend.terminate(name);
+        }
         ArrayNode ops = JSON.createArrayNode();
         ops.add(operation(name, "Instance", "DeleteInstance", "Started", now()));
         ObjectNode out = JSON.createObjectNode();
@@ -969,7 +983,7 @@ public final class LightsailFake implements AutoCloseable {
             observations++;
             if (state.equals("pending") && observations > pendingPolls) {
                 state = "running";
-                publicIp = nextAddress();
+                publicIp = backend == null ? nextAddress() : backend.boot(name, userData == null ? "" : userData);
                 if (resetPortsAtBoot) {
                     ports = defaultPorts(ipAddressType);
                 }
