@@ -548,7 +548,7 @@ public final class Fleet {
     }
 
     /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */
-    ImageRecipe currentRecipe() {
+    public ImageRecipe currentRecipe() {
         SshKeyPair throwaway = SshKeyPair.generate("recipe@" + spec.name());
         MachineModel any = new MachineModel(spec, 1, spec.machineName(1), OsProfile.forProvider(spec.provider()), throwaway,
                 throwaway.publicKeyLine(), Secrets.randomPassword(20), Secrets.randomPassword(20),
