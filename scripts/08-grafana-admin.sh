@@ -23,4 +23,12 @@ if ((first_start == 0 && password_changed)); then
     | runuser -u grafana -- grafana-cli admin reset-admin-password --password-from-stdin >/dev/null
 fi
 enable_now grafana-server
-log "grafana-server enabled and started"
+# Answering, not just started: the orchestrator imports the dashboard right after this step (on a baked machine
+# nothing runs in between), through a port forward that must find Grafana listening.
+for _ in $(seq 1 90); do
+  curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:3000/api/health && break
+  sleep 1
+done
+curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:3000/api/health \
+  || die "grafana-server does not answer on port 3000 within 90 s: see journalctl -u grafana-server"
+log "grafana-server enabled, started and answering"
