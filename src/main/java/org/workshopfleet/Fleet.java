@@ -43,6 +43,7 @@ import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.provision.Runner;
 import org.workshopfleet.report.CostEstimate;
 import org.workshopfleet.report.Handout;
+import org.workshopfleet.report.PlanSummary;
 import org.workshopfleet.report.PriceTable;
 import org.workshopfleet.report.ProgressBoard;
 import org.workshopfleet.report.ProvisionBoard;
@@ -358,7 +359,7 @@ public final class Fleet {
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
                 cloudCalls(cidr, expiresAt, format).getBytes(StandardCharsets.UTF_8), true);
-        String cost = costLine();
+        String cost = PlanSummary.costLine(spec, spec.count(), PriceTable.load());
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
         out.println(planLine(cidr, expiresAt));
         out.println("plan: " + spec.count() + " machine(s), " + files + " bundle file(s), user data and cloud calls in " + planDir);
@@ -736,9 +737,10 @@ public final class Fleet {
         }
     }
 
+    /** The line printed before anything is created: machines, size, price, ingress, expiry ({@link PlanSummary}). */
     String planLine(String cidr, Instant expiresAt) {
-        return spec.provider().id() + ": " + spec.count() + " machine(s) in " + (spec.provider() == Provider.LAB ? "the local lab" : spec.region())
-                + ", size " + sizeName() + ", ingress from " + cidr + ", expires " + expiresAt + "; " + costLine();
+        return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), PriceTable.load(),
+                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), cidr, expiresAt);
     }
 
     private String sizeName() {
@@ -747,20 +749,6 @@ public final class Fleet {
             case LIGHTSAIL -> spec.lightsailBundle();
             case LAB -> "Debian 12 container";
         };
-    }
-
-    /** Hourly list price of the fleet and the most it can cost before it expires, from the dated price table. */
-    String costLine() {
-        CostEstimate estimate = CostEstimate.of(PriceTable.load(), spec.provider(), spec.region(), sizeName(), spec.count());
-        if (spec.provider() == Provider.LAB) {
-            return "cost: none (local lab)";
-        }
-        if (!estimate.known()) {
-            return "cost: unknown (" + sizeName() + " in " + spec.region() + " is not in the price table; see the provider's price list)";
-        }
-        double perHour = estimate.perHour().orElseThrow();
-        return String.format(Locale.ROOT, "cost: %s for %d machine(s), at most $%.2f until expiry (list price; storage"
-                + " and traffic extra)", estimate.perHourText(), spec.count(), perHour * spec.ttl().toMinutes() / 60.0);
     }
 
     private List<Path> dashboards() {

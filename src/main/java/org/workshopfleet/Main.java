@@ -29,7 +29,7 @@ public final class Main {
         for (String key : System.getProperties().stringPropertyNames()) {
             props.put(key, System.getProperty(key));
         }
-        Wiring wiring = Wiring.defaults(new CloudsByProvider(Path.of(props.getOrDefault("projectRoot", "")).toAbsolutePath()));
+        Wiring wiring = Wiring.defaults(new CloudsByProvider(ProjectFiles.locate(props.get("projectRoot"))));
         int code = run(props, System.getenv(), System.out, System.err, wiring);
         System.out.flush();
         System.exit(code);

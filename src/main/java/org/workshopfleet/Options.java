@@ -86,7 +86,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("imageRecipe", "with -Daction=remove-image: the image to remove, by recipe hash (or its first 8+ hex"
                 + " digits), name or id, as -Daction=images lists them");
         p.put("stateDir", "folder holding the workshops' state folders (default: workshops)");
-        p.put("projectRoot", "folder with templates/, scripts/, dashboards/, security-groups/, ami.properties (default: the working directory)");
+        p.put("projectRoot", "folder with templates/, scripts/, dashboards/, security-groups/, ami.properties (default: the working directory when it is a checkout, else the copy inside the jar)");
         p.put("verbose", "print stack traces of unexpected errors");
         p.put("help", "print this list");
         return java.util.Collections.unmodifiableMap(p);
@@ -172,8 +172,8 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                         + " an image name or id: copy it from -Daction=images");
             }
         }
-        return new Options(action, spec, yes, verbose, help, Path.of(props.getOrDefault("projectRoot", "")).toAbsolutePath(),
-                image, imageRecipe);
+        return new Options(action, spec, yes, verbose, help, ProjectFiles.locate(props.get("projectRoot")), image,
+                imageRecipe);
     }
 
     /** The {@code -Dhelp} text. */

@@ -89,7 +89,8 @@ class FleetTest {
         assertTrue(calls.contains("ebpf-php-03") && calls.contains("t3.medium"), calls);
         assertTrue(Files.readString(plan.resolve("cost.txt")).contains("$0.163/h for 3 machine(s)"),
                 Files.readString(plan.resolve("cost.txt")));
-        assertTrue(out().contains("cost: $0.163/h"), out());
+        assertTrue(out().contains("ec2: 3 × t3.medium in ap-northeast-1 (fallback t3a.medium, t2.medium) ≈ $0.163/h (list price, "), out());
+        assertTrue(out().contains("; ports 22/80/3000 from ") && out().contains("(at most $"), out());
         assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/ledger.json")), "plan launches nothing");
 
         // Re-running replaces the plan rather than mixing old files in.

@@ -99,7 +99,7 @@ class MainTest {
     void declinedConfirmationChangesNothing() {
         assertEquals(2, run(q -> false, "count=2", "provider=lab"));
         assertTrue(err().contains("cancelled"), err());
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("lab: 2 machine(s)"), out.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("lab: 2 × lab machine (local), no cloud cost"), out.toString(StandardCharsets.UTF_8));
         assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/ledger.json")));
         assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/secrets")));
     }

@@ -1,9 +1,11 @@
 package org.workshopfleet.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.cloud.IngressRule;
@@ -45,6 +47,29 @@ class PlanSummaryTest {
         WorkshopSpec lab = spec(Provider.LAB, null, null);
         assertEquals("3 × lab machine (local), no cloud cost; ports 22/80/3000 from 10.231.0.0/24",
                 PlanSummary.line(lab, 3, prices, PORTS, "10.231.0.0/24"));
+    }
+
+    @Test
+    void expiryAndMostItCanCostFollowTheLine() {
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium"), "ap-northeast-1");
+        Instant at = Instant.parse("2026-11-26T06:00:00Z");
+        // 30 × $0.0544/h for the 12 h ttl: $19.58 (list price of t3.medium in Tokyo).
+        assertEquals(PlanSummary.line(spec, 30, prices, PORTS, "203.0.113.7/32")
+                        + "; expires 2026-11-26T06:00:00Z (at most $19.58 by then)",
+                PlanSummary.withExpiry(spec, 30, prices, PORTS, "203.0.113.7/32", at));
+        WorkshopSpec lab = spec(Provider.LAB, null, null);
+        assertEquals(PlanSummary.line(lab, 3, prices, PORTS, "10.231.0.0/24") + "; expires 2026-11-26T06:00:00Z",
+                PlanSummary.withExpiry(lab, 3, prices, PORTS, "10.231.0.0/24", at));
+    }
+
+    @Test
+    void costLineStatesRateMaximumAndTheTablesDate() {
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium"), "ap-northeast-1");
+        assertEquals("cost: $0.163/h for 3 machine(s), at most $1.96 until expiry (list price of " + prices.asOf()
+                + "; storage and traffic extra)", PlanSummary.costLine(spec, 3, prices));
+        assertEquals("cost: none (local lab)", PlanSummary.costLine(spec(Provider.LAB, null, null), 3, prices));
+        assertTrue(PlanSummary.costLine(spec(Provider.EC2, List.of("m7i.large"), "ap-northeast-1"), 3, prices)
+                .startsWith("cost: unknown (m7i.large in ap-northeast-1 is not in the price table of "));
     }
 
     private static WorkshopSpec spec(Provider p, List<String> types, String region) {

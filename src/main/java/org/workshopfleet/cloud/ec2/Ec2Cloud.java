@@ -40,8 +40,10 @@ import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
@@ -110,6 +112,7 @@ public final class Ec2Cloud implements Cloud {
     private final AmiCatalog amis;
     private final Waiting waiting;
     private final Random random = new SecureRandom();
+    private final Ec2Images images;
     private String groupId;
     private String imageId;
     private List<String> zones;
@@ -133,6 +136,7 @@ public final class Ec2Cloud implements Cloud {
         this.recorder = Objects.requireNonNull(recorder, "recorder");
         this.amis = Objects.requireNonNull(amis, "amis");
         this.waiting = Objects.requireNonNull(waiting, "waiting");
+        this.images = new Ec2Images(ec2, waiting, random);
     }
 
     /**
@@ -453,9 +457,7 @@ public final class Ec2Cloud implements Cloud {
         List<NodeRequest> tagged = requests.stream().map(r -> withExpiry(r, context)).toList();
         return call("launch", () -> {
             String group = groupIdOrLookup();
-            if (imageId == null) {
-                imageId = amis.imageFor(spec.region(), ec2);
-            }
+            String launchImage = launchImage(context);
             Map<Integer, Machine> byAttendee = new HashMap<>();
             for (Instance i : describeByTags(LIVE_STATES)) {
                 Machine m = machine(i);
@@ -471,7 +473,7 @@ public final class Ec2Cloud implements Cloud {
                     groups.computeIfAbsent(groupKey(r), k -> new ArrayList<>()).add(r);
                 }
             }
-            LaunchRun run = new LaunchRun(group, requests.size(), adopted);
+            LaunchRun run = new LaunchRun(group, launchImage, requests.size(), adopted);
             for (Machine m : launchAll(new ArrayList<>(groups.values()), run)) {
                 byAttendee.put(m.attendee(), m);
             }
@@ -508,14 +510,17 @@ public final class Ec2Cloud implements Cloud {
     /** Shared by the launch workers of one createNodes call. */
     private static final class LaunchRun {
         final String sgId;
+        /** The AMI every instance of this call boots: a baked image, or the catalog's Ubuntu. */
+        final String imageId;
         final int wanted;
         final AtomicInteger launched;
         /** type|zone pairs that ran out of capacity during this call ({@code *} = wherever EC2 chose). */
         final Set<String> exhausted = ConcurrentHashMap.newKeySet();
         final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
-        LaunchRun(String sgId, int wanted, int adopted) {
+        LaunchRun(String sgId, String imageId, int wanted, int adopted) {
             this.sgId = sgId;
+            this.imageId = imageId;
             this.wanted = wanted;
             this.launched = new AtomicInteger(adopted);
         }
@@ -599,7 +604,7 @@ public final class Ec2Cloud implements Cloud {
                     List<NodeRequest> chunk = chunk(remaining);
                     List<Machine> got;
                     try {
-                        got = run(type, zone, chunk, sgId, zone == null ? chunk.size() : 1);
+                        got = run(type, zone, chunk, sgId, zone == null ? chunk.size() : 1, launchRun.imageId);
                     } catch (Ec2Exception e) {
                         String code = code(e);
                         if ("InsufficientInstanceCapacity".equals(code) || "InsufficientCapacity".equals(code)) {
@@ -653,7 +658,8 @@ public final class Ec2Cloud implements Cloud {
         return List.copyOf(remaining.subList(0, n));
     }
 
-    private List<Machine> run(String type, String zone, List<NodeRequest> chunk, String sgId, int minCount) {
+    private List<Machine> run(String type, String zone, List<NodeRequest> chunk, String sgId, int minCount,
+                              String image) {
         NodeRequest first = chunk.get(0);
         AttendeeList attendees = new AttendeeList(chunk.stream().map(NodeRequest::attendee).toList());
         Map<String, String> tags = new TreeMap<>(first.tags());
@@ -663,7 +669,7 @@ public final class Ec2Cloud implements Cloud {
         String userData = first.userData() == null ? null
                 : Base64.getEncoder().encodeToString(first.userData().getBytes(StandardCharsets.UTF_8));
         RunInstancesRequest.Builder request = RunInstancesRequest.builder()
-                .imageId(imageId)
+                .imageId(image)
                 .instanceType(type)
                 .keyName(keyPairName())
                 .minCount(minCount)
@@ -674,7 +680,8 @@ public final class Ec2Cloud implements Cloud {
                         .httpEndpoint(InstanceMetadataEndpointState.ENABLED))
                 .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
                 .tagSpecifications(tagSpec(ResourceType.INSTANCE, tags), tagSpec(ResourceType.VOLUME, tags))
-                .clientToken(clientToken(type, zone, attendees));
+                .clientToken(isBaked(image) ? bakedClientToken(type, zone, attendees, image)
+                        : clientToken(type, zone, attendees));
         if (zone != null) {
             request.placement(p -> p.availabilityZone(zone));
         }
@@ -693,6 +700,10 @@ public final class Ec2Cloud implements Cloud {
                 }
             }
         } catch (Ec2Exception e) {
+            if (isBaked(image) && Objects.toString(code(e), "").startsWith("InvalidAMIID.")) {
+                throw new FleetException("the baked image " + image + " cannot be launched (" + code(e) + "): it was"
+                        + " removed or is not available; re-run to bake it again");
+            }
             if ("IdempotentParameterMismatch".equals(code(e))) {
                 throw new FleetException("EC2 remembers an earlier launch of " + chunk.size() + " machine(s) for this"
                         + " workshop that is not visible yet: wait a minute and re-run the same command");
@@ -716,6 +727,22 @@ public final class Ec2Cloud implements Cloud {
     String clientToken(String type, String zone, AttendeeList attendees) {
         return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
                 + attendees.encode()).substring(0, 48);
+    }
+
+    /** True for a baked image from {@link LaunchContext#imageId()}, false for the catalog's Ubuntu. */
+    private boolean isBaked(String image) {
+        return !image.equals(imageId);
+    }
+
+    /**
+     * The token of a launch from a baked image also covers the image: a builder launched from the stock image for an
+     * attendee and terminated after the bake must not come back as that attendee's reservation when the attendee is
+     * launched from the image (EC2 answers a repeated token with the original reservation, terminated or not). The
+     * image id is stable across re-runs of the same recipe, so a re-run still gets its reservation back.
+     */
+    String bakedClientToken(String type, String zone, AttendeeList attendees, String image) {
+        return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
+                + attendees.encode() + "|" + image).substring(0, 48);
     }
 
     private synchronized List<String> zones() {
@@ -984,6 +1011,50 @@ public final class Ec2Cloud implements Cloud {
         recorder.deleted(ResourceKind.SECURITY_GROUP, id);
     }
 
+    // ------------------------------------------------------------------ baked images
+
+    /** The AMI to launch: the context's baked image when set, else the catalog's Ubuntu (looked up once). */
+    private String launchImage(LaunchContext context) {
+        if (context.imageId() != null) {
+            return context.imageId();
+        }
+        if (imageId == null) {
+            imageId = amis.imageFor(spec.region(), ec2);
+        }
+        return imageId;
+    }
+
+    /** The available AMI baked for this recipe in this account and region (see {@link Ec2Images}). */
+    @Override
+    public Optional<MachineImage> findImage(String recipeHash) {
+        RecipeHash recipe = new RecipeHash(recipeHash);
+        return call("image lookup", () -> images.find(recipe));
+    }
+
+    /**
+     * {@code CreateImage} of the instance (EC2 reboots it for a consistent snapshot), tagged for the recipe and never
+     * for the workshop, then waits until the AMI is available; an image of the recipe already being made is adopted.
+     */
+    @Override
+    public MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
+        RecipeHash recipe = new RecipeHash(recipeHash);
+        return call("image bake", () -> images.capture(machineId, recipe, timeout));
+    }
+
+    @Override
+    public List<MachineImage> listImages() {
+        return call("image listing", images::list);
+    }
+
+    /** Deregisters the AMI, then deletes its EBS snapshots; what is already gone counts as removed. */
+    @Override
+    public void removeImage(MachineImage image) {
+        call("image removal", () -> {
+            images.remove(image);
+            return null;
+        });
+    }
+
     // ------------------------------------------------------------------ mapping
 
     private Machine machine(Instance i) {
@@ -1048,7 +1119,7 @@ public final class Ec2Cloud implements Cloud {
         return TagSpecification.builder().resourceType(type).tags(list).build();
     }
 
-    private static String code(Ec2Exception e) {
+    static String code(Ec2Exception e) {
         return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
     }
 

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -21,8 +22,10 @@ import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
@@ -59,6 +62,10 @@ import software.amazon.awssdk.services.lightsail.model.Tag;
  * <p>Lightsail's SDK has no waiters or paginators: waiting pages GetInstances over the whole region with backoff, so a
  * poll costs {@code ceil(instances / page size)} calls however many machines are waited for.
  *
+ * <p>Bake mode: {@link #captureImage} makes an instance snapshot shared by every workshop of the same image recipe
+ * (see {@link LightsailImages}), and a {@link LaunchContext#imageId()} makes {@link #createNodes} use
+ * CreateInstancesFromSnapshot instead of CreateInstances, one machine per call as before.
+ *
  * <p>Thread-safe; launches and deletions run a few at a time ({@link #withLaunchConcurrency(int)}), and the
  * {@link ResourceRecorder} is called from those threads.
  */
@@ -84,6 +91,7 @@ public final class LightsailCloud implements Cloud {
     private final int launchConcurrency;
     /** The firewall this object last put on the fleet; awaitRunning re-checks running instances against it. */
     private final AtomicReference<Firewall> fleetFirewall = new AtomicReference<>();
+    private final LightsailImages images;
 
     /**
      * A cloud on a built client, which it owns and closes. The availability zone defaults to {@code <region>a}.
@@ -105,6 +113,7 @@ public final class LightsailCloud implements Cloud {
         this.polling = polling;
         this.availabilityZone = availabilityZone;
         this.launchConcurrency = launchConcurrency;
+        this.images = new LightsailImages(client, spec.region(), polling);
     }
 
     /**
@@ -290,14 +299,7 @@ public final class LightsailCloud implements Cloud {
         List<Tag> tags = sdkTags(tagsFor(r, context));
         Machine machine;
         try {
-            client.createInstances(b -> b.instanceNames(r.name())
-                    .availabilityZone(availabilityZone)
-                    .blueprintId(BLUEPRINT)
-                    .bundleId(spec.lightsailBundle())
-                    .userData(r.userData())
-                    .keyPairName(keyPairName())
-                    .ipAddressType(IpAddressType.IPV4)
-                    .tags(tags));
+            createInstance(r, context, tags);
             recorder.created(new CloudResource(ResourceKind.INSTANCE, r.name(), r.name(), r.attendee()));
             machine = new Machine(r.name(), r.name(), r.attendee(), MachineState.PENDING, null, spec.lightsailBundle(),
                     Instant.now().truncatedTo(ChronoUnit.SECONDS));
@@ -318,6 +320,65 @@ public final class LightsailCloud implements Cloud {
             }
         }
         return machine;
+    }
+
+    /**
+     * One CreateInstances call, or CreateInstancesFromSnapshot when the context names a baked image: the same zone,
+     * bundle, key pair, launch script and tags either way.
+     */
+    private void createInstance(NodeRequest r, LaunchContext context, List<Tag> tags) {
+        if (context.imageId() == null) {
+            client.createInstances(b -> b.instanceNames(r.name())
+                    .availabilityZone(availabilityZone)
+                    .blueprintId(BLUEPRINT)
+                    .bundleId(spec.lightsailBundle())
+                    .userData(r.userData())
+                    .keyPairName(keyPairName())
+                    .ipAddressType(IpAddressType.IPV4)
+                    .tags(tags));
+            return;
+        }
+        try {
+            client.createInstancesFromSnapshot(b -> b.instanceNames(r.name())
+                    .availabilityZone(availabilityZone)
+                    .instanceSnapshotName(context.imageId())
+                    .bundleId(spec.lightsailBundle())
+                    .userData(r.userData())
+                    .keyPairName(keyPairName())
+                    .ipAddressType(IpAddressType.IPV4)
+                    .tags(tags));
+        } catch (NotFoundException e) {
+            throw new FleetException("the baked image " + context.imageId() + " (a Lightsail instance snapshot) is gone"
+                    + " from " + spec.region() + ": re-run to bake it again", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ baked images
+
+    /** The available instance snapshot baked for this recipe (see {@link LightsailImages}). */
+    @Override
+    public Optional<MachineImage> findImage(String recipeHash) {
+        return images.find(new RecipeHash(recipeHash));
+    }
+
+    /**
+     * CreateInstanceSnapshot of the instance named {@code machineId}, tagged for the recipe and never for the
+     * workshop, then waits until the snapshot is available; this recipe's snapshot already being made is adopted.
+     */
+    @Override
+    public MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
+        return images.capture(machineId, new RecipeHash(recipeHash), timeout);
+    }
+
+    @Override
+    public List<MachineImage> listImages() {
+        return images.list();
+    }
+
+    /** DeleteInstanceSnapshot; a snapshot already gone counts as removed. */
+    @Override
+    public void removeImage(MachineImage image) {
+        images.remove(image);
     }
 
     /** NameExists after the scan said the name was free: most likely our own create whose response was lost. */
@@ -658,7 +719,7 @@ public final class LightsailCloud implements Cloud {
         return null;
     }
 
-    private static boolean isNameExists(InvalidInputException e) {
+    static boolean isNameExists(InvalidInputException e) {
         return "NameExists".equals(e.code())
                 || (e.awsErrorDetails() != null && String.valueOf(e.awsErrorDetails().errorMessage()).contains("already in use"));
     }

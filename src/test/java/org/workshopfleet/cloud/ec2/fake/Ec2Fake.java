@@ -56,6 +56,9 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * terminated, and optionally a few deletes longer; per-zone capacity and a vCPU quota can be set. Every request is logged
  * ({@link #calls()}), and {@link #faults()} injects any EC2 error on chosen calls or at a seeded rate.
  *
+ * <p>The account's own AMIs and EBS snapshots (CreateImage, DescribeImages with {@code Owner=self}, DeregisterImage,
+ * DescribeSnapshots, DeleteSnapshot) are modelled by {@link BakedImages} ({@link #bakedImages()}).
+ *
  * <p>Not modelled: signatures (ignored), subnets, ENIs as objects, IPv6, spot, stop/start.
  */
 public final class Ec2Fake implements AutoCloseable {
@@ -102,6 +105,7 @@ public final class Ec2Fake implements AutoCloseable {
     private final Map<String, Group> groups = new LinkedHashMap<>();
     private final Map<String, Key> keys = new LinkedHashMap<>();
     private final List<Image> images = new ArrayList<>();
+    private final BakedImages baked = new BakedImages(lock, this::newId);
 
     private static final class Inst {
         String id;
@@ -219,6 +223,11 @@ public final class Ec2Fake implements AutoCloseable {
 
     public FaultPlan faults() {
         return faults;
+    }
+
+    /** This account's own AMIs and EBS snapshots (CreateImage, DeregisterImage, snapshots): settings and inspection. */
+    public BakedImages bakedImages() {
+        return baked;
     }
 
     // ------------------------------------------------------------------ behaviour settings
@@ -455,6 +464,10 @@ public final class Ec2Fake implements AutoCloseable {
             case "DeleteKeyPair" -> deleteKeyPair(q);
             case "DescribeVpcs" -> describeVpcs(q);
             case "DescribeImages" -> describeImages(q);
+            case "CreateImage" -> baked.createImage(q, this::imageableInstance);
+            case "DeregisterImage" -> baked.deregisterImage(q);
+            case "DescribeSnapshots" -> baked.describeSnapshots(q, OWNER_ID);
+            case "DeleteSnapshot" -> baked.deleteSnapshot(q);
             case "DescribeAvailabilityZones" -> describeZones(q);
             case "DescribeInstanceTypes" -> describeInstanceTypes(q);
             case "CreateTags" -> createTags(q);
@@ -518,6 +531,7 @@ public final class Ec2Fake implements AutoCloseable {
         if (!imageId.startsWith("ami-")) {
             throw Ec2Error.of("InvalidAMIID.Malformed", "Invalid id: \"" + imageId + "\" (expecting \"ami-...\")");
         }
+        baked.checkLaunchable(imageId);
         String type = Objects.toString(q.get("InstanceType"), "m1.small");
         int min = q.intValue("MinCount", -1);
         int max = q.intValue("MaxCount", -1);
@@ -1065,30 +1079,16 @@ public final class Ec2Fake implements AutoCloseable {
     }
 
     private String describeImages(QueryForm q) {
-        List<String> owners = q.list("Owner");
-        List<String> ids = q.list("ImageId");
-        List<QueryForm.FilterSpec> filters = q.filters();
-        List<Image> selection = images.stream()
-                .filter(i -> owners.isEmpty() || owners.contains(i.owner()))
-                .filter(i -> ids.isEmpty() || ids.contains(i.id()))
-                .filter(i -> matches(filters, f -> switch (f) {
-                    case "name" -> List.of(i.name());
-                    case "state" -> List.of(i.state());
-                    case "architecture" -> List.of(i.arch());
-                    case "owner-id" -> List.of(i.owner());
-                    case "image-id" -> List.of(i.id());
-                    default -> null;
-                })).toList();
-        Page<Image> page = page(selection, q, 5);
-        Xml x = new Xml().open("imagesSet");
-        for (Image i : page.items()) {
-            x.open("item").el("imageId", i.id()).el("imageLocation", "amazon/" + i.name()).el("imageState", i.state())
-                    .el("imageOwnerId", i.owner()).el("creationDate", i.creationDate()).el("isPublic", true)
-                    .el("architecture", i.arch()).el("imageType", "machine").el("name", i.name())
-                    .el("rootDeviceType", "ebs").el("rootDeviceName", "/dev/sda1").el("virtualizationType", "hvm")
-                    .el("hypervisor", "xen").el("enaSupport", true).close("item");
-        }
-        return x.close("imagesSet").el("nextToken", page.nextToken()).toString();
+        List<BakedImages.CatalogImage> catalogue = images.stream()
+                .map(i -> new BakedImages.CatalogImage(i.id(), i.name(), i.creationDate(), i.owner(), i.state(), i.arch()))
+                .toList();
+        return baked.describeImages(q, catalogue, OWNER_ID);
+    }
+
+    /** The instance CreateImage names, if visible. */
+    private BakedImages.InstanceFacts imageableInstance(String id) {
+        Inst i = instances.get(id);
+        return i == null || !visible(i) ? null : new BakedImages.InstanceFacts(i.id, state(i), i.volumeId);
     }
 
     private String describeZones(QueryForm q) {
@@ -1159,7 +1159,7 @@ public final class Ec2Fake implements AutoCloseable {
         return v;
     }
 
-    private static void tagSet(Xml x, Map<String, String> tags) {
+    static void tagSet(Xml x, Map<String, String> tags) {
         if (tags.isEmpty()) {
             x.empty("tagSet");
             return;
@@ -1173,7 +1173,7 @@ public final class Ec2Fake implements AutoCloseable {
      * EC2 filter semantics: every filter must match; within one filter any value may match; values may use {@code *}
      * and {@code ?}. An attribute function returning null means the filter name is not supported, which EC2 rejects.
      */
-    private static boolean matches(List<QueryForm.FilterSpec> filters, Function<String, List<String>> attribute) {
+    static boolean matches(List<QueryForm.FilterSpec> filters, Function<String, List<String>> attribute) {
         for (QueryForm.FilterSpec f : filters) {
             List<String> actual = attribute.apply(f.name());
             if (actual == null) {
@@ -1206,11 +1206,11 @@ public final class Ec2Fake implements AutoCloseable {
         return re.toString();
     }
 
-    private record Page<T>(List<T> items, String nextToken) {
+    record Page<T>(List<T> items, String nextToken) {
     }
 
     /** NextToken/MaxResults paging; the token is an opaque offset. Without MaxResults everything is returned. */
-    private static <T> Page<T> page(List<T> all, QueryForm q, int minResults) {
+    static <T> Page<T> page(List<T> all, QueryForm q, int minResults) {
         int offset = 0;
         String token = q.get("NextToken");
         if (token != null) {

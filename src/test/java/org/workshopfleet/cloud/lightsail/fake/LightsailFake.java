@@ -55,7 +55,12 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
  *       key pairs and other resources ({@code NameExists}); tags; GetInstances and GetKeyPairs page with
  *       {@code nextPageToken}; each instance's IPv4 firewall starts with the OS-blueprint defaults 22 and 80 open to
  *       {@code 0.0.0.0/0} until PutInstancePublicPorts replaces it; DeleteInstance removes the instance at once.</li>
- *   <li>Not modelled: operations, static IPs, snapshots, add-ons, real quotas (see {@link #instanceQuota(int)}).
+ *   <li>Instance snapshots: CreateInstanceSnapshot (of a running or stopped instance; its name unique across resource
+ *       types), pending for {@link #snapshotPendingPolls(int)} observations then {@code available} (or {@code error},
+ *       {@link #failNextSnapshot()}), GetInstanceSnapshot(s) with paging, DeleteInstanceSnapshot, and
+ *       CreateInstancesFromSnapshot from an available snapshot on its bundle or a larger one (the size rule is the
+ *       stricter reading of an unconfirmed fact), with the same name, key and quota checks as CreateInstances.</li>
+ *   <li>Not modelled: operations, static IPs, disk snapshots, add-ons, real quotas (see {@link #instanceQuota(int)}).
  *       Where AWS.md marks a fact unconfirmed ([?]), the fake takes the stricter reading: on a dualstack instance a
  *       Put without {@code ipv6Cidrs} leaves the IPv6 rules open.</li>
  * </ul>
@@ -109,6 +114,9 @@ public final class LightsailFake implements AutoCloseable {
     private final Map<String, FakeInstance> instances = new TreeMap<>();
     private final Map<String, FakeKeyPair> keyPairs = new TreeMap<>();
     private final Map<String, String> otherResources = new TreeMap<>();
+    private final Map<String, FakeSnapshot> snapshots = new TreeMap<>();
+    private int snapshotPendingPolls = 2;
+    private boolean failNextSnapshot;
     private final List<Request> requests = new ArrayList<>();
     private final Map<String, Deque<Fault>> scheduledFaults = new HashMap<>();
     private Random random = new Random(1);
@@ -300,6 +308,33 @@ public final class LightsailFake implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- instance snapshots: settings and inspection
+
+    /** One instance snapshot for assertions. */
+    public record SnapshotView(String name, String state, String fromInstanceName, String fromBundleId,
+                               Map<String, String> tags) {
+    }
+
+    /** How many observations (GetInstanceSnapshot, GetInstanceSnapshots) a new snapshot stays pending (default 2). */
+    public synchronized LightsailFake snapshotPendingPolls(int polls) {
+        this.snapshotPendingPolls = polls;
+        return this;
+    }
+
+    /** The next snapshot CreateInstanceSnapshot makes ends in state {@code error} instead of {@code available}. */
+    public synchronized LightsailFake failNextSnapshot() {
+        this.failNextSnapshot = true;
+        return this;
+    }
+
+    public synchronized List<SnapshotView> snapshots() {
+        return snapshots.values().stream().map(FakeSnapshot::view).toList();
+    }
+
+    public synchronized Optional<SnapshotView> snapshot(String name) {
+        return Optional.ofNullable(snapshots.get(name)).map(FakeSnapshot::view);
+    }
+
     // ---------------------------------------------------------------- HTTP
 
     private record Reply(int status, JsonNode body, String errorType) {
@@ -412,6 +447,11 @@ public final class LightsailFake implements AutoCloseable {
             case "GetKeyPairs" -> getKeyPairs(body);
             case "DeleteKeyPair" -> deleteKeyPair(body);
             case "TagResource" -> tagResource(body);
+            case "CreateInstanceSnapshot" -> createInstanceSnapshot(body);
+            case "GetInstanceSnapshot" -> getInstanceSnapshot(body);
+            case "GetInstanceSnapshots" -> getInstanceSnapshots(body);
+            case "DeleteInstanceSnapshot" -> deleteInstanceSnapshot(body);
+            case "CreateInstancesFromSnapshot" -> createInstancesFromSnapshot(body);
             default -> throw new FakeError(400, "UnknownOperationException", null,
                     "Operation " + operation + " is not modelled by the Lightsail fake");
         };
@@ -441,6 +481,12 @@ public final class LightsailFake implements AutoCloseable {
         if (!BUNDLES.contains(bundle)) {
             throw FakeError.invalid(null, "The bundle " + bundle + " does not exist");
         }
+        return launch(names, zone, blueprint, bundle, body, "CreateInstance");
+    }
+
+    /** What CreateInstances and CreateInstancesFromSnapshot share once the image is settled: key, names, quota. */
+    private JsonNode launch(List<String> names, String zone, String blueprint, String bundle, JsonNode body,
+                            String operationType) {
         String key = body.path("keyPairName").asText(null);
         if (key != null && !keyPairs.containsKey(key)) {
             throw FakeError.notFound("The KeyPair does not exist: " + key);
@@ -460,7 +506,7 @@ public final class LightsailFake implements AutoCloseable {
         for (String n : names) {
             FakeInstance i = new FakeInstance(n, zone, blueprint, bundle, userData, key, ipType, new LinkedHashMap<>(tags), created);
             instances.put(n, i);
-            ops.add(operation(n, "Instance", "CreateInstance", "Started", created));
+            ops.add(operation(n, "Instance", operationType, "Started", created));
         }
         ObjectNode out = JSON.createObjectNode();
         out.set("operations", ops);
@@ -615,6 +661,9 @@ public final class LightsailFake implements AutoCloseable {
         } else if (keyPairs.containsKey(name)) {
             keyPairs.get(name).tags.putAll(tags);
             type = "KeyPair";
+        } else if (snapshots.containsKey(name)) {
+            snapshots.get(name).tags.putAll(tags);
+            type = "InstanceSnapshot";
         } else if (otherResources.containsKey(name)) {
             type = otherResources.get(name);
         } else {
@@ -627,10 +676,174 @@ public final class LightsailFake implements AutoCloseable {
         return out;
     }
 
+    // ---------------------------------------------------------------- instance snapshots: operations
+
+    private JsonNode createInstanceSnapshot(JsonNode body) {
+        String name = required(body, "instanceSnapshotName");
+        String instanceName = required(body, "instanceName");
+        if (!NAME.matcher(name).matches()) {
+            throw FakeError.invalid(null, "The instance snapshot name " + name + " is not valid");
+        }
+        FakeInstance i = instanceOrNotFound(instanceName);
+        if (!i.state.equals("running") && !i.state.equals("stopped")) {
+            // Unconfirmed (AWS.md has nothing on snapshots of pending instances): the fake refuses them.
+            throw FakeError.invalid(null, "The instance " + instanceName + " is " + i.state
+                    + " and cannot be snapshotted now (fake)");
+        }
+        if (nameTaken(name)) {
+            throw FakeError.invalid("NameExists", "Some names are already in use: " + name);
+        }
+        FakeSnapshot snap = new FakeSnapshot(name, i, tags(body.path("tags")), now(), failNextSnapshot);
+        failNextSnapshot = false;
+        snapshots.put(name, snap);
+        ArrayNode ops = JSON.createArrayNode();
+        ops.add(operation(name, "InstanceSnapshot", "CreateInstanceSnapshot", "Started", snap.createdAt));
+        ObjectNode out = JSON.createObjectNode();
+        out.set("operations", ops);
+        return out;
+    }
+
+    private FakeSnapshot snapshotOrNotFound(String name) {
+        FakeSnapshot s = snapshots.get(name);
+        if (s == null) {
+            throw FakeError.notFound("The InstanceSnapshot does not exist: " + name);
+        }
+        return s;
+    }
+
+    private JsonNode getInstanceSnapshot(JsonNode body) {
+        FakeSnapshot s = snapshotOrNotFound(required(body, "instanceSnapshotName"));
+        s.observe();
+        ObjectNode out = JSON.createObjectNode();
+        out.set("instanceSnapshot", s.json());
+        return out;
+    }
+
+    private JsonNode getInstanceSnapshots(JsonNode body) {
+        List<String> all = snapshots.keySet().stream().toList();
+        List<String> page = page(all, body.path("pageToken").asText(null));
+        ArrayNode list = JSON.createArrayNode();
+        for (String n : page) {
+            FakeSnapshot s = snapshots.get(n);
+            s.observe();
+            list.add(s.json());
+        }
+        ObjectNode out = JSON.createObjectNode();
+        out.set("instanceSnapshots", list);
+        nextToken(out, all, page);
+        return out;
+    }
+
+    private JsonNode deleteInstanceSnapshot(JsonNode body) {
+        String name = required(body, "instanceSnapshotName");
+        snapshotOrNotFound(name);
+        snapshots.remove(name);
+        ArrayNode ops = JSON.createArrayNode();
+        ops.add(operation(name, "InstanceSnapshot", "DeleteInstanceSnapshot", "Succeeded", now()));
+        ObjectNode out = JSON.createObjectNode();
+        out.set("operations", ops);
+        return out;
+    }
+
+    /** Bundles from small to large; a snapshot launches on its own bundle or a larger one. */
+    private static final List<String> BUNDLE_ORDER = List.of("nano_3_0", "micro_3_0", "small_3_0", "medium_3_0",
+            "large_3_0", "xlarge_3_0", "2xlarge_3_0");
+
+    private JsonNode createInstancesFromSnapshot(JsonNode body) {
+        List<String> names = strings(body.path("instanceNames"));
+        String zone = required(body, "availabilityZone");
+        String bundle = required(body, "bundleId");
+        if (names.isEmpty()) {
+            throw FakeError.invalid(null, "instanceNames must not be empty");
+        }
+        for (String n : names) {
+            if (!NAME.matcher(n).matches()) {
+                throw FakeError.invalid(null, "The instance name " + n + " is not valid");
+            }
+        }
+        if (!(zone.startsWith(region) && zone.length() == region.length() + 1)) {
+            throw FakeError.invalid(null, "The availability zone " + zone + " is not valid in " + region);
+        }
+        if (!BUNDLES.contains(bundle)) {
+            throw FakeError.invalid(null, "The bundle " + bundle + " does not exist");
+        }
+        // The model also allows sourceInstanceName + restoreDate (automatic snapshots); the fake knows only this form.
+        FakeSnapshot s = snapshotOrNotFound(required(body, "instanceSnapshotName"));
+        if (!s.state.equals("available")) {
+            throw FakeError.invalid(null, "The instance snapshot " + s.name + " is " + s.state
+                    + " and cannot be used yet (fake)");
+        }
+        if (BUNDLE_ORDER.indexOf(bundle) < BUNDLE_ORDER.indexOf(s.fromBundleId)) {
+            // Stricter reading: a snapshot launches on a bundle at least as large as the one it came from.
+            throw FakeError.invalid(null, "The bundle " + bundle + " is smaller than the snapshot's bundle "
+                    + s.fromBundleId + " (fake)");
+        }
+        return launch(names, zone, s.fromBlueprintId, bundle, body, "CreateInstancesFromSnapshot");
+    }
+
+    private final class FakeSnapshot {
+        final String name;
+        final String fromInstanceName;
+        final String fromBlueprintId;
+        final String fromBundleId;
+        final String zone;
+        final Map<String, String> tags;
+        final double createdAt;
+        final boolean fails;
+        String state = "pending";
+        int observations;
+
+        FakeSnapshot(String name, FakeInstance from, Map<String, String> tags, double createdAt, boolean fails) {
+            this.name = name;
+            this.fromInstanceName = from.name;
+            this.fromBlueprintId = from.blueprintId;
+            this.fromBundleId = from.bundleId;
+            this.zone = from.zone;
+            this.tags = new LinkedHashMap<>(tags);
+            this.createdAt = createdAt;
+            this.fails = fails;
+        }
+
+        void observe() {
+            observations++;
+            if (state.equals("pending") && observations > snapshotPendingPolls) {
+                state = fails ? "error" : "available";
+            }
+        }
+
+        ObjectNode json() {
+            ObjectNode s = JSON.createObjectNode();
+            s.put("name", name);
+            s.put("arn", "arn:aws:lightsail:" + region + ":123456789012:InstanceSnapshot/"
+                    + UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)));
+            s.put("supportCode", "123456789012/" + name);
+            s.put("createdAt", createdAt);
+            s.set("location", location(zone));
+            s.put("resourceType", "InstanceSnapshot");
+            s.set("tags", tagsJson(tags));
+            s.put("state", state);
+            s.put("progress", state.equals("pending") ? "42%" : "100%");
+            s.putArray("fromAttachedDisks");
+            s.put("fromInstanceName", fromInstanceName);
+            s.put("fromInstanceArn", "arn:aws:lightsail:" + region + ":123456789012:Instance/"
+                    + UUID.nameUUIDFromBytes(fromInstanceName.getBytes(StandardCharsets.UTF_8)));
+            s.put("fromBlueprintId", fromBlueprintId);
+            s.put("fromBundleId", fromBundleId);
+            s.put("isFromAutoSnapshot", false);
+            s.put("sizeInGb", 60);
+            return s;
+        }
+
+        SnapshotView view() {
+            return new SnapshotView(name, state, fromInstanceName, fromBundleId, Map.copyOf(tags));
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private boolean nameTaken(String name) {
-        return instances.containsKey(name) || keyPairs.containsKey(name) || otherResources.containsKey(name);
+        return instances.containsKey(name) || keyPairs.containsKey(name) || otherResources.containsKey(name)
+                || snapshots.containsKey(name);
     }
 
     private FakeInstance instanceOrNotFound(String name) {
