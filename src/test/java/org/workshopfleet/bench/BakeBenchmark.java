@@ -38,6 +38,10 @@ import org.workshopfleet.ssh.SshLogin;
  * <p>Run as root under the lab lock: {@code flock /run/wf-lab-tests.lock mvn -B -o test-compile exec:java
  * -Dexec.classpathScope=test -Dexec.mainClass=org.workshopfleet.bench.BakeBenchmark -Dexec.args="30 30"} (first
  * argument: machines from scratch, 0 to skip; second: machines baked).
+ *
+ * <p>Measured 2026-11-25 on the shared 2-core, 23 GiB Debian 12 host, other helpers' builds running: from scratch
+ * N=30 1373 s (N=3 188 s); bake with no image yet, N=30, 183 s (builder 112 s: image steps 109 s, seal and capture
+ * 2 s); image reused, N=30, 66 s (about 45 s of it booting the 30 containers, 21 s provisioning).
  */
 public final class BakeBenchmark {
 
