@@ -2,6 +2,7 @@
 # 01-packages: everything the workshop installs from the distribution (WORKSHOP.md step 1). On Ubuntu also
 # bpftrace-dbgsym from the debug-symbol archive: jammy's bpftrace 0.14 is stripped and fails on BEGIN/END without it.
 # inputs:
+# phase: image
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"

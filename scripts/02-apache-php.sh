@@ -2,6 +2,7 @@
 # 02-apache-php: USE_ZEND_DTRACE=1 in apache2's environment (compile/execute/function probes need it, and PHP reads
 # it once at startup, hence restart, not reload), memcached running, and the workshop's sample pages.
 # inputs: files/apache2/ php/
+# phase: image
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"

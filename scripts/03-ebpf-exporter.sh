@@ -3,6 +3,7 @@
 # The project publishes no checksum: with EBPF_EXPORTER_SHA256 set the download must match it; without, the hash seen
 # here is written to $STATE_DIR/observed/ebpf_exporter.sha256 and the orchestrator requires all machines to agree.
 # inputs:
+# phase: image
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"

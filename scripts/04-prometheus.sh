@@ -2,6 +2,7 @@
 # 04-prometheus: Prometheus 3.1.0 from the release tarball (SHA-256 pinned) in /usr/local/prometheus, owned by
 # nobody, with the workshop's config and an enabled systemd unit.
 # inputs: files/prometheus/
+# phase: image
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # 05-grafana: Grafana OSS from Grafana's apt repository (key checked against the pinned fingerprint before apt trusts
-# it), this machine's admin password in place before the first start, the Prometheus datasource provisioned.
-# inputs: files/grafana/
+# it), the systemd drop-in that reads the admin password from /etc/grafana/workshop-fleet.env, and the Prometheus
+# datasource. The same on every machine (baked into images); the password itself and the first start are
+# 08-grafana-admin's. Until then Grafana cannot start: its drop-in names an environment file that does not exist yet,
+# so no machine ever runs Grafana with admin/admin.
+# inputs: files/grafana/10-workshop-fleet.conf files/grafana/datasource.yaml
+# phase: image
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -30,37 +34,19 @@ deb [signed-by=$keyring] $GRAFANA_APT_REPO stable main
 LIST
 ((FILE_CHANGED == 0)) || apt_update
 
-# The admin password is applied only when Grafana starts on an empty database, so the env file and the drop-in go
-# in before the package can ever be started; the group is fixed once the package has created it.
-env_file=/etc/grafana/workshop-fleet.env
 dropin=/etc/systemd/system/grafana-server.service.d/10-workshop-fleet.conf
-first_start=1
-[[ -f /var/lib/grafana/grafana.db ]] && first_start=0
-password_changed=0
-if [[ -f $env_file ]] && cmp -s "$BUNDLE_DIR/files/grafana/workshop-fleet.env" "$env_file"; then :; else password_changed=1; fi
-if ! getent group grafana >/dev/null; then
-  install_file "$BUNDLE_DIR/files/grafana/workshop-fleet.env" "$env_file" 0600 root:root
-fi
 install_file "$BUNDLE_DIR/files/grafana/10-workshop-fleet.conf" "$dropin" 0644 root:root
 unit_changed=$FILE_CHANGED
-# The package's postinst does not reload systemd; a fresh install must be followed by a daemon-reload.
+# The package's postinst does not reload systemd (and does not start Grafana); a fresh install needs a daemon-reload.
 pkg_installed grafana || unit_changed=1
 pkg_ensure grafana
-install_file "$BUNDLE_DIR/files/grafana/workshop-fleet.env" "$env_file" 0640 root:grafana
 install_file "$BUNDLE_DIR/files/grafana/datasource.yaml" \
   /etc/grafana/provisioning/datasources/workshop-fleet.yaml 0640 root:grafana
 datasource_changed=$FILE_CHANGED
 
 ((unit_changed == 0)) || systemctl daemon-reload
-if ((first_start == 0 && password_changed)); then
-  # Grafana ignores GF_SECURITY_ADMIN_PASSWORD once users exist: set it the supported way instead.
-  log "resetting the Grafana admin password to this bundle's"
-  sed -n 's/^GF_SECURITY_ADMIN_PASSWORD=//p' "$env_file" \
-    | runuser -u grafana -- grafana-cli admin reset-admin-password --password-from-stdin >/dev/null
-fi
 if ((unit_changed || datasource_changed)) && systemctl is-active --quiet grafana-server; then
   log "restarting grafana-server"
   systemctl restart grafana-server
 fi
-enable_now grafana-server
-log "grafana-server enabled and started"
+log "grafana installed and configured (started by 08-grafana-admin)"

@@ -2,6 +2,7 @@
 # 06-attendee: the attendee's sources and exercises in ~ubuntu, owned by ubuntu: the ebpf_exporter fork with the PHP
 # example on its branch, the bpftrace exercises (bt/) and a copy of the sample pages (php/).
 # inputs: bt/ php/
+# phase: image
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"

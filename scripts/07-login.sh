@@ -2,6 +2,7 @@
 # 07-login: attendees log in as ubuntu with this machine's own password (printed on their card); every other account
 # keeps the distribution's default (keys only). chpasswd and the sshd reload happen only when something changed.
 # inputs: files/login/
+# phase: machine
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -47,6 +47,9 @@ load_fleet_env() {
   set -a
   # shellcheck source=/dev/null
   . "$env_file"
+  # This machine's own values (name, attendee, expiry); absent on a builder of a baked image, which has no identity.
+  # shellcheck source=/dev/null
+  [[ ! -r $BUNDLE_DIR/machine.env ]] || . "$BUNDLE_DIR/machine.env"
   set +a
   if [[ -n ${FLEET_OS:-} && ${FLEET_OS_DETECTED:-} && $FLEET_OS != "$FLEET_OS_DETECTED" ]]; then
     die "bundle was rendered for $FLEET_OS but this machine runs $FLEET_OS_DETECTED: render it for this OS"

@@ -1,9 +1,7 @@
-# Managed by workshop-fleet: configuration the setup steps read (sourced by scripts/lib.sh).
+# Managed by workshop-fleet: what the setup steps read that is the same on every machine (sourced by scripts/lib.sh).
+# Nothing per machine belongs here: every step's content hash covers this file, and a baked image is reused for
+# every machine whose image steps hash the same (per-machine values are in machine.env).
 FLEET_OS=${os.fleetOs}
-FLEET_MACHINE=${machineName}
-FLEET_HOSTNAME=${hostname}
-FLEET_ATTENDEE=${attendee}
-FLEET_EXPIRES_AT=${expiresAtIso}
 <#list sources as s>
 ${s.name}=${s.quoted}
 </#list>

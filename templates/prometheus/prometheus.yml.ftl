@@ -1,4 +1,4 @@
-# Managed by workshop-fleet (${machineName}).
+# Managed by workshop-fleet (the same on every machine: it is baked into images).
 global:
   scrape_interval: 15s
   evaluation_interval: 30s

@@ -20,8 +20,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.workshopfleet.bake.BaseImageId;
+import org.workshopfleet.bake.ImageBaker;
+import org.workshopfleet.bake.ImageMode;
+import org.workshopfleet.bake.ImageRecipe;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
+import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.IngressRules;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -102,6 +107,14 @@ public final class Fleet {
      * confirmation.
      */
     public int up(boolean yes) {
+        return up(yes, ImageMode.STOCK);
+    }
+
+    /**
+     * As {@link #up(boolean)}; with {@link ImageMode#BAKE} the attendee machines launch from the image of this fleet's
+     * recipe (baked first on one builder machine if the cloud has none) and run only the per-machine steps.
+     */
+    public int up(boolean yes, ImageMode image) {
         wiring.credentials().check(spec);
         String cidr = resolveCidr();
         StateFolder folder = new StateFolder(spec.stateDir());
@@ -144,6 +157,15 @@ public final class Fleet {
             ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
             cloud.prepare(context);
             removeSurplus(cloud, ledger, secrets, surplus);
+            if (image == ImageMode.BAKE) {
+                try {
+                    context = context.withImage(bakedImage(cloud, context, renderer, secrets, loginKey, expiresAt,
+                            bundles.get(1), folder).id());
+                } catch (ImageBaker.Failed e) {
+                    out.println(e.getMessage());
+                    return 1;
+                }
+            }
 
             Map<Integer, Machine> live = new TreeMap<>();
             for (Machine m : cloud.listNodes()) {
@@ -174,7 +196,8 @@ public final class Fleet {
                 Runner runner = new Runner(pipeline, ledger, spec.parallelism(),
                         ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
                 Runner.Batch batch = runner.start();
-                results = new ArrayList<>(runInterruptibly(runner, batch, () -> launchAndFeed(cloud, context, ledger,
+                LaunchContext launchFrom = context;
+                results = new ArrayList<>(runInterruptibly(runner, batch, () -> launchAndFeed(cloud, launchFrom, ledger,
                         requests, live, models, bundles, board, batch)));
             }
             results.sort(Comparator.comparingInt(MachineResult::attendee));
@@ -184,6 +207,25 @@ public final class Fleet {
             out.println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
             return results.stream().allMatch(MachineResult::ok) ? 0 : 1;
         }
+    }
+
+    /** The image of this fleet's recipe: found on the cloud, or baked now (see {@link ImageBaker}). */
+    private MachineImage bakedImage(Cloud cloud, LaunchContext context, MachineRendering renderer, Secrets secrets,
+                                    SshKeyPair loginKey, Instant expiresAt, Bundle anyMachine, StateFolder folder) {
+        ImageRecipe recipe = ImageRecipe.of(BaseImageId.of(spec, projectRoot), anyMachine);
+        int b = ImageBaker.BUILDER_ATTENDEE;
+        MachineModel builder = new MachineModel(spec, b, spec.name() + "-bake", OsProfile.forProvider(spec.provider()),
+                secrets.hostKey(b), loginKey.publicKeyLine(), secrets.grafanaPassword(b), secrets.sshPassword(b), expiresAt);
+        Map<String, String> tags = tags(b, expiresAt);
+        tags.put(Tags.NAME, builder.hostname());
+        ImageBaker.Builder request = new ImageBaker.Builder(
+                new NodeRequest(b, builder.hostname(), renderer.userData(builder, cloud.userDataFormat()), tags),
+                builder.hostKey().publicKeyNoComment(), recipe.builderBundle(renderer.bundle(builder)));
+        MachineImage made = new ImageBaker(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), wiring.sshPort(),
+                folder.logsDir(), wiring.launchTimeout(), wiring.sshTimeout(), Duration.ofMinutes(60), out)
+                .ensure(cloud, context, recipe, request);
+        secrets.forget(b);
+        return made;
     }
 
     /**
@@ -496,6 +538,69 @@ public final class Fleet {
         out.println(allOk ? "verify: all " + matrix.size() + " machine(s) pass every check"
                 : "verify: " + details.size() + " failed check(s)");
         return allOk;
+    }
+
+    // ---------------------------------------------------------------- images
+
+    /**
+     * Lists the images workshop-fleet baked on this cloud and region (any workshop's), marking the one this project's
+     * current recipe would use. Needs no ledger and changes nothing.
+     */
+    public int images() {
+        wiring.credentials().check(spec);
+        String current = currentRecipe().hash();
+        try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
+            List<MachineImage> images = cloud.listImages();
+            out.printf(Locale.ROOT, "%-28s %-24s %-14s %-22s %s%n", "NAME", "ID", "RECIPE", "CREATED", "");
+            for (MachineImage i : images) {
+                out.printf(Locale.ROOT, "%-28s %-24s %-14s %-22s %s%n", i.name(), abbreviate(i.id()),
+                        i.recipeHash().substring(0, Math.min(12, i.recipeHash().length())),
+                        i.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                        i.recipeHash().equals(current) ? "current recipe" : "");
+            }
+            out.println(images.size() + " image(s) on " + cloud.providerName() + (spec.provider() == Provider.LAB ? ""
+                    : " " + spec.region()) + "; this project's recipe is " + current.substring(0, 12)
+                    + (images.stream().anyMatch(i -> i.recipeHash().equals(current)) ? "" : " (not baked: up -Dimage=bake bakes it)")
+                    + ". Images stay until -Daction=remove-image -DimageRecipe=<recipe>; teardown never removes them.");
+        }
+        return 0;
+    }
+
+    /** Removes one image (by recipe hash or prefix, name or id) after confirmation; refuses an ambiguous choice. */
+    public int removeImage(boolean yes, String ref) {
+        wiring.credentials().check(spec);
+        try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
+            List<MachineImage> matches = cloud.listImages().stream().filter(i -> i.recipeHash().startsWith(ref)
+                    || i.name().equals(ref) || i.id().equals(ref)).toList();
+            if (matches.isEmpty()) {
+                throw new FleetException("no image matches '" + ref + "' on " + cloud.providerName()
+                        + ": -Daction=images lists them");
+            }
+            if (matches.size() > 1) {
+                throw new FleetException("'" + ref + "' matches " + matches.size() + " images (" + String.join(", ",
+                        matches.stream().map(MachineImage::name).toList()) + "): give more digits of the recipe hash");
+            }
+            MachineImage image = matches.get(0);
+            out.println("remove-image: " + image.name() + " (" + image.id() + ", recipe " + image.recipeHash()
+                    + ", baked " + image.createdAt() + ") and what backs it; later -Dimage=bake runs bake it again");
+            confirm(yes, "Remove image " + image.name() + "?");
+            cloud.removeImage(image);
+            out.println("image " + image.name() + " removed");
+        }
+        return 0;
+    }
+
+    /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */
+    public ImageRecipe currentRecipe() {
+        SshKeyPair throwaway = SshKeyPair.generate("recipe@" + spec.name());
+        MachineModel any = new MachineModel(spec, 1, spec.machineName(1), OsProfile.forProvider(spec.provider()), throwaway,
+                throwaway.publicKeyLine(), Secrets.randomPassword(20), Secrets.randomPassword(20),
+                wiring.clock().instant().plus(spec.ttl()));
+        return ImageRecipe.of(BaseImageId.of(spec, projectRoot), wiring.rendering().apply(projectRoot).bundle(any));
+    }
+
+    private static String abbreviate(String id) {
+        return id.length() <= 24 ? id : id.substring(0, 21) + "...";
     }
 
     // ---------------------------------------------------------------- teardown, allow-ip

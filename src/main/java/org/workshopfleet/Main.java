@@ -47,7 +47,7 @@ public final class Main {
             }
             Fleet fleet = new Fleet(options.spec(), options.projectRoot(), wiring, out);
             return switch (options.action()) {
-                case UP -> fleet.up(options.yes());
+                case UP -> fleet.up(options.yes(), options.image());
                 case PLAN -> fleet.plan();
                 case STATUS -> fleet.status();
                 case VERIFY -> fleet.verify();
@@ -55,6 +55,8 @@ public final class Main {
                 case ALLOW_IP -> fleet.allowIp(options.yes());
                 case HANDOUT -> fleet.handout();
                 case EXTEND -> fleet.extend(options.yes());
+                case IMAGES -> fleet.images();
+                case REMOVE_IMAGE -> fleet.removeImage(options.yes(), options.imageRecipe());
             };
         } catch (FleetException e) {
             err.println("error: " + oneLine(e.getMessage()));

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.workshopfleet.bake.ImageMode;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -25,13 +26,17 @@ import org.workshopfleet.spec.WorkshopSpec;
  * @param verbose     print stack traces of unexpected failures
  * @param help        print the options and stop
  * @param projectRoot where templates/, scripts/, dashboards/ and security-groups/ are (the working directory)
+ * @param image       {@code -Dimage}: how {@code up} launches machines (stock image, or a baked one)
+ * @param imageRecipe {@code -DimageRecipe}: which image {@code remove-image} removes (recipe hash or its prefix, or the
+ *                    image's name or id); null for other actions
  */
-public record Options(Action action, WorkshopSpec spec, boolean yes, boolean verbose, boolean help, Path projectRoot) {
+public record Options(Action action, WorkshopSpec spec, boolean yes, boolean verbose, boolean help, Path projectRoot,
+                      ImageMode image, String imageRecipe) {
 
     /** The actions of DESIGN.md's command table, plus {@code extend} (moves the fleet's expiry). */
     public enum Action {
         UP("up"), TEARDOWN("teardown"), STATUS("status"), VERIFY("verify"), HANDOUT("handout"), ALLOW_IP("allow-ip"),
-        PLAN("plan"), EXTEND("extend");
+        PLAN("plan"), EXTEND("extend"), IMAGES("images"), REMOVE_IMAGE("remove-image");
 
         final String id;
 
@@ -59,7 +64,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
 
     private static Map<String, String> properties() {
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan, extend (default: up)");
+        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan, extend, images, remove-image (default: up)");
         p.put("count", "number of attendee machines (required for up and plan)");
         p.put("provider", "ec2, lightsail, lab (default: ec2)");
         p.put("name", "workshop name; scopes tags, state folder and resource names (default: " + WorkshopSpec.DEFAULT_NAME + ")");
@@ -75,6 +80,11 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("allowWorld", "permit -Dcidr=0.0.0.0/0 (default: false)");
         p.put("ebpfExporterSha256", "SHA-256 every machine's ebpf_exporter v2.4.2 download must have (default: none published;"
                 + " the first machine's is recorded and the others must match it)");
+        p.put("image", "stock or bake: with bake, up launches the attendees from a baked image of this recipe (the setup"
+                + " steps that are the same on every machine), baking it first on one builder machine if the cloud has"
+                + " none; later workshops reuse it until the recipe changes (default: stock)");
+        p.put("imageRecipe", "with -Daction=remove-image: the image to remove, by recipe hash (or its first 8+ hex"
+                + " digits), name or id, as -Daction=images lists them");
         p.put("stateDir", "folder holding the workshops' state folders (default: workshops)");
         p.put("projectRoot", "folder with templates/, scripts/, dashboards/, security-groups/, ami.properties (default: the working directory when it is a checkout, else the copy inside the jar)");
         p.put("verbose", "print stack traces of unexpected errors");
@@ -83,6 +93,8 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
     }
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    /** A recipe hash prefix (8+ hex digits), an image name ({@code workshop-fleet-…}) or a cloud image id. */
+    private static final Pattern IMAGE_REF = Pattern.compile("[0-9a-f]{8,64}|[A-Za-z0-9][A-Za-z0-9._:-]{2,127}");
 
     private static SourceLocations sources(String ebpfExporterSha256) {
         if (ebpfExporterSha256 == null) {
@@ -147,7 +159,21 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
                 sources(props.get("ebpfExporterSha256")));
-        return new Options(action, spec, yes, verbose, help, ProjectFiles.locate(props.get("projectRoot")));
+        ImageMode image = props.containsKey("image") ? ImageMode.parse(props.get("image")) : ImageMode.STOCK;
+        String imageRecipe = props.get("imageRecipe");
+        if (!help && action == Action.REMOVE_IMAGE) {
+            if (imageRecipe == null || imageRecipe.isBlank()) {
+                throw new FleetException("which image? add -DimageRecipe=<recipe hash, its first 8+ hex digits, or the"
+                        + " image name>; -Daction=images lists them");
+            }
+            imageRecipe = imageRecipe.trim();
+            if (!IMAGE_REF.matcher(imageRecipe).matches()) {
+                throw new FleetException("-DimageRecipe=" + imageRecipe + " is neither a recipe hash (8-64 hex digits) nor"
+                        + " an image name or id: copy it from -Daction=images");
+            }
+        }
+        return new Options(action, spec, yes, verbose, help, ProjectFiles.locate(props.get("projectRoot")), image,
+                imageRecipe);
     }
 
     /** The {@code -Dhelp} text. */

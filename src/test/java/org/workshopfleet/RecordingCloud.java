@@ -29,6 +29,10 @@ final class RecordingCloud implements Cloud {
         final Map<String, Machine> machines = new TreeMap<>();
         final List<String> calls = new ArrayList<>();
         final List<NodeRequest> requests = new ArrayList<>();
+        /** Baked images (bake mode): shared by every workshop, like a cloud's AMIs. */
+        final List<org.workshopfleet.cloud.MachineImage> images = new ArrayList<>();
+        /** The image id each createNodes call launched from (null: stock). */
+        final List<String> launchedFrom = new ArrayList<>();
         java.util.function.IntFunction<String> address = n -> "127.0.0.1";
         int next = 1;
     }
@@ -60,6 +64,7 @@ final class RecordingCloud implements Cloud {
     @Override
     public List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests) {
         state.calls.add("createNodes " + requests.stream().map(NodeRequest::name).toList());
+        state.launchedFrom.add(context.imageId());
         List<Machine> out = new ArrayList<>();
         for (NodeRequest r : requests) {
             state.requests.add(r);
@@ -108,6 +113,33 @@ final class RecordingCloud implements Cloud {
             recorder.deleted(ResourceKind.LAB_MACHINE, id);
         }
         recorder.deleted(ResourceKind.KEY_PAIR, "key-1");
+    }
+
+    @Override
+    public java.util.Optional<org.workshopfleet.cloud.MachineImage> findImage(String recipeHash) {
+        state.calls.add("findImage");
+        return state.images.stream().filter(i -> i.recipeHash().equals(recipeHash)).findFirst();
+    }
+
+    @Override
+    public org.workshopfleet.cloud.MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
+        state.calls.add("captureImage " + machineId);
+        var image = new org.workshopfleet.cloud.MachineImage("img-" + state.next++, "workshop-fleet-"
+                + recipeHash.substring(0, 12), recipeHash, Instant.now());
+        state.images.add(image);
+        return image;
+    }
+
+    @Override
+    public List<org.workshopfleet.cloud.MachineImage> listImages() {
+        state.calls.add("listImages");
+        return List.copyOf(state.images);
+    }
+
+    @Override
+    public void removeImage(org.workshopfleet.cloud.MachineImage image) {
+        state.calls.add("removeImage " + image.id());
+        state.images.remove(image);
     }
 
     @Override

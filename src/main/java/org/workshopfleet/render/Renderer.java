@@ -53,6 +53,7 @@ public final class Renderer {
     /** Rendered configuration: template (under templates/) -> bundle path. */
     private static final Map<String, String> RENDERED = orderedMap(
             "fleet.env.ftl", "fleet.env",
+            "machine.env.ftl", "machine.env",
             "apache2/workshop-fleet.conf.ftl", "files/apache2/workshop-fleet.conf",
             "grafana/workshop-fleet.env.ftl", "files/grafana/workshop-fleet.env",
             "grafana/10-workshop-fleet.conf.ftl", "files/grafana/10-workshop-fleet.conf",

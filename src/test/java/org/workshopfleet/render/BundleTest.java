@@ -37,7 +37,7 @@ class BundleTest {
         Map<String, Integer> modes = b.files().stream().collect(Collectors.toMap(BundleFile::path, BundleFile::mode));
         for (String p : List.of("scripts/lib.sh", "scripts/01-packages.sh", "scripts/02-apache-php.sh",
                 "scripts/03-ebpf-exporter.sh", "scripts/04-prometheus.sh", "scripts/05-grafana.sh",
-                "scripts/06-attendee.sh", "scripts/07-login.sh")) {
+                "scripts/06-attendee.sh", "scripts/07-login.sh", "scripts/08-grafana-admin.sh", "scripts/seal.sh")) {
             assertEquals(0755, modes.get(p), p);
         }
         for (String p : List.of("fleet.env", "files/apache2/workshop-fleet.conf", "files/prometheus/prometheus.yml",
@@ -51,7 +51,7 @@ class BundleTest {
         assertEquals(0600, modes.get("files/login/ubuntu.chpasswd"));
         assertTrue(b.files().stream().noneMatch(f -> f.path().endsWith(".ftl")), "templates are rendered, not shipped");
         assertEquals(List.of("01-packages", "02-apache-php", "03-ebpf-exporter", "04-prometheus", "05-grafana",
-                "06-attendee", "07-login"), b.steps().stream().map(SetupStep::name).toList());
+                "06-attendee", "07-login", "08-grafana-admin"), b.steps().stream().map(SetupStep::name).toList());
         assertEquals("sudo env BUNDLE_DIR=/opt/workshop-fleet bash /opt/workshop-fleet/scripts/04-prometheus.sh",
                 b.steps().get(3).command());
     }

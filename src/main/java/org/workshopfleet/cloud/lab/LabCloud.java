@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.HashMap;
 import java.util.concurrent.BlockingQueue;
@@ -25,6 +26,7 @@ import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceKind;
@@ -96,6 +98,8 @@ public final class LabCloud implements Cloud {
             }
         }
         LabHost.check();
+        // From a baked image: its layer (checked here, before any machine is booted) goes under each machine's own.
+        java.nio.file.Path layer = context.imageId() == null ? null : machines.images().layer(context.imageId());
         Map<String, LabMachine> existing = machines.list().stream()
                 .collect(Collectors.toMap(LabMachine::name, Function.identity()));
         List<Machine> out = new ArrayList<>();
@@ -115,15 +119,16 @@ public final class LabCloud implements Cloud {
             }
             // Recorded before it exists: a crash during boot still leaves the ledger pointing at it.
             recorder.created(new CloudResource(ResourceKind.LAB_MACHINE, r.name(), r.name(), r.attendee()));
-            booting.put(r.name(), CompletableFuture.supplyAsync(() -> boot(r), bootPool()));
+            booting.put(r.name(), CompletableFuture.supplyAsync(() -> boot(r, context.imageId(), layer), bootPool()));
             out.add(pending(r));
         }
         return out;
     }
 
-    private Machine boot(NodeRequest r) {
+    private Machine boot(NodeRequest r, String imageId, java.nio.file.Path layer) {
         try {
-            LabMachine m = machines.boot(r.name(), r.userData());
+            LabMachine m = layer == null ? machines.boot(r.name(), r.userData())
+                    : machines.bootFromImage(r.name(), r.userData(), imageId, layer);
             return machine(m.name(), m.ip());
         } catch (RuntimeException e) {
             // The machine is gone (boot cleans up after itself); its launch fails, the others go on.
@@ -239,6 +244,44 @@ public final class LabCloud implements Cloud {
         }
         destroyNodes(ids);
         machines.destroyAll();
+    }
+
+    @Override
+    public Optional<MachineImage> findImage(String recipeHash) {
+        return machines.images().find(recipeHash);
+    }
+
+    /**
+     * Powers the (sealed) machine off and keeps its upper layer as the image of this recipe; the machine itself stays
+     * recorded, without a running container, until {@link #destroyNodes}. An image already baked for the recipe is
+     * adopted and the machine left running.
+     */
+    @Override
+    public MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
+        Optional<MachineImage> done = machines.images().find(recipeHash);
+        if (done.isPresent()) {
+            return done.get();
+        }
+        LabImages images = machines.images();
+        java.nio.file.Path staging = images.staging(recipeHash);
+        java.nio.file.Path layer = staging.resolve("layer");
+        try {
+            machines.takeLayer(machineId, layer);
+            return images.adopt(recipeHash, layer, "lab:" + BaseImage.hash());
+        } finally {
+            HostCommand.quietly("rm", "-rf", "--one-file-system", staging.toString());
+        }
+    }
+
+    @Override
+    public List<MachineImage> listImages() {
+        return machines.images().list();
+    }
+
+    /** Deletes the image's layer; refused while a lab machine launched from it exists. */
+    @Override
+    public void removeImage(MachineImage image) {
+        machines.images().remove(image);
     }
 
     /** Nothing to change: see the class comment on ingress. */

@@ -25,9 +25,14 @@ import java.util.stream.Stream;
  * @param nspawnPid  PID of its systemd-nspawn process, 0 before it starts
  * @param nspawnStartTicks that process's start time (field 22 of /proc/PID/stat), to never signal a reused PID
  * @param createdAt  when the record was written
+ * @param image      id of the baked {@link LabImages image} whose layer it mounts, or "" for the plain base image
  */
 record LabMachineRecord(String labName, String name, String scope, int slot, String ip, String hostVeth,
-                        Path machineDir, long nspawnPid, long nspawnStartTicks, Instant createdAt) {
+                        Path machineDir, long nspawnPid, long nspawnStartTicks, Instant createdAt, String image) {
+
+    LabMachineRecord {
+        image = image == null ? "" : image;
+    }
 
     String netns() {
         return labName;
@@ -38,7 +43,7 @@ record LabMachineRecord(String labName, String name, String scope, int slot, Str
     }
 
     LabMachineRecord withProcess(long pid, long startTicks) {
-        return new LabMachineRecord(labName, name, scope, slot, ip, hostVeth, machineDir, pid, startTicks, createdAt);
+        return new LabMachineRecord(labName, name, scope, slot, ip, hostVeth, machineDir, pid, startTicks, createdAt, image);
     }
 
     void write(Path dir) {
@@ -53,6 +58,7 @@ record LabMachineRecord(String labName, String name, String scope, int slot, Str
         p.setProperty("nspawnPid", Long.toString(nspawnPid));
         p.setProperty("nspawnStartTicks", Long.toString(nspawnStartTicks));
         p.setProperty("createdAt", createdAt.toString());
+        p.setProperty("image", image);
         try {
             Files.createDirectories(dir);
             Path tmp = dir.resolve("." + labName + ".tmp");
@@ -90,7 +96,8 @@ record LabMachineRecord(String labName, String name, String scope, int slot, Str
                 out.add(new LabMachineRecord(p.getProperty("labName"), p.getProperty("name"), p.getProperty("scope"),
                         Integer.parseInt(p.getProperty("slot")), p.getProperty("ip"), p.getProperty("hostVeth"),
                         Path.of(p.getProperty("machineDir")), Long.parseLong(p.getProperty("nspawnPid")),
-                        Long.parseLong(p.getProperty("nspawnStartTicks")), Instant.parse(p.getProperty("createdAt"))));
+                        Long.parseLong(p.getProperty("nspawnStartTicks")), Instant.parse(p.getProperty("createdAt")),
+                        p.getProperty("image", "")));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

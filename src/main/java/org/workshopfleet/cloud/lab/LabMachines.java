@@ -68,6 +68,11 @@ public final class LabMachines {
         this.network = new LabNetwork(paths);
     }
 
+    /** The baked images on this host (shared by every scope). */
+    public LabImages images() {
+        return new LabImages(paths);
+    }
+
     /** The base image these machines boot from. */
     public BaseImage baseImage() {
         return base;
@@ -90,12 +95,27 @@ public final class LabMachines {
      * gives nspawn's default sandbox, in which bpf(2) is refused).
      */
     public LabMachine boot(String name, String rawUserData, List<String> extraNspawnOptions) {
+        return boot(name, rawUserData, extraNspawnOptions, null, null);
+    }
+
+    /**
+     * As {@link #boot(String, String)}, from a baked image: {@code imageLayer} is mounted read-only above the base image
+     * (the machine's own upper layer above both), and the record names {@code imageId} so the image is not removed while
+     * the machine exists.
+     */
+    public LabMachine bootFromImage(String name, String rawUserData, String imageId, Path imageLayer) {
+        return boot(name, rawUserData, EBPF_OPTIONS, imageId, imageLayer);
+    }
+
+    private LabMachine boot(String name, String rawUserData, List<String> extraNspawnOptions, String imageId,
+                            Path imageLayer) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new FleetException("lab machine name '" + name + "' is not allowed: use 1-48 lower-case letters,"
                     + " digits and inner hyphens");
         }
         Path rootfs = base.ensure();
-        LabMachineRecord rec = allocate(name);
+        String lower = imageLayer == null ? rootfs.toString() : imageLayer + ":" + rootfs;
+        LabMachineRecord rec = allocate(name, imageId);
         try {
             plumb(rec);
             Path dir = rec.machineDir();
@@ -105,7 +125,7 @@ public final class LabMachines {
             Files.createDirectories(dir.resolve("upper"));
             Files.createDirectories(dir.resolve("work"));
             Files.createDirectories(rec.merged());
-            HostCommand.check("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + rootfs + ",upperdir="
+            HostCommand.check("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + lower + ",upperdir="
                     + dir.resolve("upper") + ",workdir=" + dir.resolve("work"), rec.merged().toString());
             Path seed = rec.merged().resolve("var/lib/cloud/seed/nocloud");
             Files.createDirectories(seed);
@@ -196,6 +216,37 @@ public final class LabMachines {
         return paths.machinesDir().resolve(PREFIX + name).resolve("console.log");
     }
 
+    /**
+     * Powers the named machine off cleanly (SIGTERM to nspawn: the container's systemd shuts down and syncs), unmounts
+     * it and moves its upper layer to {@code target} (which must not exist, on the cache's file system). The machine's
+     * record, network and folder stay until {@link #destroy(String)}.
+     */
+    public void takeLayer(String name, Path target) {
+        LabMachineRecord r = records().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(
+                () -> new FleetException("lab: no machine " + name + " of " + scope + " to take a layer from"));
+        if (processAlive(r)) {
+            ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
+            Instant deadline = Instant.now().plus(STOP_GRACE.multipliedBy(2));
+            while (processAlive(r) && Instant.now().isBefore(deadline)) {
+                sleep(100);
+            }
+            if (processAlive(r)) {
+                throw new FleetException("lab: " + name + " did not power off within " + STOP_GRACE.multipliedBy(2).toSeconds()
+                        + " s; its layer is not taken (see " + r.machineDir().resolve("console.log") + ")");
+            }
+        }
+        killNamespace(r.netns());
+        unmount(r.merged());
+        if (isMountPoint(r.merged())) {
+            throw new FleetException("lab: " + r.merged() + " is still mounted; its layer is not taken");
+        }
+        try {
+            Files.move(r.machineDir().resolve("upper"), target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("lab: cannot move the layer of " + name + " to " + target, e);
+        }
+    }
+
     /** Stops and removes the named machine of this scope; does nothing if it does not exist. */
     public void destroy(String name) {
         for (LabMachineRecord r : records()) {
@@ -229,7 +280,7 @@ public final class LabMachines {
     }
 
     /** Reserves a name, slot and address (the record) and brings the shared network up, under the host lock. */
-    private LabMachineRecord allocate(String name) {
+    private LabMachineRecord allocate(String name, String imageId) {
         String labName = PREFIX + name;
         try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
             List<LabMachineRecord> all = LabMachineRecord.readAll(paths.recordsDir());
@@ -249,7 +300,7 @@ public final class LabMachines {
                 throw new FleetException("lab: no free address left in " + LabNetwork.SUBNET);
             }
             LabMachineRecord rec = new LabMachineRecord(labName, name, scope, slot, LabNetwork.addressOf(slot),
-                    PREFIX + "v" + slot, paths.machinesDir().resolve(labName), 0, 0, Instant.now());
+                    PREFIX + "v" + slot, paths.machinesDir().resolve(labName), 0, 0, Instant.now(), imageId);
             rec.write(paths.recordsDir());
             try {
                 network.ensureUp();
