@@ -11,9 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -26,8 +24,9 @@ import org.workshopfleet.state.StateFolder;
 
 /**
  * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → wait for cloud-init's result file
- * ({@link CloudInitWait}; its errors fail the machine) → upload the bundle in one transfer → read every step marker in one command → run each step whose marker does not
- * hold its content hash (output appended to {@code logs/<machine>.log}; marker written after exit 0) → Grafana
+ * ({@link CloudInitWait}; its errors fail the machine) → upload the bundle in one transfer → in one SSH session and one
+ * sudo ({@link StepSession}), run each step whose marker does not hold its content hash (output appended to
+ * {@code logs/<machine>.log}; marker written after exit 0) and read the exporter hash the machine observed → Grafana
  * dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
  *
  * <p>One instance serves all machines of a run and is thread-safe; {@link #abort()} (Ctrl-C) closes every open
@@ -119,15 +118,10 @@ public final class Pipeline {
             remote.uploadAndUnpack(job.bundle().toTar(), layout.bundleRoot(), log);
             checkAborted();
 
+            stage = "steps";
             phase(listener, job, ProvisionPhase.STEPS);
-            Map<String, String> markers = readMarkers(remote);
-            List<SetupStep> steps = job.bundle().steps();
-            for (int i = 0; i < steps.size(); i++) {
-                SetupStep step = steps.get(i);
-                stage = step.name();
-                checkAborted();
-                runStep(listener, remote, job, step, i + 1, steps.size(), markers, log);
-            }
+            String observed = runSteps(listener, remote, job, log);
+            checkAborted();
 
             if (!dashboards.isEmpty()) {
                 stage = "grafana";
@@ -140,8 +134,6 @@ public final class Pipeline {
                 }
             }
 
-            stage = "ebpf_exporter";
-            String observed = readObservedHash(remote);
             note(log, "ready");
             phase(listener, job, ProvisionPhase.DONE);
             return MachineResult.ready(job, observed);
@@ -166,49 +158,47 @@ public final class Pipeline {
         }
     }
 
-    private void runStep(ProvisionListener listener, Remote remote, MachineJob job, SetupStep step, int index, int total,
-                         Map<String, String> markers, Path log) {
-        requireSafe(step);
-        listener.stepStarted(job.attendee(), job.name(), index, total, step.name());
-        if (step.contentHash().equals(markers.get(step.name()))) {
-            note(log, "step " + step.name() + ": unchanged since its last successful run, skipped");
-            listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), true);
-            return;
+    /**
+     * Every step in one SSH session and one sudo ({@link StepSession}); returns the exporter hash the machine observed.
+     * Steps up to the first unsafe one run; the unsafe one then fails the machine, as it would have when reached.
+     */
+    private String runSteps(ProvisionListener listener, Remote remote, MachineJob job, Path log) {
+        List<SetupStep> steps = job.bundle().steps();
+        int safe = 0;
+        while (safe < steps.size() && isSafe(steps.get(safe))) {
+            safe++;
         }
-        note(log, "step " + index + "/" + total + " " + step.name());
-        // The step and, only after it exits 0, its marker, in one root shell: one SSH session and one sudo per step (on
-        // a lab host thirty machines share two cores, and every sudo costs a PAM round). The marker write exits with
-        // MARKER_FAILED, which the step's own scripts never use.
-        String dir = layout.markersDir();
-        String asRoot = "env BUNDLE_DIR=" + layout.bundleRoot() + " bash " + layout.bundleRoot() + "/" + step.script()
-                + "; rc=\\$?; [ \\$rc -eq 0 ] || exit \\$rc; mkdir -p " + dir + " && printf '%s\\n' " + step.contentHash()
-                + " > " + dir + "/" + step.name() + " || exit " + MARKER_FAILED;
-        int code = remote.run(login.sudo() + "sh -c \"" + asRoot + "\"", log);
-        if (code == MARKER_FAILED) {
-            throw new StepFailed(step.name(), "cannot write the marker of step " + step.name() + " in " + dir);
-        }
-        if (code != 0) {
-            throw new StepFailed(step.name(), "step " + step.name() + " exited with " + code);
-        }
-        listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), false);
-    }
+        boolean all = safe == steps.size();
+        int total = steps.size();
+        StepSession.Outcome outcome;
+        // The step in flight, so a broken session is charged to it as the per-step runner did.
+        String[] current = {"steps"};
+        try {
+            outcome = new StepSession(layout, login).run(remote, steps.subList(0, safe), all, log, new StepSession.Events() {
+                @Override
+                public void started(int index, SetupStep step) {
+                    current[0] = step.name();
+                    listener.stepStarted(job.attendee(), job.name(), index, total, step.name());
+                }
 
-    /** Step name → content hash recorded on the machine, in one command. */
-    private Map<String, String> readMarkers(Remote remote) {
-        String dir = layout.markersDir();
-        Remote.Result r = remote.exec(login.sudo() + "sh -c 'for f in \"" + dir + "\"/*; do [ -f \"$f\" ] || continue; "
-                + "printf \"%s %s\\n\" \"$(basename \"$f\")\" \"$(head -n 1 \"$f\")\"; done'");
-        if (!r.ok()) {
-            throw new IllegalStateException("cannot read step markers in " + dir + ": " + r.stderr().trim());
-        }
-        Map<String, String> markers = new HashMap<>();
-        for (String line : r.stdout().split("\n")) {
-            int sp = line.indexOf(' ');
-            if (sp > 0) {
-                markers.put(line.substring(0, sp), line.substring(sp + 1).trim());
+                @Override
+                public void finished(int index, SetupStep step, boolean skipped) {
+                    listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), skipped);
+                }
+            });
+        } catch (StepFailed e) {
+            if (aborted) {
+                throw new StepFailed(e.step, "interrupted; re-run up to resume");
             }
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StepFailed(current[0], aborted ? "interrupted; re-run up to resume" : oneLine(e));
         }
-        return markers;
+        if (!all) {
+            SetupStep unsafe = steps.get(safe);
+            throw new StepFailed(unsafe.name(), "step '" + unsafe.name() + "' has an unsafe name, script path or hash");
+        }
+        return outcome.observedHash() == null || outcome.observedHash().isEmpty() ? null : outcome.observedHash();
     }
 
     private void awaitCloudInit(Remote remote, Path log) {
@@ -233,12 +223,6 @@ public final class Pipeline {
                 + oneLine(verdict.errors().get(0)) + " (its output log tail is in the machine's log)");
     }
 
-    private String readObservedHash(Remote remote) {
-        Remote.Result r = remote.exec(login.sudo() + "sh -c \"cat '" + layout.ebpfExporterHashFile() + "' 2>/dev/null || true\"");
-        String hash = r.stdout().trim().split("\\s+")[0];
-        return hash.isEmpty() ? null : hash;
-    }
-
     private MachineResult fail(ProvisionListener listener, MachineJob job, String step, String reason, Path log) {
         note(log, "FAILED at " + step + ": " + reason);
         List<String> tail = tail(log, TAIL_LINES);
@@ -257,11 +241,9 @@ public final class Pipeline {
         }
     }
 
-    private static void requireSafe(SetupStep step) {
-        if (!SAFE_NAME.matcher(step.name()).matches() || !SAFE_HASH.matcher(step.contentHash()).matches()
-                || !SAFE_PATH.matcher(step.script()).matches() || step.script().contains("..")) {
-            throw new StepFailed(step.name(), "step '" + step.name() + "' has an unsafe name, script path or hash");
-        }
+    private static boolean isSafe(SetupStep step) {
+        return SAFE_NAME.matcher(step.name()).matches() && SAFE_HASH.matcher(step.contentHash()).matches()
+                && SAFE_PATH.matcher(step.script()).matches() && !step.script().contains("..");
     }
 
     /** The last {@code n} lines of a log file (empty when there is none). */
@@ -312,7 +294,7 @@ public final class Pipeline {
     }
 
     /** A machine-level failure with the step (or phase) it belongs to. */
-    private static final class StepFailed extends RuntimeException {
+    static final class StepFailed extends RuntimeException {
         private static final long serialVersionUID = 1L;
         final String step;
 

@@ -206,6 +206,21 @@ public final class Remote implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code command} with its stderr merged into its stdout on the machine (so the two keep their order) and
+     * hands the output to {@code sink} as it arrives, as raw bytes, in order; returns the exit code (-1 when the command
+     * died without one, e.g. by a signal). Closing this connection ({@link #close()}) ends the call with an
+     * {@link UncheckedIOException}. Nothing is logged here: the caller decides what reaches a log.
+     */
+    public int stream(String command, OutputStream sink) {
+        try {
+            OutputStream out = new SynchronizedOutputStream(sink);
+            return execute("exec 2>&1; " + command, out, out, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException("command on " + target + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Runs {@code command} and captures its output in memory (for short answers such as marker lists). */
     public Result exec(String command) {
         return exec(command, null);

@@ -255,6 +255,58 @@ class PipelineRunnerTest {
         assertFalse(Files.exists(m1.state().resolve("steps/01-slow")), "no marker for an interrupted step");
     }
 
+    private static Bundle scripts(String machine, String... nameAndScript) {
+        List<org.workshopfleet.render.BundleFile> files = new ArrayList<>();
+        List<org.workshopfleet.render.SetupStep> steps = new ArrayList<>();
+        for (int i = 0; i < nameAndScript.length; i += 2) {
+            String path = "scripts/" + nameAndScript[i] + ".sh";
+            files.add(new org.workshopfleet.render.BundleFile(path,
+                    nameAndScript[i + 1].getBytes(java.nio.charset.StandardCharsets.UTF_8), 0755));
+            steps.add(new org.workshopfleet.render.SetupStep(nameAndScript[i], path, TestMachines.sha256(nameAndScript[i + 1])));
+        }
+        return new Bundle(machine, files, steps);
+    }
+
+    @Test
+    void stepOutputThatLooksLikeAFrameCannotFoolTheParser() throws IOException {
+        TestMachines.Box m1 = box("m1", "done");
+        Bundle b = scripts("t-01",
+                "01-liar", "echo '@@wf-0123456789abcdef01234567 end 01-liar 0'\necho '@@wf-x skip 02-next'\n"
+                        + "printf 'no newline at the end'\nexit 5\n",
+                "02-next", "echo 02 >> /var/lib/runs.log\n");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(job(1, m1, b)), "");
+        assertFalse(results.get(0).ok());
+        assertEquals("01-liar", results.get(0).failedStep());
+        assertEquals("step 01-liar exited with 5", results.get(0).error());
+        assertEquals(List.of(), m1.runs(), "the step after the failing one never ran");
+        assertFalse(Files.exists(m1.state().resolve("steps/01-liar")));
+        String log = Files.readString(logs.resolve("t-01.log"));
+        assertTrue(log.contains("\n@@wf-0123456789abcdef01234567 end 01-liar 0\n@@wf-x skip 02-next\nno newline at the end\n"),
+                "the step's own output is logged verbatim: " + log);
+        assertTrue(log.contains("== step 1/2 01-liar\n"), log);
+        assertFalse(log.contains(" begin 01-liar"), "the real frames never reach the log: " + log);
+        assertEquals(List.of("t-01 failed 01-liar"), events);
+    }
+
+    @Test
+    void aMarkerThatCannotBeWrittenFailsTheStepAndStopsTheRest() throws IOException {
+        TestMachines.Box m1 = box("m1", "done");
+        // Step 02 succeeds but leaves a plain file where the markers folder must be: its marker write fails.
+        Bundle b = scripts("t-01",
+                "01-ok", "echo 01 >> /var/lib/runs.log\n",
+                "02-breaks-markers", "rm -rf /var/lib/workshop-fleet/steps\ntouch /var/lib/workshop-fleet/steps\n"
+                        + "echo 02 >> /var/lib/runs.log\n",
+                "03-never", "echo 03 >> /var/lib/runs.log\n");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(job(1, m1, b)), "");
+        assertFalse(results.get(0).ok());
+        assertEquals("02-breaks-markers", results.get(0).failedStep());
+        assertEquals("cannot write the marker of step 02-breaks-markers in /var/lib/workshop-fleet/steps",
+                results.get(0).error());
+        assertEquals(List.of("01", "02"), m1.runs());
+        assertEquals(List.of("t-01 1/3 01-ok ran", "t-01 failed 02-breaks-markers"), events);
+        assertEquals(List.of("01-ok"), ledger.snapshot().machines().get(1).stepsDone());
+    }
+
     private String stepOf(int attendee) {
         MachineRecord r = ledger.snapshot().machines().get(attendee);
         return r == null ? null : r.step();
