@@ -32,6 +32,7 @@ import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.KeyFingerprint;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -209,7 +210,9 @@ public final class LightsailCloud implements Cloud {
             throw ApiFailure.of("reading key pair " + key, spec.region(), e);
         }
         boolean tagged = isOurs(existing.tags());
-        boolean sameKey = KeyFingerprint.matches(existing.fingerprint(), line);
+        // Which form Lightsail reports for an imported ed25519 key is not documented (AWS.md B5): accept either.
+        boolean sameKey = KeyFingerprint.sha256Matches(existing.fingerprint(), line)
+                || KeyFingerprint.md5Matches(existing.fingerprint(), line);
         if (!tagged && !sameKey) {
             throw new FleetException("Lightsail key pair " + key + " in " + spec.region() + " already exists and is not"
                     + " this workshop's: delete it in the Lightsail console or choose another workshop name (-Dname=...)");
@@ -249,7 +252,7 @@ public final class LightsailCloud implements Cloud {
                 if (attempt == NOT_FOUND_ATTEMPTS) {
                     throw e;
                 }
-                sleep(delay);
+                PollingPolicy.pause(delay);
                 delay = polling.next(delay);
             }
         }
@@ -460,7 +463,7 @@ public final class LightsailCloud implements Cloud {
         Map<String, Instance> seen = Map.of();
         Set<String> firewallChecked = new HashSet<>();
         while (true) {
-            sleep(min(delay, Duration.between(Instant.now(), deadline)));
+            PollingPolicy.pause(delay, deadline);
             try {
                 seen = scanInstances();
             } catch (FleetException e) {
@@ -609,7 +612,7 @@ public final class LightsailCloud implements Cloud {
         Instant deadline = Instant.now().plus(polling.goneTimeout());
         Duration delay = polling.firstDelay();
         while (true) {
-            sleep(min(delay, Duration.between(Instant.now(), deadline)));
+            PollingPolicy.pause(delay, deadline);
             Map<String, Instance> listed = scanInstances();
             Set<String> left = new TreeSet<>();
             for (String n : names) {
@@ -781,19 +784,5 @@ public final class LightsailCloud implements Cloud {
         return tail.matches("\\d{1,4}") ? Integer.parseInt(tail) : 0;
     }
 
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
 
-    private static void sleep(Duration d) {
-        if (d.isNegative() || d.isZero()) {
-            return;
-        }
-        try {
-            Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FleetException("interrupted while waiting for Lightsail: re-run to continue");
-        }
-    }
 }

@@ -107,7 +107,7 @@ final class LightsailImages {
         Duration delay = polling.firstDelay();
         while (true) {
             // A snapshot takes minutes: wait before every poll, the first included.
-            sleep(min(delay, Duration.between(Instant.now(), deadline)));
+            PollingPolicy.pause(delay, deadline);
             InstanceSnapshot s = null;
             try {
                 s = client.getInstanceSnapshot(b -> b.instanceSnapshotName(name)).instanceSnapshot();
@@ -199,19 +199,5 @@ final class LightsailImages {
         return d.toMinutes() > 0 ? d.toMinutes() + " min" : d.toMillis() + " ms";
     }
 
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
 
-    private static void sleep(Duration d) {
-        if (d.isNegative() || d.isZero()) {
-            return;
-        }
-        try {
-            Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FleetException("interrupted while waiting for Lightsail: re-run to continue");
-        }
-    }
 }

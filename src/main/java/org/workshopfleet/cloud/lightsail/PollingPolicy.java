@@ -1,7 +1,9 @@
 package org.workshopfleet.cloud.lightsail;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
+import org.workshopfleet.FleetException;
 
 /**
  * How {@link LightsailCloud} polls: Lightsail's SDK has no waiters, so the cloud pages GetInstances itself, waiting
@@ -32,5 +34,24 @@ public record PollingPolicy(Duration firstDelay, Duration maxDelay, double facto
     Duration next(Duration current) {
         long grown = (long) Math.ceil(current.toNanos() * factor);
         return Duration.ofNanos(Math.min(Math.max(grown, 1), maxDelay.toNanos()));
+    }
+
+    /** Sleeps {@code delay}, or less if {@code deadline} comes first; an interrupt is a one-line "re-run" error. */
+    static void pause(Duration delay, Instant deadline) {
+        Duration left = Duration.between(Instant.now(), deadline);
+        pause(delay.compareTo(left) <= 0 ? delay : left);
+    }
+
+    /** Sleeps {@code d} (nothing when it is zero or negative); an interrupt is a one-line "re-run" error. */
+    static void pause(Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FleetException("interrupted while waiting for Lightsail: re-run to continue");
+        }
     }
 }
