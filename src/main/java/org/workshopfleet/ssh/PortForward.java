@@ -18,10 +18,15 @@ public final class PortForward implements AutoCloseable {
         this.socket = socket;
         this.forwarder = forwarder;
         this.thread = new Thread(() -> {
-            try {
-                forwarder.listen();
-            } catch (IOException e) {
-                // Closing the socket ends listen() with an exception; nothing to report.
+            // sshj's listen() ends when the machine refuses one forwarded connection (nothing listening there yet, e.g.
+            // Grafana still starting); it closes that client socket, and we listen again, so the next poll can get
+            // through. Closing our socket ends the loop.
+            while (!socket.isClosed()) {
+                try {
+                    forwarder.listen();
+                } catch (IOException e) {
+                    // a refused channel, or our own close: the loop condition tells which
+                }
             }
         }, name);
         thread.setDaemon(true);

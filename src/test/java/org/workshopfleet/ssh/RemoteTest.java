@@ -128,6 +128,31 @@ class RemoteTest {
     }
 
     @Test
+    void aForwardKeepsServingAfterTheMachineRefusedAConnection() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            port = probe.getLocalPort(); // free now: nothing listens there on the machine yet (Grafana still starting)
+        }
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        try (Remote r = connect(); PortForward fwd = r.forward(port)) {
+            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fwd.localPort() + "/api/health"))
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThrows(IOException.class, () -> client.send(health, HttpResponse.BodyHandlers.ofString()));
+            HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+            http.createContext("/api/health", ex -> {
+                ex.sendResponseHeaders(200, -1);
+                ex.close();
+            });
+            http.start();
+            try {
+                assertEquals(200, client.send(health, HttpResponse.BodyHandlers.discarding()).statusCode());
+            } finally {
+                http.stop(0);
+            }
+        }
+    }
+
+    @Test
     void aDifferentHostKeyAbortsBeforeLoggingIn() throws IOException {
         try (LoopbackSshd other = LoopbackSshd.start(dir.resolve("sshd-mismatch"), LOGIN)) {
             SshKeyPair pinned = SshKeyPair.generate("pinned-but-not-installed");
