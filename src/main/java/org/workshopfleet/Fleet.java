@@ -27,6 +27,7 @@ import org.workshopfleet.bake.ImageRecipe;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.MachineImage;
+import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.IngressRules;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -124,8 +125,9 @@ public final class Fleet {
                 .filter(r -> r.attendee() > spec.count() && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
         Instant expiresAt = expiry(ledger);
+        List<IngressRule> ingress = IngressRules.load(projectRoot.resolve("security-groups/workshop.json"));
 
-        out.println(planLine(cidr, expiresAt));
+        out.println(planLine(ingress, cidr, expiresAt));
         if (!surplus.isEmpty()) {
             out.println("count " + spec.count() + " is smaller than the fleet: these machines would be destroyed: "
                     + String.join(", ", surplus.stream().map(MachineRecord::name).toList()));
@@ -135,8 +137,7 @@ public final class Fleet {
         Secrets secrets = new Secrets(folder, spec.name());
         SshKeyPair loginKey = secrets.loginKey();
         MachineRendering renderer = wiring.rendering().apply(projectRoot);
-        LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr,
-                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiresAt);
+        LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr, ingress, expiresAt);
         List<Path> dashboards = dashboards();
 
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
@@ -395,9 +396,11 @@ public final class Fleet {
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
                 cloudCalls(cidr, expiresAt, format).getBytes(StandardCharsets.UTF_8), true);
-        String cost = PlanSummary.costLine(spec, spec.count(), PriceTable.load());
+        PriceTable prices = PriceTable.load();
+        String cost = PlanSummary.costLine(spec, spec.count(), prices);
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
-        out.println(planLine(cidr, expiresAt));
+        out.println(spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), prices,
+                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), cidr, expiresAt));
         out.println("plan: " + spec.count() + " machine(s), " + files + " bundle file(s), user data and cloud calls in " + planDir);
         return 0;
     }
@@ -781,9 +784,9 @@ public final class Fleet {
     }
 
     /** The line printed before anything is created: machines, size, price, ingress, expiry ({@link PlanSummary}). */
-    String planLine(String cidr, Instant expiresAt) {
-        return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), PriceTable.load(),
-                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), cidr, expiresAt);
+    private String planLine(List<IngressRule> ingress, String cidr, Instant expiresAt) {
+        return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), PriceTable.load(), ingress, cidr,
+                expiresAt);
     }
 
     private String sizeName() {

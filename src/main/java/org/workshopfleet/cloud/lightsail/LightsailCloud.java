@@ -736,7 +736,7 @@ public final class LightsailCloud implements Cloud {
                 && Tags.MANAGED_BY_VALUE.equals(tagValue(tags, Tags.MANAGED_BY));
     }
 
-    private static String tagValue(List<Tag> tags, String key) {
+    static String tagValue(List<Tag> tags, String key) {
         for (Tag t : tags) {
             if (key.equals(t.key())) {
                 return t.value();

@@ -43,7 +43,7 @@ final class LightsailImages {
     /** The newest available snapshot of this recipe: all GetInstanceSnapshots pages. */
     Optional<MachineImage> find(RecipeHash recipe) {
         return scan().stream()
-                .filter(s -> isManaged(s) && recipe.hex().equals(tag(s.tags(), RecipeHash.TAG))
+                .filter(s -> isManaged(s) && recipe.hex().equals(LightsailCloud.tagValue(s.tags(), RecipeHash.TAG))
                         && s.state() == InstanceSnapshotState.AVAILABLE)
                 .map(LightsailImages::machineImage)
                 .max(Comparator.comparing(MachineImage::createdAt, Comparator.nullsFirst(Comparator.naturalOrder())));
@@ -52,7 +52,7 @@ final class LightsailImages {
     /** Every workshop-fleet snapshot in the region, any recipe and state, oldest first. */
     List<MachineImage> list() {
         return scan().stream()
-                .filter(s -> isManaged(s) && tag(s.tags(), RecipeHash.TAG) != null)
+                .filter(s -> isManaged(s) && LightsailCloud.tagValue(s.tags(), RecipeHash.TAG) != null)
                 .map(LightsailImages::machineImage)
                 .sorted(Comparator.comparing(MachineImage::createdAt, Comparator.nullsFirst(Comparator.naturalOrder())))
                 .toList();
@@ -89,7 +89,7 @@ final class LightsailImages {
         } catch (SdkException e) {
             throw ApiFailure.of("reading snapshot " + name, region, e);
         }
-        if (!isManaged(existing) || !recipe.hex().equals(tag(existing.tags(), RecipeHash.TAG))) {
+        if (!isManaged(existing) || !recipe.hex().equals(LightsailCloud.tagValue(existing.tags(), RecipeHash.TAG))) {
             throw new FleetException("Lightsail snapshot " + name + " in " + region + " is not the workshop-fleet image"
                     + " of this recipe: delete it in the Lightsail console, then re-run");
         }
@@ -179,21 +179,13 @@ final class LightsailImages {
     }
 
     private static MachineImage machineImage(InstanceSnapshot s) {
-        return new MachineImage(s.name(), s.name(), tag(s.tags(), RecipeHash.TAG), s.createdAt());
+        return new MachineImage(s.name(), s.name(), LightsailCloud.tagValue(s.tags(), RecipeHash.TAG), s.createdAt());
     }
 
     private static boolean isManaged(InstanceSnapshot s) {
-        return Tags.MANAGED_BY_VALUE.equals(tag(s.tags(), Tags.MANAGED_BY));
+        return Tags.MANAGED_BY_VALUE.equals(LightsailCloud.tagValue(s.tags(), Tags.MANAGED_BY));
     }
 
-    private static String tag(List<Tag> tags, String key) {
-        for (Tag t : tags) {
-            if (key.equals(t.key())) {
-                return t.value();
-            }
-        }
-        return null;
-    }
 
     private static String minutes(Duration d) {
         return d.toMinutes() > 0 ? d.toMinutes() + " min" : d.toMillis() + " ms";
