@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -61,7 +60,8 @@ public final class FaultCampaign {
     }
 
     /** One seed's outcome. */
-    record Outcome(long seed, Draw draw, int upRuns, boolean refused, List<String> violations, Map<String, Long> injected) {
+    record Outcome(long seed, Draw draw, int upRuns, boolean refused, List<String> violations, Map<String, Long> injected)
+            implements CampaignSummary.SeedOutcome {
     }
 
     private static final int MAX_UP_RUNS = 5;
@@ -375,35 +375,9 @@ public final class FaultCampaign {
         }
     }
 
-    /** The campaign's figures. */
-    record Summary(int runs, int upRuns, int refusals, Map<String, Long> injected, List<String> violations, long millis) {
-        String text() {
-            return String.format(Locale.ROOT, "fault campaign: %d runs (%d up runs, %d expected quota refusals) in %.1f s;"
-                    + " faults injected: %s; invariant violations: %d", runs, upRuns, refusals, millis / 1000.0,
-                    injected, violations.size());
-        }
-    }
-
-    static Summary campaign(Path workDir, long firstSeed, int runs, PrintStream progress) throws IOException {
-        FaultCampaign c = new FaultCampaign(workDir);
-        Map<String, Long> injected = new TreeMap<>();
-        List<String> violations = new ArrayList<>();
-        int upRuns = 0;
-        int refusals = 0;
-        long start = System.nanoTime();
-        for (long seed = firstSeed; seed < firstSeed + runs; seed++) {
-            Outcome o = c.run(seed);
-            upRuns += o.upRuns();
-            refusals += o.refused() ? 1 : 0;
-            o.injected().forEach((k, v) -> injected.merge(k, v, Long::sum));
-            for (String v : o.violations()) {
-                violations.add("seed " + seed + ": " + v);
-            }
-            if (progress != null && !o.violations().isEmpty()) {
-                progress.println("seed " + seed + " " + o.draw() + ": " + o.violations());
-            }
-        }
-        return new Summary(runs, upRuns, refusals, injected, violations, (System.nanoTime() - start) / 1_000_000);
+    static CampaignSummary campaign(Path workDir, long firstSeed, int runs, PrintStream progress) throws IOException {
+        return CampaignSummary.run("fault campaign", "faults injected", firstSeed, runs, new FaultCampaign(workDir)::run,
+                progress);
     }
 
     /** {@code FaultCampaign <first seed> <runs>}: prints the figures; exit 1 on any invariant violation. */
@@ -412,7 +386,7 @@ public final class FaultCampaign {
         long seed = args.length > 0 ? Long.parseLong(args[0]) : 1;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         Path work = Files.createTempDirectory("fault-campaign");
-        Summary s = campaign(work, seed, runs, System.out);
+        CampaignSummary s = campaign(work, seed, runs, System.out);
         System.out.println(s.text() + " (seeds " + seed + ".." + (seed + runs - 1) + ")");
         System.exit(s.violations().isEmpty() ? 0 : 1);
     }

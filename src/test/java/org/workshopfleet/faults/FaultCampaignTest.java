@@ -23,7 +23,7 @@ class FaultCampaignTest {
         LoopbackSshd.assumeAvailable();
         int seeds = Integer.getInteger("faults.seeds", 30);
         long first = Long.getLong("faults.firstSeed", 1L);
-        FaultCampaign.Summary s = FaultCampaign.campaign(dir, first, seeds, System.out);
+        CampaignSummary s = FaultCampaign.campaign(dir, first, seeds, System.out);
         System.out.println(s.text());
         assertEquals(java.util.List.of(), s.violations(), s.text());
         if (seeds >= 30) {

@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -68,7 +67,8 @@ public final class LightsailCampaign {
                 boolean quota, List<Integer> failing, List<Integer> dropping) {
     }
 
-    record Outcome(long seed, Draw draw, int upRuns, boolean refused, List<String> violations, Map<String, Long> injected) {
+    record Outcome(long seed, Draw draw, int upRuns, boolean refused, List<String> violations, Map<String, Long> injected)
+            implements CampaignSummary.SeedOutcome {
     }
 
     private final Path workDir;
@@ -325,35 +325,10 @@ public final class LightsailCampaign {
         }
     }
 
-    /** The campaign's figures. */
-    record Summary(int runs, int upRuns, int refusals, Map<String, Long> injected, List<String> violations, long millis) {
-        String text() {
-            return String.format(Locale.ROOT, "Lightsail fault campaign: %d runs (%d up runs, %d expected quota refusals)"
-                    + " in %.1f s; faults and errors (cloud errors as operation:type, injected or provoked by an injected one, e.g. NameExists after a lost response): %s; invariant violations: %d", runs, upRuns, refusals,
-                    millis / 1000.0, injected, violations.size());
-        }
-    }
-
-    static Summary campaign(Path workDir, long firstSeed, int runs, PrintStream progress) throws IOException {
-        LightsailCampaign c = new LightsailCampaign(workDir);
-        Map<String, Long> injected = new TreeMap<>();
-        List<String> violations = new ArrayList<>();
-        int upRuns = 0;
-        int refusals = 0;
-        long start = System.nanoTime();
-        for (long seed = firstSeed; seed < firstSeed + runs; seed++) {
-            Outcome o = c.run(seed);
-            upRuns += o.upRuns();
-            refusals += o.refused() ? 1 : 0;
-            o.injected().forEach((k, v) -> injected.merge(k, v, Long::sum));
-            for (String v : o.violations()) {
-                violations.add("seed " + seed + ": " + v);
-            }
-            if (progress != null && !o.violations().isEmpty()) {
-                progress.println("seed " + seed + " " + o.draw() + ": " + o.violations());
-            }
-        }
-        return new Summary(runs, upRuns, refusals, injected, violations, (System.nanoTime() - start) / 1_000_000);
+    static CampaignSummary campaign(Path workDir, long firstSeed, int runs, PrintStream progress) throws IOException {
+        return CampaignSummary.run("Lightsail fault campaign", "faults and errors (cloud errors as operation:type, injected"
+                + " or provoked by an injected one, e.g. NameExists after a lost response)", firstSeed, runs,
+                new LightsailCampaign(workDir)::run, progress);
     }
 
     /** {@code LightsailCampaign <first seed> <runs>}: prints the figures; exit 1 on any invariant violation. */
@@ -361,7 +336,7 @@ public final class LightsailCampaign {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "off");
         long seed = args.length > 0 ? Long.parseLong(args[0]) : 1;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 100;
-        Summary s = campaign(Files.createTempDirectory("lightsail-campaign"), seed, runs, System.out);
+        CampaignSummary s = campaign(Files.createTempDirectory("lightsail-campaign"), seed, runs, System.out);
         System.out.println(s.text() + " (seeds " + seed + ".." + (seed + runs - 1) + ")");
         System.exit(s.violations().isEmpty() ? 0 : 1);
     }

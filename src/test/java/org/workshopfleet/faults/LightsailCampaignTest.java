@@ -23,7 +23,7 @@ class LightsailCampaignTest {
         LoopbackSshd.assumeAvailable();
         int seeds = Integer.getInteger("faults.lightsailSeeds", 6);
         long first = Long.getLong("faults.firstSeed", 1L);
-        LightsailCampaign.Summary s = LightsailCampaign.campaign(dir, first, seeds, System.out);
+        CampaignSummary s = LightsailCampaign.campaign(dir, first, seeds, System.out);
         System.out.println(s.text());
         assertEquals(java.util.List.of(), s.violations(), s.text());
         if (seeds >= 6 && first == 1) {
