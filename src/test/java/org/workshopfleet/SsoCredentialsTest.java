@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -124,22 +123,13 @@ class SsoCredentialsTest {
     }
 
     private String probe(Path config, String profile) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "-Duser.home=" + home, "-Dorg.slf4j.simpleLogger.defaultLogLevel=off", CredentialsProbe.class.getName());
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("AWS_"));
-        env.put("HOME", home.toString());
-        env.put("AWS_CONFIG_FILE", config.toString());
-        env.put("AWS_SHARED_CREDENTIALS_FILE", home.resolve("no-credentials").toString());
-        env.put("AWS_PROFILE", profile);
-        env.put("AWS_EC2_METADATA_DISABLED", "true");
-        env.put("AWS_ENDPOINT_URL", "http://127.0.0.1:" + listener.getAddress().getPort());
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        return out;
+        return ProbeJvm.run(CredentialsProbe.class, Map.of(
+                "HOME", home.toString(),
+                "AWS_CONFIG_FILE", config.toString(),
+                "AWS_SHARED_CREDENTIALS_FILE", home.resolve("no-credentials").toString(),
+                "AWS_PROFILE", profile,
+                "AWS_EC2_METADATA_DISABLED", "true",
+                "AWS_ENDPOINT_URL", "http://127.0.0.1:" + listener.getAddress().getPort()),
+                "-Duser.home=" + home, "-Dorg.slf4j.simpleLogger.defaultLogLevel=off");
     }
 }
