@@ -59,8 +59,16 @@ prometheus_ready() {
 }
 
 prometheus_ebpf_target() {
-    local targets
-    targets=$(curl -fsS --max-time 10 http://127.0.0.1:9090/api/v1/targets) || { echo "targets API unreachable"; return 1; }
+    local targets attempt
+    # A freshly started Prometheus is ready before its discovery manager hands the scrape pools their targets (updates
+    # go out at most every 5 s), so an empty target list is retried for a while before it counts as missing.
+    for attempt in $(seq 1 15); do
+        targets=$(curl -fsS --max-time 10 http://127.0.0.1:9090/api/v1/targets) || { echo "targets API unreachable"; return 1; }
+        if grep -q '"job":"ebpf"' <<<"${targets//[[:space:]]/}" || [ "$attempt" -eq 15 ]; then
+            break
+        fi
+        sleep 1
+    done
     grep -q '"job":"ebpf"' <<<"${targets//[[:space:]]/}" || { echo "no job ebpf"; return 1; }
     if grep -q 'localhost:9435' <<<"$targets"; then echo "ebpf -> localhost:9435"; else echo "ebpf job does not target localhost:9435"; return 1; fi
 }
