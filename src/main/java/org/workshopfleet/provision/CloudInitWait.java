@@ -7,11 +7,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.workshopfleet.ssh.Remote;
 
 /**
  * Waiting for cloud-init to finish, cheaply: a shell loop on the machine tests for cloud-init's result file every half
- * second (a shell builtin and one {@code sleep}), then prints it; the verdict is read here from {@code v1.errors}.
+ * second (a shell builtin and one {@code sleep}); the verdict is read here from the file's {@code v1.errors}.
  * {@code cloud-init status --wait} does the same job with a Python process per machine (about half a CPU-second to
  * start), which thirty machines sharing a lab host's two cores pay at once.
  *
@@ -22,8 +21,6 @@ import org.workshopfleet.ssh.Remote;
  */
 final class CloudInitWait {
 
-    /** Exit code of the wait command when the file did not appear in time (as timeout(1) uses). */
-    static final int TIMED_OUT = 124;
     private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._/-]+");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,35 +34,29 @@ final class CloudInitWait {
     private CloudInitWait() {
     }
 
-    /** The command that waits up to {@code timeout} for {@code resultFile}, prints it, and exits 124 if it never came. */
-    static String command(String resultFile, Duration timeout) {
+    /**
+     * Shell lines that wait up to {@code timeout} for {@code resultFile} to exist and be non-empty, running
+     * {@code onTimeout} (which should leave the script) if it never comes.
+     */
+    static String poll(String resultFile, Duration timeout, String onTimeout) {
         if (!SAFE_PATH.matcher(resultFile).matches()) {
             throw new IllegalArgumentException("unsafe cloud-init result path: " + resultFile);
         }
         long polls = Math.max(1, timeout.toMillis() / 500);
-        return "sh -c 'f=" + resultFile + "; n=0; while [ ! -s \"$f\" ]; do"
-                + " if [ \"$n\" -ge " + polls + " ]; then exit " + TIMED_OUT + "; fi; sleep 0.5; n=$((n+1)); done;"
-                + " cat \"$f\"'";
+        return "n=0; while [ ! -s '" + resultFile + "' ]; do\n"
+                + "  if [ \"$n\" -ge " + polls + " ]; then " + onTimeout + "; fi; sleep 0.5; n=$((n+1))\n"
+                + "done\n";
     }
 
     /**
-     * Reads the wait command's answer.
+     * Reads the result file's text.
      *
-     * @throws IllegalStateException with a one-line reason when cloud-init did not finish in time or the file is not
-     *                               cloud-init's result
+     * @throws IllegalStateException with a one-line reason when the text is not cloud-init's result file
      */
-    static Verdict parse(Remote.Result r, String resultFile, Duration timeout) {
-        if (r.exitCode() == TIMED_OUT) {
-            throw new IllegalStateException("cloud-init did not finish within " + timeout.toSeconds() + " s (no "
-                    + resultFile + "); the machine's console output shows how far it got");
-        }
-        if (r.exitCode() != 0) {
-            throw new IllegalStateException("waiting for cloud-init failed (exit " + r.exitCode() + "): "
-                    + r.stderr().replaceAll("\\s+", " ").trim());
-        }
+    static Verdict parse(String json, String resultFile) {
         JsonNode errors;
         try {
-            errors = JSON.readTree(r.stdout()).path("v1").path("errors");
+            errors = JSON.readTree(json).path("v1").path("errors");
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(resultFile + " is not JSON: " + e.getOriginalMessage());
         }

@@ -23,11 +23,11 @@ import org.workshopfleet.ssh.SshLogin;
 import org.workshopfleet.state.StateFolder;
 
 /**
- * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → wait for cloud-init's result file
- * ({@link CloudInitWait}; its errors fail the machine) → upload the bundle in one transfer → in one SSH session and one
- * sudo ({@link StepSession}), run each step whose marker does not hold its content hash (output appended to
- * {@code logs/<machine>.log}; marker written after exit 0) and read the exporter hash the machine observed → Grafana
- * dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
+ * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → in one SSH command under one
+ * sudo ({@link MachineSession}): wait for cloud-init's result file ({@link CloudInitWait}; its errors fail the machine),
+ * send the bundle on stdin (checked by length and SHA-256 before it is unpacked), run each step whose marker does not
+ * hold its content hash (output appended to {@code logs/<machine>.log}; marker written after exit 0) and read the
+ * exporter hash the machine observed → Grafana dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
  *
  * <p>One instance serves all machines of a run and is thread-safe; {@link #abort()} (Ctrl-C) closes every open
  * connection so blocked machines stop promptly.
@@ -109,18 +109,7 @@ public final class Pipeline {
 
             stage = "cloud-init";
             phase(listener, job, ProvisionPhase.CLOUD_INIT);
-            awaitCloudInit(remote, log);
-            checkAborted();
-
-            stage = "upload";
-            phase(listener, job, ProvisionPhase.UPLOADING);
-            note(log, "uploading the bundle (" + job.bundle().files().size() + " files) to " + layout.bundleRoot());
-            remote.uploadAndUnpack(job.bundle().toTar(), layout.bundleRoot(), log);
-            checkAborted();
-
-            stage = "steps";
-            phase(listener, job, ProvisionPhase.STEPS);
-            String observed = runSteps(listener, remote, job, log);
+            String observed = converse(listener, remote, job, log);
             checkAborted();
 
             if (!dashboards.isEmpty()) {
@@ -159,10 +148,11 @@ public final class Pipeline {
     }
 
     /**
-     * Every step in one SSH session and one sudo ({@link StepSession}); returns the exporter hash the machine observed.
-     * Steps up to the first unsafe one run; the unsafe one then fails the machine, as it would have when reached.
+     * cloud-init, the bundle and every step in one SSH command under one sudo ({@link MachineSession}); returns the
+     * exporter hash the machine observed. Steps up to the first unsafe one run; the unsafe one then fails the machine,
+     * as it would have when reached.
      */
-    private String runSteps(ProvisionListener listener, Remote remote, MachineJob job, Path log) {
+    private String converse(ProvisionListener listener, Remote remote, MachineJob job, Path log) {
         List<SetupStep> steps = job.bundle().steps();
         int safe = 0;
         while (safe < steps.size() && isSafe(steps.get(safe))) {
@@ -170,22 +160,36 @@ public final class Pipeline {
         }
         boolean all = safe == steps.size();
         int total = steps.size();
-        StepSession.Outcome outcome;
-        // The step in flight, so a broken session is charged to it as the per-step runner did.
-        String[] current = {"steps"};
+        MachineSession.Outcome outcome;
+        // Where the conversation is, so a broken session is charged to that phase or step.
+        String[] current = {"cloud-init"};
+        note(log, "waiting for cloud-init (" + layout.cloudInitResult() + "), then the bundle and the steps in one session");
         try {
-            outcome = new StepSession(layout, login).run(remote, steps.subList(0, safe), all, log, new StepSession.Events() {
-                @Override
-                public void started(int index, SetupStep step) {
-                    current[0] = step.name();
-                    listener.stepStarted(job.attendee(), job.name(), index, total, step.name());
-                }
+            outcome = new MachineSession(layout, login, cloudInitTimeout).run(remote, job.bundle().toTar(),
+                    job.bundle().files().size(), steps.subList(0, safe), all, log, new MachineSession.Events() {
+                        @Override
+                        public void uploading() {
+                            current[0] = "upload";
+                            phase(listener, job, ProvisionPhase.UPLOADING);
+                        }
 
-                @Override
-                public void finished(int index, SetupStep step, boolean skipped) {
-                    listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), skipped);
-                }
-            });
+                        @Override
+                        public void stepsStarting() {
+                            current[0] = "steps";
+                            phase(listener, job, ProvisionPhase.STEPS);
+                        }
+
+                        @Override
+                        public void started(int index, SetupStep step) {
+                            current[0] = step.name();
+                            listener.stepStarted(job.attendee(), job.name(), index, total, step.name());
+                        }
+
+                        @Override
+                        public void finished(int index, SetupStep step, boolean skipped) {
+                            listener.stepFinished(job.attendee(), job.name(), index, total, step.name(), skipped);
+                        }
+                    });
         } catch (StepFailed e) {
             if (aborted) {
                 throw new StepFailed(e.step, "interrupted; re-run up to resume");
@@ -199,28 +203,6 @@ public final class Pipeline {
             throw new StepFailed(unsafe.name(), "step '" + unsafe.name() + "' has an unsafe name, script path or hash");
         }
         return outcome.observedHash() == null || outcome.observedHash().isEmpty() ? null : outcome.observedHash();
-    }
-
-    private void awaitCloudInit(Remote remote, Path log) {
-        String command = CloudInitWait.command(layout.cloudInitResult(), cloudInitTimeout);
-        note(log, "$ " + command);
-        Remote.Result r = remote.exec(command);
-        CloudInitWait.Verdict verdict;
-        try {
-            verdict = CloudInitWait.parse(r, layout.cloudInitResult(), cloudInitTimeout);
-        } catch (IllegalStateException e) {
-            appendToLog(log, r.stdout() + r.stderr());
-            throw new StepFailed("cloud-init", e.getMessage());
-        }
-        if (verdict.clean()) {
-            note(log, "cloud-init finished without errors");
-            return;
-        }
-        appendToLog(log, "cloud-init reported errors:\n" + String.join("\n", verdict.errors()) + "\n");
-        Remote.Result tail = remote.exec(login.sudo() + "tail -n " + TAIL_LINES + " /var/log/cloud-init-output.log");
-        appendToLog(log, "--- tail of /var/log/cloud-init-output.log ---\n" + tail.stdout());
-        throw new StepFailed("cloud-init", "cloud-init reported " + verdict.errors().size() + " error(s), first: "
-                + oneLine(verdict.errors().get(0)) + " (its output log tail is in the machine's log)");
     }
 
     private MachineResult fail(ProvisionListener listener, MachineJob job, String step, String reason, Path log) {
@@ -288,7 +270,7 @@ public final class Pipeline {
         return oneLine(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
 
-    private static String oneLine(String text) {
+    static String oneLine(String text) {
         String s = text.replaceAll("\\s+", " ").trim();
         return s.length() > 300 ? s.substring(0, 300) + "…" : s;
     }

@@ -4,9 +4,9 @@ package org.workshopfleet.provision;
 public enum ProvisionPhase {
     /** Waiting until SSH answers with the pinned host key and accepts the login key. */
     CONNECTING,
-    /** {@code cloud-init status --wait}. */
+    /** Waiting for cloud-init's result file ({@link CloudInitWait}). */
     CLOUD_INIT,
-    /** Uploading and unpacking the bundle. */
+    /** Sending the bundle (on the provisioning command's stdin) and unpacking it. */
     UPLOADING,
     /** Running the setup steps. */
     STEPS,

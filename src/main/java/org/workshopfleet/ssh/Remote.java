@@ -1,6 +1,5 @@
 package org.workshopfleet.ssh;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,21 +26,18 @@ import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.userauth.UserAuthException;
 import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
-import net.schmizz.sshj.xfer.InMemorySourceFile;
 import org.workshopfleet.FleetException;
 
 /**
  * An SSH connection (sshj) to one machine, authenticated with the workshop's login key, after the machine proved it
- * holds the host key pinned for it. Runs commands with their output appended to a log file, uploads a bundle in one
- * transfer, and forwards local ports to the machine's loopback.
+ * holds the host key pinned for it. Runs commands with their output appended to a log file or streamed to the caller
+ * (with the caller writing their input, as one machine's provisioning conversation does), and forwards local ports to
+ * the machine's loopback.
  *
- * <p>Secrets never reach a log through this class: uploaded content is not echoed, and {@link #runQuiet} logs a
+ * <p>Secrets never reach a log through this class: input is never echoed, and {@link #runQuiet} logs a
  * description instead of the command line. Not thread-safe for concurrent commands; one machine, one thread.
  */
 public final class Remote implements AutoCloseable {
-
-    /** Prefix of the uploaded archive's name (in the login user's home, unique per upload) before it is unpacked. */
-    static final String UPLOAD_PREFIX = "workshop-fleet-bundle-";
 
     /** How long key refusals are retried (cloud-init may install the key after sshd starts). */
     static final Duration AUTH_GRACE = Duration.ofSeconds(90);
@@ -209,16 +205,38 @@ public final class Remote implements AutoCloseable {
     /**
      * Runs {@code command} with its stderr merged into its stdout on the machine (so the two keep their order) and
      * hands the output to {@code sink} as it arrives, as raw bytes, in order; returns the exit code (-1 when the command
-     * died without one, e.g. by a signal). Closing this connection ({@link #close()}) ends the call with an
-     * {@link UncheckedIOException}. Nothing is logged here: the caller decides what reaches a log.
+     * died without one, e.g. by a signal). The command's stdin is closed at once. Closing this connection
+     * ({@link #close()}) ends the call with an {@link UncheckedIOException}. Nothing is logged here: the caller decides
+     * what reaches a log.
      */
     public int stream(String command, OutputStream sink) {
+        return stream(command, sink, in -> { });
+    }
+
+    /**
+     * As {@link #stream(String, OutputStream)}, while {@code stdin} writes the command's standard input on a thread of
+     * its own (so it may wait for something {@code sink} has seen, as a conversation does); the input is closed when
+     * {@code stdin} returns. If the command ends first, the writing thread is interrupted and its failure ignored: the
+     * command's output and exit code tell what happened.
+     */
+    public int stream(String command, OutputStream sink, StdinSource stdin) {
         try {
             OutputStream out = new SynchronizedOutputStream(sink);
-            return execute("exec 2>&1; " + command, out, out, null);
+            return execute("exec 2>&1; " + command, out, out, stdin);
         } catch (IOException e) {
             throw new UncheckedIOException("command on " + target + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Writes a command's standard input; see {@link #stream(String, OutputStream, StdinSource)}. */
+    @FunctionalInterface
+    public interface StdinSource {
+        /**
+         * Writes to {@code in} (closed by the caller afterwards).
+         *
+         * @throws InterruptedException when the command ended before the input was complete
+         */
+        void writeTo(OutputStream in) throws IOException, InterruptedException;
     }
 
     /** Runs {@code command} and captures its output in memory (for short answers such as marker lists). */
@@ -231,84 +249,48 @@ public final class Remote implements AutoCloseable {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         try {
-            int code = execute(command, stdout, stderr, stdin);
+            int code = execute(command, stdout, stderr, stdin == null ? null : in -> in.write(stdin));
             return new Result(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("command on " + target + " failed: " + e.getMessage(), e);
         }
     }
 
-    private int execute(String command, OutputStream stdout, OutputStream stderr, byte[] stdin) throws IOException {
+    private int execute(String command, OutputStream stdout, OutputStream stderr, StdinSource stdin)
+            throws IOException {
         try (Session session = client.startSession()) {
             Session.Command cmd = session.exec(command);
-            if (stdin != null) {
-                try (OutputStream in = cmd.getOutputStream()) {
-                    in.write(stdin);
-                }
-            }
+            Thread feeder = stdin == null ? null : feed(cmd.getOutputStream(), stdin, "ssh-stdin-" + target);
             Thread errPump = pump(cmd.getErrorStream(), stderr, "ssh-stderr-" + target);
-            copy(cmd.getInputStream(), stdout);
             try {
+                copy(cmd.getInputStream(), stdout);
                 errPump.join();
+                cmd.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while running a command on " + target);
+            } finally {
+                if (feeder != null) {
+                    // The command is over (or the connection gone): input it never read has nowhere to go.
+                    feeder.interrupt();
+                }
             }
-            cmd.join();
             Integer status = cmd.getExitStatus();
             return status == null ? -1 : status;
         }
     }
 
-    /**
-     * Uploads {@code tar} in one transfer (SCP, mode 0600 in the login user's home) and unpacks it as root into a
-     * fresh {@code remoteRoot} (files absent from the archive disappear), then deletes the upload.
-     * The archive's content is never logged.
-     */
-    public void uploadAndUnpack(byte[] tar, String remoteRoot, Path log) {
-        String upload = UPLOAD_PREFIX + java.util.UUID.randomUUID() + ".tar";
-        upload(tar, upload);
-        String staging = remoteRoot + ".new";
-        // One sudo for the whole unpack: on a lab host, thirty machines share two cores and every sudo costs a PAM
-        // round. The upload's path is resolved in the login user's home before sudo, passed as $1.
-        String asRoot = "set -e; rm -rf '" + staging + "'; mkdir -p '" + staging + "'; "
-                + "tar -x --no-same-owner -f \"$1\" -C '" + staging + "'; "
-                + "rm -rf '" + remoteRoot + "'; mv '" + staging + "' '" + remoteRoot + "'; rm -f \"$1\"";
-        int code = run(login.sudo() + "sh -c '" + asRoot.replace("'", "'\\''") + "' unpack \"$HOME/" + upload + "\"", log);
-        if (code != 0) {
-            throw new FleetException("unpacking the bundle into " + remoteRoot + " on " + target + " failed (exit "
-                    + code + "): see the machine's log");
-        }
-    }
-
-    /** Uploads {@code content} to {@code remotePath} (relative paths: the login user's home), mode 0600, via SCP. */
-    public void upload(byte[] content, String remotePath) {
-        String name = remotePath.substring(remotePath.lastIndexOf('/') + 1);
-        try {
-            client.newSCPFileTransfer().upload(new InMemorySourceFile() {
-                @Override
-                public String getName() {
-                    return name;
-                }
-
-                @Override
-                public long getLength() {
-                    return content.length;
-                }
-
-                @Override
-                public InputStream getInputStream() {
-                    return new ByteArrayInputStream(content);
-                }
-
-                @Override
-                public int getPermissions() {
-                    return 0600;
-                }
-            }, remotePath);
-        } catch (IOException e) {
-            throw new UncheckedIOException("upload to " + target + " failed: " + e.getMessage(), e);
-        }
+    private static Thread feed(OutputStream in, StdinSource source, String name) {
+        Thread t = new Thread(() -> {
+            try (in) {
+                source.writeTo(in);
+            } catch (IOException | InterruptedException | RuntimeException ignored) {
+                // The command ended or the connection closed; its output and exit status tell the outcome.
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** Forwards a new local port on 127.0.0.1 to {@code 127.0.0.1:remotePort} as seen from the machine. */

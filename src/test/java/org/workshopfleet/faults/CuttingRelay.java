@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * client→server traffic reaches {@code cutAfter} bytes, after forwarding exactly that many bytes (both sockets reset,
  * as a dropped Wi-Fi or a NAT timeout would look to both ends). Later connections pass untouched. With a bundle much
  * larger than everything the client sends before the upload (handshake, login, one command: a few KB), a cut point
- * inside the bundle's size lands in the middle of the SCP transfer.
+ * inside the bundle's size lands in the middle of the bundle's transfer (on the provisioning command's stdin).
  */
 final class CuttingRelay implements AutoCloseable {
 

@@ -6,19 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.grafana.FakeGrafana;
 import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.ssh.LoopbackSshd;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
@@ -135,6 +139,34 @@ class PipelineRunnerTest {
                 job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v2"))), "");
         assertTrue(third.get(0).ok());
         assertEquals(List.of("01", "02", "03", "02"), m1.runs());
+    }
+
+    @Test
+    void theBundleReplacesTheOldOneWholeKeepsModesAndLeavesNothingBeside() throws IOException {
+        TestMachines.Box m1 = box("m1", "done");
+        Files.createDirectories(m1.bundleRoot());
+        Files.writeString(m1.bundleRoot().resolve("stale.txt"), "left from an older bundle");
+        Bundle base = TestMachines.bundle("t-01", HASH_A, false, "v1");
+        List<BundleFile> files = new ArrayList<>(base.files());
+        files.add(new BundleFile("machine.env", "SSH_PASSWORD=pw-never-logged\n".getBytes(StandardCharsets.UTF_8), 0600));
+        Bundle bundle = new Bundle(base.machineName(), files, base.steps());
+
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(job(1, m1, bundle)), "");
+
+        assertTrue(results.get(0).ok(), results.get(0).toString());
+        assertFalse(Files.exists(m1.bundleRoot().resolve("stale.txt")), "the bundle root is replaced, not merged");
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(m1.bundleRoot().resolve("scripts/01-hello.sh"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(m1.bundleRoot().resolve("machine.env"))));
+        try (Stream<Path> opt = Files.list(m1.opt())) {
+            assertEquals(List.of("workshop-fleet"), opt.map(p -> p.getFileName().toString()).toList(),
+                    "no staging folder or transferred tar left beside the bundle root");
+        }
+        String log = Files.readString(logs.resolve("t-01.log"));
+        assertFalse(log.contains("pw-never-logged"), "bundle content never reaches the log");
+        assertTrue(log.contains("== cloud-init finished without errors\n== uploading the bundle (" + files.size()
+                + " files) to /opt/workshop-fleet\n"), log);
     }
 
     @Test

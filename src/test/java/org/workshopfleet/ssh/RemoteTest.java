@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +17,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,8 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.render.Bundle;
-import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.FleetException;
 
 /** {@link Remote} against a real OpenSSH server on loopback. */
@@ -81,28 +80,56 @@ class RemoteTest {
     }
 
     @Test
-    void uploadsTheBundleInOneTransferAndUnpacksItFresh() throws IOException {
-        Path root = dir.resolve("machine/opt/workshop-fleet");
-        Files.createDirectories(root);
-        Files.writeString(root.resolve("stale.txt"), "left from an older bundle");
-        Bundle bundle = new Bundle("m1", List.of(
-                new BundleFile("fleet.env", "GRAFANA_PASSWORD=pw-not-logged\n".getBytes(StandardCharsets.UTF_8), 0600),
-                new BundleFile("scripts/01-hello.sh", "echo hello\n".getBytes(StandardCharsets.UTF_8), 0755)),
-                List.of());
-        Path log = dir.resolve("logs/upload.log");
+    void aConversationAnswersOnStdinWhatTheOutputAsked() throws Exception {
+        byte[] payload = new byte[300_000];
+        new java.util.Random(7).nextBytes(payload);
+        CompletableFuture<Void> asked = new CompletableFuture<>();
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        OutputStream sink = new OutputStream() {
+            @Override
+            public void write(int b) {
+                seen.write(b);
+                if (seen.toString(StandardCharsets.UTF_8).contains("send it\n")) {
+                    asked.complete(null);
+                }
+            }
+        };
         try (Remote r = connect()) {
-            // Counted before and after: other tests' machines share this home folder (and a killed run may leave its
-            // upload behind), so only the difference belongs to this upload.
-            String countUploads = "ls -a ~ | grep -c " + Remote.UPLOAD_PREFIX + " || true";
-            String before = r.exec(countUploads).stdout().trim();
-            r.uploadAndUnpack(bundle.toTar(), root.toString(), log);
-            assertEquals(before, r.exec(countUploads).stdout().trim(), "the upload is removed after unpacking");
+            // The machine asks first; the writer waits for the question, then answers with a line and binary data.
+            int code = r.stream("echo 'send it'; IFS= read -r line; echo \"got $line\"; sha256sum | cut -d' ' -f1", sink,
+                    in -> {
+                        try {
+                            asked.get();
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            throw new IOException(e);
+                        }
+                        in.write("header\n".getBytes(StandardCharsets.UTF_8));
+                        in.write(payload);
+                    });
+            assertEquals(0, code);
         }
-        assertEquals("echo hello\n", Files.readString(root.resolve("scripts/01-hello.sh")));
-        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("scripts/01-hello.sh"))));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("fleet.env"))));
-        assertFalse(Files.exists(root.resolve("stale.txt")), "the bundle root is replaced, not merged");
-        assertFalse(Files.readString(log).contains("pw-not-logged"), "bundle content never reaches the log");
+        String expected = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(payload));
+        assertEquals("send it\ngot header\n" + expected + "\n", seen.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aWriterStillWaitingWhenTheCommandEndsIsReleased() {
+        java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        try (Remote r = connect()) {
+            int code = r.stream("exit 3", OutputStream.nullOutputStream(), in -> {
+                try {
+                    Thread.sleep(60_000);
+                } finally {
+                    released.countDown();
+                }
+            });
+            assertEquals(3, code);
+        }
+        try {
+            assertTrue(released.await(10, java.util.concurrent.TimeUnit.SECONDS), "the waiting writer was interrupted");
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
