@@ -694,6 +694,11 @@ public final class Fleet {
         try {
             Map<String, Future<String>> results = new LinkedHashMap<>();
             for (MachineRecord r : machines) {
+                if (r.publicIp() == null) {
+                    // Launched but never given an address (e.g. failed at launch): nothing to reach, say so.
+                    results.put(r.name(), java.util.concurrent.CompletableFuture.completedFuture("no address recorded"));
+                    continue;
+                }
                 SshTarget target = new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment());
                 results.put(r.name(), pool.submit(() -> reschedule(target, login, next)));
             }
@@ -743,9 +748,6 @@ public final class Fleet {
 
     /** Moves one machine's timer; null when done, else the reason. */
     private String reschedule(SshTarget target, SshLogin login, Instant next) {
-        if (target.host() == null) {
-            return "no address recorded";
-        }
         try (Remote remote = Remote.await(target, login, Duration.ofSeconds(30))) {
             Remote.Result r = remote.exec(ExpiryTimer.rescheduleCommand(next));
             return r.exitCode() == 0 ? null : "exit " + r.exitCode() + " " + r.stderr().strip();

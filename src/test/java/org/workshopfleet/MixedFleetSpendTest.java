@@ -118,6 +118,20 @@ class MixedFleetSpendTest {
         assertTrue(out().contains("ec2: 5 × t3.medium in " + REGION + " (fallback t3a.medium, t2.medium; 5 launched:"
                 + " 3 × t3.medium, 2 × t3a.medium) ≈ $0.261/h (list price, "), out());
         assertEquals(5, fake.launchedInstanceCount(), "the re-run launched nothing");
+
+        // extend says what the longer life costs at the fleet's own hourly price. (Addresses dropped from the ledger so
+        // that moving the power-off timers fails at once instead of waiting for SSH: the cost line comes first.)
+        Ledger ledger = ledger(spec);
+        for (MachineRecord r : ledger.snapshot().machines().values()) {
+            ledger.updateMachine(r.attendee(), r.name(), m -> m.withAddress(null));
+        }
+        out.reset();
+        WorkshopSpec longer = new WorkshopSpec(spec.name(), 5, Provider.EC2, REGION, spec.instanceTypes(), null,
+                spec.cidr(), false, Duration.ofHours(24), spec.parallelism(), dir.resolve("workshops"), spec.sources());
+        assertEquals(1, fleet(longer).extend(true), out());
+        assertTrue(out().contains(" on 5 machine(s); about $3.1") && out().contains(" more at list price ($0.261/h for "),
+                "12 h more (less the time since the first up) × $0.261/h: " + out());
+        assertTrue(out().contains("NOT moved: no address recorded"), out());
     }
 
     @Test
