@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -696,7 +697,7 @@ public final class Fleet {
             for (MachineRecord r : machines) {
                 if (r.publicIp() == null) {
                     // Launched but never given an address (e.g. failed at launch): nothing to reach, say so.
-                    results.put(r.name(), java.util.concurrent.CompletableFuture.completedFuture("no address recorded"));
+                    results.put(r.name(), CompletableFuture.completedFuture("no address recorded"));
                     continue;
                 }
                 SshTarget target = new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment());

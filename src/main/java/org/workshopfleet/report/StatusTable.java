@@ -27,8 +27,8 @@ import org.workshopfleet.state.MachineRecord;
  * (ready / failed at which step and why / where it is), age since launch, time left before expiry, spend so far at list
  * price of the machine's own instance type or bundle (as the cloud reports it, else as the ledger recorded it at launch:
  * fleets can be mixed when EC2 falls back to other types); a type the price table lacks is shown as {@code ?} and named
- * in the totals line. A machine the cloud has but the ledger does not is shown as {@code not in ledger}: teardown still removes it
- * (it is found by tag).
+ * in the totals line. A machine the cloud has but the ledger does not is shown as {@code not in ledger}: teardown still
+ * removes it (it is found by tag).
  */
 public final class StatusTable {
 
