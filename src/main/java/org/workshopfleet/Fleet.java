@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,7 +42,7 @@ import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.render.ExpiryTimer;
 import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.provision.Runner;
-import org.workshopfleet.report.CostEstimate;
+import org.workshopfleet.report.FleetSpend;
 import org.workshopfleet.report.Handout;
 import org.workshopfleet.report.PlanSummary;
 import org.workshopfleet.report.PriceTable;
@@ -127,7 +128,7 @@ public final class Fleet {
         Instant expiresAt = expiry(ledger);
         List<IngressRule> ingress = IngressRules.load(projectRoot.resolve("security-groups/workshop.json"));
 
-        out.println(planLine(ingress, cidr, expiresAt));
+        out.println(planLine(ledger, ingress, cidr, expiresAt));
         if (!surplus.isEmpty()) {
             out.println("count " + spec.count() + " is smaller than the fleet: these machines would be destroyed: "
                     + String.join(", ", surplus.stream().map(MachineRecord::name).toList()));
@@ -239,7 +240,8 @@ public final class Fleet {
         if (!requests.isEmpty()) {
             requests.forEach(r -> board.update(ProgressEvent.stage(r.attendee(), r.name(), Stage.LAUNCHING, null)));
             for (Machine m : cloud.createNodes(context, requests)) {
-                ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.launchedAt()));
+                // The type comes from the launch answer: EC2 may have fallen back to a later -DinstanceType.
+                ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.instanceType(), m.launchedAt()));
                 live.put(m.attendee(), m);
             }
         }
@@ -252,8 +254,10 @@ public final class Fleet {
             if (known == null || !fed.add(m.id())) {
                 return;
             }
+            // A machine of an older ledger has no recorded type: the cloud's description of it, running, fills it in.
             ledger.updateMachine(known.attendee(), known.name(),
-                    r -> (r.cloudId() == null ? r.launched(m.id(), m.launchedAt()) : r).withAddress(m.publicIp()));
+                    r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
+                            : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
             MachineModel model = models.get(known.attendee());
             batch.submit(new MachineJob(known.attendee(), known.name(),
                     new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
@@ -271,7 +275,8 @@ public final class Fleet {
             }
             String why = "the cloud reports it " + m.state().name().toLowerCase(Locale.ROOT) + " without an address";
             ledger.updateMachine(known.attendee(), known.name(),
-                    r -> (r.cloudId() == null ? r.launched(m.id(), m.launchedAt()) : r).withAddress(m.publicIp()));
+                    r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt()) : r)
+                            .withAddress(m.publicIp()));
             batch.failedBefore(known.attendee(), known.name(), m.publicIp(), "launch", why);
         }
     }
@@ -328,12 +333,16 @@ public final class Fleet {
         }
     }
 
-    /** The live board for {@code up}: in place in a terminal, timestamped lines otherwise; cost so far from the ledger. */
+    /**
+     * The live board for {@code up}: in place in a terminal, timestamped lines otherwise; cost so far from the ledger,
+     * each machine at the price of the type it was launched with.
+     */
     private ProgressBoard progressBoard(Ledger ledger) {
-        CostEstimate each = CostEstimate.of(PriceTable.load(), spec.provider(), spec.region(), sizeName(), 1);
+        PriceTable prices = PriceTable.load();
         return new ProgressBoard(out, ProgressBoard.Mode.detect(), wiring.clock(),
                 "up: " + spec.name() + ", " + spec.count() + " machine(s) on " + spec.provider().id())
-                .costSource(() -> each.accumulated(ledger.snapshot(), wiring.clock().instant())).start();
+                .costSource(() -> FleetSpend.fromLedger(ledger.snapshot(), prices, spec.provider(), spec.region(),
+                        sizeName(), wiring.clock().instant())).start();
     }
 
     // ---------------------------------------------------------------- handout
@@ -674,7 +683,7 @@ public final class Fleet {
         }
         Instant next = wiring.clock().instant().plus(spec.ttl());
         out.println("extend: workshop " + spec.name() + " expires " + ledger.setting(SETTING_EXPIRES_AT) + "; move it to "
-                + next + " on " + machines.size() + " machine(s)");
+                + next + " on " + machines.size() + " machine(s)" + extraCost(ledger, next));
         confirm(yes, "Move the expiry?");
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
             cloud.retag(machines.stream().map(MachineRecord::cloudId).toList(), Map.of(Tags.EXPIRES_AT, next.toString()));
@@ -686,6 +695,11 @@ public final class Fleet {
         try {
             Map<String, Future<String>> results = new LinkedHashMap<>();
             for (MachineRecord r : machines) {
+                if (r.publicIp() == null) {
+                    // Launched but never given an address (e.g. failed at launch): nothing to reach, say so.
+                    results.put(r.name(), CompletableFuture.completedFuture("no address recorded"));
+                    continue;
+                }
                 SshTarget target = new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment());
                 results.put(r.name(), pool.submit(() -> reschedule(target, login, next)));
             }
@@ -714,11 +728,27 @@ public final class Fleet {
         return failures.isEmpty() ? 0 : 1;
     }
 
+    /**
+     * What the longer life costs, each machine at the price of the type it was launched with: {@code ; about $0.87 more
+     * at list price (…)}; empty for the lab or when the expiry does not move later.
+     */
+    private String extraCost(Ledger ledger, Instant next) {
+        if (spec.provider() == Provider.LAB) {
+            return "";
+        }
+        Instant now = wiring.clock().instant();
+        String known = ledger.setting(SETTING_EXPIRES_AT);
+        Instant from = known == null || Instant.parse(known).isBefore(now) ? now : Instant.parse(known);
+        if (!next.isAfter(from)) {
+            return "";
+        }
+        FleetSpend spend = FleetSpend.fromLedger(ledger.snapshot(), PriceTable.load(), spec.provider(), spec.region(),
+                sizeName(), now);
+        return "; about " + spend.forLonger(Duration.between(from, next));
+    }
+
     /** Moves one machine's timer; null when done, else the reason. */
     private String reschedule(SshTarget target, SshLogin login, Instant next) {
-        if (target.host() == null) {
-            return "no address recorded";
-        }
         try (Remote remote = Remote.await(target, login, Duration.ofSeconds(30))) {
             Remote.Result r = remote.exec(ExpiryTimer.rescheduleCommand(next));
             return r.exitCode() == 0 ? null : "exit " + r.exitCode() + " " + r.stderr().strip();
@@ -783,10 +813,15 @@ public final class Fleet {
         }
     }
 
-    /** The line printed before anything is created: machines, size, price, ingress, expiry ({@link PlanSummary}). */
-    private String planLine(List<IngressRule> ingress, String cidr, Instant expiresAt) {
-        return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), PriceTable.load(), ingress, cidr,
-                expiresAt);
+    /**
+     * The line printed before anything is created: machines, size, price, ingress, expiry ({@link PlanSummary}). The
+     * machines the fleet keeps are priced at the types the ledger recorded for them, the others at the first type.
+     */
+    private String planLine(Ledger ledger, List<IngressRule> ingress, String cidr, Instant expiresAt) {
+        List<FleetSpend.Item> kept = FleetSpend.launched(ledger.snapshot().machines().values().stream()
+                .filter(r -> r.attendee() <= spec.count()).toList());
+        return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), kept, PriceTable.load(), ingress,
+                cidr, expiresAt);
     }
 
     private String sizeName() {

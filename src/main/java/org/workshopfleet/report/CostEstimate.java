@@ -7,14 +7,12 @@ import java.util.Collection;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import org.workshopfleet.spec.Provider;
-import org.workshopfleet.state.LedgerData;
-import org.workshopfleet.state.MachinePhase;
-import org.workshopfleet.state.MachineRecord;
 
 /**
  * What N machines of one size cost per hour at list price, and what they have cost since they were launched. When the
  * price table does not know the size or region the estimate is {@linkplain #known() unknown} and says so, rather than
- * showing a wrong figure.
+ * showing a wrong figure. A fleet of launched machines may be mixed (EC2 falls back to other types when capacity is
+ * short): price it machine by machine with {@link FleetSpend}, not as N of one size.
  *
  * @param provider      where the machines run
  * @param region        AWS region
@@ -62,16 +60,6 @@ public record CostEstimate(Provider provider, String region, String size, int ma
             hours += billedHours(launched, now);
         }
         return OptionalDouble.of(hours * usdPerHourEach);
-    }
-
-    /**
-     * Spend so far of the machines the ledger records as launched (and not yet destroyed), all assumed to be of this
-     * size: the progress board's "cost so far" during {@code up}.
-     */
-    public OptionalDouble accumulated(LedgerData ledger, Instant now) {
-        return accumulated(ledger.machines().values().stream()
-                .filter(r -> r.launchedAt() != null && r.phase() != MachinePhase.DESTROYED)
-                .map(MachineRecord::launchedAt).toList(), now);
     }
 
     /** Hours billed for one machine running from {@code from} to {@code to}; none if it has not started. */

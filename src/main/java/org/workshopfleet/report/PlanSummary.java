@@ -2,9 +2,12 @@ package org.workshopfleet.report;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.workshopfleet.cloud.IngressRule;
@@ -16,19 +19,32 @@ import org.workshopfleet.spec.WorkshopSpec;
  * per hour at list price (with the price table's date), and which ports are opened to whom, e.g.
  * {@code 30 × t3.medium in ap-northeast-1 ≈ $1.63/h (list price, 2026-11-25); ports 22/80/3000 from 203.0.113.7/32}.
  * The same class writes the plan's cost line, so the two never disagree.
+ *
+ * <p>Machines already launched (a re-run or a larger {@code -Dcount}) are priced at the type each was launched with, as
+ * the ledger records it; machines still to launch at the spec's first type. The "at most" figures are upper bounds:
+ * they price the machines still to launch at the dearest of the spec's types, since EC2 falls back to later types when
+ * capacity is short.
  */
 public final class PlanSummary {
 
     private PlanSummary() {
     }
 
-    /**
-     * @param spec    what will be launched ({@code count}, provider, region, first instance type or bundle)
-     * @param count   machines to be created by this run (may differ from {@code spec.count()} when adding machines)
-     * @param ingress ports opened on every machine
-     * @param cidr    who may reach them (the detected or given CIDR)
-     */
+    /** As {@link #line(WorkshopSpec, int, List, PriceTable, List, String)} for a fleet with nothing launched yet. */
     public static String line(WorkshopSpec spec, int count, PriceTable prices, List<IngressRule> ingress, String cidr) {
+        return line(spec, count, List.of(), prices, ingress, cidr);
+    }
+
+    /**
+     * @param spec     what will be launched ({@code count}, provider, region, first instance type or bundle)
+     * @param count    machines of the fleet after this run
+     * @param launched those of them already launched, each with the type it was launched with (a {@code null} type:
+     *                 not recorded, priced as the first type and said so); the others are launched now
+     * @param ingress  ports opened on every machine
+     * @param cidr     who may reach them (the detected or given CIDR)
+     */
+    public static String line(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices,
+                              List<IngressRule> ingress, String cidr) {
         StringBuilder sb = new StringBuilder();
         Provider p = spec.provider();
         String size = size(spec);
@@ -37,20 +53,29 @@ public final class PlanSummary {
             case LIGHTSAIL -> sb.append(count).append(" × Lightsail ").append(size).append(" in ").append(spec.region());
             case LAB -> sb.append(count).append(" × lab machine (local)");
         }
+        List<String> notes = new ArrayList<>();
         if (p == Provider.EC2 && spec.instanceTypes().size() > 1) {
-            sb.append(" (fallback ").append(String.join(", ", spec.instanceTypes().subList(1, spec.instanceTypes().size())))
-                    .append(')');
+            notes.add("fallback " + String.join(", ", spec.instanceTypes().subList(1, spec.instanceTypes().size())));
+        }
+        if (p != Provider.LAB && launched.stream().anyMatch(i -> i.type() != null && !i.type().equals(size))) {
+            notes.add(launched.size() + " launched: " + FleetSpend.composition(launched));
+        }
+        if (!notes.isEmpty()) {
+            sb.append(" (").append(String.join("; ", notes)).append(')');
         }
         if (p == Provider.LAB) {
             sb.append(", no cloud cost");
         } else {
-            CostEstimate cost = CostEstimate.of(prices, p, spec.region(), size, count);
-            if (cost.known()) {
-                sb.append(" ≈ ").append(cost.perHourText()).append(" (list price")
-                        .append(cost.estimate() ? ", estimate" : "").append(", ").append(cost.asOf()).append(')');
+            FleetSpend cost = expected(spec, count, launched, prices);
+            if (cost.complete()) {
+                sb.append(" ≈ ").append(Money.usd(cost.usdPerHour())).append("/h (list price")
+                        .append(anyEstimate(spec, launched, prices) ? ", estimate" : "").append(", ").append(cost.asOf());
+                if (cost.assumed() > 0) {
+                    sb.append("; ").append(cost.assumedNote());
+                }
+                sb.append(')');
             } else {
-                sb.append(": price unknown (").append(size).append(" in ").append(spec.region())
-                        .append(" is not in the price table of ").append(cost.asOf()).append(')');
+                sb.append(": price unknown (").append(unknownPrice(cost, spec.region())).append(')');
             }
         }
         Set<String> ports = new LinkedHashSet<>();
@@ -61,21 +86,30 @@ public final class PlanSummary {
         return sb.toString();
     }
 
-    /**
-     * The line {@code up} and {@code plan} print before anything is created: {@link #line} followed by when the fleet
-     * expires and the most it can cost until then, e.g. {@code …; expires 2026-11-26T06:00:00Z (at most $19.57 by then)}.
-     */
+    /** As {@link #withExpiry(WorkshopSpec, int, List, PriceTable, List, String, Instant)} with nothing launched yet. */
     public static String withExpiry(WorkshopSpec spec, int count, PriceTable prices, List<IngressRule> ingress, String cidr,
                                     Instant expiresAt) {
-        String head = line(spec, count, prices, ingress, cidr) + "; expires " + expiresAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        return withExpiry(spec, count, List.of(), prices, ingress, cidr, expiresAt);
+    }
+
+    /**
+     * The line {@code up} and {@code plan} print before anything is created: {@link #line} followed by when the fleet
+     * expires and the most it can cost until then, e.g. {@code …; expires 2026-11-26T06:00:00Z (at most $19.57 by then)},
+     * or {@code (at most $21.89 by then, if every machine falls back to t2.medium)} when a fallback type is dearer.
+     */
+    public static String withExpiry(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices,
+                                    List<IngressRule> ingress, String cidr, Instant expiresAt) {
+        String head = line(spec, count, launched, prices, ingress, cidr) + "; expires "
+                + expiresAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         if (spec.provider() == Provider.LAB) {
             return head;
         }
-        CostEstimate cost = CostEstimate.of(prices, spec.provider(), spec.region(), size(spec), count);
-        if (!cost.known()) {
+        Optional<Bound> bound = bound(spec, count, launched, prices);
+        if (bound.isEmpty()) {
             return head;
         }
-        return head + String.format(Locale.ROOT, " (at most $%.2f by then)", atMost(cost, spec.ttl()));
+        return head + String.format(Locale.ROOT, " (at most $%.2f by then%s)", bound.get().atMost(spec.ttl()),
+                bound.get().caveat(launched.isEmpty() ? "machine" : "new machine"));
     }
 
     /**
@@ -87,18 +121,92 @@ public final class PlanSummary {
         if (spec.provider() == Provider.LAB) {
             return "cost: none (local lab)";
         }
-        CostEstimate cost = CostEstimate.of(prices, spec.provider(), spec.region(), size(spec), count);
-        if (!cost.known()) {
-            return "cost: unknown (" + size(spec) + " in " + spec.region() + " is not in the price table of " + cost.asOf()
-                    + "; see the provider's price list)";
+        FleetSpend cost = expected(spec, count, List.of(), prices);
+        Optional<Bound> bound = bound(spec, count, List.of(), prices);
+        if (!cost.complete() || bound.isEmpty()) {
+            return "cost: unknown (" + unknownPrice(cost, spec.region()) + "; see the provider's price list)";
         }
-        return String.format(Locale.ROOT, "cost: %s for %d machine(s), at most $%.2f until expiry (list price%s of %s;"
-                        + " storage and traffic extra)", cost.perHourText(), count, atMost(cost, spec.ttl()),
-                cost.estimate() ? " estimate" : "", cost.asOf());
+        return String.format(Locale.ROOT, "cost: %s/h for %d machine(s), at most $%.2f until expiry%s (list price%s of %s;"
+                        + " storage and traffic extra)", Money.usd(cost.usdPerHour()), count,
+                bound.get().atMost(spec.ttl()), bound.get().caveat("machine"),
+                anyEstimate(spec, List.of(), prices) ? " estimate" : "", cost.asOf());
     }
 
-    private static double atMost(CostEstimate cost, Duration ttl) {
-        return cost.perHour().orElseThrow() * ttl.toMinutes() / 60.0;
+    /**
+     * The most the fleet costs per hour: launched machines at their own type, the others at the dearest spec type.
+     *
+     * @param usdPerHour  the bound
+     * @param dearest     the type the new machines were priced as, when it is not the first type (else null)
+     * @param unpricedFallbacks fallback types the table does not know, which the bound cannot cover
+     */
+    private record Bound(double usdPerHour, String dearest, List<String> unpricedFallbacks) {
+        double atMost(Duration ttl) {
+            return usdPerHour * ttl.toMinutes() / 60.0;
+        }
+
+        String caveat(String what) {
+            StringBuilder sb = new StringBuilder();
+            if (dearest != null) {
+                sb.append(", if every ").append(what).append(" falls back to ").append(dearest);
+            }
+            if (!unpricedFallbacks.isEmpty()) {
+                sb.append(", unless machines fall back to ").append(String.join(", ", unpricedFallbacks))
+                        .append(" (not in the price table)");
+            }
+            return sb.toString();
+        }
+    }
+
+    private static Optional<Bound> bound(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices) {
+        FleetSpend existing = FleetSpend.of(prices, spec.provider(), spec.region(), size(spec), launched, Instant.EPOCH);
+        Optional<PriceTable.Price> first = prices.hourly(spec.provider(), spec.region(), size(spec));
+        if (!existing.complete() || first.isEmpty()) {
+            return Optional.empty();
+        }
+        int toLaunch = Math.max(0, count - launched.size());
+        String dearest = size(spec);
+        double dearestPrice = first.get().usdPerHour();
+        List<String> unpriced = new ArrayList<>();
+        for (String type : candidates(spec)) {
+            Optional<PriceTable.Price> price = prices.hourly(spec.provider(), spec.region(), type);
+            if (price.isEmpty()) {
+                unpriced.add(type);
+            } else if (price.get().usdPerHour() > dearestPrice) {
+                dearest = type;
+                dearestPrice = price.get().usdPerHour();
+            }
+        }
+        boolean fallsBack = toLaunch > 0 && !dearest.equals(size(spec));
+        return Optional.of(new Bound(existing.usdPerHour() + toLaunch * dearestPrice, fallsBack ? dearest : null,
+                toLaunch > 0 ? unpriced : List.of()));
+    }
+
+    /** The expected hourly cost: launched machines at their own type, the machines still to launch at the first. */
+    private static FleetSpend expected(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices) {
+        List<FleetSpend.Item> all = new ArrayList<>(launched);
+        for (int i = launched.size(); i < count; i++) {
+            all.add(new FleetSpend.Item(size(spec), null));
+        }
+        return FleetSpend.of(prices, spec.provider(), spec.region(), size(spec), all, Instant.EPOCH);
+    }
+
+    private static boolean anyEstimate(WorkshopSpec spec, List<FleetSpend.Item> launched, PriceTable prices) {
+        Set<String> types = new LinkedHashSet<>();
+        types.add(size(spec));
+        launched.forEach(i -> types.add(Objects.requireNonNullElse(i.type(), size(spec))));
+        return types.stream().anyMatch(t -> prices.hourly(spec.provider(), spec.region(), t)
+                .map(PriceTable.Price::estimate).orElse(false));
+    }
+
+    private static String unknownPrice(FleetSpend cost, String region) {
+        Set<String> types = cost.unpriced().keySet();
+        return String.join(", ", types) + " in " + region + (types.size() == 1 ? " is" : " are")
+                + " not in the price table of " + cost.asOf();
+    }
+
+    /** The fallback types new machines may get (EC2 only; Lightsail launches exactly the bundle asked for). */
+    private static List<String> candidates(WorkshopSpec spec) {
+        return spec.provider() == Provider.EC2 ? spec.instanceTypes().subList(1, spec.instanceTypes().size()) : List.of();
     }
 
     private static String size(WorkshopSpec spec) {

@@ -8,7 +8,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,7 +60,7 @@ public final class ProgressBoard implements AutoCloseable {
     private final int maxLines;
     private final Instant started;
     private final Map<Integer, Row> rows = new TreeMap<>();
-    private volatile Supplier<OptionalDouble> cost = OptionalDouble::empty;
+    private volatile Supplier<FleetSpend> cost = () -> null;
     private boolean dirty = true;
     private Instant lastDraw;
     private int drawnLines;
@@ -102,10 +101,11 @@ public final class ProgressBoard implements AutoCloseable {
     }
 
     /**
-     * Where the summary line's "cost so far" comes from (e.g. {@code () -> estimate.accumulated(ledger.snapshot(), now)});
-     * unknown if empty. It is called outside the board's lock, so it may take other locks (the ledger's).
+     * Where the summary line's "cost so far" comes from (e.g. {@code () -> FleetSpend.fromLedger(ledger.snapshot(), …)},
+     * each machine at its own type's price); unknown if it gives {@code null}. It is called outside the board's lock,
+     * so it may take other locks (the ledger's).
      */
-    public ProgressBoard costSource(Supplier<OptionalDouble> source) {
+    public ProgressBoard costSource(Supplier<FleetSpend> source) {
         this.cost = source;
         return this;
     }
@@ -123,11 +123,11 @@ public final class ProgressBoard implements AutoCloseable {
 
     /** Records a change; thread-safe. In PLAIN mode a changed line is printed at once. */
     public void update(ProgressEvent e) {
-        OptionalDouble spent = mode == Mode.PLAIN ? cost.get() : OptionalDouble.empty();
+        FleetSpend spent = mode == Mode.PLAIN ? cost.get() : null;
         record(e, spent);
     }
 
-    private synchronized void record(ProgressEvent e, OptionalDouble spent) {
+    private synchronized void record(ProgressEvent e, FleetSpend spent) {
         Instant now = clock.instant();
         Row row = rows.computeIfAbsent(e.attendee(), n -> new Row(e.machine(), now));
         String before = row.last == null ? null : describe(row.last);
@@ -166,7 +166,7 @@ public final class ProgressBoard implements AutoCloseable {
         }
     }
 
-    private synchronized void redrawIfDue(OptionalDouble spent) {
+    private synchronized void redrawIfDue(FleetSpend spent) {
         if (closed) {
             return;
         }
@@ -187,7 +187,7 @@ public final class ProgressBoard implements AutoCloseable {
         finish(cost.get());
     }
 
-    private synchronized void finish(OptionalDouble spent) {
+    private synchronized void finish(FleetSpend spent) {
         if (closed) {
             return;
         }
@@ -206,15 +206,15 @@ public final class ProgressBoard implements AutoCloseable {
 
     /** The summary line as shown under the board: {@code ready 12 · working 17 · failed 1 · elapsed 3m12s · cost so far $0.42}. */
     public String summary() {
-        OptionalDouble spent = cost.get();
+        FleetSpend spent = cost.get();
         synchronized (this) {
             return summary(clock.instant(), spent);
         }
     }
 
-    private String summary(Instant now, OptionalDouble spent) {
+    private String summary(Instant now, FleetSpend spent) {
         return counts() + " · elapsed " + DurationText.compact(Duration.between(started, now)) + " · cost so far "
-                + (spent.isPresent() ? Money.usd(spent.getAsDouble()) : "unknown");
+                + (spent != null ? spent.text() : "unknown");
     }
 
     private String counts() {
@@ -234,7 +234,7 @@ public final class ProgressBoard implements AutoCloseable {
                 + (destroyed > 0 ? " · destroyed " + destroyed : "");
     }
 
-    private void draw(Instant now, OptionalDouble spent) {
+    private void draw(Instant now, FleetSpend spent) {
         List<String> lines = new ArrayList<>();
         lines.add(BOLD + fit(title) + RESET);
         List<Row> shown = new ArrayList<>(rows.values());

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -24,12 +25,16 @@ import org.workshopfleet.state.MachineRecord;
  *
  * <p>Columns: machine, IP, cloud state ({@code gone} when the ledger knows a machine the cloud no longer has), progress
  * (ready / failed at which step and why / where it is), age since launch, time left before expiry, spend so far at list
- * price. A machine the cloud has but the ledger does not is shown as {@code not in ledger}: teardown still removes it
- * (it is found by tag).
+ * price of the machine's own instance type or bundle (as the cloud reports it, else as the ledger recorded it at launch:
+ * fleets can be mixed when EC2 falls back to other types); a type the price table lacks is shown as {@code ?} and named
+ * in the totals line. A machine the cloud has but the ledger does not is shown as {@code not in ledger}: teardown still
+ * removes it (it is found by tag).
  */
 public final class StatusTable {
 
     private static final int MAX_ERROR = 48;
+    /** Key of machines whose type neither the cloud nor the ledger gives. */
+    private static final String NO_TYPE = "";
 
     private StatusTable() {
     }
@@ -66,7 +71,7 @@ public final class StatusTable {
         int running = 0;
         double spent = 0;
         double perHour = 0;
-        int unpriced = 0;
+        SortedMap<String, Integer> unpriced = new TreeMap<>();
         for (int n : attendees) {
             MachineRecord r = records.get(n);
             Machine m = cloud.get(n);
@@ -86,7 +91,7 @@ public final class StatusTable {
             }
             spent += row.spent;
             perHour += row.perHour;
-            unpriced += row.unpriced ? 1 : 0;
+            row.countUnpriced(unpriced);
         }
         for (Machine m : unnumbered) {
             Row row = row(m.name(), null, List.of(m), provider, ledger.region(), prices, expiry, now);
@@ -94,7 +99,7 @@ public final class StatusTable {
             running += m.state().isGone() ? 0 : 1;
             spent += row.spent;
             perHour += row.perHour;
-            unpriced += row.unpriced ? 1 : 0;
+            row.countUnpriced(unpriced);
         }
 
         StringBuilder sb = new StringBuilder();
@@ -109,8 +114,18 @@ public final class StatusTable {
                 attendees.size() + unnumbered.size(), attendees.size() + unnumbered.size() == 1 ? "" : "s",
                 ready, failed, working, running));
         sb.append("; spent ").append(Money.usd(spent));
-        if (unpriced > 0) {
-            sb.append(" + ").append(unpriced).append(" machine").append(unpriced == 1 ? "" : "s").append(" of unknown price");
+        int unpricedMachines = unpriced.values().stream().mapToInt(Integer::intValue).sum();
+        if (unpricedMachines > 0) {
+            List<String> why = new ArrayList<>();
+            List<String> types = unpriced.keySet().stream().filter(t -> !t.equals(NO_TYPE)).toList();
+            if (!types.isEmpty()) {
+                why.add(String.join(", ", types) + " not in the price table");
+            }
+            if (unpriced.containsKey(NO_TYPE)) {
+                why.add("type not reported");
+            }
+            sb.append(" + ").append(unpricedMachines).append(" machine").append(unpricedMachines == 1 ? "" : "s")
+                    .append(" of unknown price (").append(String.join("; ", why)).append(')');
         }
         sb.append(", now ").append(Money.usd(perHour)).append("/h (list price, ").append(prices.asOf()).append(')');
         if (expiry != null) {
@@ -123,7 +138,13 @@ public final class StatusTable {
         return sb.toString();
     }
 
-    private record Row(String[] cells, double spent, double perHour, boolean unpriced) {
+    /** One table row and its money: {@code unpricedType} names the type the price table lacks, if so. */
+    private record Row(String[] cells, double spent, double perHour, String unpricedType) {
+        void countUnpriced(Map<String, Integer> byType) {
+            if (unpricedType != null) {
+                byType.merge(unpricedType, 1, Integer::sum);
+            }
+        }
     }
 
     private static Row row(String name, MachineRecord r, List<Machine> cloudMachine, Provider provider, String region,
@@ -139,9 +160,10 @@ public final class StatusTable {
         String cost = "-";
         double spent = 0;
         double perHour = 0;
-        boolean unpriced = false;
+        String unpriced = null;
         if (alive) {
-            String size = m.instanceType();
+            // The cloud's own answer first; the type recorded at launch when the cloud does not say.
+            String size = m.instanceType() != null ? m.instanceType() : r != null ? r.instanceType() : null;
             Optional<PriceTable.Price> price = prices.hourly(provider, region, size);
             if (price.isPresent()) {
                 spent = CostEstimate.billedHours(launched, now) * price.get().usdPerHour();
@@ -149,7 +171,7 @@ public final class StatusTable {
                 cost = Money.usd(spent);
             } else {
                 cost = "?";
-                unpriced = true;
+                unpriced = size == null ? NO_TYPE : size;
             }
         }
         return new Row(new String[] {name, ip, state, progress(r), age, left, cost}, spent, perHour, unpriced);

@@ -8,9 +8,10 @@
  * out.println(PlanSummary.line(spec, toCreate, prices, ingressRules, cidr));
  *
  * // during `up` / `teardown`
- * CostEstimate each = CostEstimate.of(prices, spec.provider(), spec.region(), size, 1);
+ * // each machine at the price of the type it was launched with; `firstType` for ledgers that do not record it
  * try (ProgressBoard board = new ProgressBoard(System.out, ProgressBoard.Mode.detect(), clock, title)
- *         .costSource(() -> each.accumulated(ledger.snapshot(), clock.instant())).start()) {
+ *         .costSource(() -> FleetSpend.fromLedger(ledger.snapshot(), prices, spec.provider(), spec.region(),
+ *                 firstType, clock.instant())).start()) {
  *     board.expect(n, name);                                  // for every machine
  *     board.update(ProgressEvent.stage(n, name, Stage.BOOTING, "waiting for SSH"));
  *     board.update(ProgressEvent.step(n, name, 4, 9, "04-prometheus"));

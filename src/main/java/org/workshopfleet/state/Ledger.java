@@ -25,6 +25,10 @@ import org.workshopfleet.cloud.ResourceRecorder;
  * The workshop's state file ({@code workshops/<name>/ledger.json}): every resource created, every machine's progress.
  * Every change is written to disk (atomically, fsync'd) before the method returns, so a crash at any point leaves a
  * ledger that names everything that exists. Thread-safe: the runner's threads share one ledger.
+ *
+ * <p>The file format is {@link LedgerData}'s; it only grows by optional fields (see there), so ledgers written by
+ * earlier versions load unchanged: for example a machine recorded before instance types were recorded has a
+ * {@code null} {@link MachineRecord#instanceType()}.
  */
 public final class Ledger implements ResourceRecorder {
 

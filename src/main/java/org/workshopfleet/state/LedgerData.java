@@ -7,6 +7,19 @@ import java.util.Map;
 /**
  * The ledger's content, as written to {@code ledger.json}.
  *
+ * <p><b>Format compatibility.</b> {@code formatVersion} is 1 and stays 1 while changes are additive: fields are only
+ * added, never renamed or given another meaning. A reader ignores fields it does not know (an older tool reading a newer
+ * ledger) and reads a missing field as absent ({@code null} or empty: a newer tool reading an older ledger). Fields
+ * added since the first ledgers:
+ * <ul>
+ *   <li>{@code machines.<n>.instanceType}: the EC2 instance type or Lightsail bundle the machine was launched with
+ *       ({@link MachineRecord#instanceType()}), taken from the cloud's launch answer, because EC2 falls back to other
+ *       types when capacity is short and a fleet can be mixed. Absent in older ledgers: spend and estimates then price
+ *       such a machine as the spec's first type and say that they assumed so; the next {@code up} fills the type in
+ *       from the cloud's description of the running machine. (An older tool rewriting a newer ledger drops the field
+ *       the same way, and it is filled in the same way.)</li>
+ * </ul>
+ *
  * @param formatVersion file format version
  * @param workshop      workshop name
  * @param provider      provider id

@@ -6,21 +6,25 @@ import java.util.List;
 /**
  * One attendee machine's progress.
  *
- * @param attendee   attendee number, 1-based
- * @param name       machine name
- * @param cloudId    the cloud's id once launched
- * @param publicIp   address once running
- * @param phase      where it is
- * @param step       current or failing step name, if any
- * @param stepsDone  names of finished setup steps
- * @param error      one-line reason of the failure (never a secret), if failed
- * @param logTail    last lines of the failing step's log, if failed
- * @param launchedAt when the cloud launched it
- * @param updatedAt  last change
+ * @param attendee     attendee number, 1-based
+ * @param name         machine name
+ * @param cloudId      the cloud's id once launched
+ * @param instanceType the EC2 instance type or Lightsail bundle the machine was launched with, as the cloud's launch
+ *                     answer gave it (EC2 may fall back to a later type of {@code -DinstanceType} when capacity is short,
+ *                     so a fleet can be mixed); {@code null} before launch and in ledgers written before this field
+ *                     existed, where readers assume the spec's first type and say so
+ * @param publicIp     address once running
+ * @param phase        where it is
+ * @param step         current or failing step name, if any
+ * @param stepsDone    names of finished setup steps
+ * @param error        one-line reason of the failure (never a secret), if failed
+ * @param logTail      last lines of the failing step's log, if failed
+ * @param launchedAt   when the cloud launched it
+ * @param updatedAt    last change
  */
-public record MachineRecord(int attendee, String name, String cloudId, String publicIp, MachinePhase phase, String step,
-                            List<String> stepsDone, String error, List<String> logTail, Instant launchedAt,
-                            Instant updatedAt) {
+public record MachineRecord(int attendee, String name, String cloudId, String instanceType, String publicIp,
+                            MachinePhase phase, String step, List<String> stepsDone, String error, List<String> logTail,
+                            Instant launchedAt, Instant updatedAt) {
 
     public MachineRecord {
         stepsDone = stepsDone == null ? List.of() : List.copyOf(stepsDone);
@@ -28,24 +32,45 @@ public record MachineRecord(int attendee, String name, String cloudId, String pu
     }
 
     static MachineRecord planned(int attendee, String name, Instant now) {
-        return new MachineRecord(attendee, name, null, null, MachinePhase.PLANNED, null, List.of(), null, List.of(), null, now);
+        return new MachineRecord(attendee, name, null, null, null, MachinePhase.PLANNED, null, List.of(), null, List.of(),
+                null, now);
     }
 
     MachineRecord touched(Instant now) {
-        return new MachineRecord(attendee, name, cloudId, publicIp, phase, step, stepsDone, error, logTail, launchedAt, now);
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail,
+                launchedAt, now);
     }
 
-    public MachineRecord launched(String id, Instant at) {
-        return new MachineRecord(attendee, name, id, publicIp, MachinePhase.LAUNCHING, null, stepsDone, null, List.of(), at, updatedAt);
+    /**
+     * Launched as {@code id}, of {@code type} (the instance type or bundle the cloud launched it with; null if the
+     * cloud did not say), at {@code at}.
+     */
+    public MachineRecord launched(String id, String type, Instant at) {
+        return new MachineRecord(attendee, name, id, type, publicIp, MachinePhase.LAUNCHING, null, stepsDone, null,
+                List.of(), at, updatedAt);
+    }
+
+    /**
+     * Fills in the instance type when this record has none (a ledger written before types were recorded, read back
+     * while the cloud describes the machine); a recorded type is kept, since it came from the launch itself.
+     */
+    public MachineRecord withTypeIfUnknown(String type) {
+        if (instanceType != null || type == null) {
+            return this;
+        }
+        return new MachineRecord(attendee, name, cloudId, type, publicIp, phase, step, stepsDone, error, logTail,
+                launchedAt, updatedAt);
     }
 
     public MachineRecord withAddress(String ip) {
-        return new MachineRecord(attendee, name, cloudId, ip, phase, step, stepsDone, error, logTail, launchedAt, updatedAt);
+        return new MachineRecord(attendee, name, cloudId, instanceType, ip, phase, step, stepsDone, error, logTail,
+                launchedAt, updatedAt);
     }
 
     public MachineRecord inPhase(MachinePhase p, String currentStep) {
-        return new MachineRecord(attendee, name, cloudId, publicIp, p, currentStep, stepsDone,
-                p == MachinePhase.FAILED ? error : null, p == MachinePhase.FAILED ? logTail : List.of(), launchedAt, updatedAt);
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, p, currentStep, stepsDone,
+                p == MachinePhase.FAILED ? error : null, p == MachinePhase.FAILED ? logTail : List.of(), launchedAt,
+                updatedAt);
     }
 
     public MachineRecord stepDone(String stepName) {
@@ -53,11 +78,12 @@ public record MachineRecord(int attendee, String name, String cloudId, String pu
         if (!done.contains(stepName)) {
             done.add(stepName);
         }
-        return new MachineRecord(attendee, name, cloudId, publicIp, phase, step, done, error, logTail, launchedAt, updatedAt);
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, done, error, logTail,
+                launchedAt, updatedAt);
     }
 
     public MachineRecord failed(String failingStep, String reason, List<String> tail) {
-        return new MachineRecord(attendee, name, cloudId, publicIp, MachinePhase.FAILED, failingStep, stepsDone, reason, tail,
-                launchedAt, updatedAt);
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, MachinePhase.FAILED, failingStep,
+                stepsDone, reason, tail, launchedAt, updatedAt);
     }
 }

@@ -4,17 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.spec.Provider;
-import org.workshopfleet.state.Ledger;
-import org.workshopfleet.state.MachinePhase;
-import org.workshopfleet.state.StateFolder;
 
 class CostEstimateTest {
 
@@ -47,15 +40,5 @@ class CostEstimateTest {
         assertTrue(e.perHour().isEmpty());
         assertEquals("unknown", e.perHourText());
         assertTrue(e.accumulated(List.of(t0), t0.plusSeconds(3600)).isEmpty());
-    }
-
-    @Test
-    void spendFromTheLedgerCountsLaunchedMachinesOnly(@TempDir Path dir) {
-        Ledger ledger = Ledger.open(new StateFolder(dir), "w", "ec2", "us-east-1", Clock.fixed(t0, ZoneOffset.UTC));
-        ledger.updateMachine(1, "w-01", r -> r.launched("i-1", t0));
-        ledger.updateMachine(2, "w-02", r -> r.launched("i-2", t0.plusSeconds(1800)).inPhase(MachinePhase.READY, null));
-        ledger.updateMachine(3, "w-03", r -> r); // planned, never launched
-        CostEstimate e = CostEstimate.of(prices, Provider.EC2, "us-east-1", "t3.medium", 3);
-        assertEquals(0.0416 * 1.5, e.accumulated(ledger.snapshot(), t0.plusSeconds(3600)).getAsDouble(), 1e-9);
     }
 }

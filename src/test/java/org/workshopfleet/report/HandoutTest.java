@@ -116,11 +116,11 @@ class HandoutTest {
     void regeneratedFromLedgerAndSecrets(@TempDir Path dir) {
         StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
         Ledger ledger = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.fixed(now, ZoneOffset.UTC));
-        ledger.updateMachine(1, "ebpf-php-01", r -> r.launched("i-1", now).withAddress("203.0.113.1")
+        ledger.updateMachine(1, "ebpf-php-01", r -> r.launched("i-1", "t3.medium", now).withAddress("203.0.113.1")
                 .inPhase(MachinePhase.READY, null));
-        ledger.updateMachine(2, "ebpf-php-02", r -> r.launched("i-2", now).withAddress("203.0.113.2")
+        ledger.updateMachine(2, "ebpf-php-02", r -> r.launched("i-2", "t3.medium", now).withAddress("203.0.113.2")
                 .failed("05-grafana", "timeout", List.of()));
-        ledger.updateMachine(3, "ebpf-php-03", r -> r.launched("i-3", now));
+        ledger.updateMachine(3, "ebpf-php-03", r -> r.launched("i-3", "t3.medium", now));
         ledger.updateMachine(4, "ebpf-php-04", r -> r.inPhase(MachinePhase.DESTROYED, null));
         Secrets secrets = new Secrets(folder, "ebpf-php");
 

@@ -72,6 +72,48 @@ class PlanSummaryTest {
                 .startsWith("cost: unknown (m7i.large in ap-northeast-1 is not in the price table of "));
     }
 
+    @Test
+    void atMostIsAnUpperBoundEvenWhenEveryMachineFallsBackToADearerType() {
+        // Tokyo: t3.medium $0.0544, t3a.medium $0.0490, t2.medium $0.0608 per hour; 12 h ttl.
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium", "t3a.medium", "t2.medium"), "ap-northeast-1");
+        Instant at = Instant.parse("2026-11-26T06:00:00Z");
+        assertTrue(PlanSummary.withExpiry(spec, 10, prices, PORTS, "203.0.113.7/32", at)
+                .endsWith("≈ $0.544/h (list price, " + prices.asOf() + "); ports 22/80/3000 from 203.0.113.7/32; expires"
+                        + " 2026-11-26T06:00:00Z (at most $7.30 by then, if every machine falls back to t2.medium)"));
+        assertEquals("cost: $0.544/h for 10 machine(s), at most $7.30 until expiry, if every machine falls back to"
+                + " t2.medium (list price of " + prices.asOf() + "; storage and traffic extra)",
+                PlanSummary.costLine(spec, 10, prices));
+        WorkshopSpec odd = spec(Provider.EC2, List.of("t3.medium", "m7i.large"), "ap-northeast-1");
+        assertTrue(PlanSummary.withExpiry(odd, 10, prices, PORTS, "203.0.113.7/32", at).endsWith("(at most $6.53 by"
+                + " then, unless machines fall back to m7i.large (not in the price table))"));
+    }
+
+    @Test
+    void machinesAlreadyLaunchedArePricedAtTheirOwnTypes() {
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium", "t3a.medium", "t2.medium"), "ap-northeast-1");
+        Instant t0 = Instant.parse("2026-11-25T08:00:00Z");
+        List<FleetSpend.Item> launched = List.of(new FleetSpend.Item("t3.medium", t0),
+                new FleetSpend.Item("t3a.medium", t0), new FleetSpend.Item("t3a.medium", t0));
+        // 3 launched (0.0544 + 2 × 0.0490) + 1 new at t3.medium: $0.207/h; at most 0.1524 + 0.0608 (t2.medium) for 12 h.
+        assertEquals("4 × t3.medium in ap-northeast-1 (fallback t3a.medium, t2.medium; 3 launched: 1 × t3.medium,"
+                        + " 2 × t3a.medium) ≈ $0.207/h (list price, estimate, " + prices.asOf() + "); ports 22/80/3000"
+                        + " from 203.0.113.7/32; expires 2026-11-26T06:00:00Z (at most $2.56 by then, if every new"
+                        + " machine falls back to t2.medium)",
+                PlanSummary.withExpiry(spec, 4, launched, prices, PORTS, "203.0.113.7/32",
+                        Instant.parse("2026-11-26T06:00:00Z")));
+
+        List<FleetSpend.Item> unknown = List.of(new FleetSpend.Item("t3.medium", t0), new FleetSpend.Item("z1d.large", t0));
+        assertEquals("2 × t3.medium in ap-northeast-1 (fallback t3a.medium, t2.medium; 2 launched: 1 × t3.medium,"
+                + " 1 × z1d.large): price unknown (z1d.large in ap-northeast-1 is not in the price table of "
+                + prices.asOf() + "); ports 22/80/3000 from 203.0.113.7/32",
+                PlanSummary.line(spec, 2, unknown, prices, PORTS, "203.0.113.7/32"));
+
+        List<FleetSpend.Item> unrecorded = List.of(new FleetSpend.Item(null, t0), new FleetSpend.Item(null, t0));
+        assertEquals("2 × t3.medium in ap-northeast-1 (fallback t3a.medium, t2.medium) ≈ $0.109/h (list price, "
+                + prices.asOf() + "; 2 machine(s) without a recorded type priced as t3.medium); ports 22/80/3000 from"
+                + " 203.0.113.7/32", PlanSummary.line(spec, 2, unrecorded, prices, PORTS, "203.0.113.7/32"));
+    }
+
     private static WorkshopSpec spec(Provider p, List<String> types, String region) {
         return new WorkshopSpec("ebpf-php", 30, p, region, types, null, null, false, Duration.ofHours(12), 8,
                 Path.of("workshops"), SourceLocations.defaults());

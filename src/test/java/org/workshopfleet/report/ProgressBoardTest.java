@@ -14,8 +14,8 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
+import org.workshopfleet.spec.Provider;
 
 class ProgressBoardTest {
 
@@ -81,7 +81,8 @@ class ProgressBoardTest {
     @Test
     void liveModeRedrawsInPlaceAtMostFourTimesASecond() {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up: w, 2 × t3.medium", 120, 40)
-                .costSource(() -> OptionalDouble.of(0.0544));
+                .costSource(() -> FleetSpend.of(PriceTable.load(), Provider.EC2, "ap-northeast-1", "t3.medium",
+                        List.of(new FleetSpend.Item("t3.medium", clock.instant().minusSeconds(3600))), clock.instant()));
         board.expect(1, "w-01");
         board.expect(2, "w-02");
         board.tick();

@@ -25,7 +25,7 @@ class StatusTableTest {
 
     private MachineRecord record(int n, String ip, MachinePhase phase, String step, List<String> done, String error,
                                  Instant launched) {
-        return new MachineRecord(n, "ebpf-php-0" + n, "i-" + n, ip, phase, step, done, error, List.of(), launched, now);
+        return new MachineRecord(n, "ebpf-php-0" + n, "i-" + n, null, ip, phase, step, done, error, List.of(), launched, now);
     }
 
     private Machine machine(int n, String ip, MachineState state, String type, Instant launched) {
@@ -67,7 +67,7 @@ class StatusTableTest {
         assertRow(lines[6], "ebpf-php-05", "203.0.113.15", "pending", "booting", "1m00s", "10h00m left", "?");
         assertRow(lines[7], "ebpf-php-07", "203.0.113.17", "running", "not in ledger", "1h00m", "10h00m left", "$0.054");
         assertEquals("Total: 6 machines, 2 ready, 1 failed, 2 working; 5 in the cloud; spent $0.297 + 1 machine of"
-                + " unknown price, now $0.212/h (list price, " + prices.asOf() + "); expiry 2026-11-25T20:00:00Z"
+                + " unknown price (x9.huge not in the price table), now $0.212/h (list price, " + prices.asOf() + "); expiry 2026-11-25T20:00:00Z"
                 + " 10h00m left", lines[8]);
         assertEquals(9, lines.length);
         // Fixed width: every column starts at the same offset on every row.
@@ -92,6 +92,24 @@ class StatusTableTest {
         assertRow(lines[2], "ebpf-php-01", "10.231.0.2", "running", "ready", "10h00m", "expired 15m00s ago", "$0.00");
         assertTrue(lines[3].endsWith("spent $0.00, now $0.00/h (list price, " + prices.asOf()
                 + "); expiry 2026-11-25T09:45:00Z expired 15m00s ago"), lines[3]);
+    }
+
+    @Test
+    void aMachineIsPricedAtItsRecordedTypeWhenTheCloudDoesNotSay() {
+        Map<Integer, MachineRecord> records = Map.of(
+                1, new MachineRecord(1, "ebpf-php-01", "i-1", "t3a.medium", "203.0.113.11", MachinePhase.READY, null,
+                        List.of(), null, List.of(), ago(60), now),
+                2, record(2, "203.0.113.12", MachinePhase.READY, null, List.of(), null, ago(60)));
+        LedgerData ledger = new LedgerData(1, "ebpf-php", "ec2", "ap-northeast-1", ago(180), null, List.of(), records,
+                Map.of());
+        String table = StatusTable.render(ledger, List.of(
+                machine(1, "203.0.113.11", MachineState.RUNNING, null, ago(60)),
+                machine(2, "203.0.113.12", MachineState.RUNNING, null, ago(60))), prices, now);
+        String[] lines = table.split("\n");
+        assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "running", "ready", "1h00m", "-", "$0.049");
+        assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "running", "ready", "1h00m", "-", "?");
+        assertTrue(lines[4].contains("spent $0.049 + 1 machine of unknown price (type not reported), now $0.049/h"),
+                lines[4]);
     }
 
     private static void assertRow(String line, String... cells) {

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +39,7 @@ class LedgerTest {
         StateFolder folder = new StateFolder(dir.resolve("ws"));
         Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
         ledger.created(new CloudResource(ResourceKind.KEY_PAIR, "ws-key", "ws-key", 0));
-        ledger.updateMachine(1, "ws-01", m -> m.launched("i-1", null).inPhase(MachinePhase.READY, null));
+        ledger.updateMachine(1, "ws-01", m -> m.launched("i-1", "t3.medium", null).inPhase(MachinePhase.READY, null));
         ledger.deleted(ResourceKind.KEY_PAIR, "ws-key");
         ledger.close();
 
@@ -55,5 +57,51 @@ class LedgerTest {
         assertEquals("exit 1", failed.error());
         MachineRecord retried = ledger.updateMachine(2, "ws-02", m -> m.inPhase(MachinePhase.PROVISIONING, "04-prometheus"));
         assertNull(retried.error());
+    }
+
+    @Test
+    void aLedgerWrittenBeforeInstanceTypesWereRecordedStillLoadsAndKeepsEverythingElse(@TempDir Path dir)
+            throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
+        folder.ensure();
+        try (var in = LedgerTest.class.getResourceAsStream("/ledgers/before-instance-types.json")) {
+            Files.write(folder.ledgerFile(), in.readAllBytes());
+        }
+        Instant later = Instant.parse("2026-11-24T10:00:00Z");
+
+        Ledger ledger = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.fixed(later, ZoneOffset.UTC));
+
+        LedgerData data = ledger.snapshot();
+        assertEquals(1, data.formatVersion());
+        assertEquals(2, data.machines().size());
+        MachineRecord one = data.machines().get(1);
+        assertEquals("i-0a1b2c3d4e5f60001", one.cloudId());
+        assertNull(one.instanceType(), "not recorded by the older version: unknown, never invented");
+        assertEquals(MachinePhase.READY, one.phase());
+        assertEquals(List.of("01-base"), one.stepsDone());
+        assertEquals(Instant.parse("2026-11-24T09:00:00Z"), one.launchedAt());
+        assertEquals("exit 1", data.machines().get(2).error());
+        assertEquals(3, ledger.liveResources().size());
+        assertEquals("2026-11-24T21:00:00Z", ledger.setting("expiresAt"));
+
+        // The next up fills the type in from the cloud's description; a type recorded at launch is never replaced.
+        ledger.updateMachine(1, "ebpf-php-01", r -> r.withTypeIfUnknown("t3a.medium"));
+        ledger.updateMachine(1, "ebpf-php-01", r -> r.withTypeIfUnknown("t3.medium"));
+        Ledger reread = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.systemUTC());
+        assertEquals("t3a.medium", reread.snapshot().machines().get(1).instanceType());
+        assertNull(reread.snapshot().machines().get(2).instanceType());
+        assertTrue(Files.readString(folder.ledgerFile()).contains("\"instanceType\" : \"t3a.medium\""));
+    }
+
+    @Test
+    void theLaunchTypeIsRecordedAndSurvivesEveryLaterChange(@TempDir Path dir) {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        ledger.updateMachine(1, "ws-01", r -> r.launched("i-1", "t2.medium", Instant.EPOCH));
+        ledger.updateMachine(1, "ws-01", r -> r.withAddress("203.0.113.1").inPhase(MachinePhase.PROVISIONING, "01")
+                .stepDone("01").failed("02", "exit 1", List.of()));
+
+        assertEquals("t2.medium", Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()).snapshot()
+                .machines().get(1).instanceType());
     }
 }

@@ -13,6 +13,7 @@ import static org.workshopfleet.cloud.lightsail.LightsailScenario.spec;
 import static org.workshopfleet.cloud.lightsail.LightsailScenario.up;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -33,6 +34,8 @@ import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.cloud.lightsail.fake.Fault;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake.PortRule;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
@@ -381,6 +384,26 @@ class LightsailCloudTest {
             cloud.teardown(recorder.open());
         }
         assertEquals(Set.of(), ourInstances());
+    }
+
+    @Test
+    void eachMachineReportsTheBundleItWasCreatedWith() {
+        // The ledger records Machine.instanceType as the machine's price class: a new machine's is the bundle asked
+        // for, an existing one's is the bundle Lightsail reports for it, even when -Dbundle changed in between.
+        WorkshopSpec small = new WorkshopSpec(WORKSHOP, 2, Provider.LIGHTSAIL, "ap-northeast-1", null, "small_3_0", CIDR,
+                false, null, 8, Path.of("target/workshops"), SourceLocations.defaults());
+        try (LightsailCloud cloud = cloud(fake, small, recorder)) {
+            up(cloud, context, requests(small, 1, 2));
+        }
+        WorkshopSpec bigger = spec(3);
+        try (LightsailCloud cloud = cloud(fake, bigger, recorder)) {
+            cloud.prepare(context);
+            List<Machine> created = cloud.createNodes(context, requests(bigger, 3, 3));
+            assertEquals(List.of("medium_3_0"), created.stream().map(Machine::instanceType).toList());
+            Map<Integer, String> bundles = cloud.listNodes().stream()
+                    .collect(Collectors.toMap(Machine::attendee, Machine::instanceType));
+            assertEquals(Map.of(1, "small_3_0", 2, "small_3_0", 3, "medium_3_0"), bundles);
+        }
     }
 
     @Test
