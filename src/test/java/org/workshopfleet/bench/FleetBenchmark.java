@@ -241,6 +241,7 @@ public final class FleetBenchmark {
         Measurement m = new Measurement(label, spec.count(), wall, firstSsh, booted, wall - booted,
                 times.slowestMachineWorkSeconds(), cpu, heap, hostLoad);
         say(m.line());
+        say("  " + times.spread());
         return m;
     }
 

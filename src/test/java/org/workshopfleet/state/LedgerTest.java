@@ -35,6 +35,42 @@ class LedgerTest {
     }
 
     @Test
+    void concurrentChangesShareWritesYetEachIsOnDiskWhenItsCallReturns(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        int machines = 30;
+        int steps = 20;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(machines);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+        for (int n = 1; n <= machines; n++) {
+            int attendee = n;
+            results.add(pool.submit(() -> {
+                go.await();
+                for (int i = 1; i <= steps; i++) {
+                    String step = "step-" + i;
+                    ledger.updateMachine(attendee, "ws-" + attendee, m -> m.stepDone(step));
+                    // Read back from disk by a fresh ledger: the change must already be there.
+                    List<String> onDisk = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC())
+                            .snapshot().machines().get(attendee).stepsDone();
+                    if (!onDisk.contains(step)) {
+                        return "attendee " + attendee + ": " + step + " not on disk when updateMachine returned";
+                    }
+                }
+                return null;
+            }));
+        }
+        go.countDown();
+        for (java.util.concurrent.Future<String> r : results) {
+            assertNull(r.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        pool.shutdown();
+        Ledger reread = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        assertEquals(machines, reread.snapshot().machines().size());
+        reread.snapshot().machines().values().forEach(m -> assertEquals(steps, m.stepsDone().size(), m.toString()));
+    }
+
+    @Test
     void deletedResourcesLeaveTheLiveSetAndCloseEndsTheFleet(@TempDir Path dir) {
         StateFolder folder = new StateFolder(dir.resolve("ws"));
         Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
