@@ -254,14 +254,16 @@ public final class Fleet {
             if (known == null || !fed.add(m.id())) {
                 return;
             }
-            // A machine of an older ledger has no recorded type: the cloud's description of it, running, fills it in.
-            ledger.updateMachine(known.attendee(), known.name(),
-                    r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
-                            : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
             MachineModel model = models.get(known.attendee());
+            // Submitted before the ledger write: machines reported together (all of a re-run's, at once) would
+            // otherwise start one fsync'd write apart. The machine is in the ledger since its launch; this only adds
+            // its address (and, for a machine of an older ledger, the type the cloud describes).
             batch.submit(new MachineJob(known.attendee(), known.name(),
                     new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
                     model.grafanaPassword(), bundles.get(known.attendee())));
+            ledger.updateMachine(known.attendee(), known.name(),
+                    r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
+                            : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
         };
         List<Machine> states = cloud.awaitRunning(List.copyOf(byId.keySet()), wiring.launchTimeout(), feed);
         for (Machine m : states) {
