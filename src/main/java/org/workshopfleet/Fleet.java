@@ -255,13 +255,13 @@ public final class Fleet {
                 return;
             }
             MachineModel model = models.get(known.attendee());
-            // Submitted before the ledger write: machines reported together (all of a re-run's, at once) would
-            // otherwise start one fsync'd write apart. The machine is in the ledger since its launch; this only adds
-            // its address (and, for a machine of an older ledger, the type the cloud describes).
             batch.submit(new MachineJob(known.attendee(), known.name(),
                     new SshTarget(m.publicIp(), wiring.sshPort(), model.hostKey().publicKeyNoComment()),
                     model.grafanaPassword(), bundles.get(known.attendee())));
-            ledger.updateMachine(known.attendee(), known.name(),
+            // Not waited for: machines reported together (all of a re-run's, at once) would otherwise start one
+            // fsync'd write apart. The instance is in the ledger since its launch; this adds its address (and, for a
+            // machine of an older ledger, the type the cloud describes), which the machine's end writes for sure.
+            ledger.updateMachineSoon(known.attendee(), known.name(),
                     r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
                             : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
         };

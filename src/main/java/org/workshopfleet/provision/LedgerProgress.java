@@ -4,7 +4,11 @@ import java.util.List;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachinePhase;
 
-/** Records every machine's progress in the ledger as it happens, so an interrupted run leaves an honest record. */
+/**
+ * Records every machine's progress in the ledger as it happens, so an interrupted run leaves an honest record. The
+ * frequent events (phases, steps) are written in the background ({@link Ledger#updateMachineSoon}) so that no machine
+ * waits for the disk between its steps; a machine's end, ready or failed, is on disk before its result is returned.
+ */
 final class LedgerProgress implements ProvisionListener {
 
     private final Ledger ledger;
@@ -16,8 +20,8 @@ final class LedgerProgress implements ProvisionListener {
     @Override
     public void phase(int attendee, String machine, ProvisionPhase phase) {
         switch (phase) {
-            case CONNECTING, CLOUD_INIT -> ledger.updateMachine(attendee, machine, r -> r.inPhase(MachinePhase.BOOTING, null));
-            case UPLOADING, GRAFANA -> ledger.updateMachine(attendee, machine,
+            case CONNECTING, CLOUD_INIT -> ledger.updateMachineSoon(attendee, machine, r -> r.inPhase(MachinePhase.BOOTING, null));
+            case UPLOADING, GRAFANA -> ledger.updateMachineSoon(attendee, machine,
                     r -> r.inPhase(MachinePhase.PROVISIONING, phase.name().toLowerCase(java.util.Locale.ROOT)));
             case DONE -> ledger.updateMachine(attendee, machine, r -> r.inPhase(MachinePhase.READY, null));
             default -> {
@@ -28,12 +32,12 @@ final class LedgerProgress implements ProvisionListener {
 
     @Override
     public void stepStarted(int attendee, String machine, int index, int total, String step) {
-        ledger.updateMachine(attendee, machine, r -> r.inPhase(MachinePhase.PROVISIONING, step));
+        ledger.updateMachineSoon(attendee, machine, r -> r.inPhase(MachinePhase.PROVISIONING, step));
     }
 
     @Override
     public void stepFinished(int attendee, String machine, int index, int total, String step, boolean skipped) {
-        ledger.updateMachine(attendee, machine, r -> r.stepDone(step));
+        ledger.updateMachineSoon(attendee, machine, r -> r.stepDone(step));
     }
 
     @Override

@@ -53,6 +53,7 @@ public final class Ledger implements ResourceRecorder {
     private long version;
     private long durable;
     private boolean writing;
+    private final java.util.concurrent.atomic.AtomicBoolean writeQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Ledger(StateFolder folder, Clock clock, LedgerData data) {
         this.folder = folder;
@@ -149,6 +150,26 @@ public final class Ledger implements ResourceRecorder {
         return after;
     }
 
+    /**
+     * As {@link #updateMachine}, for progress that may lag on disk: returns once the change is applied in memory, and a
+     * background write (shared, like every write, with changes made meanwhile) puts it on disk moments later. For the
+     * many small progress events of a run (phases, steps): a crash may lose the last of them, which costs nothing,
+     * because a re-run resumes from the step markers on the machines, not from the ledger. A background write that
+     * fails is not reported here; the next change that waits for the disk writes everything again, or fails.
+     */
+    public MachineRecord updateMachineSoon(int attendee, String name, UnaryOperator<MachineRecord> change) {
+        MachineRecord after;
+        synchronized (this) {
+            Map<Integer, MachineRecord> machines = new TreeMap<>(data.machines());
+            MachineRecord before = machines.getOrDefault(attendee, MachineRecord.planned(attendee, name, clock.instant()));
+            after = change.apply(before).touched(clock.instant());
+            machines.put(attendee, after);
+            apply(data.withMachines(machines));
+        }
+        writeSoon();
+        return after;
+    }
+
     public void removeMachine(int attendee) {
         long change;
         synchronized (this) {
@@ -194,6 +215,28 @@ public final class Ledger implements ResourceRecorder {
             change = apply(data);
         }
         awaitDurable(change);
+    }
+
+    /** Starts a background write of everything applied so far, unless one is already waiting to start. */
+    private void writeSoon() {
+        if (!writeQueued.compareAndSet(false, true)) {
+            return;
+        }
+        Thread writer = new Thread(() -> {
+            long upTo;
+            synchronized (this) {
+                // Cleared before reading the version: a change applied after this point queues a write of its own.
+                writeQueued.set(false);
+                upTo = version;
+            }
+            try {
+                awaitDurable(upTo);
+            } catch (RuntimeException e) {
+                // Written again by the next change that waits for the disk, which reports a lasting failure.
+            }
+        }, "ledger-writer");
+        writer.setDaemon(true);
+        writer.start();
     }
 
     /** Makes {@code next} the ledger in memory; returns the change's number for {@link #awaitDurable}. */

@@ -71,6 +71,31 @@ class LedgerTest {
     }
 
     @Test
+    void progressWrittenSoonReachesTheDiskWithoutAnotherChange(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        ledger.updateMachine(1, "ws-01", m -> m.launched("i-1", "t3.medium", null));
+        for (int i = 1; i <= 50; i++) {
+            String step = "step-" + i;
+            ledger.updateMachineSoon(1, "ws-01", m -> m.stepDone(step));
+        }
+        assertEquals(50, ledger.snapshot().machines().get(1).stepsDone().size(), "applied in memory at once");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        List<String> onDisk = List.of();
+        while (System.nanoTime() < deadline) {
+            onDisk = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()).snapshot().machines().get(1)
+                    .stepsDone();
+            if (onDisk.size() == 50) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        assertEquals(50, onDisk.size(), "the background write put the last change on disk");
+        assertEquals("i-1", Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()).snapshot().machines()
+                .get(1).cloudId());
+    }
+
+    @Test
     void deletedResourcesLeaveTheLiveSetAndCloseEndsTheFleet(@TempDir Path dir) {
         StateFolder folder = new StateFolder(dir.resolve("ws"));
         Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
