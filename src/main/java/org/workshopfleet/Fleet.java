@@ -164,7 +164,11 @@ public final class Fleet {
                     context = context.withImage(bakedImage(cloud, context, renderer, secrets, loginKey, expiresAt,
                             bundles.get(1), folder).id());
                 } catch (ImageBaker.Failed e) {
+                    // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
+                    printTable(List.of(e.builder()));
                     out.println(e.getMessage());
+                    out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: fix the"
+                            + " failing step and re-run up -Dimage=bake");
                     return 1;
                 }
             }
@@ -865,6 +869,14 @@ public final class Fleet {
     }
 
     private void printResults(List<MachineResult> results) {
+        printTable(results);
+        long failed = results.stream().filter(r -> !r.ok()).count();
+        out.println(failed == 0 ? "all " + results.size() + " machine(s) ready"
+                : failed + " of " + results.size() + " machine(s) failed; fix and re-run up (finished steps are skipped)");
+    }
+
+    /** One line per machine; a failed one with its failing step, reason and the tail of its log. */
+    private void printTable(List<MachineResult> results) {
         out.printf(Locale.ROOT, "%n%-16s %-16s %-7s %s%n", "MACHINE", "IP", "STATE", "FAILED AT");
         for (MachineResult r : results) {
             out.printf(Locale.ROOT, "%-16s %-16s %-7s %s%n", r.name(), r.host() == null ? "-" : r.host(),
@@ -875,9 +887,6 @@ public final class Fleet {
                 }
             }
         }
-        long failed = results.stream().filter(r -> !r.ok()).count();
-        out.println(failed == 0 ? "all " + results.size() + " machine(s) ready"
-                : failed + " of " + results.size() + " machine(s) failed; fix and re-run up (finished steps are skipped)");
     }
 
     /** Creates {@code leaf} and the folders between {@code base} and it, each 0700. */

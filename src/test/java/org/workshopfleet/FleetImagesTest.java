@@ -2,6 +2,7 @@ package org.workshopfleet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,15 +24,26 @@ import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.bake.ImageBaker;
 import org.workshopfleet.bake.ImageMode;
 import org.workshopfleet.cloud.MachineImage;
+import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.provision.MachineLayout;
+import org.workshopfleet.provision.Pipeline;
 import org.workshopfleet.provision.ProvisionListener;
+import org.workshopfleet.provision.TestMachines;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.BundleFile;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.render.SetupStep;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.LoopbackSshd;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.ResourceEntry;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
 
 /**
  * Bake mode's bookkeeping in {@link Fleet} with the stand-in cloud: an existing image of the recipe is reused without a
- * builder, a failing builder is destroyed and launches no attendee, teardown never removes an image, and the explicit
+ * builder, a failing builder is destroyed, launches no attendee and is reported like a failed machine, teardown never removes an image, and the explicit
  * image actions list and remove (with confirmation, refusing unknown or ambiguous choices).
  */
 class FleetImagesTest {
@@ -69,6 +84,90 @@ class FleetImagesTest {
         assertEquals(String.format("%02d", ImageBaker.BUILDER_ATTENDEE), cloud.requests.get(0).tags().get("Attendee"));
         assertTrue(cloud.images.isEmpty());
     }
+
+    @Test
+    void aBuilderFailingAtAnImageStepIsReportedLikeAFailedMachineAndDestroyed() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        WorkshopSpec spec = spec(2);
+        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
+        int b = ImageBaker.BUILDER_ATTENDEE;
+        int port = LoopbackSshd.freePort();
+        // The builder is a real loopback sshd machine presenting the host key its user data pins.
+        TestMachines.Box builder = TestMachines.start(dir.resolve("builder"), secrets.loginKey(), "done",
+                secrets.hostKey(b), "127.0.0.2", port);
+        try {
+            cloud.address = n -> "127.0.0.2";
+            Path project = dir.resolve("project");
+            Files.createDirectories(project.resolve("security-groups"));
+            Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
+            Wiring wiring = new Wiring((s, rec) -> new RecordingCloud(cloud, rec), s -> { }, () -> {
+                throw new AssertionError("tests never detect a public address");
+            }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
+                    Duration.ofSeconds(20), Duration.ofSeconds(20), root -> TWO_PHASE_STEPS);
+            Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(out, true, StandardCharsets.UTF_8));
+
+            assertEquals(1, fleet.up(true, ImageMode.BAKE), out());
+            // As a failing machine of a normal up: its row with the failing step and reason, then its log's tail.
+            List<String> lines = out().lines().toList();
+            int row = lines.indexOf(lines.stream().filter(l -> l.startsWith("ebpf-php-bake ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no builder row:\n" + out())));
+            assertTrue(lines.get(row - 1).matches("MACHINE\\s+IP\\s+STATE\\s+FAILED AT"), out());
+            assertTrue(lines.get(row).matches("ebpf-php-bake\\s+127\\.0\\.0\\.2\\s+FAILED\\s+01-base: step 01-base exited"
+                    + " with 100"), out());
+            List<String> tail = lines.subList(row + 1, lines.size()).stream().takeWhile(l -> l.startsWith("    | "))
+                    .toList();
+            assertEquals(Pipeline.TAIL_LINES, tail.size(), out());
+            assertTrue(tail.contains("    | noise 30") && tail.contains("    | E: Unable to locate package nosuchpkg"), out());
+            assertTrue(out().contains("image: builder ebpf-php-bake failed at 01-base") && out().contains(
+                    "no attendee machine was launched"), out());
+            assertTrue(out().strip().endsWith("the builder ebpf-php-bake was destroyed; nothing was baked: fix the failing"
+                    + " step and re-run up -Dimage=bake"), out());
+            assertFalse(out().contains(secrets.sshPassword(b)) || out().contains(secrets.grafanaPassword(b)), "no secret");
+
+            assertEquals(List.of("01"), builder.runs(), "the builder stopped at its failing image step");
+            assertEquals(List.of("createNodes [ebpf-php-bake]"),
+                    cloud.calls.stream().filter(c -> c.startsWith("createNodes")).toList(), "no attendee launched");
+            assertFalse(cloud.calls.stream().anyMatch(c -> c.startsWith("captureImage")), cloud.calls.toString());
+            assertTrue(cloud.calls.contains("destroyNodes [m-1]") && cloud.machines.isEmpty(), "builder destroyed");
+            Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), "lab", spec.region(), Clock.systemUTC());
+            ResourceEntry entry = ledger.snapshot().resources().stream().filter(r -> r.id().equals("m-1")).findFirst()
+                    .orElseThrow(() -> new AssertionError("the builder is a ledger resource"));
+            assertEquals(b, entry.attendee());
+            assertNotNull(entry.deletedAt(), "the ledger records the builder as destroyed");
+        } finally {
+            builder.sshd().close();
+        }
+    }
+
+    /**
+     * A tiny two-phase bundle for loopback machines: one image step that fails as a missing apt package does (after
+     * more output than the log tail holds), one per-machine step, and the seal and lib the recipe needs.
+     */
+    private static final MachineRendering TWO_PHASE_STEPS = new MachineRendering() {
+        @Override
+        public String userData(MachineModel m, UserDataFormat f) {
+            return "#cloud-config\nhostname: " + m.hostname() + "\n";
+        }
+
+        @Override
+        public Bundle bundle(MachineModel m) {
+            Map<String, String> scripts = new LinkedHashMap<>();
+            scripts.put("01-base", "# phase: image\nset -euo pipefail\necho 01 >> /var/lib/runs.log\n"
+                    + "for i in $(seq 1 30); do echo \"noise $i\"; done\n"
+                    + "echo 'E: Unable to locate package nosuchpkg' >&2\nexit 100\n");
+            scripts.put("02-login", "# phase: machine\nset -euo pipefail\necho 02 >> /var/lib/runs.log\n");
+            List<BundleFile> files = new ArrayList<>();
+            List<SetupStep> steps = new ArrayList<>();
+            for (Map.Entry<String, String> e : scripts.entrySet()) {
+                String path = "scripts/" + e.getKey() + ".sh";
+                files.add(new BundleFile(path, e.getValue().getBytes(StandardCharsets.UTF_8), 0755));
+                steps.add(new SetupStep(e.getKey(), path, TestMachines.sha256(e.getValue())));
+            }
+            files.add(new BundleFile("scripts/seal.sh", "echo sealed\n".getBytes(StandardCharsets.UTF_8), 0755));
+            files.add(new BundleFile("scripts/lib.sh", "true\n".getBytes(StandardCharsets.UTF_8), 0644));
+            return new Bundle(m.hostname(), files, steps);
+        }
+    };
 
     @Test
     void anImageOfTheRecipeIsReusedTeardownKeepsItAndOnlyRemoveImageRemovesIt() throws Exception {

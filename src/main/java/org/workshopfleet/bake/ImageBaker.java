@@ -47,12 +47,26 @@ public final class ImageBaker {
     public record Builder(NodeRequest request, String hostKey, Bundle bundle) {
     }
 
-    /** The builder failed (launch, a step, the seal): a machine-level failure, not bad input; nothing is left running. */
+    /**
+     * The builder failed (launch, a step, the seal): a machine-level failure, not bad input; the builder is destroyed
+     * before this reaches the caller, and no attendee machine was launched.
+     */
     public static final class Failed extends FleetException {
         private static final long serialVersionUID = 1L;
 
-        Failed(String oneLine) {
+        private final transient MachineResult builder;
+
+        Failed(String oneLine, MachineResult builder) {
             super(oneLine);
+            this.builder = builder;
+        }
+
+        /**
+         * How the builder ended, as a failed machine of a normal {@code up} is reported: the failing step ({@code launch},
+         * a setup step, {@code seal}), its reason and the tail of the builder's log.
+         */
+        public MachineResult builder() {
+            return builder;
         }
     }
 
@@ -105,8 +119,9 @@ public final class ImageBaker {
         try {
             Machine m = cloud.awaitRunning(List.of(id), launchTimeout).get(0);
             if (!m.isRunningWithAddress()) {
-                throw new Failed("image: builder " + name + " did not start (" + m.state() + "); nothing was"
-                        + " baked; re-run up");
+                String why = "did not start (" + m.state() + ")";
+                throw new Failed("image: builder " + name + " " + why + "; nothing was baked; re-run up",
+                        new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "launch", why, List.of(), null));
             }
             SshTarget target = new SshTarget(m.publicIp(), sshPort, builder.hostKey());
             Pipeline pipeline = new Pipeline(login, layout, logsDir, List.of(), sshTimeout, Duration.ofSeconds(180));
@@ -114,15 +129,18 @@ public final class ImageBaker {
                     ProvisionListener.NONE);
             if (!r.ok()) {
                 throw new Failed("image: builder " + name + " failed at " + r.failedStep() + ": " + r.error()
-                        + "; log: " + pipeline.logFile(name) + "; no attendee machine was launched");
+                        + "; log: " + pipeline.logFile(name) + "; no attendee machine was launched", r);
             }
             Duration steps = Duration.between(start, Instant.now());
             try (Remote remote = Remote.await(target, login, sshTimeout)) {
                 int code = remote.run(login.sudo() + "env BUNDLE_DIR=" + layout.bundleRoot() + " bash "
                         + layout.bundleRoot() + "/" + ImageRecipe.SEAL_SCRIPT, pipeline.logFile(name));
                 if (code != 0) {
+                    String why = "seal.sh exited with " + code;
                     throw new Failed("image: sealing builder " + name + " failed (exit " + code + "); log: "
-                            + pipeline.logFile(name));
+                            + pipeline.logFile(name) + "; no attendee machine was launched",
+                            new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "seal", why,
+                                    Pipeline.tail(pipeline.logFile(name), Pipeline.TAIL_LINES), null));
                 }
             }
             MachineImage image = cloud.captureImage(id, recipe.hash(), captureTimeout);

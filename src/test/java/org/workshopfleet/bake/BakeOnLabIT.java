@@ -2,7 +2,6 @@ package org.workshopfleet.bake;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -13,9 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.CloudsByProvider;
@@ -33,13 +30,7 @@ import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
-import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.ssh.SshLogin;
-import org.workshopfleet.ssh.SshTarget;
-import org.workshopfleet.state.Ledger;
-import org.workshopfleet.state.MachineRecord;
-import org.workshopfleet.state.Secrets;
-import org.workshopfleet.state.StateFolder;
 
 /**
  * Bake mode end to end on real lab machines (stand-ins for the downloads, Grafana's apt repository and the git remote,
@@ -97,7 +88,7 @@ class BakeOnLabIT {
             buffer.reset();
             assertEquals(0, fleet.verify(), () -> "verify failed:\n" + buffer);
             assertTrue(buffer.toString(StandardCharsets.UTF_8).contains("verify: all 2 machine(s) pass every check"), buffer::toString);
-            assertOwnIdentities(spec, name);
+            OwnIdentities.assertEachMachineHasItsOwn(spec, "lab");
 
             buffer.reset();
             assertEquals(0, fleet.images());
@@ -140,34 +131,5 @@ class BakeOnLabIT {
         } catch (org.workshopfleet.FleetException e) {
             return e.getMessage().contains("is in use by");
         }
-    }
-
-    /** Host keys (pinned per machine), machine-ids and Grafana admin passwords are each machine's own. */
-    private static void assertOwnIdentities(WorkshopSpec spec, String name) {
-        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), name, "lab", spec.region(), Clock.systemUTC());
-        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), name);
-        Set<String> machineIds = new HashSet<>();
-        Set<String> hostKeys = new HashSet<>();
-        for (MachineRecord r : ledger.snapshot().machines().values()) {
-            String hostKey = secrets.hostKey(r.attendee()).publicKeyNoComment();
-            hostKeys.add(hostKey);
-            // Remote.await checks the pinned host key: the machine presents exactly its own.
-            try (Remote remote = Remote.await(new SshTarget(r.publicIp(), 22, hostKey),
-                    new SshLogin(SshLogin.MACHINE_USER, secrets.loginKey()), Duration.ofSeconds(30))) {
-                String id = remote.exec("cat /etc/machine-id").stdout().strip();
-                assertTrue(id.matches("[0-9a-f]{32}"), r.name() + " machine-id '" + id + "'");
-                machineIds.add(id);
-                assertEquals(r.name(), remote.exec("hostname").stdout().strip());
-                // The admin password is this machine's own (from its env file): Grafana accepts it, and not the other's.
-                String mine = secrets.grafanaPassword(r.attendee());
-                String other = secrets.grafanaPassword(r.attendee() == 1 ? 2 : 1);
-                assertEquals("200", remote.exec("curl -s -o /dev/null -w '%{http_code}' -u 'admin:" + mine
-                        + "' http://localhost:3000/api/org").stdout().strip(), r.name() + " own password");
-                assertNotEquals("200", remote.exec("curl -s -o /dev/null -w '%{http_code}' -u 'admin:" + other
-                        + "' http://localhost:3000/api/org").stdout().strip(), r.name() + " accepts another machine's password");
-            }
-        }
-        assertEquals(2, machineIds.size(), "machine-ids differ");
-        assertEquals(2, hostKeys.size(), "host keys differ");
     }
 }

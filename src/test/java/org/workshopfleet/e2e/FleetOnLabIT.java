@@ -22,24 +22,19 @@ import org.workshopfleet.CloudsByProvider;
 import org.workshopfleet.Fleet;
 import org.workshopfleet.MachineRendering;
 import org.workshopfleet.Wiring;
-import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
 import org.workshopfleet.cloud.ec2.Waiting;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
-import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
 import org.workshopfleet.cloud.lab.HostState;
+import org.workshopfleet.cloud.lab.LabInstanceBackend;
 import org.workshopfleet.cloud.lab.LabMachines;
 import org.workshopfleet.cloud.lab.LabNetwork;
 import org.workshopfleet.cloud.lab.LabPaths;
 import org.workshopfleet.cloud.lab.LabPrerequisites;
 import org.workshopfleet.lab.standins.StandIns;
 import org.workshopfleet.provision.MachineLayout;
-import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.ExpiryTimer;
-import org.workshopfleet.render.MachineModel;
-import org.workshopfleet.render.OsProfile;
-import org.workshopfleet.render.Renderer;
 import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.ssh.Remote;
@@ -76,23 +71,13 @@ class FleetOnLabIT {
     @Test
     void ec2CodePathWithLabMachinesBehindTheFake() throws Exception {
         LabPrerequisites.require("ssh-keyscan");
-        LabMachines backendMachines = new LabMachines("e2e-ec2");
+        LabInstanceBackend backendMachines = new LabInstanceBackend("e2e-ec2");
         try (Ec2Fake fake = Ec2Fake.start()) {
-            fake.backend(new InstanceBackend() {
-                @Override
-                public String boot(String instanceId, String rawUserData) {
-                    return backendMachines.boot(instanceId, rawUserData).ip();
-                }
-
-                @Override
-                public void terminate(String instanceId) {
-                    backendMachines.destroy(instanceId);
-                }
-            });
+            fake.backend(backendMachines);
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiting(Duration.ofMillis(500), Duration.ofSeconds(2), 0.0, Duration.ofMinutes(2), Duration.ofMinutes(2)));
-            runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), RENDER_FOR_DEBIAN);
+            runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
             assertEquals(1, fake.calls("CreateTags").size(), "extend retags the fleet in one call");
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
             assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "security group deleted");
@@ -100,30 +85,6 @@ class FleetOnLabIT {
         } finally {
             backendMachines.destroyAll();
         }
-    }
-
-    /**
-     * The machines behind the EC2 fake are Debian 12 lab machines, not the Ubuntu 22.04 AMI: render their user data and
-     * bundles for the OS they really run (the setup scripts refuse a bundle rendered for another OS).
-     */
-    private static final Function<Path, MachineRendering> RENDER_FOR_DEBIAN = root -> {
-        Renderer renderer = new Renderer(root);
-        return new MachineRendering() {
-            @Override
-            public String userData(MachineModel m, UserDataFormat format) {
-                return renderer.userData(onDebian(m), format);
-            }
-
-            @Override
-            public Bundle bundle(MachineModel m) {
-                return renderer.bundle(onDebian(m));
-            }
-        };
-    };
-
-    private static MachineModel onDebian(MachineModel m) {
-        return new MachineModel(m.spec(), m.attendee(), m.hostname(), OsProfile.DEBIAN_12, m.hostKey(), m.loginPublicKey(),
-                m.grafanaPassword(), m.sshPassword(), m.expiresAt());
     }
 
     private void runScenario(String name, Provider provider, CloudFactory clouds, List<String> labNames,

@@ -7,6 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -20,8 +23,10 @@ import java.util.regex.Pattern;
  *   <li>CreateImage needs a running or stopped instance, a name of 3-128 allowed characters that no registered image
  *       of the account uses ({@code InvalidAMIName.Duplicate} "AMI name … is already in use by AMI …"), and tag
  *       specifications of type {@code image} or {@code snapshot} only. It answers {@code <imageId>} at once; the image
- *       is {@code pending} (its snapshot too) for {@link #pendingPolls} DescribeImages calls, then {@code available}
- *       (snapshot {@code completed}), or {@code failed} when {@link #failNextImage()} was asked.</li>
+ *       is {@code pending} (its snapshot too) for {@link #pendingPolls} DescribeImages calls and until the
+ *       {@link InstanceBackend} has captured the instance's disk ({@link InstanceBackend#capture}), then
+ *       {@code available} (snapshot {@code completed}), or {@code failed} when {@link #failNextImage()} was asked or
+ *       the capture failed.</li>
  *   <li>DescribeImages takes {@code Owner.N} ({@code self} = this account), {@code ImageId.N} (an id never seen fails
  *       the call with {@code InvalidAMIID.NotFound}), filters ({@code tag:K}, {@code name}, {@code state}, …) and
  *       paging. "Recently deregistered images appear in the returned results for a short interval and then return
@@ -63,6 +68,9 @@ public final class BakedImages {
         String creationDate;
         int createdAt;
         boolean fails;
+        /** The backend's capture of the instance's disk: the image is pending until it is done. */
+        CompletableFuture<?> data = CompletableFuture.completedFuture(null);
+        boolean released;
         Integer deregisteredAt;
         Map<String, String> tags = new LinkedHashMap<>();
         List<String> snapshotIds = new ArrayList<>();
@@ -81,6 +89,7 @@ public final class BakedImages {
 
     private final Object lock;
     private final Function<String, String> newId;
+    private final Consumer<String> release;
     private final Map<String, Ami> amis = new LinkedHashMap<>();
     private final Map<String, Snap> snapshots = new LinkedHashMap<>();
     /** Time for images: the number of DescribeImages calls answered. */
@@ -91,9 +100,13 @@ public final class BakedImages {
     private int inUseAfterDeregister;
     private boolean failNext;
 
-    BakedImages(Object lock, Function<String, String> newId) {
+    /**
+     * @param release told the id of an image whose snapshots are all deleted: what backs its data may go
+     */
+    BakedImages(Object lock, Function<String, String> newId, Consumer<String> release) {
         this.lock = lock;
         this.newId = newId;
+        this.release = release;
     }
 
     // ------------------------------------------------------------------ behaviour settings
@@ -167,10 +180,10 @@ public final class BakedImages {
         if (a.deregisteredAt != null) {
             return "deregistered";
         }
-        if (tick - a.createdAt <= pendingPolls) {
+        if (tick - a.createdAt <= pendingPolls || !a.data.isDone()) {
             return "pending";
         }
-        return a.fails ? "failed" : "available";
+        return a.fails || a.data.isCompletedExceptionally() ? "failed" : "available";
     }
 
     private String status(Snap s) {
@@ -192,7 +205,12 @@ public final class BakedImages {
 
     // ------------------------------------------------------------------ operations (called under the fake's lock)
 
-    String createImage(QueryForm q, Function<String, InstanceFacts> instances) {
+    /**
+     * @param capture asks the backend to keep the instance's disk as this image's data (instance id, image id); the
+     *                image is pending until the future completes
+     */
+    String createImage(QueryForm q, Function<String, InstanceFacts> instances,
+                       BiFunction<String, String, CompletableFuture<?>> capture) {
         String instanceId = required(q, "InstanceId");
         String name = required(q, "Name");
         if (!NAME.matcher(name).matches()) {
@@ -240,6 +258,7 @@ public final class BakedImages {
         a.snapshotIds.add(s.id);
         amis.put(a.id, a);
         snapshots.put(s.id, s);
+        a.data = capture.apply(instanceId, a.id);
         return new Xml().el("imageId", a.id).toString();
     }
 
@@ -363,6 +382,7 @@ public final class BakedImages {
         }
         if ("true".equals(q.get("DeleteAssociatedSnapshots"))) {
             a.snapshotIds.forEach(sid -> snapshots.get(sid).deleted = true);
+            releaseIfUnbacked(a);
         }
         return new Xml().el("return", true).toString();
     }
@@ -378,7 +398,18 @@ public final class BakedImages {
             throw Ec2Error.of("InvalidSnapshot.InUse", "The snapshot " + id + " is currently in use by " + a.id);
         }
         s.deleted = true;
+        if (a != null) {
+            releaseIfUnbacked(a);
+        }
         return new Xml().el("return", true).toString();
+    }
+
+    /** An image's data lives in its snapshots: once the last one is deleted, the backend may let it go. */
+    private void releaseIfUnbacked(Ami a) {
+        if (!a.released && a.snapshotIds.stream().allMatch(sid -> snapshots.get(sid).deleted)) {
+            a.released = true;
+            release.accept(a.id);
+        }
     }
 
     String describeSnapshots(QueryForm q, String ownerId) {
@@ -423,6 +454,11 @@ public final class BakedImages {
             case "tag-key" -> List.copyOf(s.tags.keySet());
             default -> null;
         };
+    }
+
+    /** Whether this id names one of this account's own (baked) images rather than a public catalogue image. */
+    boolean isOwn(String imageId) {
+        return amis.containsKey(imageId);
     }
 
     /** RunInstances with one of this account's images: it must be available. Other ids are the public catalogue's. */

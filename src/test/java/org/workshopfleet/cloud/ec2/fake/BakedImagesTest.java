@@ -179,4 +179,116 @@ class BakedImagesTest {
         assertEquals(ImageState.FAILED, failed.state());
         assertTrue(failed.stateReason().message().contains("Internal error"), failed.stateReason().toString());
     }
+
+    /** Records what the fake asks of a backend with disks; captures wait for {@link #captureMayFinish}. */
+    private static final class DiskBackend implements InstanceBackend {
+        final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        final java.util.concurrent.CountDownLatch captureMayFinish = new java.util.concurrent.CountDownLatch(1);
+        volatile boolean captureFails;
+
+        @Override
+        public String boot(String instanceId, String rawUserData) {
+            events.add("boot " + instanceId);
+            return "198.51.100.7";
+        }
+
+        @Override
+        public String bootFromImage(String instanceId, String imageId, String rawUserData) {
+            events.add("boot " + instanceId + " from " + imageId);
+            return "198.51.100.8";
+        }
+
+        @Override
+        public void terminate(String instanceId) {
+        }
+
+        @Override
+        public void capture(String instanceId, String imageId) {
+            try {
+                captureMayFinish.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (captureFails) {
+                throw new IllegalStateException("disk unreadable");
+            }
+            events.add("capture " + instanceId + " as " + imageId);
+        }
+
+        @Override
+        public void release(String imageId) {
+            events.add("release " + imageId);
+        }
+    }
+
+    private static String runningInstance(Ec2Client c, String image) throws InterruptedException {
+        String id = c.runInstances(r -> r.imageId(image).instanceType("t3.small").minCount(1).maxCount(1))
+                .instances().get(0).instanceId();
+        for (int i = 0; i < 100; i++) {
+            if (c.describeInstances(r -> r.instanceIds(id)).reservations().get(0).instances().get(0).state().nameAsString()
+                    .equals("running")) {
+                return id;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(id + " never ran");
+    }
+
+    private static ImageState awaitSettled(Ec2Client c, String image) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            ImageState s = c.describeImages(r -> r.owners("self").imageIds(image)).images().get(0).state();
+            if (s != ImageState.PENDING) {
+                return s;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(image + " stayed pending");
+    }
+
+    @Test
+    void aBackendWithDisksBacksTheImageFromCaptureUntilItsSnapshotIsDeleted() throws Exception {
+        DiskBackend disks = new DiskBackend();
+        try (Ec2Fake withDisks = Ec2Fake.start()) {
+            withDisks.backend(disks).bakedImages().pendingPolls(0);
+            Ec2Client c = withDisks.client(AwsRetryStrategy.doNotRetry());
+            clients.add(c);
+            String builder = runningInstance(c, "ami-0123456789abcdef0");
+            String image = c.createImage(r -> r.instanceId(builder).name("workshop-fleet-0123456789ab")).imageId();
+            for (int i = 0; i < 5; i++) {
+                assertEquals(ImageState.PENDING, c.describeImages(r -> r.owners("self").imageIds(image)).images().get(0)
+                        .state(), "pending while the disk is being captured");
+            }
+            assertEquals("InvalidAMIID.Unavailable", code(assertThrows(Ec2Exception.class, () -> c.runInstances(r -> r
+                    .imageId(image).instanceType("t3.small").minCount(1).maxCount(1)))));
+            disks.captureMayFinish.countDown();
+            assertEquals(ImageState.AVAILABLE, awaitSettled(c, image));
+
+            String fromImage = runningInstance(c, image);
+            assertEquals(List.of("boot " + builder, "capture " + builder + " as " + image,
+                    "boot " + fromImage + " from " + image), disks.events);
+
+            String snapshot = c.describeImages(r -> r.owners("self").imageIds(image)).images().get(0)
+                    .blockDeviceMappings().get(0).ebs().snapshotId();
+            c.deregisterImage(r -> r.imageId(image));
+            assertFalse(disks.events.contains("release " + image), "a deregistered image's snapshot still holds its data");
+            c.deleteSnapshot(r -> r.snapshotId(snapshot));
+            assertEquals("release " + image, disks.events.get(disks.events.size() - 1));
+            assertEquals(1, disks.events.stream().filter(e -> e.startsWith("release")).count());
+        }
+    }
+
+    @Test
+    void aCaptureThatFailsLeavesTheImageFailed() throws Exception {
+        DiskBackend disks = new DiskBackend();
+        disks.captureFails = true;
+        disks.captureMayFinish.countDown();
+        try (Ec2Fake withDisks = Ec2Fake.start()) {
+            withDisks.backend(disks).bakedImages().pendingPolls(0);
+            Ec2Client c = withDisks.client(AwsRetryStrategy.doNotRetry());
+            clients.add(c);
+            String builder = runningInstance(c, "ami-0123456789abcdef0");
+            String image = c.createImage(r -> r.instanceId(builder).name("workshop-fleet-0123456789ab")).imageId();
+            assertEquals(ImageState.FAILED, awaitSettled(c, image));
+        }
+    }
 }

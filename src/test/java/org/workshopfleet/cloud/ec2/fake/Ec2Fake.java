@@ -57,7 +57,9 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * ({@link #calls()}), and {@link #faults()} injects any EC2 error on chosen calls or at a seeded rate.
  *
  * <p>The account's own AMIs and EBS snapshots (CreateImage, DescribeImages with {@code Owner=self}, DeregisterImage,
- * DescribeSnapshots, DeleteSnapshot) are modelled by {@link BakedImages} ({@link #bakedImages()}).
+ * DescribeSnapshots, DeleteSnapshot) are modelled by {@link BakedImages} ({@link #bakedImages()}); a backend with disks
+ * (the lab's) keeps a real disk behind each of them: CreateImage captures the instance's, RunInstances with the image
+ * boots from it, and deleting the image's snapshot releases it (see {@link InstanceBackend}).
  *
  * <p>Not modelled: signatures (ignored), subnets, ENIs as objects, IPv6, spot, stop/start.
  */
@@ -107,7 +109,7 @@ public final class Ec2Fake implements AutoCloseable {
     private final Map<String, Group> groups = new LinkedHashMap<>();
     private final Map<String, Key> keys = new LinkedHashMap<>();
     private final List<Image> images = new ArrayList<>();
-    private final BakedImages baked = new BakedImages(lock, this::newId);
+    private final BakedImages baked = new BakedImages(lock, this::newId, this::releaseImageData);
 
     private static final class Inst {
         String id;
@@ -511,7 +513,7 @@ public final class Ec2Fake implements AutoCloseable {
             case "DeleteKeyPair" -> deleteKeyPair(q);
             case "DescribeVpcs" -> describeVpcs(q);
             case "DescribeImages" -> describeImages(q);
-            case "CreateImage" -> baked.createImage(q, this::imageableInstance);
+            case "CreateImage" -> baked.createImage(q, this::imageableInstance, this::captureImageData);
             case "DeregisterImage" -> baked.deregisterImage(q);
             case "DescribeSnapshots" -> baked.describeSnapshots(q, OWNER_ID);
             case "DeleteSnapshot" -> baked.deleteSnapshot(q);
@@ -679,7 +681,7 @@ public final class Ec2Fake implements AutoCloseable {
             i.groupIds = groupIds.isEmpty() ? List.of() : List.copyOf(groupIds);
             i.tags.putAll(tagSpecs.getOrDefault("instance", Map.of()));
             i.volumeTags.putAll(tagSpecs.getOrDefault("volume", Map.of()));
-            i.ip = boot(backend, i.id, raw);
+            i.ip = baked.isOwn(imageId) ? bootFromImage(backend, i.id, imageId, raw) : boot(backend, i.id, raw);
             instances.put(i.id, i);
             launched.add(i);
             for (String g : groupIds) {
@@ -701,6 +703,34 @@ public final class Ec2Fake implements AutoCloseable {
             return CompletableFuture.completedFuture(b.boot(id, raw));
         }
         return CompletableFuture.supplyAsync(() -> b.boot(id, raw), boots);
+    }
+
+    private CompletableFuture<String> bootFromImage(InstanceBackend b, String id, String imageId, String raw) {
+        if (!bootInBackground) {
+            return CompletableFuture.completedFuture(b.bootFromImage(id, imageId, raw));
+        }
+        return CompletableFuture.supplyAsync(() -> b.bootFromImage(id, imageId, raw), boots);
+    }
+
+    /**
+     * CreateImage answers at once; the backend captures the instance's disk in the background (after the instance has
+     * booted), and the image stays pending until it has. EC2 would reboot the instance for the snapshot (NoReboot
+     * false); a lab backend powers it off to take its layer and does not start it again, which nothing notices: the
+     * tool terminates a builder right after imaging it.
+     */
+    private CompletableFuture<?> captureImageData(String instanceId, String imageId) {
+        InstanceBackend b = backend;
+        CompletableFuture<String> booted = instances.get(instanceId).ip;
+        if (!bootInBackground) {
+            b.capture(instanceId, imageId);
+            return CompletableFuture.completedFuture(null);
+        }
+        return booted.thenAcceptAsync(ip -> b.capture(instanceId, imageId), boots);
+    }
+
+    /** Called (under the lock) when an image's last snapshot is deleted. */
+    private void releaseImageData(String imageId) {
+        backend.release(imageId);
     }
 
     /** The address once booted, else null. */

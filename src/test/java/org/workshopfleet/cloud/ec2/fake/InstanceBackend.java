@@ -5,6 +5,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * What stands behind the fake's instances. The default hands out TEST-NET addresses (RFC 5737) that nothing ever
  * contacts; the lab harness can plug in real lab machines so the EC2 code path runs end to end.
+ *
+ * <p>A backend with disks can also stand behind the account's own images: {@code CreateImage} captures the instance's
+ * disk ({@link #capture}), {@code RunInstances} with such an image boots from it ({@link #bootFromImage}), and deleting
+ * the image's last EBS snapshot releases it ({@link #release}). The defaults keep nothing: an image is only a name, and
+ * an instance launched from it boots as from a stock image.
  */
 public interface InstanceBackend {
 
@@ -13,6 +18,26 @@ public interface InstanceBackend {
 
     /** Destroys the machine behind this instance; called once, on TerminateInstances. */
     void terminate(String instanceId);
+
+    /**
+     * Boots a machine for this instance from the disk {@link #capture} kept for {@code imageId} (one of the account's
+     * own images, available); returns its public IPv4 address. The default ignores the image.
+     */
+    default String bootFromImage(String instanceId, String imageId, String rawUserData) {
+        return boot(instanceId, rawUserData);
+    }
+
+    /**
+     * Keeps the disk of the machine behind this instance as the data of image {@code imageId}; called once per
+     * CreateImage, and the image stays {@code pending} until it returns ({@code failed} if it throws). The default keeps
+     * nothing.
+     */
+    default void capture(String instanceId, String imageId) {
+    }
+
+    /** The image's data is no longer needed: its EBS snapshot was deleted. Called at most once per image. */
+    default void release(String imageId) {
+    }
 
     /** Addresses from 198.51.100.0/24 and 203.0.113.0/24, never contacted. */
     static InstanceBackend testNet() {

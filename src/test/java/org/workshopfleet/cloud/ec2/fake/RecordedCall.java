@@ -26,6 +26,11 @@ public record RecordedCall(String operation, Map<String, String> params, int sta
         return new QueryForm(new TreeMap<>(params)).list(prefix);
     }
 
+    /** The request's tag specifications: resource type ({@code instance}, {@code image}, …) → its tags. */
+    public Map<String, Map<String, String>> tagSpecifications() {
+        return new QueryForm(new TreeMap<>(params)).tagSpecifications();
+    }
+
     public boolean failed() {
         return errorCode != null;
     }
