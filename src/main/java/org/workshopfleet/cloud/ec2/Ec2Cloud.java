@@ -805,8 +805,8 @@ public final class Ec2Cloud implements Cloud {
                         .httpEndpoint(InstanceMetadataEndpointState.ENABLED))
                 .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
                 .tagSpecifications(tagSpec(ResourceType.INSTANCE, tags), tagSpec(ResourceType.VOLUME, tags))
-                .clientToken(isBaked(image) ? bakedClientToken(type, zone, attendees, image)
-                        : clientToken(type, zone, attendees));
+                .clientToken(isBaked(image) ? bakedClientToken(type, zone, attendees, sgId, image)
+                        : clientToken(type, zone, attendees, sgId));
         if (zone != null) {
             request.placement(p -> p.availabilityZone(zone));
         }
@@ -845,13 +845,17 @@ public final class Ec2Cloud implements Cloud {
     }
 
     /**
-     * The idempotency token of one RunInstances: the same workshop, type, zone and attendees give the same token, so an
-     * SDK retry or a re-run after a crash gets the original reservation back instead of a second fleet. User data and
-     * expiry are left out on purpose: they are re-rendered on a re-run and must not make the token differ.
+     * The idempotency token of one RunInstances: the same workshop, type, zone, attendees and security group give the
+     * same token, so an SDK retry or a re-run after a crash gets the original reservation back instead of a second
+     * fleet. User data and expiry are left out on purpose: they are re-rendered on a re-run and must not make the token
+     * differ. The security group stands for this incarnation of the fleet: a re-run adopts it, while teardown deletes
+     * it, so the next {@code up} of the same name (a rehearsal, torn down, then the real morning) gets a new group and
+     * new tokens; without it EC2 would answer with the rehearsal's terminated reservation, for as long as it remembers
+     * tokens.
      */
-    String clientToken(String type, String zone, AttendeeList attendees) {
+    String clientToken(String type, String zone, AttendeeList attendees, String sgId) {
         return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
-                + attendees.encode()).substring(0, 48);
+                + attendees.encode() + "|" + sgId).substring(0, 48);
     }
 
     /** True for a baked image from {@link LaunchContext#imageId()}, false for the catalog's Ubuntu. */
@@ -865,9 +869,9 @@ public final class Ec2Cloud implements Cloud {
      * launched from the image (EC2 answers a repeated token with the original reservation, terminated or not). The
      * image id is stable across re-runs of the same recipe, so a re-run still gets its reservation back.
      */
-    String bakedClientToken(String type, String zone, AttendeeList attendees, String image) {
+    String bakedClientToken(String type, String zone, AttendeeList attendees, String sgId, String image) {
         return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
-                + attendees.encode() + "|" + image).substring(0, 48);
+                + attendees.encode() + "|" + sgId + "|" + image).substring(0, 48);
     }
 
     private synchronized List<String> zones() {

@@ -346,6 +346,28 @@ class Ec2CloudContractTest {
     }
 
     @Test
+    void theSameNameUpAgainAfterTeardownLaunchesNewMachinesNotTheRehearsalsReservation() {
+        // A rehearsal, torn down, then the real morning under the same workshop name: EC2 answers a repeated token
+        // with the original (now terminated) reservation, so the new fleet's tokens must differ.
+        RecordingRecorder rehearsal = new RecordingRecorder();
+        Ec2Cloud cloud = fx.cloud(rehearsal);
+        fx.up(cloud, fx.requests(1, 3, false));
+        Set<String> first = new HashSet<>();
+        fake.calls("RunInstances").forEach(c -> first.add(c.param("ClientToken")));
+        cloud.teardown(rehearsal.live());
+        assertEquals(0, fake.liveInstanceCount());
+        fake.clearCalls();
+
+        RecordingRecorder morning = new RecordingRecorder();
+        List<Machine> machines = fx.up(fx.cloud(morning), fx.requests(1, 3, false));
+
+        fake.calls("RunInstances").forEach(c -> assertFalse(first.contains(c.param("ClientToken")),
+                "a token of the torn-down fleet was sent again"));
+        assertEquals(3, fake.liveInstanceCount(), "three new machines run");
+        assertTrue(machines.stream().allMatch(m -> m.state() == MachineState.RUNNING), machines.toString());
+    }
+
+    @Test
     void distinctBatchesGetDistinctTokens() {
         Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
         cloud.prepare(fx.context);
