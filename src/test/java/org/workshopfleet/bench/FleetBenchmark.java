@@ -183,6 +183,7 @@ public final class FleetBenchmark {
                 requireDone(shell, machines, "ours (fresh)");
 
                 shell.reset(machines);
+                say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
                 Measurement again = up(spec, quick, out, last, "ours, machines up (provisioning)");
                 requireDone(shell, machines, "ours (provisioning only)");
 
@@ -191,6 +192,7 @@ public final class FleetBenchmark {
                     double ours = again.wall();
                     for (int forks : new int[] {0, n}) {
                         shell.reset(machines);
+                        say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
                         String label = forks == 0 ? "forks-default" : "forks-" + forks;
                         AnsibleRun.Outcome o = ansible.run(forks, label);
                         if (o.exitCode() != 0) {
