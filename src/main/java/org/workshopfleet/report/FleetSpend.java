@@ -107,15 +107,7 @@ public record FleetSpend(double usd, double usdPerHour, int machines, SortedMap<
      * {@code $0.42 (3 machine(s) without a recorded type priced as t3.medium)}.
      */
     public String text() {
-        StringBuilder sb = new StringBuilder(Money.usd(usd));
-        if (!complete()) {
-            sb.append(" + ").append(unpricedMachines()).append(" machine(s) of unknown price (").append(unpricedNote())
-                    .append(')');
-        }
-        if (assumed > 0) {
-            sb.append(" (").append(assumedNote()).append(')');
-        }
-        return sb.toString();
+        return withCaveats(new StringBuilder(Money.usd(usd)));
     }
 
     /**
@@ -127,6 +119,11 @@ public record FleetSpend(double usd, double usdPerHour, int machines, SortedMap<
         StringBuilder sb = new StringBuilder(Money.usd(usdMore)).append(" more at list price (")
                 .append(Money.usd(usdPerHour)).append("/h for ").append(DurationText.compact(longer))
                 .append(", price table of ").append(asOf).append(')');
+        return withCaveats(sb);
+    }
+
+    /** Appends what a figure leaves out (machines of unknown price) and what it assumes (types not recorded). */
+    private String withCaveats(StringBuilder sb) {
         if (!complete()) {
             sb.append(" + ").append(unpricedMachines()).append(" machine(s) of unknown price (").append(unpricedNote())
                     .append(')');

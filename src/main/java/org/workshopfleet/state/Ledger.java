@@ -137,17 +137,9 @@ public final class Ledger implements ResourceRecorder {
 
     /** Applies {@code change} to attendee {@code n}'s record (creating it from {@code name} if absent) and saves. */
     public MachineRecord updateMachine(int attendee, String name, UnaryOperator<MachineRecord> change) {
-        MachineRecord after;
-        long version;
-        synchronized (this) {
-            Map<Integer, MachineRecord> machines = new TreeMap<>(data.machines());
-            MachineRecord before = machines.getOrDefault(attendee, MachineRecord.planned(attendee, name, clock.instant()));
-            after = change.apply(before).touched(clock.instant());
-            machines.put(attendee, after);
-            version = apply(data.withMachines(machines));
-        }
-        awaitDurable(version);
-        return after;
+        Applied applied = applyToMachine(attendee, name, change);
+        awaitDurable(applied.change());
+        return applied.record();
     }
 
     /**
@@ -158,16 +150,21 @@ public final class Ledger implements ResourceRecorder {
      * fails is not reported here; the next change that waits for the disk writes everything again, or fails.
      */
     public MachineRecord updateMachineSoon(int attendee, String name, UnaryOperator<MachineRecord> change) {
-        MachineRecord after;
-        synchronized (this) {
-            Map<Integer, MachineRecord> machines = new TreeMap<>(data.machines());
-            MachineRecord before = machines.getOrDefault(attendee, MachineRecord.planned(attendee, name, clock.instant()));
-            after = change.apply(before).touched(clock.instant());
-            machines.put(attendee, after);
-            apply(data.withMachines(machines));
-        }
+        Applied applied = applyToMachine(attendee, name, change);
         writeSoon();
-        return after;
+        return applied.record();
+    }
+
+    /** A machine's record after a change, and the change's number. */
+    private record Applied(MachineRecord record, long change) {
+    }
+
+    private synchronized Applied applyToMachine(int attendee, String name, UnaryOperator<MachineRecord> change) {
+        Map<Integer, MachineRecord> machines = new TreeMap<>(data.machines());
+        MachineRecord before = machines.getOrDefault(attendee, MachineRecord.planned(attendee, name, clock.instant()));
+        MachineRecord after = change.apply(before).touched(clock.instant());
+        machines.put(attendee, after);
+        return new Applied(after, apply(data.withMachines(machines)));
     }
 
     public void removeMachine(int attendee) {
