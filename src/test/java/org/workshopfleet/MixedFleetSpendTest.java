@@ -21,10 +21,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.OnDemandVcpuQuota;
-import org.workshopfleet.cloud.ec2.Waiting;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
 import org.workshopfleet.faults.TinyWorkshop;
@@ -188,16 +185,7 @@ class MixedFleetSpendTest {
         if (!Files.exists(project.resolve("security-groups/workshop.json"))) {
             Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
         }
-        CloudFactory clouds = (s, recorder) -> {
-            var client = fake.client();
-            var quotas = fake.quotas().client();
-            synchronized (clients) {
-                clients.add(client);
-                clients.add(quotas);
-            }
-            return new Ec2Cloud(client, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(),
-                    new OnDemandVcpuQuota(quotas));
-        };
+        CloudFactory clouds = fake.cloudFactory(Path.of("ami.properties"), clients);
         Wiring wiring = new Wiring(clouds, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), LoopbackSshd.freePort(),

@@ -28,10 +28,7 @@ import org.workshopfleet.CredentialsCheck;
 import org.workshopfleet.Main;
 import org.workshopfleet.MachineRendering;
 import org.workshopfleet.Wiring;
-import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.OnDemandVcpuQuota;
-import org.workshopfleet.cloud.ec2.Waiting;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.provision.MachineLayout;
@@ -39,8 +36,6 @@ import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.render.Renderer;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.StateFolder;
-import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
 
 /**
  * Issue 7's bad-input table, through the command ({@link Main#run}) with an {@link Ec2Cloud} on a fresh {@link Ec2Fake}
@@ -228,14 +223,7 @@ class BadInputTest {
     }
 
     private Wiring wiring(Path project, boolean[] noCredentials) {
-        CloudFactory clouds = (spec, recorder) -> {
-            Ec2Client client = fake.client();
-            ServiceQuotasClient quotas = fake.quotas().client();
-            clients.add(client);
-            clients.add(quotas);
-            return new Ec2Cloud(client, spec, recorder, AmiCatalog.load(project.resolve("ami.properties")), Waiting.fast(),
-                    new OnDemandVcpuQuota(quotas));
-        };
+        CloudFactory clouds = fake.cloudFactory(project.resolve("ami.properties"), clients);
         CredentialsCheck credentials = spec -> {
             if (noCredentials[0]) {
                 throw CredentialsCheck.missing(spec);

@@ -20,10 +20,7 @@ import org.workshopfleet.CloudFactory;
 import org.workshopfleet.Fleet;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.Wiring;
-import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.OnDemandVcpuQuota;
-import org.workshopfleet.cloud.ec2.Waiting;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.provision.MachineLayout;
@@ -37,8 +34,6 @@ import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
-import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
@@ -146,16 +141,7 @@ public final class FaultCampaign {
             Path project = dir.resolve("project");
             Files.createDirectories(project.resolve("security-groups"));
             Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
-            CloudFactory clouds = (s, recorder) -> {
-                Ec2Client client = fake.client();
-                ServiceQuotasClient quotas = fake.quotas().client();
-                synchronized (clients) {
-                    clients.add(client);
-                    clients.add(quotas);
-                }
-                return new Ec2Cloud(client, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(),
-                        new OnDemandVcpuQuota(quotas));
-            };
+            CloudFactory clouds = fake.cloudFactory(Path.of("ami.properties"), clients);
             Wiring wiring = new Wiring(clouds, s -> { }, () -> {
                 throw new AssertionError("no address detection in tests");
             }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,

@@ -193,6 +193,26 @@ public final class Ec2Fake implements AutoCloseable {
     }
 
     /**
+     * A {@link org.workshopfleet.CloudFactory} for {@code Fleet}: the real {@link org.workshopfleet.cloud.ec2.Ec2Cloud}
+     * on this stand-in and its Service Quotas stand-in, with {@code amiProperties} as the AMI catalog and fast waiting;
+     * every client it makes is added to {@code clients} (under its lock) for the test to close.
+     */
+    public org.workshopfleet.CloudFactory cloudFactory(java.nio.file.Path amiProperties,
+                                                       List<? super software.amazon.awssdk.utils.SdkAutoCloseable> clients) {
+        return (spec, recorder) -> {
+            Ec2Client client = client();
+            software.amazon.awssdk.services.servicequotas.ServiceQuotasClient quotas = quotas().client();
+            synchronized (clients) {
+                clients.add(client);
+                clients.add(quotas);
+            }
+            return new org.workshopfleet.cloud.ec2.Ec2Cloud(client, spec, recorder,
+                    org.workshopfleet.cloud.ec2.AmiCatalog.load(amiProperties), org.workshopfleet.cloud.ec2.Waiting.fast(),
+                    new org.workshopfleet.cloud.ec2.OnDemandVcpuQuota(quotas));
+        };
+    }
+
+    /**
      * A new real SDK client pointed at this fake (fresh per test: the retry token bucket is per client), with the Apache
      * HTTP client (so 401 bodies survive, AWS.md A5) and {@link #testRetryStrategy()}.
      */
