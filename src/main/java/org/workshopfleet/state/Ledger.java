@@ -53,6 +53,8 @@ public final class Ledger implements ResourceRecorder {
     private long version;
     private long durable;
     private boolean writing;
+    /** How long a background write ({@link #updateMachineSoon}) waits before taking what has been applied. */
+    private static final long SOON_MILLIS = 100;
     private final java.util.concurrent.atomic.AtomicBoolean writeQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Ledger(StateFolder folder, Clock clock, LedgerData data) {
@@ -220,6 +222,12 @@ public final class Ledger implements ResourceRecorder {
             return;
         }
         Thread writer = new Thread(() -> {
+            try {
+                // Progress comes in bursts from many machines at once; a short wait lets one write carry a burst.
+                Thread.sleep(SOON_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             long upTo;
             synchronized (this) {
                 // Cleared before reading the version: a change applied after this point queues a write of its own.
