@@ -167,8 +167,8 @@ public final class Fleet {
                     // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
                     printTable(List.of(e.builder()));
                     out.println(e.getMessage());
-                    out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: fix the"
-                            + " failing step and re-run up -Dimage=bake");
+                    out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: "
+                            + e.next());
                     return 1;
                 }
             }
