@@ -167,8 +167,8 @@ public final class Fleet {
                     // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
                     printTable(List.of(e.builder()));
                     out.println(e.getMessage());
-                    out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: fix the"
-                            + " failing step and re-run up -Dimage=bake");
+                    out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: "
+                            + e.next());
                     return 1;
                 }
             }
@@ -381,7 +381,8 @@ public final class Fleet {
         StateFolder.makePrivateDir(planDir);
         Secrets secrets = new Secrets(folder, spec.name());
         SshKeyPair loginKey = secrets.loginKey();
-        Instant expiresAt = wiring.clock().instant().plus(spec.ttl());
+        Instant now = wiring.clock().instant();
+        Instant expiresAt = now.plus(spec.ttl());
         String cidr = spec.cidr() != null ? spec.cidr()
                 : spec.provider() == Provider.LAB ? LAB_CIDR : "(this computer's public address /32, detected by up)";
         UserDataFormat format = spec.provider() == Provider.LIGHTSAIL ? UserDataFormat.SHELL_SCRIPT : UserDataFormat.CLOUD_CONFIG;
@@ -415,7 +416,8 @@ public final class Fleet {
         String cost = PlanSummary.costLine(spec, spec.count(), prices);
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
         out.println(spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), prices,
-                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), cidr, expiresAt));
+                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), cidr,
+                now, expiresAt));
         out.println("plan: " + spec.count() + " machine(s), " + files + " bundle file(s), user data and cloud calls in " + planDir);
         return 0;
     }
@@ -827,7 +829,7 @@ public final class Fleet {
         List<FleetSpend.Item> kept = FleetSpend.launched(ledger.snapshot().machines().values().stream()
                 .filter(r -> r.attendee() <= spec.count()).toList());
         return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), kept, PriceTable.load(), ingress,
-                cidr, expiresAt);
+                cidr, wiring.clock().instant(), expiresAt);
     }
 
     private String sizeName() {

@@ -25,6 +25,8 @@ import org.workshopfleet.bake.ImageBaker;
 import org.workshopfleet.bake.ImageMode;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
+import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.Pipeline;
 import org.workshopfleet.provision.ProvisionListener;
@@ -40,10 +42,12 @@ import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.ResourceEntry;
 import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * Bake mode's bookkeeping in {@link Fleet} with the stand-in cloud: an existing image of the recipe is reused without a
- * builder, a failing builder is destroyed, launches no attendee and is reported like a failed machine, teardown never removes an image, and the explicit
+ * builder, a failing builder (or an image that ends failed) is destroyed, launches no attendee and is reported like a
+ * failed machine, teardown never removes an image, and the explicit
  * image actions list and remove (with confirmation, refusing unknown or ambiguous choices).
  */
 class FleetImagesTest {
@@ -139,35 +143,102 @@ class FleetImagesTest {
         }
     }
 
+    @Test
+    void anImageThatEndsFailedIsReportedAsTheBuildersFailureAtCaptureAndNothingIsLeftRunning() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        // The real Ec2Cloud on the EC2 stand-in, whose next image ends "failed"; its instances are a loopback sshd
+        // machine presenting the host key the builder's user data pins, so the image step and the seal pass.
+        WorkshopSpec spec = WorkshopSpec.defaults(2, Provider.EC2).withStateRoot(dir.resolve("workshops"))
+                .withCidr("203.0.113.7/32");
+        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
+        int b = ImageBaker.BUILDER_ATTENDEE;
+        int port = LoopbackSshd.freePort();
+        TestMachines.Box builder = TestMachines.start(dir.resolve("builder"), secrets.loginKey(), "done",
+                secrets.hostKey(b), "127.0.0.2", port);
+        List<SdkAutoCloseable> clients = new ArrayList<>();
+        try (Ec2Fake fake = Ec2Fake.start()) {
+            fake.backend(new InstanceBackend() {
+                @Override
+                public String boot(String instanceId, String rawUserData) {
+                    return "127.0.0.2";
+                }
+
+                @Override
+                public void terminate(String instanceId) {
+                }
+            }).pendingPolls(0).bakedImages().pendingPolls(0).failNextImage();
+            Path project = dir.resolve("project");
+            Files.createDirectories(project.resolve("security-groups"));
+            Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
+            Files.copy(Path.of("ami.properties"), project.resolve("ami.properties"));
+            Wiring wiring = new Wiring(fake.cloudFactory(Path.of("ami.properties"), clients), s -> { }, () -> {
+                throw new AssertionError("tests never detect a public address");
+            }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
+                    Duration.ofSeconds(20), Duration.ofSeconds(20), root -> twoPhaseSteps("echo base done\n"));
+            Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(out, true, StandardCharsets.UTF_8));
+
+            assertEquals(1, fleet.up(true, ImageMode.BAKE), out());
+
+            String image = fake.bakedImages().images().get(0).id();
+            assertEquals("failed", fake.bakedImages().images().get(0).state());
+            // The same results table as a builder failing at a step: its row names the step and the image's reason.
+            List<String> lines = out().lines().toList();
+            int row = lines.indexOf(lines.stream().filter(l -> l.startsWith("ebpf-php-bake ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no builder row:\n" + out())));
+            assertTrue(lines.get(row - 1).matches("MACHINE\\s+IP\\s+STATE\\s+FAILED AT"), out());
+            assertTrue(lines.get(row).matches("ebpf-php-bake\\s+127\\.0\\.0\\.2\\s+FAILED\\s+capture: "
+                    + image + " ended failed: Server.InternalError: Internal error while creating the image.*"), out());
+            assertTrue(out().contains("image: capturing builder ebpf-php-bake failed: EC2 image " + image) && out()
+                    .contains("no attendee machine was launched"), out());
+            assertTrue(out().strip().endsWith("the builder ebpf-php-bake was destroyed; nothing was baked: re-run up"
+                    + " -Dimage=bake (the broken image is replaced)"), out());
+
+            assertEquals(List.of("01"), builder.runs(), "the image step ran on the builder, nothing else");
+            // Nothing left running: the builder was the only instance, and it is terminated.
+            assertEquals(1, fake.instances().size(), "no attendee launched");
+            assertTrue(fake.instances().stream().allMatch(i -> i.state().equals("terminated")
+                    || i.state().equals("shutting-down")), fake.instances().toString());
+        } finally {
+            synchronized (clients) {
+                clients.forEach(SdkAutoCloseable::close);
+            }
+            builder.sshd().close();
+        }
+    }
+
     /**
      * A tiny two-phase bundle for loopback machines: one image step that fails as a missing apt package does (after
      * more output than the log tail holds), one per-machine step, and the seal and lib the recipe needs.
      */
-    private static final MachineRendering TWO_PHASE_STEPS = new MachineRendering() {
-        @Override
-        public String userData(MachineModel m, UserDataFormat f) {
-            return "#cloud-config\nhostname: " + m.hostname() + "\n";
-        }
+    private static final MachineRendering TWO_PHASE_STEPS = twoPhaseSteps("for i in $(seq 1 30); do echo \"noise $i\"; done\n"
+            + "echo 'E: Unable to locate package nosuchpkg' >&2\nexit 100\n");
 
-        @Override
-        public Bundle bundle(MachineModel m) {
-            Map<String, String> scripts = new LinkedHashMap<>();
-            scripts.put("01-base", "# phase: image\nset -euo pipefail\necho 01 >> /var/lib/runs.log\n"
-                    + "for i in $(seq 1 30); do echo \"noise $i\"; done\n"
-                    + "echo 'E: Unable to locate package nosuchpkg' >&2\nexit 100\n");
-            scripts.put("02-login", "# phase: machine\nset -euo pipefail\necho 02 >> /var/lib/runs.log\n");
-            List<BundleFile> files = new ArrayList<>();
-            List<SetupStep> steps = new ArrayList<>();
-            for (Map.Entry<String, String> e : scripts.entrySet()) {
-                String path = "scripts/" + e.getKey() + ".sh";
-                files.add(new BundleFile(path, e.getValue().getBytes(StandardCharsets.UTF_8), 0755));
-                steps.add(new SetupStep(e.getKey(), path, TestMachines.sha256(e.getValue())));
+    /** As {@link #TWO_PHASE_STEPS} with an image step that ends with {@code imageStepEnd}. */
+    private static MachineRendering twoPhaseSteps(String imageStepEnd) {
+        return new MachineRendering() {
+            @Override
+            public String userData(MachineModel m, UserDataFormat f) {
+                return "#cloud-config\nhostname: " + m.hostname() + "\n";
             }
-            files.add(new BundleFile("scripts/seal.sh", "echo sealed\n".getBytes(StandardCharsets.UTF_8), 0755));
-            files.add(new BundleFile("scripts/lib.sh", "true\n".getBytes(StandardCharsets.UTF_8), 0644));
-            return new Bundle(m.hostname(), files, steps);
-        }
-    };
+
+            @Override
+            public Bundle bundle(MachineModel m) {
+                Map<String, String> scripts = new LinkedHashMap<>();
+                scripts.put("01-base", "# phase: image\nset -euo pipefail\necho 01 >> /var/lib/runs.log\n" + imageStepEnd);
+                scripts.put("02-login", "# phase: machine\nset -euo pipefail\necho 02 >> /var/lib/runs.log\n");
+                List<BundleFile> files = new ArrayList<>();
+                List<SetupStep> steps = new ArrayList<>();
+                for (Map.Entry<String, String> e : scripts.entrySet()) {
+                    String path = "scripts/" + e.getKey() + ".sh";
+                    files.add(new BundleFile(path, e.getValue().getBytes(StandardCharsets.UTF_8), 0755));
+                    steps.add(new SetupStep(e.getKey(), path, TestMachines.sha256(e.getValue())));
+                }
+                files.add(new BundleFile("scripts/seal.sh", "echo sealed\n".getBytes(StandardCharsets.UTF_8), 0755));
+                files.add(new BundleFile("scripts/lib.sh", "true\n".getBytes(StandardCharsets.UTF_8), 0644));
+                return new Bundle(m.hostname(), files, steps);
+            }
+        };
+    }
 
     @Test
     void anImageOfTheRecipeIsReusedTeardownKeepsItAndOnlyRemoveImageRemovesIt() throws Exception {

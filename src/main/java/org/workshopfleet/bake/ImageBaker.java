@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
@@ -37,6 +38,8 @@ public final class ImageBaker {
      */
     public static final int BUILDER_ATTENDEE = WorkshopSpec.MAX_COUNT + 1;
 
+    private static final String FIX_AND_RERUN = "fix the failing step and re-run up -Dimage=bake";
+
     /**
      * One builder machine.
      *
@@ -48,22 +51,30 @@ public final class ImageBaker {
     }
 
     /**
-     * The builder failed (launch, a step, the seal): a machine-level failure, not bad input; the builder is destroyed
-     * before this reaches the caller, and no attendee machine was launched.
+     * The builder failed (launch, a step, the seal, or the image it was captured into ended broken): a machine-level
+     * failure, not bad input; the builder is destroyed before this reaches the caller, and no attendee machine was
+     * launched.
      */
     public static final class Failed extends FleetException {
         private static final long serialVersionUID = 1L;
 
         private final transient MachineResult builder;
+        private final String next;
 
-        Failed(String oneLine, MachineResult builder) {
+        Failed(String oneLine, MachineResult builder, String next) {
             super(oneLine);
             this.builder = builder;
+            this.next = next;
+        }
+
+        /** What the facilitator does now, e.g. {@code fix the failing step and re-run up -Dimage=bake}. */
+        public String next() {
+            return next;
         }
 
         /**
          * How the builder ended, as a failed machine of a normal {@code up} is reported: the failing step ({@code launch},
-         * a setup step, {@code seal}), its reason and the tail of the builder's log.
+         * a setup step, {@code seal}, {@code capture}), its reason and the tail of the builder's log.
          */
         public MachineResult builder() {
             return builder;
@@ -121,7 +132,8 @@ public final class ImageBaker {
             if (!m.isRunningWithAddress()) {
                 String why = "did not start (" + m.state() + ")";
                 throw new Failed("image: builder " + name + " " + why + "; nothing was baked; re-run up",
-                        new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "launch", why, List.of(), null));
+                        new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "launch", why, List.of(), null),
+                        FIX_AND_RERUN);
             }
             SshTarget target = new SshTarget(m.publicIp(), sshPort, builder.hostKey());
             Pipeline pipeline = new Pipeline(login, layout, logsDir, List.of(), sshTimeout, Duration.ofSeconds(180));
@@ -129,7 +141,7 @@ public final class ImageBaker {
                     ProvisionListener.NONE);
             if (!r.ok()) {
                 throw new Failed("image: builder " + name + " failed at " + r.failedStep() + ": " + r.error()
-                        + "; log: " + pipeline.logFile(name) + "; no attendee machine was launched", r);
+                        + "; log: " + pipeline.logFile(name) + "; no attendee machine was launched", r, FIX_AND_RERUN);
             }
             Duration steps = Duration.between(start, Instant.now());
             try (Remote remote = Remote.await(target, login, sshTimeout)) {
@@ -140,10 +152,21 @@ public final class ImageBaker {
                     throw new Failed("image: sealing builder " + name + " failed (exit " + code + "); log: "
                             + pipeline.logFile(name) + "; no attendee machine was launched",
                             new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "seal", why,
-                                    Pipeline.tail(pipeline.logFile(name), Pipeline.TAIL_LINES), null));
+                                    Pipeline.tail(pipeline.logFile(name), Pipeline.TAIL_LINES), null), FIX_AND_RERUN);
                 }
             }
-            MachineImage image = cloud.captureImage(id, recipe.hash(), captureTimeout);
+            MachineImage image;
+            try {
+                image = cloud.captureImage(id, recipe.hash(), captureTimeout);
+            } catch (ImageFailed e) {
+                // The steps and the seal passed; the image made of them did not: reported as the builder's failure,
+                // like one at a step, so the facilitator sees the same results table either way.
+                throw new Failed("image: capturing builder " + name + " failed: " + e.getMessage()
+                        + "; no attendee machine was launched",
+                        new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "capture", e.reason(), List.of(),
+                                null),
+                        "re-run up -Dimage=bake (the broken image is replaced)");
+            }
             out.printf(java.util.Locale.ROOT, "image: baked %s (%s) in %d s (image steps %d s, seal and capture %d s)%n",
                     image.name(), image.id(), Duration.between(start, Instant.now()).toSeconds(), steps.toSeconds(),
                     Duration.between(start, Instant.now()).minus(steps).toSeconds());

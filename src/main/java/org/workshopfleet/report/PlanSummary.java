@@ -86,19 +86,28 @@ public final class PlanSummary {
         return sb.toString();
     }
 
-    /** As {@link #withExpiry(WorkshopSpec, int, List, PriceTable, List, String, Instant)} with nothing launched yet. */
+    /**
+     * As {@link #withExpiry(WorkshopSpec, int, List, PriceTable, List, String, Instant, Instant)} with nothing launched
+     * yet.
+     */
     public static String withExpiry(WorkshopSpec spec, int count, PriceTable prices, List<IngressRule> ingress, String cidr,
-                                    Instant expiresAt) {
-        return withExpiry(spec, count, List.of(), prices, ingress, cidr, expiresAt);
+                                    Instant now, Instant expiresAt) {
+        return withExpiry(spec, count, List.of(), prices, ingress, cidr, now, expiresAt);
     }
 
     /**
      * The line {@code up} and {@code plan} print before anything is created: {@link #line} followed by when the fleet
      * expires and the most it can cost until then, e.g. {@code …; expires 2026-11-26T06:00:00Z (at most $19.57 by then)},
      * or {@code (at most $21.89 by then, if every machine falls back to t2.medium)} when a fallback type is dearer.
+     *
+     * <p>The figure covers {@code now} to {@code expiresAt}, the expiry shown, not the spec's ttl: a re-run keeps the
+     * expiry the ledger recorded, which may be nearer (or, after {@code extend}, further) than {@code now + ttl}.
+     *
+     * @param now       when the figure starts counting (the clock of this run)
+     * @param expiresAt the expiry shown: the ledger's for an existing fleet, else {@code now + ttl}
      */
     public static String withExpiry(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices,
-                                    List<IngressRule> ingress, String cidr, Instant expiresAt) {
+                                    List<IngressRule> ingress, String cidr, Instant now, Instant expiresAt) {
         String head = line(spec, count, launched, prices, ingress, cidr) + "; expires "
                 + expiresAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         if (spec.provider() == Provider.LAB) {
@@ -108,7 +117,7 @@ public final class PlanSummary {
         if (bound.isEmpty()) {
             return head;
         }
-        return head + String.format(Locale.ROOT, " (at most $%.2f by then%s)", bound.get().atMost(spec.ttl()),
+        return head + String.format(Locale.ROOT, " (at most $%.2f by then%s)", bound.get().atMost(Duration.between(now, expiresAt)),
                 bound.get().caveat(launched.isEmpty() ? "machine" : "new machine"));
     }
 
@@ -140,8 +149,8 @@ public final class PlanSummary {
      * @param unpricedFallbacks fallback types the table does not know, which the bound cannot cover
      */
     private record Bound(double usdPerHour, String dearest, List<String> unpricedFallbacks) {
-        double atMost(Duration ttl) {
-            return usdPerHour * ttl.toMinutes() / 60.0;
+        double atMost(Duration left) {
+            return usdPerHour * Math.max(0, left.toMinutes()) / 60.0;
         }
 
         String caveat(String what) {

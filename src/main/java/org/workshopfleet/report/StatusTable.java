@@ -23,12 +23,13 @@ import org.workshopfleet.state.MachineRecord;
  * The {@code status} table: one row per attendee machine, from the ledger joined with what the cloud reports now, and a
  * totals line. A pure function of its inputs, so it can be checked without a cloud.
  *
- * <p>Columns: machine, IP, cloud state ({@code gone} when the ledger knows a machine the cloud no longer has), progress
- * (ready / failed at which step and why / where it is), age since launch, time left before expiry, spend so far at list
- * price of the machine's own instance type or bundle (as the cloud reports it, else as the ledger recorded it at launch:
- * fleets can be mixed when EC2 falls back to other types); a type the price table lacks is shown as {@code ?} and named
- * in the totals line. A machine the cloud has but the ledger does not is shown as {@code not in ledger}: teardown still
- * removes it (it is found by tag).
+ * <p>Columns: machine, IP, instance type or Lightsail bundle (as the cloud reports it, else as the ledger recorded it at
+ * launch; {@code ?} when neither says, as for machines launched before the ledger recorded types; {@code -} before
+ * launch), cloud state ({@code gone} when the ledger knows a machine the cloud no longer has), progress (ready / failed
+ * at which step and why / where it is), age since launch, time left before expiry, spend so far at list price of the
+ * type shown (fleets can be mixed when EC2 falls back to other types); a type the price table lacks is shown as
+ * {@code ?} and named in the totals line. A machine the cloud has but the ledger does not is shown as
+ * {@code not in ledger}: teardown still removes it (it is found by tag).
  */
 public final class StatusTable {
 
@@ -64,7 +65,7 @@ public final class StatusTable {
         SortedSet<Integer> attendees = new TreeSet<>(records.keySet());
         attendees.addAll(cloud.keySet());
 
-        TextTable table = new TextTable("MACHINE", "IP", "CLOUD", "PROGRESS", "AGE", "EXPIRY", "COST");
+        TextTable table = new TextTable("MACHINE", "IP", "TYPE", "CLOUD", "PROGRESS", "AGE", "EXPIRY", "COST");
         int ready = 0;
         int failed = 0;
         int working = 0;
@@ -157,13 +158,14 @@ public final class StatusTable {
         String age = launched == null ? "-" : DurationText.compact(Duration.between(launched, now));
         boolean alive = m != null && !m.state().isGone();
         String left = !alive || expiry == null ? "-" : expiry.describe(now);
+        // The cloud's own answer first; the type recorded at launch when the cloud does not say.
+        String size = m != null && m.instanceType() != null ? m.instanceType() : r != null ? r.instanceType() : null;
+        String type = size != null ? size : m == null && r != null && r.cloudId() == null ? "-" : "?";
         String cost = "-";
         double spent = 0;
         double perHour = 0;
         String unpriced = null;
         if (alive) {
-            // The cloud's own answer first; the type recorded at launch when the cloud does not say.
-            String size = m.instanceType() != null ? m.instanceType() : r != null ? r.instanceType() : null;
             Optional<PriceTable.Price> price = prices.hourly(provider, region, size);
             if (price.isPresent()) {
                 spent = CostEstimate.billedHours(launched, now) * price.get().usdPerHour();
@@ -174,7 +176,7 @@ public final class StatusTable {
                 unpriced = size == null ? NO_TYPE : size;
             }
         }
-        return new Row(new String[] {name, ip, state, progress(r), age, left, cost}, spent, perHour, unpriced);
+        return new Row(new String[] {name, ip, type, state, progress(r), age, left, cost}, spent, perHour, unpriced);
     }
 
     private static String progress(MachineRecord r) {

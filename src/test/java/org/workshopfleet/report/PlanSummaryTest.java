@@ -17,6 +17,7 @@ class PlanSummaryTest {
 
     private static final List<IngressRule> PORTS = List.of(new IngressRule("tcp", 22, "ssh"),
             new IngressRule("tcp", 80, "web"), new IngressRule("tcp", 3000, "grafana"));
+    private static final Duration TTL = Duration.ofHours(12);
     private final PriceTable prices = PriceTable.load();
 
     @Test
@@ -56,10 +57,27 @@ class PlanSummaryTest {
         // 30 × $0.0544/h for the 12 h ttl: $19.58 (list price of t3.medium in Tokyo).
         assertEquals(PlanSummary.line(spec, 30, prices, PORTS, "203.0.113.7/32")
                         + "; expires 2026-11-26T06:00:00Z (at most $19.58 by then)",
-                PlanSummary.withExpiry(spec, 30, prices, PORTS, "203.0.113.7/32", at));
+                PlanSummary.withExpiry(spec, 30, prices, PORTS, "203.0.113.7/32", at.minus(TTL), at));
         WorkshopSpec lab = spec(Provider.LAB, null, null);
         assertEquals(PlanSummary.line(lab, 3, prices, PORTS, "10.231.0.0/24") + "; expires 2026-11-26T06:00:00Z",
-                PlanSummary.withExpiry(lab, 3, prices, PORTS, "10.231.0.0/24", at));
+                PlanSummary.withExpiry(lab, 3, prices, PORTS, "10.231.0.0/24", at.minus(TTL), at));
+    }
+
+    @Test
+    void aReRunPricesTheTimeLeftUntilTheLedgersExpiryNotTheSpecsTtl() {
+        // up re-run 10 h into a 12 h fleet: the ledger's expiry is 2 h away, so 4 × $0.0544 (t3.medium) for 2 h = $0.44,
+        // not the $2.61 of a fresh 12 h. An extended fleet (expiry 20 h away) costs more than the ttl would say: $4.35.
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium"), "ap-northeast-1");
+        Instant t0 = Instant.parse("2026-11-25T18:00:00Z");
+        List<FleetSpend.Item> launched = List.of(new FleetSpend.Item("t3.medium", t0),
+                new FleetSpend.Item("t3.medium", t0), new FleetSpend.Item("t3.medium", t0),
+                new FleetSpend.Item("t3.medium", t0));
+        Instant now = Instant.parse("2026-11-26T04:00:00Z");
+        String line = PlanSummary.line(spec, 4, launched, prices, PORTS, "203.0.113.7/32");
+        assertEquals(line + "; expires 2026-11-26T06:00:00Z (at most $0.44 by then)", PlanSummary.withExpiry(spec, 4,
+                launched, prices, PORTS, "203.0.113.7/32", now, Instant.parse("2026-11-26T06:00:00Z")));
+        assertEquals(line + "; expires 2026-11-27T00:00:00Z (at most $4.35 by then)", PlanSummary.withExpiry(spec, 4,
+                launched, prices, PORTS, "203.0.113.7/32", now, Instant.parse("2026-11-27T00:00:00Z")));
     }
 
     @Test
@@ -77,14 +95,15 @@ class PlanSummaryTest {
         // Tokyo: t3.medium $0.0544, t3a.medium $0.0490, t2.medium $0.0608 per hour; 12 h ttl.
         WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium", "t3a.medium", "t2.medium"), "ap-northeast-1");
         Instant at = Instant.parse("2026-11-26T06:00:00Z");
-        assertTrue(PlanSummary.withExpiry(spec, 10, prices, PORTS, "203.0.113.7/32", at)
+        assertTrue(PlanSummary.withExpiry(spec, 10, prices, PORTS, "203.0.113.7/32", at.minus(TTL), at)
                 .endsWith("≈ $0.544/h (list price, " + prices.asOf() + "); ports 22/80/3000 from 203.0.113.7/32; expires"
                         + " 2026-11-26T06:00:00Z (at most $7.30 by then, if every machine falls back to t2.medium)"));
         assertEquals("cost: $0.544/h for 10 machine(s), at most $7.30 until expiry, if every machine falls back to"
                 + " t2.medium (list price of " + prices.asOf() + "; storage and traffic extra)",
                 PlanSummary.costLine(spec, 10, prices));
         WorkshopSpec odd = spec(Provider.EC2, List.of("t3.medium", "m7i.large"), "ap-northeast-1");
-        assertTrue(PlanSummary.withExpiry(odd, 10, prices, PORTS, "203.0.113.7/32", at).endsWith("(at most $6.53 by"
+        assertTrue(PlanSummary.withExpiry(odd, 10, prices, PORTS, "203.0.113.7/32", at.minus(TTL), at)
+                .endsWith("(at most $6.53 by"
                 + " then, unless machines fall back to m7i.large (not in the price table))"));
     }
 
@@ -100,7 +119,7 @@ class PlanSummaryTest {
                         + " from 203.0.113.7/32; expires 2026-11-26T06:00:00Z (at most $2.56 by then, if every new"
                         + " machine falls back to t2.medium)",
                 PlanSummary.withExpiry(spec, 4, launched, prices, PORTS, "203.0.113.7/32",
-                        Instant.parse("2026-11-26T06:00:00Z")));
+                        Instant.parse("2026-11-25T18:00:00Z"), Instant.parse("2026-11-26T06:00:00Z")));
 
         List<FleetSpend.Item> unknown = List.of(new FleetSpend.Item("t3.medium", t0), new FleetSpend.Item("z1d.large", t0));
         assertEquals("2 × t3.medium in ap-northeast-1 (fallback t3a.medium, t2.medium; 2 launched: 1 × t3.medium,"
@@ -115,7 +134,7 @@ class PlanSummaryTest {
     }
 
     private static WorkshopSpec spec(Provider p, List<String> types, String region) {
-        return new WorkshopSpec("ebpf-php", 30, p, region, types, null, null, false, Duration.ofHours(12), 8,
+        return new WorkshopSpec("ebpf-php", 30, p, region, types, null, null, false, TTL, 8,
                 Path.of("workshops"), SourceLocations.defaults());
     }
 }

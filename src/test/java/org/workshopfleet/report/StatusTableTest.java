@@ -57,15 +57,15 @@ class StatusTableTest {
         // Check row content cell by cell rather than exact spacing (widths follow the longest cell).
         String[] lines = table.split("\n");
         assertEquals("Workshop ebpf-php (ec2, ap-northeast-1)", lines[0]);
-        assertTrue(lines[1].matches("MACHINE +IP +CLOUD +PROGRESS +AGE +EXPIRY +COST"), lines[1]);
-        assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "running", "ready", "2h00m", "10h00m left", "$0.109");
-        assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "running",
+        assertTrue(lines[1].matches("MACHINE +IP +TYPE +CLOUD +PROGRESS +AGE +EXPIRY +COST"), lines[1]);
+        assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "t3.medium", "running", "ready", "2h00m", "10h00m left", "$0.109");
+        assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "t3.medium", "running",
                 "FAILED at 05-grafana: grafana did not answer on port 3000 within 12…", "2h00m", "10h00m left", "$0.109");
-        assertRow(lines[4], "ebpf-php-03", "203.0.113.13", "running", "provisioning 04-prometheus (3 done)", "30m00s",
+        assertRow(lines[4], "ebpf-php-03", "203.0.113.13", "t3a.medium", "running", "provisioning 04-prometheus (3 done)", "30m00s",
                 "10h00m left", "$0.025");
-        assertRow(lines[5], "ebpf-php-04", "203.0.113.14", "gone", "ready", "2h00m", "-", "-");
-        assertRow(lines[6], "ebpf-php-05", "203.0.113.15", "pending", "booting", "1m00s", "10h00m left", "?");
-        assertRow(lines[7], "ebpf-php-07", "203.0.113.17", "running", "not in ledger", "1h00m", "10h00m left", "$0.054");
+        assertRow(lines[5], "ebpf-php-04", "203.0.113.14", "?", "gone", "ready", "2h00m", "-", "-");
+        assertRow(lines[6], "ebpf-php-05", "203.0.113.15", "x9.huge", "pending", "booting", "1m00s", "10h00m left", "?");
+        assertRow(lines[7], "ebpf-php-07", "203.0.113.17", "t3.medium", "running", "not in ledger", "1h00m", "10h00m left", "$0.054");
         assertEquals("Total: 6 machines, 2 ready, 1 failed, 2 working; 5 in the cloud; spent $0.297 + 1 machine of"
                 + " unknown price (x9.huge not in the price table), now $0.212/h (list price, " + prices.asOf() + "); expiry 2026-11-25T20:00:00Z"
                 + " 10h00m left", lines[8]);
@@ -85,11 +85,11 @@ class StatusTableTest {
                 ago(600)));
         LedgerData ledger = new LedgerData(1, "lab-test", "lab", "ap-northeast-1", ago(700), null, List.of(), records,
                 Map.of(Expiry.SETTING, ago(15).toString()));
-        String table = StatusTable.render(ledger, List.of(machine(1, "10.231.0.2", MachineState.RUNNING, null, ago(600))),
+        String table = StatusTable.render(ledger, List.of(machine(1, "10.231.0.2", MachineState.RUNNING, "lab", ago(600))),
                 prices, now);
         String[] lines = table.split("\n");
         assertEquals("Workshop lab-test (lab)", lines[0]);
-        assertRow(lines[2], "ebpf-php-01", "10.231.0.2", "running", "ready", "10h00m", "expired 15m00s ago", "$0.00");
+        assertRow(lines[2], "ebpf-php-01", "10.231.0.2", "lab", "running", "ready", "10h00m", "expired 15m00s ago", "$0.00");
         assertTrue(lines[3].endsWith("spent $0.00, now $0.00/h (list price, " + prices.asOf()
                 + "); expiry 2026-11-25T09:45:00Z expired 15m00s ago"), lines[3]);
     }
@@ -106,10 +106,31 @@ class StatusTableTest {
                 machine(1, "203.0.113.11", MachineState.RUNNING, null, ago(60)),
                 machine(2, "203.0.113.12", MachineState.RUNNING, null, ago(60))), prices, now);
         String[] lines = table.split("\n");
-        assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "running", "ready", "1h00m", "-", "$0.049");
-        assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "running", "ready", "1h00m", "-", "?");
+        assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "t3a.medium", "running", "ready", "1h00m", "-", "$0.049");
+        assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "?", "running", "ready", "1h00m", "-", "?");
         assertTrue(lines[4].contains("spent $0.049 + 1 machine of unknown price (type not reported), now $0.049/h"),
                 lines[4]);
+    }
+
+    @Test
+    void typeColumnShowsTheCloudsTypeElseTheRecordedOneElseWhyItIsMissing() {
+        Map<Integer, MachineRecord> records = Map.of(
+                // Recorded t3.medium, but the cloud reports t3a.medium: the cloud's answer is the one priced and shown.
+                1, new MachineRecord(1, "ebpf-php-01", "i-1", "t3.medium", "203.0.113.11", MachinePhase.READY, null,
+                        List.of(), null, List.of(), ago(60), now),
+                // Gone from the cloud: only the ledger still knows what it was.
+                2, new MachineRecord(2, "ebpf-php-02", "i-2", "t2.medium", "203.0.113.12", MachinePhase.READY, null,
+                        List.of(), null, List.of(), ago(60), now),
+                // Not launched yet: no type to show, and none missing.
+                3, new MachineRecord(3, "ebpf-php-03", null, null, null, MachinePhase.PLANNED, null, List.of(), null,
+                        List.of(), null, now));
+        LedgerData ledger = new LedgerData(1, "ebpf-php", "ec2", "ap-northeast-1", ago(180), null, List.of(), records,
+                Map.of());
+        String[] lines = StatusTable.render(ledger, List.of(
+                machine(1, "203.0.113.11", MachineState.RUNNING, "t3a.medium", ago(60))), prices, now).split("\n");
+        assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "t3a.medium", "running", "ready", "1h00m", "-", "$0.049");
+        assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "t2.medium", "gone", "ready", "1h00m", "-", "-");
+        assertRow(lines[4], "ebpf-php-03", "-", "-", "-", "planned", "-", "-", "-");
     }
 
     private static void assertRow(String line, String... cells) {

@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.spec.Tags;
@@ -158,11 +159,13 @@ final class Ec2Images {
         }
     }
 
-    private static FleetException failed(Image image) {
+    private static ImageFailed failed(Image image) {
         String reason = image.stateReason() == null ? "no reason given"
                 : Objects.toString(image.stateReason().message(), Objects.toString(image.stateReason().code(), "no reason given"));
-        return new FleetException("EC2 image " + image.imageId() + " (" + image.name() + ") ended " + image.stateAsString()
-                + " (" + reason.replaceAll("[\\r\\n]+", " ") + "): re-run to bake it again; the broken image is replaced");
+        reason = reason.replaceAll("[\\r\\n]+", " ");
+        return new ImageFailed(image.imageId() + " ended " + image.stateAsString() + ": " + reason,
+                "EC2 image " + image.imageId() + " (" + image.name() + ") ended " + image.stateAsString() + " (" + reason
+                        + "): re-run to bake it again; the broken image is replaced");
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.spec.Tags;
@@ -133,9 +134,9 @@ final class LightsailImages {
         }
     }
 
-    private FleetException failed(String name) {
-        return new FleetException("Lightsail snapshot " + name + " in " + region + " ended in state error: re-run to"
-                + " bake it again; the broken snapshot is replaced");
+    private ImageFailed failed(String name) {
+        return new ImageFailed(name + " ended in state error", "Lightsail snapshot " + name + " in " + region
+                + " ended in state error: re-run to bake it again; the broken snapshot is replaced");
     }
 
     /** DeleteInstanceSnapshot of this workshop-fleet snapshot; one already gone counts as removed. */

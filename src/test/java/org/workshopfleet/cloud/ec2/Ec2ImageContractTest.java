@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
@@ -216,10 +217,13 @@ class Ec2ImageContractTest {
         Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
         String builder = builder(cloud);
 
-        FleetException e = assertThrows(FleetException.class, () -> cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT));
+        // An ImageFailed, which the baker reports as its builder's failure at "capture" with this reason.
+        ImageFailed e = assertThrows(ImageFailed.class, () -> cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT));
         assertTrue(e.getMessage().contains("failed") && e.getMessage().contains("Internal error"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         String failedId = baked.images().get(0).id();
+        assertTrue(e.reason().startsWith(failedId + " ended failed: ") && e.reason().contains("Internal error"),
+                e.reason());
 
         MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
 

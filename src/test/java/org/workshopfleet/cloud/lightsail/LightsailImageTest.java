@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
@@ -202,8 +203,10 @@ class LightsailImageTest {
         fake.failNextSnapshot();
         try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
             builder(cloud);
-            FleetException e = assertThrows(FleetException.class, () -> cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
+            // An ImageFailed, which the baker reports as its builder's failure at "capture" with this reason.
+            ImageFailed e = assertThrows(ImageFailed.class, () -> cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
             assertTrue(e.getMessage().contains("state error"), e.getMessage());
+            assertTrue(e.reason().endsWith(" ended in state error"), e.reason());
             assertFalse(e.getMessage().contains("\n"));
 
             MachineImage image = cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);

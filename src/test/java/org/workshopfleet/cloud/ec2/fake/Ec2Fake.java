@@ -45,8 +45,9 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * A STAND-IN for Amazon EC2, for tests only: an in-process HTTP server on 127.0.0.1 that speaks EC2's Query/XML
  * protocol as {@code /work/shared/AWS.md} records it (form body parsed into a map and routed on {@code Action};
  * responses {@code <OpResponse xmlns=…><requestId>…} with the model's element names; errors
- * {@code <Response><Errors><Error>…} with EC2's real HTTP statuses). The real SDK {@link Ec2Client} talks to it through
- * {@code endpointOverride}; see {@link #client()}.
+ * {@code <Response><Errors><Error>…} with EC2's real HTTP statuses; a fault of the stand-in itself or its backend is
+ * answered as {@code InternalError}, 500, with its stack trace on stderr). The real SDK {@link Ec2Client} talks to it
+ * through {@code endpointOverride}; see {@link #client()}.
  *
  * <p>It is stateful and deterministic: time advances with {@code DescribeInstances} calls ("polls"), not the clock.
  * Instances are pending for {@link #pendingPolls} polls and get their address only once running; terminated instances
@@ -502,9 +503,16 @@ public final class Ec2Fake implements AutoCloseable {
             } catch (Ec2Error e) {
                 status = e.status;
                 code = e.code;
-                xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + Xml.escape(e.code)
-                        + "</Code><Message>" + Xml.escape(e.getMessage()) + "</Message></Error></Errors><RequestID>"
-                        + requestId + "</RequestID></Response>";
+                xml = errorXml(e.code, e.getMessage(), requestId);
+            } catch (RuntimeException e) {
+                // A fault of the stand-in or its backend, not an answer EC2 would give. Left to the JDK server, it
+                // drops the connection and the SDK retries that as an I/O error, hiding the cause; EC2 answers its own
+                // faults with InternalError (500, AWS.md A5), so this does too, and the stack trace goes to the log.
+                System.err.println("EC2 stand-in: " + action + " " + requestId + " failed inside the stand-in:");
+                e.printStackTrace();
+                status = 500;
+                code = "InternalError";
+                xml = errorXml(code, Ec2Error.MESSAGES.get(code) + " (EC2 stand-in: " + e + ")", requestId);
             }
             log.add(new RecordedCall(action, form.asMap(), status, code));
         }
@@ -516,6 +524,13 @@ public final class Ec2Fake implements AutoCloseable {
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /** EC2's error envelope (AWS.md A5), on one line after the prolog as real responses are. */
+    private static String errorXml(String code, String message, String requestId) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + Xml.escape(code)
+                + "</Code><Message>" + Xml.escape(message) + "</Message></Error></Errors><RequestID>" + requestId
+                + "</RequestID></Response>";
     }
 
     private String route(String action, QueryForm q) {

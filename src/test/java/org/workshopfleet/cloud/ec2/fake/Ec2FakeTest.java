@@ -96,6 +96,73 @@ class Ec2FakeTest {
     }
 
     @Test
+    void aFaultInsideTheStandInIsAnsweredAsInternalErrorWithItsStackTraceOnStderr() throws Exception {
+        // A backend that fails where the fake calls it inside a request: releasing an image's data on DeleteSnapshot.
+        InstanceBackend failsOnRelease = new InstanceBackend() {
+            @Override
+            public String boot(String instanceId, String rawUserData) {
+                return "198.51.100.9";
+            }
+
+            @Override
+            public void terminate(String instanceId) {
+            }
+
+            @Override
+            public void release(String imageId) {
+                throw new IllegalStateException("backend lost the disk of " + imageId);
+            }
+        };
+        fake.backend(failsOnRelease).pendingPolls(0).bakedImages().pendingPolls(0);
+        Ec2Client ec2 = noRetryClient();
+        String builder = ec2.runInstances(r -> r.imageId("ami-0123456789abcdef0").instanceType("t3.small").minCount(1)
+                .maxCount(1)).instances().get(0).instanceId();
+        awaitState(() -> describe(ec2, builder).state().nameAsString(), "running");
+        String image = ec2.createImage(r -> r.instanceId(builder).name("workshop-fleet-0123456789ab")).imageId();
+        awaitState(() -> ec2.describeImages(r -> r.owners("self").imageIds(image)).images().get(0).stateAsString(),
+                "available");
+        String snapshot = ec2.describeImages(r -> r.owners("self").imageIds(image)).images().get(0)
+                .blockDeviceMappings().get(0).ebs().snapshotId();
+        ec2.deregisterImage(r -> r.imageId(image));
+
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        Ec2Exception e;
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            e = assertThrows(Ec2Exception.class, () -> ec2.deleteSnapshot(r -> r.snapshotId(snapshot)));
+        } finally {
+            System.setErr(stderr);
+        }
+
+        assertEquals(500, e.statusCode());
+        assertEquals("InternalError", e.awsErrorDetails().errorCode());
+        assertTrue(e.awsErrorDetails().errorMessage().contains("backend lost the disk of " + image),
+                e.awsErrorDetails().errorMessage());
+        assertTrue(e.requestId() != null && !e.requestId().isEmpty());
+        RecordedCall call = fake.calls("DeleteSnapshot").get(0);
+        assertEquals(500, call.status());
+        assertEquals("InternalError", call.errorCode());
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("java.lang.IllegalStateException: backend lost the disk of " + image)
+                && log.contains("\tat "), "stack trace on stderr: " + log);
+        stderr.print(log); // still in the test's own log
+    }
+
+    private static void awaitState(java.util.function.Supplier<String> state, String wanted)
+            throws InterruptedException {
+        String last = null;
+        for (int i = 0; i < 200; i++) {
+            last = state.get();
+            if (last.equals(wanted)) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("still " + last + ", never " + wanted);
+    }
+
+    @Test
     void throttlingAtARateIsReproducibleForASeed() {
         List<Integer> first = throttledPattern(11);
         List<Integer> second = throttledPattern(11);
