@@ -36,7 +36,9 @@ import org.workshopfleet.state.StateFolder;
  * through {@link Fleet#up} on the lab provider, with the setup steps swapped for quick stand-ins ({@link QuickSteps}),
  * for two sizes in one run, and prints wall time (from nothing, where {@code up} overlaps the machines' boot with
  * provisioning, and provisioning only on machines already up), the ratios, this JVM's CPU time and peak heap, how busy
- * the host was, and the inotify instances each lab machine holds. On the larger fleet it then runs the equivalent Ansible playbook at
+ * the host was, and the inotify instances each lab machine holds. It also times a round of bare logins (every machine at
+ * once: log in, {@code sudo true}), the floor under any SSH-based tool's fleet time on this host, and prints the ratio
+ * that floor alone allows. On the larger fleet it then runs the equivalent Ansible playbook at
  * Ansible's default forks and at forks=N on the same machines; finally the cloud API call counts on the AWS fakes.
  * Everything it creates is torn down in {@code finally} and the host is checked to be as before.
  *
@@ -72,6 +74,8 @@ public final class FleetBenchmark {
     private final Path projectView;
     private int inotifyBaseline;
     private final List<String> report = new ArrayList<>();
+    /** Wall seconds of {@link FleetShell#loginRound} by fleet size. */
+    private final java.util.Map<Integer, Double> loginWall = new java.util.TreeMap<>();
 
     private FleetBenchmark(Path work) throws IOException {
         this.work = work;
@@ -128,6 +132,13 @@ public final class FleetBenchmark {
                 bench.say(String.format(Locale.ROOT, "ratio wall(%d)/wall(%d) provisioning only (machines already up,"
                         + " markers reset): %.2f  (%.1f s / %.1f s; goal <= 1.2)", large[1].n(), small[1].n(),
                         large[1].wall() / small[1].wall(), large[1].wall(), small[1].wall()));
+                // The SSH floor: the small fleet's run with its logins swapped for the large fleet's. No SSH-based
+                // tool can do better on this host, whatever it does after login.
+                double floor = small[1].wall() - bench.loginWall.get(small[0].n()) + bench.loginWall.get(large[0].n());
+                bench.say(String.format(Locale.ROOT, "SSH floor for the provisioning ratio on this host: %.2f  (wall(%d)"
+                        + " %.1f s - its logins %.1f s + %d machines' logins %.1f s)", floor / small[1].wall(),
+                        small[0].n(), small[1].wall(), bench.loginWall.get(small[0].n()), large[0].n(),
+                        bench.loginWall.get(large[0].n())));
             }
         } catch (RuntimeException | AssertionError e) {
             exit = 1;
@@ -186,6 +197,14 @@ public final class FleetBenchmark {
                 say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
                 Measurement again = up(spec, quick, out, last, "ours, machines up (provisioning)");
                 requireDone(shell, machines, "ours (provisioning only)");
+
+                say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
+                HostLoad loginLoad = HostLoad.start();
+                ProcessFigures login = ProcessFigures.start();
+                shell.loginRound(machines);
+                loginWall.put(n, login.wallSeconds());
+                say(String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s; orchestrator CPU %5.1f s; %s", "logins only"
+                        + " (one sudo true each)", n, login.wallSeconds(), login.cpuSeconds(), loginLoad.line()));
 
                 if (withAnsible) {
                     AnsibleRun ansible = AnsibleRun.prepare(work.resolve("ansible"), machines, secrets.loginKey());

@@ -36,6 +36,19 @@ final class FleetShell {
         }
     }
 
+    /**
+     * Every machine at once: log in (pinned host key, the workshop key) and run {@code sudo true}, nothing else. What
+     * any SSH-based tool pays per machine before doing any work; on a shared host this is the floor under a fleet's
+     * provisioning time above the slowest machine's own steps.
+     */
+    void loginRound(List<BenchMachine> machines) {
+        for (String r : onAll(machines, m -> "sudo true")) {
+            if (!r.isEmpty()) {
+                throw new IllegalStateException("login round failed: " + r);
+            }
+        }
+    }
+
     /** Empty when every machine has every step's marker with its hash and proof file; otherwise what is missing. */
     List<String> missingWork(List<BenchMachine> machines) {
         List<String> missing = new ArrayList<>();
