@@ -157,16 +157,7 @@ class FleetImagesTest {
                 secrets.hostKey(b), "127.0.0.2", port);
         List<SdkAutoCloseable> clients = new ArrayList<>();
         try (Ec2Fake fake = Ec2Fake.start()) {
-            fake.backend(new InstanceBackend() {
-                @Override
-                public String boot(String instanceId, String rawUserData) {
-                    return "127.0.0.2";
-                }
-
-                @Override
-                public void terminate(String instanceId) {
-                }
-            }).pendingPolls(0).bakedImages().pendingPolls(0).failNextImage();
+            fake.backend(InstanceBackend.at("127.0.0.2")).pendingPolls(0).bakedImages().pendingPolls(0).failNextImage();
             Path project = dir.resolve("project");
             Files.createDirectories(project.resolve("security-groups"));
             Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));

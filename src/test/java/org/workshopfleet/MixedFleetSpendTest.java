@@ -170,16 +170,7 @@ class MixedFleetSpendTest {
     }
 
     private Fleet fleet(WorkshopSpec spec) throws IOException {
-        fake.backend(new InstanceBackend() {
-            @Override
-            public String boot(String instanceId, String rawUserData) {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public void terminate(String instanceId) {
-            }
-        });
+        fake.backend(InstanceBackend.at("127.0.0.1"));
         Path project = dir.resolve("project");
         Files.createDirectories(project.resolve("security-groups"));
         if (!Files.exists(project.resolve("security-groups/workshop.json"))) {

@@ -39,6 +39,20 @@ public interface InstanceBackend {
     default void release(String imageId) {
     }
 
+    /** Every instance answers at {@code address} (e.g. a loopback sshd standing in for all machines); nothing to destroy. */
+    static InstanceBackend at(String address) {
+        return new InstanceBackend() {
+            @Override
+            public String boot(String instanceId, String rawUserData) {
+                return address;
+            }
+
+            @Override
+            public void terminate(String instanceId) {
+            }
+        };
+    }
+
     /** Addresses from 198.51.100.0/24 and 203.0.113.0/24, never contacted. */
     static InstanceBackend testNet() {
         AtomicInteger next = new AtomicInteger();
