@@ -179,8 +179,9 @@ class FleetImagesTest {
             assertTrue(lines.get(row - 1).matches("MACHINE\\s+IP\\s+STATE\\s+FAILED AT"), out());
             assertTrue(lines.get(row).matches("ebpf-php-bake\\s+127\\.0\\.0\\.2\\s+FAILED\\s+capture: "
                     + image + " ended failed: Server.InternalError: Internal error while creating the image.*"), out());
-            assertTrue(out().contains("image: capturing builder ebpf-php-bake failed: EC2 image " + image) && out()
-                    .contains("no attendee machine was launched"), out());
+            assertTrue(out().contains("image: capturing builder ebpf-php-bake failed: " + image + " ended failed: ")
+                    && out().contains("no attendee machine was launched"), out());
+            assertEquals(1, out().split("re-run", -1).length - 1, "what to do is said once:\n" + out());
             assertTrue(out().strip().endsWith("the builder ebpf-php-bake was destroyed; nothing was baked: re-run up"
                     + " -Dimage=bake (the broken image is replaced)"), out());
 

@@ -131,9 +131,9 @@ public final class ImageBaker {
             Machine m = cloud.awaitRunning(List.of(id), launchTimeout).get(0);
             if (!m.isRunningWithAddress()) {
                 String why = "did not start (" + m.state() + ")";
-                throw new Failed("image: builder " + name + " " + why + "; nothing was baked; re-run up",
+                throw new Failed("image: builder " + name + " " + why + "; nothing was baked",
                         new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "launch", why, List.of(), null),
-                        FIX_AND_RERUN);
+                        "re-run up -Dimage=bake (no step ran; a new builder is launched)");
             }
             SshTarget target = new SshTarget(m.publicIp(), sshPort, builder.hostKey());
             Pipeline pipeline = new Pipeline(login, layout, logsDir, List.of(), sshTimeout, Duration.ofSeconds(180));
@@ -161,7 +161,8 @@ public final class ImageBaker {
             } catch (ImageFailed e) {
                 // The steps and the seal passed; the image made of them did not: reported as the builder's failure,
                 // like one at a step, so the facilitator sees the same results table either way.
-                throw new Failed("image: capturing builder " + name + " failed: " + e.getMessage()
+                // The reason only: what to do comes once, as the failure's next step.
+                throw new Failed("image: capturing builder " + name + " failed: " + e.reason()
                         + "; no attendee machine was launched",
                         new MachineResult(BUILDER_ATTENDEE, name, m.publicIp(), false, "capture", e.reason(), List.of(),
                                 null),
