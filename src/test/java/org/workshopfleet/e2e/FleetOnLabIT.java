@@ -22,6 +22,7 @@ import org.workshopfleet.CloudsByProvider;
 import org.workshopfleet.Fleet;
 import org.workshopfleet.MachineRendering;
 import org.workshopfleet.Wiring;
+import org.workshopfleet.bake.OwnIdentities;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
 import org.workshopfleet.cloud.ec2.Waiting;
@@ -108,6 +109,8 @@ class FleetOnLabIT {
             assertEquals(0, fleet.verify(), () -> "verify failed:\n" + buffer);
             String output = buffer.toString(StandardCharsets.UTF_8);
             assertTrue(output.contains("verify: all 2 machine(s) pass every check"), output);
+            // Stock machines too are each their own (the lab base ships an empty /etc/machine-id, as a cloud image does).
+            OwnIdentities.assertEachMachineHasItsOwn(spec, provider.id());
 
             Path handout = tmp.resolve("workshops").resolve(name).resolve("handout");
             String csv = Files.readString(handout.resolve("attendees.csv"));
