@@ -681,11 +681,7 @@ public final class LightsailCloud implements Cloud {
             throw new FleetException("the workshop's login public key is not one OpenSSH line (ssh-ed25519 AAAA...):"
                     + " delete the key files in the state folder so a new key is generated");
         }
-        String cidr = Cidr.parse(context.cidr()).toString();
-        if (cidr.equals("0.0.0.0/0") && !spec.allowWorld()) {
-            throw new FleetException("cidr 0.0.0.0/0 opens SSH and Grafana to the whole internet: give the venue's"
-                    + " address (-Dcidr=203.0.113.7/32) or add -DallowWorld=true if you really mean it");
-        }
+        String cidr = Cidr.admitted(context.cidr(), spec.allowWorld()).toString();
         if (context.ingress().isEmpty()) {
             throw new FleetException("no ingress port is declared: restore security-groups/workshop.json");
         }
