@@ -656,11 +656,12 @@ public final class Fleet {
         String old = ledger.setting(SETTING_CIDR);
         String cidr = resolveCidr();
         if (cidr.equals(old)) {
-            out.println("ingress already admits " + cidr);
-            return 0;
+            // The ledger may not know every rule (another run's, one added by hand): the cloud is still cleaned.
+            out.println("ingress already admits " + cidr + "; removing any other rule the cloud holds");
+        } else {
+            out.println("allow-ip: replace ingress " + old + " with " + cidr + " on workshop " + spec.name());
+            confirm(yes, "Replace the ingress CIDR?");
         }
-        out.println("allow-ip: replace ingress " + old + " with " + cidr + " on workshop " + spec.name());
-        confirm(yes, "Replace the ingress CIDR?");
         Secrets secrets = new Secrets(folder, spec.name());
         LaunchContext context = new LaunchContext(secrets.loginKey().publicKeyLine(), cidr,
                 IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiry(ledger));
@@ -668,7 +669,7 @@ public final class Fleet {
             cloud.replaceIngress(context, old, cidr);
         }
         ledger.putSetting(SETTING_CIDR, cidr);
-        out.println("ingress now admits " + cidr);
+        out.println("ingress now admits " + cidr + " only");
         return 0;
     }
 
