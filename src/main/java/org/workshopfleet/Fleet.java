@@ -433,8 +433,10 @@ public final class Fleet {
                     + " the vCPUs of ").append(sizeName()).append(" and the vCPUs in use; refuse before anything is"
                     + " created if ").append(spec.count()).append(" machine(s) do not fit\n");
         }
-        sb.append(i++).append(". prepare: login key pair workshop-fleet@").append(spec.name())
-                .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append('\n');
+        sb.append(i++).append(". prepare: ").append(spec.provider() == Provider.EC2
+                        ? "check that Canonical owns the stock AMI (DescribeImages); " : "")
+                .append("login key pair workshop-fleet@").append(spec.name())
+                .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append(" only\n");
         sb.append(i++).append(". listNodes: find live machines tagged ").append(Tags.WORKSHOP).append('=').append(spec.name()).append('\n');
         sb.append(i++).append(". createNodes: ").append(spec.count()).append(" machine(s), one batch, user data ")
                 .append(format).append(", size ").append(sizeName()).append(", tags ")
