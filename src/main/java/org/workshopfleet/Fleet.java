@@ -433,8 +433,10 @@ public final class Fleet {
                     + " the vCPUs of ").append(sizeName()).append(" and the vCPUs in use; refuse before anything is"
                     + " created if ").append(spec.count()).append(" machine(s) do not fit\n");
         }
-        sb.append(i++).append(". prepare: login key pair workshop-fleet@").append(spec.name())
-                .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append('\n');
+        sb.append(i++).append(". prepare: ").append(spec.provider() == Provider.EC2
+                        ? "check that Canonical owns the stock AMI (DescribeImages); " : "")
+                .append("login key pair workshop-fleet@").append(spec.name())
+                .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append(" only\n");
         sb.append(i++).append(". listNodes: find live machines tagged ").append(Tags.WORKSHOP).append('=').append(spec.name()).append('\n');
         sb.append(i++).append(". createNodes: ").append(spec.count()).append(" machine(s), one batch, user data ")
                 .append(format).append(", size ").append(sizeName()).append(", tags ")
@@ -656,11 +658,12 @@ public final class Fleet {
         String old = ledger.setting(SETTING_CIDR);
         String cidr = resolveCidr();
         if (cidr.equals(old)) {
-            out.println("ingress already admits " + cidr);
-            return 0;
+            // The ledger may not know every rule (another run's, one added by hand): the cloud is still cleaned.
+            out.println("ingress already admits " + cidr + "; removing any other rule the cloud holds");
+        } else {
+            out.println("allow-ip: replace ingress " + old + " with " + cidr + " on workshop " + spec.name());
+            confirm(yes, "Replace the ingress CIDR?");
         }
-        out.println("allow-ip: replace ingress " + old + " with " + cidr + " on workshop " + spec.name());
-        confirm(yes, "Replace the ingress CIDR?");
         Secrets secrets = new Secrets(folder, spec.name());
         LaunchContext context = new LaunchContext(secrets.loginKey().publicKeyLine(), cidr,
                 IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiry(ledger));
@@ -668,7 +671,7 @@ public final class Fleet {
             cloud.replaceIngress(context, old, cidr);
         }
         ledger.putSetting(SETTING_CIDR, cidr);
-        out.println("ingress now admits " + cidr);
+        out.println("ingress now admits " + cidr + " only");
         return 0;
     }
 

@@ -77,7 +77,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("instanceType", "EC2 instance types, preferred first, comma-separated (default: "
                 + String.join(",", WorkshopSpec.DEFAULT_INSTANCE_TYPES) + ")");
         p.put("bundle", "Lightsail bundle id (default: " + WorkshopSpec.DEFAULT_LIGHTSAIL_BUNDLE + ")");
-        p.put("allowWorld", "permit -Dcidr=0.0.0.0/0 (default: false)");
+        p.put("allowWorld", "permit a -Dcidr wider than /16, 0.0.0.0/0 included (default: false)");
         p.put("ebpfExporterSha256", "SHA-256 every machine's ebpf_exporter v2.4.2 download must have (default: none published;"
                 + " the first machine's is recorded and the others must match it)");
         p.put("image", "stock or bake: with bake, up launches the attendees from a baked image of this recipe (the setup"

@@ -211,7 +211,8 @@ class FleetTest {
         assertEquals("198.51.100.0/24", Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "lab", "x",
                 Clock.systemUTC()).setting(Fleet.SETTING_CIDR));
         cloud.calls.clear();
+        // The same CIDR again still asks the cloud: it may hold rules the ledger does not know (another run's).
         assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
-        assertTrue(cloud.calls.isEmpty(), "same CIDR again changes nothing");
+        assertEquals(List.of("replaceIngress 198.51.100.0/24 -> 198.51.100.0/24"), cloud.calls);
     }
 }

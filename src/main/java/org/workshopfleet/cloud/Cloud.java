@@ -77,7 +77,10 @@ public interface Cloud extends AutoCloseable {
      */
     void teardown(Collection<CloudResource> known);
 
-    /** Replaces the ingress CIDR on the live fleet (adds the new one before removing the old). */
+    /**
+     * Makes the live fleet's ingress ports admit exactly {@code newCidr}: adds it first, then removes every other source
+     * the cloud holds on them (not only {@code oldCidr}, the ledger's, which may be out of date). Safe to repeat.
+     */
     void replaceIngress(LaunchContext context, String oldCidr, String newCidr);
 
     /**

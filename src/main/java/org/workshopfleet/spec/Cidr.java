@@ -5,6 +5,30 @@ import org.workshopfleet.FleetException;
 /** An IPv4 CIDR block, normalised (host bits must be zero). */
 public record Cidr(int address, int prefix) {
 
+    /**
+     * The shortest prefix accepted without {@code -DallowWorld=true}: a /16 is a campus or a large venue, anything
+     * wider ({@code 0.0.0.0/1} is half the internet, {@code 0.0.0.0/0} all of it) needs the explicit opt-in.
+     */
+    public static final int NARROWEST_WIDE_PREFIX = 16;
+
+    /**
+     * Parses {@code text} and refuses a block wider than /{@value #NARROWEST_WIDE_PREFIX} unless {@code allowWorld}:
+     * the one rule every command and cloud applies to the ingress source.
+     *
+     * @throws FleetException with one line saying how to fix it
+     */
+    public static Cidr admitted(String text, boolean allowWorld) {
+        Cidr cidr = parse(text);
+        if (cidr.prefix < NARROWEST_WIDE_PREFIX && !allowWorld) {
+            throw new FleetException("cidr " + cidr + " opens SSH and Grafana to "
+                    + (cidr.prefix == 0 ? "the whole internet" : (1L << (32 - cidr.prefix)) + " addresses")
+                    + ": give the venue's address (-Dcidr=203.0.113.7/32, at most a /" + NARROWEST_WIDE_PREFIX
+                    + ") or add -DallowWorld=true if you really mean it");
+        }
+        return cidr;
+    }
+
+    /** Parses and normalises an IPv4 CIDR ({@code 203.0.113.7} alone means /32); no width rule (see {@link #admitted}). */
     public static Cidr parse(String text) {
         String t = text == null ? "" : text.trim();
         String bad = "cidr '" + text + "' is not an IPv4 CIDR: use e.g. -Dcidr=203.0.113.7/32";

@@ -20,7 +20,7 @@ import org.workshopfleet.FleetException;
  * @param instanceTypes EC2 instance types, preferred first; later ones are used when capacity runs out
  * @param lightsailBundle Lightsail bundle id
  * @param cidr          who may reach ports 22, 80 and 3000, as an IPv4 CIDR; {@code null} = detect the caller's address
- * @param allowWorld    explicit opt-in for {@code 0.0.0.0/0}
+ * @param allowWorld    explicit opt-in for a CIDR wider than /16 ({@code 0.0.0.0/0} included), see {@link Cidr#admitted}
  * @param ttl           how long the fleet may live; sets the expiry tag and the on-machine power-off timer
  * @param parallelism   how many machines are provisioned at once
  * @param stateRoot     folder holding {@code <name>/} state folders
@@ -80,11 +80,7 @@ public record WorkshopSpec(
             throw new FleetException("Lightsail bundle '" + lightsailBundle + "' is malformed: use an id such as -Dbundle=medium_3_0");
         }
         if (cidr != null) {
-            cidr = Cidr.parse(cidr).toString();
-            if (cidr.equals("0.0.0.0/0") && !allowWorld) {
-                throw new FleetException("cidr 0.0.0.0/0 opens SSH and Grafana to the whole internet: give the venue's"
-                        + " address (-Dcidr=203.0.113.7/32) or add -DallowWorld=true if you really mean it");
-            }
+            cidr = Cidr.admitted(cidr, allowWorld).toString();
         }
         ttl = ttl == null ? DEFAULT_TTL : ttl;
         if (ttl.compareTo(Duration.ofMinutes(30)) < 0 || ttl.compareTo(Duration.ofDays(7)) > 0) {

@@ -122,10 +122,17 @@ class BadInputTest {
             row("malformed CIDR", "cidr=203.0.113.300/32", "is not an IPv4 CIDR"),
             row("CIDR prefix out of range", "cidr=203.0.113.7/40", "is not an IPv4 CIDR"),
             row("whole internet without opt-in", "cidr=0.0.0.0/0", "allowWorld"),
+            row("half the internet without opt-in", "cidr=0.0.0.0/1", "-DallowWorld=true"),
+            row("wider than a /16 without opt-in", "cidr=10.0.0.0/15", "-DallowWorld=true"),
+            row("allow-ip wider than a /16 without opt-in", "action=allow-ip;cidr=128.0.0.0/1", "-DallowWorld=true"),
+            row("pinned stock AMI not Canonical's", "", s -> s.fake().addImage(Ec2Fake.STOCK_AMI,
+                    "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112", "2025-01-12T00:00:00.000Z",
+                    "111122223333", "available"), Calls.REFUSED_BY_CLOUD, "belongs to account 111122223333, not Canonical"),
             row("missing credentials", "", s -> s.noCredentials()[0] = true, Calls.NONE, "no AWS credentials"),
             row("expired or wrong credentials", "", s -> s.fake().faults().failNext("*", "AuthFailure", 1000),
                     Calls.REFUSED_BY_CLOUD, "AuthFailure"),
-            row("AMI not found (region not pinned, no image)", "region=eu-west-1", s -> { }, // not pinned; the fake has no image
+            row("AMI not found (region not pinned, no image)", "region=eu-west-1", // not pinned; the fake has no image
+                    s -> s.fake().removeImage(Ec2Fake.STOCK_AMI),
                     Calls.REFUSED_BY_CLOUD, "no available Ubuntu 22.04 amd64 image"),
             row("no default VPC", "", s -> s.fake().withoutDefaultVpc(), Calls.REFUSED_BY_CLOUD, "has no default VPC"),
             row("user data over 16 KB", "", s -> append(s.project().resolve("templates/cloud-init/user-data.yaml.ftl"),
@@ -197,6 +204,19 @@ class BadInputTest {
             assertEquals(List.of(), ledger.liveResources(), "no live resource in the ledger");
             assertTrue(ledger.snapshot().machines().isEmpty(), "no machine in the ledger");
         }
+    }
+
+    /** A /16 (a campus, a large venue) is the widest CIDR accepted without -DallowWorld; the plan shows it. */
+    @org.junit.jupiter.api.Test
+    void aSlash16IsAcceptedWithoutTheOptIn() throws IOException {
+        Path project = copyProject();
+        Map<String, String> props = new HashMap<>(Map.of("action", "plan", "count", "2", "cidr", "10.20.0.0/16",
+                "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
+        int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, new boolean[1]));
+
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("10.20.0.0/16"), out.toString(StandardCharsets.UTF_8));
     }
 
     /**

@@ -28,6 +28,8 @@ class WorkshopSpecTest {
             "ok | 1 | ap-northeast-1 | 10.0.0.1/33 | -Dcidr=",
             "ok | 1 | ap-northeast-1 | 10.0.0.1/24 | host bits",
             "ok | 1 | ap-northeast-1 | 0.0.0.0/0 | -DallowWorld=true",
+            "ok | 1 | ap-northeast-1 | 0.0.0.0/1 | -DallowWorld=true",
+            "ok | 1 | ap-northeast-1 | 10.0.0.0/15 | -DallowWorld=true",
     })
     void badInputIsOneLineThatSaysHowToFixIt(String name, int count, String region, String cidr, String hint) {
         FleetException e = assertThrows(FleetException.class, () -> spec(name, count, region, cidr, false, null));
@@ -39,6 +41,18 @@ class WorkshopSpecTest {
     @CsvSource({"10.1.2.3, 10.1.2.3/32", "10.1.2.0/24, 10.1.2.0/24", "0.0.0.0/0, 0.0.0.0/0"})
     void cidrsAreNormalised(String given, String expected) {
         assertEquals(expected, spec("ok", 1, null, given, true, null).cidr());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"10.1.0.0/16", "203.0.113.0/24", "203.0.113.7/32"})
+    void aSlash16OrNarrowerNeedsNoOptIn(String cidr) {
+        assertEquals(cidr, spec("ok", 1, null, cidr, false, null).cidr());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0.0.0.0/1", "10.0.0.0/15", "0.0.0.0/0"})
+    void widerThanSlash16IsAcceptedWithTheOptIn(String cidr) {
+        assertEquals(cidr, spec("ok", 1, null, cidr, true, null).cidr());
     }
 
     @ParameterizedTest

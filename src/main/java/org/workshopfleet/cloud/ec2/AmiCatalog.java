@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import org.workshopfleet.FleetException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeImagesRequest;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Image;
 
@@ -61,11 +62,16 @@ public final class AmiCatalog {
         return Optional.ofNullable(pinned.get(region));
     }
 
-    /** The pinned AMI, or the newest matching Canonical image (one paged {@code DescribeImages}). */
+    /**
+     * The stock image to boot, always Canonical's: the pinned AMI once one {@code DescribeImages} showed Canonical owns
+     * it, or the newest matching image that a {@code DescribeImages} restricted to Canonical's account finds. A pinned
+     * AMI of any other owner (a typo, or a look-alike image someone published under Canonical's name) is refused with
+     * one line, before anything is created.
+     */
     public String imageFor(String region, Ec2Client ec2) {
         Optional<String> pin = pinned(region);
         if (pin.isPresent()) {
-            return pin.get();
+            return checkedPin(region, pin.get(), ec2);
         }
         DescribeImagesRequest request = DescribeImagesRequest.builder()
                 .owners(CANONICAL_OWNER)
@@ -79,5 +85,30 @@ public final class AmiCatalog {
                 .map(Image::imageId)
                 .orElseThrow(() -> new FleetException("no available Ubuntu 22.04 amd64 image from Canonical in " + region
                         + ": add '" + region + "=ami-…' to ami.properties or choose another -Dregion"));
+    }
+
+    private static String checkedPin(String region, String ami, Ec2Client ec2) {
+        String fix = ": fix the line '" + region + "=' in ami.properties with Canonical's Ubuntu 22.04 amd64 AMI for "
+                + region + " (owner " + CANONICAL_OWNER + "), or remove the line to use Canonical's newest";
+        List<Image> found;
+        try {
+            found = ec2.describeImages(r -> r.imageIds(ami)).images();
+        } catch (Ec2Exception e) {
+            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+            if (code == null || !code.startsWith("InvalidAMIID.")) {
+                throw e;
+            }
+            found = List.of();
+        }
+        if (found.isEmpty()) {
+            throw new FleetException("the AMI " + ami + " pinned for " + region + " in ami.properties does not exist"
+                    + " there or is not visible to this account" + fix);
+        }
+        String owner = found.get(0).ownerId();
+        if (!CANONICAL_OWNER.equals(owner)) {
+            throw new FleetException("the AMI " + ami + " pinned for " + region + " in ami.properties belongs to account "
+                    + owner + ", not Canonical (" + CANONICAL_OWNER + ")" + fix);
+        }
+        return ami;
     }
 }

@@ -64,7 +64,9 @@ import software.amazon.awssdk.services.ec2.model.InstanceMetadataEndpointState;
 import software.amazon.awssdk.services.ec2.model.InstanceStateName;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.Ipv6Range;
 import software.amazon.awssdk.services.ec2.model.KeyPairInfo;
+import software.amazon.awssdk.services.ec2.model.PrefixListId;
 import software.amazon.awssdk.services.ec2.model.Reservation;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
@@ -73,6 +75,7 @@ import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.ShutdownBehavior;
 import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
+import software.amazon.awssdk.services.ec2.model.UserIdGroupPair;
 import software.amazon.awssdk.services.ec2.model.Vpc;
 
 /**
@@ -240,12 +243,7 @@ public final class Ec2Cloud implements Cloud {
         if (text == null) {
             throw new FleetException("no source CIDR for the ingress rules: give -Dcidr=203.0.113.7/32");
         }
-        String cidr = Cidr.parse(text).toString();
-        if (cidr.equals("0.0.0.0/0") && !spec.allowWorld()) {
-            throw new FleetException("cidr 0.0.0.0/0 opens SSH and Grafana to the whole internet: give the venue's"
-                    + " address (-Dcidr=203.0.113.7/32) or add -DallowWorld=true if you really mean it");
-        }
-        return cidr;
+        return Cidr.admitted(text, spec.allowWorld()).toString();
     }
 
     private String defaultVpc() {
@@ -351,31 +349,44 @@ public final class Ec2Cloud implements Cloud {
 
     // ------------------------------------------------------------------ ingress
 
-    /** One ingress rule as EC2 stores it: protocol, port range, IPv4 source. */
-    private record Permission(String protocol, Integer from, Integer to, String cidr) {
+    /** Which of an {@link IpPermission}'s four source lists a rule comes from. */
+    private enum Source { IPV4, IPV6, PREFIX_LIST, GROUP }
+
+    /**
+     * One ingress rule as EC2 stores it: protocol, port range and one source of any kind, so that a rule someone added
+     * for an IPv6 range, a prefix list or another group is seen (and revoked) like an IPv4 one.
+     */
+    private record Permission(String protocol, Integer from, Integer to, Source kind, String source) {
         static Set<Permission> of(SecurityGroup group) {
             Set<Permission> out = new LinkedHashSet<>();
             for (IpPermission p : group.ipPermissions()) {
-                for (IpRange range : p.ipRanges()) {
-                    out.add(new Permission(p.ipProtocol(), p.fromPort(), p.toPort(), range.cidrIp()));
-                }
+                p.ipRanges().forEach(r -> out.add(new Permission(p.ipProtocol(), p.fromPort(), p.toPort(), Source.IPV4,
+                        r.cidrIp())));
+                p.ipv6Ranges().forEach(r -> out.add(new Permission(p.ipProtocol(), p.fromPort(), p.toPort(),
+                        Source.IPV6, r.cidrIpv6())));
+                p.prefixListIds().forEach(r -> out.add(new Permission(p.ipProtocol(), p.fromPort(), p.toPort(),
+                        Source.PREFIX_LIST, r.prefixListId())));
+                p.userIdGroupPairs().forEach(r -> out.add(new Permission(p.ipProtocol(), p.fromPort(), p.toPort(),
+                        Source.GROUP, r.groupId())));
             }
             return out;
         }
 
         IpPermission toSdk(String description) {
-            IpRange.Builder range = IpRange.builder().cidrIp(cidr);
-            if (description != null) {
-                range.description(description);
-            }
-            return IpPermission.builder().ipProtocol(protocol).fromPort(from).toPort(to).ipRanges(range.build()).build();
+            IpPermission.Builder b = IpPermission.builder().ipProtocol(protocol).fromPort(from).toPort(to);
+            return switch (kind) {
+                case IPV4 -> b.ipRanges(IpRange.builder().cidrIp(source).description(description).build()).build();
+                case IPV6 -> b.ipv6Ranges(Ipv6Range.builder().cidrIpv6(source).build()).build();
+                case PREFIX_LIST -> b.prefixListIds(PrefixListId.builder().prefixListId(source).build()).build();
+                case GROUP -> b.userIdGroupPairs(UserIdGroupPair.builder().groupId(source).build()).build();
+            };
         }
     }
 
     private static Set<Permission> permissions(List<IngressRule> rules, String cidr) {
         Set<Permission> out = new LinkedHashSet<>();
         for (IngressRule rule : rules) {
-            out.add(new Permission(rule.protocol(), rule.port(), rule.port(), cidr));
+            out.add(new Permission(rule.protocol(), rule.port(), rule.port(), Source.IPV4, cidr));
         }
         return out;
     }
@@ -423,30 +434,38 @@ public final class Ec2Cloud implements Cloud {
         }
     }
 
+    /**
+     * Revokes these rules in one call. EC2 reports rules it did not find instead of failing (default VPC, API Reference
+     * "RevokeSecurityGroupIngress"); as they were just described, one left over means the group changed meanwhile.
+     */
     private void revoke(Set<Permission> extra) {
         if (extra.isEmpty()) {
             return;
         }
         List<IpPermission> perms = extra.stream().map(p -> p.toSdk(null)).toList();
-        ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms));
+        List<IpPermission> left = ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms))
+                .unknownIpPermissions();
+        if (left != null && !left.isEmpty()) {
+            throw new FleetException("EC2 did not revoke " + left.size() + " ingress rule(s) of security group "
+                    + groupId + " (changed while this ran?): re-run the same command");
+        }
     }
 
+    /**
+     * Makes the group admit exactly {@code newCidr} on the declared ports, whatever the ledger says was there: the new
+     * rules are authorized first (the facilitator is never locked out midway), then every other rule the group holds —
+     * an older CIDR, one a concurrent or earlier run added, an IPv6 range, a prefix list, a group reference — is
+     * revoked in one call. {@code oldCidr} is the ledger's and only informative.
+     */
     @Override
     public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
         String next = checkedCidr(newCidr);
-        String previous = oldCidr == null ? null : Cidr.parse(oldCidr).toString();
         call("allow-ip", () -> {
-            String id = groupIdOrLookup();
-            Set<Permission> current = Permission.of(describeGroup(id));
+            groupId = groupIdOrLookup();
+            Set<Permission> current = Permission.of(describeGroup(groupId));
             Set<Permission> desired = permissions(context.ingress(), next);
             authorize(difference(desired, current), context.ingress());
-            Set<Permission> stale = new LinkedHashSet<>();
-            for (Permission p : current) {
-                if (p.cidr().equals(previous) && !desired.contains(p)) {
-                    stale.add(p);
-                }
-            }
-            revoke(stale);
+            revoke(difference(current, desired));
             return null;
         });
     }

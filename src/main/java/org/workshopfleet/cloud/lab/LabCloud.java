@@ -284,7 +284,10 @@ public final class LabCloud implements Cloud {
         machines.images().remove(image);
     }
 
-    /** Nothing to change: see the class comment on ingress. */
+    /**
+     * Nothing to change: see the class comment on ingress. allow-ip on the lab only records the new CIDR in the ledger;
+     * the machines stay reachable from this host (and each other) only, whatever CIDR is given.
+     */
     @Override
     public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
     }

@@ -41,11 +41,13 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
 import software.amazon.awssdk.services.lightsail.model.GetInstancesResponse;
 import software.amazon.awssdk.services.lightsail.model.GetKeyPairsResponse;
 import software.amazon.awssdk.services.lightsail.model.Instance;
+import software.amazon.awssdk.services.lightsail.model.InstancePortInfo;
 import software.amazon.awssdk.services.lightsail.model.InvalidInputException;
 import software.amazon.awssdk.services.lightsail.model.IpAddressType;
 import software.amazon.awssdk.services.lightsail.model.KeyPair;
 import software.amazon.awssdk.services.lightsail.model.NotFoundException;
 import software.amazon.awssdk.services.lightsail.model.OperationFailureException;
+import software.amazon.awssdk.services.lightsail.model.PortInfo;
 import software.amazon.awssdk.services.lightsail.model.Tag;
 
 /**
@@ -634,20 +636,48 @@ public final class LightsailCloud implements Cloud {
 
     // ------------------------------------------------------------------ ingress
 
-    /** Puts the new CIDR on every live instance of the workshop; Put replaces the old rules in one call. */
+    /**
+     * Leaves every live instance of the workshop admitting exactly the declared ports from the new CIDR, whatever the
+     * ledger says was there: IPv6 rules and aliases (another tool's, a dual-stack switch) are closed first, then one
+     * Put replaces every IPv4 rule (an old CIDR, a port someone opened), and a final scan checks each running instance.
+     */
     @Override
     public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
         LaunchContext updated = new LaunchContext(context.loginPublicKey(), newCidr, context.ingress(), context.expiresAt());
         Firewall firewall = firewall(updated);
         fleetFirewall.set(firewall);
         List<Callable<Machine>> tasks = new ArrayList<>();
-        for (Machine m : listNodes()) {
+        Set<String> running = new TreeSet<>();
+        for (Instance i : scanInstances().values()) {
+            Machine m = isOurs(i.tags()) ? toMachine(i) : null;
+            if (m == null || m.state().isGone()) {
+                continue;
+            }
+            if (m.state() == MachineState.RUNNING) {
+                running.add(i.name());
+            }
+            List<InstancePortInfo> ports = i.networking() == null ? List.of() : i.networking().ports();
             tasks.add(() -> {
-                putFirewall(m.id(), firewall);
+                for (PortInfo close : Firewall.closings(ports)) {
+                    try {
+                        client.closeInstancePublicPorts(b -> b.instanceName(i.name()).portInfo(close));
+                    } catch (SdkException e) {
+                        throw ApiFailure.of("closing IPv6 and alias rules of " + i.name(), spec.region(), e);
+                    }
+                }
+                putFirewall(i.name(), firewall);
                 return m;
             });
         }
         runAll(tasks);
+        Map<String, Instance> after = scanInstances();
+        for (String name : running) {
+            Instance i = after.get(name);
+            if (i != null && (i.networking() == null || !firewall.matches(i.networking().ports()))) {
+                throw new FleetException("the firewall of Lightsail instance " + name + " still admits more than "
+                        + firewall.cidr() + " on the declared ports (changed while this ran?): re-run -Daction=allow-ip");
+            }
+        }
     }
 
     @Override
@@ -681,11 +711,7 @@ public final class LightsailCloud implements Cloud {
             throw new FleetException("the workshop's login public key is not one OpenSSH line (ssh-ed25519 AAAA...):"
                     + " delete the key files in the state folder so a new key is generated");
         }
-        String cidr = Cidr.parse(context.cidr()).toString();
-        if (cidr.equals("0.0.0.0/0") && !spec.allowWorld()) {
-            throw new FleetException("cidr 0.0.0.0/0 opens SSH and Grafana to the whole internet: give the venue's"
-                    + " address (-Dcidr=203.0.113.7/32) or add -DallowWorld=true if you really mean it");
-        }
+        String cidr = Cidr.admitted(context.cidr(), spec.allowWorld()).toString();
         if (context.ingress().isEmpty()) {
             throw new FleetException("no ingress port is declared: restore security-groups/workshop.json");
         }

@@ -19,11 +19,36 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 class AmiCatalogTest {
 
     @Test
-    void thePinnedImageNeedsNoCall() {
+    void thePinnedImageCostsOneDescribeThatChecksCanonicalOwnsIt() {
         try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
             AmiCatalog catalog = AmiCatalog.load(Path.of("ami.properties"));
             assertEquals("ami-08f191dd81ec3a3de", catalog.imageFor("ap-northeast-1", ec2));
-            assertEquals(List.of(), fake.calls());
+            assertEquals(List.of("DescribeImages"), fake.calls().stream().map(RecordedCall::operation).toList());
+            assertEquals(List.of("ami-08f191dd81ec3a3de"), fake.calls().get(0).list("ImageId"));
+        }
+    }
+
+    @Test
+    void aPinnedImageOfAnotherOwnerIsRefusedNamingImageOwnerAndFix() {
+        try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
+            fake.addImage(Ec2Fake.STOCK_AMI, "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112",
+                    "2025-01-12T00:00:00.000Z", "111122223333", "available");
+            FleetException e = assertThrows(FleetException.class,
+                    () -> AmiCatalog.load(Path.of("ami.properties")).imageFor("ap-northeast-1", ec2));
+            assertTrue(e.getMessage().contains(Ec2Fake.STOCK_AMI) && e.getMessage().contains("111122223333")
+                    && e.getMessage().contains(AmiCatalog.CANONICAL_OWNER) && e.getMessage().contains("fix the line")
+                    && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aPinnedImageThatDoesNotExistIsAOneLineError() {
+        try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
+            fake.removeImage(Ec2Fake.STOCK_AMI);
+            FleetException e = assertThrows(FleetException.class,
+                    () -> AmiCatalog.load(Path.of("ami.properties")).imageFor("ap-northeast-1", ec2));
+            assertTrue(e.getMessage().contains("does not exist") && e.getMessage().contains("ami.properties")
+                    && !e.getMessage().contains("\n"), e.getMessage());
         }
     }
 
@@ -55,6 +80,7 @@ class AmiCatalogTest {
     @Test
     void noImageIsAOneLineErrorNamingTheFix() {
         try (Ec2Fake fake = Ec2Fake.start(); Ec2Client ec2 = fake.client()) {
+            fake.removeImage(Ec2Fake.STOCK_AMI); // the stand-in is one region; this one has no jammy at all
             FleetException e = assertThrows(FleetException.class,
                     () -> new AmiCatalog(Map.of()).imageFor("eu-west-1", ec2));
             assertTrue(e.getMessage().contains("eu-west-1=ami-") && !e.getMessage().contains("\n"), e.getMessage());

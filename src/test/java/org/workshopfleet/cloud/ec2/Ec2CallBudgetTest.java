@@ -48,6 +48,9 @@ class Ec2CallBudgetTest {
         assertEquals(1, one.quotaCalls());
         assertEquals(1, thirty.quotaCalls());
         assertEquals(1L, thirty.upByOperation().get("DescribeInstanceTypes"));
+        // The pinned stock image: one DescribeImages checks that Canonical owns it, whatever N.
+        assertEquals(1L, one.upByOperation().get("DescribeImages"));
+        assertEquals(1L, thirty.upByOperation().get("DescribeImages"));
         assertEquals(one.upByOperation().get("DescribeInstances"), thirty.upByOperation().get("DescribeInstances"));
     }
 }

@@ -26,6 +26,11 @@ import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.spec.Tags;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.Ipv6Range;
+import software.amazon.awssdk.services.ec2.model.PrefixListId;
+import software.amazon.awssdk.services.ec2.model.UserIdGroupPair;
 
 /** Ec2Cloud on the real SDK client against the EC2 stand-in: the behaviours issue 3 asks for. */
 class Ec2CloudContractTest {
@@ -483,6 +488,78 @@ class Ec2CloudContractTest {
         assertTrue(ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("RevokeSecurityGroupIngress"), ops.toString());
         assertFalse(ops.contains("RunInstances") || ops.contains("TerminateInstances"));
         assertEquals(2, fake.liveInstanceCount());
+    }
+
+    @Test
+    void replaceIngressLeavesOnlyTheNewCidrWhateverElseTheGroupHeld() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        fx.up(cloud, fx.requests(1, 1, false));
+        // What an older or concurrent run, or a hand in the console, may have left: another IPv4 range, all of IPv6,
+        // a prefix list, and a reference to another group, on the managed ports.
+        String other = fx.client().createSecurityGroup(r -> r.groupName("someone-else").description("x")
+                .vpcId(Ec2Fake.DEFAULT_VPC)).groupId();
+        fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId(cloud)).ipPermissions(
+                IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
+                        .ipRanges(IpRange.builder().cidrIp("192.0.2.0/24").build()).build(),
+                IpPermission.builder().ipProtocol("tcp").fromPort(80).toPort(80)
+                        .ipv6Ranges(Ipv6Range.builder().cidrIpv6("::/0").build()).build(),
+                IpPermission.builder().ipProtocol("tcp").fromPort(3000).toPort(3000)
+                        .prefixListIds(PrefixListId.builder().prefixListId("pl-0123456789abcdef0").build()).build(),
+                IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
+                        .userIdGroupPairs(UserIdGroupPair.builder().groupId(other).build()).build()));
+        assertEquals(7, fake.ingress(cloud.securityGroupName()).size(), fake.ingress(cloud.securityGroupName()).toString());
+        fake.clearCalls();
+
+        cloud.replaceIngress(fx.context, FleetFixture.CIDR, "198.51.100.0/24");
+
+        assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
+                Set.copyOf(fake.ingress(cloud.securityGroupName())));
+        List<String> ops = fake.calls().stream().map(RecordedCall::operation).toList();
+        assertEquals(List.of("DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"),
+                ops.subList(ops.indexOf("DescribeSecurityGroups"), ops.size()), "authorize first, one revoke: " + ops);
+    }
+
+    @Test
+    void replaceIngressWithTheSameCidrStillRemovesRulesTheLedgerDoesNotKnow() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        fx.up(cloud, fx.requests(1, 1, false));
+        fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId(cloud)).ipPermissions(
+                IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
+                        .ipv6Ranges(Ipv6Range.builder().cidrIpv6("2001:db8::/32").build()).build()));
+
+        cloud.replaceIngress(fx.context, FleetFixture.CIDR, FleetFixture.CIDR);
+
+        assertEquals(Set.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
+                "tcp 3000-3000 " + FleetFixture.CIDR), Set.copyOf(fake.ingress(cloud.securityGroupName())));
+    }
+
+    private String groupId(Ec2Cloud cloud) {
+        return fx.client().describeSecurityGroups(r -> r.filters(f -> f.name("group-name")
+                .values(cloud.securityGroupName()))).securityGroups().get(0).groupId();
+    }
+
+    @Test
+    void aPinnedStockImageOfAnotherOwnerIsRefusedBeforeAnythingIsCreated() {
+        fake.addImage(Ec2Fake.STOCK_AMI, "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112",
+                "2025-01-12T00:00:00.000Z", "111122223333", "available");
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+
+        FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context));
+
+        assertTrue(e.getMessage().contains(Ec2Fake.STOCK_AMI) && e.getMessage().contains("111122223333")
+                && e.getMessage().contains("ami.properties") && !e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(List.of("DescribeImages"), fake.calls().stream().map(RecordedCall::operation).toList());
+        assertEquals(Set.of(), fake.securityGroupNames());
+        assertEquals(Set.of(), fake.keyPairNames());
+    }
+
+    @Test
+    void thePinnedStockImageIsCheckedToBeCanonicalsWithOneDescribe() {
+        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        cloud.prepare(fx.context);
+        List<RecordedCall> described = fake.calls("DescribeImages");
+        assertEquals(1, described.size());
+        assertEquals(List.of(Ec2Fake.STOCK_AMI), described.get(0).list("ImageId"));
     }
 
     @Test

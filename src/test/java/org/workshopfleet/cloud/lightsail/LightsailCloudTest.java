@@ -441,6 +441,38 @@ class LightsailCloudTest {
     }
 
     @Test
+    void replaceIngressClosesEveryRuleSomeoneAddedIpv6AndAliasesIncluded() {
+        WorkshopSpec spec = spec(3);
+        String venue = "198.51.100.0/24";
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, context, requests(spec, 1, 3));
+            String one = spec.machineName(1);
+            String two = spec.machineName(2);
+            String three = spec.machineName(3);
+            // Another tool or a person: an extra port to the world and another CIDR on SSH; a switch to dual-stack
+            // with SSH open to all of IPv6; the console's browser SSH alias.
+            try (LightsailClient other = fake.newClient()) {
+                other.openInstancePublicPorts(b -> b.instanceName(one).portInfo(p -> p.fromPort(8080).toPort(8080)
+                        .protocol("tcp").cidrs("0.0.0.0/0")));
+                other.openInstancePublicPorts(b -> b.instanceName(one).portInfo(p -> p.fromPort(22).toPort(22)
+                        .protocol("tcp").cidrs("192.0.2.0/24")));
+                fake.ipAddressType(two, "dualstack");
+                other.openInstancePublicPorts(b -> b.instanceName(two).portInfo(p -> p.fromPort(22).toPort(22)
+                        .protocol("tcp").ipv6Cidrs("::/0")));
+                other.openInstancePublicPorts(b -> b.instanceName(three).portInfo(p -> p.fromPort(22).toPort(22)
+                        .protocol("tcp").cidrListAliases("lightsail-connect")));
+            }
+
+            cloud.replaceIngress(context, CIDR, venue);
+        }
+        for (LightsailFake.InstanceView i : fake.instances()) {
+            assertEquals(Set.of(new PortRule(22, 22, "tcp", List.of(venue), List.of()),
+                    new PortRule(80, 80, "tcp", List.of(venue), List.of()),
+                    new PortRule(3000, 3000, "tcp", List.of(venue), List.of())), Set.copyOf(i.ports()), i.name());
+        }
+    }
+
+    @Test
     void retagMovesTheExpiryTagOfEveryInstanceAndKeepsTheOthers() {
         WorkshopSpec spec = spec(2);
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {

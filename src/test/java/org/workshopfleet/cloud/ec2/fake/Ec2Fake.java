@@ -62,13 +62,22 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * (the lab's) keeps a real disk behind each of them: CreateImage captures the instance's, RunInstances with the image
  * boots from it, and deleting the image's snapshot releases it (see {@link InstanceBackend}).
  *
- * <p>Not modelled: signatures (ignored), subnets, ENIs as objects, IPv6, spot, stop/start.
+ * <p>Security group ingress takes all four kinds of source of an {@code IpPermission} (IPv4 and IPv6 ranges, prefix list
+ * ids, and group references as {@code UserIdGroupPairs}), in AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress
+ * (a rule that does not match is returned in {@code unknownIpPermissionSet}, as in a default VPC) and
+ * DescribeSecurityGroups; prefix lists are not objects of their own, so any well-formed {@code pl-} id is accepted.
+ *
+ * <p>Not modelled: signatures (ignored), subnets, ENIs as objects, IPv6 addresses of instances, spot, stop/start.
  */
 public final class Ec2Fake implements AutoCloseable {
 
     public static final String OWNER_ID = "123456789012";
     public static final String REGION = "ap-northeast-1";
     public static final String DEFAULT_VPC = "vpc-0fa4e1d2c3b4a5968";
+    /** The stock image pinned for {@link #REGION} in the project's {@code ami.properties}. */
+    public static final String STOCK_AMI = "ami-08f191dd81ec3a3de";
+    /** Canonical's account, the owner of the official Ubuntu images and of {@link #STOCK_AMI}. */
+    public static final String CANONICAL_OWNER = "099720109477";
     private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
     private static final Map<String, Integer> VCPUS = Map.of(
             "t3.micro", 2, "t3.small", 2, "t3.medium", 2, "t3a.medium", 2, "t2.medium", 2,
@@ -109,7 +118,10 @@ public final class Ec2Fake implements AutoCloseable {
     private final Map<String, String> reservationByToken = new HashMap<>();
     private final Map<String, Group> groups = new LinkedHashMap<>();
     private final Map<String, Key> keys = new LinkedHashMap<>();
-    private final List<Image> images = new ArrayList<>();
+    /** Public images; the stock one is there from the start, as the real one is in the region. */
+    private final List<Image> images = new ArrayList<>(List.of(new Image(STOCK_AMI,
+            "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112", "2025-01-12T00:00:00.000Z",
+            CANONICAL_OWNER, "available", "x86_64")));
     private final BakedImages baked = new BakedImages(lock, this::newId, this::releaseImageData);
 
     private static final class Inst {
@@ -361,10 +373,22 @@ public final class Ec2Fake implements AutoCloseable {
         return this;
     }
 
-    /** Adds a public image (for DescribeImages). */
+    /**
+     * Adds a public image (for DescribeImages), replacing one with the same id: with {@link #STOCK_AMI} and another
+     * owner, the pinned image is someone else's.
+     */
     public Ec2Fake addImage(String id, String name, String creationDate, String owner, String state) {
         synchronized (lock) {
+            images.removeIf(i -> i.id().equals(id));
             images.add(new Image(id, name, creationDate, owner, state, "x86_64"));
+        }
+        return this;
+    }
+
+    /** Removes a public image, e.g. {@link #STOCK_AMI} for a region where Canonical has none. */
+    public Ec2Fake removeImage(String id) {
+        synchronized (lock) {
+            images.removeIf(i -> i.id().equals(id));
         }
         return this;
     }
@@ -439,7 +463,7 @@ public final class Ec2Fake implements AutoCloseable {
         }
     }
 
-    /** A group's ingress as {@code protocol from-to cidr} lines. */
+    /** A group's ingress as {@code protocol from-to source} lines (an IPv4 or IPv6 CIDR, a prefix list or group id). */
     public List<String> ingress(String groupName) {
         synchronized (lock) {
             return groups.values().stream().filter(g -> g.name.equals(groupName)).findFirst()
@@ -996,10 +1020,20 @@ public final class Ec2Fake implements AutoCloseable {
                     k -> new ArrayList<>()).add(p));
             for (List<QueryForm.Permission> same : byRange.values()) {
                 QueryForm.Permission first = same.get(0);
-                x.open("item").el("ipProtocol", first.protocol()).el("fromPort", first.from()).el("toPort", first.to())
-                        .empty("groups").open("ipRanges");
-                same.forEach(p -> x.open("item").el("cidrIp", p.cidr()).el("description", p.description()).close("item"));
-                x.close("ipRanges").empty("ipv6Ranges").empty("prefixListIds").close("item");
+                x.open("item").el("ipProtocol", first.protocol()).el("fromPort", first.from()).el("toPort", first.to());
+                for (QueryForm.Source kind : List.of(QueryForm.Source.GROUP, QueryForm.Source.IPV4,
+                        QueryForm.Source.IPV6, QueryForm.Source.PREFIX_LIST)) {
+                    x.open(kind.xmlList);
+                    same.stream().filter(p -> p.kind() == kind).forEach(p -> {
+                        x.open("item");
+                        if (kind == QueryForm.Source.GROUP) {
+                            x.el("userId", OWNER_ID);
+                        }
+                        x.el(kind.xmlMember, p.source()).el("description", p.description()).close("item");
+                    });
+                    x.close(kind.xmlList);
+                }
+                x.close("item");
             }
             x.close("ipPermissions").open("ipPermissionsEgress").open("item").el("ipProtocol", "-1").empty("groups")
                     .open("ipRanges").open("item").el("cidrIp", "0.0.0.0/0").close("item").close("ipRanges")
@@ -1037,6 +1071,7 @@ public final class Ec2Fake implements AutoCloseable {
             throw Ec2Error.of("MissingParameter", "The request must contain the parameter ipPermissions");
         }
         for (QueryForm.Permission p : perms) {
+            checkSource(p);
             if (g.ingress.stream().anyMatch(e -> same(e, p))) {
                 throw Ec2Error.of("InvalidPermission.Duplicate", "the specified rule \"peer: " + p.cidr() + ", "
                         + p.protocol().toUpperCase() + ", from port: " + p.from() + ", to port: " + p.to()
@@ -1048,14 +1083,37 @@ public final class Ec2Fake implements AutoCloseable {
             g.ingress.add(p);
             x.open("item").el("securityGroupRuleId", newId("sgr-")).el("groupId", g.id).el("groupOwnerId", OWNER_ID)
                     .el("isEgress", false).el("ipProtocol", p.protocol()).el("fromPort", p.from()).el("toPort", p.to())
-                    .el("cidrIpv4", p.cidr()).el("description", p.description()).close("item");
+                    .el(p.kind().ruleElement, p.source()).el("description", p.description()).close("item");
         }
         return x.close("securityGroupRuleSet").toString();
     }
 
+    /** The source must be well formed, and a referenced group or prefix list must exist. */
+    private void checkSource(QueryForm.Permission p) {
+        switch (p.kind()) {
+            case IPV4 -> {
+                if (!p.source().matches("(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}")) {
+                    throw Ec2Error.of("InvalidParameterValue", "CIDR block " + p.source() + " is malformed");
+                }
+            }
+            case IPV6 -> {
+                if (!p.source().matches("[0-9a-fA-F:]*:[0-9a-fA-F:]*/\\d{1,3}")) {
+                    throw Ec2Error.of("InvalidParameterValue", "CIDR block " + p.source() + " is malformed");
+                }
+            }
+            case PREFIX_LIST -> {
+                if (!p.source().matches("pl-[0-9a-f]+")) {
+                    throw Ec2Error.of("InvalidPrefixListId.Malformed", "The prefix list ID '" + p.source()
+                            + "' is malformed");
+                }
+            }
+            case GROUP -> group(p.source());
+        }
+    }
+
     private static boolean same(QueryForm.Permission a, QueryForm.Permission b) {
         return a.protocol().equals(b.protocol()) && Objects.equals(a.from(), b.from()) && Objects.equals(a.to(), b.to())
-                && a.cidr().equals(b.cidr());
+                && a.kind() == b.kind() && a.source().equals(b.source());
     }
 
     private String revoke(QueryForm q) {
@@ -1064,7 +1122,8 @@ public final class Ec2Fake implements AutoCloseable {
         for (QueryForm.Permission p : q.permissions()) {
             if (!g.ingress.removeIf(e -> same(e, p))) {
                 unknown.open("item").el("ipProtocol", p.protocol()).el("fromPort", p.from()).el("toPort", p.to())
-                        .open("ipRanges").open("item").el("cidrIp", p.cidr()).close("item").close("ipRanges").close("item");
+                        .open(p.kind().xmlList).open("item").el(p.kind().xmlMember, p.source()).close("item")
+                        .close(p.kind().xmlList).close("item");
             }
         }
         Xml x = new Xml().el("return", true);

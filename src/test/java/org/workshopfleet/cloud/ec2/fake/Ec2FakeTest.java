@@ -23,11 +23,16 @@ import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.InstanceStateName;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.Ipv6Range;
+import software.amazon.awssdk.services.ec2.model.PrefixListId;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
 import software.amazon.awssdk.services.ec2.model.RunInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
+import software.amazon.awssdk.services.ec2.model.UserIdGroupPair;
 
 /** The stand-in itself, driven by the real SDK client: wire format, statuses, state machine, paging, faults. */
 class Ec2FakeTest {
@@ -82,6 +87,53 @@ class Ec2FakeTest {
         assertEquals(code.equals("RequestLimitExceeded"), e.isThrottlingException());
         assertFalse(e.awsErrorDetails().errorMessage().isEmpty());
         assertTrue(e.requestId() != null && !e.requestId().isEmpty());
+    }
+
+    @Test
+    void ingressTakesEveryKindOfSourceAndRevokeReportsWhatItDidNotFind() {
+        Ec2Client ec2 = client();
+        String sg = ec2.createSecurityGroup(r -> r.groupName("g").description("d").vpcId(Ec2Fake.DEFAULT_VPC)).groupId();
+        String peer = ec2.createSecurityGroup(r -> r.groupName("peer").description("d").vpcId(Ec2Fake.DEFAULT_VPC))
+                .groupId();
+        IpPermission all = IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
+                .ipRanges(IpRange.builder().cidrIp("203.0.113.7/32").build())
+                .ipv6Ranges(Ipv6Range.builder().cidrIpv6("::/0").build())
+                .prefixListIds(PrefixListId.builder().prefixListId("pl-0123456789abcdef0").build())
+                .userIdGroupPairs(UserIdGroupPair.builder().groupId(peer).build()).build();
+        ec2.authorizeSecurityGroupIngress(r -> r.groupId(sg).ipPermissions(all));
+
+        IpPermission described = ec2.describeSecurityGroups(r -> r.groupIds(sg)).securityGroups().get(0)
+                .ipPermissions().get(0);
+        assertEquals("203.0.113.7/32", described.ipRanges().get(0).cidrIp());
+        assertEquals("::/0", described.ipv6Ranges().get(0).cidrIpv6());
+        assertEquals("pl-0123456789abcdef0", described.prefixListIds().get(0).prefixListId());
+        assertEquals(peer, described.userIdGroupPairs().get(0).groupId());
+        assertEquals(Ec2Fake.OWNER_ID, described.userIdGroupPairs().get(0).userId());
+        Ec2Exception duplicate = assertThrows(Ec2Exception.class, () -> ec2.authorizeSecurityGroupIngress(r -> r.groupId(sg)
+                .ipPermissions(IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
+                        .ipv6Ranges(Ipv6Range.builder().cidrIpv6("::/0").build()).build())));
+        assertEquals("InvalidPermission.Duplicate", duplicate.awsErrorDetails().errorCode());
+        Ec2Exception malformed = assertThrows(Ec2Exception.class, () -> ec2.authorizeSecurityGroupIngress(r -> r.groupId(sg)
+                .ipPermissions(IpPermission.builder().ipProtocol("tcp").fromPort(80).toPort(80)
+                        .prefixListIds(PrefixListId.builder().prefixListId("not-a-list").build()).build())));
+        assertEquals("InvalidPrefixListId.Malformed", malformed.awsErrorDetails().errorCode());
+
+        // One revoke takes all four; a rule that is not there comes back in unknownIpPermissions (default VPC).
+        List<IpPermission> unknown = ec2.revokeSecurityGroupIngress(r -> r.groupId(sg).ipPermissions(all,
+                IpPermission.builder().ipProtocol("tcp").fromPort(80).toPort(80)
+                        .ipv6Ranges(Ipv6Range.builder().cidrIpv6("2001:db8::/32").build()).build())).unknownIpPermissions();
+        assertEquals(1, unknown.size());
+        assertEquals("2001:db8::/32", unknown.get(0).ipv6Ranges().get(0).cidrIpv6());
+        assertEquals(List.of(), fake.ingress("g"));
+    }
+
+    @Test
+    void theStockImageIsCanonicalsAndATestCanGiveItAnotherOwner() {
+        Ec2Client ec2 = client();
+        assertEquals(Ec2Fake.CANONICAL_OWNER, ec2.describeImages(r -> r.imageIds(Ec2Fake.STOCK_AMI)).images().get(0)
+                .ownerId());
+        fake.addImage(Ec2Fake.STOCK_AMI, "look-alike", "2025-01-12T00:00:00.000Z", "111122223333", "available");
+        assertEquals("111122223333", ec2.describeImages(r -> r.imageIds(Ec2Fake.STOCK_AMI)).images().get(0).ownerId());
     }
 
     @Test

@@ -17,8 +17,45 @@ final class QueryForm {
     record FilterSpec(String name, List<String> values) {
     }
 
-    /** One {@code IpPermissions.N} flattened to one CIDR. */
-    record Permission(String protocol, Integer from, Integer to, String cidr, String description) {
+    /**
+     * The four kinds of source an {@code IpPermission} can name (EC2 API Reference, "IpPermission"): the query member
+     * list, the member holding the value, and the XML element the value comes back in (DescribeSecurityGroups) and in
+     * a security group rule (AuthorizeSecurityGroupIngress's {@code securityGroupRuleSet}).
+     */
+    enum Source {
+        IPV4("IpRanges", "CidrIp", "ipRanges", "cidrIp", "cidrIpv4"),
+        IPV6("Ipv6Ranges", "CidrIpv6", "ipv6Ranges", "cidrIpv6", "cidrIpv6"),
+        PREFIX_LIST("PrefixListIds", "PrefixListId", "prefixListIds", "prefixListId", "prefixListId"),
+        /** {@code UserIdGroupPairs}, serialised as {@code Groups} in the query and {@code groups} in XML. */
+        GROUP("Groups", "GroupId", "groups", "groupId", "referencedGroupId");
+
+        final String queryList;
+        final String queryMember;
+        final String xmlList;
+        final String xmlMember;
+        final String ruleElement;
+
+        Source(String queryList, String queryMember, String xmlList, String xmlMember, String ruleElement) {
+            this.queryList = queryList;
+            this.queryMember = queryMember;
+            this.xmlList = xmlList;
+            this.xmlMember = xmlMember;
+            this.ruleElement = ruleElement;
+        }
+    }
+
+    /** One {@code IpPermissions.N} flattened to one source (an IPv4 or IPv6 range, a prefix list or a group). */
+    record Permission(String protocol, Integer from, Integer to, Source kind, String source, String description) {
+
+        /** An IPv4 rule, the older flat form's only kind. */
+        Permission(String protocol, Integer from, Integer to, String cidr, String description) {
+            this(protocol, from, to, Source.IPV4, cidr, description);
+        }
+
+        /** The IPv4 CIDR, IPv6 CIDR, prefix list id or group id. */
+        String cidr() {
+            return source;
+        }
     }
 
     private final Map<String, String> params;
@@ -98,9 +135,12 @@ final class QueryForm {
             String protocol = params.get(p + "IpProtocol");
             Integer from = params.containsKey(p + "FromPort") ? intValue(p + "FromPort", 0) : null;
             Integer to = params.containsKey(p + "ToPort") ? intValue(p + "ToPort", 0) : null;
-            for (int r = 1; params.containsKey(p + "IpRanges." + r + ".CidrIp"); r++) {
-                out.add(new Permission(protocol, from, to, params.get(p + "IpRanges." + r + ".CidrIp"),
-                        params.get(p + "IpRanges." + r + ".Description")));
+            for (Source kind : Source.values()) {
+                String list = p + kind.queryList + ".";
+                for (int r = 1; params.containsKey(list + r + "." + kind.queryMember); r++) {
+                    out.add(new Permission(protocol, from, to, kind, params.get(list + r + "." + kind.queryMember),
+                            params.get(list + r + ".Description")));
+                }
             }
         }
         return out;

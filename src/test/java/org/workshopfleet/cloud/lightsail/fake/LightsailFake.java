@@ -60,6 +60,10 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
  *       {@link #failNextSnapshot()}), GetInstanceSnapshot(s) with paging, DeleteInstanceSnapshot, and
  *       CreateInstancesFromSnapshot from an available snapshot on its bundle or a larger one (the size rule is the
  *       stricter reading of an unconfirmed fact), with the same name, key and quota checks as CreateInstances.</li>
+ *   <li>Firewall: PutInstancePublicPorts replaces the rules; OpenInstancePublicPorts adds one and
+ *       CloseInstancePublicPorts removes the named sources of one (as another tool or a person would);
+ *       {@code cidrListAliases} takes only {@code lightsail-connect}; {@link #ipAddressType} makes an instance
+ *       dual-stack.</li>
  *   <li>Not modelled: operations, static IPs, disk snapshots, add-ons, real quotas (see {@link #instanceQuota(int)}).
  *       Where AWS.md marks a fact unconfirmed ([?]), the fake takes the stricter reading: on a dualstack instance a
  *       Put without {@code ipv6Cidrs} leaves the IPv6 rules open.</li>
@@ -80,11 +84,22 @@ public final class LightsailFake implements AutoCloseable {
         }
     }
 
-    /** One firewall rule of an instance. */
-    public record PortRule(int fromPort, int toPort, String protocol, List<String> cidrs, List<String> ipv6Cidrs) {
+    /** One firewall rule of an instance: who may connect as IPv4 and IPv6 CIDRs and aliases ({@code lightsail-connect}). */
+    public record PortRule(int fromPort, int toPort, String protocol, List<String> cidrs, List<String> ipv6Cidrs,
+                           List<String> cidrListAliases) {
         public PortRule {
             cidrs = List.copyOf(cidrs);
             ipv6Cidrs = List.copyOf(ipv6Cidrs);
+            cidrListAliases = List.copyOf(cidrListAliases);
+        }
+
+        /** A rule without aliases. */
+        public PortRule(int fromPort, int toPort, String protocol, List<String> cidrs, List<String> ipv6Cidrs) {
+            this(fromPort, toPort, protocol, cidrs, ipv6Cidrs, List.of());
+        }
+
+        boolean admitsNobody() {
+            return cidrs.isEmpty() && ipv6Cidrs.isEmpty() && cidrListAliases.isEmpty();
         }
     }
 
@@ -256,6 +271,14 @@ public final class LightsailFake implements AutoCloseable {
         i.state = "running";
         i.publicIp = nextAddress();
         instances.put(name, i);
+    }
+
+    /**
+     * Switches an instance's IP address type, as SetIpAddressType (or a person in the console) would; a dual-stack
+     * instance has an IPv6 firewall that a Put without {@code ipv6Cidrs} may leave open (the stricter reading, above).
+     */
+    public synchronized void ipAddressType(String name, String type) {
+        instanceOrNotFound(name).ipAddressType = type;
     }
 
     /** Adds a key pair made by someone else. */
@@ -452,6 +475,8 @@ public final class LightsailFake implements AutoCloseable {
             case "GetInstances" -> getInstances(body);
             case "GetInstanceState" -> getInstanceState(body);
             case "PutInstancePublicPorts" -> putInstancePublicPorts(body);
+            case "OpenInstancePublicPorts" -> openInstancePublicPorts(body);
+            case "CloseInstancePublicPorts" -> closeInstancePublicPorts(body);
             case "DeleteInstance" -> deleteInstance(body);
             case "ImportKeyPair" -> importKeyPair(body);
             case "GetKeyPair" -> getKeyPair(body);
@@ -562,19 +587,7 @@ public final class LightsailFake implements AutoCloseable {
         FakeInstance i = instanceOrNotFound(name);
         List<PortRule> rules = new ArrayList<>();
         for (JsonNode p : body.path("portInfos")) {
-            String protocol = p.path("protocol").asText("");
-            int from = p.path("fromPort").asInt(-2);
-            int to = p.path("toPort").asInt(-2);
-            if (!PROTOCOLS.contains(protocol) || from < -1 || from > 65535 || to < from || to > 65535) {
-                throw FakeError.invalid(null, "The port info " + p + " is not valid");
-            }
-            List<String> cidrs = strings(p.path("cidrs"));
-            for (String c : cidrs) {
-                if (!IPV4_CIDR.matcher(c).matches()) {
-                    throw FakeError.invalid(null, "The CIDR " + c + " is not valid");
-                }
-            }
-            rules.add(new PortRule(from, to, protocol, cidrs, strings(p.path("ipv6Cidrs"))));
+            rules.add(portInfo(p));
         }
         boolean anyIpv6 = rules.stream().anyMatch(r -> !r.ipv6Cidrs().isEmpty());
         if ("dualstack".equals(i.ipAddressType) && !anyIpv6) {
@@ -589,6 +602,82 @@ public final class LightsailFake implements AutoCloseable {
         ObjectNode out = JSON.createObjectNode();
         out.set("operation", operation(name, "Instance", "PutInstancePublicPorts", "Succeeded", now()));
         return out;
+    }
+
+    /** One PortInfo of a request, validated. */
+    private static PortRule portInfo(JsonNode p) {
+        String protocol = p.path("protocol").asText("");
+        int from = p.path("fromPort").asInt(-2);
+        int to = p.path("toPort").asInt(-2);
+        if (!PROTOCOLS.contains(protocol) || from < -1 || from > 65535 || to < from || to > 65535) {
+            throw FakeError.invalid(null, "The port info " + p + " is not valid");
+        }
+        List<String> cidrs = strings(p.path("cidrs"));
+        for (String c : cidrs) {
+            if (!IPV4_CIDR.matcher(c).matches()) {
+                throw FakeError.invalid(null, "The CIDR " + c + " is not valid");
+            }
+        }
+        List<String> ipv6 = strings(p.path("ipv6Cidrs"));
+        for (String c : ipv6) {
+            if (!c.contains(":") || !c.contains("/")) {
+                throw FakeError.invalid(null, "The IPv6 CIDR " + c + " is not valid");
+            }
+        }
+        List<String> aliases = strings(p.path("cidrListAliases"));
+        for (String a : aliases) {
+            if (!a.equals("lightsail-connect")) {
+                throw FakeError.invalid(null, "The CIDR list alias " + a + " is not valid");
+            }
+        }
+        return new PortRule(from, to, protocol, cidrs, ipv6, aliases);
+    }
+
+    /** Opens one more rule without closing any (the API Reference's OpenInstancePublicPorts). */
+    private JsonNode openInstancePublicPorts(JsonNode body) {
+        String name = required(body, "instanceName");
+        if (!body.has("portInfo")) {
+            throw FakeError.invalid(null, "portInfo is required");
+        }
+        FakeInstance i = instanceOrNotFound(name);
+        PortRule rule = portInfo(body.path("portInfo"));
+        List<PortRule> rules = new ArrayList<>(i.ports);
+        rules.add(rule);
+        i.ports = List.copyOf(rules);
+        ObjectNode out = JSON.createObjectNode();
+        out.set("operation", operation(name, "Instance", "OpenInstancePublicPorts", "Succeeded", now()));
+        return out;
+    }
+
+    /**
+     * Closes the given sources on the given port range and protocol (CloseInstancePublicPorts); a rule left admitting
+     * nobody is gone. Sources not open are ignored.
+     */
+    private JsonNode closeInstancePublicPorts(JsonNode body) {
+        String name = required(body, "instanceName");
+        if (!body.has("portInfo")) {
+            throw FakeError.invalid(null, "portInfo is required");
+        }
+        FakeInstance i = instanceOrNotFound(name);
+        PortRule close = portInfo(body.path("portInfo"));
+        List<PortRule> rules = new ArrayList<>();
+        for (PortRule r : i.ports) {
+            if (r.fromPort() == close.fromPort() && r.toPort() == close.toPort() && r.protocol().equals(close.protocol())) {
+                r = new PortRule(r.fromPort(), r.toPort(), r.protocol(), minus(r.cidrs(), close.cidrs()),
+                        minus(r.ipv6Cidrs(), close.ipv6Cidrs()), minus(r.cidrListAliases(), close.cidrListAliases()));
+            }
+            if (!r.admitsNobody()) {
+                rules.add(r);
+            }
+        }
+        i.ports = List.copyOf(rules);
+        ObjectNode out = JSON.createObjectNode();
+        out.set("operation", operation(name, "Instance", "CloseInstancePublicPorts", "Succeeded", now()));
+        return out;
+    }
+
+    private static List<String> minus(List<String> a, List<String> b) {
+        return a.stream().filter(x -> !b.contains(x)).toList();
     }
 
     private JsonNode deleteInstance(JsonNode body) {
@@ -956,7 +1045,7 @@ public final class LightsailFake implements AutoCloseable {
         final String bundleId;
         final String userData;
         final String keyPairName;
-        final String ipAddressType;
+        String ipAddressType;
         final Map<String, String> tags;
         final double createdAt;
         final String supportId = "i-" + UUID.randomUUID().toString().replace("-", "").substring(0, 17);
@@ -1031,7 +1120,7 @@ public final class LightsailFake implements AutoCloseable {
                 pj.put("accessDirection", "inbound");
                 p.cidrs().forEach(pj.putArray("cidrs")::add);
                 p.ipv6Cidrs().forEach(pj.putArray("ipv6Cidrs")::add);
-                pj.putArray("cidrListAliases");
+                p.cidrListAliases().forEach(pj.putArray("cidrListAliases")::add);
             }
             i.set("state", stateJson());
             i.put("username", "ubuntu");
