@@ -108,6 +108,17 @@ class BadInputTest {
 
     static Stream<Arguments> rows() {
         return Stream.of(
+            row("misspelt option (teardown of the default workshop)", "action=teardown;nmae=rehearsal",
+                    "unknown option -Dnmae (did you mean -Dname?)"),
+            row("misspelt ttl", "tll=1h", "unknown option -Dtll (did you mean -Dttl?)"),
+            row("misspelt count, case and transposition", "Coutn=3", "unknown option -DCoutn (did you mean -Dcount?)"),
+            row("unknown option, nothing near", "workshopTitle=x", "unknown option -DworkshopTitle: fix or remove it"),
+            row("ttl overflowing a long", "ttl=99999999999999999999h", "ttl '99999999999999999999h' is out of range"),
+            row("ttl overflowing Duration", "ttl=9999999999999999d", "ttl '9999999999999999d' is out of range"),
+            row("ttl over a week", "ttl=8d", "ttl '8d' is out of range: use between 30m and 7d"),
+            row("ttl zero", "ttl=0h", "ttl '0h' is out of range"),
+            row("ttl negative", "ttl=PT-5H", "ttl 'PT-5H' is out of range"),
+            row("ttl overflowing in ISO form", "ttl=PT99999999999999999999H", "ttl 'PT99999999999999999999H' is not a duration"),
             row("count 0", "count=0", "count 0 launches nothing"),
             row("count negative", "count=-3", "count -3"),
             row("count not a number", "count=thirty", "count 'thirty' is not a whole number"),
@@ -197,6 +208,29 @@ class BadInputTest {
             assertEquals(List.of(), ledger.liveResources(), "no live resource in the ledger");
             assertTrue(ledger.snapshot().machines().isEmpty(), "no machine in the ledger");
         }
+    }
+
+    /**
+     * A misspelt option is refused before the command looks at any state: no state folder appears, no cloud is asked,
+     * while keys with a dot (the JVM's, Maven's, slf4j's) and the Maven/Surefire/JDK keys without one pass.
+     */
+    @org.junit.jupiter.api.Test
+    void aMisspeltOptionTouchesNoStateAndDottedKeysPass() throws IOException {
+        Path project = copyProject();
+        Map<String, String> props = new HashMap<>(Map.of("action", "teardown", "nmae", "rehearsal", "yes", "",
+                "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
+        int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, new boolean[1]));
+        assertEquals(Main.BAD_INPUT, code);
+        assertEquals("error: unknown option -Dnmae (did you mean -Dname?): fix or remove it; nothing was done"
+                + " (-Dhelp lists every option)\n", err.toString(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(dir.resolve("workshops")), "no state folder, so no ledger");
+        assertEquals(List.of(), fake.calls(), "no cloud call");
+
+        Map<String, String> tools = new HashMap<>(Map.of("count", "2", "java.home", "/usr/lib/jvm", "exec.mainClass",
+                "org.workshopfleet.Main", "org.slf4j.simpleLogger.defaultLogLevel", "warn", "maven.home", "/usr/share/maven",
+                "skipTests", "", "basedir", "/tmp", "line.separator", "\n"));
+        assertEquals(2, org.workshopfleet.Options.parse(tools, Map.of()).spec().count());
     }
 
     /**
