@@ -841,6 +841,7 @@ public final class Fleet {
     }
 
     private List<Path> dashboards() {
+        org.workshopfleet.render.NoSymlinks.refuse(projectRoot, List.of("dashboards"));
         Path dir = projectRoot.resolve("dashboards");
         if (!Files.isDirectory(dir)) {
             return List.of();

@@ -79,6 +79,8 @@ public final class Renderer {
     /**
      * @param projectRoot the folder holding {@code templates/} and {@code scripts/} (the working directory when run
      *                    through Maven)
+     * @throws FleetException when templates/ or scripts/ is missing, or a symbolic link is under templates/, scripts/
+     *                        or dashboards/ ({@link NoSymlinks})
      */
     public Renderer(Path projectRoot) {
         this.root = projectRoot.toAbsolutePath().normalize();
@@ -86,6 +88,7 @@ public final class Renderer {
             throw new FleetException("no templates/ and scripts/ under " + root
                     + ": run from the workshop-fleet project folder");
         }
+        NoSymlinks.refuse(root, NoSymlinks.SHIPPED);
         freemarker = new Configuration(Configuration.VERSION_2_3_34);
         try {
             freemarker.setDirectoryForTemplateLoading(root.toFile());

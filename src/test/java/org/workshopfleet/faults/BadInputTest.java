@@ -149,6 +149,12 @@ class BadInputTest {
                     "\n${\n"), Calls.NONE, "prometheus.yml.ftl is malformed"),
             row("missing setup script library", "", s -> delete(s.project().resolve("scripts/lib.sh")), Calls.NONE,
                     "lib.sh is missing"),
+            row("symlink in scripts/php", "", s -> link(s.project().resolve("scripts/php/creds.txt")), Calls.NONE,
+                    "scripts/php/creds.txt is a symbolic link"),
+            row("symlink in scripts/bt", "", s -> link(s.project().resolve("scripts/bt/creds.bt")), Calls.NONE,
+                    "scripts/bt/creds.bt is a symbolic link"),
+            row("symlink in dashboards", "", s -> link(s.project().resolve("dashboards/extra.json")), Calls.NONE,
+                    "dashboards/extra.json is a symbolic link"),
             row("malformed dashboard", "", s -> write(s.project().resolve("dashboards/php-usdt-uprobe.json"), "{\"uid\": "),
                     Calls.NONE, "php-usdt-uprobe.json is not valid JSON"),
             row("missing dashboards", "", s -> delete(s.project().resolve("dashboards/php-usdt-uprobe.json")), Calls.NONE,
@@ -299,6 +305,21 @@ class BadInputTest {
     private static void write(Path file, String text) {
         try {
             Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A link to a file outside the project, as a credentials file would be. */
+    private static void link(Path at) {
+        try {
+            Path project = at;
+            while (!project.getFileName().toString().equals("project")) {
+                project = project.getParent();
+            }
+            Path target = project.resolveSibling("outside-credentials");
+            Files.writeString(target, "{\"uid\": \"x\", \"secret\": \"not for attendees\"}");
+            Files.createSymbolicLink(at, target);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

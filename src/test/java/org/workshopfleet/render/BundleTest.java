@@ -206,6 +206,29 @@ class BundleTest {
                 Machines.HOST_KEY, "ssh-ed25519 AAAA\n- evil", "GrafanaPw2345abcd", "SshPw2345abcdefg", Machines.EXPIRES));
     }
 
+    /** A link anywhere under the shipped folders would be read through into the bundle: refused, naming it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"scripts/php/creds.php", "scripts/bt/creds.bt", "templates/prometheus/creds.ftl",
+        "dashboards/creds.json", "scripts/php/path1/deeper.php", "scripts/99-creds.sh"})
+    void aSymlinkInTheShippedFoldersIsRefused(String link, @TempDir Path root) throws IOException {
+        ProjectCopy.of(root.resolve("project"));
+        Path secret = Files.writeString(root.resolve("credentials"), "aws_secret_access_key = s3cr3tValueXyz\n");
+        Files.createSymbolicLink(root.resolve("project").resolve(link), secret);
+        FleetException e = assertThrows(FleetException.class, () -> new Renderer(root.resolve("project")).bundle(Machines.debian()));
+        assertEquals(link + " is a symbolic link (to " + secret + "): machines get only regular files from the project;"
+                + " replace the link with the file itself or remove it", e.getMessage());
+    }
+
+    @Test
+    void aLinkedFolderIsRefusedItself(@TempDir Path root) throws IOException {
+        ProjectCopy.of(root.resolve("project"));
+        Path elsewhere = Files.createDirectories(root.resolve("home/.aws"));
+        Files.writeString(elsewhere.resolve("credentials"), "secret\n");
+        Files.createSymbolicLink(root.resolve("project/scripts/php/aws"), elsewhere);
+        FleetException e = assertThrows(FleetException.class, () -> new Renderer(root.resolve("project")));
+        assertTrue(e.getMessage().startsWith("scripts/php/aws is a symbolic link"), e.getMessage());
+    }
+
     /**
      * FreeMarker's own messages quote the value an expression failed on; a template that misuses a secret must fail
      * naming the template, line, column and the expression as written, and nothing of the value.
