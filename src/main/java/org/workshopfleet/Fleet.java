@@ -166,7 +166,7 @@ public final class Fleet {
                 } catch (ImageBaker.Failed e) {
                     // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
                     printTable(List.of(e.builder()));
-                    out.println(e.getMessage());
+                    out.println(org.workshopfleet.report.TerminalText.clean(e.getMessage()));
                     out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: "
                             + e.next());
                     return 1;
@@ -556,7 +556,7 @@ public final class Fleet {
         }
         out.println("checks: " + String.join(", ", java.util.stream.IntStream.range(0, checks.size())
                 .mapToObj(i -> (i + 1) + "=" + checks.get(i)).toList()));
-        details.forEach(d -> out.println("  FAIL " + d));
+        details.forEach(d -> out.println("  FAIL " + org.workshopfleet.report.TerminalText.clean(d)));
         out.println(allOk ? "verify: all " + matrix.size() + " machine(s) pass every check"
                 : "verify: " + details.size() + " failed check(s)");
         return allOk;
@@ -844,6 +844,7 @@ public final class Fleet {
     }
 
     private List<Path> dashboards() {
+        org.workshopfleet.render.NoSymlinks.refuse(projectRoot, List.of("dashboards"));
         Path dir = projectRoot.resolve("dashboards");
         if (!Files.isDirectory(dir)) {
             return List.of();
@@ -882,16 +883,7 @@ public final class Fleet {
 
     /** One line per machine; a failed one with its failing step, reason and the tail of its log. */
     private void printTable(List<MachineResult> results) {
-        out.printf(Locale.ROOT, "%n%-16s %-16s %-7s %s%n", "MACHINE", "IP", "STATE", "FAILED AT");
-        for (MachineResult r : results) {
-            out.printf(Locale.ROOT, "%-16s %-16s %-7s %s%n", r.name(), r.host() == null ? "-" : r.host(),
-                    r.ok() ? "ready" : "FAILED", r.ok() ? "" : r.failedStep() + ": " + r.error());
-            if (!r.ok()) {
-                for (String line : r.logTail()) {
-                    out.println("    | " + line);
-                }
-            }
-        }
+        org.workshopfleet.report.ResultsTable.print(out, results);
     }
 
     /** Creates {@code leaf} and the folders between {@code base} and it, each 0700. */

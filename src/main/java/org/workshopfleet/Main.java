@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
 import java.nio.file.Path;
+import org.workshopfleet.report.TerminalText;
 
 /**
  * The command: {@code mvn exec:java -Dcount=30} (or {@code java -Dcount=30 -jar workshop-fleet-all.jar}). Reads the
@@ -74,7 +75,8 @@ public final class Main {
         }
     }
 
+    /** One line without control characters: a message can quote what a machine or a cloud sent. */
     private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
+        return s == null ? "" : TerminalText.clean(s.replaceAll("\\s*\\R\\s*", " ")).trim();
     }
 }

@@ -111,6 +111,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
 
     /** Parses the properties; {@code env} supplies AWS_REGION / AWS_DEFAULT_REGION. */
     public static Options parse(Map<String, String> props, Map<String, String> env) {
+        UnknownProperties.refuse(props);
         boolean help = flag(props, "help");
         Action action = props.containsKey("action") ? Action.parse(props.get("action")) : Action.UP;
         boolean yes = flag(props, "yes");
@@ -212,22 +213,40 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         }
     }
 
-    /** {@code 90m}, {@code 12h}, {@code 2d} (also ISO-8601 such as {@code PT12H}). */
+    /**
+     * {@code 90m}, {@code 12h}, {@code 2d} (also ISO-8601 such as {@code PT12H}), within {@link WorkshopSpec#MIN_TTL}
+     * and {@link WorkshopSpec#MAX_TTL}.
+     */
     static Duration duration(String v) {
         String t = v.trim().toLowerCase(Locale.ROOT);
         Matcher m = DURATION.matcher(t);
+        Duration ttl;
         if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
+            // Digits beyond a long, or a count of days whose seconds overflow one, are simply too long a ttl.
+            try {
+                long n = Long.parseLong(m.group(1));
+                ttl = switch (m.group(2)) {
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw ttlOutOfRange(v);
+            }
+        } else {
+            try {
+                ttl = Duration.parse(v.trim().toUpperCase(Locale.ROOT));
+            } catch (RuntimeException e) {
+                throw new FleetException("ttl '" + v + "' is not a duration: use e.g. -Dttl=12h, -Dttl=90m or -Dttl=2d");
+            }
         }
-        try {
-            return Duration.parse(v.trim().toUpperCase(Locale.ROOT));
-        } catch (RuntimeException e) {
-            throw new FleetException("ttl '" + v + "' is not a duration: use e.g. -Dttl=12h, -Dttl=90m or -Dttl=2d");
+        if (ttl.compareTo(WorkshopSpec.MIN_TTL) < 0 || ttl.compareTo(WorkshopSpec.MAX_TTL) > 0) {
+            throw ttlOutOfRange(v);
         }
+        return ttl;
+    }
+
+    private static FleetException ttlOutOfRange(String v) {
+        return new FleetException("ttl '" + v.trim() + "' is out of range: use between 30m and 7d, e.g. -Dttl=12h");
     }
 }

@@ -67,7 +67,7 @@ class MainTest {
         "count=2;cidr=10.0.0.1/8                  | host bits set",
         "count=2;cidr=0.0.0.0/0                   | allowWorld",
         "count=2;name=Bad_Name                    | workshop name 'Bad_Name' is not allowed",
-        "count=2;ttl=5m                           | ttl PT5M is out of range",
+        "count=2;ttl=5m                           | ttl '5m' is out of range",
         "count=2;ttl=soon                         | ttl 'soon' is not a duration",
         "action=launch                            | unknown action 'launch'",
         "provider=lab                             | add -Dcount=N",

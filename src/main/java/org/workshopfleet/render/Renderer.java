@@ -79,6 +79,8 @@ public final class Renderer {
     /**
      * @param projectRoot the folder holding {@code templates/} and {@code scripts/} (the working directory when run
      *                    through Maven)
+     * @throws FleetException when templates/ or scripts/ is missing, or a symbolic link is under templates/, scripts/
+     *                        or dashboards/ ({@link NoSymlinks})
      */
     public Renderer(Path projectRoot) {
         this.root = projectRoot.toAbsolutePath().normalize();
@@ -86,6 +88,7 @@ public final class Renderer {
             throw new FleetException("no templates/ and scripts/ under " + root
                     + ": run from the workshop-fleet project folder");
         }
+        NoSymlinks.refuse(root, NoSymlinks.SHIPPED);
         freemarker = new Configuration(Configuration.VERSION_2_3_34);
         try {
             freemarker.setDirectoryForTemplateLoading(root.toFile());
@@ -247,13 +250,26 @@ public final class Renderer {
             throw new FleetException("template " + name + " is malformed at line " + e.getLineNumber() + ": "
                     + firstLine(e.getEditorMessage()));
         } catch (TemplateException e) {
-            // The message names the failing expression, never a model value: secrets stay out of it.
-            throw new FleetException("template " + name + " failed at line " + e.getLineNumber() + ": "
-                    + firstLine(e.getMessageWithoutStackTop()) + (e.getBlamedExpressionString() == null ? ""
-                    : " (expression: " + e.getBlamedExpressionString() + ")"));
+            // FreeMarker's message quotes the value an expression failed on ("Can't convert this string to number:
+            // \"<password>\""), so none of it is used: only where the error is and the expression as written.
+            throw new FleetException("template " + name + " failed at " + where(name, e)
+                    + ": fix that expression (values are not shown: they may be passwords or keys)");
         } catch (IOException e) {
             throw new FleetException("cannot read template " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code line L, column C in expression 'E'} of {@code name}; no position at all when the error lies in text that
+     * is not the template itself (an {@code ?eval}/{@code ?interpret}ed value, whose source would be the value).
+     */
+    private static String where(String name, TemplateException e) {
+        if (!name.equals(e.getTemplateSourceName()) || e.getLineNumber() == null) {
+            return "an expression evaluating a value";
+        }
+        String expression = e.getBlamedExpressionString();
+        return "line " + e.getLineNumber() + ", column " + e.getColumnNumber()
+                + (expression == null ? "" : " in expression '" + firstLine(expression) + "'");
     }
 
     private static String firstLine(String s) {

@@ -13,9 +13,12 @@ package org.workshopfleet.report;
  * @param ready           true once the machine passed setup
  * @param status          short state for a machine that is not ready ({@code failed at 05-grafana}); {@code ready}
  *                        otherwise
+ * @param hostKey         the machine's SSH host key fingerprint as {@code ssh} shows it on first contact
+ *                        ({@code SHA256:} and unpadded base64), so the attendee can check it rather than trust the first
+ *                        key they see; null when unknown
  */
 public record AttendeeCard(int attendee, String machineName, String publicIp, String grafanaUser, String grafanaPassword,
-                           String sshUser, String sshPassword, boolean ready, String status) {
+                           String sshUser, String sshPassword, boolean ready, String status, String hostKey) {
 
     /** Grafana's port on every machine. */
     public static final int GRAFANA_PORT = 3000;

@@ -52,8 +52,8 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
     }
 
     /**
-     * Cards for every machine in the ledger, with that machine's passwords from the workshop's secrets (as
-     * {@code -Daction=handout} regenerates them).
+     * Cards for every machine in the ledger, with that machine's passwords and pinned host key's fingerprint from the
+     * workshop's secrets (as {@code -Daction=handout} regenerates them).
      */
     public static Handout fromLedger(LedgerData ledger, Secrets secrets, String title, Instant now) {
         List<AttendeeCard> cards = new ArrayList<>();
@@ -63,7 +63,7 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             }
             cards.add(new AttendeeCard(r.attendee(), r.name(), r.publicIp(), GRAFANA_USER,
                     secrets.grafanaPassword(r.attendee()), SSH_USER, secrets.sshPassword(r.attendee()),
-                    r.phase() == MachinePhase.READY, status(r)));
+                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint()));
         }
         return new Handout(title, cards, now);
     }
@@ -92,10 +92,10 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
     public String csv() {
         StringBuilder sb = new StringBuilder();
         csvRow(sb, "attendee", "machine", "ip", "web_url", "grafana_url", "grafana_user", "grafana_password",
-                "ssh_user", "ssh_password", "ssh_command", "ready", "status");
+                "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status");
         for (AttendeeCard c : cards) {
             csvRow(sb, String.valueOf(c.attendee()), c.machineName(), c.publicIp(), c.webUrl(), c.grafanaUrl(),
-                    c.grafanaUser(), c.grafanaPassword(), c.sshUser(), c.sshPassword(), c.sshCommand(),
+                    c.grafanaUser(), c.grafanaPassword(), c.sshUser(), c.sshPassword(), c.sshCommand(), c.hostKey(),
                     String.valueOf(c.ready()), c.status());
         }
         return sb.toString();
@@ -131,6 +131,7 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             n.put("sshUser", c.sshUser());
             n.put("sshPassword", c.sshPassword());
             n.put("sshCommand", c.sshCommand());
+            n.put("sshHostKey", c.hostKey());
             n.put("ready", c.ready());
             n.put("status", c.status());
         }
@@ -186,6 +187,11 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             sb.append("<dt>Grafana</dt><dd><a href=\"").append(Html.escape(c.grafanaUrl())).append("\">")
                     .append(Html.escape(c.grafanaUrl())).append("</a></dd>");
             sb.append("<dt>Shell</dt><dd><code>").append(Html.escape(c.sshCommand())).append("</code></dd>");
+            if (c.hostKey() != null) {
+                // What ssh asks the attendee to confirm on first contact ("ED25519 key fingerprint is SHA256:…").
+                sb.append("<dt>Host key</dt><dd class=\"hostkey\"><code>").append(Html.escape(c.hostKey()))
+                        .append("</code></dd>");
+            }
             sb.append("</dl>\n<div class=\"body\"><dl class=\"creds\">");
             sb.append("<dt class=\"group\">Grafana</dt><dd></dd>");
             sb.append("<dt>user</dt><dd class=\"secret\">").append(Html.escape(c.grafanaUser())).append("</dd>");
@@ -218,11 +224,12 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             .who { display: flex; flex-direction: column; min-width: 0; }
             .title { font-size: 8pt; color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
             .machine { font-weight: 700; }
-            .links { display: grid; grid-template-columns: 17mm 1fr; gap: 1mm 0; margin: 1.5mm 0 0; align-items: baseline; }
+            .links { display: grid; grid-template-columns: 17mm 1fr; gap: .5mm 0; margin: 1mm 0 0; align-items: baseline; }
             .links dt, .creds dt.group { font-size: 7.5pt; font-weight: 700; text-transform: uppercase;
                                          letter-spacing: .06em; color: #1f5fa8; }
             .links dd { margin: 0; font: 700 11pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: nowrap; }
             .links a, .links code { font: inherit; color: #111; text-decoration: none; }
+            .links dd.hostkey { font: 400 6.2pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
             .body { display: flex; gap: 2mm; align-items: flex-end; justify-content: space-between; margin-top: auto; }
             .creds { flex: 1; min-width: 0; display: grid; grid-template-columns: auto 1fr; gap: .3mm 2.5mm; margin: 0; align-items: baseline; }
             .creds dt { font-size: 8.5pt; color: #555; }

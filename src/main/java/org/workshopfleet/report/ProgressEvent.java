@@ -19,6 +19,10 @@ public record ProgressEvent(int attendee, String machine, Stage stage, int stepI
     public ProgressEvent {
         Objects.requireNonNull(machine, "machine");
         Objects.requireNonNull(stage, "stage");
+        // The board prints these on the terminal; a failure reason can quote what the machine printed.
+        machine = TerminalText.clean(machine);
+        step = TerminalText.clean(step);
+        detail = TerminalText.clean(detail);
     }
 
     /** A machine entered {@code stage}, with optional detail. */

@@ -186,11 +186,11 @@ public final class StatusTable {
         return switch (r.phase()) {
             case READY -> "ready";
             case FAILED -> {
-                String why = r.error() == null ? "" : ": " + r.error();
+                String why = r.error() == null ? "" : ": " + TerminalText.clean(r.error());
                 if (why.length() > MAX_ERROR) {
                     why = why.substring(0, MAX_ERROR - 1) + "…";
                 }
-                yield "FAILED" + (r.step() == null ? "" : " at " + r.step()) + why;
+                yield "FAILED" + (r.step() == null ? "" : " at " + TerminalText.clean(r.step())) + why;
             }
             case PROVISIONING -> "provisioning" + (r.step() == null ? "" : " " + r.step())
                     + " (" + r.stepsDone().size() + " done)";

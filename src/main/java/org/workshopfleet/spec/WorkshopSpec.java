@@ -45,6 +45,10 @@ public record WorkshopSpec(
     public static final List<String> DEFAULT_INSTANCE_TYPES = List.of("t3.medium", "t3a.medium", "t2.medium");
     public static final String DEFAULT_LIGHTSAIL_BUNDLE = "medium_3_0";
     public static final Duration DEFAULT_TTL = Duration.ofHours(12);
+    /** The shortest ttl: time to provision a fleet and use it. */
+    public static final Duration MIN_TTL = Duration.ofMinutes(30);
+    /** The longest ttl: a forgotten fleet powers itself off within a week. */
+    public static final Duration MAX_TTL = Duration.ofDays(7);
     public static final int DEFAULT_PARALLELISM = 32;
     /** A sanity ceiling; a larger class is split into several workshops. */
     public static final int MAX_COUNT = 200;
@@ -83,7 +87,7 @@ public record WorkshopSpec(
             cidr = Cidr.admitted(cidr, allowWorld).toString();
         }
         ttl = ttl == null ? DEFAULT_TTL : ttl;
-        if (ttl.compareTo(Duration.ofMinutes(30)) < 0 || ttl.compareTo(Duration.ofDays(7)) > 0) {
+        if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
             throw new FleetException("ttl " + ttl + " is out of range: use between 30m and 7d, e.g. -Dttl=12h");
         }
         if (parallelism < 1 || parallelism > 256) {

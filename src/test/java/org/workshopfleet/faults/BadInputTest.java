@@ -108,6 +108,17 @@ class BadInputTest {
 
     static Stream<Arguments> rows() {
         return Stream.of(
+            row("misspelt option (teardown of the default workshop)", "action=teardown;nmae=rehearsal",
+                    "unknown option -Dnmae (did you mean -Dname?)"),
+            row("misspelt ttl", "tll=1h", "unknown option -Dtll (did you mean -Dttl?)"),
+            row("misspelt count, case and transposition", "Coutn=3", "unknown option -DCoutn (did you mean -Dcount?)"),
+            row("unknown option, nothing near", "workshopTitle=x", "unknown option -DworkshopTitle: fix or remove it"),
+            row("ttl overflowing a long", "ttl=99999999999999999999h", "ttl '99999999999999999999h' is out of range"),
+            row("ttl overflowing Duration", "ttl=9999999999999999d", "ttl '9999999999999999d' is out of range"),
+            row("ttl over a week", "ttl=8d", "ttl '8d' is out of range: use between 30m and 7d"),
+            row("ttl zero", "ttl=0h", "ttl '0h' is out of range"),
+            row("ttl negative", "ttl=PT-5H", "ttl 'PT-5H' is out of range"),
+            row("ttl overflowing in ISO form", "ttl=PT99999999999999999999H", "ttl 'PT99999999999999999999H' is not a duration"),
             row("count 0", "count=0", "count 0 launches nothing"),
             row("count negative", "count=-3", "count -3"),
             row("count not a number", "count=thirty", "count 'thirty' is not a whole number"),
@@ -145,6 +156,12 @@ class BadInputTest {
                     "\n${\n"), Calls.NONE, "prometheus.yml.ftl is malformed"),
             row("missing setup script library", "", s -> delete(s.project().resolve("scripts/lib.sh")), Calls.NONE,
                     "lib.sh is missing"),
+            row("symlink in scripts/php", "", s -> link(s.project().resolve("scripts/php/creds.txt")), Calls.NONE,
+                    "scripts/php/creds.txt is a symbolic link"),
+            row("symlink in scripts/bt", "", s -> link(s.project().resolve("scripts/bt/creds.bt")), Calls.NONE,
+                    "scripts/bt/creds.bt is a symbolic link"),
+            row("symlink in dashboards", "", s -> link(s.project().resolve("dashboards/extra.json")), Calls.NONE,
+                    "dashboards/extra.json is a symbolic link"),
             row("malformed dashboard", "", s -> write(s.project().resolve("dashboards/php-usdt-uprobe.json"), "{\"uid\": "),
                     Calls.NONE, "php-usdt-uprobe.json is not valid JSON"),
             row("missing dashboards", "", s -> delete(s.project().resolve("dashboards/php-usdt-uprobe.json")), Calls.NONE,
@@ -220,6 +237,29 @@ class BadInputTest {
     }
 
     /**
+     * A misspelt option is refused before the command looks at any state: no state folder appears, no cloud is asked,
+     * while keys with a dot (the JVM's, Maven's, slf4j's) and the Maven/Surefire/JDK keys without one pass.
+     */
+    @org.junit.jupiter.api.Test
+    void aMisspeltOptionTouchesNoStateAndDottedKeysPass() throws IOException {
+        Path project = copyProject();
+        Map<String, String> props = new HashMap<>(Map.of("action", "teardown", "nmae", "rehearsal", "yes", "",
+                "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
+        int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, new boolean[1]));
+        assertEquals(Main.BAD_INPUT, code);
+        assertEquals("error: unknown option -Dnmae (did you mean -Dname?): fix or remove it; nothing was done"
+                + " (-Dhelp lists every option)\n", err.toString(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(dir.resolve("workshops")), "no state folder, so no ledger");
+        assertEquals(List.of(), fake.calls(), "no cloud call");
+
+        Map<String, String> tools = new HashMap<>(Map.of("count", "2", "java.home", "/usr/lib/jvm", "exec.mainClass",
+                "org.workshopfleet.Main", "org.slf4j.simpleLogger.defaultLogLevel", "warn", "maven.home", "/usr/share/maven",
+                "skipTests", "", "basedir", "/tmp", "line.separator", "\n"));
+        assertEquals(2, org.workshopfleet.Options.parse(tools, Map.of()).spec().count());
+    }
+
+    /**
      * A vCPU quota that cannot be read (no servicequotas:GetServiceQuota permission) is a notice, and EC2's refusal at
      * launch still names the limit: the pre-check is a courtesy, not the only guard.
      */
@@ -285,6 +325,21 @@ class BadInputTest {
     private static void write(Path file, String text) {
         try {
             Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A link to a file outside the project, as a credentials file would be. */
+    private static void link(Path at) {
+        try {
+            Path project = at;
+            while (!project.getFileName().toString().equals("project")) {
+                project = project.getParent();
+            }
+            Path target = project.resolveSibling("outside-credentials");
+            Files.writeString(target, "{\"uid\": \"x\", \"secret\": \"not for attendees\"}");
+            Files.createSymbolicLink(at, target);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

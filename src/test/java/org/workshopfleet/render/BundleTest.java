@@ -20,6 +20,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
@@ -202,6 +204,58 @@ class BundleTest {
                 Machines.HOST_KEY, Machines.LOGIN_KEY.publicKeyLine(), "GrafanaPw2345abcd", "SshPw2345abcdefg", Machines.EXPIRES));
         assertThrows(FleetException.class, () -> new MachineModel(spec, 1, "ebpf-php-01", OsProfile.DEBIAN_12,
                 Machines.HOST_KEY, "ssh-ed25519 AAAA\n- evil", "GrafanaPw2345abcd", "SshPw2345abcdefg", Machines.EXPIRES));
+    }
+
+    /** A link anywhere under the shipped folders would be read through into the bundle: refused, naming it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"scripts/php/creds.php", "scripts/bt/creds.bt", "templates/prometheus/creds.ftl",
+        "dashboards/creds.json", "scripts/php/path1/deeper.php", "scripts/99-creds.sh"})
+    void aSymlinkInTheShippedFoldersIsRefused(String link, @TempDir Path root) throws IOException {
+        ProjectCopy.of(root.resolve("project"));
+        Path secret = Files.writeString(root.resolve("credentials"), "aws_secret_access_key = s3cr3tValueXyz\n");
+        Files.createSymbolicLink(root.resolve("project").resolve(link), secret);
+        FleetException e = assertThrows(FleetException.class, () -> new Renderer(root.resolve("project")).bundle(Machines.debian()));
+        assertEquals(link + " is a symbolic link (to " + secret + "): machines get only regular files from the project;"
+                + " replace the link with the file itself or remove it", e.getMessage());
+    }
+
+    @Test
+    void aLinkedFolderIsRefusedItself(@TempDir Path root) throws IOException {
+        ProjectCopy.of(root.resolve("project"));
+        Path elsewhere = Files.createDirectories(root.resolve("home/.aws"));
+        Files.writeString(elsewhere.resolve("credentials"), "secret\n");
+        Files.createSymbolicLink(root.resolve("project/scripts/php/aws"), elsewhere);
+        FleetException e = assertThrows(FleetException.class, () -> new Renderer(root.resolve("project")));
+        assertTrue(e.getMessage().startsWith("scripts/php/aws is a symbolic link"), e.getMessage());
+    }
+
+    /**
+     * FreeMarker's own messages quote the value an expression failed on; a template that misuses a secret must fail
+     * naming the template, line, column and the expression as written, and nothing of the value.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"${sshPassword?number}", "${sshPassword?string(\"yes\", \"no\")}",
+        "${grafanaPassword?string(\"0.00\")}", "<#assign n = sshPassword?number>", "${sshPassword?boolean}",
+        "${hostKeyPrivate?number}", "${sshPassword?eval}", "<#if sshPassword>x</#if>", "${sshPassword + 1 - 2}",
+        "${sshPassword?substring(99)}", "${sshPassword?keep_after(\"Nc\")?number}"})
+    void aTemplateErrorNamesTheTemplateButNoValue(String broken, @TempDir Path root) throws IOException {
+        ProjectCopy.of(root);
+        append(root.resolve("templates/fleet.env.ftl"), "# broken\n" + broken + "\n");
+        MachineModel m = new MachineModel(WorkshopSpec.defaults(3, Provider.LAB), 2, "ebpf-php-02", OsProfile.DEBIAN_12,
+                Machines.HOST_KEY, Machines.LOGIN_KEY.publicKeyLine(), "Xq7mZk2Rt9wLpB4n", "Vh3sNc8Jd6yTe5Wu", Machines.EXPIRES);
+        FleetException e = assertThrows(FleetException.class, () -> new Renderer(root).bundle(m));
+        String message = e.getMessage() + " " + (e.getCause() == null ? "" : e.getCause().getMessage());
+        assertTrue(message.startsWith("template templates/fleet.env.ftl failed at line "), message);
+        assertTrue(message.matches("(?s).*line \\d+, column \\d+.*"), message);
+        assertFalse(message.contains("\n"), "one line: " + message);
+        for (String secret : List.of(m.sshPassword(), m.grafanaPassword(), m.hostKey().privateKeyOpenSsh())) {
+            for (int i = 0; i + 5 <= secret.length(); i++) {
+                String part = secret.substring(i, i + 5);
+                if (!part.isBlank() && !part.contains("-----")) {
+                    assertFalse(message.contains(part), "holds part of a secret (" + part + "): " + message);
+                }
+            }
+        }
     }
 
     private static Map<String, String> hashes(Bundle b) {

@@ -32,19 +32,19 @@ class HandoutTest {
     void csvIsRfc4180AndCarriesEveryField() {
         List<AttendeeCard> cards = new ArrayList<>(HandoutFixtures.cards(3));
         cards.add(new AttendeeCard(4, "w-04", "203.0.113.44", "admin", "pa,ss\"word", "ubuntu", "line\nbreak", false,
-                "failed at 05-grafana, \"timeout\""));
+                "failed at 05-grafana, \"timeout\"", null));
         String csv = new Handout("T", cards, now).csv();
         assertTrue(csv.endsWith("\r\n"));
         List<List<String>> rows = parseCsv(csv);
         assertEquals(List.of("attendee", "machine", "ip", "web_url", "grafana_url", "grafana_user", "grafana_password",
-                "ssh_user", "ssh_password", "ssh_command", "ready", "status"), rows.get(0));
+                "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status"), rows.get(0));
         assertEquals(5, rows.size());
         assertEquals(List.of("4", "w-04", "203.0.113.44", "http://203.0.113.44/", "http://203.0.113.44:3000/", "admin",
-                "pa,ss\"word", "ubuntu", "line\nbreak", "ssh ubuntu@203.0.113.44", "false",
+                "pa,ss\"word", "ubuntu", "line\nbreak", "ssh ubuntu@203.0.113.44", "", "false",
                 "failed at 05-grafana, \"timeout\""), rows.get(4));
         AttendeeCard c1 = cards.get(0);
         assertEquals(List.of("1", c1.machineName(), c1.publicIp(), c1.webUrl(), c1.grafanaUrl(), "admin",
-                c1.grafanaPassword(), "ubuntu", c1.sshPassword(), c1.sshCommand(), "true", "ready"), rows.get(1));
+                c1.grafanaPassword(), "ubuntu", c1.sshPassword(), c1.sshCommand(), c1.hostKey(), "true", "ready"), rows.get(1));
         assertTrue(csv.contains(",\"pa,ss\"\"word\",") , "quotes doubled inside quoted field");
     }
 
@@ -63,6 +63,7 @@ class HandoutTest {
         assertEquals(c.grafanaPassword(), a.path("grafanaPassword").asText());
         assertEquals(c.sshPassword(), a.path("sshPassword").asText());
         assertEquals("ssh ubuntu@" + c.publicIp(), a.path("sshCommand").asText());
+        assertEquals(c.hostKey(), a.path("sshHostKey").asText());
         assertTrue(a.path("ready").asBoolean());
     }
 
@@ -70,13 +71,14 @@ class HandoutTest {
     void htmlEscapesEverythingAndEmbedsAReadableQrCodePerCard() throws Exception {
         List<AttendeeCard> cards = List.of(
                 new AttendeeCard(1, "<script>alert(1)</script>", "203.0.113.5", "admin", "a&b<c>\"d'", "ubuntu", "x", true,
-                        "ready"),
+                        "ready", "SHA256:<b>"),
                 HandoutFixtures.cards(2).get(1));
         String html = new Handout("Tom & Jerry's <workshop>", cards, now).html();
         assertFalse(html.contains("<script>"), "no raw markup from data");
         assertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assertTrue(html.contains("a&amp;b&lt;c&gt;&quot;d&#39;"));
         assertTrue(html.contains("Tom &amp; Jerry&#39;s &lt;workshop&gt;"));
+        assertTrue(html.contains("<code>SHA256:&lt;b&gt;</code>"));
         assertFalse(html.contains("src=\"http") || html.contains("href=\"//") || html.contains("<link"),
                 "no external resources");
         Matcher svg = Pattern.compile("<svg class=\"qr\".*?</svg>", Pattern.DOTALL).matcher(html);
@@ -140,6 +142,55 @@ class HandoutTest {
         assertNull(three.grafanaUrl());
         assertEquals("launching", three.status());
         assertTrue(h.html().contains("no address yet"));
+    }
+
+    /**
+     * Each card, CSV row and JSON entry carries its machine's host key fingerprint exactly as OpenSSH's own
+     * {@code ssh-keygen -lf} prints it for the public key the machine is given, so an attendee can compare it with what
+     * {@code ssh} shows on first contact.
+     */
+    @Test
+    void everyCardShowsItsMachinesHostKeyFingerprintAsSshKeygenPrintsIt(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
+        Ledger ledger = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.fixed(now, ZoneOffset.UTC));
+        for (int n = 1; n <= 3; n++) {
+            String ip = "203.0.113." + n;
+            ledger.updateMachine(n, "ebpf-php-0" + n, r -> r.launched("i-" + ip, "t3.medium", now).withAddress(ip)
+                    .inPhase(MachinePhase.READY, null));
+        }
+        Secrets secrets = new Secrets(folder, "ebpf-php");
+        Handout h = Handout.fromLedger(ledger.snapshot(), secrets, "eBPF + PHP", now);
+        String html = h.html();
+        List<List<String>> csv = parseCsv(h.csv());
+        JsonNode json = new ObjectMapper().readTree(h.json()).path("attendees");
+        List<String> seen = new ArrayList<>();
+        for (int n = 1; n <= 3; n++) {
+            Path pub = dir.resolve("host-" + n + ".pub");
+            Files.writeString(pub, secrets.hostKey(n).publicKeyLine() + "\n");
+            String expected = sshKeygenFingerprint(pub);
+            AttendeeCard card = h.cards().get(n - 1);
+            assertEquals(expected, card.hostKey(), "card " + n);
+            Matcher article = Pattern.compile("<article class=\"card\" data-attendee=\"" + n + "\">(.*?)</article>",
+                    Pattern.DOTALL).matcher(html);
+            assertTrue(article.find());
+            assertTrue(article.group(1).contains("<dt>Host key</dt><dd class=\"hostkey\"><code>" + expected + "</code></dd>"),
+                    article.group(1));
+            assertEquals(expected, csv.get(n).get(csv.get(0).indexOf("ssh_host_key")));
+            assertEquals(expected, json.get(n - 1).path("sshHostKey").asText());
+            seen.add(expected);
+        }
+        assertEquals(3, seen.stream().distinct().count(), "one key per machine");
+    }
+
+    /** {@code ssh-keygen -l -E sha256 -f key.pub}: {@code 256 SHA256:… comment (ED25519)}; the second field. */
+    private static String sshKeygenFingerprint(Path pub) throws Exception {
+        Process p = new ProcessBuilder("ssh-keygen", "-l", "-E", "sha256", "-f", pub.toString()).redirectErrorStream(true)
+                .start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertEquals(0, p.waitFor(), output);
+        String fingerprint = output.split("\\s+")[1];
+        assertTrue(fingerprint.matches("SHA256:[A-Za-z0-9+/]{43}"), output);
+        return fingerprint;
     }
 
     private static int count(String s, String what) {

@@ -54,6 +54,27 @@ class ProgressBoardTest {
     }
 
     @Test
+    void aFailureReasonFromTheMachineCannotDriveTheTerminal() {
+        ProgressBoard plain = new ProgressBoard(out, ProgressBoard.Mode.PLAIN, clock, "up", 200, 40);
+        plain.expect(1, "w-01");
+        new ProvisionBoard(plain).failed(1, "w-01", "05-grafana\u001b[2J", "exit 1: \u001b]0;owned\u0007gpg:\r bad\u009b2J key",
+                ResultsTableTest.HOSTILE_LOG);
+        plain.close();
+        String printed = take();
+        ResultsTableTest.assertNoControlCharacters(printed);
+        assertTrue(printed.contains("w-01 FAILED at 05-grafana: exit 1: gpg: bad key"), printed);
+
+        ProgressBoard live = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up", 200, 40);
+        live.expect(1, "w-01");
+        live.update(ProgressEvent.failed(1, "w-01", "05-grafana", "exit 1: \u001b]0;owned\u0007gpg:\r bad key\u001b[2J"));
+        live.close();
+        String drawn = take();
+        assertFalse(drawn.contains("\u001b]") || drawn.contains("\u0007") || drawn.contains("\u001b[2J"),
+                "only the board's own colour and cursor sequences: " + drawn);
+        assertTrue(drawn.contains("exit 1: gpg: bad key"), drawn);
+    }
+
+    @Test
     void plainModePrintsTimestampedLinesOnlyOnChange() {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.PLAIN, clock, "up", 120, 40);
         board.expect(1, "w-01");
