@@ -212,6 +212,11 @@ public final class Fleet {
             }
             results.sort(Comparator.comparingInt(MachineResult::attendee));
             printResults(results);
+            String recorded = ledger.setting(Runner.EBPF_SETTING);
+            if (exporterPin.isEmpty() && recorded != null) {
+                out.println("ebpf_exporter.x86_64: recorded SHA-256 " + recorded + " (no pin given): later machines and"
+                        + " re-runs verify their download against it, and verify runs the binary only when it matches");
+            }
             Path handout = Handout.fromLedger(ledger.snapshot(), secrets, Handout.DEFAULT_TITLE, wiring.clock().instant())
                     .writeTo(folder);
             out.println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
