@@ -142,7 +142,7 @@ public final class Fleet {
         // Every machine verifies the exporter against the same hash (the pin, or the one the ledger recorded), so
         // fleet.env, and with it every step's content hash and the image recipe, is the same for all of them.
         String exporterPin = Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger);
-        WorkshopSpec machines = spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
+        WorkshopSpec machineSpec = spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
         List<Path> dashboards = dashboards();
 
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
@@ -152,7 +152,7 @@ public final class Fleet {
             Map<Integer, String> userData = new TreeMap<>();
             Map<Integer, Bundle> bundles = new TreeMap<>();
             for (int n = 1; n <= spec.count(); n++) {
-                MachineModel model = model(machines, n, secrets, loginKey, expiresAt);
+                MachineModel model = model(machineSpec, n, secrets, loginKey, expiresAt);
                 models.put(n, model);
                 userData.put(n, renderer.userData(model, cloud.userDataFormat()));
                 bundles.put(n, renderer.bundle(model));
@@ -165,7 +165,7 @@ public final class Fleet {
             removeSurplus(cloud, ledger, secrets, surplus);
             if (image == ImageMode.BAKE) {
                 try {
-                    context = context.withImage(bakedImage(machines, cloud, context, renderer, secrets, loginKey,
+                    context = context.withImage(bakedImage(machineSpec, cloud, context, renderer, secrets, loginKey,
                             expiresAt, bundles.get(1), folder, ledger).id());
                 } catch (ImageBaker.Failed e) {
                     // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
@@ -229,12 +229,12 @@ public final class Fleet {
      * without an exporter pin records the hash it observed in the ledger, as the first machine of a stock fleet does:
      * the attendees launched from the image are compared with it, and later runs receive it as their pin.
      */
-    private MachineImage bakedImage(WorkshopSpec machines, Cloud cloud, LaunchContext context, MachineRendering renderer,
+    private MachineImage bakedImage(WorkshopSpec machineSpec, Cloud cloud, LaunchContext context, MachineRendering renderer,
                                     Secrets secrets, SshKeyPair loginKey, Instant expiresAt, Bundle anyMachine,
                                     StateFolder folder, Ledger ledger) {
         ImageRecipe recipe = ImageRecipe.of(BaseImageId.of(spec, projectRoot), anyMachine);
         int b = ImageBaker.BUILDER_ATTENDEE;
-        MachineModel builder = new MachineModel(machines, b, spec.name() + "-bake", OsProfile.forProvider(spec.provider()),
+        MachineModel builder = new MachineModel(machineSpec, b, spec.name() + "-bake", OsProfile.forProvider(spec.provider()),
                 secrets.hostKey(b), loginKey.publicKeyLine(), secrets.grafanaPassword(b), secrets.sshPassword(b), expiresAt);
         Map<String, String> tags = tags(b, expiresAt);
         tags.put(Tags.NAME, builder.hostname());
@@ -245,7 +245,7 @@ public final class Fleet {
                 wiring.sshPort(), folder.logsDir(), wiring.launchTimeout(), wiring.sshTimeout(), Duration.ofMinutes(60), out)
                 .ensure(cloud, context, recipe, request);
         secrets.forget(b);
-        if (made.builderEbpfExporterSha256() != null && machines.sources().ebpfExporterSha256().isEmpty()) {
+        if (made.builderEbpfExporterSha256() != null && machineSpec.sources().ebpfExporterSha256().isEmpty()) {
             ledger.putSetting(Runner.EBPF_SETTING, made.builderEbpfExporterSha256());
         }
         return made.image();
@@ -783,8 +783,8 @@ public final class Fleet {
 
     // ---------------------------------------------------------------- shared
 
-    private MachineModel model(WorkshopSpec machines, int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
-        return new MachineModel(machines, n, spec.machineName(n), OsProfile.forProvider(spec.provider()), secrets.hostKey(n),
+    private MachineModel model(WorkshopSpec machineSpec, int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
+        return new MachineModel(machineSpec, n, spec.machineName(n), OsProfile.forProvider(spec.provider()), secrets.hostKey(n),
                 loginKey.publicKeyLine(), secrets.grafanaPassword(n), secrets.sshPassword(n), expiresAt);
     }
 
