@@ -213,6 +213,18 @@ class PipelineRunnerTest {
     }
 
     @Test
+    void aMachineWhoseHashDiffersFromTheOneAlreadyRecordedIsFailed() throws IOException {
+        // E.g. recorded from a bake builder: a machine launched from its image reports the hash it carries.
+        ledger.putSetting(Runner.EBPF_SETTING, HASH_A);
+        TestMachines.Box m1 = box("m1", "done");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_B, false, "v1"))), "");
+        assertEquals("ebpf_exporter", results.get(0).failedStep());
+        assertTrue(results.get(0).error().contains(HASH_B + " but an earlier run saw " + HASH_A), results.get(0).error());
+        assertEquals(HASH_A, ledger.setting(Runner.EBPF_SETTING), "the recorded hash stays");
+    }
+
+    @Test
     void aPinnedExporterHashSkipsTheComparisonAndIsRecordedForLaterRuns() throws IOException {
         TestMachines.Box m1 = box("m1", "done");
         TestMachines.Box m2 = box("m2", "done");
