@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # 03-ebpf-exporter: cloudflare ebpf_exporter v2.4.2 as /usr/local/bin/ebpf_exporter. Not started: attendees start it.
-# The project publishes no checksum: with EBPF_EXPORTER_SHA256 set the download must match it; without, the hash seen
-# here is written to $STATE_DIR/observed/ebpf_exporter.sha256 and the orchestrator requires all machines to agree.
+# The project publishes no checksum. With EBPF_EXPORTER_SHA256 set (the facilitator's pin, or the hash the workshop's
+# ledger recorded from its first machine) the download must match it, and only then is the binary run (--version).
+# Without, the binary is downloaded but never run here (it would run as root unchecked): its hash is written to
+# $STATE_DIR/observed/ebpf_exporter.sha256, the orchestrator records the first one and requires all machines to agree,
+# later runs receive it in fleet.env, and verify checks the binary against it before running it.
 # inputs:
 # phase: image
 set -euo pipefail
@@ -30,5 +33,9 @@ elif [[ ! -f $dest ]]; then
 fi
 chmod 0755 "$dest"
 install_content "$observed" 0644 root:root <<<"$(sha256_of "$dest")"
+if [[ -z ${EBPF_EXPORTER_SHA256:-} ]]; then
+  log "ebpf_exporter $version downloaded (sha256 $(sha256_of "$dest")), not run: no pin yet; the orchestrator records this hash"
+  exit 0
+fi
 "$dest" --version >/dev/null 2>&1 || die "$dest --version fails: the download is not a working ebpf_exporter"
 log "ebpf_exporter $version installed (sha256 $(sha256_of "$dest"))"

@@ -45,7 +45,7 @@ fi
 enable_now prometheus
 # Type=simple: "started" says nothing. An unknown flag or an unwritable data/ stops Prometheus within seconds.
 for _ in $(seq 60); do
-  if curl -fs -o /dev/null http://localhost:9090/-/ready; then
+  if curl -fs -o /dev/null http://127.0.0.1:9090/-/ready; then
     log "prometheus $version ready"
     exit 0
   fi
@@ -53,4 +53,4 @@ for _ in $(seq 60); do
   sleep 1
 done
 journalctl -u prometheus -n 15 --no-pager >&2 || true
-die "prometheus did not become ready on localhost:9090 (journal above)"
+die "prometheus did not become ready on 127.0.0.1:9090 (journal above)"

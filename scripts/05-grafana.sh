@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# 05-grafana: Grafana OSS from Grafana's apt repository (key checked against the pinned fingerprint before apt trusts
-# it), the systemd drop-in that reads the admin password from /etc/grafana/workshop-fleet.env, and the Prometheus
-# datasource. The same on every machine (baked into images); the password itself and the first start are
-# 08-grafana-admin's. Until then Grafana cannot start: its drop-in names an environment file that does not exist yet,
-# so no machine ever runs Grafana with admin/admin.
+# 05-grafana: Grafana OSS from Grafana's apt repository (only the key with the pinned fingerprint goes into apt's
+# keyring, whatever else the downloaded key file holds), the systemd drop-in that reads the admin password from
+# /etc/grafana/workshop-fleet.env, and the Prometheus datasource. The same on every machine (baked into images); the
+# password itself and the first start are 08-grafana-admin's. Until then Grafana cannot start: its drop-in names an
+# environment file that does not exist yet, so no machine ever runs Grafana with admin/admin.
 # inputs: files/grafana/10-workshop-fleet.conf files/grafana/datasource.yaml
 # phase: image
 set -euo pipefail
@@ -17,22 +17,12 @@ want_fpr=${want_fpr// /}
 [[ $want_fpr =~ ^[0-9A-F]{40}$ ]] || die "GRAFANA_KEY_FINGERPRINT '$GRAFANA_KEY_FINGERPRINT' is not a 40-hex fingerprint"
 
 pkg_ensure gpg curl
-if [[ ! -f $keyring ]] || ! primary_fingerprints "$keyring" | grep -qx "$want_fpr"; then
-  tmp=$(mktemp)
-  log "downloading $GRAFANA_APT_KEY_URL"
-  curl -fsSL --retry 3 --connect-timeout 20 -o "$tmp" "$GRAFANA_APT_KEY_URL" || { rm -f "$tmp"; die "download failed: $GRAFANA_APT_KEY_URL"; }
-  if ! primary_fingerprints "$tmp" | grep -qx "$want_fpr"; then
-    seen=$(primary_fingerprints "$tmp" | paste -sd, -)
-    rm -f "$tmp"
-    die "Grafana key from $GRAFANA_APT_KEY_URL has fingerprint(s) '${seen:-none}', not the pinned $want_fpr: not trusted"
-  fi
-  install_file "$tmp" "$keyring" 0644 root:root
-  rm -f "$tmp"
-fi
+install_pinned_keyring "$GRAFANA_APT_KEY_URL" "$want_fpr" "$keyring"
+key_changed=$FILE_CHANGED
 install_content /etc/apt/sources.list.d/grafana.list 0644 root:root <<LIST
 deb [signed-by=$keyring] $GRAFANA_APT_REPO stable main
 LIST
-((FILE_CHANGED == 0)) || apt_update
+((FILE_CHANGED == 0 && key_changed == 0)) || apt_update
 
 dropin=/etc/systemd/system/grafana-server.service.d/10-workshop-fleet.conf
 install_file "$BUNDLE_DIR/files/grafana/10-workshop-fleet.conf" "$dropin" 0644 root:root

@@ -157,6 +157,47 @@ primary_fingerprints() {
   return "$rc"
 }
 
+# pinned_key_export KEYFILE FINGERPRINT OUT: writes to OUT (armored) the one key of KEYFILE whose primary fingerprint
+# is FINGERPRINT, with its subkeys, and nothing else: a key file holding the pinned key beside any other key would
+# otherwise make apt trust that other key too (signed-by= trusts every key in the keyring). Fails, writing nothing,
+# when KEYFILE lacks that key. Uses a throwaway keyring.
+pinned_key_export() {
+  local src=$1 fpr=$2 out=$3 home tmp rc=0
+  home=$(mktemp -d)
+  tmp=$(mktemp)
+  GNUPGHOME=$home gpg --batch --quiet --import "$src" 2>/dev/null || rc=$?
+  # A 40-hex name matches a fingerprint only; the check below also refuses a subkey's fingerprint as the pin.
+  ((rc)) || GNUPGHOME=$home gpg --batch --quiet --armor --export "$fpr" >"$tmp" 2>/dev/null || rc=$?
+  GNUPGHOME=$home gpgconf --kill all 2>/dev/null || true
+  rm -rf "$home"
+  if ((rc == 0)) && [[ $(primary_fingerprints "$tmp") == "$fpr" ]]; then
+    mv -f "$tmp" "$out"
+    return 0
+  fi
+  rm -f "$tmp"
+  return 1
+}
+
+# install_pinned_keyring URL FINGERPRINT KEYRING: KEYRING (0644 root:root) holds exactly the key with the pinned primary
+# FINGERPRINT, downloaded from URL when it does not already (a keyring with any other key beside it is replaced).
+# Sets FILE_CHANGED. Fails, leaving KEYRING alone, when the download lacks the pinned key.
+install_pinned_keyring() {
+  local url=$1 fpr=$2 keyring=$3 tmp pinned seen
+  FILE_CHANGED=0
+  [[ ! -f $keyring || $(primary_fingerprints "$keyring") != "$fpr" ]] || return 0
+  tmp=$(mktemp)
+  pinned=$(mktemp)
+  log "downloading $url"
+  curl -fsSL --retry 3 --connect-timeout 20 -o "$tmp" "$url" || { rm -f "$tmp" "$pinned"; die "download failed: $url"; }
+  if ! pinned_key_export "$tmp" "$fpr" "$pinned"; then
+    seen=$(primary_fingerprints "$tmp" | paste -sd, -)
+    rm -f "$tmp" "$pinned"
+    die "the key from $url has fingerprint(s) '${seen:-none}', not the pinned $fpr: not trusted"
+  fi
+  install_file "$pinned" "$keyring" 0644 root:root
+  rm -f "$tmp" "$pinned"
+}
+
 # enable_now UNIT...: enabled (survives a reboot) and running.
 enable_now() {
   systemctl enable --now --quiet "$@"

@@ -139,6 +139,10 @@ public final class Fleet {
         SshKeyPair loginKey = secrets.loginKey();
         MachineRendering renderer = wiring.rendering().apply(projectRoot);
         LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr, ingress, expiresAt);
+        // Every machine verifies the exporter against the same hash (the pin, or the one the ledger recorded), so
+        // fleet.env, and with it every step's content hash and the image recipe, is the same for all of them.
+        String exporterPin = Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger);
+        WorkshopSpec machineSpec = spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
         List<Path> dashboards = dashboards();
 
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
@@ -148,7 +152,7 @@ public final class Fleet {
             Map<Integer, String> userData = new TreeMap<>();
             Map<Integer, Bundle> bundles = new TreeMap<>();
             for (int n = 1; n <= spec.count(); n++) {
-                MachineModel model = model(n, secrets, loginKey, expiresAt);
+                MachineModel model = model(machineSpec, n, secrets, loginKey, expiresAt);
                 models.put(n, model);
                 userData.put(n, renderer.userData(model, cloud.userDataFormat()));
                 bundles.put(n, renderer.bundle(model));
@@ -161,8 +165,8 @@ public final class Fleet {
             removeSurplus(cloud, ledger, secrets, surplus);
             if (image == ImageMode.BAKE) {
                 try {
-                    context = context.withImage(bakedImage(cloud, context, renderer, secrets, loginKey, expiresAt,
-                            bundles.get(1), folder).id());
+                    context = context.withImage(bakedImage(machineSpec, cloud, context, renderer, secrets, loginKey,
+                            expiresAt, bundles.get(1), folder, ledger).id());
                 } catch (ImageBaker.Failed e) {
                     // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
                     printTable(List.of(e.builder()));
@@ -203,11 +207,16 @@ public final class Fleet {
                         ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
                 Runner.Batch batch = runner.start();
                 LaunchContext launchFrom = context;
-                results = new ArrayList<>(runInterruptibly(runner, batch, () -> launchAndFeed(cloud, launchFrom, ledger,
-                        requests, live, models, bundles, board, batch)));
+                results = new ArrayList<>(runInterruptibly(runner, batch, exporterPin, () -> launchAndFeed(cloud,
+                        launchFrom, ledger, requests, live, models, bundles, board, batch)));
             }
             results.sort(Comparator.comparingInt(MachineResult::attendee));
             printResults(results);
+            String recorded = ledger.setting(Runner.EBPF_SETTING);
+            if (exporterPin.isEmpty() && recorded != null) {
+                out.println("ebpf_exporter.x86_64: recorded SHA-256 " + recorded + " (no pin given): later machines and"
+                        + " re-runs verify their download against it, and verify runs the binary only when it matches");
+            }
             Path handout = Handout.fromLedger(ledger.snapshot(), secrets, Handout.DEFAULT_TITLE, wiring.clock().instant())
                     .writeTo(folder);
             out.println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
@@ -215,23 +224,31 @@ public final class Fleet {
         }
     }
 
-    /** The image of this fleet's recipe: found on the cloud, or baked now (see {@link ImageBaker}). */
-    private MachineImage bakedImage(Cloud cloud, LaunchContext context, MachineRendering renderer, Secrets secrets,
-                                    SshKeyPair loginKey, Instant expiresAt, Bundle anyMachine, StateFolder folder) {
+    /**
+     * The image of this fleet's recipe: found on the cloud, or baked now (see {@link ImageBaker}). A builder that ran
+     * without an exporter pin records the hash it observed in the ledger, as the first machine of a stock fleet does:
+     * the attendees launched from the image are compared with it, and later runs receive it as their pin.
+     */
+    private MachineImage bakedImage(WorkshopSpec machineSpec, Cloud cloud, LaunchContext context, MachineRendering renderer,
+                                    Secrets secrets, SshKeyPair loginKey, Instant expiresAt, Bundle anyMachine,
+                                    StateFolder folder, Ledger ledger) {
         ImageRecipe recipe = ImageRecipe.of(BaseImageId.of(spec, projectRoot), anyMachine);
         int b = ImageBaker.BUILDER_ATTENDEE;
-        MachineModel builder = new MachineModel(spec, b, spec.name() + "-bake", OsProfile.forProvider(spec.provider()),
+        MachineModel builder = new MachineModel(machineSpec, b, spec.name() + "-bake", OsProfile.forProvider(spec.provider()),
                 secrets.hostKey(b), loginKey.publicKeyLine(), secrets.grafanaPassword(b), secrets.sshPassword(b), expiresAt);
         Map<String, String> tags = tags(b, expiresAt);
         tags.put(Tags.NAME, builder.hostname());
         ImageBaker.Builder request = new ImageBaker.Builder(
                 new NodeRequest(b, builder.hostname(), renderer.userData(builder, cloud.userDataFormat()), tags),
                 builder.hostKey().publicKeyNoComment(), recipe.builderBundle(renderer.bundle(builder)));
-        MachineImage made = new ImageBaker(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), wiring.sshPort(),
-                folder.logsDir(), wiring.launchTimeout(), wiring.sshTimeout(), Duration.ofMinutes(60), out)
+        ImageBaker.Baked made = new ImageBaker(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(),
+                wiring.sshPort(), folder.logsDir(), wiring.launchTimeout(), wiring.sshTimeout(), Duration.ofMinutes(60), out)
                 .ensure(cloud, context, recipe, request);
         secrets.forget(b);
-        return made;
+        if (made.builderEbpfExporterSha256() != null && machineSpec.sources().ebpfExporterSha256().isEmpty()) {
+            ledger.putSetting(Runner.EBPF_SETTING, made.builderEbpfExporterSha256());
+        }
+        return made.image();
     }
 
     /**
@@ -292,7 +309,7 @@ public final class Fleet {
      * runner and waits (briefly) for the machines in flight to record where they stopped. If launching fails, the
      * machines already in flight are stopped the same way before the error goes on.
      */
-    private List<MachineResult> runInterruptibly(Runner runner, Runner.Batch batch, Runnable launch) {
+    private List<MachineResult> runInterruptibly(Runner runner, Runner.Batch batch, String exporterPin, Runnable launch) {
         Thread hook = new Thread(() -> {
             runner.cancel();
             batch.awaitStopped(Duration.ofSeconds(20));
@@ -306,7 +323,7 @@ public final class Fleet {
                 batch.awaitStopped(Duration.ofSeconds(20));
                 throw e;
             }
-            return batch.finish(spec.sources().ebpfExporterSha256());
+            return batch.finish(exporterPin);
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -389,7 +406,7 @@ public final class Fleet {
         MachineRendering renderer = wiring.rendering().apply(projectRoot);
         int files = 0;
         for (int n = 1; n <= spec.count(); n++) {
-            MachineModel model = model(n, secrets, loginKey, expiresAt);
+            MachineModel model = model(spec, n, secrets, loginKey, expiresAt);
             Path dir = planDir.resolve(spec.machineName(n));
             StateFolder.makePrivateDir(dir);
             StateFolder.writeAtomically(dir.resolve("user-data"),
@@ -499,7 +516,8 @@ public final class Fleet {
         if (machines.isEmpty()) {
             throw new FleetException("workshop " + spec.name() + " has no machine with an address: run up first");
         }
-        Verifier verifier = new Verifier(login, wiring.layout(), dashboards(), Duration.ofSeconds(30), SshLogin.MACHINE_USER);
+        Verifier verifier = new Verifier(login, wiring.layout(), dashboards(), Duration.ofSeconds(30), SshLogin.MACHINE_USER,
+                Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger));
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(spec.parallelism(), machines.size()));
         Map<String, List<Verifier.Check>> matrix = new LinkedHashMap<>();
         try {
@@ -768,8 +786,8 @@ public final class Fleet {
 
     // ---------------------------------------------------------------- shared
 
-    private MachineModel model(int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
-        return new MachineModel(spec, n, spec.machineName(n), OsProfile.forProvider(spec.provider()), secrets.hostKey(n),
+    private MachineModel model(WorkshopSpec machineSpec, int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
+        return new MachineModel(machineSpec, n, spec.machineName(n), OsProfile.forProvider(spec.provider()), secrets.hostKey(n),
                 loginKey.publicKeyLine(), secrets.grafanaPassword(n), secrets.sshPassword(n), expiresAt);
     }
 

@@ -51,6 +51,16 @@ public final class ImageBaker {
     }
 
     /**
+     * The image of a recipe.
+     *
+     * @param image                     the image, found or baked now
+     * @param builderEbpfExporterSha256 the ebpf_exporter hash the builder observed (what a baked attendee machine
+     *                                  reports as its own), or null when the image was reused or none was observed
+     */
+    public record Baked(MachineImage image, String builderEbpfExporterSha256) {
+    }
+
+    /**
      * The builder failed (launch, a step, the seal, or the image it was captured into ended broken): a machine-level
      * failure, not bad input; the builder is destroyed before this reaches the caller, and no attendee machine was
      * launched.
@@ -103,17 +113,18 @@ public final class ImageBaker {
     }
 
     /**
-     * The image of {@code recipe}: the cloud's, or baked now from {@code builder}.
+     * The image of {@code recipe}: the cloud's, or baked now from {@code builder} (with the exporter hash the builder
+     * observed, for the caller to record).
      *
      * @param context the fleet's launch context (stock image: the builder starts from the base)
      * @throws Failed when the builder fails (its step, reason and log are named); nothing is left running
      */
-    public MachineImage ensure(Cloud cloud, LaunchContext context, ImageRecipe recipe, Builder builder) {
+    public Baked ensure(Cloud cloud, LaunchContext context, ImageRecipe recipe, Builder builder) {
         Optional<MachineImage> found = cloud.findImage(recipe.hash());
         if (found.isPresent()) {
             out.println("image: " + found.get().name() + " (" + found.get().id() + ") matches recipe " + recipe.shortHash()
                     + ", baked " + found.get().createdAt() + "; reused");
-            return found.get();
+            return new Baked(found.get(), null);
         }
         Instant start = Instant.now();
         String name = builder.request().name();
@@ -171,7 +182,7 @@ public final class ImageBaker {
             out.printf(java.util.Locale.ROOT, "image: baked %s (%s) in %d s (image steps %d s, seal and capture %d s)%n",
                     image.name(), image.id(), Duration.between(start, Instant.now()).toSeconds(), steps.toSeconds(),
                     Duration.between(start, Instant.now()).minus(steps).toSeconds());
-            return image;
+            return new Baked(image, r.ebpfExporterSha256());
         } finally {
             cloud.destroyNodes(List.of(id));
         }

@@ -20,12 +20,16 @@ import org.workshopfleet.state.Ledger;
  *
  * <p>After all machines, when no exporter hash was pinned, the hash each machine observed for
  * {@code ebpf_exporter.x86_64} is compared: the first seen (or the one already in the ledger setting
- * {@value #EBPF_SETTING}) is recorded, and machines that saw another are failed.
+ * {@value #EBPF_SETTING}) is recorded, and machines that saw another are failed. A pin that a machine was provisioned
+ * with is recorded there too. Later runs send the recorded hash to every machine as its pin ({@link #exporterPin}), so
+ * no machine runs an exporter binary that was not checked against it.
  */
 public final class Runner {
 
     /** Ledger setting holding the exporter hash the fleet agreed on. */
     public static final String EBPF_SETTING = "ebpf_exporter.sha256";
+
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
     private final Pipeline pipeline;
     private final Ledger ledger;
@@ -49,6 +53,23 @@ public final class Runner {
         this.parallelism = parallelism;
         this.ledgerProgress = new LedgerProgress(ledger);
         this.listener = ProvisionListener.all(List.of(ledgerProgress, display));
+    }
+
+    /**
+     * The exporter hash every machine of the workshop must verify its download against (it goes into
+     * {@code fleet.env} as {@code EBPF_EXPORTER_SHA256}): the facilitator's pin when one was given, else the hash the
+     * ledger recorded from an earlier machine ({@value #EBPF_SETTING}), else empty (the first machines only record
+     * theirs, and never run the binary).
+     *
+     * @param pinned the facilitator's pin, or empty/null
+     */
+    public static String exporterPin(String pinned, Ledger ledger) {
+        if (pinned != null && !pinned.isBlank()) {
+            return pinned;
+        }
+        String recorded = ledger.setting(EBPF_SETTING);
+        // Only a well-formed hash reaches fleet.env; anything else counts as none (and is replaced by the next record).
+        return recorded != null && SHA256.matcher(recorded).matches() ? recorded : "";
     }
 
     /**
@@ -129,8 +150,13 @@ public final class Runner {
                 results.addAll(refused);
             }
             results.sort(Comparator.comparingInt(MachineResult::attendee));
-            if ((pinnedEbpfSha256 == null || pinnedEbpfSha256.isBlank()) && !results.isEmpty()) {
-                results = compareExporterHashes(results);
+            if (pinnedEbpfSha256 == null || pinnedEbpfSha256.isBlank()) {
+                if (!results.isEmpty()) {
+                    results = compareExporterHashes(results);
+                }
+            } else if (results.stream().anyMatch(MachineResult::ok)) {
+                // A machine verified its download against the pin: later runs without the option keep it.
+                ledger.putSetting(EBPF_SETTING, pinnedEbpfSha256);
             }
             return results;
         }
@@ -195,7 +221,8 @@ public final class Runner {
     }
 
     private List<MachineResult> compareExporterHashes(List<MachineResult> results) {
-        String agreed = ledger.setting(EBPF_SETTING);
+        String agreed = exporterPin(null, ledger);
+        agreed = agreed.isEmpty() ? null : agreed;
         String firstMachine = "an earlier run";
         if (agreed == null) {
             for (MachineResult r : results) {

@@ -42,13 +42,23 @@ public final class Verifier {
     private final List<Path> dashboards;
     private final Duration sshTimeout;
     private final String attendeeUser;
+    private final String ebpfExporterSha256;
 
-    public Verifier(SshLogin login, MachineLayout layout, List<Path> dashboards, Duration sshTimeout, String attendeeUser) {
+    /**
+     * @param ebpfExporterSha256 the exporter hash the workshop pinned or recorded ({@code Runner.exporterPin}), or empty:
+     *                           the machine's exporter binary is run ({@code --version}, as root) only when its SHA-256
+     *                           is this one, or the pin in the machine's own fleet.env when this is empty
+     */
+    public Verifier(SshLogin login, MachineLayout layout, List<Path> dashboards, Duration sshTimeout, String attendeeUser,
+                    String ebpfExporterSha256) {
         this.login = login;
         this.layout = layout;
         this.dashboards = List.copyOf(dashboards);
         this.sshTimeout = sshTimeout;
         this.attendeeUser = attendeeUser;
+        // It goes into a shell command line: a hash or nothing.
+        this.ebpfExporterSha256 = ebpfExporterSha256 != null && ebpfExporterSha256.matches("[0-9a-f]{64}")
+                ? ebpfExporterSha256 : "";
     }
 
     /** Runs every check on one machine; a check that cannot run is a failed check, never an exception. */
@@ -63,7 +73,8 @@ public final class Verifier {
             return checks;
         }
         try (remote) {
-            Remote.Result r = remote.exec(login.sudo() + "env ATTENDEE_USER=" + attendeeUser + " bash -s", script());
+            Remote.Result r = remote.exec(login.sudo() + "env ATTENDEE_USER=" + attendeeUser + " EBPF_EXPORTER_RECORDED="
+                    + ebpfExporterSha256 + " bash -s", script());
             checks.addAll(parse(r.stdout()));
             if (checks.size() == 1) {
                 checks.add(new Check("checks", false, "the check script printed nothing (exit " + r.exitCode() + ")"));

@@ -79,6 +79,19 @@ grafana_health() {
     if [ "$code" = 200 ]; then echo "HTTP 200"; else echo "HTTP $code"; return 1; fi
 }
 
+# The exporter runs as root: only a binary whose SHA-256 is the workshop's recorded (or pinned) one is run at all. An
+# unpinned first machine's setup step never ran it, so this is its first --version.
+ebpf_exporter_checked() {
+    local bin want got
+    bin=$(command -v ebpf_exporter) || { echo "ebpf_exporter is not installed"; return 1; }
+    want=${EBPF_EXPORTER_RECORDED:-${EBPF_EXPORTER_SHA256:-}}
+    [ -n "$want" ] || { echo "no recorded SHA-256 to check $bin against: not run (re-run up to record one)"; return 1; }
+    got=$(sha256sum "$bin") || return 1
+    got=${got%% *}
+    [ "$got" = "${want,,}" ] || { echo "$bin has SHA-256 $got, not the recorded one: not run"; return 1; }
+    "$bin" --version
+}
+
 exporter_branch() {
     local dir branch
     dir=$(getent passwd "$ATTENDEE_USER" | cut -d: -f6)/ebpf_exporter
@@ -91,7 +104,7 @@ check apache_dtrace apache_dtrace
 check mem_php mem_php
 check bpftrace bpftrace --version
 check bpftool bpftool version
-check ebpf_exporter ebpf_exporter --version
+check ebpf_exporter ebpf_exporter_checked
 check prometheus_ready prometheus_ready
 check prometheus_ebpf_target prometheus_ebpf_target
 check grafana_health grafana_health

@@ -92,7 +92,7 @@ public final class FakeGrafana implements AutoCloseable {
                     reply(ex, 404, "{\"message\":\"Data source not found\"}");
                 } else {
                     reply(ex, 200, "{\"id\":1,\"uid\":\"prometheus\",\"name\":\"Prometheus\",\"type\":\"prometheus\","
-                            + "\"url\":\"http://localhost:9090\",\"isDefault\":true,\"readOnly\":true}");
+                            + "\"url\":\"http://127.0.0.1:9090\",\"isDefault\":true,\"readOnly\":true}");
                 }
                 return;
             }

@@ -2,7 +2,6 @@ package org.workshopfleet.provision;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -214,14 +213,28 @@ class PipelineRunnerTest {
     }
 
     @Test
-    void aPinnedExporterHashSkipsTheComparison() throws IOException {
+    void aMachineWhoseHashDiffersFromTheOneAlreadyRecordedIsFailed() throws IOException {
+        // E.g. recorded from a bake builder: a machine launched from its image reports the hash it carries.
+        ledger.putSetting(Runner.EBPF_SETTING, HASH_A);
+        TestMachines.Box m1 = box("m1", "done");
+        List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
+                job(1, m1, TestMachines.bundle("t-01", HASH_B, false, "v1"))), "");
+        assertEquals("ebpf_exporter", results.get(0).failedStep());
+        assertTrue(results.get(0).error().contains(HASH_B + " but an earlier run saw " + HASH_A), results.get(0).error());
+        assertEquals(HASH_A, ledger.setting(Runner.EBPF_SETTING), "the recorded hash stays");
+    }
+
+    @Test
+    void aPinnedExporterHashSkipsTheComparisonAndIsRecordedForLaterRuns() throws IOException {
         TestMachines.Box m1 = box("m1", "done");
         TestMachines.Box m2 = box("m2", "done");
         List<MachineResult> results = runner(pipeline(List.of(), 3000)).run(List.of(
                 job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")),
                 job(2, m2, TestMachines.bundle("t-02", HASH_B, false, "v1"))), HASH_A);
         assertTrue(results.get(0).ok() && results.get(1).ok());
-        assertNull(ledger.setting(Runner.EBPF_SETTING));
+        assertEquals(HASH_A, ledger.setting(Runner.EBPF_SETTING));
+        assertEquals(HASH_A, Runner.exporterPin("", ledger), "a later run without the option keeps the pin");
+        assertEquals(HASH_B, Runner.exporterPin(HASH_B, ledger), "a new pin wins over the recorded one");
     }
 
     @Test

@@ -52,7 +52,7 @@ class VerifierTest {
             MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
                     "true");
             Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
-                    Duration.ofSeconds(10), LoopbackSshd.user());
+                    Duration.ofSeconds(10), LoopbackSshd.user(), sha256(bin.resolve("ebpf_exporter")));
             Map<String, Verifier.Check> checks = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", "not-the-password"))
                     .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
             assertTrue(checks.get("ssh").ok());
@@ -71,9 +71,51 @@ class VerifierTest {
     }
 
     @Test
+    void theExporterRunsOnlyWhenItsHashIsTheRecordedOne() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        SshKeyPair login = SshKeyPair.generate("login");
+        TestMachines.Box box = TestMachines.start(dir.resolve("m1"), login, "done");
+        Path exporter = dir.resolve("m1/bin/ebpf_exporter");
+        Path ran = dir.resolve("ran");
+        // The exporter runs as root: this stand-in leaves a marker whenever anything executes it.
+        Files.writeString(exporter, "#!/bin/sh\ntouch '" + ran + "'\necho 'ebpf_exporter, version 2.4.2'\n");
+        Files.setPosixFilePermissions(exporter, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String recorded = sha256(exporter);
+        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0)) {
+            MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
+                    "true");
+            Verifier.Check none = exporterCheck(login, layout, box, "");
+            assertFalse(none.ok());
+            assertTrue(none.detail().contains("no recorded SHA-256"), none.detail());
+            Verifier.Check other = exporterCheck(login, layout, box, "0".repeat(64));
+            assertFalse(other.ok());
+            assertTrue(other.detail().contains("has SHA-256 " + recorded + ", not the recorded one: not run"),
+                    other.detail());
+            assertFalse(Files.exists(ran), "an exporter that does not match was executed");
+            Verifier.Check same = exporterCheck(login, layout, box, recorded);
+            assertTrue(same.ok() && same.detail().contains("version 2.4.2"), same.toString());
+            assertTrue(Files.exists(ran));
+        }
+    }
+
+    private static Verifier.Check exporterCheck(SshKeyPair login, MachineLayout layout, TestMachines.Box box,
+                                                String recorded) {
+        Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(), Duration.ofSeconds(10),
+                LoopbackSshd.user(), recorded);
+        return v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null)).stream()
+                .filter(c -> c.name().equals("ebpf_exporter")).findFirst().orElseThrow();
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(file)));
+    }
+
+    @Test
     void anUnreachableMachineFailsTheSshCheckOnly() throws Exception {
         SshKeyPair login = SshKeyPair.generate("login");
-        Verifier v = new Verifier(new SshLogin("ubuntu", login), MachineLayout.STANDARD, List.of(), Duration.ofSeconds(2), "ubuntu");
+        Verifier v = new Verifier(new SshLogin("ubuntu", login), MachineLayout.STANDARD, List.of(), Duration.ofSeconds(2), "ubuntu",
+                "");
         List<Verifier.Check> checks = v.verify(new Verifier.Target("m9",
                 new org.workshopfleet.ssh.SshTarget("127.0.0.1", LoopbackSshd.freePort(), login.publicKeyNoComment()), "x", "y"));
         assertEquals(1, checks.size());

@@ -63,7 +63,8 @@ class RenderedConfigTest {
         String unit = text(renderer.bundle(Machines.debian()), "files/prometheus/prometheus.service");
         String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
         assertEquals(List.of("ExecStart=/usr/local/prometheus/prometheus",
-                "--config.file=/usr/local/prometheus/prometheus.yml", "--storage.tsdb.path=data/",
+                "--config.file=/usr/local/prometheus/prometheus.yml", "--web.listen-address=127.0.0.1:9090",
+                "--storage.tsdb.path=data/",
                 "--storage.tsdb.retention.time=40d",
                 "--query.timeout=10s", "--web.read-timeout=30s", "--query.lookback-delta=30m",
                 "--enable-feature=promql-experimental-functions"), Arrays.asList(exec.split(" ")));
@@ -117,7 +118,8 @@ class RenderedConfigTest {
         assertEquals("Prometheus", ds.path("name").asText());
         assertEquals("prometheus", ds.path("type").asText());
         assertEquals("prometheus", ds.path("uid").asText());
-        assertEquals("http://localhost:9090", ds.path("url").asText());
+        // Prometheus listens on 127.0.0.1 only: "localhost" may resolve to ::1, where nothing answers.
+        assertEquals("http://127.0.0.1:9090", ds.path("url").asText());
         assertTrue(ds.path("isDefault").asBoolean());
         assertEquals(1, y.path("datasources").size());
     }

@@ -40,7 +40,7 @@ class GrafanaStandInTest {
                 access: proxy
                 orgId: 1
                 uid: prometheus
-                url: http://localhost:9090
+                url: http://127.0.0.1:9090
                 isDefault: true
                 editable: false
             """;
@@ -125,7 +125,7 @@ class GrafanaStandInTest {
         JsonNode ds = JSON.readTree(ready.body());
         assertEquals("Prometheus", ds.path("name").asText());
         assertEquals("prometheus", ds.path("type").asText());
-        assertEquals("http://localhost:9090", ds.path("url").asText());
+        assertEquals("http://127.0.0.1:9090", ds.path("url").asText());
         assertTrue(ds.path("isDefault").asBoolean());
         assertTrue(ds.path("readOnly").asBoolean(), "editable: false makes it read-only");
         assertEquals(200, get("/api/datasources/name/Prometheus", "pw").statusCode());
