@@ -198,6 +198,20 @@ class WorkshopStateTest {
     }
 
     @Test
+    void aTeardownStoppedAfterItDestroyedTheMachinesFinishesWhenRunAgain() throws IOException {
+        ec2Fleet();
+        // As a teardown killed after its TerminateInstances left it: the machines are gone (here: not in this account),
+        // the ledger still lists them, and records that a teardown of exactly these had begun.
+        org.workshopfleet.state.Ledger.open(new StateFolder(ledger().getParent()), "ebpf-php", "ec2", "ap-northeast-1",
+                Clock.systemUTC()).putSetting("tearingDown", ec2.instances().get(0).id());
+        try (Ec2Fake otherAccount = Ec2Fake.start()) {
+            current = otherAccount;
+            assertEquals(0, run("action=teardown"), err());
+            assertTrue(ledgerText().contains("closedAt"), ledgerText());
+        }
+    }
+
+    @Test
     void aSecondChangingCommandIsRefusedWhileOneHoldsTheWorkshop() throws IOException {
         StateFolder folder = new StateFolder(dir.resolve("workshops/ebpf-php"));
         try (WorkshopLock held = WorkshopLock.acquire(folder, "ebpf-php", "up")) {

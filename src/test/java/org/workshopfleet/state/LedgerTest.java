@@ -177,6 +177,9 @@ class LedgerTest {
         byte[] good = Files.readAllBytes(folder.ledgerFile());
         Ledger second = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
         second.created(new CloudResource(ResourceKind.INSTANCE, "i-1", "ws-01", 1));
+        assertEquals(new String(good, java.nio.charset.StandardCharsets.UTF_8), Files.readString(folder.ledgerBackup()),
+                "the ledger as this process found it");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.ledgerBackup())));
         Files.writeString(folder.ledgerBackup(), "marker"); // a second write of the backup would replace this
         second.created(new CloudResource(ResourceKind.INSTANCE, "i-2", "ws-02", 2));
         second.putSetting("cidr", "198.51.100.0/24");
