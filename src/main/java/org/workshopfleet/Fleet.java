@@ -699,12 +699,11 @@ public final class Fleet {
         StateFolder folder = new StateFolder(spec.stateDir());
         boolean hasLedger = Ledger.exists(folder);
         Ledger ledger;
-        String unreadable = null;
         try {
             ledger = openLedger(folder);
         } catch (Ledger.Unreadable e) {
-            // Teardown is what must still work: the tags name everything of the workshop without the ledger.
-            unreadable = e.getMessage();
+            // Teardown is what must still work: the tags name everything of the workshop without the ledger. The file
+            // is moved aside once confirmed, below.
             ledger = null;
         }
         wiring.credentials().check(spec);
@@ -936,8 +935,8 @@ public final class Fleet {
         try {
             return Instant.parse(known.trim());
         } catch (java.time.format.DateTimeParseException e) {
-            throw new FleetException("the ledger's " + SETTING_EXPIRES_AT + " '" + shorten(known) + "' is not a time: put an"
-                    + " ISO-8601 instant such as 2026-01-31T18:00:00Z in " + ledger.ledgerFileName()
+            throw new FleetException("the ledger's " + SETTING_EXPIRES_AT + " '" + shorten(known) + "' is not a time:"
+                    + " put an ISO-8601 instant such as 2026-01-31T18:00:00Z in " + ledger.ledgerFileName()
                     + ", or restore ledger.json.bak");
         }
     }
@@ -972,15 +971,18 @@ public final class Fleet {
         }
         Provider provider = Provider.parse(data.provider());
         boolean regional = provider != Provider.LAB;
+        boolean otherRegion = regional && !data.region().equals(spec.region());
         boolean clash = (given.provider() && provider != spec.provider())
-                || (given.region() && regional && spec.provider() != Provider.LAB && !data.region().equals(spec.region()));
+                || (given.region() && spec.provider() != Provider.LAB && otherRegion);
         if (clash) {
-            throw new FleetException("workshop " + spec.name() + " runs on " + provider.id() + (regional ? " " + data.region() : "")
-                    + " (its ledger " + folder.ledgerFile() + " says so), not on " + spec.provider().id()
-                    + (spec.provider() == Provider.LAB ? "" : " " + spec.region()) + ": leave out -Dprovider/-Dregion or give -Dprovider="
-                    + provider.id() + (regional ? " -Dregion=" + data.region() : "") + "; another -Dname starts a new fleet");
+            String ledgerPlace = provider.id() + (regional ? " " + data.region() : "");
+            String givenPlace = spec.provider().id() + (spec.provider() == Provider.LAB ? "" : " " + spec.region());
+            throw new FleetException("workshop " + spec.name() + " runs on " + ledgerPlace + " (its ledger "
+                    + folder.ledgerFile() + " says so), not on " + givenPlace + ": leave out -Dprovider/-Dregion or give"
+                    + " -Dprovider=" + provider.id() + (regional ? " -Dregion=" + data.region() : "")
+                    + "; another -Dname starts a new fleet");
         }
-        if (provider != spec.provider() || (regional && !data.region().equals(spec.region()))) {
+        if (provider != spec.provider() || otherRegion) {
             spec = spec.withPlace(provider, regional ? data.region() : spec.region());
         }
         return ledger;

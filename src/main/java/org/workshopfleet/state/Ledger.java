@@ -104,6 +104,11 @@ public final class Ledger implements ResourceRecorder {
                 throw new Unreadable(folder, "no \"" + field[0] + "\"");
             }
         }
+        try {
+            org.workshopfleet.spec.Provider.parse(loaded.provider());
+        } catch (FleetException e) {
+            throw new Unreadable(folder, "unknown provider '" + loaded.provider() + "'");
+        }
         if (!loaded.workshop().equals(workshop)) {
             throw new FleetException("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
                     + "': use -Dname=" + loaded.workshop() + " or another state folder");

@@ -62,8 +62,9 @@ public record StateFolder(Path root) {
                 writeAtomically(ignore, "*\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
             }
         } catch (UncheckedIOException e) {
-            throw new FleetException("cannot write the state folder " + root + " (" + e.getCause().getClass().getSimpleName()
-                    + (e.getCause().getMessage() == null ? "" : " " + e.getCause().getMessage())
+            IOException cause = e.getCause();
+            throw new FleetException("cannot write the state folder " + root + " (" + cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : " " + cause.getMessage())
                     + "): make it (and its parent) a folder writable by you, or choose another -DstateDir");
         }
         return this;

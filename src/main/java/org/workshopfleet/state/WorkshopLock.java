@@ -32,6 +32,8 @@ import org.workshopfleet.FleetException;
  */
 public final class WorkshopLock implements AutoCloseable {
 
+    private static final java.nio.file.attribute.FileAttribute<?> PRIVATE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
     /** Holds of this JVM, by lock file: who holds it. Guarded by itself. */
     private static final Map<Path, String> HELD = new HashMap<>();
 
@@ -72,7 +74,7 @@ public final class WorkshopLock implements AutoCloseable {
                 FileChannel channel = null;
                 try {
                     channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                            StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                            StandardOpenOption.WRITE), PRIVATE);
                     Object opened = fileKey(file);
                     FileLock lock;
                     try {
