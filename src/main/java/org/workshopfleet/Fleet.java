@@ -32,6 +32,8 @@ import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.IngressRules;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.MachineState;
+import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
@@ -64,10 +66,12 @@ import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
 import org.workshopfleet.ssh.SshTarget;
 import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
+import org.workshopfleet.state.WorkshopLock;
 
 /**
  * The library's front door: one workshop's fleet. Every action validates first and fails with a one-line
@@ -82,10 +86,25 @@ public final class Fleet {
     /** The lab's address block (LAB.md): lab machines are reached from the host's 10.231.N.1. */
     public static final String LAB_CIDR = "10.231.0.0/16";
 
-    private final WorkshopSpec spec;
+    /** The workshop as given, then moved to the provider and region its ledger records ({@link #openLedger}). */
+    private WorkshopSpec spec;
     private final Path projectRoot;
     private final Wiring wiring;
     private final PrintStream out;
+    private final Given given;
+
+    /**
+     * Which of the spec's provider and region the facilitator gave (-Dprovider, -Dregion) rather than left to their
+     * defaults. A live ledger decides where its fleet is: a default gives way to it, a given value that differs is
+     * refused (a teardown on the wrong cloud would find nothing and report an all-clear).
+     *
+     * @param provider whether -Dprovider was given
+     * @param region   whether -Dregion was given (AWS_REGION counts as a default)
+     */
+    public record Given(boolean provider, boolean region) {
+        /** Both given: what a caller of the library means by the spec it passes. */
+        public static final Given BOTH = new Given(true, true);
+    }
 
     /**
      * @param spec        the validated workshop
@@ -94,10 +113,16 @@ public final class Fleet {
      * @param out         where progress and tables are printed
      */
     public Fleet(WorkshopSpec spec, Path projectRoot, Wiring wiring, PrintStream out) {
+        this(spec, projectRoot, wiring, out, Given.BOTH);
+    }
+
+    /** As above; {@code given} says which of the spec's provider and region a ledger may override. */
+    public Fleet(WorkshopSpec spec, Path projectRoot, Wiring wiring, PrintStream out, Given given) {
         this.spec = spec;
         this.projectRoot = projectRoot;
         this.wiring = wiring;
         this.out = out;
+        this.given = given;
     }
 
     // ---------------------------------------------------------------- up
@@ -117,11 +142,16 @@ public final class Fleet {
      * recipe (baked first on one builder machine if the cloud has none) and run only the per-machine steps.
      */
     public int up(boolean yes, ImageMode image) {
+        try (WorkshopLock held = lock("up")) {
+            return upLocked(yes, image);
+        }
+    }
+
+    private int upLocked(boolean yes, ImageMode image) {
+        StateFolder folder = new StateFolder(spec.stateDir());
+        Ledger ledger = openLedger(folder);
         wiring.credentials().check(spec);
         String cidr = resolveCidr();
-        StateFolder folder = new StateFolder(spec.stateDir());
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
-        requireSameProvider(ledger);
         List<MachineRecord> surplus = ledger.snapshot().machines().values().stream()
                 .filter(r -> r.attendee() > spec.count() && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
@@ -377,7 +407,13 @@ public final class Fleet {
             throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root()
                     + ": run up first, or pass -Dname / -DstateDir of the fleet");
         }
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        try (WorkshopLock held = lock("handout")) {
+            return handoutLocked(folder);
+        }
+    }
+
+    private int handoutLocked(StateFolder folder) {
+        Ledger ledger = openLedger(folder);
         Path page = Handout.fromLedger(ledger.snapshot(), new Secrets(folder, spec.name()), Handout.DEFAULT_TITLE,
                 wiring.clock().instant()).writeTo(folder);
         out.println("handout: " + page + " (+ attendees.csv, attendees.json)");
@@ -392,6 +428,17 @@ public final class Fleet {
      * and no network. The folder holds secrets (host keys, passwords): it is private (0700, files 0600).
      */
     public int plan() {
+        // Locked like up: plan makes the login key, host keys and passwords up goes on to use, and two commands
+        // making them at once would leave machines with keys the folder no longer holds.
+        try (WorkshopLock held = lock("plan")) {
+            if (Ledger.exists(new StateFolder(spec.stateDir()))) {
+                openLedger(new StateFolder(spec.stateDir()));
+            }
+            return planLocked();
+        }
+    }
+
+    private int planLocked() {
         StateFolder folder = new StateFolder(spec.stateDir()).ensure();
         Path planDir = folder.root().resolve("plan");
         deleteTree(planDir);
@@ -477,7 +524,8 @@ public final class Fleet {
             out.println("workshop " + spec.name() + ": no ledger in " + folder.root() + " (nothing launched from here)");
             return 0;
         }
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        // No lock: status only reads, and the ledger is always a whole file (replaced by rename).
+        Ledger ledger = openLedger(folder);
         Map<Integer, Machine> live = new HashMap<>();
         String cloudNote = "";
         try {
@@ -507,7 +555,8 @@ public final class Fleet {
             throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root()
                     + ": run up first, or pass -Dname / -DstateDir of the fleet to verify");
         }
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        // No lock: verify only reads the ledger and the secrets up wrote, and checks the machines.
+        Ledger ledger = openLedger(folder);
         Secrets secrets = new Secrets(folder, spec.name());
         SshLogin login = new SshLogin(wiring.sshUser(), secrets.loginKey());
         List<MachineRecord> machines = ledger.snapshot().machines().values().stream()
@@ -587,6 +636,7 @@ public final class Fleet {
      * current recipe would use. Needs no ledger and changes nothing.
      */
     public int images() {
+        placeFromLedger();
         wiring.credentials().check(spec);
         String current = currentRecipe().hash();
         try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
@@ -608,6 +658,15 @@ public final class Fleet {
 
     /** Removes one image (by recipe hash or prefix, name or id) after confirmation; refuses an ambiguous choice. */
     public int removeImage(boolean yes, String ref) {
+        // Images are shared by every workshop of the account; the lock keeps at least this workshop's own up (which
+        // may be baking or launching from the image) from running meanwhile.
+        try (WorkshopLock held = lock("remove-image")) {
+            return removeImageLocked(yes, ref);
+        }
+    }
+
+    private int removeImageLocked(boolean yes, String ref) {
+        placeFromLedger();
         wiring.credentials().check(spec);
         try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
             List<MachineImage> matches = cloud.listImages().stream().filter(i -> i.recipeHash().startsWith(ref)
@@ -645,19 +704,44 @@ public final class Fleet {
 
     // ---------------------------------------------------------------- teardown, allow-ip
 
-    /** Removes everything of the workshop (ledger ∪ tag search) and closes the ledger. Safe to repeat. */
+    /**
+     * Removes everything of the workshop (ledger ∪ tag search) and closes the ledger. Safe to repeat. An unreadable
+     * ledger is moved aside and the resources are found by tag; a ledger whose machines the cloud does not know at all
+     * (another account or region) is kept and the teardown refused, never reported as an all-clear.
+     */
     public int teardown(boolean yes) {
-        wiring.credentials().check(spec);
+        try (WorkshopLock held = lock("teardown")) {
+            return teardownLocked(yes);
+        }
+    }
+
+    private int teardownLocked(boolean yes) {
         StateFolder folder = new StateFolder(spec.stateDir());
         boolean hasLedger = Ledger.exists(folder);
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
-        int known = ledger.liveResources().size();
+        Ledger ledger;
+        try {
+            ledger = openLedger(folder);
+        } catch (Ledger.Unreadable e) {
+            // Teardown is what must still work: the tags name everything of the workshop without the ledger. The file
+            // is moved aside once confirmed, below.
+            ledger = null;
+        }
+        wiring.credentials().check(spec);
+        int known = ledger == null ? 0 : ledger.liveResources().size();
         out.println("teardown of workshop " + spec.name() + " on " + spec.provider().id() + " " + spec.region() + ": "
-                + known + " resource(s) in the ledger" + (hasLedger ? "" : " (no ledger here)")
-                + ", plus anything tagged " + Tags.WORKSHOP + "=" + spec.name());
+                + (ledger == null ? "the ledger is unreadable" : known + " resource(s) in the ledger")
+                + (hasLedger ? "" : " (no ledger here)") + ", plus anything tagged " + Tags.WORKSHOP + "=" + spec.name());
         confirm(yes, "Destroy every machine and resource of workshop " + spec.name() + "?");
+        if (ledger == null) {
+            Path aside = Ledger.moveAside(folder, wiring.clock());
+            out.println("ledger " + folder.ledgerFile() + " is unreadable: moved aside to " + aside.getFileName()
+                    + "; tearing down by tag " + Tags.WORKSHOP + "=" + spec.name());
+            ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        }
         List<CloudResource> live = ledger.liveResources();
         try (Cloud cloud = wiring.clouds().create(spec, new TeardownProgress(ledger, live, out))) {
+            requireMachinesFound(cloud, ledger, live);
+            ledger.putSetting(SETTING_TEARING_DOWN, String.join(",", machineIds(live)));
             cloud.teardown(live);
         }
         ledger.close();
@@ -665,14 +749,52 @@ public final class Fleet {
         return 0;
     }
 
+    /** Ledger setting: the machines a teardown began to destroy (a re-run after a kill may find them gone). */
+    static final String SETTING_TEARING_DOWN = "tearingDown";
+
+    private static List<String> machineIds(List<CloudResource> live) {
+        return live.stream().filter(r -> r.kind() == ResourceKind.INSTANCE || r.kind() == ResourceKind.LAB_MACHINE)
+                .map(CloudResource::id).sorted().toList();
+    }
+
+    /**
+     * Refuses a teardown that finds none of the ledger's machines by tag (nor, on EC2, by id): the credentials or the
+     * region point elsewhere, and what the ledger names still runs. Not when an earlier teardown of the same machines
+     * began (it may have destroyed them before it was stopped).
+     */
+    private void requireMachinesFound(Cloud cloud, Ledger ledger, List<CloudResource> live) {
+        List<String> ids = machineIds(live);
+        String begun = ledger.setting(SETTING_TEARING_DOWN);
+        if (ids.isEmpty() || (begun != null && List.of(begun.split(",")).containsAll(ids))) {
+            return;
+        }
+        if (!cloud.listNodes().isEmpty()) {
+            return;
+        }
+        if (spec.provider() == Provider.EC2
+                && cloud.awaitRunning(ids, Duration.ZERO).stream().anyMatch(m -> m.state() != MachineState.UNKNOWN)) {
+            return;
+        }
+        throw new FleetException("the ledger lists " + ids.size() + " machine(s) but none was found on "
+                + spec.provider().id() + " " + spec.region() + " by id or tag: check -Dprovider/-Dregion/credentials;"
+                + " ledger kept (if they were deleted outside workshop-fleet, move " + ledger.ledgerFileName()
+                + " aside and re-run teardown, which then goes by tag)");
+    }
+
     /** Replaces the ingress CIDR of the live fleet with {@code -Dcidr} (or this computer's detected address). */
     public int allowIp(boolean yes) {
-        wiring.credentials().check(spec);
         StateFolder folder = new StateFolder(spec.stateDir());
         if (!Ledger.exists(folder)) {
             throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
         }
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        try (WorkshopLock held = lock("allow-ip")) {
+            return allowIpLocked(yes, folder);
+        }
+    }
+
+    private int allowIpLocked(boolean yes, StateFolder folder) {
+        Ledger ledger = openLedger(folder);
+        wiring.credentials().check(spec);
         String old = ledger.setting(SETTING_CIDR);
         String cidr = resolveCidr();
         if (cidr.equals(old)) {
@@ -698,12 +820,18 @@ public final class Fleet {
      * SSH) and the ledger. Machines that cannot be reached are listed; re-run once they are.
      */
     public int extend(boolean yes) {
-        wiring.credentials().check(spec);
         StateFolder folder = new StateFolder(spec.stateDir());
         if (!Ledger.exists(folder)) {
             throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
         }
-        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        try (WorkshopLock held = lock("extend")) {
+            return extendLocked(yes, folder);
+        }
+    }
+
+    private int extendLocked(boolean yes, StateFolder folder) {
+        Ledger ledger = openLedger(folder);
+        wiring.credentials().check(spec);
         List<MachineRecord> machines = ledger.snapshot().machines().values().stream()
                 .filter(r -> r.cloudId() != null && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
@@ -766,8 +894,8 @@ public final class Fleet {
             return "";
         }
         Instant now = wiring.clock().instant();
-        String known = ledger.setting(SETTING_EXPIRES_AT);
-        Instant from = known == null || Instant.parse(known).isBefore(now) ? now : Instant.parse(known);
+        Instant known = recordedExpiry(ledger);
+        Instant from = known == null || known.isBefore(now) ? now : known;
         if (!next.isAfter(from)) {
             return "";
         }
@@ -811,23 +939,74 @@ public final class Fleet {
     }
 
     private Instant expiry(Ledger ledger) {
-        String known = ledger.setting(SETTING_EXPIRES_AT);
+        Instant known = recordedExpiry(ledger);
         Instant now = wiring.clock().instant();
-        if (known != null) {
-            Instant at = Instant.parse(known);
-            if (at.isAfter(now)) {
-                return at;
-            }
+        if (known != null && known.isAfter(now)) {
+            return known;
         }
         return now.plus(spec.ttl());
     }
 
-    private void requireSameProvider(Ledger ledger) {
-        var data = ledger.snapshot();
-        if (!data.isClosed() && !data.machines().isEmpty() && !data.provider().equals(spec.provider().id())) {
-            throw new FleetException("workshop " + spec.name() + " runs on " + data.provider() + ", not "
-                    + spec.provider().id() + ": use -Dprovider=" + data.provider() + " or another -Dname");
+    /** The ledger's expiry, or null when none is recorded; a setting that is not a time is bad input. */
+    private Instant recordedExpiry(Ledger ledger) {
+        String known = ledger.setting(SETTING_EXPIRES_AT);
+        if (known == null) {
+            return null;
         }
+        try {
+            return Instant.parse(known.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new FleetException("the ledger's " + SETTING_EXPIRES_AT + " '" + shorten(known) + "' is not a time:"
+                    + " put an ISO-8601 instant such as 2026-01-31T18:00:00Z in " + ledger.ledgerFileName()
+                    + ", or restore ledger.json.bak");
+        }
+    }
+
+    private static String shorten(String s) {
+        String one = s.replaceAll("\\p{Cntrl}", "?");
+        return one.length() <= 40 ? one : one.substring(0, 37) + "...";
+    }
+
+    /** Takes this workshop's lock for {@code action} (see {@link WorkshopLock}). */
+    private WorkshopLock lock(String action) {
+        return WorkshopLock.acquire(new StateFolder(spec.stateDir()), spec.name(), action);
+    }
+
+    /** For actions without a ledger of their own: takes the place of the workshop's ledger, if there is one. */
+    private void placeFromLedger() {
+        StateFolder folder = new StateFolder(spec.stateDir());
+        if (Ledger.exists(folder)) {
+            openLedger(folder);
+        }
+    }
+
+    /**
+     * Opens the workshop's ledger and, when it records a live fleet, moves this command to that fleet's provider and
+     * region, refusing a -Dprovider or -Dregion given otherwise. Before any cloud call.
+     */
+    private Ledger openLedger(StateFolder folder) {
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        LedgerData data = ledger.snapshot();
+        if (!data.placesFleet()) {
+            return ledger;
+        }
+        Provider provider = Provider.parse(data.provider());
+        boolean regional = provider != Provider.LAB;
+        boolean otherRegion = regional && !data.region().equals(spec.region());
+        boolean clash = (given.provider() && provider != spec.provider())
+                || (given.region() && spec.provider() != Provider.LAB && otherRegion);
+        if (clash) {
+            String ledgerPlace = provider.id() + (regional ? " " + data.region() : "");
+            String givenPlace = spec.provider().id() + (spec.provider() == Provider.LAB ? "" : " " + spec.region());
+            throw new FleetException("workshop " + spec.name() + " runs on " + ledgerPlace + " (its ledger "
+                    + folder.ledgerFile() + " says so), not on " + givenPlace + ": leave out -Dprovider/-Dregion or give"
+                    + " -Dprovider=" + provider.id() + (regional ? " -Dregion=" + data.region() : "")
+                    + "; another -Dname starts a new fleet");
+        }
+        if (provider != spec.provider() || otherRegion) {
+            spec = spec.withPlace(provider, regional ? data.region() : spec.region());
+        }
+        return ledger;
     }
 
     private void confirm(boolean yes, String question) {

@@ -46,7 +46,9 @@ public final class Main {
                 out.print(Options.helpText());
                 return 0;
             }
-            Fleet fleet = new Fleet(options.spec(), options.projectRoot(), wiring, out);
+            // Given on the command line, or defaulted (AWS_REGION included): a live ledger overrides only defaults.
+            Fleet fleet = new Fleet(options.spec(), options.projectRoot(), wiring, out,
+                    new Fleet.Given(props.containsKey("provider"), props.containsKey("region")));
             return switch (options.action()) {
                 case UP -> fleet.up(options.yes(), options.image());
                 case PLAN -> fleet.plan();

@@ -127,6 +127,12 @@ public record WorkshopSpec(
                 parallelism, stateRoot, newSources);
     }
 
+    /** The same workshop on another provider and region (those its ledger records). */
+    public WorkshopSpec withPlace(Provider newProvider, String newRegion) {
+        return new WorkshopSpec(name, count, newProvider, newRegion, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
+                parallelism, stateRoot, sources);
+    }
+
     public WorkshopSpec withStateRoot(Path root) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
                 parallelism, root, sources);

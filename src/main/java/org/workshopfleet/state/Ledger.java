@@ -8,6 +8,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +50,11 @@ public final class Ledger implements ResourceRecorder {
     private final StateFolder folder;
     private final Clock clock;
     private LedgerData data;
+    /**
+     * The file as this process found it, until it is kept as {@code ledger.json.bak} just before the first write
+     * replaces it; then null. Guarded by the writer's turn ({@code writing}).
+     */
+    private byte[] lastGood;
     /** Changes applied in memory so far; the last one a finished write included. Guarded by {@code this}. */
     private long version;
     private long durable;
@@ -63,27 +69,92 @@ public final class Ledger implements ResourceRecorder {
         this.data = data;
     }
 
-    /** Opens the ledger of this folder, creating an empty one (not yet written) if there is none. */
+    /**
+     * Opens the ledger of this folder, creating an empty one (not yet written) if there is none.
+     *
+     * @throws Unreadable    when the file is not a ledger (not JSON, or without its workshop, provider or region)
+     * @throws FleetException when it belongs to another workshop or was written by a newer workshop-fleet
+     */
     public static Ledger open(StateFolder folder, String workshop, String provider, String region, Clock clock) {
-        if (Files.exists(folder.ledgerFile())) {
-            try {
-                LedgerData loaded = JSON.readValue(folder.ledgerFile().toFile(), LedgerData.class);
-                if (!loaded.workshop().equals(workshop)) {
-                    throw new FleetException("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
-                            + "': use -Dname=" + loaded.workshop() + " or another state folder");
-                }
-                return new Ledger(folder, clock, loaded);
-            } catch (IOException e) {
-                throw new FleetException("ledger " + folder.ledgerFile() + " is unreadable (" + e.getClass().getSimpleName()
-                        + "): restore it from ledger.json.bak or run -Daction=teardown, which also finds resources by tag");
+        if (!Files.exists(folder.ledgerFile())) {
+            return new Ledger(folder, clock, LedgerData.empty(workshop, provider, region, clock.instant()));
+        }
+        byte[] bytes;
+        LedgerData loaded;
+        try {
+            bytes = Files.readAllBytes(folder.ledgerFile());
+            com.fasterxml.jackson.databind.JsonNode tree = JSON.readTree(bytes);
+            // Checked before the fields are read: a newer format may mean something else by them.
+            int format = tree == null ? 0 : tree.path("formatVersion").asInt(0);
+            if (format > LedgerData.FORMAT_VERSION) {
+                throw new FleetException("ledger " + folder.ledgerFile() + " was written by a newer workshop-fleet"
+                        + " (format " + format + ", this one reads " + LedgerData.FORMAT_VERSION + "): upgrade"
+                        + " workshop-fleet; the ledger was left as it is");
+            }
+            loaded = tree == null || !tree.isObject() ? null : JSON.treeToValue(tree, LedgerData.class);
+        } catch (IOException e) {
+            throw new Unreadable(folder, e.getClass().getSimpleName());
+        }
+        if (loaded == null) {
+            throw new Unreadable(folder, "not a JSON object");
+        }
+        for (String[] field : new String[][] {{"workshop", loaded.workshop()}, {"provider", loaded.provider()},
+                {"region", loaded.region()}}) {
+            if (field[1] == null || field[1].isBlank()) {
+                throw new Unreadable(folder, "no \"" + field[0] + "\"");
             }
         }
-        return new Ledger(folder, clock, LedgerData.empty(workshop, provider, region, clock.instant()));
+        try {
+            org.workshopfleet.spec.Provider.parse(loaded.provider());
+        } catch (FleetException e) {
+            throw new Unreadable(folder, "unknown provider '" + loaded.provider() + "'");
+        }
+        if (!loaded.workshop().equals(workshop)) {
+            throw new FleetException("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
+                    + "': use -Dname=" + loaded.workshop() + " or another state folder");
+        }
+        Ledger ledger = new Ledger(folder, clock, loaded);
+        ledger.lastGood = bytes;
+        return ledger;
+    }
+
+    /**
+     * A ledger file that cannot be read. Every action but teardown stops at it (the facilitator restores the backup);
+     * teardown moves it aside ({@link #moveAside}) and finds the resources by tag.
+     */
+    public static final class Unreadable extends FleetException {
+        private static final long serialVersionUID = 1L;
+
+        Unreadable(StateFolder folder, String why) {
+            super("ledger " + folder.ledgerFile() + " is unreadable (" + why + "): restore it from "
+                    + folder.ledgerBackup().getFileName() + (Files.exists(folder.ledgerBackup()) ? " (there is one beside it)"
+                    : " (none was kept)") + ", or run -Daction=teardown, which moves it aside and finds resources by tag");
+        }
+    }
+
+    /**
+     * Renames an unreadable ledger to {@code ledger.json.corrupt-<time>} beside it, so teardown can start a new one
+     * without losing the old file; returns the new name.
+     */
+    public static Path moveAside(StateFolder folder, Clock clock) {
+        String stamp = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString().replace(":", "");
+        Path target = folder.root().resolve("ledger.json.corrupt-" + stamp);
+        try {
+            return Files.move(folder.ledgerFile(), target);
+        } catch (IOException e) {
+            throw new FleetException("cannot move the unreadable ledger " + folder.ledgerFile() + " aside ("
+                    + e.getClass().getSimpleName() + "): move or delete it yourself, then re-run -Daction=teardown");
+        }
     }
 
     /** Whether a ledger file exists in this folder. */
     public static boolean exists(StateFolder folder) {
         return Files.exists(folder.ledgerFile());
+    }
+
+    /** The ledger file's name, for messages that tell the facilitator which file to edit or move. */
+    public String ledgerFileName() {
+        return folder.ledgerFile().toString();
     }
 
     public synchronized LedgerData snapshot() {
@@ -289,6 +360,12 @@ public final class Ledger implements ResourceRecorder {
 
     private void write(LedgerData content) {
         folder.ensure();
+        if (lastGood != null) {
+            // Once per process, not per write: the ledger as the previous command left it (it parsed, so it is
+            // good) is the one worth restoring, and one more write per command costs nothing next to group commit.
+            StateFolder.writeAtomically(folder.ledgerBackup(), lastGood, true);
+            lastGood = null;
+        }
         try {
             StateFolder.writeAtomically(folder.ledgerFile(), JSON.writeValueAsBytes(content), true);
         } catch (IOException e) {

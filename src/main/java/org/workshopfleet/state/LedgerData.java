@@ -34,6 +34,9 @@ public record LedgerData(int formatVersion, String workshop, String provider, St
                          Instant closedAt, List<ResourceEntry> resources, Map<Integer, MachineRecord> machines,
                          Map<String, String> settings) {
 
+    /** The format this program writes and the newest it reads; a newer ledger is refused, never rewritten. */
+    public static final int FORMAT_VERSION = 1;
+
     public LedgerData {
         resources = resources == null ? List.of() : List.copyOf(resources);
         machines = machines == null ? Map.of() : Map.copyOf(machines);
@@ -41,7 +44,7 @@ public record LedgerData(int formatVersion, String workshop, String provider, St
     }
 
     static LedgerData empty(String workshop, String provider, String region, Instant now) {
-        return new LedgerData(1, workshop, provider, region, now, null, List.of(), Map.of(), Map.of());
+        return new LedgerData(FORMAT_VERSION, workshop, provider, region, now, null, List.of(), Map.of(), Map.of());
     }
 
     LedgerData withResources(List<ResourceEntry> r) {
@@ -63,6 +66,14 @@ public record LedgerData(int formatVersion, String workshop, String provider, St
     LedgerData reopened() {
         return closedAt == null ? this
                 : new LedgerData(formatVersion, workshop, provider, region, createdAt, null, resources, machines, settings);
+    }
+
+    /**
+     * Whether this ledger says where a fleet lives: not closed, and recording a live resource or a machine. Every
+     * action then works on its provider and region, whatever the defaults are.
+     */
+    public boolean placesFleet() {
+        return !isClosed() && (resources.stream().anyMatch(r -> r.deletedAt() == null) || !machines.isEmpty());
     }
 
     /** True when nothing recorded is still live. */

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import org.workshopfleet.FleetException;
 
 /**
  * A workshop's folder ({@code workshops/<name>/}): the ledger, secrets, logs and handout. The folder and everything
@@ -25,6 +26,16 @@ public record StateFolder(Path root) {
         return root.resolve("ledger.json");
     }
 
+    /** The last good ledger, kept when a command first replaces it ({@link Ledger}). */
+    public Path ledgerBackup() {
+        return root.resolve("ledger.json.bak");
+    }
+
+    /** The lock a changing command holds ({@link WorkshopLock}). */
+    public Path lockFile() {
+        return root.resolve("fleet.lock");
+    }
+
     public Path secretsDir() {
         return root.resolve("secrets");
     }
@@ -37,12 +48,24 @@ public record StateFolder(Path root) {
         return root.resolve("handout");
     }
 
-    /** Creates the folder (0700) if needed, and a {@code .gitignore} so it is never committed by accident. */
+    /**
+     * Creates the folder (0700) if needed, and a {@code .gitignore} so it is never committed by accident.
+     *
+     * @throws FleetException when the folder cannot be created or written (a read-only {@code workshops/}, a
+     *                        {@code -DstateDir} inside a file): bad input, said before anything is created
+     */
     public StateFolder ensure() {
-        makePrivateDir(root);
-        Path ignore = root.resolve(".gitignore");
-        if (!Files.exists(ignore)) {
-            writeAtomically(ignore, "*\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+        try {
+            makePrivateDir(root);
+            Path ignore = root.resolve(".gitignore");
+            if (!Files.exists(ignore)) {
+                writeAtomically(ignore, "*\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+            }
+        } catch (UncheckedIOException e) {
+            IOException cause = e.getCause();
+            throw new FleetException("cannot write the state folder " + root + " (" + cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : " " + cause.getMessage())
+                    + "): make it (and its parent) a folder writable by you, or choose another -DstateDir");
         }
         return this;
     }

@@ -165,4 +165,51 @@ class LedgerTest {
         assertEquals("t2.medium", Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()).snapshot()
                 .machines().get(1).instanceType());
     }
+
+    @Test
+    void theBackupIsTheLedgerAsThisProcessFoundItWrittenOnceNotOnEveryChange(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Ledger first = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        first.created(new CloudResource(ResourceKind.SECURITY_GROUP, "sg-1", "ws", 0));
+        first.putSetting("cidr", "203.0.113.7/32");
+        assertTrue(!Files.exists(folder.ledgerBackup()), "nothing good to keep before the first ledger");
+
+        byte[] good = Files.readAllBytes(folder.ledgerFile());
+        Ledger second = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        second.created(new CloudResource(ResourceKind.INSTANCE, "i-1", "ws-01", 1));
+        assertEquals(new String(good, java.nio.charset.StandardCharsets.UTF_8), Files.readString(folder.ledgerBackup()),
+                "the ledger as this process found it");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.ledgerBackup())));
+        Files.writeString(folder.ledgerBackup(), "marker"); // a second write of the backup would replace this
+        second.created(new CloudResource(ResourceKind.INSTANCE, "i-2", "ws-02", 2));
+        second.putSetting("cidr", "198.51.100.0/24");
+        assertEquals("marker", Files.readString(folder.ledgerBackup()), "kept once per process, not per write");
+
+        Files.write(folder.ledgerBackup(), good);
+        Files.writeString(folder.ledgerFile(), "{ not json");
+        Ledger.Unreadable e = org.junit.jupiter.api.Assertions.assertThrows(Ledger.Unreadable.class,
+                () -> Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()));
+        assertTrue(e.getMessage().contains("restore it from ledger.json.bak (there is one beside it)"), e.getMessage());
+        Files.copy(folder.ledgerBackup(), folder.ledgerFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertEquals(List.of(new CloudResource(ResourceKind.SECURITY_GROUP, "sg-1", "ws", 0)),
+                Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()).liveResources());
+    }
+
+    @Test
+    void aLedgerWithoutItsWorkshopOrOfANewerFormatIsRefused(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Files.createDirectories(folder.root());
+        Files.writeString(folder.ledgerFile(), "{\"formatVersion\":1,\"provider\":\"ec2\",\"region\":\"ap-northeast-1\"}");
+        Ledger.Unreadable missing = org.junit.jupiter.api.Assertions.assertThrows(Ledger.Unreadable.class,
+                () -> Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()));
+        assertTrue(missing.getMessage().contains("is unreadable (no \"workshop\")"), missing.getMessage());
+
+        Files.writeString(folder.ledgerFile(), "{\"formatVersion\":2,\"workshop\":\"ws\",\"layout\":\"new\"}");
+        org.workshopfleet.FleetException newer = org.junit.jupiter.api.Assertions.assertThrows(
+                org.workshopfleet.FleetException.class,
+                () -> Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()));
+        assertTrue(!(newer instanceof Ledger.Unreadable), "not moved aside by teardown");
+        assertTrue(newer.getMessage().contains("was written by a newer workshop-fleet (format 2, this one reads 1): upgrade"),
+                newer.getMessage());
+    }
 }
