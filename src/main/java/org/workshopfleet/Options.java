@@ -66,9 +66,9 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         Map<String, String> p = new LinkedHashMap<>();
         p.put("action", "up, teardown, status, verify, handout, allow-ip, plan, extend, images, remove-image (default: up)");
         p.put("count", "number of attendee machines (required for up and plan)");
-        p.put("provider", "ec2, lightsail, lab (default: ec2)");
+        p.put("provider", "ec2, lightsail, lab (default: the live ledger's, else ec2)");
         p.put("name", "workshop name; scopes tags, state folder and resource names (default: " + WorkshopSpec.DEFAULT_NAME + ")");
-        p.put("region", "AWS region (default: AWS_REGION, else " + WorkshopSpec.DEFAULT_REGION + ")");
+        p.put("region", "AWS region (default: the live ledger's, else AWS_REGION, else " + WorkshopSpec.DEFAULT_REGION + ")");
         p.put("cidr", "who may reach ports 22/80/3000 (default: this computer's public IP /32; lab: 10.231.0.0/16)");
         p.put("yes", "skip confirmation prompts (needed without a terminal)");
         p.put("ttl", "how long the fleet may live before it powers itself off, e.g. 12h, 90m, 2d (default: 12h);"
