@@ -64,8 +64,8 @@ public final class Remote implements AutoCloseable {
 
     /**
      * Connects, retrying with backoff (1 s doubling to 10 s, the last attempt when {@code timeout} ends) while the
-     * machine boots: connection refused, timeouts,
-     * resets during the handshake, and authentication refused (the login key may not be installed yet).
+     * machine boots: connection refused, timeouts, resets or silence during the handshake, and authentication refused
+     * (the login key may not be installed yet).
      * A host key other than the pinned one aborts at once with {@link HostKeyMismatchException}.
      *
      * @throws FleetException when no login succeeded within {@code timeout}, naming the last reason

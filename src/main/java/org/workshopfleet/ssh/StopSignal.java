@@ -24,6 +24,7 @@ public final class StopSignal {
         attempts.forEach(StopSignal::disconnect);
     }
 
+    /** True once {@link #stop()} was called. */
     public boolean isStopped() {
         return stopped;
     }
