@@ -222,13 +222,15 @@ public final class Fleet {
             // Launch → wait → provision, overlapped: each machine is handed to the runner as soon as the cloud reports
             // it running with an address, so the first machines are provisioned while the others still boot.
             Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), loginKey), wiring.layout(), folder.logsDir(),
-                    dashboards, wiring.sshTimeout(), Duration.ofSeconds(180));
+                    dashboards, wiring.sshTimeout(), Duration.ofSeconds(180)).withBootHostKey(
+                    cloud.userDataFormat().bootHostKey());
             String atATime = Math.min(spec.parallelism(), spec.count()) + " at a time; logs in " + folder.logsDir();
             out.println(requests.isEmpty()
                     ? "provisioning " + live.size() + " machine(s), " + atATime
                     : "launching " + requests.size() + " machine(s) on " + cloud.providerName()
                             + "; each is provisioned as soon as it runs, " + atATime);
             List<MachineResult> results;
+            boolean interrupted;
             try (ProgressBoard board = progressBoard(ledger)) {
                 for (int n = 1; n <= spec.count(); n++) {
                     board.expect(n, spec.machineName(n));
@@ -239,6 +241,11 @@ public final class Fleet {
                 LaunchContext launchFrom = context;
                 results = new ArrayList<>(runInterruptibly(runner, batch, exporterPin, () -> launchAndFeed(cloud,
                         launchFrom, ledger, requests, live, models, bundles, board, batch)));
+                interrupted = batch.wasInterrupted();
+            }
+            if (interrupted) {
+                out.println(Runner.INTERRUPTED_NOTICE);
+                return Runner.INTERRUPTED_EXIT;
             }
             results.sort(Comparator.comparingInt(MachineResult::attendee));
             printResults(results);
@@ -343,14 +350,21 @@ public final class Fleet {
         Thread hook = new Thread(() -> {
             runner.cancel();
             batch.awaitStopped(Duration.ofSeconds(20));
+            // The JVM ends with 130 after this hook (SIGINT); the main thread may not get to print anything.
+            out.println(Runner.INTERRUPTED_NOTICE);
         }, "workshop-fleet-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             try {
                 launch.run();
             } catch (RuntimeException e) {
+                // An interrupt (Ctrl-C in-process) is set aside so that the wait below and the machines' records work.
+                boolean interrupted = Thread.interrupted();
                 runner.cancel();
                 batch.awaitStopped(Duration.ofSeconds(20));
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
                 throw e;
             }
             return batch.finish(exporterPin);

@@ -147,7 +147,9 @@ public final class ImageBaker {
                         "re-run up -Dimage=bake (no step ran; a new builder is launched)");
             }
             SshTarget target = new SshTarget(m.publicIp(), sshPort, builder.hostKey());
-            Pipeline pipeline = new Pipeline(login, layout, logsDir, List.of(), sshTimeout, Duration.ofSeconds(180));
+            // A Lightsail builder presents its image's host key until its launch script has run.
+            Pipeline pipeline = new Pipeline(login, layout, logsDir, List.of(), sshTimeout, Duration.ofSeconds(180))
+                    .withBootHostKey(cloud.userDataFormat().bootHostKey());
             MachineResult r = pipeline.provision(new MachineJob(BUILDER_ATTENDEE, name, target, null, builder.bundle()),
                     ProvisionListener.NONE);
             if (!r.ok()) {

@@ -17,9 +17,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.workshopfleet.grafana.GrafanaClient;
 import org.workshopfleet.render.SetupStep;
+import org.workshopfleet.ssh.BootHostKey;
 import org.workshopfleet.ssh.PortForward;
 import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.ssh.StopSignal;
 import org.workshopfleet.state.StateFolder;
 
 /**
@@ -56,7 +58,9 @@ public final class Pipeline {
     private final Duration sshTimeout;
     private final Duration cloudInitTimeout;
     private final Duration grafanaTimeout;
+    private final BootHostKey bootKey;
     private final Set<Remote> open = ConcurrentHashMap.newKeySet();
+    private final StopSignal stop = new StopSignal();
     private volatile boolean aborted;
 
     /**
@@ -78,6 +82,12 @@ public final class Pipeline {
      */
     public Pipeline(SshLogin login, MachineLayout layout, Path logsDir, List<Path> dashboards, Duration sshTimeout,
                     Duration cloudInitTimeout, Duration grafanaTimeout) {
+        this(login, layout, logsDir, dashboards, sshTimeout, cloudInitTimeout, grafanaTimeout, BootHostKey.BEFORE_SSHD);
+    }
+
+    private Pipeline(SshLogin login, MachineLayout layout, Path logsDir, List<Path> dashboards, Duration sshTimeout,
+                     Duration cloudInitTimeout, Duration grafanaTimeout, BootHostKey bootKey) {
+        this.bootKey = bootKey;
         this.login = login;
         this.layout = layout;
         this.logsDir = logsDir;
@@ -85,6 +95,15 @@ public final class Pipeline {
         this.sshTimeout = sshTimeout;
         this.cloudInitTimeout = cloudInitTimeout;
         this.grafanaTimeout = grafanaTimeout;
+    }
+
+    /**
+     * This pipeline for machines whose pinned host key arrives as {@code bootKey} says ({@link BootHostKey#BEFORE_SSHD}
+     * unless told): with {@link BootHostKey#AFTER_LAUNCH_SCRIPT} another host key during the wait for SSH means "not
+     * ready yet". Call before the first machine.
+     */
+    public Pipeline withBootHostKey(BootHostKey key) {
+        return new Pipeline(login, layout, logsDir, dashboards, sshTimeout, cloudInitTimeout, grafanaTimeout, key);
     }
 
     /** The log file of one machine. */
@@ -103,7 +122,7 @@ public final class Pipeline {
         try {
             note(log, "provisioning " + job.name() + " at " + job.target() + " (" + Instant.now() + ")");
             phase(listener, job, ProvisionPhase.CONNECTING);
-            remote = Remote.await(job.target(), login, sshTimeout);
+            remote = Remote.await(job.target(), login, sshTimeout, bootKey, stop);
             open.add(remote);
             checkAborted();
 
@@ -139,9 +158,13 @@ public final class Pipeline {
         }
     }
 
-    /** Stops every machine in flight: closes their connections; they end as failed "interrupted". */
+    /**
+     * Stops every machine in flight: ends their waits for SSH at once and closes their connections; they end as failed
+     * "interrupted".
+     */
     public void abort() {
         aborted = true;
+        stop.stop();
         for (Remote r : open) {
             r.close();
         }

@@ -31,6 +31,16 @@ public final class Runner {
 
     private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
+    /** Exit code of a run stopped by Ctrl-C: the shell's code for a command ended by SIGINT (128 + 2). */
+    public static final int INTERRUPTED_EXIT = 130;
+
+    /** The one line a run stopped by Ctrl-C ends with. */
+    public static final String INTERRUPTED_NOTICE = "interrupted: every machine that was not ready is recorded as"
+            + " interrupted (see -Daction=status); re-run up to resume";
+
+    /** How long a stopped run waits for its machines in flight to record where they stopped (they need milliseconds). */
+    static final Duration STOP_WAIT = Duration.ofSeconds(5);
+
     private final Pipeline pipeline;
     private final Ledger ledger;
     private final int parallelism;
@@ -100,6 +110,7 @@ public final class Runner {
         private final List<MachineJob> jobs = new ArrayList<>();
         private final List<Future<MachineResult>> futures = new ArrayList<>();
         private final List<MachineResult> refused = new ArrayList<>();
+        private volatile boolean interrupted;
 
         private Batch() {
             AtomicInteger threadNo = new AtomicInteger();
@@ -143,8 +154,22 @@ public final class Runner {
                 pending = List.copyOf(futures);
             }
             List<MachineResult> results = new ArrayList<>();
+            long stopBy = 0;
             for (int i = 0; i < submitted.size(); i++) {
-                results.add(await(pending.get(i), submitted.get(i)));
+                Future<MachineResult> f = pending.get(i);
+                MachineJob job = submitted.get(i);
+                while (true) {
+                    try {
+                        results.add(interrupted ? awaitAfterStop(f, job, stopBy) : await(f, job));
+                        break;
+                    } catch (InterruptedException e) {
+                        // Ctrl-C reached this thread: stop every machine, then wait (briefly) for each to record where
+                        // it stopped. The interrupt is not kept: it would keep this thread from writing the ledger.
+                        interrupted = true;
+                        stopBy = System.nanoTime() + STOP_WAIT.toNanos();
+                        cancel();
+                    }
+                }
             }
             synchronized (this) {
                 results.addAll(refused);
@@ -159,6 +184,15 @@ public final class Runner {
                 ledger.putSetting(EBPF_SETTING, pinnedEbpfSha256);
             }
             return results;
+        }
+
+        /**
+         * True when the thread in {@link #finish} was interrupted: the run was stopped, every machine not ready is
+         * recorded as interrupted, and the command should end with {@link #INTERRUPTED_NOTICE} and
+         * {@link #INTERRUPTED_EXIT}.
+         */
+        public boolean wasInterrupted() {
+            return interrupted;
         }
 
         /**
@@ -197,21 +231,34 @@ public final class Runner {
         pipeline.abort();
     }
 
-    private MachineResult await(Future<MachineResult> f, MachineJob job) {
+    private MachineResult await(Future<MachineResult> f, MachineJob job) throws InterruptedException {
         try {
             return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            cancel();
-            return interrupted(job);
         } catch (ExecutionException e) {
-            // Pipeline.provision returns failures; an exception here is a bug, still confined to this machine.
-            String why = "internal error: " + e.getCause();
-            listener.failed(job.attendee(), job.name(), "internal", why, List.of());
-            return MachineResult.failed(job, "internal", why, List.of());
+            return internalError(job, e);
         } catch (java.util.concurrent.CancellationException e) {
             return interrupted(job);
         }
+    }
+
+    /** A machine of a stopped run: its own result if it stops by {@code stopBy} (nanoTime), else recorded here. */
+    private MachineResult awaitAfterStop(Future<MachineResult> f, MachineJob job, long stopBy) throws InterruptedException {
+        try {
+            return f.get(Math.max(0, stopBy - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return interrupted(job);
+        } catch (ExecutionException e) {
+            return internalError(job, e);
+        } catch (java.util.concurrent.CancellationException e) {
+            return interrupted(job);
+        }
+    }
+
+    private MachineResult internalError(MachineJob job, ExecutionException e) {
+        // Pipeline.provision returns failures; an exception here is a bug, still confined to this machine.
+        String why = "internal error: " + e.getCause();
+        listener.failed(job.attendee(), job.name(), "internal", why, List.of());
+        return MachineResult.failed(job, "internal", why, List.of());
     }
 
     private MachineResult interrupted(MachineJob job) {

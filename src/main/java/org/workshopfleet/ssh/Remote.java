@@ -59,21 +59,49 @@ public final class Remote implements AutoCloseable {
         }
     }
 
+    /** How long a connection attempt may take to reach the server and finish the key exchange. */
+    static final int HANDSHAKE_TIMEOUT_MS = 10_000;
+
     /**
-     * Connects, retrying with backoff (1 s doubling to 10 s) while the machine boots: connection refused, timeouts,
-     * resets during the handshake, and authentication refused (the login key may not be installed yet).
+     * Connects, retrying with backoff (1 s doubling to 10 s, the last attempt when {@code timeout} ends) while the
+     * machine boots: connection refused, timeouts, resets or silence during the handshake, and authentication refused
+     * (the login key may not be installed yet).
      * A host key other than the pinned one aborts at once with {@link HostKeyMismatchException}.
      *
      * @throws FleetException when no login succeeded within {@code timeout}, naming the last reason
      */
     public static Remote await(SshTarget target, SshLogin login, Duration timeout) {
+        return await(target, login, timeout, BootHostKey.BEFORE_SSHD, new StopSignal());
+    }
+
+    /**
+     * As {@link #await(SshTarget, SshLogin, Duration)}, where {@code bootKey} says what another host key means while
+     * the machine boots: with {@link BootHostKey#AFTER_LAUNCH_SCRIPT} it is retried like a refused connection (the
+     * attempt ends in the key exchange, before anything of ours is sent: no user name, no key, no password) and only a
+     * mismatch still seen when {@code timeout} ends throws {@link HostKeyMismatchException}. {@code stop} ends the
+     * wait at once ({@link StopSignal}), as does an interrupt of the calling thread.
+     *
+     * @throws FleetException when no login succeeded within {@code timeout}, or the wait was stopped or interrupted
+     */
+    public static Remote await(SshTarget target, SshLogin login, Duration timeout, BootHostKey bootKey,
+                               StopSignal stop) {
         Instant deadline = Instant.now().plus(timeout);
         long delayMs = 1000;
         String lastReason;
         Instant refusedSince = null;
         while (true) {
+            HostKeyMismatchException mismatch = null;
+            checkStopped(stop);
             try {
-                return connect(target, login);
+                return connect(target, login, stop);
+            } catch (HostKeyMismatchException e) {
+                if (bootKey == BootHostKey.BEFORE_SSHD) {
+                    throw e;
+                }
+                // The image's own key, until the launch script installs the pinned one and restarts sshd.
+                mismatch = e;
+                lastReason = "it still presents another host key than the pinned one";
+                refusedSince = null;
             } catch (RetryableConnectFailure e) {
                 lastReason = e.getMessage();
                 if (e.authRefused) {
@@ -82,28 +110,64 @@ public final class Remote implements AutoCloseable {
                     refusedSince = null;
                 }
             }
+            checkStopped(stop);
             // A machine that answers but keeps refusing the key will not change its mind after boot settles.
             boolean refusedTooLong = refusedSince != null && Instant.now().isAfter(refusedSince.plus(AUTH_GRACE));
-            if (refusedTooLong || Instant.now().plusMillis(delayMs).isAfter(deadline)) {
+            long leftMs = Duration.between(Instant.now(), deadline).toMillis();
+            if (refusedTooLong || leftMs <= 0) {
+                if (mismatch != null) {
+                    throw mismatch; // the launch script had its time: the machine is not the one we pinned
+                }
                 throw new FleetException("no SSH login to " + login.user() + "@" + target + " within "
                         + (refusedTooLong ? AUTH_GRACE.toSeconds() + " s of refusals" : timeout.toSeconds() + " s")
                         + " (last: " + lastReason + "): check the machine's console output"
                         + " and that the CIDR admits this computer");
             }
-            sleep(delayMs);
+            try {
+                // The last pause ends at the deadline, so the last attempt sees the machine as the timeout ends.
+                stop.pause(Math.min(delayMs, leftMs));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            checkStopped(stop);
             delayMs = Math.min(delayMs * 2, 10_000);
+        }
+    }
+
+    private static void checkStopped(StopSignal stop) {
+        if (stop.isStopped() || Thread.currentThread().isInterrupted()) {
+            throw new FleetException("interrupted while waiting for SSH");
         }
     }
 
     /** One attempt; see {@link #await}. */
     static Remote connect(SshTarget target, SshLogin login) {
+        return connect(target, login, new StopSignal());
+    }
+
+    /** One attempt, disconnected at once by {@code stop} or an interrupt of this thread. */
+    static Remote connect(SshTarget target, SshLogin login, StopSignal stop) {
         PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
         SSHClient client = new SSHClient(new DefaultConfig());
         client.addHostKeyVerifier(verifier);
-        client.setConnectTimeout(10_000);
-        client.setTimeout(0);
+        client.setConnectTimeout(HANDSHAKE_TIMEOUT_MS);
+        // Bounds the wait for the server's first line: a port that accepts and never speaks is a machine still booting.
+        client.setTimeout(HANDSHAKE_TIMEOUT_MS);
+        stop.track(client);
+        InterruptWatch.begin(client);
+        try {
+            return attempt(client, verifier, target, login);
+        } finally {
+            InterruptWatch.end();
+            stop.untrack(client);
+        }
+    }
+
+    private static Remote attempt(SSHClient client, PinnedHostKeyVerifier verifier, SshTarget target, SshLogin login) {
         try {
             client.connect(target.host(), target.port());
+            // Connected: commands may be silent for long, so reads wait without limit (keep-alives detect a dead peer).
+            client.getSocket().setSoTimeout(0);
         } catch (TransportException e) {
             closeQuietly(client);
             if (verifier.presentedFingerprint() != null) {
@@ -346,15 +410,6 @@ public final class Remote implements AutoCloseable {
             client.disconnect();
         } catch (IOException | RuntimeException ignored) {
             // best effort
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FleetException("interrupted while waiting for SSH");
         }
     }
 

@@ -21,10 +21,17 @@ import org.workshopfleet.ssh.SshKeyPair;
  * {@code ssh_authorized_keys} — what cloud-init would do on a real machine — or, for a Lightsail launch script, the
  * host key and login key that script installs. It also watches the invariant "no
  * attendee ever has two live instances at once" (attendee read from the {@code hostname:} line's {@code -NN}).
+ *
+ * <p>A Lightsail machine first answers with its image's own host key: Lightsail runs the launch script in cloud-init's
+ * final stage, after sshd started with the keys generated at first boot, and the script restarts sshd with the pinned
+ * key at its end. So for a launch script an "image" sshd (a generated host key, a login key that is not the workshop's,
+ * {@code LogLevel VERBOSE} into {@code <dir>/<instance>/image-sshd/sshd.log}) answers first, for
+ * {@link #launchScriptTakes} (default {@value #DEFAULT_LAUNCH_SCRIPT_MILLIS} ms), then the machine itself.
  */
 public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
 
     private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger();
+    static final long DEFAULT_LAUNCH_SCRIPT_MILLIS = 300;
 
     private final Path dir;
     private final int port;
@@ -38,7 +45,24 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
     private final Map<Integer, Long> uploadCuts = new HashMap<>();
     private final Map<String, CuttingRelay> relays = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger cuts = new java.util.concurrent.atomic.AtomicInteger();
+    private final Map<String, org.workshopfleet.ssh.LoopbackSshd> imageSshds = new HashMap<>();
+    private final Map<String, Path> imageSshdLogs = new HashMap<>();
+    private java.time.Duration launchScriptTime = java.time.Duration.ofMillis(DEFAULT_LAUNCH_SCRIPT_MILLIS);
     private int booted;
+
+    /** How long a Lightsail machine answers with its image's host key before its launch script installs the pinned one. */
+    public synchronized LoopbackInstances launchScriptTakes(java.time.Duration time) {
+        launchScriptTime = time;
+        return this;
+    }
+
+    /** The log of the sshd that answered with the image's host key for the attendee's latest instance, if one did. */
+    public synchronized Path imageSshdLog(int attendee) {
+        String id = latestByAttendee.get(attendee);
+        return id == null ? null : imageSshdLogs.get(id);
+    }
+
+    private final Map<Integer, String> latestByAttendee = new HashMap<>();
 
     /**
      * Machines of these attendees sit behind a {@link CuttingRelay} that cuts their first SSH connection once the
@@ -47,6 +71,11 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
     public synchronized LoopbackInstances cutUploads(Map<Integer, Long> afterBytes) {
         uploadCuts.putAll(afterBytes);
         return this;
+    }
+
+    /** The SSH port every machine listens on. */
+    public int port() {
+        return port;
     }
 
     /** Connections cut by the relays so far. */
@@ -91,21 +120,55 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         live.add(instanceId);
         attendeeOf.put(instanceId, attendee);
         String address = nextAddress();
+        latestByAttendee.put(attendee, instanceId);
+        SshKeyPair hostKey = impostors.contains(attendee) ? SshKeyPair.generate("impostor") : config.hostKey();
+        Long cutAfter = uploadCuts.get(attendee);
+        String sshdAddress = cutAfter == null ? address : nextAddress();
+        if (cutAfter != null) {
+            relays.put(instanceId, new CuttingRelay(new java.net.InetSocketAddress(address, port),
+                    new java.net.InetSocketAddress(sshdAddress, port), cutAfter, cuts));
+        }
+        boolean launchScript = !rawUserData.startsWith("#cloud-config");
+        if (launchScript && !launchScriptTime.isZero()) {
+            Path imageDir = dir.resolve(instanceId).resolve("image-sshd");
+            imageSshds.put(instanceId, org.workshopfleet.ssh.LoopbackSshd.start(imageDir, SshKeyPair.generate("image-login"),
+                    Map.of(), SshKeyPair.generate("image-host"), sshdAddress, port));
+            imageSshdLogs.put(instanceId, imageDir.resolve("sshd.log"));
+            long millis = launchScriptTime.toMillis();
+            Thread script = new Thread(() -> {
+                try {
+                    Thread.sleep(millis);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                launchScriptRan(instanceId, attendee, hostKey, sshdAddress);
+            }, "launch-script-" + instanceId);
+            script.setDaemon(true);
+            script.start();
+        } else {
+            startMachine(instanceId, attendee, hostKey, sshdAddress);
+        }
+        booted++;
+        return address;
+    }
+
+    /** The launch script's end: sshd restarts with the pinned host key (unless the instance was terminated meanwhile). */
+    private synchronized void launchScriptRan(String instanceId, int attendee, SshKeyPair hostKey, String sshdAddress) {
+        org.workshopfleet.ssh.LoopbackSshd image = imageSshds.remove(instanceId);
+        if (image == null) {
+            return; // terminated
+        }
+        image.close();
+        startMachine(instanceId, attendee, hostKey, sshdAddress);
+    }
+
+    private void startMachine(String instanceId, int attendee, SshKeyPair hostKey, String sshdAddress) {
         try {
-            SshKeyPair hostKey = impostors.contains(attendee) ? SshKeyPair.generate("impostor") : config.hostKey();
-            Long cutAfter = uploadCuts.get(attendee);
-            String sshdAddress = cutAfter == null ? address : nextAddress();
             boxes.put(instanceId, TestMachines.start(dir.resolve(instanceId), login, "done", hostKey, sshdAddress, port));
-            if (cutAfter != null) {
-                relays.put(instanceId, new CuttingRelay(new java.net.InetSocketAddress(address, port),
-                        new java.net.InetSocketAddress(sshdAddress, port), cutAfter, cuts));
-            }
             boxByAttendee.put(attendee, instanceId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        booted++;
-        return address;
     }
 
     private static String nextAddress() {
@@ -122,6 +185,10 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         TestMachines.Box box = boxes.remove(instanceId);
         if (box != null) {
             box.sshd().close();
+        }
+        org.workshopfleet.ssh.LoopbackSshd image = imageSshds.remove(instanceId);
+        if (image != null) {
+            image.close();
         }
         Integer attendee = attendeeOf.get(instanceId);
         if (attendee != null) {
@@ -160,7 +227,7 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
 
     /** Machines still running (not terminated through the cloud). */
     public synchronized int live() {
-        return boxes.size();
+        return boxes.size() + imageSshds.size();
     }
 
     @Override
@@ -169,6 +236,8 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         relays.clear();
         boxes.values().forEach(b -> b.sshd().close());
         boxes.clear();
+        imageSshds.values().forEach(org.workshopfleet.ssh.LoopbackSshd::close);
+        imageSshds.clear();
     }
 
     /** The parts of a cloud-config this stand-in acts on. */

@@ -231,4 +231,126 @@ class RemoteTest {
                 () -> Remote.await(sshd.target(), new SshLogin(LoopbackSshd.user(), stranger), Duration.ofSeconds(3)));
         assertTrue(e.getMessage().contains("was refused"), e.getMessage());
     }
+
+    /** sshd's lines for a login attempt of any kind (LogLevel VERBOSE): none may appear for a refused host key. */
+    static final java.util.regex.Pattern AUTH_LINE = java.util.regex.Pattern.compile(
+            "Accepted |Failed |Postponed |authenticating user|Invalid user|userauth|Authentication");
+
+    static void assertNoLoginAttempt(Path sshdLog) throws IOException {
+        String log = Files.readString(sshdLog);
+        assertTrue(log.contains("Connection from"), "the client did reach this sshd: " + log);
+        assertFalse(AUTH_LINE.matcher(log).find(), "nothing beyond the key exchange was sent: " + log);
+    }
+
+    @Test
+    void duringTheLaunchScriptAnotherHostKeyMeansNotReadyYetAndNothingIsSentToIt() throws Exception {
+        SshKeyPair pinned = SshKeyPair.generate("pinned");
+        int port = LoopbackSshd.freePort();
+        // The image's own host key and login key, as sshd has them before the launch script ran.
+        LoopbackSshd image = LoopbackSshd.start(dir.resolve("sshd-image"), SshKeyPair.generate("image-login"),
+                java.util.Map.of(), SshKeyPair.generate("image-host"), "127.0.0.1", port);
+        CompletableFuture<LoopbackSshd> script = CompletableFuture.supplyAsync(() -> {
+            try {
+                Thread.sleep(2500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            image.close();
+            return LoopbackSshd.start(dir.resolve("sshd-pinned"), LOGIN, java.util.Map.of(), pinned, "127.0.0.1", port);
+        });
+        SshTarget target = new SshTarget("127.0.0.1", port, pinned.publicKeyNoComment());
+        try (Remote r = Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(30),
+                BootHostKey.AFTER_LAUNCH_SCRIPT, new StopSignal())) {
+            assertEquals("up\n", r.exec("echo up").stdout());
+        } finally {
+            script.get().close();
+        }
+        assertNoLoginAttempt(dir.resolve("sshd-image/sshd.log"));
+    }
+
+    @Test
+    void anotherHostKeyThatOutlastsTheBootWindowIsRefused() throws IOException {
+        try (LoopbackSshd other = LoopbackSshd.start(dir.resolve("sshd-never"), LOGIN)) {
+            SshKeyPair pinned = SshKeyPair.generate("pinned-never-installed");
+            SshTarget target = new SshTarget("127.0.0.1", other.port(), pinned.publicKeyNoComment());
+            long t0 = System.nanoTime();
+            HostKeyMismatchException e = assertThrows(HostKeyMismatchException.class,
+                    () -> Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(4),
+                            BootHostKey.AFTER_LAUNCH_SCRIPT, new StopSignal()));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis >= 2500, "retried through the window, not refused at once: " + millis + " ms");
+            assertTrue(e.getMessage().contains(pinned.fingerprint()) && e.getMessage().contains(other.hostKey().fingerprint()),
+                    e.getMessage());
+            assertTrue(Files.readString(other.dir().resolve("sshd.log")).split("Connection from", -1).length > 2,
+                    "more than one attempt");
+            assertNoLoginAttempt(other.dir().resolve("sshd.log"));
+        }
+    }
+
+    /** Accepts TCP connections on 127.0.0.1 and never sends a byte: an sshd that is not answering yet. */
+    private static java.net.ServerSocket silentPort() throws IOException {
+        java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+        List<java.net.Socket> held = new java.util.ArrayList<>();
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    held.add(server.accept());
+                }
+            } catch (IOException closed) {
+                // test over
+            }
+        }, "silent-port");
+        t.setDaemon(true);
+        t.start();
+        return server;
+    }
+
+    @Test
+    void aStopEndsTheWaitForSshAtOnceEvenMidHandshake() throws Exception {
+        try (java.net.ServerSocket silent = silentPort()) {
+            SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());
+            StopSignal stop = new StopSignal();
+            CompletableFuture<Long> stoppedAt = CompletableFuture.supplyAsync(() -> {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                stop.stop();
+                return System.nanoTime();
+            });
+            FleetException e = assertThrows(FleetException.class, () -> Remote.await(target,
+                    new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60), BootHostKey.BEFORE_SSHD, stop));
+            long millis = (System.nanoTime() - stoppedAt.get()) / 1_000_000;
+            assertTrue(millis < 500, "ended " + millis + " ms after the stop");
+            assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anInterruptEndsTheWaitForSshAtOnceWhetherConnectingOrPausing() throws Exception {
+        int refusing = LoopbackSshd.freePort();
+        try (java.net.ServerSocket silent = silentPort()) {
+            for (int port : new int[] {silent.getLocalPort(), refusing}) {
+                SshTarget target = new SshTarget("127.0.0.1", port, LOGIN.publicKeyNoComment());
+                CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+                Thread waiter = new Thread(() -> {
+                    try {
+                        Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60)).close();
+                        outcome.complete(null);
+                    } catch (Throwable t) {
+                        outcome.complete(t);
+                    }
+                });
+                waiter.start();
+                Thread.sleep(1500);
+                long t0 = System.nanoTime();
+                waiter.interrupt();
+                Throwable t = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                long millis = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(t instanceof FleetException && t.getMessage().contains("interrupted"), String.valueOf(t));
+                assertTrue(millis < 500, "port " + port + ": ended " + millis + " ms after the interrupt");
+            }
+        }
+    }
 }

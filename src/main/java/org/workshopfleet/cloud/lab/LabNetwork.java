@@ -17,6 +17,11 @@ import java.util.Properties;
  * MASQUERADE for {@value #SUBNET} leaving the subnet, FORWARD accepts for the machines' outbound traffic and its
  * replies, and a FORWARD drop for anything else routed towards the bridge, so turning on {@code ip_forward} never makes
  * the machines reachable from outside the host. {@code ip_forward} is restored when the last machine goes, if we set it.
+ *
+ * <p>{@code ip netns add} creates {@code /run/netns} and bind-mounts it onto itself (a shared mount, so namespaces
+ * pinned there stay visible in other mount namespaces) the first time it is used on a host; that mount outlives every
+ * namespace in it. So the first lab use records whether the folder existed and was a mount point, and when the last
+ * machine goes the mount (and the folder) go too if they were not there before and nothing else lives in them.
  */
 public final class LabNetwork {
 
@@ -29,6 +34,12 @@ public final class LabNetwork {
     /** Highest machine slot: addresses 10.231.1.0 upwards, below 10.231.255.255. */
     static final int MAX_SLOT = 65_000;
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    /** Where {@code ip netns} pins named namespaces. */
+    static final Path NETNS_DIR = Path.of("/run/netns");
+    /** Values of the record's {@code netnsBefore}: what {@link #NETNS_DIR} was at the first lab use. */
+    static final String NETNS_ABSENT = "absent";
+    static final String NETNS_FOLDER = "folder";
+    static final String NETNS_MOUNT = "mount";
 
     private final Path record;
 
@@ -60,6 +71,11 @@ public final class LabNetwork {
                 HostCommand.check(rule.toArray(String[]::new));
             }
         }
+        if (!state.containsKey("netnsBefore")) {
+            // Before the first `ip netns add` of this lab use (plumb runs after ensureUp).
+            state.setProperty("netnsBefore", netnsNow(NETNS_DIR));
+            save(state);
+        }
         if (!state.containsKey("ipForwardBefore")) {
             String before = readIpForward();
             state.setProperty("ipForwardBefore", before);
@@ -79,10 +95,49 @@ public final class LabNetwork {
         if (before != null && !before.equals(readIpForward())) {
             writeIpForward(before);
         }
+        restoreNetnsDir(NETNS_DIR, state.getProperty("netnsBefore"));
         try {
             Files.deleteIfExists(record);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What {@code dir} is now: {@link #NETNS_ABSENT}, {@link #NETNS_FOLDER} or {@link #NETNS_MOUNT}. */
+    static String netnsNow(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return NETNS_ABSENT;
+        }
+        return LabMachines.isMountPoint(dir) ? NETNS_MOUNT : NETNS_FOLDER;
+    }
+
+    /**
+     * Takes {@code dir} back to what it was ({@code before}, from {@link #netnsNow}): unmounts the mount(s) {@code ip netns}
+     * stacked on it (two first uses at once can stack two) and removes the folder if we created it. Nothing is done while
+     * a namespace of anyone else is pinned in it, or when nothing was recorded (a record of an older version).
+     */
+    static void restoreNetnsDir(Path dir, String before) {
+        if (before == null || before.equals(NETNS_MOUNT) || !Files.isDirectory(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            if (entries.findAny().isPresent()) {
+                return; // someone else's namespace: its mount lives under ours
+            }
+        } catch (IOException e) {
+            return;
+        }
+        for (int i = 0; i < 8 && LabMachines.isMountPoint(dir); i++) {
+            if (!HostCommand.quietly("umount", dir.toString()).ok()) {
+                break;
+            }
+        }
+        if (before.equals(NETNS_ABSENT) && !LabMachines.isMountPoint(dir)) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException notEmptyOrBusy) {
+                // something appeared in it meanwhile: it stays
+            }
         }
     }
 

@@ -48,11 +48,21 @@ public record HostState(String netns, String links, String natRules, String filt
 
     private static final String NO_RECORDS = "[] []";
 
-    /** Only the lines naming the lab's objects (and ip_forward, which is global). */
+    /**
+     * Only the lines naming the lab's objects, ip_forward (which is global) and the {@code /run/netns} folder and mount
+     * ({@code ip netns add} creates and bind-mounts it the first time; no one else's names are in those two lines).
+     */
     HostState ours() {
-        return new HostState(mine(netns), mine(links), mine(natRules), mine(filterRules), mine(mounts), mine(nspawns),
-                ipForward, records);
+        return new HostState(mine(netns), mine(links), mine(natRules), mine(filterRules), mineOrNetns(mounts),
+                mine(nspawns), ipForward, records);
     }
+
+    private static String mineOrNetns(String lines) {
+        return String.join("\n", lines.lines().filter(l -> l.contains("wf-") || l.contains("workshop-fleet")
+                || l.equals(NETNS_DIR) || l.equals("folder " + NETNS_DIR)).toList());
+    }
+
+    private static final String NETNS_DIR = "/run/netns";
 
     private static String mine(String lines) {
         return String.join("\n", lines.lines().filter(l -> l.contains("wf-") || l.contains("workshop-fleet")).toList());
@@ -78,6 +88,9 @@ public record HostState(String netns, String links, String natRules, String filt
                     || f[4].startsWith(paths.runDir().toString()))) {
                 out.add(f[4]);
             }
+        }
+        if (Files.isDirectory(Path.of(NETNS_DIR))) {
+            out.add("folder " + NETNS_DIR);
         }
         return String.join("\n", out);
     }
