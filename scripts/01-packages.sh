@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 01-packages: everything the workshop installs from the distribution (WORKSHOP.md step 1). On Ubuntu also
+# 01-packages: everything the workshop installs from the distribution (docs/machine.md). On Ubuntu also
 # bpftrace-dbgsym from the debug-symbol archive: jammy's bpftrace 0.14 is stripped and fails on BEGIN/END without it.
 # inputs:
 # phase: image

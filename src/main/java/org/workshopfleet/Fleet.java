@@ -83,7 +83,7 @@ public final class Fleet {
     /** Ledger settings written by {@code up}. */
     public static final String SETTING_CIDR = "cidr";
     public static final String SETTING_EXPIRES_AT = "expiresAt";
-    /** The lab's address block (LAB.md): lab machines are reached from the host's 10.231.N.1. */
+    /** The lab's address block: lab machines see the host as 10.231.0.1, inside it (docs/lab.md, "Network"). */
     public static final String LAB_CIDR = "10.231.0.0/16";
 
     /** The workshop as given, then moved to the provider and region its ledger records ({@link #openLedger}). */

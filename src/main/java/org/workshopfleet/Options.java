@@ -16,7 +16,7 @@ import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
- * The command line: DESIGN.md's properties, read from {@code -D} system properties so {@code mvn exec:java -Dcount=30}
+ * The command line (see {@code -Dhelp}), read from {@code -D} system properties so {@code mvn exec:java -Dcount=30}
  * works (exec:java runs in-process) and the same options work on the jar. Parsing validates everything (through
  * {@link WorkshopSpec}) and fails with a one-line {@link FleetException} before anything is created.
  *
@@ -33,7 +33,7 @@ import org.workshopfleet.spec.WorkshopSpec;
 public record Options(Action action, WorkshopSpec spec, boolean yes, boolean verbose, boolean help, Path projectRoot,
                       ImageMode image, String imageRecipe) {
 
-    /** The actions of DESIGN.md's command table, plus {@code extend} (moves the fleet's expiry). */
+    /** The values of {@code -Daction}. */
     public enum Action {
         UP("up"), TEARDOWN("teardown"), STATUS("status"), VERIFY("verify"), HANDOUT("handout"), ALLOW_IP("allow-ip"),
         PLAN("plan"), EXTEND("extend"), IMAGES("images"), REMOVE_IMAGE("remove-image");

@@ -26,13 +26,13 @@ import org.workshopfleet.FleetException;
  * provisioned Prometheus datasource exists, imports dashboards in export form (with {@code __inputs}) through
  * {@code POST /api/dashboards/import}, and checks that every panel ended up bound to the datasource.
  *
- * <p>Health is not datasource readiness: provisioning runs after the HTTP server is up (OBSERVABILITY.md §2), so
+ * <p>Health is not datasource readiness: provisioning runs after the HTTP server is up (docs/machine.md), so
  * both are awaited. Authenticated calls use basic auth as {@code admin}; a 401 is final (no retry loop against
  * Grafana's brute-force protection). The password never appears in an exception message.
  */
 public final class GrafanaClient {
 
-    /** The uid of the provisioned Prometheus datasource (contract with the content helper's datasource file). */
+    /** The uid of the provisioned Prometheus datasource; templates/grafana/datasource.yaml.ftl must give the same. */
     public static final String DATASOURCE_UID = "prometheus";
     /** How long Grafana may take to answer health and have its datasource. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(180);

@@ -17,7 +17,7 @@ import org.workshopfleet.ssh.SshLogin;
 import org.workshopfleet.ssh.SshTarget;
 
 /**
- * WORKSHOP.md's "a machine is ready when", checked on one machine: SSH with the pinned host key; the on-machine checks
+ * docs/machine.md's "Ready", checked on one machine: SSH with the pinned host key; the on-machine checks
  * of {@code verify-machine.sh} (one SSH command, the script fed on stdin); Grafana's datasource and every dashboard
  * with each panel bound to it (through a port forward); and the attendee's password login.
  */

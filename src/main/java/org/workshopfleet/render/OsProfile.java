@@ -3,8 +3,8 @@ package org.workshopfleet.render;
 import org.workshopfleet.spec.Provider;
 
 /**
- * The operating systems a workshop machine may run, and the facts that differ between them (WORKSHOP.md,
- * "Ubuntu 22.04 vs Debian 12"). Templates read these values; there is never a copy of a template per OS.
+ * The operating systems a workshop machine may run, and the facts that differ between them (docs/machine.md,
+ * "Ubuntu 22.04 and Debian 12"). Templates read these values; there is never a copy of a template per OS.
  * The setup scripts detect the same facts on the machine and refuse a bundle rendered for another OS.
  */
 public enum OsProfile {

@@ -30,7 +30,7 @@ public record SourceLocations(
         String ebpfExporterSha256,
         String prometheusSha256) {
 
-    /** SHA-256 of prometheus-3.1.0.linux-amd64.tar.gz from the release's sha256sums.txt (WORKSHOP.md). */
+    /** SHA-256 of prometheus-3.1.0.linux-amd64.tar.gz from the release's sha256sums.txt (docs/machine.md). */
     public static final String PROMETHEUS_3_1_0_AMD64_SHA256 =
             "9a9d1e115d1745826b13aec3f1409780b9fcf1d4206746cb4faee46ca5add70c";
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The check functions are called indirectly, through check().
 # shellcheck disable=SC2317
-# WORKSHOP.md's "a machine is ready when" checks that run ON the machine (as root, fed on stdin by `verify`).
+# The checks of docs/machine.md, "Ready", that run ON the machine (as root, fed on stdin by `verify`).
 # Prints one line per check: CHECK <name> ok|fail <detail>. Never stops early; never changes anything.
 set -euo pipefail
 

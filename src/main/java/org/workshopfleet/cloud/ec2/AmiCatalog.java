@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.ec2.model.Image;
 
 /**
  * Which Ubuntu 22.04 amd64 image to boot: the AMI pinned for the region in {@code ami.properties}, otherwise Canonical's
- * newest available jammy image found by name (AWS.md D).
+ * newest available jammy image found by name (docs/aws-facts.md, "Ubuntu images").
  */
 public final class AmiCatalog {
 

@@ -95,7 +95,7 @@ import software.amazon.awssdk.services.ec2.model.Vpc;
  */
 public final class Ec2Cloud implements Cloud {
 
-    /** EC2's limit on raw (pre-base64) user data (AWS.md C). */
+    /** EC2's limit on raw (pre-base64) user data (Amazon EC2 User Guide, "Work with instance user data"). */
     public static final int MAX_USER_DATA_BYTES = 16384;
     /** EC2 takes at most this many ids in one {@code DescribeInstances}/{@code TerminateInstances}. */
     static final int MAX_IDS_PER_CALL = 1000;
@@ -325,7 +325,7 @@ public final class Ec2Cloud implements Cloud {
     }
 
     private SecurityGroup describeGroup(String id) {
-        // Eventual consistency: a group created a moment ago may not be visible yet (AWS.md E).
+        // A group created a moment ago may not be visible yet ("Eventual consistency in the Amazon EC2 API").
         for (int attempt = 0; ; attempt++) {
             try {
                 return ec2.describeSecurityGroups(r -> r.groupIds(id)).securityGroups().get(0);
@@ -410,7 +410,7 @@ public final class Ec2Cloud implements Cloud {
                     ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms));
                     break;
                 } catch (Ec2Exception e) {
-                    // A group created a moment ago may not have propagated yet (AWS.md E).
+                    // A new group may not have propagated yet ("Eventual consistency in the Amazon EC2 API").
                     if (!"InvalidGroup.NotFound".equals(code(e)) || attempt >= 8) {
                         throw e;
                     }
@@ -1002,8 +1002,8 @@ public final class Ec2Cloud implements Cloud {
 
     /**
      * Calls {@code call} for these ids, 1000 at a time. One unknown id fails a whole call and changes nothing
-     * ({@code InvalidInstanceID.NotFound}, AWS.md A4), so the ids the error names (the whole batch when it names none) are
-     * set aside and the rest asked for again. Returns the ids set aside.
+     * ({@code InvalidInstanceID.NotFound}, docs/aws-facts.md), so the ids the error names (the whole batch when it names
+     * none) are set aside and the rest asked for again. Returns the ids set aside.
      */
     private static Set<String> forKnownIds(List<String> ids, java.util.function.Consumer<List<String>> call) {
         Set<String> unknown = new LinkedHashSet<>();
@@ -1131,7 +1131,7 @@ public final class Ec2Cloud implements Cloud {
                 deleteGroup(id);
             }
             for (String name : keys) {
-                ec2.deleteKeyPair(r -> r.keyName(name)); // 200 even when absent (AWS.md A4)
+                ec2.deleteKeyPair(r -> r.keyName(name)); // 200 even when absent (docs/aws-facts.md)
                 recorder.deleted(ResourceKind.KEY_PAIR, name);
             }
             groupId = null;
@@ -1150,7 +1150,7 @@ public final class Ec2Cloud implements Cloud {
                 if ("InvalidGroup.NotFound".equals(code)) {
                     break;
                 }
-                // The terminated instances' network interfaces hold the group for a while (AWS.md E).
+                // The terminated instances' network interfaces hold the group for minutes (docs/aws-facts.md).
                 if (!"DependencyViolation".equals(code)) {
                     throw e;
                 }

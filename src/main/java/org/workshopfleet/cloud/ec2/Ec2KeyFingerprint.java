@@ -4,8 +4,8 @@ import org.workshopfleet.ssh.KeyFingerprint;
 
 /**
  * The fingerprint EC2 reports ({@code DescribeKeyPairs keyFingerprint}) for a key imported from an OpenSSH public key
- * line (AWS.md A4): for ED25519 the base64-encoded SHA-256 digest of the key blob, for RSA the colon-separated MD5 of
- * the blob (RFC 4716 section 4).
+ * line (Amazon EC2 API Reference, "KeyPairInfo"): for ED25519 the base64-encoded SHA-256 digest of the key blob, for
+ * RSA the colon-separated MD5 of the blob (RFC 4716 section 4).
  */
 public final class Ec2KeyFingerprint {
 

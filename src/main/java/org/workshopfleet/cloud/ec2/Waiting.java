@@ -13,7 +13,7 @@ import org.workshopfleet.FleetException;
  * @param jitter             fraction (0..1) by which each pause is randomly shortened, so many clients do not poll in step
  * @param terminateTimeout   how long teardown waits for instances to be terminated
  * @param groupDeleteTimeout how long teardown retries {@code DependencyViolation} on the security group (ENIs linger
- *                           after termination; AWS.md E suggests minutes)
+ *                           after termination, for minutes: docs/aws-facts.md, "Security group teardown")
  */
 public record Waiting(Duration firstDelay, Duration maxDelay, double jitter, Duration terminateTimeout,
                       Duration groupDeleteTimeout) {

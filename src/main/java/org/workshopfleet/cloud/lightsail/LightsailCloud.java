@@ -212,7 +212,7 @@ public final class LightsailCloud implements Cloud {
             throw ApiFailure.of("reading key pair " + key, spec.region(), e);
         }
         boolean tagged = isOurs(existing.tags());
-        // Which form Lightsail reports for an imported ed25519 key is not documented (AWS.md B5): accept either.
+        // Which form Lightsail reports for an imported ed25519 key is undocumented (docs/aws-facts.md): accept either.
         boolean sameKey = KeyFingerprint.sha256Matches(existing.fingerprint(), line)
                 || KeyFingerprint.md5Matches(existing.fingerprint(), line);
         if (!tagged && !sameKey) {
@@ -220,7 +220,7 @@ public final class LightsailCloud implements Cloud {
                     + " this workshop's: delete it in the Lightsail console or choose another workshop name (-Dname=...)");
         }
         // Tagged as ours but made from another state folder: its machines would not take this folder's login key. Only
-        // a fingerprint in the form we can compute is held against it (Lightsail's form is not documented, AWS.md B5).
+        // a fingerprint in the form we can compute is held against it (its form is not documented: docs/aws-facts.md).
         if (tagged && !sameKey && KeyFingerprint.isSha256Form(existing.fingerprint())) {
             throw new FleetException("Lightsail key pair " + key + " in " + spec.region() + " belongs to workshop '"
                     + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
@@ -499,8 +499,9 @@ public final class LightsailCloud implements Cloud {
     /**
      * Checks each instance once, as soon as a poll shows it running, against the firewall this object put on the fleet,
      * and puts it again when the instance reports anything else. Whether Lightsail accepts a Put on a pending instance,
-     * and whether that Put survives the first boot, is not documented (AWS.md B5); the poll returns the ports anyway,
-     * so a check that matches costs no call. A Put that fails here is an error: the machine may be open to the world.
+     * and whether that Put survives the first boot, is undocumented (docs/aws-facts.md); the poll returns the ports
+     * anyway, so a check that matches costs no call. A Put that fails here is an error: the machine may be open to
+     * the world.
      */
     private void repairFirewalls(List<String> names, Map<String, Instance> seen, Set<String> checked) {
         Firewall firewall = fleetFirewall.get();
