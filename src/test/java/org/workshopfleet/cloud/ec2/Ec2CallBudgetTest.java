@@ -10,7 +10,7 @@ import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
- * Guards the call budget of issue 3 (counts, not timings: the fake's clock is its poll count, so these are exact):
+ * Guards EC2's call budget (counts, not timings: the fake's clock is its poll count, so these are exact):
  * teardown does not grow with the fleet, and up grows only by the RunInstances that per-machine user data needs.
  */
 class Ec2CallBudgetTest {

@@ -33,7 +33,7 @@ import software.amazon.awssdk.services.ec2.model.Ipv6Range;
 import software.amazon.awssdk.services.ec2.model.PrefixListId;
 import software.amazon.awssdk.services.ec2.model.UserIdGroupPair;
 
-/** Ec2Cloud on the real SDK client against the EC2 stand-in: the behaviours issue 3 asks for. */
+/** Ec2Cloud on the real SDK client against the EC2 stand-in: idempotent launches, adoption, teardown and ingress. */
 class Ec2CloudContractTest {
 
     private final FleetFixture fx = new FleetFixture();

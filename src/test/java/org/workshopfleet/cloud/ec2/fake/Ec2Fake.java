@@ -43,7 +43,8 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * A STAND-IN for Amazon EC2, for tests only: an in-process HTTP server on 127.0.0.1 that speaks EC2's Query/XML
- * protocol as {@code /work/shared/AWS.md} records it (form body parsed into a map and routed on {@code Action};
+ * protocol (Amazon EC2 API Reference: Query requests for Amazon EC2; form body parsed into a map and routed on
+ * {@code Action};
  * responses {@code <OpResponse xmlns=…><requestId>…} with the model's element names; errors
  * {@code <Response><Errors><Error>…} with EC2's real HTTP statuses; a fault of the stand-in itself or its backend is
  * answered as {@code InternalError}, 500, with its stack trace on stderr). The real SDK {@link Ec2Client} talks to it
@@ -227,7 +228,7 @@ public final class Ec2Fake implements AutoCloseable {
 
     /**
      * A new real SDK client pointed at this fake (fresh per test: the retry token bucket is per client), with the Apache
-     * HTTP client (so 401 bodies survive, AWS.md A5) and {@link #testRetryStrategy()}.
+     * HTTP client (so the bodies of 401 answers survive) and {@link #testRetryStrategy()}.
      */
     public Ec2Client client() {
         return client(testRetryStrategy());
@@ -531,7 +532,8 @@ public final class Ec2Fake implements AutoCloseable {
             } catch (RuntimeException e) {
                 // A fault of the stand-in or its backend, not an answer EC2 would give. Left to the JDK server, it
                 // drops the connection and the SDK retries that as an I/O error, hiding the cause; EC2 answers its own
-                // faults with InternalError (500, AWS.md A5), so this does too, and the stack trace goes to the log.
+                // faults with InternalError (500; Amazon EC2 API Reference: Error codes for the Amazon EC2 API), so
+                // this does too, and the stack trace goes to the log.
                 System.err.println("EC2 stand-in: " + action + " " + requestId + " failed inside the stand-in:");
                 e.printStackTrace();
                 status = 500;
@@ -550,7 +552,7 @@ public final class Ec2Fake implements AutoCloseable {
         }
     }
 
-    /** EC2's error envelope (AWS.md A5), on one line after the prolog as real responses are. */
+    /** EC2's error envelope, on one line after the prolog as real responses are. */
     private static String errorXml(String code, String message, String requestId) {
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + Xml.escape(code)
                 + "</Code><Message>" + Xml.escape(message) + "</Message></Error></Errors><RequestID>" + requestId
@@ -923,7 +925,7 @@ public final class Ec2Fake implements AutoCloseable {
         List<String> unknown = ids.stream().filter(id -> !instances.containsKey(id) || !visible(instances.get(id)))
                 .toList();
         if (!unknown.isEmpty()) {
-            throw notFound(unknown); // nothing is terminated (AWS.md A4)
+            throw notFound(unknown); // one unknown id fails the whole call: nothing is terminated
         }
         Xml x = new Xml().open("instancesSet");
         for (String id : new LinkedHashSet<>(ids)) {
@@ -1229,7 +1231,7 @@ public final class Ec2Fake implements AutoCloseable {
                 keys.remove(removed.name());
             }
         }
-        // 200 even when the key does not exist (AWS.md A4).
+        // 200 even when the key does not exist: EC2's DeleteKeyPair does not fail on a missing key.
         return new Xml().el("return", true).el("keyPairId", removed == null ? null : removed.id()).toString();
     }
 

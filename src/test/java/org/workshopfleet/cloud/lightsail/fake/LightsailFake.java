@@ -42,7 +42,7 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
 
 /**
  * A stand-in for Amazon Lightsail, for contract tests only: an in-process HTTP server on 127.0.0.1 that speaks the
- * JSON 1.1 protocol as {@code AWS.md} section B records it, so the real SDK {@link LightsailClient} can be pointed at
+ * AWS JSON 1.1 protocol of the Amazon Lightsail API Reference, so the real SDK {@link LightsailClient} can be pointed at
  * it through an endpoint override. It is not Lightsail: it models only what the product relies on.
  *
  * <ul>
@@ -65,7 +65,7 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
  *       {@code cidrListAliases} takes only {@code lightsail-connect}; {@link #ipAddressType} makes an instance
  *       dual-stack.</li>
  *   <li>Not modelled: operations, static IPs, disk snapshots, add-ons, real quotas (see {@link #instanceQuota(int)}).
- *       Where AWS.md marks a fact unconfirmed ([?]), the fake takes the stricter reading: on a dualstack instance a
+ *       Where Lightsail's documentation is silent, the fake takes the stricter reading: on a dualstack instance a
  *       Put without {@code ipv6Cidrs} leaves the IPv6 rules open.</li>
  * </ul>
  *
@@ -223,7 +223,7 @@ public final class LightsailFake implements AutoCloseable {
 
     /**
      * Makes instances come up with the OS-blueprint default firewall whatever was put while they were pending: the
-     * pessimistic reading of an undocumented behaviour (AWS.md B5), to test that the cloud re-checks running instances.
+     * pessimistic reading of an undocumented behaviour, to test that the cloud re-checks running instances.
      */
     public synchronized LightsailFake resetPortsAtBoot(boolean reset) {
         this.resetPortsAtBoot = reset;
@@ -591,7 +591,7 @@ public final class LightsailFake implements AutoCloseable {
         }
         boolean anyIpv6 = rules.stream().anyMatch(r -> !r.ipv6Cidrs().isEmpty());
         if ("dualstack".equals(i.ipAddressType) && !anyIpv6) {
-            // Stricter reading of an unconfirmed fact (AWS.md B5): the IPv6 firewall stays as it was.
+            // Stricter reading where the documentation is silent: the IPv6 firewall stays as it was.
             for (PortRule old : i.ports) {
                 if (!old.ipv6Cidrs().isEmpty()) {
                     rules.add(new PortRule(old.fromPort(), old.toPort(), old.protocol(), List.of(), old.ipv6Cidrs()));
@@ -789,7 +789,7 @@ public final class LightsailFake implements AutoCloseable {
         }
         FakeInstance i = instanceOrNotFound(instanceName);
         if (!i.state.equals("running") && !i.state.equals("stopped")) {
-            // Unconfirmed (AWS.md has nothing on snapshots of pending instances): the fake refuses them.
+            // The documentation says nothing on snapshots of pending instances: the fake refuses them.
             throw FakeError.invalid(null, "The instance " + instanceName + " is " + i.state
                     + " and cannot be snapshotted now (fake)");
         }
@@ -1136,7 +1136,7 @@ public final class LightsailFake implements AutoCloseable {
         }
     }
 
-    /** OS blueprints open SSH and HTTP to the world by default (AWS.md B5). */
+    /** A new instance from an OS blueprint has SSH and HTTP open to the world: Lightsail's default firewall. */
     private static List<PortRule> defaultPorts(String ipAddressType) {
         List<String> v6 = ipAddressType.equals("ipv4") ? List.of() : List.of("::/0");
         return List.of(new PortRule(22, 22, "tcp", List.of("0.0.0.0/0"), v6),
