@@ -1,12 +1,8 @@
 package org.workshopfleet.cloud.ec2.fake;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.workshopfleet.cloud.FakeHttpServer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -84,8 +81,7 @@ public final class Ec2Fake implements AutoCloseable {
             "t3.micro", 2, "t3.small", 2, "t3.medium", 2, "t3a.medium", 2, "t2.medium", 2,
             "t3.large", 2, "m5.large", 2, "c5.xlarge", 4, "m5.2xlarge", 8);
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final FakeHttpServer server;
     private final FaultPlan faults = new FaultPlan();
     private final List<RecordedCall> log = new ArrayList<>();
     private final Object lock = new Object();
@@ -173,37 +169,17 @@ public final class Ec2Fake implements AutoCloseable {
                                String shutdownBehavior, String clientToken, String userData, List<String> groupIds) {
     }
 
-    static {
-        // The JDK server writes headers and body separately; with Nagle on, each response waits for a delayed ACK
-        // (about 40 ms). Read once when the server classes initialise, so it is set here, before the first server.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-    }
-
-    private Ec2Fake() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "ec2-fake");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+    private Ec2Fake() {
+        server = FakeHttpServer.start("ec2-fake", 4, this::handle);
     }
 
     /** Starts a fake on a random loopback port. */
     public static Ec2Fake start() {
-        try {
-            return new Ec2Fake();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start the EC2 fake", e);
-        }
+        return new Ec2Fake();
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.endpoint();
     }
 
     /**
@@ -486,8 +462,7 @@ public final class Ec2Fake implements AutoCloseable {
                 quotas.close();
             }
         }
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
         boots.shutdownNow();
     }
 
@@ -543,13 +518,8 @@ public final class Ec2Fake implements AutoCloseable {
             log.add(new RecordedCall(action, form.asMap(), status, code));
         }
         byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/xml;charset=UTF-8");
-        exchange.getResponseHeaders().set("x-amzn-RequestId", requestId);
-        exchange.getResponseHeaders().set("Server", "AmazonEC2");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        FakeHttpServer.reply(exchange, status, Map.of("Content-Type", "text/xml;charset=UTF-8", "x-amzn-RequestId",
+                requestId, "Server", "AmazonEC2"), bytes);
     }
 
     /** EC2's error envelope, on one line after the prolog as real responses are. */

@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -28,10 +24,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.workshopfleet.cloud.FakeHttpServer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -121,8 +116,7 @@ public final class LightsailFake implements AutoCloseable {
     private static final Set<String> BUNDLES = Set.of("nano_3_0", "micro_3_0", "small_3_0", "medium_3_0", "large_3_0",
             "xlarge_3_0", "2xlarge_3_0");
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final FakeHttpServer server;
     private final String region;
 
     // Everything below is guarded by "this".
@@ -145,33 +139,20 @@ public final class LightsailFake implements AutoCloseable {
     private boolean resetPortsAtBoot;
     private org.workshopfleet.cloud.ec2.fake.InstanceBackend backend;
 
-    private LightsailFake(String region) throws IOException {
+    private LightsailFake(String region) {
         this.region = region;
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        this.executor = Executors.newFixedThreadPool(8, r -> {
-            Thread t = new Thread(r, "lightsail-fake");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
         keyPairs.put(DEFAULT_KEY_PAIR, new FakeKeyPair(DEFAULT_KEY_PAIR, "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ default",
                 "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff", now()));
+        this.server = FakeHttpServer.start("lightsail-fake", 8, this::handle);
     }
 
     /** Starts a fake for one region on a free loopback port. */
     public static LightsailFake start(String region) {
-        try {
-            LightsailFake fake = new LightsailFake(region);
-            fake.server.start();
-            return fake;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start the Lightsail fake", e);
-        }
+        return new LightsailFake(region);
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.endpoint();
     }
 
     public String region() {
@@ -197,8 +178,7 @@ public final class LightsailFake implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 
     // ---------------------------------------------------------------- configuration
@@ -419,12 +399,8 @@ public final class LightsailFake implements AutoCloseable {
                 requests.add(new Request(operation, body == null ? JSON.createObjectNode() : body, reply.status, reply.errorType));
             }
             byte[] out = JSON.writeValueAsBytes(reply.body);
-            exchange.getResponseHeaders().set("Content-Type", JSON_TYPE);
-            exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-            exchange.sendResponseHeaders(reply.status, out.length);
-            try (OutputStream os = exchange.getResponseBody()) {
-                os.write(out);
-            }
+            FakeHttpServer.reply(exchange, reply.status, Map.of("Content-Type", JSON_TYPE, "x-amzn-RequestId",
+                    UUID.randomUUID().toString()), out);
         }
     }
 
