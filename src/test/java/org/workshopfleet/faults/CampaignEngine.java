@@ -66,6 +66,26 @@ final class CampaignEngine<D extends CampaignEngine.FaultDraw> {
         List<Integer> dropping();
     }
 
+    /** The fleet size and the attendees whose step fails or whose SSH drops, drawn alike for every cloud. */
+    record Attendees(int count, List<Integer> failing, List<Integer> dropping) {
+    }
+
+    /** Draws 1 to 3 machines, each failing its step at 20 % and dropping SSH mid-step at 15 %: a draw's first part. */
+    static Attendees drawAttendees(Random r) {
+        int count = 1 + r.nextInt(3);
+        List<Integer> failing = new ArrayList<>();
+        List<Integer> dropping = new ArrayList<>();
+        for (int n = 1; n <= count; n++) {
+            if (r.nextDouble() < 0.2) {
+                failing.add(n);
+            }
+            if (r.nextDouble() < 0.15) {
+                dropping.add(n);
+            }
+        }
+        return new Attendees(count, failing, dropping);
+    }
+
     /** One cloud's part of the campaign: its faults and its fake. */
     interface Plugin<D extends FaultDraw> {
         Provider provider();

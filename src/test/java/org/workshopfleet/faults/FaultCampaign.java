@@ -45,20 +45,10 @@ public final class FaultCampaign implements CampaignEngine.Plugin<FaultCampaign.
 
     @Override
     public Draw draw(Random r) {
-        int count = 1 + r.nextInt(3);
-        List<Integer> failing = new ArrayList<>();
-        List<Integer> dropping = new ArrayList<>();
-        for (int n = 1; n <= count; n++) {
-            if (r.nextDouble() < 0.2) {
-                failing.add(n);
-            }
-            if (r.nextDouble() < 0.15) {
-                dropping.add(n);
-            }
-        }
-        return new Draw(count, r.nextDouble() < 0.5 ? r.nextDouble() * 0.3 : 0.0, r.nextInt(4),
+        CampaignEngine.Attendees a = CampaignEngine.drawAttendees(r);
+        return new Draw(a.count(), r.nextDouble() < 0.5 ? r.nextDouble() * 0.3 : 0.0, r.nextInt(4),
                 r.nextDouble() < 0.4 ? 1 + r.nextInt(4) : 0, r.nextDouble() < 0.5 ? 1 + r.nextInt(6) : 0,
-                r.nextDouble() < 0.3, r.nextDouble() < 0.2, r.nextDouble() < 0.08, failing, dropping);
+                r.nextDouble() < 0.3, r.nextDouble() < 0.2, r.nextDouble() < 0.08, a.failing(), a.dropping());
     }
 
     @Override

@@ -60,24 +60,14 @@ public final class LightsailCampaign implements CampaignEngine.Plugin<LightsailC
 
     @Override
     public Draw draw(Random r) {
-        int count = 1 + r.nextInt(3);
-        List<Integer> failing = new ArrayList<>();
-        List<Integer> dropping = new ArrayList<>();
-        for (int n = 1; n <= count; n++) {
-            if (r.nextDouble() < 0.2) {
-                failing.add(n);
-            }
-            if (r.nextDouble() < 0.15) {
-                dropping.add(n);
-            }
-        }
+        CampaignEngine.Attendees a = CampaignEngine.drawAttendees(r);
         double p = r.nextDouble();
         Fault rateFault = p < 0.4 ? Fault.THROTTLING : p < 0.6 ? Fault.SERVICE_ERROR : null;
         double rate = rateFault == Fault.THROTTLING ? r.nextDouble() * 0.3 : rateFault == null ? 0 : r.nextDouble() * 0.15;
-        return new Draw(count, rateFault, rate, 1 + r.nextInt(4), r.nextDouble() < 0.3, r.nextDouble() < 0.2,
+        return new Draw(a.count(), rateFault, rate, 1 + r.nextInt(4), r.nextDouble() < 0.3, r.nextDouble() < 0.2,
                 r.nextDouble() < 0.4 ? 1 + r.nextInt(3) : 0, r.nextDouble() < 0.3, r.nextDouble() < 0.2,
                 r.nextDouble() < 0.5, r.nextDouble() < 0.25 ? 1 + r.nextInt(2) : 0, r.nextDouble() < 0.08,
-                failing, dropping);
+                a.failing(), a.dropping());
     }
 
     @Override
