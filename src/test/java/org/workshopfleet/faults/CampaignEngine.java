@@ -36,10 +36,10 @@ import org.workshopfleet.state.StateFolder;
 
 /**
  * The seeded fault campaign, whatever the cloud: per seed, {@link Fleet} (the real orchestration, on the cloud's real
- * SDK client) runs against the cloud's fake, whose instances are real loopback SSH machines ({@link LoopbackInstances}),
- * with faults drawn by the {@link Plugin} on the fake and, here, on the machines: tiny bundles ({@link TinyWorkshop})
- * whose steps sometimes fail or lose their SSH connection, and whose upload is sometimes cut mid-transfer by a
- * {@link CuttingRelay}. {@code up} is re-run (as a facilitator would) until it succeeds or is refused with the drawn
+ * SDK client) runs against the cloud's fake, whose instances are real loopback SSH machines
+ * ({@link LoopbackInstances}), with faults drawn by the {@link Plugin} on the fake and, here, on the machines: tiny
+ * bundles ({@link TinyWorkshop}) whose steps sometimes fail or lose their SSH connection, and whose upload is
+ * sometimes cut mid-transfer by a {@link CuttingRelay}. {@code up} is re-run (as a facilitator would) until it succeeds or is refused with the drawn
  * quota as its cause, then {@code teardown} until it succeeds.
  *
  * <p>Invariants checked for every cloud: every machine ready in the ledger after the re-runs (or the refusal names the
@@ -320,8 +320,8 @@ final class CampaignEngine<D extends CampaignEngine.FaultDraw> {
             Thread.currentThread().interrupt();
             violations.add("interrupted");
         }
-        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), plugin.provider().id(), spec.region(),
-                Clock.systemUTC());
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), plugin.provider().id(),
+                spec.region(), Clock.systemUTC());
         if (!ledger.snapshot().isClosed() || !ledger.liveResources().isEmpty()) {
             violations.add("ledger not closed or still lists " + ledger.liveResources());
         }
@@ -338,7 +338,8 @@ final class CampaignEngine<D extends CampaignEngine.FaultDraw> {
         if (Files.isDirectory(logs)) {
             try (Stream<Path> files = Files.list(logs)) {
                 for (Path log : files.toList()) {
-                    failedUploads += Files.readAllLines(log).stream().filter(l -> l.startsWith("== FAILED at upload:")).count();
+                    failedUploads += Files.readAllLines(log).stream()
+                            .filter(l -> l.startsWith("== FAILED at upload:")).count();
                 }
             }
         }
