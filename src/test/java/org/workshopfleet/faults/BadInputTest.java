@@ -38,7 +38,7 @@ import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.StateFolder;
 
 /**
- * Issue 7's bad-input table, through the command ({@link Main#run}) with an {@link Ec2Cloud} on a fresh {@link Ec2Fake}
+ * The bad-input table, through the command ({@link Main#run}) with an {@link Ec2Cloud} on a fresh {@link Ec2Fake}
  * and the real {@link Renderer} on a copy of the project's templates, scripts, dashboards, security groups and
  * {@code ami.properties} (one of them broken per row). Every row must end in exactly one {@code error: } line naming
  * the problem, a non-zero exit, no cloud request at all (or, for refusals that are themselves cloud answers, nothing

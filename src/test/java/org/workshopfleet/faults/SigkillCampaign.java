@@ -34,7 +34,7 @@ import org.workshopfleet.state.StateFolder;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * The SIGKILL part of issue 7's campaign: per seed, {@code up} runs in a child JVM ({@link KillableUp}) against an
+ * The SIGKILL part of the fault campaign: per seed, {@code up} runs in a child JVM ({@link KillableUp}) against an
  * {@link Ec2Fake} in this process, and is killed with SIGKILL ({@link Process#destroyForcibly()}) either after a
  * random delay from its start or a random few hundred ms after a chosen progress line ({@code launching},
  * {@code waiting for}, {@code provisioning}: so kills land between launch and provisioning, not only where the JVM

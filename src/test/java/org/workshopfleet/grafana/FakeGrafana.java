@@ -22,7 +22,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * STAND-IN for Grafana's HTTP API (test scope), faithful to the parts OBSERVABILITY.md §1 documents: {@code /api/health}
+ * STAND-IN for Grafana's HTTP API (test scope), faithful to the parts the provisioner uses (Grafana documentation:
+ * Other HTTP API for the health check, Data source HTTP API, Dashboard HTTP API): {@code /api/health}
  * without auth (503 while "starting"), {@code /api/datasources/uid/:uid} 404 until "provisioned", and
  * {@code POST /api/dashboards/import} resolving {@code __inputs} the way Grafana's DashTemplateEvaluator does (match on
  * type + name or name "*", unmatched input → 400, every {@code ${NAME}} in every string replaced, {@code __inputs},

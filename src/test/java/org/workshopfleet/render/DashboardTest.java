@@ -26,10 +26,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Checks every dashboard in dashboards/ against WORKSHOP.md's metrics and Grafana's import rules (OBSERVABILITY.md §1.1). */
+/**
+ * Checks every dashboard in dashboards/ against the metrics the ebpf_exporter PHP example exports and Grafana's
+ * dashboard import rules (Grafana documentation: Dashboard HTTP API, "Import dashboard").
+ */
 class DashboardTest {
 
-    /** WORKSHOP.md, "The ebpf_exporter PHP example's metrics": name (with the exporter's prefix) -> kind. */
+    /** The ebpf_exporter PHP example's metrics: name (with the exporter's prefix) -> kind. */
     static final Map<String, String> METRICS = Map.of(
             "ebpf_exporter_php_compile_file_total", "counter",
             "ebpf_exporter_php_exception_thrown_total", "counter",
@@ -111,7 +114,7 @@ class DashboardTest {
                 assertFalse(metrics.isEmpty(), "query names no metric: " + t.path("expr"));
                 for (String m : metrics) {
                     assertTrue(inWorkshopTable(m), panel.path("title").asText() + " queries " + m
-                            + ", which the ebpf_exporter PHP example does not export (WORKSHOP.md metric table)");
+                            + ", which the ebpf_exporter PHP example does not export");
                 }
             }
         }
@@ -260,9 +263,9 @@ class DashboardTest {
     }
 
     /**
-     * A stand-in for Grafana's DashTemplateEvaluator (OBSERVABILITY.md §1.1): every {@code __inputs} entry must be
-     * matched by a request input of the same type and name; each {@code ${NAME}} in every string is replaced by its
-     * value; unknown placeholders stay; {@code __inputs}/{@code __requires} are dropped.
+     * A stand-in for Grafana's DashTemplateEvaluator (grafana/grafana's dashboard import service): every
+     * {@code __inputs} entry must be matched by a request input of the same type and name; each {@code ${NAME}} in
+     * every string is replaced by its value; unknown placeholders stay; {@code __inputs}/{@code __requires} are dropped.
      */
     static JsonNode importLikeGrafana(JsonNode dashboard, List<Map<String, String>> inputs) {
         Map<String, String> values = new java.util.HashMap<>();

@@ -45,7 +45,7 @@ import org.workshopfleet.state.StateFolder;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * Issue 7's security checks at the level of the command: {@code plan}, {@code up} (a failing step and a dropped SSH
+ * The security checks at the level of the command: {@code plan}, {@code up} (a failing step and a dropped SSH
  * connection, then a re-run), {@code verify}, {@code handout}, {@code allow-ip} and {@code teardown} through
  * {@link Main#run}, against an {@link Ec2Fake} whose instances are real loopback SSH machines. Everything the run
  * wrote (stdout, stderr, library logging on System.err, every file of the state folder, every request the cloud
@@ -157,7 +157,7 @@ class SecretsNeverLeakTest {
         }
         for (RecordedCall c : fake.calls()) {
             Map<String, String> params = new LinkedHashMap<>(c.params());
-            params.remove("UserData"); // user data carries the machine's own host key to it, by design (DESIGN.md 4)
+            params.remove("UserData"); // by design, user data carries the machine its own host key, which the tool pins
             scan("EC2 request " + c.operation(), params.toString(), secrets, leaks);
         }
         assertEquals(List.of(), leaks, "secrets found outside secrets/, handout/, plan/");

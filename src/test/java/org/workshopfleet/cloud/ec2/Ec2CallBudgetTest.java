@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
- * Guards the call budget of issue 3 (counts, not timings: the fake's clock is its poll count, so these are exact):
+ * Guards EC2's call budget (counts, not timings: the fake's clock is its poll count, so these are exact):
  * teardown does not grow with the fleet, and up grows only by the RunInstances that per-machine user data needs.
  */
 class Ec2CallBudgetTest {
@@ -20,7 +21,7 @@ class Ec2CallBudgetTest {
     private static Counts measure(int n, boolean shared) {
         try (FleetFixture fx = new FleetFixture(WorkshopSpec.defaults(n, Provider.EC2))) {
             fx.fake.pendingPolls(3).terminatingPolls(3).notFoundDescribesAfterLaunch(1);
-            RecordingRecorder recorder = new RecordingRecorder();
+            RecordedResources recorder = new RecordedResources();
             Ec2Cloud cloud = fx.cloud(recorder);
             fx.up(cloud, fx.requests(1, n, shared));
             Map<String, Long> up = fx.fake.callCounts();

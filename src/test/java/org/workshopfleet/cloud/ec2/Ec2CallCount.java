@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
 
@@ -50,7 +51,7 @@ public final class Ec2CallCount {
         try (FleetFixture fx = new FleetFixture(WorkshopSpec.defaults(n, Provider.EC2))) {
             fx.fake.pendingPolls(3).terminatingPolls(3).notFoundDescribesAfterLaunch(1);
             fx.fake.bakedImages().pendingPolls(3);
-            RecordingRecorder recorder = new RecordingRecorder();
+            RecordedResources recorder = new RecordedResources();
             Ec2Cloud cloud = fx.cloud(recorder);
             // Bake: the image is missing, a builder is provisioned (as attendee 1) and imaged, then terminated.
             cloud.prepare(fx.context);
@@ -85,7 +86,7 @@ public final class Ec2CallCount {
         long start = System.nanoTime();
         try (FleetFixture fx = new FleetFixture(WorkshopSpec.defaults(n, Provider.EC2))) {
             fx.fake.pendingPolls(3).terminatingPolls(3).notFoundDescribesAfterLaunch(1);
-            RecordingRecorder recorder = new RecordingRecorder();
+            RecordedResources recorder = new RecordedResources();
             Ec2Cloud cloud = fx.cloud(recorder);
             List<?> machines = fx.up(cloud, fx.requests(1, n, shared));
             Map<String, Long> up = new TreeMap<>(fx.fake.callCounts());

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.cloud.ec2.fake.ServiceQuotasFake;
@@ -49,7 +50,7 @@ class Ec2CapacityCheckTest {
     @Test
     void fleetAloneAboveTheQuotaIsRefusedWithoutCountingUsage() {
         fake.vcpuLimit(8);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
         FleetException e = assertThrows(FleetException.class, () -> cloud.checkCapacity(5));
 
@@ -72,7 +73,7 @@ class Ec2CapacityCheckTest {
         fake.vcpuLimit(10);
         launchForeign(InstanceType.T3_LARGE, 3); // 6 vCPUs of someone else's
         fake.clearCalls();
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
         assertEquals(Optional.empty(), cloud.checkCapacity(2), "6 in use + 2 x 2 = 10 fits a quota of 10");
         FleetException e = assertThrows(FleetException.class, () -> cloud.checkCapacity(3));
@@ -92,8 +93,8 @@ class Ec2CapacityCheckTest {
     void theWorkshopsLiveMachinesAreInUseAndNotNeededAgain() {
         fake.vcpuLimit(8);
         launchForeign(InstanceType.T3_LARGE, 1);
-        fx.up(fx.cloud(new RecordingRecorder()), fx.requests(1, 3, true)); // 2 + 6 vCPUs: the quota is full
-        Ec2Cloud rerun = fx.cloud(new RecordingRecorder());
+        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 3, true)); // 2 + 6 vCPUs: the quota is full
+        Ec2Cloud rerun = fx.cloud(new RecordedResources());
 
         assertEquals(Optional.empty(), rerun.checkCapacity(3), "a re-run of the same fleet launches nothing");
         FleetException e = assertThrows(FleetException.class, () -> rerun.checkCapacity(4));
@@ -106,7 +107,7 @@ class Ec2CapacityCheckTest {
     @Test
     void aFleetThatFitsIsLaunched() {
         fake.vcpuLimit(10);
-        List<Machine> machines = fx.up(fx.cloud(new RecordingRecorder()), fx.requests(1, 5, false));
+        List<Machine> machines = fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 5, false));
 
         assertEquals(5, machines.stream().filter(Machine::isRunningWithAddress).count());
         assertEquals(1, fake.quotas().calls().size());
@@ -118,7 +119,7 @@ class Ec2CapacityCheckTest {
     void anUnreadableQuotaIsANoticeAndLaunchTimeRefusalStaysTheNet(String error) {
         fake.vcpuLimit(8);
         fake.quotas().failNext(error, 20); // more than the SDK retries of the retried ones (5xx, throttling)
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
         Optional<String> notice = cloud.checkCapacity(5);
 
@@ -141,7 +142,7 @@ class Ec2CapacityCheckTest {
                 .credentialsProvider(() -> software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("AKIAX", "x"))
                 .httpClientBuilder(ApacheHttpClient.builder())
                 .overrideConfiguration(o -> o.retryStrategy(Ec2Fake.testRetryStrategy())).build()) {
-            Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordingRecorder(),
+            Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordedResources(),
                     AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(), new OnDemandVcpuQuota(nowhere));
 
             Optional<String> notice = cloud.checkCapacity(5);
@@ -178,7 +179,7 @@ class Ec2CapacityCheckTest {
     @Test
     void aCloudWithoutQuotaReaderChecksNothing() {
         fake.vcpuLimit(2);
-        Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordingRecorder(),
+        Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordedResources(),
                 AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
         assertEquals(Optional.empty(), cloud.checkCapacity(5));
         assertEquals(List.of(), ec2Operations());

@@ -22,6 +22,7 @@ import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
@@ -32,7 +33,7 @@ import software.amazon.awssdk.services.ec2.model.Ipv6Range;
 import software.amazon.awssdk.services.ec2.model.PrefixListId;
 import software.amazon.awssdk.services.ec2.model.UserIdGroupPair;
 
-/** Ec2Cloud on the real SDK client against the EC2 stand-in: the behaviours issue 3 asks for. */
+/** Ec2Cloud on the real SDK client against the EC2 stand-in: idempotent launches, adoption, teardown and ingress. */
 class Ec2CloudContractTest {
 
     private final FleetFixture fx = new FleetFixture();
@@ -46,7 +47,7 @@ class Ec2CloudContractTest {
     @Test
     void upAndTeardownCompleteWithThrottlingOnThirtyPercentOfCalls() {
         fake.faults().throttle(0.3, 7);
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
 
         List<Machine> machines = fx.up(cloud, fx.requests(1, 12, false));
@@ -71,7 +72,7 @@ class Ec2CloudContractTest {
     void partialCapacityInEachZoneStillCompletesTheFleet() {
         fake.capacity("ap-northeast-1a", "t3.medium", 5).capacity("ap-northeast-1c", "t3.medium", 4)
                 .capacity("ap-northeast-1d", "t3.medium", 3);
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
 
         List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 10, true));
 
@@ -93,7 +94,7 @@ class Ec2CloudContractTest {
         for (String zone : fake.zones()) {
             fake.capacity(zone, "t3.medium", 1);
         }
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
 
         List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5, false));
 
@@ -106,7 +107,7 @@ class Ec2CloudContractTest {
     @Test
     void quotaTooSmallLaunchesNothingAndNamesTheLimit() {
         fake.vcpuLimit(8);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
 
         FleetException e = assertThrows(FleetException.class,
@@ -122,7 +123,7 @@ class Ec2CloudContractTest {
     @Test
     void quotaReachedMidwayStopsLaunching() {
         fake.vcpuLimit(8);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
 
         FleetException e = assertThrows(FleetException.class,
@@ -141,7 +142,7 @@ class Ec2CloudContractTest {
     @Test
     void instanceLimitIsReportedWithItsValue() {
         fake.instanceLimit(3);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
 
         FleetException e = assertThrows(FleetException.class,
@@ -155,7 +156,7 @@ class Ec2CloudContractTest {
     @Test
     void crashAfterRunInstancesBeforeTheLedgerIsAdoptedOnRerun() {
         List<NodeRequest> requests = fx.requests(1, 6, false);
-        Ec2Cloud crashing = fx.cloud(RecordingRecorder.crashingOnFirstInstance());
+        Ec2Cloud crashing = fx.cloud(RecordedResources.crashingOnFirstInstance());
         crashing.prepare(fx.context);
         assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
         int beforeCrash = fake.launchedInstanceCount();
@@ -163,7 +164,7 @@ class Ec2CloudContractTest {
         String orphan = fake.instances().stream().filter(i -> i.tags().get(Tags.ATTENDEE).equals("1")).findFirst()
                 .map(Ec2Fake.InstanceView::id).orElse(fake.instances().get(0).id());
 
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud rerun = fx.cloud(recorder);
         List<Machine> machines = fx.up(rerun, requests);
 
@@ -177,12 +178,12 @@ class Ec2CloudContractTest {
     void crashWhileTheNewInstanceIsNotYetVisibleIsCaughtByTheClientToken() {
         fake.notFoundDescribesAfterLaunch(3);
         List<NodeRequest> requests = fx.requests(1, 8, true);
-        Ec2Cloud crashing = fx.cloud(RecordingRecorder.crashingOnFirstInstance());
+        Ec2Cloud crashing = fx.cloud(RecordedResources.crashingOnFirstInstance());
         crashing.prepare(fx.context);
         assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
         assertEquals(8, fake.launchedInstanceCount());
 
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud rerun = fx.cloud(recorder);
         rerun.prepare(fx.context);
         List<Machine> machines = rerun.createNodes(fx.context, requests);
@@ -197,7 +198,7 @@ class Ec2CloudContractTest {
 
     @Test
     void rerunWithMoreAttendeesOnlyLaunchesTheNewOnes() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         fx.up(fx.cloud(recorder), fx.requests(1, 3, false));
         List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5, false));
 
@@ -209,7 +210,7 @@ class Ec2CloudContractTest {
     @Test
     void dependencyViolationForSeveralPollsDoesNotStopTeardown() {
         fake.groupBusyDeletesAfterTerminate(4);
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         fx.up(cloud, fx.requests(1, 3, false));
 
@@ -225,8 +226,8 @@ class Ec2CloudContractTest {
 
     @Test
     void teardownWithTheLedgerLostFindsEverythingByTag() {
-        fx.up(fx.cloud(new RecordingRecorder()), fx.requests(1, 7, false));
-        RecordingRecorder fresh = new RecordingRecorder();
+        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 7, false));
+        RecordedResources fresh = new RecordedResources();
 
         fx.cloud(fresh).teardown(List.of());
 
@@ -241,13 +242,13 @@ class Ec2CloudContractTest {
     @Test
     void teardownRightAfterACrashedLaunchCatchesInstancesThatWereNotYetVisible() {
         fake.notFoundDescribesAfterLaunch(3);
-        RecordingRecorder crashing = RecordingRecorder.crashingOnFirstInstance();
+        RecordedResources crashing = RecordedResources.crashingOnFirstInstance();
         Ec2Cloud cloud = fx.cloud(crashing);
         cloud.prepare(fx.context);
         assertThrows(IllegalStateException.class, () -> cloud.createNodes(fx.context, fx.requests(1, 4, true)));
         assertEquals(4, fake.liveInstanceCount());
 
-        fx.cloud(new RecordingRecorder()).teardown(crashing.live());
+        fx.cloud(new RecordedResources()).teardown(crashing.live());
 
         assertEquals(0, fake.liveInstanceCount());
         assertEquals(Set.of(), fake.securityGroupNames());
@@ -256,25 +257,25 @@ class Ec2CloudContractTest {
 
     @Test
     void secondTeardownFindsNothingAndSucceeds() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         fx.up(cloud, fx.requests(1, 4, false));
         List<CloudResource> everything = recorder.created();
         cloud.teardown(recorder.live());
         fake.clearCalls();
 
-        fx.cloud(new RecordingRecorder()).teardown(List.of());
+        fx.cloud(new RecordedResources()).teardown(List.of());
         Set<String> ops = fake.calls().stream().map(RecordedCall::operation).collect(Collectors.toSet());
         assertEquals(Set.of("DescribeInstances", "DescribeSecurityGroups", "DescribeKeyPairs"), ops);
 
         // A stale ledger naming resources that are already gone is fine too.
-        fx.cloud(new RecordingRecorder()).teardown(everything);
+        fx.cloud(new RecordedResources()).teardown(everything);
         assertEquals(0, fake.liveInstanceCount());
     }
 
     @Test
     void ingressIsExactlyTheDeclaredPortsForExactlyTheCidr() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
 
         List<RecordedCall> authorize = fake.calls("AuthorizeSecurityGroupIngress");
@@ -299,7 +300,7 @@ class Ec2CloudContractTest {
                 .securityGroups().get(0).groupId();
         fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipProtocol("tcp").fromPort(8080)
                 .toPort(8080).cidrIp("0.0.0.0/0"));
-        fx.cloud(new RecordingRecorder()).prepare(fx.context);
+        fx.cloud(new RecordedResources()).prepare(fx.context);
         assertEquals(3, fake.ingress(cloud.securityGroupName()).size());
         assertFalse(fake.ingress(cloud.securityGroupName()).toString().contains("0.0.0.0/0"));
     }
@@ -308,7 +309,7 @@ class Ec2CloudContractTest {
     void everyRunInstancesRequiresImdsV2AndTerminatesOnShutdownWithTagsOnInstanceAndVolume() {
         fake.capacity("ap-northeast-1a", "t3.medium", 2).capacity("ap-northeast-1c", "t3.medium", 2)
                 .capacity("ap-northeast-1d", "t3.medium", 2);
-        fx.up(fx.cloud(new RecordingRecorder()), fx.requests(1, 8, true));
+        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 8, true));
 
         List<RecordedCall> runs = fake.calls("RunInstances");
         assertTrue(runs.size() >= 4, "several launches: " + runs.size());
@@ -333,7 +334,7 @@ class Ec2CloudContractTest {
     @Test
     void clientTokenIsStableAcrossSdkRetriesAndAcrossRuns() {
         fake.faults().failAfterNext("RunInstances", "InternalError", 1); // launched, but the response is lost
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         cloud.createNodes(fx.context, fx.requests(1, 5, true));
 
@@ -343,7 +344,7 @@ class Ec2CloudContractTest {
         assertEquals(5, fake.launchedInstanceCount(), "the retry returned the first reservation");
 
         try (FleetFixture other = new FleetFixture()) {
-            Ec2Cloud again = other.cloud(new RecordingRecorder());
+            Ec2Cloud again = other.cloud(new RecordedResources());
             again.prepare(other.context);
             again.createNodes(other.context, other.requests(1, 5, true));
             assertEquals(runs.get(0).param("ClientToken"), other.fake.calls("RunInstances").get(0).param("ClientToken"));
@@ -354,7 +355,7 @@ class Ec2CloudContractTest {
     void theSameNameUpAgainAfterTeardownLaunchesNewMachinesNotTheRehearsalsReservation() {
         // A rehearsal, torn down, then the real morning under the same workshop name: EC2 answers a repeated token
         // with the original (now terminated) reservation, so the new fleet's tokens must differ.
-        RecordingRecorder rehearsal = new RecordingRecorder();
+        RecordedResources rehearsal = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(rehearsal);
         fx.up(cloud, fx.requests(1, 3, false));
         Set<String> first = new HashSet<>();
@@ -363,7 +364,7 @@ class Ec2CloudContractTest {
         assertEquals(0, fake.liveInstanceCount());
         fake.clearCalls();
 
-        RecordingRecorder morning = new RecordingRecorder();
+        RecordedResources morning = new RecordedResources();
         List<Machine> machines = fx.up(fx.cloud(morning), fx.requests(1, 3, false));
 
         fake.calls("RunInstances").forEach(c -> assertFalse(first.contains(c.param("ClientToken")),
@@ -374,7 +375,7 @@ class Ec2CloudContractTest {
 
     @Test
     void distinctBatchesGetDistinctTokens() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         cloud.createNodes(fx.context, fx.requests(1, 4, false));
         Set<String> tokens = new HashSet<>();
@@ -385,7 +386,7 @@ class Ec2CloudContractTest {
 
     @Test
     void userDataOverSixteenKilobytesIsRejectedBeforeAnyCall() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         fake.clearCalls();
         List<NodeRequest> requests = new ArrayList<>(fx.requests(1, 2, false));
@@ -400,7 +401,7 @@ class Ec2CloudContractTest {
 
     @Test
     void userDataOfExactlySixteenKilobytesIsAccepted() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         NodeRequest r = fx.requests(1, 1, false).get(0);
         String raw = "#cloud-config\n" + "#".repeat(16384 - 14);
@@ -411,7 +412,7 @@ class Ec2CloudContractTest {
     @Test
     void awaitRunningPollsTheWholeFleetInOneCallAndToleratesNotFound() {
         fake.notFoundDescribesAfterLaunch(2).pendingPolls(3);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 20, false));
         fake.clearCalls();
@@ -433,7 +434,7 @@ class Ec2CloudContractTest {
 
     @Test
     void awaitRunningCopesWhenOnlySomeIdsAreUnknown() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         List<Machine> first = cloud.createNodes(fx.context, fx.requests(1, 2, false));
         cloud.awaitRunning(first.stream().map(Machine::id).toList(), Duration.ofSeconds(5));
@@ -453,7 +454,7 @@ class Ec2CloudContractTest {
     @Test
     void awaitRunningGivesUpAtTheTimeoutAndReturnsLastStates() {
         fake.pendingPolls(1_000_000);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 2, false));
         List<Machine> after = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofMillis(50));
@@ -462,7 +463,7 @@ class Ec2CloudContractTest {
 
     @Test
     void listNodesAndDestroyNodesShrinkTheFleet() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         List<Machine> machines = fx.up(cloud, fx.requests(1, 5, true));
         assertEquals(5, cloud.listNodes().size());
@@ -476,7 +477,7 @@ class Ec2CloudContractTest {
 
     @Test
     void replaceIngressAuthorizesTheNewCidrBeforeRevokingTheOld() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         fx.up(cloud, fx.requests(1, 2, false));
         fake.clearCalls();
 
@@ -492,7 +493,7 @@ class Ec2CloudContractTest {
 
     @Test
     void replaceIngressLeavesOnlyTheNewCidrWhateverElseTheGroupHeld() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         fx.up(cloud, fx.requests(1, 1, false));
         // What an older or concurrent run, or a hand in the console, may have left: another IPv4 range, all of IPv6,
         // a prefix list, and a reference to another group, on the managed ports.
@@ -521,7 +522,7 @@ class Ec2CloudContractTest {
 
     @Test
     void replaceIngressWithTheSameCidrStillRemovesRulesTheLedgerDoesNotKnow() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         fx.up(cloud, fx.requests(1, 1, false));
         fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId(cloud)).ipPermissions(
                 IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
@@ -542,7 +543,7 @@ class Ec2CloudContractTest {
     void aPinnedStockImageOfAnotherOwnerIsRefusedBeforeAnythingIsCreated() {
         fake.addImage(Ec2Fake.STOCK_AMI, "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112",
                 "2025-01-12T00:00:00.000Z", "111122223333", "available");
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
         FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context));
 
@@ -555,7 +556,7 @@ class Ec2CloudContractTest {
 
     @Test
     void thePinnedStockImageIsCheckedToBeCanonicalsWithOneDescribe() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         List<RecordedCall> described = fake.calls("DescribeImages");
         assertEquals(1, described.size());
@@ -564,7 +565,7 @@ class Ec2CloudContractTest {
 
     @Test
     void worldCidrNeedsTheOptIn() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context("0.0.0.0/0")));
         assertTrue(e.getMessage().contains("allowWorld"));
         assertEquals(List.of(), fake.calls());
@@ -573,7 +574,7 @@ class Ec2CloudContractTest {
     @Test
     void noDefaultVpcIsAOneLineErrorBeforeAnythingIsCreated() {
         fake.withoutDefaultVpc();
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context));
         assertTrue(e.getMessage().contains("no default VPC") && e.getMessage().contains("create-default-vpc"));
         assertFalse(e.getMessage().contains("\n"));
@@ -585,13 +586,13 @@ class Ec2CloudContractTest {
     void aKeyPairOfAnotherOwnerIsNotAdopted() {
         fx.client().importKeyPair(r -> r.keyName("workshop-fleet-" + fx.spec.name())
                 .publicKeyMaterial(software.amazon.awssdk.core.SdkBytes.fromUtf8String(fx.context.loginPublicKey())));
-        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).prepare(fx.context));
+        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordedResources()).prepare(fx.context));
         assertTrue(e.getMessage().contains("does not belong"), e.getMessage());
     }
 
     @Test
     void prepareTwiceAdoptsTheKeyAndGroup() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         fx.cloud(recorder).prepare(fx.context);
         fx.cloud(recorder).prepare(fx.context);
         assertEquals(1, fake.keyPairNames().size());
@@ -603,7 +604,7 @@ class Ec2CloudContractTest {
     @Test
     void aJustCreatedGroupThatHasNotPropagatedIsRetried() {
         fake.faults().failNext("AuthorizeSecurityGroupIngress", "InvalidGroup.NotFound", 2);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         assertEquals(3, fake.calls("AuthorizeSecurityGroupIngress").size());
         assertEquals(3, fake.ingress(cloud.securityGroupName()).size());
@@ -617,7 +618,7 @@ class Ec2CloudContractTest {
                 .credentialsProvider(software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())
                 .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy
                         .doNotRetry())).build()) {
-            Ec2Cloud cloud = new Ec2Cloud(c, fx.spec, new RecordingRecorder(), new AmiCatalog(Map.of()), Waiting.fast());
+            Ec2Cloud cloud = new Ec2Cloud(c, fx.spec, new RecordedResources(), new AmiCatalog(Map.of()), Waiting.fast());
             FleetException e = assertThrows(FleetException.class, cloud::listNodes);
             assertTrue(e.getMessage().contains("cannot reach EC2") && !e.getMessage().contains("\n"), e.getMessage());
         }
@@ -625,7 +626,7 @@ class Ec2CloudContractTest {
 
     @Test
     void theContextsExpiryTagsMachinesWhoseRequestLacksIt() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         NodeRequest r = fx.requests(1, 1, false).get(0);
         Map<String, String> tags = new java.util.HashMap<>(r.tags());
@@ -637,7 +638,7 @@ class Ec2CloudContractTest {
     @Test
     void authFailureBecomesAOneLineFleetException() {
         fake.faults().failNext("*", "AuthFailure", 1);
-        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).listNodes());
+        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordedResources()).listNodes());
         assertTrue(e.getMessage().contains("AuthFailure") && e.getMessage().contains("credentials"), e.getMessage());
         assertNotEquals(null, e.getCause());
     }

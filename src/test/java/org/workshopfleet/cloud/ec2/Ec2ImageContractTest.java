@@ -25,6 +25,7 @@ import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.ec2.fake.BakedImages;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
@@ -64,7 +65,7 @@ class Ec2ImageContractTest {
 
     @Test
     void bakeFindLaunchTeardownThenRemoveTwice() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         String builder = builder(cloud);
         assertEquals(Optional.empty(), cloud.findImage(RECIPE));
@@ -128,7 +129,7 @@ class Ec2ImageContractTest {
 
     @Test
     void aBuilderTerminatedAfterTheBakeDoesNotComeBackAsItsAttendee() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         String builder = builder(cloud);
         MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
@@ -152,7 +153,7 @@ class Ec2ImageContractTest {
     @Test
     void imageStillPendingAfterACrashIsAdoptedNotMadeTwice() {
         baked.pendingPolls(50);
-        Ec2Cloud first = fx.cloud(new RecordingRecorder());
+        Ec2Cloud first = fx.cloud(new RecordedResources());
         String builder = builder(first);
         FleetException timedOut = assertThrows(FleetException.class,
                 () -> first.captureImage(builder, RECIPE, Duration.ofMillis(30)));
@@ -160,7 +161,7 @@ class Ec2ImageContractTest {
         String pendingId = baked.registered().get(0).id();
 
         baked.pendingPolls(3);
-        MachineImage adopted = fx.cloud(new RecordingRecorder()).captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage adopted = fx.cloud(new RecordedResources()).captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertEquals(pendingId, adopted.id());
         assertEquals(1, baked.images().size(), "no second image");
@@ -171,7 +172,7 @@ class Ec2ImageContractTest {
 
     @Test
     void lostCreateImageResponseIsAdopted() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
         fake.faults().failAfterNext("CreateImage", "InternalError", 1);
 
@@ -185,7 +186,7 @@ class Ec2ImageContractTest {
 
     @Test
     void throttlingThatOutlastsTheSdkRetriesDuringTheWaitIsRiddenOut() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
         // The test client tries 8 times; 12 throttled answers in a row escape it once.
         fake.faults().failNext("DescribeImages", "RequestLimitExceeded", 12);
@@ -202,7 +203,7 @@ class Ec2ImageContractTest {
     @Test
     void imageNotYetVisibleAfterCreateImageIsWaitedFor() {
         baked.notFoundDescribesAfterCreate(2);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
 
         MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
@@ -214,7 +215,7 @@ class Ec2ImageContractTest {
     @Test
     void failedImageFailsClearlyAndTheNextBakeReplacesIt() {
         baked.failNextImage();
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
 
         // An ImageFailed, which the baker reports as its builder's failure at "capture" with this reason.
@@ -235,7 +236,7 @@ class Ec2ImageContractTest {
 
     @Test
     void anImageNameHeldBySomethingElseIsRefused() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
         String name = new RecipeHash(RECIPE).imageName();
         fx.client().createImage(r -> r.instanceId(builder).name(name).tagSpecifications(TagSpecification.builder()
@@ -250,7 +251,7 @@ class Ec2ImageContractTest {
 
     @Test
     void removalInterruptedAfterDeregisterStillDeletesTheSnapshotFoundByTag() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
         // The earlier removal got as far as DeregisterImage before the process died.
         fx.client().deregisterImage(r -> r.imageId(image.id()));
@@ -266,7 +267,7 @@ class Ec2ImageContractTest {
     @Test
     void snapshotStillInUseRightAfterDeregisterIsRetried() {
         baked.snapshotInUseAfterDeregister(2);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
 
         cloud.removeImage(image);
@@ -278,7 +279,7 @@ class Ec2ImageContractTest {
 
     @Test
     void listShowsOnlyWorkshopFleetImagesOfAnyRecipe() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
         MachineImage a = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
         MachineImage b = cloud.captureImage(builder, sha256("recipe two"), BAKE_TIMEOUT);
@@ -290,7 +291,7 @@ class Ec2ImageContractTest {
 
     @Test
     void launchingFromARemovedImageFailsWithAOneLineHint() {
-        RecordingRecorder recorder = new RecordingRecorder();
+        RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
         cloud.removeImage(image);
@@ -305,7 +306,7 @@ class Ec2ImageContractTest {
     @Test
     void theBakeCostsOneCreateImageAndAPollPerWaitAndTheLaunchNoImageCalls() {
         baked.pendingPolls(3);
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
         fake.clearCalls();
 
@@ -321,7 +322,7 @@ class Ec2ImageContractTest {
 
     @Test
     void aMalformedRecipeHashIsRefusedBeforeAnyCall() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
         assertThrows(FleetException.class, () -> cloud.findImage("abc123"));
         assertThrows(FleetException.class, () -> cloud.captureImage("i-0123", RECIPE.toUpperCase(), BAKE_TIMEOUT));
@@ -330,10 +331,10 @@ class Ec2ImageContractTest {
 
     @Test
     void imagesCarryNoWorkshopTagSoATeardownWithoutLedgerLeavesThem() {
-        Ec2Cloud cloud = fx.cloud(new RecordingRecorder());
+        Ec2Cloud cloud = fx.cloud(new RecordedResources());
         MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
 
-        fx.cloud(new RecordingRecorder()).teardown(List.of());
+        fx.cloud(new RecordedResources()).teardown(List.of());
 
         assertEquals(List.of(image), cloud.listImages());
         Set<String> keys = baked.registered().get(0).tags().keySet();

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.LaunchContext;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.ssh.SshKeyPair;
 import software.amazon.awssdk.services.ec2.model.KeyPairInfo;
 
@@ -32,7 +33,7 @@ class Ec2KeyPairAdoptionTest {
 
     @Test
     void theFakeReportsTheFingerprintAsEc2DoesForEd25519() throws Exception {
-        fx.cloud(new RecordingRecorder()).prepare(fx.context);
+        fx.cloud(new RecordedResources()).prepare(fx.context);
         KeyPairInfo key = fx.client().describeKeyPairs(r -> r.keyNames("workshop-fleet-" + fx.spec.name())).keyPairs().get(0);
         byte[] blob = Base64.getDecoder().decode(fx.context.loginPublicKey().split(" ")[1].getBytes(StandardCharsets.US_ASCII));
         String expected = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(blob));
@@ -42,8 +43,8 @@ class Ec2KeyPairAdoptionTest {
 
     @Test
     void aRerunFromTheSameFolderAdoptsTheKey() {
-        fx.cloud(new RecordingRecorder()).prepare(fx.context);
-        fx.cloud(new RecordingRecorder()).prepare(fx.context);
+        fx.cloud(new RecordedResources()).prepare(fx.context);
+        fx.cloud(new RecordedResources()).prepare(fx.context);
         assertEquals(1, fx.fake.keyPairNames().size());
     }
 
@@ -51,11 +52,11 @@ class Ec2KeyPairAdoptionTest {
     void theWorkshopsKeyFromAnotherStateFolderIsRefusedBeforeAnyLaunch() {
         // Another state folder (another computer) ran up for the same workshop name: same key pair name, same tags.
         LaunchContext elsewhere = fx.context(FleetFixture.CIDR);
-        fx.cloud(new RecordingRecorder()).prepare(elsewhere);
+        fx.cloud(new RecordedResources()).prepare(elsewhere);
         fx.fake.clearCalls();
         Set<String> groupsBefore = fx.fake.securityGroupNames();
 
-        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordingRecorder()).prepare(fx.context));
+        FleetException e = assertThrows(FleetException.class, () -> fx.cloud(new RecordedResources()).prepare(fx.context));
 
         String m = e.getMessage();
         assertFalse(m.contains("\n"), m);

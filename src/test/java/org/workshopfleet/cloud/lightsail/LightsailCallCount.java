@@ -8,6 +8,7 @@ import java.util.Map;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
@@ -54,7 +55,7 @@ public final class LightsailCallCount {
                     print(n, "up", fake.countsByOperation(), System.nanoTime() - t0);
                     fake.clearRequests();
                     t0 = System.nanoTime();
-                    cloud.teardown(recorder.open());
+                    cloud.teardown(recorder.live());
                     if (!fake.instances().isEmpty()) {
                         throw new IllegalStateException("teardown left " + fake.instances().size() + " instances");
                     }

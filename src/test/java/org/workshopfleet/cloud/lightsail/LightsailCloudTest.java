@@ -29,6 +29,7 @@ import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.cloud.lightsail.fake.Fault;
@@ -91,11 +92,11 @@ class LightsailCloudTest {
             machines.forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
             assertEquals(names(1, 6), ourInstances());
 
-            cloud.teardown(recorder.open());
+            cloud.teardown(recorder.live());
         }
         assertEquals(Set.of(), ourInstances());
         assertTrue(fake.keyPair(WORKSHOP + "-key").isEmpty());
-        assertEquals(List.of(), recorder.open());
+        assertEquals(List.of(), recorder.live());
         long throttled = fake.requests().stream().filter(r -> "ThrottlingException".equals(r.errorType())).count();
         assertTrue(throttled >= 5, "the fake must really have throttled, got " + throttled);
     }
@@ -319,13 +320,13 @@ class LightsailCloudTest {
         List<CloudResource> ledger;
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             up(cloud, context, requests(spec, 1, 2));
-            ledger = recorder.open();
+            ledger = recorder.live();
             cloud.teardown(ledger);
         }
-        assertEquals(List.of(), recorder.open());
+        assertEquals(List.of(), recorder.live());
         fake.clearRequests();
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
-            cloud.teardown(recorder.open());
+            cloud.teardown(recorder.live());
         }
         assertEquals(Map.of("GetInstances", 1, "GetKeyPairs", 1), fake.countsByOperation());
 
@@ -379,9 +380,9 @@ class LightsailCloudTest {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             // launching stopped at the first refusal
             assertEquals(3, fake.count("CreateInstances"));
-            assertEquals(names(1, 2), recorder.open().stream().filter(r -> r.kind() == ResourceKind.INSTANCE)
+            assertEquals(names(1, 2), recorder.live().stream().filter(r -> r.kind() == ResourceKind.INSTANCE)
                     .map(CloudResource::id).collect(Collectors.toSet()));
-            cloud.teardown(recorder.open());
+            cloud.teardown(recorder.live());
         }
         assertEquals(Set.of(), ourInstances());
     }
@@ -595,11 +596,11 @@ class LightsailCloudTest {
             up(cloud, context, requests(spec, 1, 8)).forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
             assertEquals(names(1, 8), ourInstances());
             fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
-            cloud.teardown(recorder.open());
+            cloud.teardown(recorder.live());
         }
         assertEquals(Set.of(), ourInstances());
         assertTrue(fake.keyPair(WORKSHOP + "-key").isEmpty());
-        assertEquals(List.of(), recorder.open());
+        assertEquals(List.of(), recorder.live());
         assertTrue(fake.requests().stream().filter(r -> r.status() == 500).count() >= 4, "faults were injected");
     }
 

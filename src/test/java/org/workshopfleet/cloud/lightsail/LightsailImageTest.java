@@ -34,6 +34,7 @@ import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.lightsail.fake.Fault;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.spec.Tags;
@@ -131,7 +132,7 @@ class LightsailImageTest {
                 assertEquals(3, fake.instance(m.id()).orElseThrow().ports().size(), "the firewall is put as usual");
             }
 
-            cloud.teardown(recorder.open());
+            cloud.teardown(recorder.live());
 
             assertEquals(Set.of(), fake.instances().stream().map(LightsailFake.InstanceView::name).collect(Collectors.toSet()));
             assertEquals(List.of(image), cloud.listImages(), "teardown of the workshop leaves the image");

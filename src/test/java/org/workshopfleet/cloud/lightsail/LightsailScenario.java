@@ -10,6 +10,7 @@ import org.workshopfleet.cloud.IngressRules;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;

@@ -12,8 +12,8 @@ import java.util.Map;
  * works against the plain static file server.
  *
  * <p>Branch {@code master} holds a README; branch {@code ebpf-php-sample} adds {@code examples/php.bpf.c},
- * {@code examples/php.yaml} and {@code examples/Makefile}, our own PHP USDT example matching WORKSHOP.md's metric table
- * (not the workshop's original files). Commits have fixed authors and dates, so commit ids are stable.
+ * {@code examples/php.yaml} and {@code examples/Makefile}, our own PHP USDT example exporting the metrics of
+ * DashboardTest's table (not the workshop's original files). Commits have fixed authors and dates, so commit ids are stable.
  */
 public final class AttendeeGitRemote {
 

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Drives the Grafana HTTP API stand-in ({@code standins/grafana/grafana}, run as {@code grafana server} with python3 on
- * loopback and a random port) over HTTP, checking it behaves as OBSERVABILITY.md section 1 describes.
+ * loopback and a random port) over HTTP, checking it behaves as Grafana's HTTP API does for the calls the provisioner
+ * makes (Grafana documentation: Other HTTP API for the health check, Data source HTTP API, Dashboard HTTP API).
  */
 class GrafanaStandInTest {
 

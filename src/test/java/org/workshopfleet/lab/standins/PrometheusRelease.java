@@ -18,7 +18,7 @@ import java.util.zip.GZIPOutputStream;
  * ({@code <hex>  <file>}), placed at the release download path.
  *
  * <p>The binaries are Debian's real {@code prometheus} package (2.42), not 3.1.0: the real release cannot be
- * downloaded here. 2.42 accepts every flag WORKSHOP.md's unit uses; {@code --enable-feature=promql-experimental-functions}
+ * downloaded here. 2.42 accepts every flag the workshop's unit uses; {@code --enable-feature=promql-experimental-functions}
  * only logs "Unknown option for --enable-feature" (the feature arrived in 2.44). The upstream
  * {@code npm_licenses.tar.bz2} is left out. The archive is deterministic (fixed owner and mtime, gzip without a
  * timestamp), so its SHA-256 is stable for given source binaries.

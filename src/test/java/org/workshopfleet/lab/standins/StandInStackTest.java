@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The Prometheus from the stand-in tarball, run with WORKSHOP.md's flags and scrape config (scrape interval shortened
+ * The Prometheus from the stand-in tarball, run with the workshop's flags and scrape config (scrape interval shortened
  * for the test), scrapes the ebpf_exporter stand-in: the target is up, the relabel rule drops client_golang's own
  * series, and the dashboard's histogram query returns a value.
  */

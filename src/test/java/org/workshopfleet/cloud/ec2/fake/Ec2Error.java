@@ -3,13 +3,13 @@ package org.workshopfleet.cloud.ec2.fake;
 import java.util.Map;
 
 /**
- * An EC2 error the fake answers with: code, message, and the HTTP status real EC2 uses for it (AWS.md A5). Unlisted
- * codes are client errors (400).
+ * An EC2 error the fake answers with: code, message, and the HTTP status real EC2 uses for it (Amazon EC2 API
+ * Reference: Error codes for the Amazon EC2 API). Unlisted codes are client errors (400).
  */
 final class Ec2Error extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** Real statuses (AWS.md A5 table); everything else is 400. */
+    /** Codes real EC2 answers with a status other than 400; every other code is 400. */
     static final Map<String, Integer> STATUS = Map.of(
             "RequestLimitExceeded", 503,
             "InsufficientInstanceCapacity", 500,
@@ -21,7 +21,7 @@ final class Ec2Error extends RuntimeException {
             "AuthFailure", 401,
             "DryRunOperation", 412);
 
-    /** A plausible message for each code of AWS.md's table, for injected faults. */
+    /** A plausible message for each code the fake injects; the fake's own words, not quoted EC2 text. */
     static final Map<String, String> MESSAGES = Map.ofEntries(
             Map.entry("RequestLimitExceeded", "Request limit exceeded."),
             Map.entry("InsufficientInstanceCapacity", "Insufficient capacity."),

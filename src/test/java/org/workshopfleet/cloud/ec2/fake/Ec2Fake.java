@@ -1,12 +1,8 @@
 package org.workshopfleet.cloud.ec2.fake;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.workshopfleet.cloud.FakeHttpServer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -43,7 +40,8 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * A STAND-IN for Amazon EC2, for tests only: an in-process HTTP server on 127.0.0.1 that speaks EC2's Query/XML
- * protocol as {@code /work/shared/AWS.md} records it (form body parsed into a map and routed on {@code Action};
+ * protocol (Amazon EC2 API Reference: Query requests for Amazon EC2; form body parsed into a map and routed on
+ * {@code Action};
  * responses {@code <OpResponse xmlns=…><requestId>…} with the model's element names; errors
  * {@code <Response><Errors><Error>…} with EC2's real HTTP statuses; a fault of the stand-in itself or its backend is
  * answered as {@code InternalError}, 500, with its stack trace on stderr). The real SDK {@link Ec2Client} talks to it
@@ -83,8 +81,7 @@ public final class Ec2Fake implements AutoCloseable {
             "t3.micro", 2, "t3.small", 2, "t3.medium", 2, "t3a.medium", 2, "t2.medium", 2,
             "t3.large", 2, "m5.large", 2, "c5.xlarge", 4, "m5.2xlarge", 8);
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final FakeHttpServer server;
     private final FaultPlan faults = new FaultPlan();
     private final List<RecordedCall> log = new ArrayList<>();
     private final Object lock = new Object();
@@ -172,37 +169,17 @@ public final class Ec2Fake implements AutoCloseable {
                                String shutdownBehavior, String clientToken, String userData, List<String> groupIds) {
     }
 
-    static {
-        // The JDK server writes headers and body separately; with Nagle on, each response waits for a delayed ACK
-        // (about 40 ms). Read once when the server classes initialise, so it is set here, before the first server.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-    }
-
-    private Ec2Fake() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "ec2-fake");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+    private Ec2Fake() {
+        server = FakeHttpServer.start("ec2-fake", 4, this::handle);
     }
 
     /** Starts a fake on a random loopback port. */
     public static Ec2Fake start() {
-        try {
-            return new Ec2Fake();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start the EC2 fake", e);
-        }
+        return new Ec2Fake();
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.endpoint();
     }
 
     /**
@@ -227,7 +204,7 @@ public final class Ec2Fake implements AutoCloseable {
 
     /**
      * A new real SDK client pointed at this fake (fresh per test: the retry token bucket is per client), with the Apache
-     * HTTP client (so 401 bodies survive, AWS.md A5) and {@link #testRetryStrategy()}.
+     * HTTP client (so the bodies of 401 answers survive) and {@link #testRetryStrategy()}.
      */
     public Ec2Client client() {
         return client(testRetryStrategy());
@@ -485,8 +462,7 @@ public final class Ec2Fake implements AutoCloseable {
                 quotas.close();
             }
         }
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
         boots.shutdownNow();
     }
 
@@ -531,7 +507,8 @@ public final class Ec2Fake implements AutoCloseable {
             } catch (RuntimeException e) {
                 // A fault of the stand-in or its backend, not an answer EC2 would give. Left to the JDK server, it
                 // drops the connection and the SDK retries that as an I/O error, hiding the cause; EC2 answers its own
-                // faults with InternalError (500, AWS.md A5), so this does too, and the stack trace goes to the log.
+                // faults with InternalError (500; Amazon EC2 API Reference: Error codes for the Amazon EC2 API), so
+                // this does too, and the stack trace goes to the log.
                 System.err.println("EC2 stand-in: " + action + " " + requestId + " failed inside the stand-in:");
                 e.printStackTrace();
                 status = 500;
@@ -541,16 +518,11 @@ public final class Ec2Fake implements AutoCloseable {
             log.add(new RecordedCall(action, form.asMap(), status, code));
         }
         byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/xml;charset=UTF-8");
-        exchange.getResponseHeaders().set("x-amzn-RequestId", requestId);
-        exchange.getResponseHeaders().set("Server", "AmazonEC2");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        FakeHttpServer.reply(exchange, status, Map.of("Content-Type", "text/xml;charset=UTF-8", "x-amzn-RequestId",
+                requestId, "Server", "AmazonEC2"), bytes);
     }
 
-    /** EC2's error envelope (AWS.md A5), on one line after the prolog as real responses are. */
+    /** EC2's error envelope, on one line after the prolog as real responses are. */
     private static String errorXml(String code, String message, String requestId) {
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + Xml.escape(code)
                 + "</Code><Message>" + Xml.escape(message) + "</Message></Error></Errors><RequestID>" + requestId
@@ -923,7 +895,7 @@ public final class Ec2Fake implements AutoCloseable {
         List<String> unknown = ids.stream().filter(id -> !instances.containsKey(id) || !visible(instances.get(id)))
                 .toList();
         if (!unknown.isEmpty()) {
-            throw notFound(unknown); // nothing is terminated (AWS.md A4)
+            throw notFound(unknown); // one unknown id fails the whole call: nothing is terminated
         }
         Xml x = new Xml().open("instancesSet");
         for (String id : new LinkedHashSet<>(ids)) {
@@ -1229,7 +1201,7 @@ public final class Ec2Fake implements AutoCloseable {
                 keys.remove(removed.name());
             }
         }
-        // 200 even when the key does not exist (AWS.md A4).
+        // 200 even when the key does not exist: EC2's DeleteKeyPair does not fail on a missing key.
         return new Xml().el("return", true).el("keyPairId", removed == null ? null : removed.id()).toString();
     }
 

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * An EC2 Query request body parsed into a map: the SDK sends parameters in service-model order, not alphabetically, so
- * nothing may depend on their order (AWS.md A1). Lists are flattened and 1-based ({@code X.1}, {@code X.2}).
+ * nothing may depend on their order (Amazon EC2 API Reference: Query requests for Amazon EC2). Lists are flattened and
+ * 1-based ({@code X.1}, {@code X.2}).
  */
 final class QueryForm {
 

@@ -4,23 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import org.workshopfleet.cloud.FakeHttpServer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -54,39 +50,26 @@ public final class ServiceQuotasFake implements AutoCloseable {
     public record Call(String operation, String body, int status, String errorType) {
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final FakeHttpServer server;
     private final Supplier<Double> value;
     private final String region;
     private final Object lock = new Object();
     private final List<Call> log = new ArrayList<>();
     private final Deque<String> faults = new ArrayDeque<>();
 
-    private ServiceQuotasFake(Supplier<Double> value, String region) throws IOException {
+    private ServiceQuotasFake(Supplier<Double> value, String region) {
         this.value = value;
         this.region = region;
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "service-quotas-fake");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        server = FakeHttpServer.start("service-quotas-fake", 2, this::handle);
     }
 
     /** A stand-in whose quota value is {@code value()} at the time of each request. */
     public static ServiceQuotasFake start(Supplier<Double> value) {
-        try {
-            return new ServiceQuotasFake(value, Ec2Fake.REGION);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start the Service Quotas stand-in", e);
-        }
+        return new ServiceQuotasFake(value, Ec2Fake.REGION);
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.endpoint();
     }
 
     /** A real SDK client pointed at this stand-in (static fake credentials, Apache HTTP, quick retries). */
@@ -123,8 +106,7 @@ public final class ServiceQuotasFake implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -153,12 +135,8 @@ public final class ServiceQuotasFake implements AutoCloseable {
             log.add(new Call(operation, body, status, errorType));
         }
         byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/x-amz-json-1.1");
-        exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        FakeHttpServer.reply(exchange, status, Map.of("Content-Type", "application/x-amz-json-1.1", "x-amzn-RequestId",
+                UUID.randomUUID().toString()), bytes);
     }
 
     private String route(String operation, String body) {

@@ -1,6 +1,9 @@
 package org.workshopfleet.cloud.lightsail.fake;
 
-/** Errors {@link LightsailFake} can inject, with the status and {@code __type} AWS.md B4 records for each. */
+/**
+ * Errors {@link LightsailFake} can inject, with the status and {@code __type} real Lightsail answers with (Amazon
+ * Lightsail API Reference: Common Errors, and the Errors section of each action).
+ */
 public enum Fault {
     /** 400 {@code ThrottlingException}: the SDK retries it (4 attempts by default). */
     THROTTLING(400, "ThrottlingException", null, "Rate exceeded"),
@@ -9,14 +12,15 @@ public enum Fault {
     /** 400 {@code NotFoundException}: not retried; models eventual consistency right after a create. */
     NOT_FOUND(400, "NotFoundException", "DoesNotExist", "The resource does not exist yet (injected by the fake)."),
     /**
-     * 400 {@code OperationFailureException} for an account limit. AWS.md B5 only says quota errors come as InvalidInput
-     * or OperationFailure; the message is the fake's own template, not a quoted AWS string.
+     * 400 {@code OperationFailureException} for an account limit. Lightsail's reference names no quota error of its
+     * own: the fake picks OperationFailure (InvalidInput is the other candidate); the message is the fake's own
+     * template, not a quoted AWS string.
      */
     QUOTA(400, "OperationFailureException", "QuotaExceeded",
             "You have reached the maximum number of instances for this account in this Region (injected by the fake)."),
     /**
      * 400 {@code InvalidInputException} for an instance not ready for the call (e.g. a firewall change while pending).
-     * Whether Lightsail refuses that at all is unconfirmed (AWS.md B5); the message is the fake's own.
+     * Whether Lightsail refuses that at all is undocumented; the message is the fake's own.
      */
     NOT_READY(400, "InvalidInputException", null, "The instance is not in a valid state for this operation (injected by the fake)."),
     /** 400 {@code AccessDeniedException}: credentials without Lightsail permissions; not retried. */

@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -28,10 +24,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.workshopfleet.cloud.FakeHttpServer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -42,7 +37,7 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
 
 /**
  * A stand-in for Amazon Lightsail, for contract tests only: an in-process HTTP server on 127.0.0.1 that speaks the
- * JSON 1.1 protocol as {@code AWS.md} section B records it, so the real SDK {@link LightsailClient} can be pointed at
+ * AWS JSON 1.1 protocol of the Amazon Lightsail API Reference, so the real SDK {@link LightsailClient} can be pointed at
  * it through an endpoint override. It is not Lightsail: it models only what the product relies on.
  *
  * <ul>
@@ -65,7 +60,7 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
  *       {@code cidrListAliases} takes only {@code lightsail-connect}; {@link #ipAddressType} makes an instance
  *       dual-stack.</li>
  *   <li>Not modelled: operations, static IPs, disk snapshots, add-ons, real quotas (see {@link #instanceQuota(int)}).
- *       Where AWS.md marks a fact unconfirmed ([?]), the fake takes the stricter reading: on a dualstack instance a
+ *       Where Lightsail's documentation is silent, the fake takes the stricter reading: on a dualstack instance a
  *       Put without {@code ipv6Cidrs} leaves the IPv6 rules open.</li>
  * </ul>
  *
@@ -121,8 +116,7 @@ public final class LightsailFake implements AutoCloseable {
     private static final Set<String> BUNDLES = Set.of("nano_3_0", "micro_3_0", "small_3_0", "medium_3_0", "large_3_0",
             "xlarge_3_0", "2xlarge_3_0");
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final FakeHttpServer server;
     private final String region;
 
     // Everything below is guarded by "this".
@@ -145,33 +139,20 @@ public final class LightsailFake implements AutoCloseable {
     private boolean resetPortsAtBoot;
     private org.workshopfleet.cloud.ec2.fake.InstanceBackend backend;
 
-    private LightsailFake(String region) throws IOException {
+    private LightsailFake(String region) {
         this.region = region;
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        this.executor = Executors.newFixedThreadPool(8, r -> {
-            Thread t = new Thread(r, "lightsail-fake");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
         keyPairs.put(DEFAULT_KEY_PAIR, new FakeKeyPair(DEFAULT_KEY_PAIR, "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ default",
                 "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff", now()));
+        this.server = FakeHttpServer.start("lightsail-fake", 8, this::handle);
     }
 
     /** Starts a fake for one region on a free loopback port. */
     public static LightsailFake start(String region) {
-        try {
-            LightsailFake fake = new LightsailFake(region);
-            fake.server.start();
-            return fake;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start the Lightsail fake", e);
-        }
+        return new LightsailFake(region);
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.endpoint();
     }
 
     public String region() {
@@ -197,8 +178,7 @@ public final class LightsailFake implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 
     // ---------------------------------------------------------------- configuration
@@ -223,7 +203,7 @@ public final class LightsailFake implements AutoCloseable {
 
     /**
      * Makes instances come up with the OS-blueprint default firewall whatever was put while they were pending: the
-     * pessimistic reading of an undocumented behaviour (AWS.md B5), to test that the cloud re-checks running instances.
+     * pessimistic reading of an undocumented behaviour, to test that the cloud re-checks running instances.
      */
     public synchronized LightsailFake resetPortsAtBoot(boolean reset) {
         this.resetPortsAtBoot = reset;
@@ -419,12 +399,8 @@ public final class LightsailFake implements AutoCloseable {
                 requests.add(new Request(operation, body == null ? JSON.createObjectNode() : body, reply.status, reply.errorType));
             }
             byte[] out = JSON.writeValueAsBytes(reply.body);
-            exchange.getResponseHeaders().set("Content-Type", JSON_TYPE);
-            exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-            exchange.sendResponseHeaders(reply.status, out.length);
-            try (OutputStream os = exchange.getResponseBody()) {
-                os.write(out);
-            }
+            FakeHttpServer.reply(exchange, reply.status, Map.of("Content-Type", JSON_TYPE, "x-amzn-RequestId",
+                    UUID.randomUUID().toString()), out);
         }
     }
 
@@ -591,7 +567,7 @@ public final class LightsailFake implements AutoCloseable {
         }
         boolean anyIpv6 = rules.stream().anyMatch(r -> !r.ipv6Cidrs().isEmpty());
         if ("dualstack".equals(i.ipAddressType) && !anyIpv6) {
-            // Stricter reading of an unconfirmed fact (AWS.md B5): the IPv6 firewall stays as it was.
+            // Stricter reading where the documentation is silent: the IPv6 firewall stays as it was.
             for (PortRule old : i.ports) {
                 if (!old.ipv6Cidrs().isEmpty()) {
                     rules.add(new PortRule(old.fromPort(), old.toPort(), old.protocol(), List.of(), old.ipv6Cidrs()));
@@ -789,7 +765,7 @@ public final class LightsailFake implements AutoCloseable {
         }
         FakeInstance i = instanceOrNotFound(instanceName);
         if (!i.state.equals("running") && !i.state.equals("stopped")) {
-            // Unconfirmed (AWS.md has nothing on snapshots of pending instances): the fake refuses them.
+            // The documentation says nothing on snapshots of pending instances: the fake refuses them.
             throw FakeError.invalid(null, "The instance " + instanceName + " is " + i.state
                     + " and cannot be snapshotted now (fake)");
         }
@@ -1136,7 +1112,7 @@ public final class LightsailFake implements AutoCloseable {
         }
     }
 
-    /** OS blueprints open SSH and HTTP to the world by default (AWS.md B5). */
+    /** A new instance from an OS blueprint has SSH and HTTP open to the world: Lightsail's default firewall. */
     private static List<PortRule> defaultPorts(String ipAddressType) {
         List<String> v6 = ipAddressType.equals("ipv4") ? List.of() : List.of("::/0");
         return List.of(new PortRule(22, 22, "tcp", List.of("0.0.0.0/0"), v6),
