@@ -21,7 +21,7 @@ import org.workshopfleet.Fleet;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.lightsail.LightsailCloud;
-import org.workshopfleet.cloud.lightsail.PollingPolicy;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.lightsail.fake.Fault;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.provision.MachineLayout;
@@ -57,7 +57,7 @@ public final class LightsailCampaign {
 
     static final String CIDR = "203.0.113.7/32";
     /** Millisecond polling: the campaign spends its time on calls and SSH, not on sleeps. */
-    static final PollingPolicy QUICK = new PollingPolicy(Duration.ofMillis(5), Duration.ofMillis(40), 2, Duration.ofSeconds(10));
+    static final Waiter QUICK = new Waiter(Duration.ofMillis(5), Duration.ofMillis(40), 2, 0, Duration.ofSeconds(10));
     private static final int MAX_UP_RUNS = 5;
     private static final int MAX_TEARDOWN_RUNS = 4;
 
