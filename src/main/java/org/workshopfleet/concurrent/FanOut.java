@@ -45,32 +45,34 @@ public record FanOut(String name, int limit) {
      * @return the results in task order
      */
     public <T> List<T> all(List<? extends Callable<T>> tasks) {
-        AtomicBoolean failed = new AtomicBoolean();
-        List<Outcome<T>> outcomes = run(tasks, failed);
-        List<T> out = new ArrayList<>(outcomes.size());
-        Throwable first = null;
-        for (Outcome<T> o : outcomes) {
-            if (o.ok()) {
-                out.add(o.value());
-            } else if (first == null && !(o.failure() instanceof Skipped)) {
-                first = o.failure();
-            }
-        }
-        if (first instanceof RuntimeException re) {
-            throw re;
-        }
-        if (first instanceof Error err) {
-            throw err;
-        }
-        if (first != null) {
-            throw new IllegalStateException(first);
-        }
-        return out;
+        return values(run(tasks, new AtomicBoolean()));
     }
 
     /** Runs every task, whatever the others do, and returns every outcome in task order (a report per machine). */
     public <T> List<Outcome<T>> each(List<? extends Callable<T>> tasks) {
         return run(tasks, null);
+    }
+
+    /**
+     * The values of {@link #each}'s outcomes in task order, or the first failure thrown as it is (a checked exception
+     * wrapped in {@link IllegalStateException}): for work that must be tried on every machine (teardown) yet still fail.
+     */
+    public static <T> List<T> values(List<Outcome<T>> outcomes) {
+        List<T> out = new ArrayList<>(outcomes.size());
+        for (Outcome<T> o : outcomes) {
+            if (o.ok()) {
+                out.add(o.value());
+            } else if (!(o.failure() instanceof Skipped)) {
+                if (o.failure() instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (o.failure() instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException(o.failure());
+            }
+        }
+        return out;
     }
 
     /** Daemon threads named {@code name-1}, {@code name-2}…, for pools that outlive one call. */
