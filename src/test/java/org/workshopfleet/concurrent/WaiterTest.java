@@ -11,11 +11,13 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.workshopfleet.cloud.ec2.Ec2Cloud;
+import org.workshopfleet.cloud.lightsail.LightsailCloud;
 
 class WaiterTest {
 
-    private static final Waiter EC2_LIKE = new Waiter(Duration.ofSeconds(2), Duration.ofSeconds(15), 1.5, 0.2,
-            Duration.ofMinutes(10));
+    /** Production EC2 polling, as before the two clouds shared this class: 2 s growing by half to 15 s, 20 % jitter. */
+    private static final Waiter EC2_LIKE = Ec2Cloud.PRODUCTION_WAITER;
 
     @Test
     void pausesGrowByTheFactorUpToTheCap() {
@@ -24,7 +26,10 @@ class WaiterTest {
             millis.add(EC2_LIKE.delay(i, () -> 0.0).toMillis());
         }
         assertEquals(List.of(2000L, 3000L, 4500L, 6750L, 10125L, 15000L, 15000L), millis);
-        Waiter lightsailLike = new Waiter(Duration.ofSeconds(5), Duration.ofSeconds(30), 1.5, 0, Duration.ofMinutes(5));
+        assertEquals(Duration.ofMinutes(10), EC2_LIKE.timeout());
+        // Lightsail: 5 s growing by half to 30 s, no jitter, 5 min for deleted instances to disappear.
+        Waiter lightsailLike = LightsailCloud.STANDARD_POLLING;
+        assertEquals(Duration.ofMinutes(5), lightsailLike.timeout());
         assertEquals(List.of(5000L, 7500L, 11250L, 16875L, 25312L, 30000L),
                 java.util.stream.IntStream.range(0, 6).mapToObj(i -> lightsailLike.delay(i, () -> 0.5).toMillis()).toList());
     }
