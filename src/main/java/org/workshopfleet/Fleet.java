@@ -16,10 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.workshopfleet.bake.BaseImageId;
 import org.workshopfleet.bake.ImageBaker;
@@ -37,6 +34,8 @@ import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.concurrent.FanOut;
+import org.workshopfleet.concurrent.Interrupted;
 import org.workshopfleet.provision.MachineJob;
 import org.workshopfleet.provision.MachineResult;
 import org.workshopfleet.provision.Pipeline;
@@ -581,28 +580,24 @@ public final class Fleet {
         }
         Verifier verifier = new Verifier(login, wiring.layout(), dashboards(), Duration.ofSeconds(30), SshLogin.MACHINE_USER,
                 Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger));
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(spec.parallelism(), machines.size()));
-        Map<String, List<Verifier.Check>> matrix = new LinkedHashMap<>();
+        List<Callable<List<Verifier.Check>>> checks = new ArrayList<>();
+        for (MachineRecord r : machines) {
+            Verifier.Target t = new Verifier.Target(r.name(),
+                    new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment()),
+                    secrets.grafanaPassword(r.attendee()), secrets.sshPassword(r.attendee()));
+            checks.add(() -> verifier.verify(t));
+        }
+        List<FanOut.Outcome<List<Verifier.Check>>> outcomes;
         try {
-            Map<String, Future<List<Verifier.Check>>> futures = new LinkedHashMap<>();
-            for (MachineRecord r : machines) {
-                Verifier.Target t = new Verifier.Target(r.name(),
-                        new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment()),
-                        secrets.grafanaPassword(r.attendee()), secrets.sshPassword(r.attendee()));
-                futures.put(r.name(), pool.submit(() -> verifier.verify(t)));
-            }
-            for (Map.Entry<String, Future<List<Verifier.Check>>> f : futures.entrySet()) {
-                try {
-                    matrix.put(f.getKey(), f.getValue().get());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new FleetException("verify interrupted");
-                } catch (java.util.concurrent.ExecutionException e) {
-                    matrix.put(f.getKey(), List.of(new Verifier.Check("checks", false, String.valueOf(e.getCause()))));
-                }
-            }
-        } finally {
-            pool.shutdownNow();
+            outcomes = new FanOut("verify", spec.parallelism()).each(checks);
+        } catch (Interrupted e) {
+            throw new FleetException("verify interrupted");
+        }
+        Map<String, List<Verifier.Check>> matrix = new LinkedHashMap<>();
+        for (int i = 0; i < machines.size(); i++) {
+            FanOut.Outcome<List<Verifier.Check>> o = outcomes.get(i);
+            matrix.put(machines.get(i).name(), o.ok() ? o.value()
+                    : List.of(new Verifier.Check("checks", false, String.valueOf(o.failure()))));
         }
         return printMatrix(matrix) ? 0 : 1;
     }
@@ -861,36 +856,30 @@ public final class Fleet {
         }
         Secrets secrets = new Secrets(folder, spec.name());
         SshLogin login = new SshLogin(wiring.sshUser(), secrets.loginKey());
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(spec.parallelism(), machines.size()));
-        List<String> failures = new ArrayList<>();
+        List<Callable<String>> moves = new ArrayList<>();
+        for (MachineRecord r : machines) {
+            if (r.publicIp() == null) {
+                // Launched but never given an address (e.g. failed at launch): nothing to reach, say so.
+                moves.add(() -> "no address recorded");
+                continue;
+            }
+            SshTarget target = new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment());
+            moves.add(() -> reschedule(target, login, next));
+        }
+        List<FanOut.Outcome<String>> outcomes;
         try {
-            Map<String, Future<String>> results = new LinkedHashMap<>();
-            for (MachineRecord r : machines) {
-                if (r.publicIp() == null) {
-                    // Launched but never given an address (e.g. failed at launch): nothing to reach, say so.
-                    results.put(r.name(), CompletableFuture.completedFuture("no address recorded"));
-                    continue;
-                }
-                SshTarget target = new SshTarget(r.publicIp(), wiring.sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment());
-                results.put(r.name(), pool.submit(() -> reschedule(target, login, next)));
+            outcomes = new FanOut("extend", spec.parallelism()).each(moves);
+        } catch (Interrupted e) {
+            throw new FleetException("extend interrupted: re-run it");
+        }
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < machines.size(); i++) {
+            FanOut.Outcome<String> o = outcomes.get(i);
+            String problem = o.ok() ? o.value() : String.valueOf(o.failure().getMessage());
+            out.println("  " + machines.get(i).name() + ": " + (problem == null ? "power-off timer moved" : "NOT moved: " + problem));
+            if (problem != null) {
+                failures.add(machines.get(i).name());
             }
-            for (Map.Entry<String, Future<String>> e : results.entrySet()) {
-                String problem;
-                try {
-                    problem = e.getValue().get();
-                } catch (java.util.concurrent.ExecutionException ex) {
-                    problem = String.valueOf(ex.getCause().getMessage());
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    throw new FleetException("extend interrupted: re-run it");
-                }
-                out.println("  " + e.getKey() + ": " + (problem == null ? "power-off timer moved" : "NOT moved: " + problem));
-                if (problem != null) {
-                    failures.add(e.getKey());
-                }
-            }
-        } finally {
-            pool.shutdownNow();
         }
         ledger.putSetting(SETTING_EXPIRES_AT, next.toString());
         out.println(failures.isEmpty() ? "extend: every machine now expires " + next

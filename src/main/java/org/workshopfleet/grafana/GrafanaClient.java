@@ -20,6 +20,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.concurrent.Interrupted;
+import org.workshopfleet.concurrent.Waiter;
 
 /**
  * Grafana's HTTP API on one machine (reached through an SSH port forward): waits until Grafana is healthy and its
@@ -42,6 +44,8 @@ public final class GrafanaClient {
     private final URI base;
     private final String authorization;
     private final HttpClient http;
+    private static final Duration MAX_POLL_DELAY = Duration.ofSeconds(5);
+    private static final String WAITING_FOR = "waiting for Grafana";
     private final Duration firstDelay;
 
     /** A client for Grafana at {@code base} (e.g. {@code http://127.0.0.1:41234}) as admin with this password. */
@@ -219,9 +223,12 @@ public final class GrafanaClient {
 
     private void poll(String path, boolean auth, Duration timeout, String failure) {
         Instant deadline = Instant.now().plus(timeout);
-        long delay = firstDelay.toMillis();
+        // Doubling pauses up to 5 s: Grafana answers within seconds of starting, so longer pauses only waste time.
+        Waiter backoff = new Waiter(firstDelay, firstDelay.compareTo(MAX_POLL_DELAY) > 0 ? firstDelay : MAX_POLL_DELAY,
+                2, 0, timeout);
         String last = "no answer";
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
+            long delay = backoff.delay(attempt, () -> 0).toMillis();
             HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).GET();
             if (auth) {
                 req.header("Authorization", authorization);
@@ -239,19 +246,13 @@ public final class GrafanaClient {
                 last = e.getClass().getSimpleName();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new FleetException("interrupted while waiting for Grafana");
+                throw new Interrupted(WAITING_FOR);
             }
             if (Instant.now().plusMillis(delay).isAfter(deadline)) {
                 throw new FleetException(failure + " within " + timeout.toSeconds() + " s (last: " + last
                         + "): check 'journalctl -u grafana-server' on the machine");
             }
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new FleetException("interrupted while waiting for Grafana");
-            }
-            delay = Math.min(delay * 2, 5000);
+            Waiter.sleep(Duration.ofMillis(delay), WAITING_FOR);
         }
     }
 

@@ -24,7 +24,7 @@ import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.ec2.fake.BakedImages;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
@@ -82,7 +82,7 @@ class Ec2BakeOnLabIT {
             fake.backend(backend);
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
-                    new Waiting(Duration.ofMillis(500), Duration.ofSeconds(2), 0.0, Duration.ofMinutes(2), Duration.ofMinutes(2)));
+                    new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
             // The machines reach this host (the stand-ins) from the lab bridge: the fleet's ingress names it.
             WorkshopSpec spec = new WorkshopSpec(name, 2, Provider.EC2, Ec2Fake.REGION, null, null, LabNetwork.SUBNET, false,
                     null, 8, tmp.resolve("workshops"), standIns.sources());

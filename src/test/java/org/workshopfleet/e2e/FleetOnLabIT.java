@@ -25,7 +25,7 @@ import org.workshopfleet.Wiring;
 import org.workshopfleet.bake.OwnIdentities;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.lab.HostState;
 import org.workshopfleet.cloud.lab.LabInstanceBackend;
@@ -77,7 +77,7 @@ class FleetOnLabIT {
             fake.backend(backendMachines);
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
-                    new Waiting(Duration.ofMillis(500), Duration.ofSeconds(2), 0.0, Duration.ofMinutes(2), Duration.ofMinutes(2)));
+                    new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
             runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
             assertEquals(1, fake.calls("CreateTags").size(), "extend retags the fleet in one call");
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");

@@ -11,7 +11,7 @@ import org.workshopfleet.Fleet;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;
@@ -44,7 +44,7 @@ public final class KillableUp {
         int count = Integer.parseInt(args[4]);
         WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr("203.0.113.7/32");
         CloudFactory clouds = (s, recorder) -> new Ec2Cloud(client(endpoint), s, recorder,
-                AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+                AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         Wiring wiring = new Wiring(clouds, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,

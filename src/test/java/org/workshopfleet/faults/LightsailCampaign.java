@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.workshopfleet.CloudFactory;
 import org.workshopfleet.cloud.lightsail.LightsailCloud;
-import org.workshopfleet.cloud.lightsail.PollingPolicy;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.lightsail.fake.Fault;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.spec.Provider;
@@ -36,7 +36,7 @@ public final class LightsailCampaign implements CampaignEngine.Plugin<LightsailC
 
     static final String CIDR = CampaignEngine.CIDR;
     /** Millisecond polling: the campaign spends its time on calls and SSH, not on sleeps. */
-    static final PollingPolicy QUICK = new PollingPolicy(Duration.ofMillis(5), Duration.ofMillis(40), 2, Duration.ofSeconds(10));
+    static final Waiter QUICK = new Waiter(Duration.ofMillis(5), Duration.ofMillis(40), 2, 0, Duration.ofSeconds(10));
 
     /** Exactly tcp 22, 80 and 3000 from the facilitator's CIDR, no IPv6: what security-groups/workshop.json asks. */
     static final Set<String> EXPECTED_RULES = Set.of("tcp 22-22 [" + CIDR + "] []", "tcp 80-80 [" + CIDR + "] []",

@@ -19,7 +19,7 @@ import org.workshopfleet.FleetException;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;
@@ -121,7 +121,7 @@ public final class SigkillCampaign {
             Wiring wiring = new Wiring((s, recorder) -> {
                 Ec2Client c = fake.client();
                 clients.add(c);
-                return new Ec2Cloud(c, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+                return new Ec2Cloud(c, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
             }, s -> { }, () -> {
                 throw new AssertionError("no address detection in tests");
             }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,

@@ -31,7 +31,7 @@ import org.workshopfleet.Main;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
-import org.workshopfleet.cloud.ec2.Waiting;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.faults.LoopbackInstances;
@@ -113,7 +113,7 @@ class SecretsNeverLeakTest {
         CloudFactory clouds = (spec, recorder) -> {
             Ec2Client client = fake.client();
             clients.add(client);
-            return new Ec2Cloud(client, spec, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+            return new Ec2Cloud(client, spec, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         };
         Wiring wiring = new Wiring(clouds, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,14 +20,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -47,6 +42,9 @@ import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.concurrent.FanOut;
+import org.workshopfleet.concurrent.Interrupted;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -90,7 +88,7 @@ import software.amazon.awssdk.services.ec2.model.Vpc;
  * need one {@code RunInstances} each, because user data is per call; those run up to {@value #LAUNCH_PARALLELISM} at a
  * time so the fleet's launch takes about as long as one machine's.
  *
- * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiting};
+ * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiter};
  * HTTP-level retries (throttling, 5xx) are the SDK client's.
  */
 public final class Ec2Cloud implements Cloud {
@@ -103,6 +101,15 @@ public final class Ec2Cloud implements Cloud {
     static final int LAUNCH_PARALLELISM = 8;
     /** Extra RunInstances attempts, with backoff, when EC2 still throttles after the SDK's retries. */
     static final int THROTTLED_LAUNCH_RETRIES = 6;
+    /**
+     * Polls start 2 s apart and grow by half up to 15 s, each pause shortened by up to 20 % so many clients do not
+     * poll in step; termination is waited for up to 10 min.
+     */
+    public static final Waiter PRODUCTION_WAITER = new Waiter(Duration.ofSeconds(2), Duration.ofSeconds(15), 1.5, 0.2,
+            Duration.ofMinutes(10));
+    /** Longest retry of {@code DependencyViolation} on the security group: ENIs linger for minutes after termination. */
+    static final Duration GROUP_DELETE_TIMEOUT = Duration.ofMinutes(5);
+    private static final String WAITING_FOR = "waiting for EC2";
     private static final List<String> LIVE_STATES = List.of("pending", "running", "stopping", "stopped");
     private static final List<String> NOT_TERMINATED_STATES =
             List.of("pending", "running", "stopping", "stopped", "shutting-down");
@@ -113,20 +120,19 @@ public final class Ec2Cloud implements Cloud {
     private final WorkshopSpec spec;
     private final ResourceRecorder recorder;
     private final AmiCatalog amis;
-    private final Waiting waiting;
+    private final Waiter waiting;
     /** Where the vCPU quota is read before launching; null: no pre-check (EC2's refusal at launch still applies). */
     private final OnDemandVcpuQuota quota;
     /** Default vCPUs per instance type, as DescribeInstanceTypes reported them. */
     private final Map<String, Integer> vcpusByType = new ConcurrentHashMap<>();
-    private final Random random = new SecureRandom();
     private final Ec2Images images;
     private String groupId;
     private String imageId;
     private List<String> zones;
 
-    /** Production waiting ({@link Waiting#PRODUCTION}). */
+    /** Production waiting ({@link #PRODUCTION_WAITER}). */
     public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis) {
-        this(ec2, spec, recorder, amis, Waiting.PRODUCTION);
+        this(ec2, spec, recorder, amis, PRODUCTION_WAITER);
     }
 
     /**
@@ -135,17 +141,18 @@ public final class Ec2Cloud implements Cloud {
      * @param spec     the workshop (name, region, instance types in order of preference)
      * @param recorder receives every create and delete right after the call that made it returns
      * @param amis     where the image comes from
-     * @param waiting  poll intervals and timeouts
+     * @param waiting  poll intervals; its timeout bounds the wait for terminated instances, and (at most
+     *                 {@link #GROUP_DELETE_TIMEOUT}) the retries of the security group's deletion
      */
-    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiting waiting) {
+    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting) {
         this(ec2, spec, recorder, amis, waiting, null);
     }
 
     /**
-     * As {@link #Ec2Cloud(Ec2Client, WorkshopSpec, ResourceRecorder, AmiCatalog, Waiting)}, with the vCPU quota that
+     * As {@link #Ec2Cloud(Ec2Client, WorkshopSpec, ResourceRecorder, AmiCatalog, Waiter)}, with the vCPU quota that
      * {@link #checkCapacity} reads before anything is created (null: no pre-check).
      */
-    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiting waiting,
+    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting,
                     OnDemandVcpuQuota quota) {
         this.quota = quota;
         this.ec2 = Objects.requireNonNull(ec2, "ec2");
@@ -153,7 +160,7 @@ public final class Ec2Cloud implements Cloud {
         this.recorder = Objects.requireNonNull(recorder, "recorder");
         this.amis = Objects.requireNonNull(amis, "amis");
         this.waiting = Objects.requireNonNull(waiting, "waiting");
-        this.images = new Ec2Images(ec2, waiting, random);
+        this.images = new Ec2Images(ec2, waiting);
     }
 
     /**
@@ -170,7 +177,7 @@ public final class Ec2Cloud implements Cloud {
         Ec2Client client = defaultClient(spec.region());
         software.amazon.awssdk.services.servicequotas.ServiceQuotasClient quotas =
                 OnDemandVcpuQuota.defaultClient(spec.region());
-        Ec2Cloud cloud = new Ec2Cloud(client, spec, recorder, amis, Waiting.PRODUCTION, new OnDemandVcpuQuota(quotas));
+        Ec2Cloud cloud = new Ec2Cloud(client, spec, recorder, amis, PRODUCTION_WAITER, new OnDemandVcpuQuota(quotas));
         cloud.owned = List.of(client, quotas);
         return cloud;
     }
@@ -333,7 +340,7 @@ public final class Ec2Cloud implements Cloud {
                 if (!"InvalidGroup.NotFound".equals(code(e)) || attempt >= 8) {
                     throw e;
                 }
-                waiting.pause(attempt, random);
+                waiting.pause(attempt, WAITING_FOR);
             }
         }
     }
@@ -414,7 +421,7 @@ public final class Ec2Cloud implements Cloud {
                     if (!"InvalidGroup.NotFound".equals(code(e)) || attempt >= 8) {
                         throw e;
                     }
-                    waiting.pause(attempt, random);
+                    waiting.pause(attempt, WAITING_FOR);
                 }
             }
         } catch (Ec2Exception e) {
@@ -683,47 +690,33 @@ public final class Ec2Cloud implements Cloud {
         if (groups.size() <= 1) {
             return groups.isEmpty() ? List.of() : launchGroup(groups.get(0), run);
         }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(LAUNCH_PARALLELISM, groups.size()), r -> {
-            Thread t = new Thread(r, "ec2-launch");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<List<Machine>>> futures = new ArrayList<>();
-            for (List<NodeRequest> group : groups) {
-                futures.add(pool.submit(() -> {
-                    if (run.stopped()) {
-                        return List.<Machine>of();
-                    }
-                    try {
-                        return launchGroup(group, run);
-                    } catch (RuntimeException e) {
-                        run.failure.compareAndSet(null, e);
-                        throw e;
-                    }
-                }));
-            }
-            List<Machine> out = new ArrayList<>();
-            for (Future<List<Machine>> f : futures) {
-                try {
-                    out.addAll(f.get());
-                } catch (ExecutionException e) {
-                    // Already remembered in run.failure; the first one is thrown below.
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    run.failure.compareAndSet(null, new FleetException("interrupted while launching: re-run the same"
-                            + " command; it adopts what was launched"));
+        List<Callable<List<Machine>>> tasks = new ArrayList<>();
+        for (List<NodeRequest> group : groups) {
+            tasks.add(() -> {
+                if (run.stopped()) {
+                    return List.<Machine>of();
                 }
-            }
-            if (run.failure.get() != null) {
-                RuntimeException failure = run.failure.get();
-                // Launches that were in flight when the quota answered have returned now: count them all.
-                throw failure instanceof QuotaRefusal q ? q.recount(run.launched.get()) : failure;
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
+                try {
+                    return launchGroup(group, run);
+                } catch (RuntimeException e) {
+                    run.failure.compareAndSet(null, e);
+                    throw e;
+                }
+            });
         }
+        try {
+            List<Machine> out = new ArrayList<>();
+            new FanOut("ec2-launch", LAUNCH_PARALLELISM).all(tasks).forEach(out::addAll);
+            return out;
+        } catch (Interrupted e) {
+            run.failure.compareAndSet(null, new FleetException("interrupted while launching: re-run the same"
+                    + " command; it adopts what was launched"));
+        } catch (RuntimeException e) {
+            run.failure.compareAndSet(null, e);
+        }
+        RuntimeException failure = run.failure.get();
+        // Launches that were in flight when the quota answered have returned now: count them all.
+        throw failure instanceof QuotaRefusal q ? q.recount(run.launched.get()) : failure;
     }
 
     private List<Machine> launchGroup(List<NodeRequest> group, LaunchRun launchRun) {
@@ -840,7 +833,7 @@ public final class Ec2Cloud implements Cloud {
                     if (!e.isThrottlingException() || attempt >= THROTTLED_LAUNCH_RETRIES) {
                         throw e;
                     }
-                    waiting.pause(attempt, random);
+                    waiting.pause(attempt, WAITING_FOR);
                 }
             }
         } catch (Ec2Exception e) {
@@ -953,31 +946,26 @@ public final class Ec2Cloud implements Cloud {
         Set<String> wanted = new HashSet<>(ids);
         Set<String> reported = new HashSet<>();
         Map<String, Machine> last = new HashMap<>();
-        Instant deadline = Instant.now().plus(timeout);
-        call("wait", () -> {
-            for (int attempt = 0; ; attempt++) {
-                List<String> open = ids.stream().filter(id -> {
-                    Machine m = last.get(id);
-                    return m == null || !(m.isRunningWithAddress() || m.state().isGone()
-                            || m.state() == MachineState.STOPPED);
-                }).toList();
-                if (open.isEmpty()) {
-                    return null;
-                }
-                Described described = describeByIds(open);
-                described.instances().forEach(i -> last.put(i.instanceId(), machine(i)));
-                for (Instance i : described.instances()) {
-                    Machine m = last.get(i.instanceId());
-                    if (wanted.contains(i.instanceId()) && m.isRunningWithAddress() && reported.add(i.instanceId())) {
-                        onRunning.accept(m);
-                    }
-                }
-                if (Instant.now().isAfter(deadline)) {
-                    return null;
-                }
-                waiting.pause(attempt, random);
+        // Until every machine runs with an address, is gone or stopped; at the timeout the caller sees what is left.
+        call("wait", () -> waiting.withTimeout(timeout).until(() -> {
+            List<String> open = ids.stream().filter(id -> {
+                Machine m = last.get(id);
+                return m == null || !(m.isRunningWithAddress() || m.state().isGone()
+                        || m.state() == MachineState.STOPPED);
+            }).toList();
+            if (open.isEmpty()) {
+                return true;
             }
-        });
+            Described described = describeByIds(open);
+            described.instances().forEach(i -> last.put(i.instanceId(), machine(i)));
+            for (Instance i : described.instances()) {
+                Machine m = last.get(i.instanceId());
+                if (wanted.contains(i.instanceId()) && m.isRunningWithAddress() && reported.add(i.instanceId())) {
+                    onRunning.accept(m);
+                }
+            }
+            return false;
+        }, Boolean::booleanValue, poll -> { }, WAITING_FOR));
         List<Machine> out = new ArrayList<>();
         for (String id : ids) {
             out.add(last.getOrDefault(id, new Machine(id, null, 0, MachineState.UNKNOWN, null, null, null)));
@@ -1068,9 +1056,8 @@ public final class Ec2Cloud implements Cloud {
     /** Terminates these instances in one call per 1000 and waits until every one is terminated or gone. */
     private void terminate(List<String> ids) {
         forKnownIds(ids, batch -> ec2.terminateInstances(r -> r.instanceIds(batch)));
-        Instant deadline = Instant.now().plus(waiting.terminateTimeout());
         List<String> open = new ArrayList<>(ids);
-        for (int attempt = 0; !open.isEmpty(); attempt++) {
+        boolean done = waiting.until(() -> {
             Described d = describeByIds(open);
             Set<String> gone = new HashSet<>(d.unknown());
             for (Instance i : d.instances()) {
@@ -1090,15 +1077,12 @@ public final class Ec2Cloud implements Cloud {
                     recorder.deleted(ResourceKind.INSTANCE, id);
                 }
             }
-            if (open.isEmpty()) {
-                return;
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new FleetException(open.size() + " instance(s) still not terminated after "
-                        + waiting.terminateTimeout().toMinutes() + " min (" + String.join(", ", open.subList(0,
-                        Math.min(5, open.size()))) + "): re-run -Daction=teardown");
-            }
-            waiting.pause(attempt, random);
+            return open.isEmpty();
+        }, Boolean::booleanValue, poll -> { }, WAITING_FOR).isPresent();
+        if (!done) {
+            throw new FleetException(open.size() + " instance(s) still not terminated after "
+                    + waiting.timeout().toMinutes() + " min (" + String.join(", ", open.subList(0,
+                    Math.min(5, open.size()))) + "): re-run -Daction=teardown");
         }
     }
 
@@ -1140,7 +1124,8 @@ public final class Ec2Cloud implements Cloud {
     }
 
     private void deleteGroup(String id) {
-        Instant deadline = Instant.now().plus(waiting.groupDeleteTimeout());
+        Duration timeout = waiting.timeout().compareTo(GROUP_DELETE_TIMEOUT) < 0 ? waiting.timeout() : GROUP_DELETE_TIMEOUT;
+        Instant deadline = Instant.now().plus(timeout);
         for (int attempt = 0; ; attempt++) {
             try {
                 ec2.deleteSecurityGroup(r -> r.groupId(id));
@@ -1161,10 +1146,10 @@ public final class Ec2Cloud implements Cloud {
                 }
                 if (Instant.now().isAfter(deadline)) {
                     throw new FleetException("security group " + id + " is still in use after "
-                            + waiting.groupDeleteTimeout().toMinutes() + " min: check for other instances or network"
+                            + timeout.toMinutes() + " min: check for other instances or network"
                             + " interfaces using it, then re-run -Daction=teardown");
                 }
-                waiting.pause(attempt, random);
+                waiting.pause(attempt, WAITING_FOR);
             }
         }
         recorder.deleted(ResourceKind.SECURITY_GROUP, id);

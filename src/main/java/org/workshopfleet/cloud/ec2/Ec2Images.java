@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.spec.Tags;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.BlockDeviceMapping;
@@ -50,13 +50,11 @@ final class Ec2Images {
     private static final Set<ImageState> BROKEN = Set.of(ImageState.FAILED, ImageState.ERROR, ImageState.INVALID);
 
     private final Ec2Client ec2;
-    private final Waiting waiting;
-    private final Random random;
+    private final Waiter waiting;
 
-    Ec2Images(Ec2Client ec2, Waiting waiting, Random random) {
+    Ec2Images(Ec2Client ec2, Waiter waiting) {
         this.ec2 = Objects.requireNonNull(ec2);
         this.waiting = Objects.requireNonNull(waiting);
-        this.random = Objects.requireNonNull(random);
     }
 
     /** The newest available image of this recipe owned by this account: one (paged) {@code DescribeImages}. */
@@ -131,7 +129,7 @@ final class Ec2Images {
     private MachineImage awaitAvailable(String imageId, RecipeHash recipe, Duration timeout, Instant deadline) {
         for (int attempt = 0; ; attempt++) {
             // Making an AMI takes minutes: wait before every poll, the first included.
-            waiting.pause(attempt, random);
+            waiting.pause(attempt, "waiting for EC2");
             Image image = null;
             try {
                 List<Image> found = ec2.describeImages(r -> r.owners(SELF).imageIds(imageId)).images();
@@ -246,7 +244,7 @@ final class Ec2Images {
                     throw new FleetException("EBS snapshot " + id + " is still in use after its image was deregistered:"
                             + " wait a minute and remove the image again");
                 }
-                waiting.pause(attempt, random);
+                waiting.pause(attempt, "waiting for EC2");
             }
         }
     }

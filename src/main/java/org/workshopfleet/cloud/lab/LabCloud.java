@@ -11,13 +11,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.HashMap;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -32,6 +32,7 @@ import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
@@ -143,14 +144,11 @@ public final class LabCloud implements Cloud {
 
     private synchronized ExecutorService bootPool() {
         if (bootPool == null) {
-            AtomicInteger n = new AtomicInteger();
+            // Not a FanOut: boots run on after launchNodes returns (awaitRunning collects them), and a failed boot is
+            // a terminated machine, not a reason to stop the others.
             int threads = Math.max(1, spec.parallelism());
             ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), r -> {
-                        Thread t = new Thread(r, "lab-boot-" + n.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
-                    });
+                    new LinkedBlockingQueue<>(), FanOut.daemons("lab-boot"));
             pool.allowCoreThreadTimeOut(true);
             bootPool = pool;
         }
@@ -227,10 +225,14 @@ public final class LabCloud implements Cloud {
 
     @Override
     public void destroyNodes(Collection<String> machineIds) {
-        machineIds.parallelStream().forEach(id -> {
-            machines.destroy(id);
-            recorder.deleted(ResourceKind.LAB_MACHINE, id);
-        });
+        // Host commands block: a bounded pool of their own, not the JVM-wide common pool; every machine is tried,
+        // then the first failure is thrown.
+        FanOut.values(new FanOut("lab-destroy", Math.max(1, spec.parallelism())).each(machineIds.stream()
+                .<Callable<Void>>map(id -> () -> {
+                    machines.destroy(id);
+                    recorder.deleted(ResourceKind.LAB_MACHINE, id);
+                    return null;
+                }).toList()));
     }
 
     /** Destroys the known machines and every machine of this workshop the lab has a record of. */

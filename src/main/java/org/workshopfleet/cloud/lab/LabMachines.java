@@ -16,9 +16,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.concurrent.FanOut;
+import org.workshopfleet.concurrent.Waiter;
 
 /**
  * Local Debian 12 machines: each a systemd-nspawn container booting systemd over a copy-on-write overlay of the
@@ -38,6 +41,15 @@ public final class LabMachines {
     private static final Pattern NAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?");
     private static final Duration SSH_TIMEOUT = Duration.ofSeconds(240);
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+    /** Machines stopped at once by {@link #destroyAll}: each waits for its container to power off, mostly idle. */
+    static final int DESTROY_PARALLELISM = 4;
+    /** Process and power-off checks are cheap /proc reads: every 100 ms. */
+    private static final Waiter PROCESS_POLL = new Waiter(Duration.ofMillis(100), Duration.ofMillis(100), 1, 0,
+            STOP_GRACE);
+    /** An sshd banner check is a TCP connect: every 300 ms, for as long as a first boot may take. */
+    private static final Waiter SSH_POLL = new Waiter(Duration.ofMillis(300), Duration.ofMillis(300), 1, 0,
+            SSH_TIMEOUT);
+    private static final String WAITING_FOR = "waiting for a lab machine";
 
     /**
      * The smallest addition to nspawn's defaults that lets bpftrace (as root in the machine) load BPF programs and
@@ -226,10 +238,8 @@ public final class LabMachines {
                 () -> new FleetException("lab: no machine " + name + " of " + scope + " to take a layer from"));
         if (processAlive(r)) {
             ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
-            Instant deadline = Instant.now().plus(STOP_GRACE.multipliedBy(2));
-            while (processAlive(r) && Instant.now().isBefore(deadline)) {
-                sleep(100);
-            }
+            PROCESS_POLL.withTimeout(STOP_GRACE.multipliedBy(2)).until(() -> !processAlive(r), Boolean::booleanValue,
+                    p -> { }, WAITING_FOR);
             if (processAlive(r)) {
                 throw new FleetException("lab: " + name + " did not power off within " + STOP_GRACE.multipliedBy(2).toSeconds()
                         + " s; its layer is not taken (see " + r.machineDir().resolve("console.log") + ")");
@@ -269,7 +279,11 @@ public final class LabMachines {
             throw new UncheckedIOException(e);
         }
         List<LabMachineRecord> mine = records();
-        mine.parallelStream().forEach(this::destroy);
+        // Every machine is tried even when one fails, so teardown removes all it can; then the first failure is thrown.
+        FanOut.values(new FanOut("lab-destroy", DESTROY_PARALLELISM).each(mine.stream().<Callable<Void>>map(r -> () -> {
+            destroy(r);
+            return null;
+        }).toList()));
         sweepUnrecorded();
         return mine.size();
     }
@@ -334,16 +348,15 @@ public final class LabMachines {
     }
 
     private void awaitSsh(LabMachineRecord rec, Process nspawn) {
-        Instant deadline = Instant.now().plus(SSH_TIMEOUT);
-        while (Instant.now().isBefore(deadline)) {
+        boolean answered = SSH_POLL.until(() -> {
             if (!nspawn.isAlive()) {
                 throw new FleetException("systemd-nspawn exited with " + nspawn.exitValue() + "; see "
                         + rec.machineDir().resolve("console.log"));
             }
-            if (sshBanner(rec.ip())) {
-                return;
-            }
-            sleep(300);
+            return sshBanner(rec.ip());
+        }, Boolean::booleanValue, p -> { }, WAITING_FOR).isPresent();
+        if (answered) {
+            return;
         }
         throw new FleetException("sshd did not answer on " + rec.ip() + ":22 within " + SSH_TIMEOUT.toSeconds()
                 + " s; see " + rec.machineDir().resolve("console.log"));
@@ -368,10 +381,8 @@ public final class LabMachines {
     private void destroy(LabMachineRecord r) {
         if (processAlive(r)) {
             ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
-            Instant deadline = Instant.now().plus(STOP_GRACE);
-            while (processAlive(r) && Instant.now().isBefore(deadline)) {
-                sleep(100);
-            }
+            PROCESS_POLL.withTimeout(STOP_GRACE).until(() -> !processAlive(r), Boolean::booleanValue, p -> { },
+                    WAITING_FOR);
             if (processAlive(r)) {
                 ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroyForcibly);
             }
@@ -581,11 +592,6 @@ public final class LabMachines {
     }
 
     private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FleetException("interrupted");
-        }
+        Waiter.sleep(Duration.ofMillis(millis), WAITING_FOR);
     }
 }

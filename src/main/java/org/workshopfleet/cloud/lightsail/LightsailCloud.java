@@ -29,6 +29,9 @@ import org.workshopfleet.cloud.RecipeHash;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.concurrent.FanOut;
+import org.workshopfleet.concurrent.Interrupted;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -78,6 +81,13 @@ public final class LightsailCloud implements Cloud {
     public static final String BLUEPRINT = "ubuntu_22_04";
     /** How many CreateInstances / DeleteInstance calls run at once by default. */
     public static final int DEFAULT_LAUNCH_CONCURRENCY = 4;
+    /**
+     * For real Lightsail, whose SDK has no waiters: instances take a minute or two, so polls 5 s apart growing by half
+     * to 30 s keep the call count low; teardown waits up to 5 min for deleted instances to disappear.
+     */
+    public static final Waiter STANDARD_POLLING = new Waiter(Duration.ofSeconds(5), Duration.ofSeconds(30), 1.5, 0,
+            Duration.ofMinutes(5));
+    private static final String WAITING_FOR = "waiting for Lightsail";
 
     /** Tries of a call on a just-created resource that answers NotFound. */
     private static final int NOT_FOUND_ATTEMPTS = 5;
@@ -89,7 +99,7 @@ public final class LightsailCloud implements Cloud {
     private final LightsailClient client;
     private final WorkshopSpec spec;
     private final ResourceRecorder recorder;
-    private final PollingPolicy polling;
+    private final Waiter polling;
     private final String availabilityZone;
     private final int launchConcurrency;
     /** The firewall this object last put on the fleet; awaitRunning re-checks running instances against it. */
@@ -104,11 +114,11 @@ public final class LightsailCloud implements Cloud {
      * @param recorder receives every create and delete as soon as the call that made it returns
      * @param polling  how to wait for instances to run or disappear
      */
-    public LightsailCloud(LightsailClient client, WorkshopSpec spec, ResourceRecorder recorder, PollingPolicy polling) {
+    public LightsailCloud(LightsailClient client, WorkshopSpec spec, ResourceRecorder recorder, Waiter polling) {
         this(client, spec, recorder, polling, spec.region() + "a", DEFAULT_LAUNCH_CONCURRENCY);
     }
 
-    private LightsailCloud(LightsailClient client, WorkshopSpec spec, ResourceRecorder recorder, PollingPolicy polling,
+    private LightsailCloud(LightsailClient client, WorkshopSpec spec, ResourceRecorder recorder, Waiter polling,
                            String availabilityZone, int launchConcurrency) {
         this.client = client;
         this.spec = spec;
@@ -126,7 +136,7 @@ public final class LightsailCloud implements Cloud {
      * profile settings) by itself, so a Lightsail-compatible endpoint needs no code change.
      */
     public static LightsailCloud connect(WorkshopSpec spec, ResourceRecorder recorder) {
-        return new LightsailCloud(newClient(spec.region()), spec, recorder, PollingPolicy.standard());
+        return new LightsailCloud(newClient(spec.region()), spec, recorder, STANDARD_POLLING);
     }
 
     /** A client as {@link #connect} builds it: up to 8 attempts per call, so a burst of throttling is ridden out. */
@@ -245,7 +255,6 @@ public final class LightsailCloud implements Cloud {
      * have reached every Lightsail endpoint yet (eventual consistency, as on EC2).
      */
     private void afterCreate(Runnable call) {
-        Duration delay = polling.firstDelay();
         for (int attempt = 1; ; attempt++) {
             try {
                 call.run();
@@ -254,8 +263,7 @@ public final class LightsailCloud implements Cloud {
                 if (attempt == NOT_FOUND_ATTEMPTS) {
                     throw e;
                 }
-                PollingPolicy.pause(delay);
-                delay = polling.next(delay);
+                polling.pause(attempt - 1, WAITING_FOR);
             }
         }
     }
@@ -461,11 +469,11 @@ public final class LightsailCloud implements Cloud {
             return List.of();
         }
         Instant deadline = Instant.now().plus(timeout);
-        Duration delay = polling.firstDelay();
+        int attempt = 0;
         Map<String, Instance> seen = Map.of();
         Set<String> firewallChecked = new HashSet<>();
         while (true) {
-            PollingPolicy.pause(delay, deadline);
+            polling.pause(attempt, deadline, WAITING_FOR);
             try {
                 seen = scanInstances();
             } catch (FleetException e) {
@@ -485,7 +493,7 @@ public final class LightsailCloud implements Cloud {
             if (done || !Instant.now().isBefore(deadline)) {
                 break;
             }
-            delay = polling.next(delay);
+            attempt++;
         }
         List<Machine> out = new ArrayList<>();
         for (String n : names) {
@@ -612,10 +620,10 @@ public final class LightsailCloud implements Cloud {
         if (names.isEmpty()) {
             return;
         }
-        Instant deadline = Instant.now().plus(polling.goneTimeout());
-        Duration delay = polling.firstDelay();
+        Instant deadline = Instant.now().plus(polling.timeout());
+        int attempt = 0;
         while (true) {
-            PollingPolicy.pause(delay, deadline);
+            polling.pause(attempt, deadline, WAITING_FOR);
             Map<String, Instance> listed = scanInstances();
             Set<String> left = new TreeSet<>();
             for (String n : names) {
@@ -629,9 +637,9 @@ public final class LightsailCloud implements Cloud {
             }
             if (!Instant.now().isBefore(deadline)) {
                 throw new FleetException("Lightsail still lists " + String.join(", ", left) + " "
-                        + polling.goneTimeout().toMinutes() + " min after deleting them: run teardown again");
+                        + polling.timeout().toMinutes() + " min after deleting them: run teardown again");
             }
-            delay = polling.next(delay);
+            attempt++;
         }
     }
 
@@ -754,8 +762,17 @@ public final class LightsailCloud implements Cloud {
         return out;
     }
 
+    /**
+     * Runs per-machine calls a few at a time: Lightsail has no batch form of CreateInstances (per-machine launch
+     * script), PutInstancePublicPorts or DeleteInstance, and one at a time would make 100 machines take minutes. After
+     * the first failure no new call starts; calls in flight finish (they record what they did).
+     */
     private <T> List<T> runAll(List<Callable<T>> tasks) {
-        return ParallelCalls.run(tasks, launchConcurrency, "lightsail-" + spec.name());
+        try {
+            return new FanOut("lightsail-" + spec.name(), launchConcurrency).all(tasks);
+        } catch (Interrupted e) {
+            throw new Interrupted("talking to Lightsail");
+        }
     }
 
     private boolean isOurs(List<Tag> tags) {

@@ -11,6 +11,7 @@ import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.spec.Tags;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.lightsail.LightsailClient;
@@ -27,15 +28,15 @@ import software.amazon.awssdk.services.lightsail.model.Tag;
  * them). Lightsail names are unique across resource types and CreateInstanceSnapshot is not idempotent, so a
  * {@code NameExists} answer is resolved by reading the snapshot: this recipe's (pending or available) is adopted, an
  * errored one is deleted and made again, anything else is refused. Lightsail has no waiters: the wait polls
- * GetInstanceSnapshot with the cloud's {@link PollingPolicy}.
+ * GetInstanceSnapshot with the cloud's {@link Waiter}.
  */
 final class LightsailImages {
 
     private final LightsailClient client;
     private final String region;
-    private final PollingPolicy polling;
+    private final Waiter polling;
 
-    LightsailImages(LightsailClient client, String region, PollingPolicy polling) {
+    LightsailImages(LightsailClient client, String region, Waiter polling) {
         this.client = Objects.requireNonNull(client);
         this.region = Objects.requireNonNull(region);
         this.polling = Objects.requireNonNull(polling);
@@ -105,10 +106,10 @@ final class LightsailImages {
 
     private MachineImage awaitAvailable(RecipeHash recipe, Duration timeout, Instant deadline) {
         String name = recipe.imageName();
-        Duration delay = polling.firstDelay();
+        int attempt = 0;
         while (true) {
             // A snapshot takes minutes: wait before every poll, the first included.
-            PollingPolicy.pause(delay, deadline);
+            polling.pause(attempt, deadline, "waiting for Lightsail");
             InstanceSnapshot s = null;
             try {
                 s = client.getInstanceSnapshot(b -> b.instanceSnapshotName(name)).instanceSnapshot();
@@ -130,7 +131,7 @@ final class LightsailImages {
                         + (s == null ? "not visible" : s.stateAsString()) + " after " + minutes(timeout)
                         + ": re-run the same command later; it adopts the snapshot instead of making another");
             }
-            delay = polling.next(delay);
+            attempt++;
         }
     }
 

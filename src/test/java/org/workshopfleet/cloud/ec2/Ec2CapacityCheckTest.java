@@ -21,6 +21,7 @@ import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.cloud.ec2.fake.ServiceQuotasFake;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.concurrent.Waiter;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -143,7 +144,7 @@ class Ec2CapacityCheckTest {
                 .httpClientBuilder(ApacheHttpClient.builder())
                 .overrideConfiguration(o -> o.retryStrategy(Ec2Fake.testRetryStrategy())).build()) {
             Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordedResources(),
-                    AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(), new OnDemandVcpuQuota(nowhere));
+                    AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(), new OnDemandVcpuQuota(nowhere));
 
             Optional<String> notice = cloud.checkCapacity(5);
 
@@ -180,7 +181,7 @@ class Ec2CapacityCheckTest {
     void aCloudWithoutQuotaReaderChecksNothing() {
         fake.vcpuLimit(2);
         Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordedResources(),
-                AmiCatalog.load(Path.of("ami.properties")), Waiting.fast());
+                AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         assertEquals(Optional.empty(), cloud.checkCapacity(5));
         assertEquals(List.of(), ec2Operations());
     }

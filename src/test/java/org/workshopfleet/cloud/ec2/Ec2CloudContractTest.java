@@ -27,6 +27,7 @@ import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.spec.Tags;
+import org.workshopfleet.concurrent.Waiter;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
 import software.amazon.awssdk.services.ec2.model.Ipv6Range;
@@ -618,7 +619,7 @@ class Ec2CloudContractTest {
                 .credentialsProvider(software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())
                 .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy
                         .doNotRetry())).build()) {
-            Ec2Cloud cloud = new Ec2Cloud(c, fx.spec, new RecordedResources(), new AmiCatalog(Map.of()), Waiting.fast());
+            Ec2Cloud cloud = new Ec2Cloud(c, fx.spec, new RecordedResources(), new AmiCatalog(Map.of()), Waiter.fast());
             FleetException e = assertThrows(FleetException.class, cloud::listNodes);
             assertTrue(e.getMessage().contains("cannot reach EC2") && !e.getMessage().contains("\n"), e.getMessage());
         }

@@ -17,6 +17,7 @@ import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.concurrent.Waiter;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
 
@@ -65,7 +66,7 @@ final class FleetFixture implements AutoCloseable {
 
     /** A cloud with the vCPU pre-check wired to the fake's quota stand-in. */
     Ec2Cloud cloud(WorkshopSpec s, ResourceRecorder recorder) {
-        return new Ec2Cloud(client(), s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiting.fast(),
+        return new Ec2Cloud(client(), s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(),
                 new OnDemandVcpuQuota(quotasClient()));
     }
 

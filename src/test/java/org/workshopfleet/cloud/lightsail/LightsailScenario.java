@@ -15,6 +15,7 @@ import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.ssh.SshKeyPair;
 
 /** What the contract tests and the call-count benchmark share: a workshop, its launch context and requests. */
@@ -23,7 +24,7 @@ final class LightsailScenario {
     static final String WORKSHOP = "ws-test";
     static final String CIDR = "203.0.113.7/32";
     /** Millisecond polling, so tests spend their time on calls, not sleeps. */
-    static final PollingPolicy QUICK = new PollingPolicy(Duration.ofMillis(5), Duration.ofMillis(40), 2, Duration.ofSeconds(10));
+    static final Waiter QUICK = new Waiter(Duration.ofMillis(5), Duration.ofMillis(40), 2, 0, Duration.ofSeconds(10));
 
     private LightsailScenario() {
     }

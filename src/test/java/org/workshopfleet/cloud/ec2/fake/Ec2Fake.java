@@ -197,7 +197,7 @@ public final class Ec2Fake implements AutoCloseable {
                 clients.add(quotas);
             }
             return new org.workshopfleet.cloud.ec2.Ec2Cloud(client, spec, recorder,
-                    org.workshopfleet.cloud.ec2.AmiCatalog.load(amiProperties), org.workshopfleet.cloud.ec2.Waiting.fast(),
+                    org.workshopfleet.cloud.ec2.AmiCatalog.load(amiProperties), org.workshopfleet.concurrent.Waiter.fast(),
                     new org.workshopfleet.cloud.ec2.OnDemandVcpuQuota(quotas));
         };
     }
