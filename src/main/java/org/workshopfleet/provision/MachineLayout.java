@@ -1,5 +1,6 @@
 package org.workshopfleet.provision;
 
+import java.util.Map;
 import org.workshopfleet.render.Bundle;
 
 /**
@@ -20,11 +21,27 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
     public static final MachineLayout STANDARD =
             new MachineLayout(Bundle.REMOTE_ROOT, "/var/lib/workshop-fleet", 3000, CLOUD_INIT_RESULT);
 
+    /** cloud-init's output log, whose tail the machine's log shows when cloud-init failed. */
+    public static final String CLOUD_INIT_LOG = "/var/log/cloud-init-output.log";
+
+    /** The folder of the step markers: one file per step holding the content hash of its last successful run. */
     public String markersDir() {
         return stateRoot + "/steps";
     }
 
+    /** The ebpf_exporter hash the machine observed (written by scripts/03-ebpf-exporter.sh under STATE_DIR). */
     public String ebpfExporterHashFile() {
         return stateRoot + "/observed/ebpf_exporter.sha256";
+    }
+
+    /**
+     * These paths for a template's model (templates/session/machine-session.sh.ftl): {@code bundleRoot},
+     * {@code stateRoot}, {@code markersDir}, {@code cloudInitResult}, {@code cloudInitLog},
+     * {@code ebpfExporterHashFile}.
+     */
+    public Map<String, String> asModel() {
+        return Map.of("bundleRoot", bundleRoot, "stateRoot", stateRoot, "markersDir", markersDir(),
+                "cloudInitResult", cloudInitResult, "cloudInitLog", CLOUD_INIT_LOG,
+                "ebpfExporterHashFile", ebpfExporterHashFile());
     }
 }
