@@ -34,7 +34,7 @@ if [ "${r"${sum%% *}"}" != "$3" ]; then got=$(wc -c < "$t"); rm -f "$t"; rm -rf 
 tar -x --no-same-owner -f "$t" -C "$s"; rc=$?
 if [ $rc -ne 0 ]; then rm -rf "$s" "$t"; echo "$N unpackfailed $rc"; exit 0; fi
 <#-- The tar goes with the old root, in one rm. -->
-rm -rf "$r" "$t" && mv "$s" "$r" || { rm -f "$t"; echo "$N unpackfailed swap"; exit 0; }
+if ! { rm -rf "$r" "$t" && mv "$s" "$r"; }; then rm -f "$t"; echo "$N unpackfailed swap"; exit 0; fi
 echo "$N unpacked"
 d=${q(layout.markersDir)}
 <#-- Once, not per step: the marker write below fails (and says so) if the folder could not be made. -->
