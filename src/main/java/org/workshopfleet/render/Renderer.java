@@ -20,8 +20,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -274,8 +272,8 @@ public final class Renderer {
         model.put("loginPublicKey", m.loginPublicKey());
         model.put("grafanaPassword", m.grafanaPassword());
         model.put("sshPassword", m.sshPassword());
-        model.put("expiresAtIso", DateTimeFormatter.ISO_INSTANT.format(m.expiresAt().truncatedTo(ChronoUnit.SECONDS)));
-        model.put("expiresAtCalendar", ExpiryTimer.calendar(m.expiresAt()));
+        model.put("expiresAtIso", ExpiryTimer.iso(m.expiresAt()));
+        model.put("expiryUnits", ExpiryTimer.model(m.expiresAt()));
         model.put("sources", sources);
         return model;
     }
