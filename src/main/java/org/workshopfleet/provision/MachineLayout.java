@@ -2,6 +2,7 @@ package org.workshopfleet.provision;
 
 import java.util.Map;
 import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.Renderer;
 
 /**
  * Where things live on a machine. {@link #STANDARD} is the contract every real machine follows; loopback tests give
@@ -32,6 +33,19 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
     /** The ebpf_exporter hash the machine observed (written by scripts/03-ebpf-exporter.sh under STATE_DIR). */
     public String ebpfExporterHashFile() {
         return stateRoot + "/observed/ebpf_exporter.sha256";
+    }
+
+    /**
+     * {@code env} assignments that give a script on the machine these folders as scripts/lib.sh reads them:
+     * {@code BUNDLE_DIR=… STATE_DIR=…}, each a quoted shell word.
+     */
+    public String scriptEnvironment() {
+        return "BUNDLE_DIR=" + Renderer.shellQuoted(bundleRoot) + " STATE_DIR=" + Renderer.shellQuoted(stateRoot);
+    }
+
+    /** The command line (after sudo) that runs a bundle script, e.g. {@code scripts/seal.sh}, with these folders. */
+    public String runScript(String bundlePath) {
+        return "env " + scriptEnvironment() + " bash " + Renderer.shellQuoted(bundleRoot + "/" + bundlePath);
     }
 
     /**

@@ -235,8 +235,7 @@ final class SessionTranscript extends OutputStream {
             case "begin" -> {
                 events.started(index, step);
                 note("step " + index + "/" + steps.size() + " " + step.name());
-                note("$ " + sudo + "env BUNDLE_DIR=" + layout.bundleRoot() + " STATE_DIR=" + layout.stateRoot()
-                        + " bash " + layout.bundleRoot() + "/" + step.script());
+                note("$ " + sudo + layout.runScript(step.script()));
                 running = step;
                 markerFailed = false;
             }
