@@ -8,7 +8,7 @@ set -euo pipefail
 ATTENDEE_USER="${ATTENDEE_USER:-ubuntu}"
 ATTENDEE_GIT_BRANCH="ebpf-php-sample"
 # The bundle's folder comes from the orchestrator's MachineLayout (Verifier passes it).
-BUNDLE_DIR="${BUNDLE_DIR:?set BUNDLE_DIR to the bundle folder, e.g. /opt/workshop-fleet}"
+BUNDLE_DIR="${BUNDLE_DIR:?set BUNDLE_DIR to the bundle folder (verify passes it)}"
 if [ -r "$BUNDLE_DIR/fleet.env" ]; then
     # shellcheck disable=SC1091
     . "$BUNDLE_DIR/fleet.env"

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,14 +46,14 @@ class MachineSessionScriptTest {
 
         Run first = run(layout, bundle);
         assertEquals("feed", first.outcome.observedHash());
-        assertEquals(List.of("uploading", "steps", "started 01-a", "finished 01-a"), first.events);
+        assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a"), first.events);
         assertTrue(first.log.contains("\nran in " + layout.bundleRoot() + "\n"), first.log);
         assertFalse(first.log.contains("@@wf-"), first.log);
         assertEquals("hash-1\n", Files.readString(Path.of(layout.markersDir(), "01-a")));
         assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new.tar")), "the tar goes with the old root");
 
         Run second = run(layout, bundle);
-        assertEquals(List.of("uploading", "steps", "started 01-a", "finished 01-a skipped"), second.events);
+        assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a skipped"), second.events);
     }
 
     private record Run(MachineSession.Outcome outcome, List<String> events, String log) {
@@ -69,34 +68,14 @@ class MachineSessionScriptTest {
             in.write(("bundle " + tar.length + " " + sha256(tar) + "\n").getBytes(StandardCharsets.US_ASCII));
             in.write(tar);
         }
-        List<String> events = new ArrayList<>();
+        RecordedEvents events = new RecordedEvents();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         SessionTranscript t = new SessionTranscript(script.substring("N='@@wf-".length(), script.indexOf("'\n")),
-                bundle.steps(), layout, "", Duration.ofSeconds(2), log, new MachineSession.Events() {
-                    @Override
-                    public void uploading() {
-                        events.add("uploading");
-                    }
-
-                    @Override
-                    public void stepsStarting() {
-                        events.add("steps");
-                    }
-
-                    @Override
-                    public void started(int index, SetupStep step) {
-                        events.add("started " + step.name());
-                    }
-
-                    @Override
-                    public void finished(int index, SetupStep step, boolean skipped) {
-                        events.add("finished " + step.name() + (skipped ? " skipped" : ""));
-                    }
-                }, b -> { }, tar.length, 1);
+                bundle.steps(), layout, "", Duration.ofSeconds(2), log, events, b -> { }, tar.length, 1);
         p.getInputStream().transferTo(t);
         t.close();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        return new Run(t.outcome(p.exitValue(), true), events, log.toString(StandardCharsets.UTF_8));
+        return new Run(t.outcome(p.exitValue(), true), events.lines, log.toString(StandardCharsets.UTF_8));
     }
 
     private static String sha256(byte[] b) throws NoSuchAlgorithmException {

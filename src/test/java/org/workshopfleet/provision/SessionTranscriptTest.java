@@ -26,30 +26,11 @@ class SessionTranscriptTest {
     private static final SetupStep B = new SetupStep("02-b", "scripts/02-b.sh", "h2");
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
-    private final List<String> events = new ArrayList<>();
+    private final RecordedEvents recorded = new RecordedEvents();
+    private final List<String> events = recorded.lines;
     private final List<Boolean> answers = new ArrayList<>();
     private final SessionTranscript transcript = new SessionTranscript(NONCE, List.of(A, B), MachineLayout.STANDARD,
-            "sudo -n ", Duration.ofSeconds(600), log, new MachineSession.Events() {
-                @Override
-                public void uploading() {
-                    events.add("uploading");
-                }
-
-                @Override
-                public void stepsStarting() {
-                    events.add("steps");
-                }
-
-                @Override
-                public void started(int index, SetupStep step) {
-                    events.add("started " + index + " " + step.name());
-                }
-
-                @Override
-                public void finished(int index, SetupStep step, boolean skipped) {
-                    events.add("finished " + index + " " + step.name() + (skipped ? " skipped" : ""));
-                }
-            }, answers::add, 100, 7);
+            "sudo -n ", Duration.ofSeconds(600), log, recorded, answers::add, 100, 7);
 
     private void feed(String text) throws IOException {
         transcript.write(text.getBytes(StandardCharsets.UTF_8));
@@ -187,23 +168,7 @@ class SessionTranscriptTest {
 
     private String phaseOfCut(String output) throws IOException {
         SessionTranscript t = new SessionTranscript(NONCE, List.of(A), MachineLayout.STANDARD, "", Duration.ofSeconds(1),
-                new ByteArrayOutputStream(), new MachineSession.Events() {
-                    @Override
-                    public void uploading() {
-                    }
-
-                    @Override
-                    public void stepsStarting() {
-                    }
-
-                    @Override
-                    public void started(int index, SetupStep step) {
-                    }
-
-                    @Override
-                    public void finished(int index, SetupStep step, boolean skipped) {
-                    }
-                }, b -> { }, 1, 1);
+                new ByteArrayOutputStream(), new RecordedEvents(), b -> { }, 1, 1);
         t.write(output.getBytes(StandardCharsets.UTF_8));
         t.close();
         String m = assertThrows(Pipeline.StepFailed.class, () -> t.outcome(255, false)).getMessage();
