@@ -158,8 +158,8 @@ public final class ImageBaker {
             }
             Duration steps = Duration.between(start, Instant.now());
             try (Remote remote = Remote.await(target, login, sshTimeout)) {
-                int code = remote.run(login.sudo() + "env BUNDLE_DIR=" + layout.bundleRoot() + " bash "
-                        + layout.bundleRoot() + "/" + ImageRecipe.SEAL_SCRIPT, pipeline.logFile(name));
+                int code = remote.run(login.sudo() + layout.runScript(ImageRecipe.SEAL_SCRIPT),
+                        pipeline.logFile(name));
                 if (code != 0) {
                     String why = "seal.sh exited with " + code;
                     throw new Failed("image: sealing builder " + name + " failed (exit " + code + "); log: "

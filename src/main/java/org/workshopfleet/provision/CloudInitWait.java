@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Waiting for cloud-init to finish, cheaply: a shell loop on the machine tests for cloud-init's result file every half
@@ -21,7 +20,6 @@ import java.util.regex.Pattern;
  */
 final class CloudInitWait {
 
-    private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._/-]+");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What cloud-init reported: {@code errors} empty means it finished cleanly. */
@@ -35,17 +33,11 @@ final class CloudInitWait {
     }
 
     /**
-     * Shell lines that wait up to {@code timeout} for {@code resultFile} to exist and be non-empty, running
-     * {@code onTimeout} (which should leave the script) if it never comes.
+     * How many half-second polls of the result file fit in {@code timeout} (at least one); the loop itself is in
+     * templates/session/machine-session.sh.ftl.
      */
-    static String poll(String resultFile, Duration timeout, String onTimeout) {
-        if (!SAFE_PATH.matcher(resultFile).matches()) {
-            throw new IllegalArgumentException("unsafe cloud-init result path: " + resultFile);
-        }
-        long polls = Math.max(1, timeout.toMillis() / 500);
-        return "n=0; while [ ! -s '" + resultFile + "' ]; do\n"
-                + "  if [ \"$n\" -ge " + polls + " ]; then " + onTimeout + "; fi; sleep 0.5; n=$((n+1))\n"
-                + "done\n";
+    static long polls(Duration timeout) {
+        return Math.max(1, timeout.toMillis() / 500);
     }
 
     /**

@@ -1,6 +1,8 @@
 package org.workshopfleet.provision;
 
+import java.util.Map;
 import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.Renderer;
 
 /**
  * Where things live on a machine. {@link #STANDARD} is the contract every real machine follows; loopback tests give
@@ -20,11 +22,40 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
     public static final MachineLayout STANDARD =
             new MachineLayout(Bundle.REMOTE_ROOT, "/var/lib/workshop-fleet", 3000, CLOUD_INIT_RESULT);
 
+    /** cloud-init's output log, whose tail the machine's log shows when cloud-init failed. */
+    public static final String CLOUD_INIT_LOG = "/var/log/cloud-init-output.log";
+
+    /** The folder of the step markers: one file per step holding the content hash of its last successful run. */
     public String markersDir() {
         return stateRoot + "/steps";
     }
 
+    /** The ebpf_exporter hash the machine observed (written by scripts/03-ebpf-exporter.sh under STATE_DIR). */
     public String ebpfExporterHashFile() {
         return stateRoot + "/observed/ebpf_exporter.sha256";
+    }
+
+    /**
+     * {@code env} assignments that give a script on the machine these folders as scripts/lib.sh reads them:
+     * {@code BUNDLE_DIR=… STATE_DIR=…}, each a quoted shell word.
+     */
+    public String scriptEnvironment() {
+        return "BUNDLE_DIR=" + Renderer.shellQuoted(bundleRoot) + " STATE_DIR=" + Renderer.shellQuoted(stateRoot);
+    }
+
+    /** The command line (after sudo) that runs a bundle script, e.g. {@code scripts/seal.sh}, with these folders. */
+    public String runScript(String bundlePath) {
+        return "env " + scriptEnvironment() + " bash " + Renderer.shellQuoted(bundleRoot + "/" + bundlePath);
+    }
+
+    /**
+     * These paths for a template's model (templates/session/machine-session.sh.ftl): {@code bundleRoot},
+     * {@code stateRoot}, {@code markersDir}, {@code cloudInitResult}, {@code cloudInitLog},
+     * {@code ebpfExporterHashFile}.
+     */
+    public Map<String, String> asModel() {
+        return Map.of("bundleRoot", bundleRoot, "stateRoot", stateRoot, "markersDir", markersDir(),
+                "cloudInitResult", cloudInitResult, "cloudInitLog", CLOUD_INIT_LOG,
+                "ebpfExporterHashFile", ebpfExporterHashFile());
     }
 }

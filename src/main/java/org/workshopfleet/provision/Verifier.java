@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.workshopfleet.FleetException;
 import org.workshopfleet.grafana.GrafanaClient;
+import org.workshopfleet.render.Renderer;
 import org.workshopfleet.ssh.PortForward;
 import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.ssh.SshLogin;
@@ -74,7 +75,8 @@ public final class Verifier {
         }
         try (remote) {
             Remote.Result r = remote.exec(login.sudo() + "env ATTENDEE_USER=" + attendeeUser + " EBPF_EXPORTER_RECORDED="
-                    + ebpfExporterSha256 + " bash -s", script());
+                    + ebpfExporterSha256 + " BUNDLE_DIR=" + Renderer.shellQuoted(layout.bundleRoot()) + " bash -s",
+                    script());
             checks.addAll(parse(r.stdout()));
             if (checks.size() == 1) {
                 checks.add(new Check("checks", false, "the check script printed nothing (exit " + r.exitCode() + ")"));

@@ -1,11 +1,15 @@
 package org.workshopfleet.render;
 
+import freemarker.cache.ClassTemplateLoader;
 import freemarker.core.ParseException;
 import freemarker.template.Configuration;
 import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
+import freemarker.template.TemplateMethodModelEx;
+import freemarker.template.TemplateModelException;
 import freemarker.template.TemplateNotFoundException;
+import freemarker.template.TemplateScalarModel;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -16,8 +20,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -33,6 +35,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.workshopfleet.FleetException;
+import org.workshopfleet.ProjectFiles;
 import org.workshopfleet.cloud.UserDataFormat;
 
 /**
@@ -72,6 +75,8 @@ public final class Renderer {
     private static final Pattern INPUTS = Pattern.compile("(?m)^# inputs:(.*)$");
     private static final String LIB = "scripts/lib.sh";
     private static final String FLEET_ENV = "fleet.env";
+    /** The machine session's script, under the project (and packaged) folder. */
+    public static final String SESSION_SCRIPT = "templates/session/machine-session.sh.ftl";
 
     private final Path root;
     private final Configuration freemarker;
@@ -89,12 +94,22 @@ public final class Renderer {
                     + ": run from the workshop-fleet project folder");
         }
         NoSymlinks.refuse(root, NoSymlinks.SHIPPED);
-        freemarker = new Configuration(Configuration.VERSION_2_3_34);
+        freemarker = configuration();
         try {
             freemarker.setDirectoryForTemplateLoading(root.toFile());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The tool's own templates, packaged on the class path under {@value ProjectFiles#PACKAGED}. */
+    private Renderer(Configuration packaged) {
+        this.root = Path.of(ProjectFiles.PACKAGED);
+        this.freemarker = packaged;
+    }
+
+    private static Configuration configuration() {
+        Configuration freemarker = new Configuration(Configuration.VERSION_2_3_34);
         freemarker.setDefaultEncoding("UTF-8");
         freemarker.setTemplateExceptionHandler(TemplateExceptionHandler.RETHROW_HANDLER);
         freemarker.setLogTemplateExceptions(false);
@@ -103,6 +118,37 @@ public final class Renderer {
         freemarker.setLocale(Locale.ROOT);
         freemarker.setTimeZone(TimeZone.getTimeZone(ZoneOffset.UTC));
         freemarker.setNumberFormat("computer");
+        return freemarker;
+    }
+
+    /** Holder of the packaged-templates renderer, made on first use. */
+    private static final class Packaged {
+        static final Renderer RENDERER;
+
+        static {
+            Configuration c = configuration();
+            c.setTemplateLoader(new ClassTemplateLoader(Renderer.class, "/" + ProjectFiles.PACKAGED));
+            RENDERER = new Renderer(c);
+        }
+    }
+
+    /**
+     * The root shell script of one machine session, {@value #SESSION_SCRIPT}, from the tool's packaged copy: it is
+     * part of the tool's protocol with its own output parser, not a workshop's content, so a project folder given
+     * with {@code -DprojectRoot} does not replace it. The template quotes every string with {@code q(…)}, which makes
+     * a single-quoted shell word ({@link #shellQuoted}).
+     *
+     * @param model the template's values (see the template's header); {@code q} is added here
+     */
+    public static String sessionScript(Map<String, ?> model) {
+        Map<String, Object> m = new HashMap<>(model);
+        m.put("q", (TemplateMethodModelEx) args -> {
+            if (args.size() != 1 || !(args.get(0) instanceof TemplateScalarModel value)) {
+                throw new TemplateModelException("q takes one string");
+            }
+            return shellQuoted(value.getAsString());
+        });
+        return Packaged.RENDERER.render(SESSION_SCRIPT, m);
     }
 
     /**
@@ -226,14 +272,14 @@ public final class Renderer {
         model.put("loginPublicKey", m.loginPublicKey());
         model.put("grafanaPassword", m.grafanaPassword());
         model.put("sshPassword", m.sshPassword());
-        model.put("expiresAtIso", DateTimeFormatter.ISO_INSTANT.format(m.expiresAt().truncatedTo(ChronoUnit.SECONDS)));
-        model.put("expiresAtCalendar", ExpiryTimer.calendar(m.expiresAt()));
+        model.put("expiresAtIso", ExpiryTimer.iso(m.expiresAt()));
+        model.put("expiryUnits", ExpiryTimer.model(m.expiresAt()));
         model.put("sources", sources);
         return model;
     }
 
     /** A POSIX shell word: single quotes, with embedded single quotes closed, escaped and reopened. */
-    static String shellQuoted(String value) {
+    public static String shellQuoted(String value) {
         return "'" + value.replace("'", "'\\''") + "'";
     }
 

@@ -7,9 +7,11 @@ set -euo pipefail
 
 ATTENDEE_USER="${ATTENDEE_USER:-ubuntu}"
 ATTENDEE_GIT_BRANCH="ebpf-php-sample"
-if [ -r /opt/workshop-fleet/fleet.env ]; then
+# The bundle's folder comes from the orchestrator's MachineLayout (Verifier passes it).
+BUNDLE_DIR="${BUNDLE_DIR:?set BUNDLE_DIR to the bundle folder (verify passes it)}"
+if [ -r "$BUNDLE_DIR/fleet.env" ]; then
     # shellcheck disable=SC1091
-    . /opt/workshop-fleet/fleet.env
+    . "$BUNDLE_DIR/fleet.env"
 fi
 
 report() { # name, status, detail

@@ -1,0 +1,62 @@
+<#--
+  The one root shell script a machine runs after login (org.workshopfleet.provision.MachineSession): wait for
+  cloud-init's result file and print it between frames, read the answer line and the bundle's tar from stdin, check
+  and unpack it, run the setup steps, print the observed ebpf_exporter hash. SessionTranscript reads its output.
+  Frames are lines "$N <kind> …": the nonce is never followed by a space in this text, so no echo of the script
+  (not even a ps listing) forges a frame. Every value is a shell word made by q() (single-quoted); numbers are
+  rendered by the model. No secret is ever in here: the bundle travels on stdin and is never echoed.
+  Shell built-ins where a program would do the same: every fork and exec is CPU a shared lab host pays per machine.
+-->
+N=${q("@@wf-" + nonce)}
+n=0; while [ ! -s ${q(layout.cloudInitResult)} ]; do
+  if [ "$n" -ge ${polls} ]; then echo "$N cloudinit-timeout"; exit 0; fi; sleep 0.5; n=$((n+1))
+done
+echo "$N cloudinit-begin"; cat ${q(layout.cloudInitResult)}
+echo "$N cloudinit-end"
+<#-- One line of answer; sh's read takes it byte by byte, so the tar behind it stays on stdin. -->
+IFS= read -r answer || answer=
+case "$answer" in
+  'bundle '*) ;;
+  tail) echo "$N tail-begin"; tail -n ${tailLines} ${q(layout.cloudInitLog)} 2>&1; echo "$N tail-end"; exit 0 ;;
+  *) exit 0 ;;
+esac
+r=${q(layout.bundleRoot)}; s="$r.new"; t="$r.new.tar"
+<#-- Splits "bundle <bytes> <sha256>" into $1 $2 $3 on purpose. -->
+# shellcheck disable=SC2086
+set -- $answer
+<#-- Leftovers of an interrupted earlier run only; test is a built-in, rm a program. -->
+if [ -e "$s" ] || [ -e "$t" ]; then rm -rf "$s" "$t"; fi
+mkdir -p "$s" || { echo "$N unpackfailed mkdir"; exit 0; }
+(umask 077; cat > "$t")
+sum=$(sha256sum < "$t")
+<#-- A connection cut mid-transfer gives a short file; a tar cut at a member boundary would unpack without complaint. -->
+if [ "${r"${sum%% *}"}" != "$3" ]; then got=$(wc -c < "$t"); rm -f "$t"; rm -rf "$s"; echo "$N torn $got"; exit 0; fi
+tar -x --no-same-owner -f "$t" -C "$s"; rc=$?
+if [ $rc -ne 0 ]; then rm -rf "$s" "$t"; echo "$N unpackfailed $rc"; exit 0; fi
+<#-- The tar goes with the old root, in one rm. -->
+if ! { rm -rf "$r" "$t" && mv "$s" "$r"; }; then rm -f "$t"; echo "$N unpackfailed swap"; exit 0; fi
+echo "$N unpacked"
+d=${q(layout.markersDir)}
+<#-- Once, not per step: the marker write below fails (and says so) if the folder could not be made. -->
+mkdir -p "$d" 2>/dev/null
+<#-- $1 step name, $2 script path relative to the bundle root, $3 content hash. -->
+step() {
+  m=; { IFS= read -r m < "$d/$1"; } 2>/dev/null
+  if [ "$m" = "$3" ]; then echo "$N skip $1"; return 0; fi
+  echo "$N begin $1"
+  BUNDLE_DIR="$r" STATE_DIR=${q(layout.stateRoot)} bash "$r/$2"; rc=$?
+  if [ $rc -eq 0 ]; then
+    if ! { printf '%s\n' "$3" > "$d/$1"; } 2>/dev/null; then echo "$N nomarker $1"; rc=${markerFailed}; fi
+  fi
+<#-- A leading newline would put an empty line in the log; the parser finds a frame anywhere in a line. -->
+  echo "$N end $1 $rc"
+  return $rc
+}
+<#list steps as s>
+step ${q(s.name)} ${q(s.script)} ${q(s.hash)} || exit 0
+</#list>
+<#if observedFile??>
+<#-- The first word of the first non-blank line, read with built-ins. -->
+h=; if [ -r ${q(observedFile)} ]; then while read -r h _ || [ -n "$h" ]; do [ -n "$h" ] && break; done < ${q(observedFile)}; fi
+echo "$N observed $h"
+</#if>
