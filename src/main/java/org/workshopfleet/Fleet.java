@@ -46,6 +46,7 @@ import org.workshopfleet.provision.Runner;
 import org.workshopfleet.report.FleetSpend;
 import org.workshopfleet.report.Handout;
 import org.workshopfleet.report.PlanSummary;
+import org.workshopfleet.report.TerminalText;
 import org.workshopfleet.report.PriceTable;
 import org.workshopfleet.report.ProgressBoard;
 import org.workshopfleet.report.ProgressEvent;
@@ -199,7 +200,7 @@ public final class Fleet {
                 } catch (ImageBaker.Failed e) {
                     // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
                     printTable(List.of(e.builder()));
-                    out.println(org.workshopfleet.report.TerminalText.clean(e.getMessage()));
+                    out.println(TerminalText.clean(e.getMessage()));
                     out.println("the builder " + e.builder().name() + " was destroyed; nothing was baked: "
                             + e.next());
                     return 1;
@@ -444,9 +445,7 @@ public final class Fleet {
         // Locked like up: plan makes the login key, host keys and passwords up goes on to use, and two commands
         // making them at once would leave machines with keys the folder no longer holds.
         try (WorkshopLock held = lock("plan")) {
-            if (Ledger.exists(new StateFolder(spec.stateDir()))) {
-                openLedger(new StateFolder(spec.stateDir()));
-            }
+            placeFromLedger();
             return planLocked();
         }
     }
@@ -632,7 +631,7 @@ public final class Fleet {
         }
         out.println("checks: " + String.join(", ", java.util.stream.IntStream.range(0, checks.size())
                 .mapToObj(i -> (i + 1) + "=" + checks.get(i)).toList()));
-        details.forEach(d -> out.println("  FAIL " + org.workshopfleet.report.TerminalText.clean(d)));
+        details.forEach(d -> out.println("  FAIL " + TerminalText.clean(d)));
         out.println(allOk ? "verify: all " + matrix.size() + " machine(s) pass every check"
                 : "verify: " + details.size() + " failed check(s)");
         return allOk;
@@ -966,7 +965,7 @@ public final class Fleet {
     }
 
     private static String shorten(String s) {
-        String one = s.replaceAll("\\p{Cntrl}", "?");
+        String one = TerminalText.clean(s);
         return one.length() <= 40 ? one : one.substring(0, 37) + "...";
     }
 
