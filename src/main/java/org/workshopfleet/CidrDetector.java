@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.Interrupted;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,14 +26,14 @@ public interface CidrDetector {
                         HttpRequest.newBuilder(URI.create("https://checkip.amazonaws.com")).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
-                    throw new FleetException("cannot detect this computer's public address (HTTP " + r.statusCode() + ")" + fix);
+                    throw new BadInput("cannot detect this computer's public address (HTTP " + r.statusCode() + ")" + fix);
                 }
                 return Cidr.parse(r.body().trim() + "/32").toString();
             } catch (IOException e) {
-                throw new FleetException("cannot detect this computer's public address (" + e.getClass().getSimpleName() + ")" + fix);
+                throw new BadInput("cannot detect this computer's public address (" + e.getClass().getSimpleName() + ")" + fix);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new FleetException("interrupted while detecting this computer's public address" + fix);
+                throw new Interrupted("detecting this computer's public address");
             }
         };
     }

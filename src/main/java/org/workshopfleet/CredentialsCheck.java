@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.util.Optional;
 import org.workshopfleet.spec.WorkshopSpec;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -35,14 +37,14 @@ public interface CredentialsCheck {
 
     /** The one-line message for missing credentials. */
     static FleetException missing(WorkshopSpec spec) {
-        return new FleetException("no AWS credentials for " + spec.provider().id() + ": set AWS_ACCESS_KEY_ID and"
+        return new BadInput("no AWS credentials for " + spec.provider().id() + ": set AWS_ACCESS_KEY_ID and"
                 + " AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run 'aws sso login'; to try without AWS use -Daction=plan"
                 + " or -Dprovider=lab");
     }
 
     /** The one-line message for an SSO profile without a live session. */
     static FleetException ssoSessionMissing(WorkshopSpec spec, String profile) {
-        return new FleetException("no AWS credentials for " + spec.provider().id() + ": the IAM Identity Center (SSO)"
+        return new BadInput("no AWS credentials for " + spec.provider().id() + ": the IAM Identity Center (SSO)"
                 + " session of AWS profile '" + profile + "' has expired or was never started on this computer: run 'aws"
                 + " sso login --profile " + profile + "' and re-run");
     }

@@ -1,5 +1,9 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.ExitCode;
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
+import org.workshopfleet.error.Interrupted;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -35,7 +39,6 @@ import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
-import org.workshopfleet.concurrent.Interrupted;
 import org.workshopfleet.provision.MachineJob;
 import org.workshopfleet.provision.MachineResult;
 import org.workshopfleet.provision.Pipeline;
@@ -245,7 +248,7 @@ public final class Fleet {
             }
             if (interrupted) {
                 out.println(Runner.INTERRUPTED_NOTICE);
-                return Runner.INTERRUPTED_EXIT;
+                return ExitCode.INTERRUPTED;
             }
             results.sort(Comparator.comparingInt(MachineResult::attendee));
             printResults(results);
@@ -418,7 +421,7 @@ public final class Fleet {
     public int handout() {
         StateFolder folder = new StateFolder(spec.stateDir());
         if (!Ledger.exists(folder)) {
-            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root()
+            throw new BadInput("workshop " + spec.name() + " has no ledger in " + folder.root()
                     + ": run up first, or pass -Dname / -DstateDir of the fleet");
         }
         try (WorkshopLock held = lock("handout")) {
@@ -564,7 +567,7 @@ public final class Fleet {
     public int verify() {
         StateFolder folder = new StateFolder(spec.stateDir());
         if (!Ledger.exists(folder)) {
-            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root()
+            throw new BadInput("workshop " + spec.name() + " has no ledger in " + folder.root()
                     + ": run up first, or pass -Dname / -DstateDir of the fleet to verify");
         }
         // No lock: verify only reads the ledger and the secrets up wrote, and checks the machines.
@@ -575,7 +578,7 @@ public final class Fleet {
                 .filter(r -> r.publicIp() != null && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
         if (machines.isEmpty()) {
-            throw new FleetException("workshop " + spec.name() + " has no machine with an address: run up first");
+            throw new BadInput("workshop " + spec.name() + " has no machine with an address: run up first");
         }
         Verifier verifier = new Verifier(login, wiring.layout(), dashboards(), Duration.ofSeconds(30), SshLogin.MACHINE_USER,
                 Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger));
@@ -590,7 +593,7 @@ public final class Fleet {
         try {
             outcomes = new FanOut("verify", spec.parallelism()).each(checks);
         } catch (Interrupted e) {
-            throw new FleetException("verify interrupted");
+            throw new Interrupted("verifying the machines");
         }
         Map<String, List<Verifier.Check>> matrix = new LinkedHashMap<>();
         for (int i = 0; i < machines.size(); i++) {
@@ -680,11 +683,11 @@ public final class Fleet {
             List<MachineImage> matches = cloud.listImages().stream().filter(i -> i.recipeHash().startsWith(ref)
                     || i.name().equals(ref) || i.id().equals(ref)).toList();
             if (matches.isEmpty()) {
-                throw new FleetException("no image matches '" + ref + "' on " + cloud.providerName()
+                throw new BadInput("no image matches '" + ref + "' on " + cloud.providerName()
                         + ": -Daction=images lists them");
             }
             if (matches.size() > 1) {
-                throw new FleetException("'" + ref + "' matches " + matches.size() + " images (" + String.join(", ",
+                throw new BadInput("'" + ref + "' matches " + matches.size() + " images (" + String.join(", ",
                         matches.stream().map(MachineImage::name).toList()) + "): give more digits of the recipe hash");
             }
             MachineImage image = matches.get(0);
@@ -783,7 +786,7 @@ public final class Fleet {
                 && cloud.awaitRunning(ids, Duration.ZERO).stream().anyMatch(m -> m.state() != MachineState.UNKNOWN)) {
             return;
         }
-        throw new FleetException("the ledger lists " + ids.size() + " machine(s) but none was found on "
+        throw new BadInput("the ledger lists " + ids.size() + " machine(s) but none was found on "
                 + spec.provider().id() + " " + spec.region() + " by id or tag: check -Dprovider/-Dregion/credentials;"
                 + " ledger kept (if they were deleted outside workshop-fleet, move " + ledger.ledgerFileName()
                 + " aside and re-run teardown, which then goes by tag)");
@@ -793,7 +796,7 @@ public final class Fleet {
     public int allowIp(boolean yes) {
         StateFolder folder = new StateFolder(spec.stateDir());
         if (!Ledger.exists(folder)) {
-            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
+            throw new BadInput("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
         }
         try (WorkshopLock held = lock("allow-ip")) {
             return allowIpLocked(yes, folder);
@@ -830,7 +833,7 @@ public final class Fleet {
     public int extend(boolean yes) {
         StateFolder folder = new StateFolder(spec.stateDir());
         if (!Ledger.exists(folder)) {
-            throw new FleetException("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
+            throw new BadInput("workshop " + spec.name() + " has no ledger in " + folder.root() + ": run up first");
         }
         try (WorkshopLock held = lock("extend")) {
             return extendLocked(yes, folder);
@@ -844,7 +847,7 @@ public final class Fleet {
                 .filter(r -> r.cloudId() != null && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
         if (machines.isEmpty()) {
-            throw new FleetException("workshop " + spec.name() + " has no machine to extend: run up first");
+            throw new BadInput("workshop " + spec.name() + " has no machine to extend: run up first");
         }
         Instant next = wiring.clock().instant().plus(spec.ttl());
         out.println("extend: workshop " + spec.name() + " expires " + ledger.setting(SETTING_EXPIRES_AT) + "; move it to "
@@ -869,7 +872,7 @@ public final class Fleet {
         try {
             outcomes = new FanOut("extend", spec.parallelism()).each(moves);
         } catch (Interrupted e) {
-            throw new FleetException("extend interrupted: re-run it");
+            throw new Interrupted("extending the machines' expiry");
         }
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < machines.size(); i++) {
@@ -958,7 +961,7 @@ public final class Fleet {
         try {
             return Instant.parse(known.trim());
         } catch (java.time.format.DateTimeParseException e) {
-            throw new FleetException("the ledger's " + SETTING_EXPIRES_AT + " '" + shorten(known) + "' is not a time:"
+            throw new BadInput("the ledger's " + SETTING_EXPIRES_AT + " '" + shorten(known) + "' is not a time:"
                     + " put an ISO-8601 instant such as 2026-01-31T18:00:00Z in " + ledger.ledgerFileName()
                     + ", or restore ledger.json.bak");
         }
@@ -1000,7 +1003,7 @@ public final class Fleet {
         if (clash) {
             String ledgerPlace = provider.id() + (regional ? " " + data.region() : "");
             String givenPlace = spec.provider().id() + (spec.provider() == Provider.LAB ? "" : " " + spec.region());
-            throw new FleetException("workshop " + spec.name() + " runs on " + ledgerPlace + " (its ledger "
+            throw new BadInput("workshop " + spec.name() + " runs on " + ledgerPlace + " (its ledger "
                     + folder.ledgerFile() + " says so), not on " + givenPlace + ": leave out -Dprovider/-Dregion or give"
                     + " -Dprovider=" + provider.id() + (regional ? " -Dregion=" + data.region() : "")
                     + "; another -Dname starts a new fleet");
@@ -1016,10 +1019,10 @@ public final class Fleet {
             return;
         }
         if (wiring.prompt() == null) {
-            throw new FleetException("no terminal to confirm on: re-run with -Dyes to proceed");
+            throw new BadInput("no terminal to confirm on: re-run with -Dyes to proceed");
         }
         if (!wiring.prompt().confirm(question)) {
-            throw new FleetException("cancelled: nothing was changed");
+            throw new BadInput("cancelled: nothing was changed");
         }
     }
 
@@ -1055,18 +1058,18 @@ public final class Fleet {
             throw new UncheckedIOException(e);
         }
         if (found.isEmpty()) {
-            throw new FleetException(dir + " holds no .json dashboard: restore dashboards/ from the repository");
+            throw new BadInput(dir + " holds no .json dashboard: restore dashboards/ from the repository");
         }
         // Checked here, before anything is launched, rather than at import time on every machine.
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         for (Path p : found) {
             try {
                 if (!json.readTree(p.toFile()).path("uid").isTextual()) {
-                    throw new FleetException("dashboard " + p + " has no \"uid\": export it again from Grafana"
+                    throw new BadInput("dashboard " + p + " has no \"uid\": export it again from Grafana"
                             + " (Share > Export, for sharing externally) or restore it from the repository");
                 }
             } catch (IOException e) {
-                throw new FleetException("dashboard " + p + " is not valid JSON: export it again from Grafana or restore"
+                throw new BadInput("dashboard " + p + " is not valid JSON: export it again from Grafana or restore"
                         + " it from the repository");
             }
         }

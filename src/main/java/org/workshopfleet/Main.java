@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.ExitCode;
+import org.workshopfleet.error.FleetException;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
@@ -8,14 +10,12 @@ import org.workshopfleet.report.TerminalText;
 
 /**
  * The command: {@code mvn exec:java -Dcount=30} (or {@code java -Dcount=30 -jar workshop-fleet-all.jar}). Reads the
- * {@code -D} properties ({@code -Dhelp} lists them), runs the action on {@link Fleet}, and exits with its code:
- * 0 all good, 1 a machine or check failed (or an unexpected error), 2 bad input or a refusal, before anything was
- * created. Errors are one line on stderr ({@code error: …}); stack traces only with {@code -Dverbose}.
+ * {@code -D} properties ({@code -Dhelp} lists them), runs the action on {@link Fleet}, and exits with its code (see
+ * {@link ExitCode}): 0 all good; 1 a cloud call, a machine or a check failed, or an unexpected error (what exists is in
+ * the ledger); 2 bad input or a refusal, before anything was created or changed; 130 stopped by Ctrl-C. Errors are one
+ * line on stderr ({@code error: …}); stack traces only with {@code -Dverbose}.
  */
 public final class Main {
-
-    /** Exit code for bad input (any {@link FleetException}). */
-    public static final int BAD_INPUT = 2;
 
     private Main() {
     }
@@ -66,14 +66,14 @@ public final class Main {
             if (verbose) {
                 e.printStackTrace(err);
             }
-            return BAD_INPUT;
+            return e.exitCode();
         } catch (RuntimeException | Error e) {
             err.println("error: unexpected " + e.getClass().getSimpleName() + ": " + oneLine(String.valueOf(e.getMessage()))
                     + (verbose ? "" : " (add -Dverbose for details)"));
             if (verbose) {
                 e.printStackTrace(err);
             }
-            return 1;
+            return ExitCode.FAILURE;
         }
     }
 

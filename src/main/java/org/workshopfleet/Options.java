@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +56,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                     return a;
                 }
             }
-            throw new FleetException("unknown action '" + text + "': use -Daction=" + String.join(", -Daction=",
+            throw new BadInput("unknown action '" + text + "': use -Daction=" + String.join(", -Daction=",
                     Arrays.stream(values()).map(Action::id).toList()));
         }
     }
@@ -102,7 +104,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         }
         String sha = ebpfExporterSha256.trim().toLowerCase(java.util.Locale.ROOT);
         if (!SHA256.matcher(sha).matches()) {
-            throw new FleetException("-DebpfExporterSha256 is not a SHA-256: give 64 hex digits, as sha256sum prints them");
+            throw new BadInput("-DebpfExporterSha256 is not a SHA-256: give 64 hex digits, as sha256sum prints them");
         }
         return SourceLocations.defaults().withEbpfExporterSha256(sha);
     }
@@ -121,10 +123,10 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         if (props.containsKey("count")) {
             count = integer(props.get("count"), "count", "-Dcount=30");
         } else if (!help && (action == Action.UP || action == Action.PLAN)) {
-            throw new FleetException("how many machines? add -Dcount=N (e.g. -Dcount=30); -Dhelp lists every option");
+            throw new BadInput("how many machines? add -Dcount=N (e.g. -Dcount=30); -Dhelp lists every option");
         }
         if (!help && action == Action.UP && count < 1) {
-            throw new FleetException("count " + count + " launches nothing: use -Dcount=1.." + WorkshopSpec.MAX_COUNT
+            throw new BadInput("count " + count + " launches nothing: use -Dcount=1.." + WorkshopSpec.MAX_COUNT
                     + ", or -Daction=teardown to remove the fleet");
         }
         String region = props.get("region");
@@ -145,7 +147,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 ? integer(props.get("parallelism"), "parallelism", "-Dparallelism=32") : WorkshopSpec.DEFAULT_PARALLELISM;
         String cidr = props.get("cidr");
         if (cidr != null && cidr.isBlank()) {
-            throw new FleetException("-Dcidr is empty: give an IPv4 CIDR such as -Dcidr=203.0.113.7/32, or leave it out to detect this computer's address");
+            throw new BadInput("-Dcidr is empty: give an IPv4 CIDR such as -Dcidr=203.0.113.7/32, or leave it out to detect this computer's address");
         }
         WorkshopSpec spec = new WorkshopSpec(
                 props.getOrDefault("name", WorkshopSpec.DEFAULT_NAME),
@@ -164,12 +166,12 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         String imageRecipe = props.get("imageRecipe");
         if (!help && action == Action.REMOVE_IMAGE) {
             if (imageRecipe == null || imageRecipe.isBlank()) {
-                throw new FleetException("which image? add -DimageRecipe=<recipe hash, its first 8+ hex digits, or the"
+                throw new BadInput("which image? add -DimageRecipe=<recipe hash, its first 8+ hex digits, or the"
                         + " image name>; -Daction=images lists them");
             }
             imageRecipe = imageRecipe.trim();
             if (!IMAGE_REF.matcher(imageRecipe).matches()) {
-                throw new FleetException("-DimageRecipe=" + imageRecipe + " is neither a recipe hash (8-64 hex digits) nor"
+                throw new BadInput("-DimageRecipe=" + imageRecipe + " is neither a recipe hash (8-64 hex digits) nor"
                         + " an image name or id: copy it from -Daction=images");
             }
         }
@@ -201,7 +203,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
             case "false", "no", "0", "off":
                 return false;
             default:
-                throw new FleetException("-D" + key + "=" + v + " is not true or false: use -D" + key + " or -D" + key + "=false");
+                throw new BadInput("-D" + key + "=" + v + " is not true or false: use -D" + key + " or -D" + key + "=false");
         }
     }
 
@@ -209,7 +211,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         try {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
-            throw new FleetException(key + " '" + v + "' is not a whole number: use e.g. " + example);
+            throw new BadInput(key + " '" + v + "' is not a whole number: use e.g. " + example);
         }
     }
 
@@ -237,7 +239,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
             try {
                 ttl = Duration.parse(v.trim().toUpperCase(Locale.ROOT));
             } catch (RuntimeException e) {
-                throw new FleetException("ttl '" + v + "' is not a duration: use e.g. -Dttl=12h, -Dttl=90m or -Dttl=2d");
+                throw new BadInput("ttl '" + v + "' is not a duration: use e.g. -Dttl=12h, -Dttl=90m or -Dttl=2d");
             }
         }
         if (ttl.compareTo(WorkshopSpec.MIN_TTL) < 0 || ttl.compareTo(WorkshopSpec.MAX_TTL) > 0) {
@@ -247,6 +249,6 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
     }
 
     private static FleetException ttlOutOfRange(String v) {
-        return new FleetException("ttl '" + v.trim() + "' is out of range: use between 30m and 7d, e.g. -Dttl=12h");
+        return new BadInput("ttl '" + v.trim() + "' is out of range: use between 30m and 7d, e.g. -Dttl=12h");
     }
 }

@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -45,7 +47,7 @@ final class UnknownProperties {
             }
         }
         if (!unknown.isEmpty()) {
-            throw new FleetException("unknown option" + (unknown.size() == 1 ? " " : "s ") + String.join(", ", unknown)
+            throw new BadInput("unknown option" + (unknown.size() == 1 ? " " : "s ") + String.join(", ", unknown)
                     + ": fix or remove it; nothing was done (-Dhelp lists every option)");
         }
     }

@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.BadInput;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,7 +44,7 @@ public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDete
 
     /** A factory for builds without the provider classes: names the missing provider in one line. */
     public static final CloudFactory NO_CLOUDS = (spec, recorder) -> {
-        throw new FleetException("provider " + spec.provider().id() + " is not available in this build: use -Daction=plan,"
+        throw new BadInput("provider " + spec.provider().id() + " is not available in this build: use -Daction=plan,"
                 + " or a build that includes it");
     };
 

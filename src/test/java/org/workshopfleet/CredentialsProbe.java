@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.error.FleetException;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;

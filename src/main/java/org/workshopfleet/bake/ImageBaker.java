@@ -1,12 +1,13 @@
 package org.workshopfleet.bake;
 
+import org.workshopfleet.error.MachineFailure;
+import org.workshopfleet.error.FleetException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.LaunchContext;
@@ -65,7 +66,7 @@ public final class ImageBaker {
      * failure, not bad input; the builder is destroyed before this reaches the caller, and no attendee machine was
      * launched.
      */
-    public static final class Failed extends FleetException {
+    public static final class Failed extends MachineFailure {
         private static final long serialVersionUID = 1L;
 
         private final transient MachineResult builder;

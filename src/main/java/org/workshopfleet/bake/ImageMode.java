@@ -1,7 +1,7 @@
 package org.workshopfleet.bake;
 
+import org.workshopfleet.error.BadInput;
 import java.util.Locale;
-import org.workshopfleet.FleetException;
 
 /** How {@code up} launches attendee machines ({@code -Dimage}). */
 public enum ImageMode {
@@ -31,7 +31,7 @@ public enum ImageMode {
                 return m;
             }
         }
-        throw new FleetException("-Dimage=" + text + " is not an image mode: use -Dimage=bake (launch from a baked image,"
+        throw new BadInput("-Dimage=" + text + " is not an image mode: use -Dimage=bake (launch from a baked image,"
                 + " baking it first if needed) or -Dimage=stock (the default)");
     }
 }

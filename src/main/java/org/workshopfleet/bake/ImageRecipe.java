@@ -1,5 +1,7 @@
 package org.workshopfleet.bake;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -8,7 +10,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.render.SetupStep;
@@ -56,7 +57,7 @@ public record ImageRecipe(String baseImage, List<SetupStep> imageSteps, String h
         for (SetupStep step : bundle.steps()) {
             if (isImageStep(step, bundle)) {
                 if (firstMachineStep != null) {
-                    throw new FleetException(step.script() + " is an image step but comes after the per-machine step "
+                    throw new BadInput(step.script() + " is an image step but comes after the per-machine step "
                             + firstMachineStep + ": number image steps first (a baked machine runs only the steps after them)");
                 }
                 image.add(step);
@@ -65,7 +66,7 @@ public record ImageRecipe(String baseImage, List<SetupStep> imageSteps, String h
             }
         }
         if (image.isEmpty()) {
-            throw new FleetException("no setup step is marked '# phase: image': nothing to bake; mark the steps that are"
+            throw new BadInput("no setup step is marked '# phase: image': nothing to bake; mark the steps that are"
                     + " the same on every machine");
         }
         byte[] seal = content(bundle, SEAL_SCRIPT);
@@ -100,13 +101,13 @@ public record ImageRecipe(String baseImage, List<SetupStep> imageSteps, String h
         return switch (m.group(1)) {
             case "image" -> true;
             case "machine" -> false;
-            default -> throw new FleetException(step.script() + " has '# phase: " + m.group(1)
+            default -> throw new BadInput(step.script() + " has '# phase: " + m.group(1)
                     + "': use '# phase: image' (the same on every machine, baked) or '# phase: machine'");
         };
     }
 
     private static byte[] content(Bundle bundle, String path) {
-        return bundle.file(path).map(BundleFile::content).orElseThrow(() -> new FleetException(path
+        return bundle.file(path).map(BundleFile::content).orElseThrow(() -> new BadInput(path
                 + " is missing from the bundle: restore it from the repository"));
     }
 

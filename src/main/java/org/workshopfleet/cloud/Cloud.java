@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud;
 
+import org.workshopfleet.error.FleetException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;

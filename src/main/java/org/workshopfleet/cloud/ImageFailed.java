@@ -1,13 +1,15 @@
 package org.workshopfleet.cloud;
 
-import org.workshopfleet.FleetException;
+import org.workshopfleet.error.CloudFailure;
+import org.workshopfleet.error.FleetException;
+
 
 /**
  * The cloud made the image but it ended broken (EC2 AMI {@code failed}, Lightsail snapshot {@code error}): a verdict on
  * this bake, not bad input or an unreachable cloud, so the baker reports it as its builder's failure at
  * {@code capture}. The broken image is left for the next bake to replace, as the message says.
  */
-public final class ImageFailed extends FleetException {
+public final class ImageFailed extends CloudFailure {
     private static final long serialVersionUID = 1L;
 
     private final String reason;

@@ -1,7 +1,7 @@
 package org.workshopfleet.cloud;
 
+import org.workshopfleet.error.BadInput;
 import java.util.regex.Pattern;
-import org.workshopfleet.FleetException;
 
 /**
  * The content hash of an image recipe (lower-case hex SHA-256) and the names and tags a baked image gets from it: the
@@ -20,7 +20,7 @@ public record RecipeHash(String hex) {
 
     public RecipeHash {
         if (hex == null || !SHA256_HEX.matcher(hex).matches()) {
-            throw new FleetException("image recipe hash '" + hex + "' is not 64 lower-case hex digits: this is a bug in"
+            throw new BadInput("image recipe hash '" + hex + "' is not 64 lower-case hex digits: this is a bug in"
                     + " the caller, please report it");
         }
     }

@@ -1,5 +1,6 @@
 package org.workshopfleet.concurrent;
 
+import org.workshopfleet.error.Interrupted;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

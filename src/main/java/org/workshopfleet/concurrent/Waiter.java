@@ -1,5 +1,6 @@
 package org.workshopfleet.concurrent;
 
+import org.workshopfleet.error.Interrupted;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;

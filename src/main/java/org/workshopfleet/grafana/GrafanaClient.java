@@ -1,5 +1,9 @@
 package org.workshopfleet.grafana;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
+import org.workshopfleet.error.Interrupted;
+import org.workshopfleet.error.MachineFailure;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -19,8 +23,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
-import org.workshopfleet.FleetException;
-import org.workshopfleet.concurrent.Interrupted;
 import org.workshopfleet.concurrent.Waiter;
 
 /**
@@ -102,15 +104,15 @@ public final class GrafanaClient {
         try {
             JsonNode parsed = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
             if (!(parsed instanceof ObjectNode)) {
-                throw new FleetException("dashboard " + file + " is not a JSON object: export it again from Grafana");
+                throw new BadInput("dashboard " + file + " is not a JSON object: export it again from Grafana");
             }
             dashboard = (ObjectNode) parsed;
         } catch (IOException e) {
-            throw new FleetException("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
+            throw new BadInput("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
         }
         String uid = dashboard.path("uid").asText("");
         if (uid.isEmpty()) {
-            throw new FleetException("dashboard " + file + " has no uid: give it a stable \"uid\" so its URL stays the same");
+            throw new BadInput("dashboard " + file + " has no uid: give it a stable \"uid\" so its URL stays the same");
         }
         ObjectNode body = JSON.createObjectNode();
         ObjectNode copy = dashboard.deepCopy();
@@ -127,7 +129,7 @@ public final class GrafanaClient {
             throw unauthorized();
         }
         if (resp.statusCode() != 200) {
-            throw new FleetException("Grafana refused dashboard " + file.getFileName() + ": HTTP " + resp.statusCode()
+            throw new MachineFailure("Grafana refused dashboard " + file.getFileName() + ": HTTP " + resp.statusCode()
                     + " " + oneLine(resp.body()));
         }
         return uid;
@@ -138,11 +140,11 @@ public final class GrafanaClient {
         try {
             String uid = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8)).path("uid").asText("");
             if (uid.isEmpty()) {
-                throw new FleetException("dashboard " + file + " has no uid: give it a stable \"uid\"");
+                throw new BadInput("dashboard " + file + " has no uid: give it a stable \"uid\"");
             }
             return uid;
         } catch (IOException e) {
-            throw new FleetException("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
+            throw new BadInput("dashboard " + file + " is not readable JSON: " + e.getClass().getSimpleName());
         }
     }
 
@@ -157,18 +159,18 @@ public final class GrafanaClient {
             throw unauthorized();
         }
         if (resp.statusCode() != 200) {
-            throw new FleetException("dashboard '" + uid + "' is missing after import (HTTP " + resp.statusCode() + ")");
+            throw new MachineFailure("dashboard '" + uid + "' is missing after import (HTTP " + resp.statusCode() + ")");
         }
         JsonNode dashboard;
         try {
             dashboard = JSON.readTree(resp.body()).path("dashboard");
         } catch (IOException e) {
-            throw new FleetException("Grafana answered dashboard '" + uid + "' with invalid JSON");
+            throw new MachineFailure("Grafana answered dashboard '" + uid + "' with invalid JSON");
         }
         List<String> unbound = new ArrayList<>();
         collectUnbound(dashboard.path("panels"), unbound);
         if (!unbound.isEmpty()) {
-            throw new FleetException("dashboard '" + uid + "' has panels not bound to datasource '" + DATASOURCE_UID
+            throw new MachineFailure("dashboard '" + uid + "' has panels not bound to datasource '" + DATASOURCE_UID
                     + "': " + String.join(", ", unbound));
         }
     }
@@ -208,7 +210,7 @@ public final class GrafanaClient {
             String type = in.path("type").asText("");
             String pluginId = in.path("pluginId").asText("");
             if (!type.equals("datasource") || !pluginId.equals("prometheus") || name.isEmpty()) {
-                throw new FleetException("dashboard " + file.getFileName() + " has input '" + name + "' (type " + type
+                throw new BadInput("dashboard " + file.getFileName() + " has input '" + name + "' (type " + type
                         + ", pluginId " + pluginId + ") that cannot be mapped: only Prometheus datasource inputs are"
                         + " provisioned; remove it or replace it with the Prometheus datasource");
             }
@@ -249,7 +251,7 @@ public final class GrafanaClient {
                 throw new Interrupted(WAITING_FOR);
             }
             if (Instant.now().plusMillis(delay).isAfter(deadline)) {
-                throw new FleetException(failure + " within " + timeout.toSeconds() + " s (last: " + last
+                throw new MachineFailure(failure + " within " + timeout.toSeconds() + " s (last: " + last
                         + "): check 'journalctl -u grafana-server' on the machine");
             }
             Waiter.sleep(Duration.ofMillis(delay), WAITING_FOR);
@@ -260,15 +262,15 @@ public final class GrafanaClient {
         try {
             return http.send(req.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new FleetException("Grafana call failed (" + what + "): " + e.getClass().getSimpleName());
+            throw new MachineFailure("Grafana call failed (" + what + "): " + e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FleetException("interrupted while talking to Grafana");
+            throw new Interrupted("talking to Grafana");
         }
     }
 
     private static FleetException unauthorized() {
-        return new FleetException("Grafana refused the admin password (HTTP 401): it is set only on Grafana's first start;"
+        return new MachineFailure("Grafana refused the admin password (HTTP 401): it is set only on Grafana's first start;"
                 + " reset it on the machine with grafana-cli admin reset-admin-password");
     }
 

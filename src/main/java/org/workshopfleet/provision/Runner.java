@@ -1,5 +1,6 @@
 package org.workshopfleet.provision;
 
+import org.workshopfleet.error.ExitCode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -31,8 +32,6 @@ public final class Runner {
 
     private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
-    /** Exit code of a run stopped by Ctrl-C: the shell's code for a command ended by SIGINT (128 + 2). */
-    public static final int INTERRUPTED_EXIT = 130;
 
     /** The one line a run stopped by Ctrl-C ends with. */
     public static final String INTERRUPTED_NOTICE = "interrupted: every machine that was not ready is recorded as"
@@ -189,7 +188,7 @@ public final class Runner {
         /**
          * True when the thread in {@link #finish} was interrupted: the run was stopped, every machine not ready is
          * recorded as interrupted, and the command should end with {@link #INTERRUPTED_NOTICE} and
-         * {@link #INTERRUPTED_EXIT}.
+         * {@link ExitCode#INTERRUPTED}.
          */
         public boolean wasInterrupted() {
             return interrupted;

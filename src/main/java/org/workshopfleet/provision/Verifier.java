@@ -1,5 +1,6 @@
 package org.workshopfleet.provision;
 
+import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.grafana.GrafanaClient;
 import org.workshopfleet.render.Renderer;
 import org.workshopfleet.ssh.PortForward;

@@ -1,9 +1,9 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.error.BadInput;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 
@@ -37,14 +37,14 @@ public record MachineModel(WorkshopSpec spec, int attendee, String hostname, OsP
         Objects.requireNonNull(hostKey, "hostKey");
         Objects.requireNonNull(expiresAt, "expiresAt");
         if (attendee < 1) {
-            throw new FleetException("attendee number " + attendee + " is invalid: attendees are numbered from 1");
+            throw new BadInput("attendee number " + attendee + " is invalid: attendees are numbered from 1");
         }
         if (hostname == null || !HOSTNAME.matcher(hostname).matches()) {
-            throw new FleetException("host name '" + hostname + "' is invalid: use lower-case letters, digits and"
+            throw new BadInput("host name '" + hostname + "' is invalid: use lower-case letters, digits and"
                     + " inner hyphens, at most 63 characters, e.g. " + spec.machineName(attendee));
         }
         if (loginPublicKey == null || !PUBLIC_KEY.matcher(loginPublicKey.trim()).matches()) {
-            throw new FleetException("login public key for attendee " + attendee + " is not one OpenSSH public key"
+            throw new BadInput("login public key for attendee " + attendee + " is not one OpenSSH public key"
                     + " line: pass e.g. SshKeyPair.publicKeyLine()");
         }
         loginPublicKey = loginPublicKey.trim();
@@ -54,7 +54,7 @@ public record MachineModel(WorkshopSpec spec, int attendee, String hostname, OsP
 
     private static void checkPassword(String what, String value, int attendee) {
         if (value == null || !PASSWORD.matcher(value).matches()) {
-            throw new FleetException(what + " of attendee " + attendee + " is unusable: use 8-128 characters from"
+            throw new BadInput(what + " of attendee " + attendee + " is unusable: use 8-128 characters from"
                     + " letters, digits and ._~+=,@%^- (value not shown)");
         }
     }

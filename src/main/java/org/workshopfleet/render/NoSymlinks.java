@@ -1,5 +1,7 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -7,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.workshopfleet.FleetException;
 
 /**
  * Refuses symbolic links in the project folders whose files go to the machines ({@code templates/}, {@code scripts/},
@@ -52,7 +53,7 @@ public final class NoSymlinks {
         } catch (IOException e) {
             target = "";
         }
-        return new FleetException(root.relativize(link).toString().replace('\\', '/') + " is a symbolic link" + target
+        return new BadInput(root.relativize(link).toString().replace('\\', '/') + " is a symbolic link" + target
                 + ": machines get only regular files from the project; replace the link with the file itself or remove it");
     }
 }

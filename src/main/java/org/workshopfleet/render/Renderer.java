@@ -1,5 +1,7 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import freemarker.cache.ClassTemplateLoader;
 import freemarker.core.ParseException;
 import freemarker.template.Configuration;
@@ -34,7 +36,6 @@ import java.util.TimeZone;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.ProjectFiles;
 import org.workshopfleet.cloud.UserDataFormat;
 
@@ -90,7 +91,7 @@ public final class Renderer {
     public Renderer(Path projectRoot) {
         this.root = projectRoot.toAbsolutePath().normalize();
         if (!Files.isDirectory(root.resolve("templates")) || !Files.isDirectory(root.resolve("scripts"))) {
-            throw new FleetException("no templates/ and scripts/ under " + root
+            throw new BadInput("no templates/ and scripts/ under " + root
                     + ": run from the workshop-fleet project folder");
         }
         NoSymlinks.refuse(root, NoSymlinks.SHIPPED);
@@ -160,12 +161,12 @@ public final class Renderer {
     public String userData(MachineModel m, UserDataFormat format) {
         String template = USER_DATA.get(format);
         if (template == null) {
-            throw new FleetException("no user data template for format " + format);
+            throw new BadInput("no user data template for format " + format);
         }
         String text = render("templates/" + template, model(m));
         int size = text.getBytes(StandardCharsets.UTF_8).length;
         if (size > USER_DATA_LIMIT) {
-            throw new FleetException("user data for " + m.machineName() + " is " + size + " bytes, over EC2's "
+            throw new BadInput("user data for " + m.machineName() + " is " + size + " bytes, over EC2's "
                     + USER_DATA_LIMIT + "-byte limit: trim templates/" + template
                     + " (comments, the expiry units) or move content into the setup bundle");
         }
@@ -192,7 +193,7 @@ public final class Renderer {
             add(files, new BundleFile(rel.substring("scripts/".length()).replaceFirst("\\.ftl$", ""), content, 0644));
         }
         if (!files.containsKey(LIB)) {
-            throw new FleetException(LIB + " is missing under " + root + ": restore it from the repository");
+            throw new BadInput(LIB + " is missing under " + root + ": restore it from the repository");
         }
         List<BundleFile> sorted = files.values().stream().sorted(Comparator.comparing(BundleFile::path)).toList();
         List<SetupStep> steps = new ArrayList<>();
@@ -203,7 +204,7 @@ public final class Renderer {
             }
         }
         if (steps.isEmpty()) {
-            throw new FleetException("no numbered setup scripts (NN-name.sh) in " + root.resolve("scripts"));
+            throw new BadInput("no numbered setup scripts (NN-name.sh) in " + root.resolve("scripts"));
         }
         return new Bundle(m.machineName(), sorted, steps);
     }
@@ -212,7 +213,7 @@ public final class Renderer {
     static List<String> declaredInputs(String scriptPath, String scriptText) {
         Matcher m = INPUTS.matcher(scriptText);
         if (!m.find()) {
-            throw new FleetException(scriptPath + " has no '# inputs:' line: list the bundle files it installs"
+            throw new BadInput(scriptPath + " has no '# inputs:' line: list the bundle files it installs"
                     + " (or leave the list empty)");
         }
         String line = m.group(1).trim();
@@ -225,7 +226,7 @@ public final class Renderer {
             List<String> matches = files.keySet().stream()
                     .filter(p -> input.endsWith("/") ? p.startsWith(input) : p.equals(input)).sorted().toList();
             if (matches.isEmpty()) {
-                throw new FleetException(script.path() + " declares input '" + input
+                throw new BadInput(script.path() + " declares input '" + input
                         + "' but the bundle has no such file: fix its '# inputs:' line");
             }
             covered.addAll(matches);
@@ -247,7 +248,7 @@ public final class Renderer {
 
     private static void add(Map<String, BundleFile> files, BundleFile f) {
         if (files.putIfAbsent(f.path(), f) != null) {
-            throw new FleetException("two sources render to bundle path " + f.path() + ": rename one of them");
+            throw new BadInput("two sources render to bundle path " + f.path() + ": rename one of them");
         }
     }
 
@@ -290,18 +291,18 @@ public final class Renderer {
             t.process(model, out);
             return out.toString();
         } catch (TemplateNotFoundException e) {
-            throw new FleetException("template " + name + " is missing under " + root
+            throw new BadInput("template " + name + " is missing under " + root
                     + ": restore it from the repository");
         } catch (ParseException e) {
-            throw new FleetException("template " + name + " is malformed at line " + e.getLineNumber() + ": "
+            throw new BadInput("template " + name + " is malformed at line " + e.getLineNumber() + ": "
                     + firstLine(e.getEditorMessage()));
         } catch (TemplateException e) {
             // FreeMarker's message quotes the value an expression failed on ("Can't convert this string to number:
             // \"<password>\""), so none of it is used: only where the error is and the expression as written.
-            throw new FleetException("template " + name + " failed at " + where(name, e)
+            throw new BadInput("template " + name + " failed at " + where(name, e)
                     + ": fix that expression (values are not shown: they may be passwords or keys)");
         } catch (IOException e) {
-            throw new FleetException("cannot read template " + name + ": " + e.getMessage(), e);
+            throw new BadInput("cannot read template " + name + ": " + e.getMessage(), e);
         }
     }
 
@@ -328,7 +329,7 @@ public final class Renderer {
     private List<Path> list(String folder, int depth) {
         Path dir = root.resolve(folder);
         if (!Files.isDirectory(dir)) {
-            throw new FleetException(folder + "/ is missing under " + root + ": restore it from the repository");
+            throw new BadInput(folder + "/ is missing under " + root + ": restore it from the repository");
         }
         try (Stream<Path> s = Files.walk(dir, depth)) {
             return s.filter(Files::isRegularFile).sorted().toList();
@@ -345,7 +346,7 @@ public final class Renderer {
         try {
             return Files.readAllBytes(p);
         } catch (IOException e) {
-            throw new FleetException("cannot read " + p + ": " + e.getMessage(), e);
+            throw new BadInput("cannot read " + p + ": " + e.getMessage(), e);
         }
     }
 

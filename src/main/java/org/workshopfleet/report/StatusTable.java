@@ -1,5 +1,7 @@
 package org.workshopfleet.report;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -12,7 +14,6 @@ import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.state.LedgerData;
@@ -202,7 +203,7 @@ public final class StatusTable {
         try {
             return Provider.parse(id == null ? "" : id);
         } catch (FleetException e) {
-            throw new FleetException("the ledger names an unknown provider '" + id + "': restore ledger.json from"
+            throw new BadInput("the ledger names an unknown provider '" + id + "': restore ledger.json from"
                     + " ledger.json.bak or use -Daction=teardown, which also finds resources by tag");
         }
     }

@@ -1,6 +1,8 @@
 package org.workshopfleet.spec;
 
-import org.workshopfleet.FleetException;
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
+
 
 /** An IPv4 CIDR block, normalised (host bits must be zero). */
 public record Cidr(int address, int prefix) {
@@ -20,7 +22,7 @@ public record Cidr(int address, int prefix) {
     public static Cidr admitted(String text, boolean allowWorld) {
         Cidr cidr = parse(text);
         if (cidr.prefix < NARROWEST_WIDE_PREFIX && !allowWorld) {
-            throw new FleetException("cidr " + cidr + " opens SSH and Grafana to "
+            throw new BadInput("cidr " + cidr + " opens SSH and Grafana to "
                     + (cidr.prefix == 0 ? "the whole internet" : (1L << (32 - cidr.prefix)) + " addresses")
                     + ": give the venue's address (-Dcidr=203.0.113.7/32, at most a /" + NARROWEST_WIDE_PREFIX
                     + ") or add -DallowWorld=true if you really mean it");
@@ -38,22 +40,22 @@ public record Cidr(int address, int prefix) {
         try {
             prefix = slash < 0 ? 32 : Integer.parseInt(t.substring(slash + 1));
         } catch (NumberFormatException e) {
-            throw new FleetException(bad);
+            throw new BadInput(bad);
         }
         String[] parts = ip.split("\\.", -1);
         if (parts.length != 4 || prefix < 0 || prefix > 32) {
-            throw new FleetException(bad);
+            throw new BadInput(bad);
         }
         int address = 0;
         for (String part : parts) {
             if (!part.matches("\\d{1,3}") || Integer.parseInt(part) > 255) {
-                throw new FleetException(bad);
+                throw new BadInput(bad);
             }
             address = (address << 8) | Integer.parseInt(part);
         }
         int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
         if ((address & ~mask) != 0) {
-            throw new FleetException("cidr '" + text + "' has host bits set: use " + format(address & mask) + "/" + prefix);
+            throw new BadInput("cidr '" + text + "' has host bits set: use " + format(address & mask) + "/" + prefix);
         }
         return new Cidr(address, prefix);
     }

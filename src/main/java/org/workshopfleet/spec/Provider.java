@@ -1,9 +1,9 @@
 package org.workshopfleet.spec;
 
+import org.workshopfleet.error.BadInput;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.workshopfleet.FleetException;
 
 /** Where the machines come from. */
 public enum Provider {
@@ -25,7 +25,7 @@ public enum Provider {
                 return p;
             }
         }
-        throw new FleetException("unknown provider '" + text + "': use -Dprovider="
+        throw new BadInput("unknown provider '" + text + "': use -Dprovider="
                 + Arrays.stream(values()).map(Provider::id).collect(Collectors.joining(", -Dprovider=")));
     }
 }

@@ -1,5 +1,7 @@
 package org.workshopfleet.spec;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -7,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import org.workshopfleet.FleetException;
 
 /**
  * What the facilitator asked for, validated on construction: a spec that exists is a spec that can be launched.
@@ -63,35 +64,35 @@ public record WorkshopSpec(
         Objects.requireNonNull(stateRoot, "stateRoot");
         Objects.requireNonNull(sources, "sources");
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new FleetException("workshop name '" + name + "' is not allowed: use 1-24 lower-case letters, digits"
+            throw new BadInput("workshop name '" + name + "' is not allowed: use 1-24 lower-case letters, digits"
                     + " and inner hyphens, e.g. -Dname=kubecon-ebpf");
         }
         if (count < 0 || count > MAX_COUNT) {
-            throw new FleetException("count " + count + " is out of range: use -Dcount=1.." + MAX_COUNT);
+            throw new BadInput("count " + count + " is out of range: use -Dcount=1.." + MAX_COUNT);
         }
         region = region == null ? DEFAULT_REGION : region.trim();
         if (provider != Provider.LAB && !Regions.KNOWN.contains(region)) {
-            throw new FleetException("unknown AWS region '" + region + "': use a region name such as -Dregion=ap-northeast-1");
+            throw new BadInput("unknown AWS region '" + region + "': use a region name such as -Dregion=ap-northeast-1");
         }
         instanceTypes = instanceTypes == null || instanceTypes.isEmpty() ? DEFAULT_INSTANCE_TYPES : List.copyOf(instanceTypes);
         for (String type : instanceTypes) {
             if (!INSTANCE_TYPE.matcher(type).matches()) {
-                throw new FleetException("instance type '" + type + "' is malformed: use names like -DinstanceType=t3.medium,t3a.medium");
+                throw new BadInput("instance type '" + type + "' is malformed: use names like -DinstanceType=t3.medium,t3a.medium");
             }
         }
         lightsailBundle = lightsailBundle == null ? DEFAULT_LIGHTSAIL_BUNDLE : lightsailBundle;
         if (!BUNDLE.matcher(lightsailBundle).matches()) {
-            throw new FleetException("Lightsail bundle '" + lightsailBundle + "' is malformed: use an id such as -Dbundle=medium_3_0");
+            throw new BadInput("Lightsail bundle '" + lightsailBundle + "' is malformed: use an id such as -Dbundle=medium_3_0");
         }
         if (cidr != null) {
             cidr = Cidr.admitted(cidr, allowWorld).toString();
         }
         ttl = ttl == null ? DEFAULT_TTL : ttl;
         if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
-            throw new FleetException("ttl " + ttl + " is out of range: use between 30m and 7d, e.g. -Dttl=12h");
+            throw new BadInput("ttl " + ttl + " is out of range: use between 30m and 7d, e.g. -Dttl=12h");
         }
         if (parallelism < 1 || parallelism > 256) {
-            throw new FleetException("parallelism " + parallelism + " is out of range: use -Dparallelism=1..256");
+            throw new BadInput("parallelism " + parallelism + " is out of range: use -Dparallelism=1..256");
         }
     }
 

@@ -1,9 +1,11 @@
 package org.workshopfleet.ssh;
 
-import org.workshopfleet.FleetException;
+import org.workshopfleet.error.MachineFailure;
+import org.workshopfleet.error.FleetException;
+
 
 /** The machine presented a host key other than the pinned one; nothing was sent to it. */
-public final class HostKeyMismatchException extends FleetException {
+public final class HostKeyMismatchException extends MachineFailure {
     private static final long serialVersionUID = 1L;
 
     public HostKeyMismatchException(String endpoint, String expected, String presented) {

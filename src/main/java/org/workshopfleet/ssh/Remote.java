@@ -1,5 +1,8 @@
 package org.workshopfleet.ssh;
 
+import org.workshopfleet.error.FleetException;
+import org.workshopfleet.error.Interrupted;
+import org.workshopfleet.error.MachineFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +29,6 @@ import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.userauth.UserAuthException;
 import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
-import org.workshopfleet.FleetException;
 
 /**
  * An SSH connection (sshj) to one machine, authenticated with the workshop's login key, after the machine proved it
@@ -118,7 +120,7 @@ public final class Remote implements AutoCloseable {
                 if (mismatch != null) {
                     throw mismatch; // the launch script had its time: the machine is not the one we pinned
                 }
-                throw new FleetException("no SSH login to " + login.user() + "@" + target + " within "
+                throw new MachineFailure("no SSH login to " + login.user() + "@" + target + " within "
                         + (refusedTooLong ? AUTH_GRACE.toSeconds() + " s of refusals" : timeout.toSeconds() + " s")
                         + " (last: " + lastReason + "): check the machine's console output"
                         + " and that the CIDR admits this computer");
@@ -136,7 +138,7 @@ public final class Remote implements AutoCloseable {
 
     private static void checkStopped(StopSignal stop) {
         if (stop.isStopped() || Thread.currentThread().isInterrupted()) {
-            throw new FleetException("interrupted while waiting for SSH");
+            throw new Interrupted("waiting for SSH");
         }
     }
 
@@ -180,7 +182,7 @@ public final class Remote implements AutoCloseable {
             throw new RetryableConnectFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
         } catch (UnknownHostException e) {
             closeQuietly(client);
-            throw new FleetException("unknown host '" + target.host() + "': check the machine's address in the ledger");
+            throw new MachineFailure("unknown host '" + target.host() + "': check the machine's address in the ledger");
         } catch (IOException e) {
             closeQuietly(client);
             throw new RetryableConnectFailure(e.getClass().getSimpleName() + ": " + e.getMessage());

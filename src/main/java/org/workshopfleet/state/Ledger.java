@@ -1,5 +1,8 @@
 package org.workshopfleet.state;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
+import org.workshopfleet.error.Interrupted;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
@@ -87,7 +89,7 @@ public final class Ledger implements ResourceRecorder {
             // Checked before the fields are read: a newer format may mean something else by them.
             int format = tree == null ? 0 : tree.path("formatVersion").asInt(0);
             if (format > LedgerData.FORMAT_VERSION) {
-                throw new FleetException("ledger " + folder.ledgerFile() + " was written by a newer workshop-fleet"
+                throw new BadInput("ledger " + folder.ledgerFile() + " was written by a newer workshop-fleet"
                         + " (format " + format + ", this one reads " + LedgerData.FORMAT_VERSION + "): upgrade"
                         + " workshop-fleet; the ledger was left as it is");
             }
@@ -110,7 +112,7 @@ public final class Ledger implements ResourceRecorder {
             throw new Unreadable(folder, "unknown provider '" + loaded.provider() + "'");
         }
         if (!loaded.workshop().equals(workshop)) {
-            throw new FleetException("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
+            throw new BadInput("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
                     + "': use -Dname=" + loaded.workshop() + " or another state folder");
         }
         Ledger ledger = new Ledger(folder, clock, loaded);
@@ -122,7 +124,7 @@ public final class Ledger implements ResourceRecorder {
      * A ledger file that cannot be read. Every action but teardown stops at it (the facilitator restores the backup);
      * teardown moves it aside ({@link #moveAside}) and finds the resources by tag.
      */
-    public static final class Unreadable extends FleetException {
+    public static final class Unreadable extends BadInput {
         private static final long serialVersionUID = 1L;
 
         Unreadable(StateFolder folder, String why) {
@@ -142,7 +144,7 @@ public final class Ledger implements ResourceRecorder {
         try {
             return Files.move(folder.ledgerFile(), target);
         } catch (IOException e) {
-            throw new FleetException("cannot move the unreadable ledger " + folder.ledgerFile() + " aside ("
+            throw new BadInput("cannot move the unreadable ledger " + folder.ledgerFile() + " aside ("
                     + e.getClass().getSimpleName() + "): move or delete it yourself, then re-run -Daction=teardown");
         }
     }
@@ -332,7 +334,7 @@ public final class Ledger implements ResourceRecorder {
                         wait();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                        throw new FleetException("interrupted while writing the ledger " + folder.ledgerFile());
+                        throw new Interrupted("writing the ledger " + folder.ledgerFile());
                     }
                 }
                 if (durable >= change) {

@@ -1,5 +1,7 @@
 package org.workshopfleet.state;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -11,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
-import org.workshopfleet.FleetException;
 
 /**
  * A workshop's folder ({@code workshops/<name>/}): the ledger, secrets, logs and handout. The folder and everything
@@ -63,7 +64,7 @@ public record StateFolder(Path root) {
             }
         } catch (UncheckedIOException e) {
             IOException cause = e.getCause();
-            throw new FleetException("cannot write the state folder " + root + " (" + cause.getClass().getSimpleName()
+            throw new BadInput("cannot write the state folder " + root + " (" + cause.getClass().getSimpleName()
                     + (cause.getMessage() == null ? "" : " " + cause.getMessage())
                     + "): make it (and its parent) a folder writable by you, or choose another -DstateDir");
         }

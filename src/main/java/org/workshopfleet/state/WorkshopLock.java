@@ -1,5 +1,7 @@
 package org.workshopfleet.state;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.workshopfleet.FleetException;
 
 /**
  * The exclusive hold one command has on a workshop folder while it changes anything there (ledger, secrets, handout,
@@ -102,7 +103,7 @@ public final class WorkshopLock implements AutoCloseable {
                     return new WorkshopLock(file, channel, lock, made);
                 } catch (IOException e) {
                     closeQuietly(channel);
-                    throw new FleetException("cannot lock " + file + " (" + e.getClass().getSimpleName() + "): make "
+                    throw new BadInput("cannot lock " + file + " (" + e.getClass().getSimpleName() + "): make "
                             + folder.root() + " writable by you, or choose another -DstateDir");
                 }
             }
@@ -119,7 +120,7 @@ public final class WorkshopLock implements AutoCloseable {
     }
 
     private static FleetException busy(String workshop, Path file, String holder) {
-        return new FleetException("workshop " + workshop + " is busy: " + holder + " (lock " + file
+        return new BadInput("workshop " + workshop + " is busy: " + holder + " (lock " + file
                 + "); wait until it ends, or stop it, then re-run");
     }
 

@@ -1,5 +1,6 @@
 package org.workshopfleet.bake;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -128,7 +129,7 @@ class BakeOnLabIT {
         try {
             new LabImages(LabPaths.standard()).remove(image);
             return false;
-        } catch (org.workshopfleet.FleetException e) {
+        } catch (org.workshopfleet.error.FleetException e) {
             return e.getMessage().contains("is in use by");
         }
     }

@@ -1,5 +1,6 @@
 package org.workshopfleet.bake;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.OsProfile;

@@ -1,5 +1,6 @@
 package org.workshopfleet.concurrent;
 
+import org.workshopfleet.error.Interrupted;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.error.ExitCode;
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -194,7 +196,7 @@ class BadInputTest {
         assertTrue(e.contains(row.expected()), "names the problem (" + row.expected() + "): " + e);
         assertFalse(e.startsWith("error: unexpected") || e.contains("\tat "),
                 "a FleetException, not a crash: " + e);
-        assertEquals(Main.BAD_INPUT, code, e);
+        assertEquals(ExitCode.BAD_INPUT, code, e);
 
         List<RecordedCall> calls = fake.calls();
         if (row.calls() == Calls.NONE) {
@@ -247,7 +249,7 @@ class BadInputTest {
                 "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
         int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, new boolean[1]));
-        assertEquals(Main.BAD_INPUT, code);
+        assertEquals(ExitCode.BAD_INPUT, code);
         assertEquals("error: unknown option -Dnmae (did you mean -Dname?): fix or remove it; nothing was done"
                 + " (-Dhelp lists every option)\n", err.toString(StandardCharsets.UTF_8));
         assertFalse(Files.exists(dir.resolve("workshops")), "no state folder, so no ledger");
@@ -261,7 +263,8 @@ class BadInputTest {
 
     /**
      * A vCPU quota that cannot be read (no servicequotas:GetServiceQuota permission) is a notice, and EC2's refusal at
-     * launch still names the limit: the pre-check is a courtesy, not the only guard.
+     * launch still names the limit: the pre-check is a courtesy, not the only guard. Four machines fit before EC2
+     * refused the fifth, so the exit code is a failure (1), not a refusal (2): something exists.
      */
     @org.junit.jupiter.api.Test
     void anUnreadableQuotaIsANoticeAndEc2StillRefuses() throws IOException {
@@ -275,7 +278,8 @@ class BadInputTest {
 
         String o = out.toString(StandardCharsets.UTF_8);
         String e = err.toString(StandardCharsets.UTF_8);
-        assertEquals(Main.BAD_INPUT, code, e);
+        assertEquals(ExitCode.FAILURE, code, e);
+        assertTrue(e.contains("4 launched and recorded"), e);
         assertTrue(o.lines().anyMatch(l -> l.startsWith("notice: cannot read the EC2 vCPU quota")
                 && l.contains("AccessDeniedException")), o);
         assertTrue(e.startsWith("error: ") && e.indexOf('\n') == e.length() - 1, "one line: " + e);

@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.error.FleetException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,7 +20,6 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.workshopfleet.CloudFactory;
 import org.workshopfleet.Fleet;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;

@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.error.ExitCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -129,7 +130,7 @@ class CtrlCTest {
 
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(millis < 2000, "up returned " + millis + " ms after the interrupt:\n" + text);
-        assertEquals(Runner.INTERRUPTED_EXIT, exit, text);
+        assertEquals(ExitCode.INTERRUPTED, exit, text);
         assertEquals(Runner.INTERRUPTED_NOTICE, text.lines().reduce((a, b) -> b).orElse(""), "ends with one line");
         assertAllInterrupted(spec);
     }
@@ -153,7 +154,7 @@ class CtrlCTest {
             long millis = (System.nanoTime() - t0) / 1_000_000;
             String text = Files.readString(childOut, StandardCharsets.UTF_8);
             assertTrue(millis < 2000, "the child ended " + millis + " ms after SIGINT:\n" + text);
-            assertEquals(Runner.INTERRUPTED_EXIT, child.exitValue(), text);
+            assertEquals(ExitCode.INTERRUPTED, child.exitValue(), text);
             assertEquals(1, text.lines().filter(Runner.INTERRUPTED_NOTICE::equals).count(), text);
         } finally {
             child.destroyForcibly();

@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.workshopfleet.Fleet;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;

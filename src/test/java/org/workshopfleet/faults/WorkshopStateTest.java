@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.error.ExitCode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -137,19 +138,34 @@ class WorkshopStateTest {
     }
 
     @Test
+    void theExitCodeSaysWhetherAnythingMayExist() throws IOException {
+        // Refused before any cloud call: 2, and EC2 never saw a launch.
+        assertEquals(ExitCode.BAD_INPUT, run("count=1;instanceType=t3..micro"), err());
+        assertEquals(0, ec2.calls("RunInstances").size());
+        // EC2 launches the machine but answers the launch with an error: a cloud failure, 1, and the machine exists.
+        ec2.faults().failAfterNext("RunInstances", "InternalError", 10);
+        assertEquals(ExitCode.FAILURE, run("count=1"), out() + err());
+        assertOneLineError("EC2");
+        assertTrue(liveInstances() >= 1, "the failed launch left a machine: 2 would have said nothing was created");
+        ec2.faults().clear();
+        assertEquals(ExitCode.OK, run("action=teardown"), out() + err());
+        assertEquals(0, liveInstances());
+    }
+
+    @Test
     void teardownOnAnotherProviderOrRegionIsRefusedAndTheFleetKeepsRunning() throws IOException {
         ec2Fleet();
         String before = ledgerText();
         int ec2Calls = ec2.calls().size();
 
-        assertEquals(Main.BAD_INPUT, run("action=teardown;provider=lightsail"));
+        assertEquals(ExitCode.BAD_INPUT, run("action=teardown;provider=lightsail"));
         assertOneLineError("workshop ebpf-php runs on ec2 ap-northeast-1");
         assertTrue(err().contains("-Dprovider=ec2"), err());
         assertTrue(lightsail.requests().isEmpty(), "no call to the wrong cloud: " + lightsail.requests());
-        assertEquals(Main.BAD_INPUT, run("action=teardown;region=eu-west-1"));
+        assertEquals(ExitCode.BAD_INPUT, run("action=teardown;region=eu-west-1"));
         assertOneLineError("runs on ec2 ap-northeast-1");
-        assertEquals(Main.BAD_INPUT, run("action=status;provider=lightsail"));
-        assertEquals(Main.BAD_INPUT, run("action=up;count=1;provider=lightsail"));
+        assertEquals(ExitCode.BAD_INPUT, run("action=status;provider=lightsail"));
+        assertEquals(ExitCode.BAD_INPUT, run("action=up;count=1;provider=lightsail"));
 
         assertEquals(ec2Calls, ec2.calls().size(), "refused before any cloud call");
         assertEquals(1, liveInstances());
@@ -172,7 +188,7 @@ class WorkshopStateTest {
                  "resources":[{"kind":"INSTANCE","id":"ebpf-php-01","name":"ebpf-php-01","attendee":1,
                                "createdAt":"2026-01-01T00:00:00Z"}]}
                 """);
-        assertEquals(Main.BAD_INPUT, run("action=teardown;provider=ec2"));
+        assertEquals(ExitCode.BAD_INPUT, run("action=teardown;provider=ec2"));
         assertOneLineError("workshop ebpf-php runs on lightsail ap-northeast-1");
         assertTrue(ec2.calls().isEmpty(), ec2.calls().toString());
         assertTrue(lightsail.instance("ebpf-php-01").isPresent());
@@ -183,7 +199,7 @@ class WorkshopStateTest {
         ec2Fleet();
         try (Ec2Fake otherAccount = Ec2Fake.start()) {
             current = otherAccount; // the credentials point at another account: nothing of the fleet is there
-            assertEquals(Main.BAD_INPUT, run("action=teardown"));
+            assertEquals(ExitCode.BAD_INPUT, run("action=teardown"));
             assertOneLineError("the ledger lists 1 machine(s) but none was found on ec2 ap-northeast-1 by id or tag:"
                     + " check -Dprovider/-Dregion/credentials; ledger kept");
             assertFalse(out().contains("nothing of workshop"), out());
@@ -216,7 +232,7 @@ class WorkshopStateTest {
         StateFolder folder = new StateFolder(dir.resolve("workshops/ebpf-php"));
         try (WorkshopLock held = WorkshopLock.acquire(folder, "ebpf-php", "up")) {
             for (String action : List.of("action=up;count=1", "action=teardown", "action=plan;count=1")) {
-                assertEquals(Main.BAD_INPUT, run(action), action);
+                assertEquals(ExitCode.BAD_INPUT, run(action), action);
                 assertOneLineError("workshop ebpf-php is busy: pid " + ProcessHandle.current().pid()
                         + " running -Daction=up since ");
             }
@@ -237,7 +253,7 @@ class WorkshopStateTest {
             String line = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(),
                     StandardCharsets.UTF_8)).readLine();
             assertEquals("locked", line);
-            assertEquals(Main.BAD_INPUT, run("action=up;count=1"));
+            assertEquals(ExitCode.BAD_INPUT, run("action=up;count=1"));
             assertOneLineError("workshop ebpf-php is busy: pid " + holder.pid() + " running -Daction=teardown since ");
             assertTrue(ec2.calls().isEmpty());
         } finally {
@@ -265,7 +281,7 @@ class WorkshopStateTest {
         Files.writeString(ledger(), "{ \"workshop\": \"ebpf-php\", \"resources\": [ {");
         for (String action : List.of("action=status", "action=allow-ip;cidr=198.51.100.0/24", "action=extend",
                 "action=up;count=1", "action=handout")) {
-            assertEquals(Main.BAD_INPUT, run(action), action);
+            assertEquals(ExitCode.BAD_INPUT, run(action), action);
             assertOneLineError("is unreadable");
             assertTrue(err().contains("restore it from ledger.json.bak"), err());
         }
@@ -301,7 +317,7 @@ class WorkshopStateTest {
         String newer = ledgerText().replace("\"formatVersion\" : 1", "\"formatVersion\" : 2");
         Files.writeString(ledger(), newer);
         for (String action : List.of("action=teardown", "action=status", "action=up;count=1", "action=extend")) {
-            assertEquals(Main.BAD_INPUT, run(action), action);
+            assertEquals(ExitCode.BAD_INPUT, run(action), action);
             assertOneLineError("was written by a newer workshop-fleet");
             assertTrue(err().contains("upgrade"), err());
         }
@@ -316,22 +332,22 @@ class WorkshopStateTest {
         int calls = ec2.calls().size();
 
         Files.writeString(ledger(), good.replace("\"workshop\" : \"ebpf-php\",", ""));
-        assertEquals(Main.BAD_INPUT, run("action=allow-ip;cidr=198.51.100.0/24"));
+        assertEquals(ExitCode.BAD_INPUT, run("action=allow-ip;cidr=198.51.100.0/24"));
         assertOneLineError("is unreadable (no \"workshop\")");
 
         Files.writeString(ledger(), good.replaceAll("\"expiresAt\" : \"[^\"]*\"", "\"expiresAt\" : \"next tuesday\""));
         for (String action : List.of("action=up;count=1", "action=extend", "action=allow-ip;cidr=198.51.100.0/24")) {
-            assertEquals(Main.BAD_INPUT, run(action), action);
+            assertEquals(ExitCode.BAD_INPUT, run(action), action);
             assertOneLineError("the ledger's expiresAt 'next tuesday' is not a time: put an ISO-8601 instant");
         }
         assertEquals(calls, ec2.calls().size(), "no cloud call");
 
         Path file = dir.resolve("a-file");
         Files.writeString(file, "not a folder");
-        assertEquals(Main.BAD_INPUT, run("action=up;count=1;stateDir=" + file.resolve("workshops")));
+        assertEquals(ExitCode.BAD_INPUT, run("action=up;count=1;stateDir=" + file.resolve("workshops")));
         assertOneLineError("cannot write the state folder");
         assertTrue(err().contains("-DstateDir"), err());
-        assertEquals(Main.BAD_INPUT, run("action=up;count=1;stateDir=" + file));
+        assertEquals(ExitCode.BAD_INPUT, run("action=up;count=1;stateDir=" + file));
         assertOneLineError("cannot write the state folder");
         assertEquals(calls, ec2.calls().size(), "no cloud call");
     }

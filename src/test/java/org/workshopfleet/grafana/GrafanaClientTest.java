@@ -1,5 +1,6 @@
 package org.workshopfleet.grafana;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.FleetException;
 
 /** {@link GrafanaClient} against {@link FakeGrafana}, a stand-in for Grafana's documented API. */
 class GrafanaClientTest {

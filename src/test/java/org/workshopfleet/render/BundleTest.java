@@ -1,5 +1,6 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;

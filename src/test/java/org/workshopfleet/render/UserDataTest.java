@@ -1,5 +1,6 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.ssh.SshKeyPair;
 

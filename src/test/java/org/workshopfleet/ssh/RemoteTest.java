@@ -1,5 +1,6 @@
 package org.workshopfleet.ssh;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,7 +25,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.FleetException;
 
 /** {@link Remote} against a real OpenSSH server on loopback. */
 class RemoteTest {
@@ -219,7 +219,7 @@ class RemoteTest {
     void givesUpAfterTheTimeoutNamingTheLastReason() throws IOException {
         int closedPort = LoopbackSshd.freePort();
         SshTarget nobody = new SshTarget("127.0.0.1", closedPort, LOGIN.publicKeyNoComment());
-        Exception e = assertThrows(org.workshopfleet.FleetException.class,
+        Exception e = assertThrows(org.workshopfleet.error.MachineFailure.class,
                 () -> Remote.await(nobody, new SshLogin("root", LOGIN), Duration.ofSeconds(3)));
         assertTrue(e.getMessage().contains("ConnectException"), e.getMessage());
     }

@@ -1,5 +1,6 @@
 package org.workshopfleet.state;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -205,8 +206,8 @@ class LedgerTest {
         assertTrue(missing.getMessage().contains("is unreadable (no \"workshop\")"), missing.getMessage());
 
         Files.writeString(folder.ledgerFile(), "{\"formatVersion\":2,\"workshop\":\"ws\",\"layout\":\"new\"}");
-        org.workshopfleet.FleetException newer = org.junit.jupiter.api.Assertions.assertThrows(
-                org.workshopfleet.FleetException.class,
+        org.workshopfleet.error.BadInput newer = org.junit.jupiter.api.Assertions.assertThrows(
+                org.workshopfleet.error.BadInput.class,
                 () -> Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC()));
         assertTrue(!(newer instanceof Ledger.Unreadable), "not moved aside by teardown");
         assertTrue(newer.getMessage().contains("was written by a newer workshop-fleet (format 2, this one reads 1): upgrade"),

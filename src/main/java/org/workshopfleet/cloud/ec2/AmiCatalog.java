@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.BadInput;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
-import org.workshopfleet.FleetException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeImagesRequest;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
@@ -44,14 +44,14 @@ public final class AmiCatalog {
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             props.load(in);
         } catch (IOException e) {
-            throw new FleetException("cannot read " + file + " (" + e.getClass().getSimpleName()
+            throw new BadInput("cannot read " + file + " (" + e.getClass().getSimpleName()
                     + "): restore ami.properties from the repository");
         }
         Map<String, String> map = new TreeMap<>();
         for (String region : props.stringPropertyNames()) {
             String ami = props.getProperty(region).trim();
             if (!ami.matches("ami-[0-9a-f]{8,17}")) {
-                throw new FleetException(file + " maps " + region + " to '" + ami + "', which is not an AMI id: fix the line");
+                throw new BadInput(file + " maps " + region + " to '" + ami + "', which is not an AMI id: fix the line");
             }
             map.put(region.trim(), ami);
         }
@@ -83,7 +83,7 @@ public final class AmiCatalog {
                 .filter(i -> i.creationDate() != null)
                 .max(Comparator.comparing(Image::creationDate))
                 .map(Image::imageId)
-                .orElseThrow(() -> new FleetException("no available Ubuntu 22.04 amd64 image from Canonical in " + region
+                .orElseThrow(() -> new BadInput("no available Ubuntu 22.04 amd64 image from Canonical in " + region
                         + ": add '" + region + "=ami-…' to ami.properties or choose another -Dregion"));
     }
 
@@ -101,12 +101,12 @@ public final class AmiCatalog {
             found = List.of();
         }
         if (found.isEmpty()) {
-            throw new FleetException("the AMI " + ami + " pinned for " + region + " in ami.properties does not exist"
+            throw new BadInput("the AMI " + ami + " pinned for " + region + " in ami.properties does not exist"
                     + " there or is not visible to this account" + fix);
         }
         String owner = found.get(0).ownerId();
         if (!CANONICAL_OWNER.equals(owner)) {
-            throw new FleetException("the AMI " + ami + " pinned for " + region + " in ami.properties belongs to account "
+            throw new BadInput("the AMI " + ami + " pinned for " + region + " in ami.properties belongs to account "
                     + owner + ", not Canonical (" + CANONICAL_OWNER + ")" + fix);
         }
         return ami;

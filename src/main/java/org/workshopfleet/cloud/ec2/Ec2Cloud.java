@@ -1,5 +1,9 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
+import org.workshopfleet.error.FleetException;
+import org.workshopfleet.error.Interrupted;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -29,7 +33,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.IngressRule;
@@ -43,7 +46,6 @@ import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
-import org.workshopfleet.concurrent.Interrupted;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
@@ -230,7 +232,7 @@ public final class Ec2Cloud implements Cloud {
     public void prepare(LaunchContext context) {
         String cidr = checkedCidr(context.cidr());
         if (context.loginPublicKey() == null || !context.loginPublicKey().startsWith("ssh-")) {
-            throw new FleetException("the login public key is not an OpenSSH line: delete the workshop's login key files"
+            throw new BadInput("the login public key is not an OpenSSH line: delete the workshop's login key files"
                     + " in " + spec.stateDir() + " so a new one is generated");
         }
         call("prepare", () -> {
@@ -248,7 +250,7 @@ public final class Ec2Cloud implements Cloud {
 
     private String checkedCidr(String text) {
         if (text == null) {
-            throw new FleetException("no source CIDR for the ingress rules: give -Dcidr=203.0.113.7/32");
+            throw new BadInput("no source CIDR for the ingress rules: give -Dcidr=203.0.113.7/32");
         }
         return Cidr.admitted(text, spec.allowWorld()).toString();
     }
@@ -256,7 +258,7 @@ public final class Ec2Cloud implements Cloud {
     private String defaultVpc() {
         List<Vpc> vpcs = ec2.describeVpcs(r -> r.filters(filter("is-default", "true"))).vpcs();
         if (vpcs.isEmpty()) {
-            throw new FleetException("region " + spec.region() + " has no default VPC: create one with 'aws ec2"
+            throw new BadInput("region " + spec.region() + " has no default VPC: create one with 'aws ec2"
                     + " create-default-vpc --region " + spec.region() + "' or choose another -Dregion");
         }
         return vpcs.get(0).vpcId();
@@ -275,13 +277,13 @@ public final class Ec2Cloud implements Cloud {
             // Exists already: ours from an earlier run (adopt it), or someone else's (refuse to touch it).
             List<KeyPairInfo> keys = ec2.describeKeyPairs(r -> r.keyNames(name)).keyPairs();
             if (keys.isEmpty() || !isOurs(keys.get(0).tags())) {
-                throw new FleetException("EC2 key pair '" + name + "' exists but does not belong to workshop '"
+                throw new BadInput("EC2 key pair '" + name + "' exists but does not belong to workshop '"
                         + spec.name() + "': delete it or choose another -Dname");
             }
             // Tagged as this workshop's, but made from another state folder (another computer, or a lost or moved
             // one): machines launched with it would not accept this folder's login key.
             if (!Ec2KeyFingerprint.matches(keys.get(0).keyFingerprint(), publicKey)) {
-                throw new FleetException("EC2 key pair '" + name + "' in " + spec.region() + " belongs to workshop '"
+                throw new BadInput("EC2 key pair '" + name + "' in " + spec.region() + " belongs to workshop '"
                         + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
                         + ": it was made from another state folder; run the command there, or remove that fleet with"
                         + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
@@ -300,7 +302,7 @@ public final class Ec2Cloud implements Cloud {
         String id;
         if (existing.isPresent()) {
             if (!isOurs(existing.get().tags())) {
-                throw new FleetException("security group '" + name + "' exists in " + vpcId + " but does not belong to"
+                throw new BadInput("security group '" + name + "' exists in " + vpcId + " but does not belong to"
                         + " workshop '" + spec.name() + "': delete it or choose another -Dname");
             }
             id = existing.get().groupId();
@@ -348,7 +350,7 @@ public final class Ec2Cloud implements Cloud {
     private String groupIdOrLookup() {
         if (groupId == null) {
             groupId = findGroupByName(null).filter(g -> isOurs(g.tags())).map(SecurityGroup::groupId)
-                    .orElseThrow(() -> new FleetException("workshop '" + spec.name() + "' has no security group on EC2"
+                    .orElseThrow(() -> new BadInput("workshop '" + spec.name() + "' has no security group on EC2"
                             + " yet: run -Daction=up, which prepares it before launching"));
         }
         return groupId;
@@ -453,7 +455,7 @@ public final class Ec2Cloud implements Cloud {
         List<IpPermission> left = ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(perms))
                 .unknownIpPermissions();
         if (left != null && !left.isEmpty()) {
-            throw new FleetException("EC2 did not revoke " + left.size() + " ingress rule(s) of security group "
+            throw new CloudFailure("EC2 did not revoke " + left.size() + " ingress rule(s) of security group "
                     + groupId + " (changed while this ran?): re-run the same command");
         }
     }
@@ -580,7 +582,7 @@ public final class Ec2Cloud implements Cloud {
         }
         int v = ec2.describeInstanceTypes(r -> r.instanceTypesWithStrings(type)).instanceTypes().stream()
                 .findFirst().map(t -> t.vCpuInfo().defaultVCpus())
-                .orElseThrow(() -> new FleetException("EC2 does not know instance type " + type + " in " + spec.region()
+                .orElseThrow(() -> new BadInput("EC2 does not know instance type " + type + " in " + spec.region()
                         + ": choose another -DinstanceType"));
         vcpusByType.put(type, v);
         return v;
@@ -594,11 +596,11 @@ public final class Ec2Cloud implements Cloud {
         for (NodeRequest r : requests) {
             int size = r.userData() == null ? 0 : r.userData().getBytes(StandardCharsets.UTF_8).length;
             if (size > MAX_USER_DATA_BYTES) {
-                throw new FleetException("user data for " + r.name() + " is " + size + " bytes, over EC2's limit of "
+                throw new BadInput("user data for " + r.name() + " is " + size + " bytes, over EC2's limit of "
                         + MAX_USER_DATA_BYTES + ": shrink the cloud-config (move files into the SSH bundle)");
             }
             if (!seen.add(r.attendee()) || r.attendee() < 1) {
-                throw new FleetException("attendee " + r.attendee() + " is requested twice or is not positive: this is a"
+                throw new BadInput("attendee " + r.attendee() + " is requested twice or is not positive: this is a"
                         + " bug in the caller, please report it");
             }
         }
@@ -709,8 +711,7 @@ public final class Ec2Cloud implements Cloud {
             new FanOut("ec2-launch", LAUNCH_PARALLELISM).all(tasks).forEach(out::addAll);
             return out;
         } catch (Interrupted e) {
-            run.failure.compareAndSet(null, new FleetException("interrupted while launching: re-run the same"
-                    + " command; it adopts what was launched"));
+            run.failure.compareAndSet(null, new Interrupted("launching (what was launched is adopted)"));
         } catch (RuntimeException e) {
             run.failure.compareAndSet(null, e);
         }
@@ -773,7 +774,7 @@ public final class Ec2Cloud implements Cloud {
             }
         }
         if (!remaining.isEmpty()) {
-            throw new FleetException("EC2 has no capacity for " + remaining.size() + " more machine(s) of type "
+            throw new CloudFailure("EC2 has no capacity for " + remaining.size() + " more machine(s) of type "
                     + String.join("/", typesTried) + " in any zone of " + spec.region() + " ("
                     + launchRun.launched.get() + " of " + wanted + " launched): add types with -DinstanceType=…, try another"
                     + " -Dregion, or re-run later");
@@ -838,11 +839,11 @@ public final class Ec2Cloud implements Cloud {
             }
         } catch (Ec2Exception e) {
             if (isBaked(image) && Objects.toString(code(e), "").startsWith("InvalidAMIID.")) {
-                throw new FleetException("the baked image " + image + " cannot be launched (" + code(e) + "): it was"
+                throw new CloudFailure("the baked image " + image + " cannot be launched (" + code(e) + "): it was"
                         + " removed or is not available; re-run to bake it again");
             }
             if ("IdempotentParameterMismatch".equals(code(e))) {
-                throw new FleetException("EC2 remembers an earlier launch of " + chunk.size() + " machine(s) for this"
+                throw new CloudFailure("EC2 remembers an earlier launch of " + chunk.size() + " machine(s) for this"
                         + " workshop that is not visible yet: wait a minute and re-run the same command");
             }
             throw e;
@@ -913,7 +914,7 @@ public final class Ec2Cloud implements Cloud {
     }
 
     /** A quota refusal; the number launched is final only once every launch in flight has returned. */
-    private static final class QuotaRefusal extends FleetException {
+    private static final class QuotaRefusal extends CloudFailure {
         private static final long serialVersionUID = 1L;
         private final String head;
         private final String tail;
@@ -926,8 +927,10 @@ public final class Ec2Cloud implements Cloud {
             this.tail = tail;
         }
 
-        QuotaRefusal recount(int launched) {
-            return new QuotaRefusal(head, tail, launched, getCause());
+        /** The final error: a refusal (exit 2) when nothing was launched, a cloud failure once machines exist. */
+        FleetException recount(int launched) {
+            return launched == 0 ? new BadInput(new QuotaRefusal(head, tail, 0, getCause()).getMessage(), getCause())
+                    : new QuotaRefusal(head, tail, launched, getCause());
         }
     }
 
@@ -1080,7 +1083,7 @@ public final class Ec2Cloud implements Cloud {
             return open.isEmpty();
         }, Boolean::booleanValue, poll -> { }, WAITING_FOR).isPresent();
         if (!done) {
-            throw new FleetException(open.size() + " instance(s) still not terminated after "
+            throw new CloudFailure(open.size() + " instance(s) still not terminated after "
                     + waiting.timeout().toMinutes() + " min (" + String.join(", ", open.subList(0,
                     Math.min(5, open.size()))) + "): re-run -Daction=teardown");
         }
@@ -1145,7 +1148,7 @@ public final class Ec2Cloud implements Cloud {
                     terminate(stragglers);
                 }
                 if (Instant.now().isAfter(deadline)) {
-                    throw new FleetException("security group " + id + " is still in use after "
+                    throw new CloudFailure("security group " + id + " is still in use after "
                             + timeout.toMinutes() + " min: check for other instances or network"
                             + " interfaces using it, then re-run -Daction=teardown");
                 }
@@ -1287,8 +1290,10 @@ public final class Ec2Cloud implements Cloud {
             String hint = message.contains("credentials")
                     ? "no usable AWS credentials: set AWS_PROFILE, run 'aws sso login' or 'aws configure'"
                     : "cannot reach EC2: check the network, the proxy and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2";
-            throw new FleetException("EC2 " + what + " failed in " + spec.region() + " ("
-                    + message.substring(0, Math.min(160, message.length())) + "): " + hint, e);
+            String line = "EC2 " + what + " failed in " + spec.region() + " ("
+                    + message.substring(0, Math.min(160, message.length())) + "): " + hint;
+            // Credentials are the facilitator's configuration, refused before anything is made; the network is not.
+            throw message.contains("credentials") ? new BadInput(line, e) : new CloudFailure(line, e);
         } catch (Ec2Exception e) {
             String code = Objects.toString(code(e), "HTTP " + e.statusCode());
             String message = e.awsErrorDetails() == null ? "" : Objects.toString(e.awsErrorDetails().errorMessage(), "");
@@ -1302,8 +1307,13 @@ public final class Ec2Cloud implements Cloud {
                 case "RequestLimitExceeded" -> "EC2 is throttling this account; re-run in a minute";
                 default -> "re-run the same command; it resumes where it stopped";
             };
-            throw new FleetException("EC2 " + what + " failed in " + spec.region() + ": " + code
-                    + (message.isEmpty() ? "" : " (" + message + ")") + ": " + hint, e);
+            String line = "EC2 " + what + " failed in " + spec.region() + ": " + code
+                    + (message.isEmpty() ? "" : " (" + message + ")") + ": " + hint;
+            boolean refused = switch (code) {
+                case "AuthFailure", "HTTP 401", "UnauthorizedOperation" -> true;
+                default -> false;
+            };
+            throw refused ? new BadInput(line, e) : new CloudFailure(line, e);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -13,7 +15,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
@@ -109,10 +110,10 @@ final class Ec2Images {
         // The name is taken: our own image from an earlier run (or from this call, its response lost), or a stranger.
         Image existing = describe(DescribeImagesRequest.builder().owners(SELF).filters(filter("name", name)).build())
                 .stream().filter(i -> i.state() != ImageState.DEREGISTERED).findFirst()
-                .orElseThrow(() -> new FleetException("EC2 says the image name " + name + " is in use in this region"
+                .orElseThrow(() -> new CloudFailure("EC2 says the image name " + name + " is in use in this region"
                         + " but lists no such image owned by this account: wait a minute and re-run"));
         if (!recipe.hex().equals(recipeOf(existing)) || !isManaged(existing)) {
-            throw new FleetException("EC2 image " + existing.imageId() + " is named " + name + " but is not the"
+            throw new BadInput("EC2 image " + existing.imageId() + " is named " + name + " but is not the"
                     + " workshop-fleet image of this recipe: deregister it (aws ec2 deregister-image --image-id "
                     + existing.imageId() + ") or rename it, then re-run");
         }
@@ -150,7 +151,7 @@ final class Ec2Images {
                 }
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new FleetException("EC2 image " + imageId + " (" + recipe.imageName() + ") is still "
+                throw new CloudFailure("EC2 image " + imageId + " (" + recipe.imageName() + ") is still "
                         + (image == null ? "not visible" : image.stateAsString()) + " after " + minutes(timeout)
                         + ": re-run the same command later; it adopts the image instead of making another");
             }
@@ -186,7 +187,7 @@ final class Ec2Images {
                 continue;
             }
             if (!isManaged(i)) {
-                throw new FleetException("EC2 image " + i.imageId() + " is not a workshop-fleet image (no ManagedBy="
+                throw new BadInput("EC2 image " + i.imageId() + " is not a workshop-fleet image (no ManagedBy="
                         + Tags.MANAGED_BY_VALUE + " tag): refusing to remove it");
             }
             for (BlockDeviceMapping m : i.blockDeviceMappings()) {
@@ -241,7 +242,7 @@ final class Ec2Images {
                     return;
                 }
                 if (attempt + 1 >= IN_USE_ATTEMPTS) {
-                    throw new FleetException("EBS snapshot " + id + " is still in use after its image was deregistered:"
+                    throw new CloudFailure("EBS snapshot " + id + " is still in use after its image was deregistered:"
                             + " wait a minute and remove the image again");
                 }
                 waiting.pause(attempt, "waiting for EC2");

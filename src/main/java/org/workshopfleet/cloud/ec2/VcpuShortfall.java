@@ -1,7 +1,8 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.FleetException;
 import java.util.Locale;
-import org.workshopfleet.FleetException;
 
 /**
  * A fleet that does not fit the standard On-Demand vCPU quota, found before anything was created; {@link #refusal()}
@@ -46,7 +47,7 @@ public record VcpuShortfall(String region, long quota, long inUse, int toLaunch,
                         perMachine, needed())
                 : String.format(Locale.ROOT, "the %d machine(s) still to launch (%s, %d vCPUs each) need %d vCPUs more",
                         toLaunch, type, perMachine, needed());
-        return new FleetException(String.format(Locale.ROOT, "EC2 quota '%s' (%s) in %s is %d vCPUs; in use: %s; %s:"
+        return new BadInput(String.format(Locale.ROOT, "EC2 quota '%s' (%s) in %s is %d vCPUs; in use: %s; %s:"
                         + " nothing was created; raise the quota in the Service Quotas console or with 'aws service-quotas"
                         + " request-service-quota-increase --service-code %s --quota-code %s --desired-value %d --region %s',"
                         + " %s",

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.CloudFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
-import org.workshopfleet.FleetException;
 
 /**
  * The Debian 12 root file system every lab machine is a copy-on-write layer over: debootstrap's minbase plus systemd,
@@ -142,14 +142,14 @@ public final class BaseImage {
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             removeUnusedOlderImages();
         } catch (IOException e) {
-            throw new FleetException("lab: building the base image in " + tmp + " failed: " + e.getMessage());
+            throw new CloudFailure("lab: building the base image in " + tmp + " failed: " + e.getMessage());
         }
     }
 
     private static void step(Path log, String... command) {
         HostCommand.Result r = HostCommand.run(List.of(command), log, 1800);
         if (!r.ok()) {
-            throw new FleetException("lab: base image step '" + command[0] + " " + command[1] + "' failed (exit "
+            throw new CloudFailure("lab: base image step '" + command[0] + " " + command[1] + "' failed (exit "
                     + r.exitCode() + "); see " + log);
         }
     }

@@ -1,12 +1,13 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.CloudFailure;
+import org.workshopfleet.error.Interrupted;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.workshopfleet.FleetException;
 
 /**
  * One command run on the lab host (ip, iptables, mount, debootstrap...), its output captured. The lab only ever runs
@@ -56,7 +57,7 @@ final class HostCommand {
             return new Result(127, command.get(0) + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FleetException("interrupted while running " + command.get(0));
+            throw new Interrupted("running " + command.get(0));
         }
     }
 
@@ -64,7 +65,7 @@ final class HostCommand {
     static String check(String... command) {
         Result r = run(List.of(command));
         if (!r.ok()) {
-            throw new FleetException("lab: '" + String.join(" ", command) + "' failed (exit " + r.exitCode() + "): "
+            throw new CloudFailure("lab: '" + String.join(" ", command) + "' failed (exit " + r.exitCode() + "): "
                     + firstLine(r.output()));
         }
         return r.output();

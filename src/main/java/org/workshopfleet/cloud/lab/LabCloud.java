@@ -1,5 +1,7 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.Interrupted;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
@@ -94,7 +95,7 @@ public final class LabCloud implements Cloud {
     public List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests) {
         for (NodeRequest r : requests) {
             if (!r.userData().startsWith("#cloud-config")) {
-                throw new FleetException("lab: user data for " + r.name() + " is not a #cloud-config document;"
+                throw new BadInput("lab: user data for " + r.name() + " is not a #cloud-config document;"
                         + " the lab applies user data with cloud-init's NoCloud datasource");
             }
         }
@@ -201,7 +202,7 @@ public final class LabCloud implements Cloud {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FleetException("lab: interrupted while booting machines; run teardown or up again");
+            throw new Interrupted("booting lab machines");
         }
         return ids.stream().map(id -> result.getOrDefault(id,
                 new Machine(id, id, attendeeOf(id), MachineState.PENDING, null, "lab", null))).toList();

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.BadInput;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.workshopfleet.FleetException;
 
 /** What the host needs before it can run lab machines: root, the tools, and overlayfs. */
 public final class LabHost {
@@ -37,7 +37,7 @@ public final class LabHost {
     public static void check() {
         Optional<String> problem = problem();
         if (problem.isPresent()) {
-            throw new FleetException(problem.get());
+            throw new BadInput(problem.get());
         }
     }
 
@@ -99,13 +99,13 @@ public final class LabHost {
         }
         String how = "sysctl -w fs.inotify.max_user_instances=" + wanted;
         if (!isRoot()) {
-            throw new FleetException("the lab needs fs.inotify.max_user_instances >= " + wanted + " for " + machines
+            throw new BadInput("the lab needs fs.inotify.max_user_instances >= " + wanted + " for " + machines
                     + " machine(s) (it is " + current + "): run " + how + " as root");
         }
         try {
             Files.writeString(INOTIFY_KNOB, wanted + "\n");
         } catch (IOException e) {
-            throw new FleetException("the lab needs fs.inotify.max_user_instances >= " + wanted + " for " + machines
+            throw new BadInput("the lab needs fs.inotify.max_user_instances >= " + wanted + " for " + machines
                     + " machine(s) (it is " + current + ") and it cannot be raised from here (" + e.getMessage()
                     + "): run " + how + " on the host");
         }

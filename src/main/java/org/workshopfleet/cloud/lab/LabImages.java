@@ -1,5 +1,7 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -13,7 +15,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.MachineImage;
 
 /**
@@ -36,7 +37,7 @@ public final class LabImages {
 
     /** The layer to mount for this image id, or a one-line error when there is no such image. */
     public Path layer(String imageId) {
-        return find(imageId).map(i -> dir(i.recipeHash()).resolve("layer")).orElseThrow(() -> new FleetException(
+        return find(imageId).map(i -> dir(i.recipeHash()).resolve("layer")).orElseThrow(() -> new CloudFailure(
                 "lab: no baked image " + imageId + " in " + root() + ": bake it again (-Dimage=bake)"));
     }
 
@@ -133,7 +134,7 @@ public final class LabImages {
             List<String> users = LabMachineRecord.readAll(paths.recordsDir()).stream()
                     .filter(r -> image.id().equals(r.image())).map(LabMachineRecord::name).toList();
             if (!users.isEmpty()) {
-                throw new FleetException("lab: image " + image.name() + " is in use by " + String.join(", ", users)
+                throw new BadInput("lab: image " + image.name() + " is in use by " + String.join(", ", users)
                         + ": tear those machines down first");
             }
             Path dir = dir(image.recipeHash());
@@ -157,7 +158,7 @@ public final class LabImages {
 
     private static void requireHash(String h) {
         if (h == null || !HASH.matcher(h).matches()) {
-            throw new FleetException("lab: '" + h + "' is not an image recipe hash (64 lower-case hex digits)");
+            throw new BadInput("lab: '" + h + "' is not an image recipe hash (64 lower-case hex digits)");
         }
     }
 }

@@ -1,5 +1,8 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
+import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -19,7 +22,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
 
@@ -72,7 +74,7 @@ public final class LabMachines {
 
     public LabMachines(String scope, LabPaths paths) {
         if (scope == null || !NAME.matcher(scope).matches()) {
-            throw new FleetException("lab scope '" + scope + "' is not allowed: use lower-case letters, digits and hyphens");
+            throw new BadInput("lab scope '" + scope + "' is not allowed: use lower-case letters, digits and hyphens");
         }
         this.scope = scope;
         this.paths = paths;
@@ -122,7 +124,7 @@ public final class LabMachines {
     private LabMachine boot(String name, String rawUserData, List<String> extraNspawnOptions, String imageId,
                             Path imageLayer) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new FleetException("lab machine name '" + name + "' is not allowed: use 1-48 lower-case letters,"
+            throw new BadInput("lab machine name '" + name + "' is not allowed: use 1-48 lower-case letters,"
                     + " digits and inner hyphens");
         }
         Path rootfs = base.ensure();
@@ -172,7 +174,7 @@ public final class LabMachines {
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
-            throw new FleetException("lab: booting " + name + " failed: " + why, e);
+            throw new CloudFailure("lab: booting " + name + " failed: " + why, e);
         }
     }
 
@@ -235,20 +237,20 @@ public final class LabMachines {
      */
     public void takeLayer(String name, Path target) {
         LabMachineRecord r = records().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(
-                () -> new FleetException("lab: no machine " + name + " of " + scope + " to take a layer from"));
+                () -> new CloudFailure("lab: no machine " + name + " of " + scope + " to take a layer from"));
         if (processAlive(r)) {
             ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
             PROCESS_POLL.withTimeout(STOP_GRACE.multipliedBy(2)).until(() -> !processAlive(r), Boolean::booleanValue,
                     p -> { }, WAITING_FOR);
             if (processAlive(r)) {
-                throw new FleetException("lab: " + name + " did not power off within " + STOP_GRACE.multipliedBy(2).toSeconds()
+                throw new CloudFailure("lab: " + name + " did not power off within " + STOP_GRACE.multipliedBy(2).toSeconds()
                         + " s; its layer is not taken (see " + r.machineDir().resolve("console.log") + ")");
             }
         }
         killNamespace(r.netns());
         unmount(r.merged());
         if (isMountPoint(r.merged())) {
-            throw new FleetException("lab: " + r.merged() + " is still mounted; its layer is not taken");
+            throw new CloudFailure("lab: " + r.merged() + " is still mounted; its layer is not taken");
         }
         try {
             Files.move(r.machineDir().resolve("upper"), target);
@@ -301,7 +303,7 @@ public final class LabMachines {
             Set<Integer> used = new HashSet<>();
             for (LabMachineRecord r : all) {
                 if (r.labName().equals(labName)) {
-                    throw new FleetException("lab machine " + name + " already exists (scope " + r.scope()
+                    throw new BadInput("lab machine " + name + " already exists (scope " + r.scope()
                             + "): destroy it first or pick another name");
                 }
                 used.add(r.slot());
@@ -311,7 +313,7 @@ public final class LabMachines {
                 slot++;
             }
             if (slot > LabNetwork.MAX_SLOT) {
-                throw new FleetException("lab: no free address left in " + LabNetwork.SUBNET);
+                throw new CloudFailure("lab: no free address left in " + LabNetwork.SUBNET);
             }
             LabMachineRecord rec = new LabMachineRecord(labName, name, scope, slot, LabNetwork.addressOf(slot),
                     PREFIX + "v" + slot, paths.machinesDir().resolve(labName), 0, 0, Instant.now(), imageId);
@@ -350,7 +352,7 @@ public final class LabMachines {
     private void awaitSsh(LabMachineRecord rec, Process nspawn) {
         boolean answered = SSH_POLL.until(() -> {
             if (!nspawn.isAlive()) {
-                throw new FleetException("systemd-nspawn exited with " + nspawn.exitValue() + "; see "
+                throw new CloudFailure("systemd-nspawn exited with " + nspawn.exitValue() + "; see "
                         + rec.machineDir().resolve("console.log"));
             }
             return sshBanner(rec.ip());
@@ -358,7 +360,7 @@ public final class LabMachines {
         if (answered) {
             return;
         }
-        throw new FleetException("sshd did not answer on " + rec.ip() + ":22 within " + SSH_TIMEOUT.toSeconds()
+        throw new CloudFailure("sshd did not answer on " + rec.ip() + ":22 within " + SSH_TIMEOUT.toSeconds()
                 + " s; see " + rec.machineDir().resolve("console.log"));
     }
 
@@ -394,7 +396,7 @@ public final class LabMachines {
         HostCommand.quietly("ip", "netns", "del", r.netns());
         if (Files.exists(r.machineDir())) {
             if (isMountPoint(r.merged())) {
-                throw new FleetException("lab: " + r.merged() + " is still mounted; not removing " + r.machineDir());
+                throw new CloudFailure("lab: " + r.merged() + " is still mounted; not removing " + r.machineDir());
             }
             HostCommand.check("rm", "-rf", "--one-file-system", r.machineDir().toString());
         }

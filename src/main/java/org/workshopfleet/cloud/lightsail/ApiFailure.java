@@ -1,6 +1,8 @@
 package org.workshopfleet.cloud.lightsail;
 
-import org.workshopfleet.FleetException;
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
+import org.workshopfleet.error.FleetException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -19,7 +21,10 @@ final class ApiFailure {
     }
 
     static FleetException of(String action, String region, SdkException e) {
-        return new FleetException("Lightsail " + action + " failed: " + detail(e) + "; " + hint(region, e), e);
+        String line = "Lightsail " + action + " failed: " + detail(e) + "; " + hint(region, e);
+        // Credentials and permissions are the facilitator's configuration: a refusal, like bad input.
+        return e instanceof AccessDeniedException || e instanceof UnauthenticatedException
+                ? new BadInput(line, e) : new CloudFailure(line, e);
     }
 
     /** Worth polling again: throttling or a server-side failure that outlived the SDK's own retries. */

@@ -1,5 +1,9 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
+import org.workshopfleet.error.FleetException;
+import org.workshopfleet.error.Interrupted;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -17,7 +21,6 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
@@ -30,7 +33,6 @@ import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
-import org.workshopfleet.concurrent.Interrupted;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
@@ -152,7 +154,7 @@ public final class LightsailCloud implements Cloud {
     /** The same cloud launching into another zone of the region (e.g. {@code ap-northeast-1c}). */
     public LightsailCloud withAvailabilityZone(String zone) {
         if (zone == null || !zone.matches(Pattern.quote(spec.region()) + "[a-z]")) {
-            throw new FleetException("availability zone '" + zone + "' is not in region " + spec.region()
+            throw new BadInput("availability zone '" + zone + "' is not in region " + spec.region()
                     + ": use one like " + spec.region() + "a");
         }
         return new LightsailCloud(client, spec, recorder, polling, zone, launchConcurrency);
@@ -216,7 +218,7 @@ public final class LightsailCloud implements Cloud {
         try {
             existing = client.getKeyPair(b -> b.keyPairName(key)).keyPair();
         } catch (NotFoundException e) {
-            throw new FleetException("the name " + key + " is taken by another Lightsail resource in " + spec.region()
+            throw new BadInput("the name " + key + " is taken by another Lightsail resource in " + spec.region()
                     + ": delete it or choose another workshop name (-Dname=...)");
         } catch (SdkException e) {
             throw ApiFailure.of("reading key pair " + key, spec.region(), e);
@@ -226,13 +228,13 @@ public final class LightsailCloud implements Cloud {
         boolean sameKey = KeyFingerprint.sha256Matches(existing.fingerprint(), line)
                 || KeyFingerprint.md5Matches(existing.fingerprint(), line);
         if (!tagged && !sameKey) {
-            throw new FleetException("Lightsail key pair " + key + " in " + spec.region() + " already exists and is not"
+            throw new BadInput("Lightsail key pair " + key + " in " + spec.region() + " already exists and is not"
                     + " this workshop's: delete it in the Lightsail console or choose another workshop name (-Dname=...)");
         }
         // Tagged as ours but made from another state folder: its machines would not take this folder's login key. Only
         // a fingerprint in the form we can compute is held against it (its form is not documented: docs/aws-facts.md).
         if (tagged && !sameKey && KeyFingerprint.isSha256Form(existing.fingerprint())) {
-            throw new FleetException("Lightsail key pair " + key + " in " + spec.region() + " belongs to workshop '"
+            throw new BadInput("Lightsail key pair " + key + " in " + spec.region() + " belongs to workshop '"
                     + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
                     + ": it was made from another state folder; run the command there, or remove that fleet with"
                     + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
@@ -281,14 +283,14 @@ public final class LightsailCloud implements Cloud {
         Set<String> names = new HashSet<>();
         for (NodeRequest r : requests) {
             if (!INSTANCE_NAME.matcher(r.name()).matches()) {
-                throw new FleetException("machine name '" + r.name() + "' is not a valid Lightsail name: use letters,"
+                throw new BadInput("machine name '" + r.name() + "' is not a valid Lightsail name: use letters,"
                         + " digits, '-' and '_' (choose another -Dname)");
             }
             if (!names.add(r.name())) {
-                throw new FleetException("machine name " + r.name() + " is requested twice: each attendee needs its own name");
+                throw new BadInput("machine name " + r.name() + " is requested twice: each attendee needs its own name");
             }
             if (r.userData() == null || r.userData().isBlank()) {
-                throw new FleetException("the launch script for " + r.name() + " is empty: Lightsail machines get their"
+                throw new BadInput("the launch script for " + r.name() + " is empty: Lightsail machines get their"
                         + " host key and login key from it; render it before launching");
             }
         }
@@ -370,7 +372,7 @@ public final class LightsailCloud implements Cloud {
                     .ipAddressType(IpAddressType.IPV4)
                     .tags(tags));
         } catch (NotFoundException e) {
-            throw new FleetException("the baked image " + context.imageId() + " (a Lightsail instance snapshot) is gone"
+            throw new CloudFailure("the baked image " + context.imageId() + " (a Lightsail instance snapshot) is gone"
                     + " from " + spec.region() + ": re-run to bake it again", e);
         }
     }
@@ -409,7 +411,7 @@ public final class LightsailCloud implements Cloud {
         try {
             i = client.getInstance(b -> b.instanceName(r.name())).instance();
         } catch (NotFoundException e) {
-            throw new FleetException("the name " + r.name() + " is taken by another Lightsail resource (key pair, disk,"
+            throw new BadInput("the name " + r.name() + " is taken by another Lightsail resource (key pair, disk,"
                     + " static IP...) in " + spec.region() + ": delete it or choose another workshop name (-Dname=...)");
         } catch (SdkException e) {
             throw ApiFailure.of("reading instance " + r.name(), spec.region(), e);
@@ -423,7 +425,7 @@ public final class LightsailCloud implements Cloud {
 
     private FleetException foreignInstance(String name, Instance i) {
         String owner = tagValue(i.tags(), Tags.WORKSHOP);
-        return new FleetException("Lightsail instance " + name + " in " + spec.region() + " already exists and is not"
+        return new BadInput("Lightsail instance " + name + " in " + spec.region() + " already exists and is not"
                 + " this workshop's (" + (owner == null ? "no Workshop tag" : "Workshop=" + owner) + "): choose another"
                 + " workshop name (-Dname=...) or delete that instance");
     }
@@ -636,7 +638,7 @@ public final class LightsailCloud implements Cloud {
                 return;
             }
             if (!Instant.now().isBefore(deadline)) {
-                throw new FleetException("Lightsail still lists " + String.join(", ", left) + " "
+                throw new CloudFailure("Lightsail still lists " + String.join(", ", left) + " "
                         + polling.timeout().toMinutes() + " min after deleting them: run teardown again");
             }
             attempt++;
@@ -683,7 +685,7 @@ public final class LightsailCloud implements Cloud {
         for (String name : running) {
             Instance i = after.get(name);
             if (i != null && (i.networking() == null || !firewall.matches(i.networking().ports()))) {
-                throw new FleetException("the firewall of Lightsail instance " + name + " still admits more than "
+                throw new CloudFailure("the firewall of Lightsail instance " + name + " still admits more than "
                         + firewall.cidr() + " on the declared ports (changed while this ran?): re-run -Daction=allow-ip");
             }
         }
@@ -717,12 +719,12 @@ public final class LightsailCloud implements Cloud {
     private Firewall firewall(LaunchContext context) {
         String key = context.loginPublicKey();
         if (key == null || !key.trim().matches("ssh-[a-z0-9-]+ [A-Za-z0-9+/]+=*( [^\\r\\n]*)?")) {
-            throw new FleetException("the workshop's login public key is not one OpenSSH line (ssh-ed25519 AAAA...):"
+            throw new BadInput("the workshop's login public key is not one OpenSSH line (ssh-ed25519 AAAA...):"
                     + " delete the key files in the state folder so a new key is generated");
         }
         String cidr = Cidr.admitted(context.cidr(), spec.allowWorld()).toString();
         if (context.ingress().isEmpty()) {
-            throw new FleetException("no ingress port is declared: restore security-groups/workshop.json");
+            throw new BadInput("no ingress port is declared: restore security-groups/workshop.json");
         }
         return new Firewall(context.ingress(), cidr);
     }

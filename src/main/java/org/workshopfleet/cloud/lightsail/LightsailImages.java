@@ -1,5 +1,7 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.error.CloudFailure;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -7,7 +9,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
@@ -86,13 +87,13 @@ final class LightsailImages {
         try {
             existing = client.getInstanceSnapshot(b -> b.instanceSnapshotName(name)).instanceSnapshot();
         } catch (NotFoundException e) {
-            throw new FleetException("the name " + name + " is taken by another Lightsail resource in " + region
+            throw new BadInput("the name " + name + " is taken by another Lightsail resource in " + region
                     + " (instance, key pair, disk...): delete or rename it, then re-run");
         } catch (SdkException e) {
             throw ApiFailure.of("reading snapshot " + name, region, e);
         }
         if (!isManaged(existing) || !recipe.hex().equals(LightsailCloud.tagValue(existing.tags(), RecipeHash.TAG))) {
-            throw new FleetException("Lightsail snapshot " + name + " in " + region + " is not the workshop-fleet image"
+            throw new BadInput("Lightsail snapshot " + name + " in " + region + " is not the workshop-fleet image"
                     + " of this recipe: delete it in the Lightsail console, then re-run");
         }
         if (existing.state() == InstanceSnapshotState.ERROR) {
@@ -127,7 +128,7 @@ final class LightsailImages {
                 throw failed(name);
             }
             if (!Instant.now().isBefore(deadline)) {
-                throw new FleetException("Lightsail snapshot " + name + " is still "
+                throw new CloudFailure("Lightsail snapshot " + name + " is still "
                         + (s == null ? "not visible" : s.stateAsString()) + " after " + minutes(timeout)
                         + ": re-run the same command later; it adopts the snapshot instead of making another");
             }
@@ -151,7 +152,7 @@ final class LightsailImages {
             throw ApiFailure.of("reading snapshot " + image.id(), region, e);
         }
         if (!isManaged(s)) {
-            throw new FleetException("Lightsail snapshot " + image.id() + " is not a workshop-fleet image (no ManagedBy="
+            throw new BadInput("Lightsail snapshot " + image.id() + " is not a workshop-fleet image (no ManagedBy="
                     + Tags.MANAGED_BY_VALUE + " tag): refusing to delete it");
         }
         try {

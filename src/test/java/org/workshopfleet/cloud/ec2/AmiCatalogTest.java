@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import software.amazon.awssdk.services.ec2.Ec2Client;

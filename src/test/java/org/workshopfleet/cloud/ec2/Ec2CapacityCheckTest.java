@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;

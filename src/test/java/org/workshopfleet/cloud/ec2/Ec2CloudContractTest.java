@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -17,7 +18,6 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineState;

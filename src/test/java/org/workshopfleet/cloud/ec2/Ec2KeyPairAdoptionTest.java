@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.RecordedResources;
 import org.workshopfleet.ssh.SshKeyPair;

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.NodeRequest;

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.FleetException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -8,7 +9,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
 

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,8 +142,8 @@ class LabMachinesIT {
         String name = "it-" + run + "-bad";
         HostState before = HostState.capture(PATHS);
         LabMachines lab = new LabMachines("it-bad-" + run);
-        org.workshopfleet.FleetException e = org.junit.jupiter.api.Assertions.assertThrows(
-                org.workshopfleet.FleetException.class,
+        org.workshopfleet.error.CloudFailure e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.workshopfleet.error.CloudFailure.class,
                 () -> lab.boot(name, "#cloud-config\n{}\n", List.of("--no-such-nspawn-option")));
         assertTrue(e.getMessage().startsWith("lab: booting " + name + " failed: systemd-nspawn exited with"),
                 e.getMessage());

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,7 +29,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.workshopfleet.FleetException;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
