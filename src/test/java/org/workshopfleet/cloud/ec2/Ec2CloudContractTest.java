@@ -565,14 +565,6 @@ class Ec2CloudContractTest {
     }
 
     @Test
-    void worldCidrNeedsTheOptIn() {
-        Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context("0.0.0.0/0")));
-        assertTrue(e.getMessage().contains("allowWorld"));
-        assertEquals(List.of(), fake.calls());
-    }
-
-    @Test
     void noDefaultVpcIsAOneLineErrorBeforeAnythingIsCreated() {
         fake.withoutDefaultVpc();
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
