@@ -492,17 +492,6 @@ class LightsailCloudTest {
     }
 
     @Test
-    void worldCidrNeedsTheOptIn() {
-        WorkshopSpec spec = spec(1);
-        LaunchContext world = new LaunchContext(context.loginPublicKey(), Cidr.parse("0.0.0.0/0"), context.ingress(), context.expiresAt());
-        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
-            FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(world));
-            assertTrue(e.getMessage().contains("allowWorld"), e.getMessage());
-        }
-        assertEquals(List.of(), fake.requests());
-    }
-
-    @Test
     void awaitRunningHandsOverEachMachineOnceAsSoonAsItRuns() {
         WorkshopSpec spec = spec(3);
         List<Machine> reported = new java.util.ArrayList<>();
