@@ -16,7 +16,7 @@ public record CloudsByProvider(Path projectRoot) implements CloudFactory {
         return switch (spec.provider()) {
             case EC2 -> Ec2Cloud.create(spec, recorder, projectRoot.resolve("ami.properties"));
             case LIGHTSAIL -> LightsailCloud.connect(spec, recorder);
-            case LAB -> new LabCloud(spec, recorder);
+            case LAB -> new LabCloud(LabCloud.config(spec), recorder);
         };
     }
 }

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.workshopfleet.spec.Cidr;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -27,6 +29,8 @@ import org.workshopfleet.bake.ImageBaker;
 import org.workshopfleet.bake.ImageMode;
 import org.workshopfleet.bake.ImageRecipe;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.IngressExtension;
+import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.IngressRule;
@@ -154,14 +158,14 @@ public final class Fleet {
         StateFolder folder = new StateFolder(spec.stateDir());
         Ledger ledger = openLedger(folder);
         wiring.credentials().check(spec);
-        String cidr = resolveCidr();
+        Cidr cidr = resolveCidr();
         List<MachineRecord> surplus = ledger.snapshot().machines().values().stream()
                 .filter(r -> r.attendee() > spec.count() && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
         Instant expiresAt = expiry(ledger);
         List<IngressRule> ingress = IngressRules.load(projectRoot.resolve("security-groups/workshop.json"));
 
-        out.println(planLine(ledger, ingress, cidr, expiresAt));
+        out.println(planLine(ledger, ingress, cidr.toString(), expiresAt));
         if (!surplus.isEmpty()) {
             out.println("count " + spec.count() + " is smaller than the fleet: these machines would be destroyed: "
                     + String.join(", ", surplus.stream().map(MachineRecord::name).toList()));
@@ -191,8 +195,8 @@ public final class Fleet {
                 bundles.put(n, renderer.bundle(model));
             }
             // Before anything exists: a fleet the account's quota cannot hold is refused here, not half-launched.
-            cloud.checkCapacity(spec.count()).ifPresent(notice -> out.println("notice: " + notice));
-            ledger.putSetting(SETTING_CIDR, cidr);
+            cloud.capacity().flatMap(c -> c.checkCapacity(spec.count())).ifPresent(notice -> out.println("notice: " + notice));
+            ledger.putSetting(SETTING_CIDR, cidr.toString());
             ledger.putSetting(SETTING_EXPIRES_AT, expiresAt.toString());
             cloud.prepare(context);
             removeSurplus(cloud, ledger, secrets, surplus);
@@ -462,7 +466,7 @@ public final class Fleet {
         SshKeyPair loginKey = secrets.loginKey();
         Instant now = wiring.clock().instant();
         Instant expiresAt = now.plus(spec.ttl());
-        String cidr = spec.cidr() != null ? spec.cidr()
+        String cidr = spec.cidr() != null ? spec.cidr().toString()
                 : spec.provider() == Provider.LAB ? LAB_CIDR : "(this computer's public address /32, detected by up)";
         UserDataFormat format = spec.provider() == Provider.LIGHTSAIL ? UserDataFormat.SHELL_SCRIPT : UserDataFormat.CLOUD_CONFIG;
         MachineRendering renderer = wiring.rendering().apply(projectRoot);
@@ -651,7 +655,7 @@ public final class Fleet {
         wiring.credentials().check(spec);
         String current = currentRecipe().hash();
         try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
-            List<MachineImage> images = cloud.listImages();
+            List<MachineImage> images = imagesOf(cloud).listImages();
             out.printf(Locale.ROOT, "%-28s %-24s %-14s %-22s %s%n", "NAME", "ID", "RECIPE", "CREATED", "");
             for (MachineImage i : images) {
                 out.printf(Locale.ROOT, "%-28s %-24s %-14s %-22s %s%n", i.name(), abbreviate(i.id()),
@@ -680,7 +684,8 @@ public final class Fleet {
         placeFromLedger();
         wiring.credentials().check(spec);
         try (Cloud cloud = wiring.clouds().create(spec, ResourceRecorder.NONE)) {
-            List<MachineImage> matches = cloud.listImages().stream().filter(i -> i.recipeHash().startsWith(ref)
+            ImageExtension images = imagesOf(cloud);
+            List<MachineImage> matches = images.listImages().stream().filter(i -> i.recipeHash().startsWith(ref)
                     || i.name().equals(ref) || i.id().equals(ref)).toList();
             if (matches.isEmpty()) {
                 throw new BadInput("no image matches '" + ref + "' on " + cloud.providerName()
@@ -694,10 +699,14 @@ public final class Fleet {
             out.println("remove-image: " + image.name() + " (" + image.id() + ", recipe " + image.recipeHash()
                     + ", baked " + image.createdAt() + ") and what backs it; later -Dimage=bake runs bake it again");
             confirm(yes, "Remove image " + image.name() + "?");
-            cloud.removeImage(image);
+            images.removeImage(image);
             out.println("image " + image.name() + " removed");
         }
         return 0;
+    }
+
+    private static ImageExtension imagesOf(Cloud cloud) {
+        return cloud.images().orElseThrow(() -> new BadInput(cloud.providerName() + " has no images"));
     }
 
     /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */
@@ -807,8 +816,8 @@ public final class Fleet {
         Ledger ledger = openLedger(folder);
         wiring.credentials().check(spec);
         String old = ledger.setting(SETTING_CIDR);
-        String cidr = resolveCidr();
-        if (cidr.equals(old)) {
+        Cidr cidr = resolveCidr();
+        if (cidr.toString().equals(old)) {
             // The ledger may not know every rule (another run's, one added by hand): the cloud is still cleaned.
             out.println("ingress already admits " + cidr + "; removing any other rule the cloud holds");
         } else {
@@ -819,9 +828,16 @@ public final class Fleet {
         LaunchContext context = new LaunchContext(secrets.loginKey().publicKeyLine(), cidr,
                 IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), expiry(ledger));
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
-            cloud.replaceIngress(context, old, cidr);
+            Optional<IngressExtension> rules = cloud.ingress();
+            if (rules.isEmpty()) {
+                // The lab's machines are reachable from the lab host only, whatever the CIDR: nothing to change.
+                ledger.putSetting(SETTING_CIDR, cidr.toString());
+                out.println(cloud.providerName() + " has no ingress rules to change; recorded " + cidr);
+                return 0;
+            }
+            rules.get().replaceIngress(context);
         }
-        ledger.putSetting(SETTING_CIDR, cidr);
+        ledger.putSetting(SETTING_CIDR, cidr.toString());
         out.println("ingress now admits " + cidr + " only");
         return 0;
     }
@@ -854,7 +870,9 @@ public final class Fleet {
                 + next + " on " + machines.size() + " machine(s)" + extraCost(ledger, next));
         confirm(yes, "Move the expiry?");
         try (Cloud cloud = wiring.clouds().create(spec, ledger)) {
-            cloud.retag(machines.stream().map(MachineRecord::cloudId).toList(), Map.of(Tags.EXPIRES_AT, next.toString()));
+            // Clouds without tags (the lab) keep the expiry in the ledger and on the machine only.
+            cloud.tagging().ifPresent(t -> t.retag(machines.stream().map(MachineRecord::cloudId).toList(),
+                    Map.of(Tags.EXPIRES_AT, next.toString())));
         }
         Secrets secrets = new Secrets(folder, spec.name());
         SshLogin login = new SshLogin(wiring.sshUser(), secrets.loginKey());
@@ -932,15 +950,15 @@ public final class Fleet {
         return t;
     }
 
-    private String resolveCidr() {
+    private Cidr resolveCidr() {
         if (spec.cidr() != null) {
             return spec.cidr();
         }
         if (spec.provider() == Provider.LAB) {
-            return LAB_CIDR;
+            return Cidr.parse(LAB_CIDR);
         }
-        String detected = wiring.cidrDetector().detect();
-        return spec.withCidr(detected).cidr();
+        // The detected address is a /32: admitted without -DallowWorld, and parsed here, once.
+        return Cidr.admitted(wiring.cidrDetector().detect(), spec.allowWorld());
     }
 
     private Instant expiry(Ledger ledger) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.workshopfleet.bake.ImageMode;
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -156,7 +157,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 region,
                 types,
                 props.get("bundle"),
-                cidr,
+                cidr == null ? null : Cidr.parse(cidr),
                 flag(props, "allowWorld"),
                 ttl,
                 parallelism,

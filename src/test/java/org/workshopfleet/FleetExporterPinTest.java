@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.ByteArrayOutputStream;
@@ -118,7 +119,7 @@ class FleetExporterPinTest {
     };
 
     private WorkshopSpec spec(int count) {
-        return WorkshopSpec.defaults(count, Provider.LAB).withStateRoot(dir.resolve("workshops")).withCidr("203.0.113.7/32");
+        return WorkshopSpec.defaults(count, Provider.LAB).withStateRoot(dir.resolve("workshops")).withCidr(Cidr.parse("203.0.113.7/32"));
     }
 
     private Ledger ledger() {

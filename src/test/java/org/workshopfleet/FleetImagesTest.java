@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -69,7 +70,7 @@ class FleetImagesTest {
     }
 
     WorkshopSpec spec(int count) {
-        return WorkshopSpec.defaults(count, Provider.LAB).withStateRoot(dir.resolve("workshops")).withCidr("203.0.113.7/32");
+        return WorkshopSpec.defaults(count, Provider.LAB).withStateRoot(dir.resolve("workshops")).withCidr(Cidr.parse("203.0.113.7/32"));
     }
 
     String out() {
@@ -150,7 +151,7 @@ class FleetImagesTest {
         // The real Ec2Cloud on the EC2 stand-in, whose next image ends "failed"; its instances are a loopback sshd
         // machine presenting the host key the builder's user data pins, so the image step and the seal pass.
         WorkshopSpec spec = WorkshopSpec.defaults(2, Provider.EC2).withStateRoot(dir.resolve("workshops"))
-                .withCidr("203.0.113.7/32");
+                .withCidr(Cidr.parse("203.0.113.7/32"));
         Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
         int b = ImageBaker.BUILDER_ATTENDEE;
         int port = LoopbackSshd.freePort();

@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,7 +54,7 @@ class FleetUpEndToEndTest {
     void upProvisionsResumesVerifiesAndTearsDown() throws IOException {
         LoopbackSshd.assumeAvailable();
         WorkshopSpec spec = WorkshopSpec.defaults(2, Provider.LAB).withStateRoot(dir.resolve("workshops"))
-                .withCidr("10.231.0.0/16");
+                .withCidr(Cidr.parse("10.231.0.0/16"));
         Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
         int port = LoopbackSshd.freePort();
         for (int n = 1; n <= 2; n++) {

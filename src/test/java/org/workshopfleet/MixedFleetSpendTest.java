@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -162,7 +163,7 @@ class MixedFleetSpendTest {
 
     private WorkshopSpec spec(int count) {
         return WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(dir.resolve("workshops"))
-                .withCidr("203.0.113.7/32");
+                .withCidr(Cidr.parse("203.0.113.7/32"));
     }
 
     private Ledger ledger(WorkshopSpec spec) {

@@ -22,7 +22,8 @@ import org.workshopfleet.cloud.UserDataFormat;
  * so successive commands see the same "cloud"), reports every create/delete to the recorder as real clouds must, and
  * logs each call. Machines run at {@code address} (a loopback address where nothing answers SSH unless a test says so).
  */
-final class RecordingCloud implements Cloud {
+final class RecordingCloud implements Cloud, org.workshopfleet.cloud.ImageExtension,
+        org.workshopfleet.cloud.IngressExtension {
 
     /** The "cloud side": survives between Fleet commands of one test. */
     static final class State {
@@ -78,7 +79,8 @@ final class RecordingCloud implements Cloud {
     }
 
     @Override
-    public List<Machine> awaitRunning(Collection<String> ids, Duration timeout) {
+    public List<Machine> awaitRunning(Collection<String> ids, Duration timeout,
+                                      java.util.function.Consumer<Machine> onRunning) {
         state.calls.add("awaitRunning " + ids.size());
         List<Machine> out = new ArrayList<>();
         for (String id : ids) {
@@ -87,6 +89,7 @@ final class RecordingCloud implements Cloud {
             state.machines.put(id, m);
             out.add(m);
         }
+        out.stream().filter(Machine::isRunningWithAddress).forEach(onRunning);
         return out;
     }
 
@@ -143,7 +146,17 @@ final class RecordingCloud implements Cloud {
     }
 
     @Override
-    public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
-        state.calls.add("replaceIngress " + oldCidr + " -> " + newCidr);
+    public void replaceIngress(LaunchContext context) {
+        state.calls.add("replaceIngress -> " + context.cidr());
+    }
+
+    @Override
+    public java.util.Optional<org.workshopfleet.cloud.ImageExtension> images() {
+        return java.util.Optional.of(this);
+    }
+
+    @Override
+    public java.util.Optional<org.workshopfleet.cloud.IngressExtension> ingress() {
+        return java.util.Optional.of(this);
     }
 }

@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.workshopfleet.error.BadInput;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -121,7 +123,9 @@ public final class ImageBaker {
      * @throws Failed when the builder fails (its step, reason and log are named); nothing is left running
      */
     public Baked ensure(Cloud cloud, LaunchContext context, ImageRecipe recipe, Builder builder) {
-        Optional<MachineImage> found = cloud.findImage(recipe.hash());
+        ImageExtension images = cloud.images().orElseThrow(() -> new BadInput(cloud.providerName()
+                + " cannot bake images: leave out -Dimage=bake"));
+        Optional<MachineImage> found = images.findImage(recipe.hash());
         if (found.isPresent()) {
             out.println("image: " + found.get().name() + " (" + found.get().id() + ") matches recipe " + recipe.shortHash()
                     + ", baked " + found.get().createdAt() + "; reused");
@@ -171,7 +175,7 @@ public final class ImageBaker {
             }
             MachineImage image;
             try {
-                image = cloud.captureImage(id, recipe.hash(), captureTimeout);
+                image = images.captureImage(id, recipe.hash(), captureTimeout);
             } catch (ImageFailed e) {
                 // The steps and the seal passed; the image made of them did not: reported as the builder's failure,
                 // like one at a step, so the facilitator sees the same results table either way.

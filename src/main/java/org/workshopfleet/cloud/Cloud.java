@@ -4,11 +4,16 @@ import org.workshopfleet.error.FleetException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A place that makes machines for one workshop: EC2, Lightsail, or the local lab. One instance serves one workshop
  * (its name and region are fixed at construction) and reports every resource it creates or deletes to the
  * {@link ResourceRecorder} it was given, before the call that made it returns.
+ *
+ * <p>What only some clouds can do is a capability the caller asks for ({@link #images()}, {@link #ingress()},
+ * {@link #tagging()}, {@link #capacity()}), answered empty where the cloud lacks it.
  *
  * <p>Every operation is idempotent: calling it again after a crash or a partial failure adopts what exists instead of
  * creating it twice, and deleting what is already gone succeeds.
@@ -29,18 +34,6 @@ public interface Cloud extends AutoCloseable {
     void prepare(LaunchContext context);
 
     /**
-     * Checks, before anything is created, that the account's limits let this workshop have machines for attendees
-     * 1..{@code fleetSize}: its machines that are already live count as in use, the missing ones as needed. Fails with a
-     * one-line {@code FleetException} naming the limit, its value, what is in use, what the fleet needs and how to fix it.
-     * Makes read-only calls only. When the limit cannot be read it returns a notice for the caller to print and the
-     * launch goes ahead (the cloud's own refusal at launch stays the safety net). Clouds without a readable limit
-     * (Lightsail, the lab) answer empty and make no call.
-     */
-    default java.util.Optional<String> checkCapacity(int fleetSize) {
-        return java.util.Optional.empty();
-    }
-
-    /**
      * Launches one machine per request, batched, tagged at creation. Requests for attendees that already have a live
      * machine of this workshop adopt that machine. Returns the machines as the cloud reported them (often pending,
      * without an address yet).
@@ -48,22 +41,16 @@ public interface Cloud extends AutoCloseable {
     List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests);
 
     /**
-     * Waits until every given machine is running with a public address, polling the whole set at once with backoff.
-     * Returns them in the order given. Machines that fail to start are returned in their final state.
+     * Waits until every given machine is running with a public address, polling the whole set at once with backoff, and
+     * hands each machine to {@code onRunning} as soon as the cloud reports it running with an address (once per machine,
+     * on the calling thread), so work on the first machines can start while the others boot. Returns them in the order
+     * given; machines that never run are only in the returned list, in their final state.
      */
-    List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout);
+    List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout, Consumer<Machine> onRunning);
 
-    /**
-     * As {@link #awaitRunning(Collection, Duration)}, and hands each machine to {@code onRunning} as soon as the cloud
-     * reports it running with an address (once per machine, on the calling thread), so work on the first machines can
-     * start while the others boot. Machines that never run are only in the returned list, in their final state.
-     * This default reports them all when the wait is over; clouds override it to report per poll.
-     */
-    default List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout,
-                                       java.util.function.Consumer<Machine> onRunning) {
-        List<Machine> all = awaitRunning(machineIds, timeout);
-        all.stream().filter(Machine::isRunningWithAddress).forEach(onRunning);
-        return all;
+    /** As {@link #awaitRunning(Collection, Duration, Consumer)}, without the per-machine callback. */
+    default List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
+        return awaitRunning(machineIds, timeout, m -> { });
     }
 
     /** Every live (not terminated) machine of this workshop the cloud knows, found by tag. */
@@ -78,44 +65,24 @@ public interface Cloud extends AutoCloseable {
      */
     void teardown(Collection<CloudResource> known);
 
-    /**
-     * Makes the live fleet's ingress ports admit exactly {@code newCidr}: adds it first, then removes every other source
-     * the cloud holds on them (not only {@code oldCidr}, the ledger's, which may be out of date). Safe to repeat.
-     */
-    void replaceIngress(LaunchContext context, String oldCidr, String newCidr);
-
-    /**
-     * Sets (adds or replaces) these tags on the given machines, e.g. a moved {@code ExpiresAt}. Clouds without tags (the
-     * lab) keep such values only in the ledger and on the machine, and do nothing here.
-     */
-    default void retag(Collection<String> machineIds, java.util.Map<String, String> tags) {
+    /** Baking and launching from images, if this cloud has them. */
+    default Optional<ImageExtension> images() {
+        return Optional.empty();
     }
 
-    /**
-     * The available image baked for this recipe, if the cloud has one (found by its {@code ImageRecipe} tag or name).
-     * Clouds without images answer empty.
-     */
-    default java.util.Optional<MachineImage> findImage(String recipeHash) {
-        return java.util.Optional.empty();
+    /** Changing the live fleet's ingress CIDR, if this cloud has ingress rules. */
+    default Optional<IngressExtension> ingress() {
+        return Optional.empty();
     }
 
-    /**
-     * Bakes an image of this machine (already sealed by the caller), tagged {@code ManagedBy=workshop-fleet} and
-     * {@code ImageRecipe=<recipeHash>} but not with the workshop, and waits until it is available. Idempotent: an image
-     * for the same recipe that already exists (or is still being made) is adopted.
-     */
-    default MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
-        throw new UnsupportedOperationException(providerName() + " cannot bake images");
+    /** Changing tags on live machines, if this cloud has tags. */
+    default Optional<TaggingExtension> tagging() {
+        return Optional.empty();
     }
 
-    /** Every image workshop-fleet baked in this region, any recipe. */
-    default List<MachineImage> listImages() {
-        return List.of();
-    }
-
-    /** Removes this image and what backs it (EBS snapshots). Removing what is already gone succeeds. */
-    default void removeImage(MachineImage image) {
-        throw new UnsupportedOperationException(providerName() + " cannot bake images");
+    /** Checking the account's limits before a launch, if this cloud can read them. */
+    default Optional<CapacityExtension> capacity() {
+        return Optional.empty();
     }
 
     @Override

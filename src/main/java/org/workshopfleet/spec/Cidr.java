@@ -20,14 +20,22 @@ public record Cidr(int address, int prefix) {
      * @throws FleetException with one line saying how to fix it
      */
     public static Cidr admitted(String text, boolean allowWorld) {
-        Cidr cidr = parse(text);
-        if (cidr.prefix < NARROWEST_WIDE_PREFIX && !allowWorld) {
-            throw new BadInput("cidr " + cidr + " opens SSH and Grafana to "
-                    + (cidr.prefix == 0 ? "the whole internet" : (1L << (32 - cidr.prefix)) + " addresses")
+        return parse(text).admittedBy(allowWorld);
+    }
+
+    /**
+     * This block, when it is at most a /{@value #NARROWEST_WIDE_PREFIX} or {@code allowWorld} opts in to a wider one.
+     *
+     * @throws BadInput with one line saying how to fix it
+     */
+    public Cidr admittedBy(boolean allowWorld) {
+        if (prefix < NARROWEST_WIDE_PREFIX && !allowWorld) {
+            throw new BadInput("cidr " + this + " opens SSH and Grafana to "
+                    + (prefix == 0 ? "the whole internet" : (1L << (32 - prefix)) + " addresses")
                     + ": give the venue's address (-Dcidr=203.0.113.7/32, at most a /" + NARROWEST_WIDE_PREFIX
                     + ") or add -DallowWorld=true if you really mean it");
         }
-        return cidr;
+        return this;
     }
 
     /** Parses and normalises an IPv4 CIDR ({@code 203.0.113.7} alone means /32); no width rule (see {@link #admitted}). */

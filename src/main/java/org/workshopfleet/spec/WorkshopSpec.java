@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * @param region        AWS region (ignored by the lab)
  * @param instanceTypes EC2 instance types, preferred first; later ones are used when capacity runs out
  * @param lightsailBundle Lightsail bundle id
- * @param cidr          who may reach ports 22, 80 and 3000, as an IPv4 CIDR; {@code null} = detect the caller's address
+ * @param cidr          who may reach ports 22, 80 and 3000; {@code null} = detect the caller's address; a block wider
+ *                      than /16 needs {@code allowWorld}
  * @param allowWorld    explicit opt-in for a CIDR wider than /16 ({@code 0.0.0.0/0} included), see {@link Cidr#admitted}
  * @param ttl           how long the fleet may live; sets the expiry tag and the on-machine power-off timer
  * @param parallelism   how many machines are provisioned at once
@@ -34,7 +35,7 @@ public record WorkshopSpec(
         String region,
         List<String> instanceTypes,
         String lightsailBundle,
-        String cidr,
+        Cidr cidr,
         boolean allowWorld,
         Duration ttl,
         int parallelism,
@@ -85,7 +86,7 @@ public record WorkshopSpec(
             throw new BadInput("Lightsail bundle '" + lightsailBundle + "' is malformed: use an id such as -Dbundle=medium_3_0");
         }
         if (cidr != null) {
-            cidr = Cidr.admitted(cidr, allowWorld).toString();
+            cidr.admittedBy(allowWorld);
         }
         ttl = ttl == null ? DEFAULT_TTL : ttl;
         if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
@@ -118,7 +119,7 @@ public record WorkshopSpec(
                 parallelism, stateRoot, sources);
     }
 
-    public WorkshopSpec withCidr(String newCidr) {
+    public WorkshopSpec withCidr(Cidr newCidr) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, newCidr, allowWorld, ttl,
                 parallelism, stateRoot, sources);
     }

@@ -1,5 +1,6 @@
 package org.workshopfleet.bake;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,11 +81,11 @@ class Ec2BakeOnLabIT {
         try (Ec2Fake fake = Ec2Fake.start();
              StandIns standIns = StandIns.start(InetAddress.getByName(LabNetwork.HOST_ADDRESS), tmp.resolve("standins"))) {
             fake.backend(backend);
-            CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
+            CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), Ec2Cloud.config(spec), recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
             // The machines reach this host (the stand-ins) from the lab bridge: the fleet's ingress names it.
-            WorkshopSpec spec = new WorkshopSpec(name, 2, Provider.EC2, Ec2Fake.REGION, null, null, LabNetwork.SUBNET, false,
+            WorkshopSpec spec = new WorkshopSpec(name, 2, Provider.EC2, Ec2Fake.REGION, null, null, Cidr.parse(LabNetwork.SUBNET), false,
                     null, 8, tmp.resolve("workshops"), standIns.sources());
             Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,
                     Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5),
@@ -164,7 +165,7 @@ class Ec2BakeOnLabIT {
 
             // ---- a later workshop with the same recipe: the AMI is reused, no builder, no second CreateImage
             String later = name + "b";
-            WorkshopSpec laterSpec = new WorkshopSpec(later, 2, Provider.EC2, Ec2Fake.REGION, null, null, LabNetwork.SUBNET,
+            WorkshopSpec laterSpec = new WorkshopSpec(later, 2, Provider.EC2, Ec2Fake.REGION, null, null, Cidr.parse(LabNetwork.SUBNET),
                     false, null, 8, tmp.resolve("workshops"), standIns.sources());
             Fleet laterFleet = new Fleet(laterSpec, PROJECT, wiring, out);
             assertEquals(recipe, laterFleet.currentRecipe().hash(), "the recipe holds nothing of the workshop");

@@ -1,5 +1,6 @@
 package org.workshopfleet.e2e;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,7 +76,7 @@ class FleetOnLabIT {
         LabInstanceBackend backendMachines = new LabInstanceBackend("e2e-ec2");
         try (Ec2Fake fake = Ec2Fake.start()) {
             fake.backend(backendMachines);
-            CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), spec, recorder,
+            CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), Ec2Cloud.config(spec), recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
             runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
@@ -97,7 +98,7 @@ class FleetOnLabIT {
         PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
         try (StandIns standIns = StandIns.start(InetAddress.getByName(LabNetwork.HOST_ADDRESS), tmp.resolve("standins"))) {
             // The machines reach this host (the stand-ins) from the lab bridge; an EC2 fleet's ingress names it.
-            String cidr = provider == Provider.LAB ? null : LabNetwork.SUBNET;
+            Cidr cidr = provider == Provider.LAB ? null : Cidr.parse(LabNetwork.SUBNET);
             WorkshopSpec spec = new WorkshopSpec(name, 2, provider, "ap-northeast-1", null, null, cidr, false, null, 8,
                     tmp.resolve("workshops"), standIns.sources());
             Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,

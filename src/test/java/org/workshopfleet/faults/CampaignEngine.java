@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.FleetException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -166,7 +167,7 @@ final class CampaignEngine<D extends CampaignEngine.FaultDraw> {
         Path dir = Files.createTempDirectory(workDir, plugin.dirPrefix() + seed + "-");
         List<String> violations = new ArrayList<>();
         WorkshopSpec spec = WorkshopSpec.defaults(d.count(), plugin.provider()).withStateRoot(dir.resolve("workshops"))
-                .withCidr(CIDR);
+                .withCidr(Cidr.parse(CIDR));
         SeedCloud cloud = plugin.open(seed, d, spec);
         Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
         LoopbackInstances machines = new LoopbackInstances(dir.resolve("machines"), port, secrets.loginKey());

@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.ExitCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -95,7 +96,7 @@ class CtrlCTest {
 
     private WorkshopSpec spec() {
         return WorkshopSpec.defaults(MACHINES, Provider.EC2).withStateRoot(dir.resolve("workshops"))
-                .withCidr("203.0.113.7/32");
+                .withCidr(Cidr.parse("203.0.113.7/32"));
     }
 
     @Test
@@ -104,7 +105,7 @@ class CtrlCTest {
         Wiring wiring = new Wiring((s, recorder) -> {
             Ec2Client c = fake.client();
             clients.add(c);
-            return new Ec2Cloud(c, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
+            return new Ec2Cloud(c, Ec2Cloud.config(s), recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         }, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), "root", silent.port(), MachineLayout.STANDARD,

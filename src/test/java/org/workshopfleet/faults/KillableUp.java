@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.spec.Cidr;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +43,8 @@ public final class KillableUp {
         Path project = Path.of(args[2]);
         int port = Integer.parseInt(args[3]);
         int count = Integer.parseInt(args[4]);
-        WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr("203.0.113.7/32");
-        CloudFactory clouds = (s, recorder) -> new Ec2Cloud(client(endpoint), s, recorder,
+        WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr(Cidr.parse("203.0.113.7/32"));
+        CloudFactory clouds = (s, recorder) -> new Ec2Cloud(client(endpoint), Ec2Cloud.config(s), recorder,
                 AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         Wiring wiring = new Wiring(clouds, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");

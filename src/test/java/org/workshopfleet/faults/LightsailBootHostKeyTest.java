@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -57,7 +58,7 @@ class LightsailBootHostKeyTest {
     void start() throws IOException {
         LoopbackSshd.assumeAvailable();
         spec = WorkshopSpec.defaults(1, Provider.LIGHTSAIL).withStateRoot(dir.resolve("workshops"))
-                .withCidr(LightsailCampaign.CIDR);
+                .withCidr(Cidr.parse(LightsailCampaign.CIDR));
         fake = LightsailFake.start(spec.region());
         machines = new LoopbackInstances(dir.resolve("machines"), LoopbackSshd.freePort(),
                 new Secrets(new StateFolder(spec.stateDir()), spec.name()).loginKey());
@@ -77,7 +78,7 @@ class LightsailBootHostKeyTest {
     }
 
     private int up(Duration sshTimeout) {
-        Wiring wiring = new Wiring((s, recorder) -> new LightsailCloud(fake.newClient(), s, recorder,
+        Wiring wiring = new Wiring((s, recorder) -> new LightsailCloud(fake.newClient(), LightsailCloud.config(s), recorder,
                 LightsailCampaign.QUICK), s -> { }, () -> {
                     throw new AssertionError("no address detection in tests");
                 }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), machines.port(), MachineLayout.STANDARD,

@@ -126,7 +126,7 @@ public final class LightsailCampaign implements CampaignEngine.Plugin<LightsailC
         @Override
         public CloudFactory clouds() {
             return (s, recorder) -> {
-                LightsailCloud c = new LightsailCloud(fake.newClient(), s, recorder, QUICK);
+                LightsailCloud c = new LightsailCloud(fake.newClient(), LightsailCloud.config(s), recorder, QUICK);
                 synchronized (clouds) {
                     clouds.add(c);
                 }

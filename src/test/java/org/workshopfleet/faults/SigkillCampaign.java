@@ -1,5 +1,6 @@
 package org.workshopfleet.faults;
 
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -100,7 +101,7 @@ public final class SigkillCampaign {
         Files.createDirectories(project.resolve("security-groups"));
         Files.copy(Path.of("security-groups/workshop.json"), project.resolve("security-groups/workshop.json"));
         Path stateRoot = dir.resolve("workshops");
-        WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr("203.0.113.7/32");
+        WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr(Cidr.parse("203.0.113.7/32"));
         int port = LoopbackSshd.freePort();
         List<Ec2Client> clients = new ArrayList<>();
         try (Ec2Fake fake = Ec2Fake.start();
@@ -121,7 +122,7 @@ public final class SigkillCampaign {
             Wiring wiring = new Wiring((s, recorder) -> {
                 Ec2Client c = fake.client();
                 clients.add(c);
-                return new Ec2Cloud(c, s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
+                return new Ec2Cloud(c, Ec2Cloud.config(s), recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
             }, s -> { }, () -> {
                 throw new AssertionError("no address detection in tests");
             }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,

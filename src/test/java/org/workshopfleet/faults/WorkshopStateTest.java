@@ -94,7 +94,7 @@ class WorkshopStateTest {
             throw new java.io.UncheckedIOException(e);
         }
         CloudFactory clouds = (spec, recorder) -> spec.provider() == Provider.LIGHTSAIL
-                ? new LightsailCloud(lightsail.newClient(), spec, recorder, LightsailCampaign.QUICK)
+                ? new LightsailCloud(lightsail.newClient(), LightsailCloud.config(spec), recorder, LightsailCampaign.QUICK)
                 : current.cloudFactory(Path.of("ami.properties"), clients).create(spec, recorder);
         // Nothing answers SSH: up launches the machine and fails it at "ssh" within a second.
         return new Wiring(clouds, s -> { }, () -> {

@@ -113,7 +113,7 @@ class SecretsNeverLeakTest {
         CloudFactory clouds = (spec, recorder) -> {
             Ec2Client client = fake.client();
             clients.add(client);
-            return new Ec2Cloud(client, spec, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
+            return new Ec2Cloud(client, Ec2Cloud.config(spec), recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         };
         Wiring wiring = new Wiring(clouds, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");

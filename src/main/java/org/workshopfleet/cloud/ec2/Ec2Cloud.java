@@ -33,6 +33,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.workshopfleet.cloud.TaggingExtension;
+import org.workshopfleet.cloud.LaunchConfig;
+import org.workshopfleet.cloud.IngressExtension;
+import org.workshopfleet.cloud.ImageExtension;
+import org.workshopfleet.cloud.CapacityExtension;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.IngressRule;
@@ -47,7 +52,6 @@ import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
-import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import software.amazon.awssdk.core.SdkBytes;
@@ -93,7 +97,7 @@ import software.amazon.awssdk.services.ec2.model.Vpc;
  * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiter};
  * HTTP-level retries (throttling, 5xx) are the SDK client's.
  */
-public final class Ec2Cloud implements Cloud {
+public final class Ec2Cloud implements Cloud, ImageExtension, IngressExtension, TaggingExtension, CapacityExtension {
 
     /** EC2's limit on raw (pre-base64) user data (Amazon EC2 User Guide, "Work with instance user data"). */
     public static final int MAX_USER_DATA_BYTES = 16384;
@@ -119,7 +123,7 @@ public final class Ec2Cloud implements Cloud {
     private static final Pattern LIMIT_VALUE = Pattern.compile("limit of (\\d+)|allows for (\\d+) more");
 
     private final Ec2Client ec2;
-    private final WorkshopSpec spec;
+    private final LaunchConfig config;
     private final ResourceRecorder recorder;
     private final AmiCatalog amis;
     private final Waiter waiting;
@@ -133,32 +137,32 @@ public final class Ec2Cloud implements Cloud {
     private List<String> zones;
 
     /** Production waiting ({@link #PRODUCTION_WAITER}). */
-    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis) {
-        this(ec2, spec, recorder, amis, PRODUCTION_WAITER);
+    public Ec2Cloud(Ec2Client ec2, LaunchConfig config, ResourceRecorder recorder, AmiCatalog amis) {
+        this(ec2, config, recorder, amis, PRODUCTION_WAITER);
     }
 
     /**
      * @param ec2      a built client for the workshop's region; this cloud does not close it unless created by
      *                 {@link #create}
-     * @param spec     the workshop (name, region, instance types in order of preference)
+     * @param config   the workshop (name, region, instance types in order of preference; see {@link #config})
      * @param recorder receives every create and delete right after the call that made it returns
      * @param amis     where the image comes from
      * @param waiting  poll intervals; its timeout bounds the wait for terminated instances, and (at most
      *                 {@link #GROUP_DELETE_TIMEOUT}) the retries of the security group's deletion
      */
-    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting) {
-        this(ec2, spec, recorder, amis, waiting, null);
+    public Ec2Cloud(Ec2Client ec2, LaunchConfig config, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting) {
+        this(ec2, config, recorder, amis, waiting, null);
     }
 
     /**
-     * As {@link #Ec2Cloud(Ec2Client, WorkshopSpec, ResourceRecorder, AmiCatalog, Waiter)}, with the vCPU quota that
+     * As {@link #Ec2Cloud(Ec2Client, LaunchConfig, ResourceRecorder, AmiCatalog, Waiter)}, with the vCPU quota that
      * {@link #checkCapacity} reads before anything is created (null: no pre-check).
      */
-    public Ec2Cloud(Ec2Client ec2, WorkshopSpec spec, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting,
+    public Ec2Cloud(Ec2Client ec2, LaunchConfig config, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting,
                     OnDemandVcpuQuota quota) {
         this.quota = quota;
         this.ec2 = Objects.requireNonNull(ec2, "ec2");
-        this.spec = Objects.requireNonNull(spec, "spec");
+        this.config = Objects.requireNonNull(config, "config");
         this.recorder = Objects.requireNonNull(recorder, "recorder");
         this.amis = Objects.requireNonNull(amis, "amis");
         this.waiting = Objects.requireNonNull(waiting, "waiting");
@@ -175,13 +179,19 @@ public final class Ec2Cloud implements Cloud {
      * @param amiProperties the project's {@code ami.properties}
      */
     public static Ec2Cloud create(WorkshopSpec spec, ResourceRecorder recorder, Path amiProperties) {
+        LaunchConfig config = config(spec);
         AmiCatalog amis = AmiCatalog.load(amiProperties);
-        Ec2Client client = defaultClient(spec.region());
+        Ec2Client client = defaultClient(config.region());
         software.amazon.awssdk.services.servicequotas.ServiceQuotasClient quotas =
-                OnDemandVcpuQuota.defaultClient(spec.region());
-        Ec2Cloud cloud = new Ec2Cloud(client, spec, recorder, amis, PRODUCTION_WAITER, new OnDemandVcpuQuota(quotas));
+                OnDemandVcpuQuota.defaultClient(config.region());
+        Ec2Cloud cloud = new Ec2Cloud(client, config, recorder, amis, PRODUCTION_WAITER, new OnDemandVcpuQuota(quotas));
         cloud.owned = List.of(client, quotas);
         return cloud;
+    }
+
+    /** The workshop as EC2 sees it: its instance types, preferred first, are the sizes. */
+    public static LaunchConfig config(WorkshopSpec spec) {
+        return LaunchConfig.of(spec, spec.instanceTypes());
     }
 
     /** The client {@link #create} uses: default credentials and retries, Apache HTTP, the given region. */
@@ -218,25 +228,46 @@ public final class Ec2Cloud implements Cloud {
 
     /** The imported key pair's name: {@code workshop-fleet-<workshop>}. */
     public String keyPairName() {
-        return Tags.MANAGED_BY_VALUE + "-" + spec.name();
+        return Tags.MANAGED_BY_VALUE + "-" + config.workshop();
     }
 
     /** The security group's name: {@code workshop-fleet-<workshop>}. */
     public String securityGroupName() {
-        return Tags.MANAGED_BY_VALUE + "-" + spec.name();
+        return Tags.MANAGED_BY_VALUE + "-" + config.workshop();
+    }
+
+    @Override
+    public Optional<ImageExtension> images() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public Optional<IngressExtension> ingress() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public Optional<TaggingExtension> tagging() {
+        return Optional.of(this);
+    }
+
+    /** Only when this cloud was given where to read the vCPU quota (EC2's refusal at launch still applies without). */
+    @Override
+    public Optional<CapacityExtension> capacity() {
+        return quota == null ? Optional.empty() : Optional.of(this);
     }
 
     // ------------------------------------------------------------------ prepare
 
     @Override
     public void prepare(LaunchContext context) {
-        String cidr = checkedCidr(context.cidr());
+        String cidr = context.cidr().toString();
         if (context.loginPublicKey() == null || !context.loginPublicKey().startsWith("ssh-")) {
             throw new BadInput("the login public key is not an OpenSSH line: delete the workshop's login key files"
-                    + " in " + spec.stateDir() + " so a new one is generated");
+                    + " in " + config.stateDir() + " so a new one is generated");
         }
         call("prepare", () -> {
-            imageId = amis.imageFor(spec.region(), ec2);
+            imageId = amis.imageFor(config.region(), ec2);
             String vpcId = defaultVpc();
             importKeyPair(context.loginPublicKey());
             Set<Permission> current = new LinkedHashSet<>();
@@ -248,18 +279,11 @@ public final class Ec2Cloud implements Cloud {
         });
     }
 
-    private String checkedCidr(String text) {
-        if (text == null) {
-            throw new BadInput("no source CIDR for the ingress rules: give -Dcidr=203.0.113.7/32");
-        }
-        return Cidr.admitted(text, spec.allowWorld()).toString();
-    }
-
     private String defaultVpc() {
         List<Vpc> vpcs = ec2.describeVpcs(r -> r.filters(filter("is-default", "true"))).vpcs();
         if (vpcs.isEmpty()) {
-            throw new BadInput("region " + spec.region() + " has no default VPC: create one with 'aws ec2"
-                    + " create-default-vpc --region " + spec.region() + "' or choose another -Dregion");
+            throw new BadInput("region " + config.region() + " has no default VPC: create one with 'aws ec2"
+                    + " create-default-vpc --region " + config.region() + "' or choose another -Dregion");
         }
         return vpcs.get(0).vpcId();
     }
@@ -278,13 +302,13 @@ public final class Ec2Cloud implements Cloud {
             List<KeyPairInfo> keys = ec2.describeKeyPairs(r -> r.keyNames(name)).keyPairs();
             if (keys.isEmpty() || !isOurs(keys.get(0).tags())) {
                 throw new BadInput("EC2 key pair '" + name + "' exists but does not belong to workshop '"
-                        + spec.name() + "': delete it or choose another -Dname");
+                        + config.workshop() + "': delete it or choose another -Dname");
             }
             // Tagged as this workshop's, but made from another state folder (another computer, or a lost or moved
             // one): machines launched with it would not accept this folder's login key.
             if (!Ec2KeyFingerprint.matches(keys.get(0).keyFingerprint(), publicKey)) {
-                throw new BadInput("EC2 key pair '" + name + "' in " + spec.region() + " belongs to workshop '"
-                        + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
+                throw new BadInput("EC2 key pair '" + name + "' in " + config.region() + " belongs to workshop '"
+                        + config.workshop() + "' but holds another login key than the state folder " + config.stateDir()
                         + ": it was made from another state folder; run the command there, or remove that fleet with"
                         + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
             }
@@ -303,14 +327,14 @@ public final class Ec2Cloud implements Cloud {
         if (existing.isPresent()) {
             if (!isOurs(existing.get().tags())) {
                 throw new BadInput("security group '" + name + "' exists in " + vpcId + " but does not belong to"
-                        + " workshop '" + spec.name() + "': delete it or choose another -Dname");
+                        + " workshop '" + config.workshop() + "': delete it or choose another -Dname");
             }
             id = existing.get().groupId();
             ingress.addAll(Permission.of(existing.get()));
         } else {
             try {
                 id = ec2.createSecurityGroup(r -> r.groupName(name).vpcId(vpcId)
-                        .description("workshop-fleet " + spec.name() + ": attendee machines")
+                        .description("workshop-fleet " + config.workshop() + ": attendee machines")
                         .tagSpecifications(tagSpec(ResourceType.SECURITY_GROUP, sharedTags()))).groupId();
             } catch (Ec2Exception e) {
                 if (!"InvalidGroup.Duplicate".equals(code(e))) {
@@ -350,7 +374,7 @@ public final class Ec2Cloud implements Cloud {
     private String groupIdOrLookup() {
         if (groupId == null) {
             groupId = findGroupByName(null).filter(g -> isOurs(g.tags())).map(SecurityGroup::groupId)
-                    .orElseThrow(() -> new BadInput("workshop '" + spec.name() + "' has no security group on EC2"
+                    .orElseThrow(() -> new BadInput("workshop '" + config.workshop() + "' has no security group on EC2"
                             + " yet: run -Daction=up, which prepares it before launching"));
         }
         return groupId;
@@ -461,14 +485,14 @@ public final class Ec2Cloud implements Cloud {
     }
 
     /**
-     * Makes the group admit exactly {@code newCidr} on the declared ports, whatever the ledger says was there: the new
+     * Makes the group admit exactly the context's CIDR on the declared ports, whatever the ledger says was there: the new
      * rules are authorized first (the facilitator is never locked out midway), then every other rule the group holds —
      * an older CIDR, one a concurrent or earlier run added, an IPv6 range, a prefix list, a group reference — is
-     * revoked in one call. {@code oldCidr} is the ledger's and only informative.
+     * revoked in one call.
      */
     @Override
-    public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
-        String next = checkedCidr(newCidr);
+    public void replaceIngress(LaunchContext context) {
+        String next = context.cidr().toString();
         call("allow-ip", () -> {
             groupId = groupIdOrLookup();
             Set<Permission> current = Permission.of(describeGroup(groupId));
@@ -505,7 +529,7 @@ public final class Ec2Cloud implements Cloud {
         if (quota == null || fleetSize < 1) {
             return Optional.empty();
         }
-        String type = spec.instanceTypes().get(0);
+        String type = config.sizes().get(0);
         if (!isStandardFamily(type)) {
             return Optional.of("the vCPU pre-check covers the standard families (A, C, D, H, I, M, R, T, Z) only, not "
                     + type + ": launching without it; EC2 refuses at launch what its quota does not allow");
@@ -513,7 +537,7 @@ public final class Ec2Cloud implements Cloud {
         OnDemandVcpuQuota.Reading reading = quota.read();
         if (!reading.known()) {
             return Optional.of("cannot read the EC2 vCPU quota '" + OnDemandVcpuQuota.QUOTA_NAME + "' ("
-                    + OnDemandVcpuQuota.QUOTA_CODE + ") in " + spec.region() + ": " + reading.unreadable()
+                    + OnDemandVcpuQuota.QUOTA_CODE + ") in " + config.region() + ": " + reading.unreadable()
                     + "; launching without the pre-check (EC2 refuses at launch what does not fit; allow"
                     + " servicequotas:GetServiceQuota to be told before)");
         }
@@ -521,7 +545,7 @@ public final class Ec2Cloud implements Cloud {
         return call("capacity check", () -> {
             int perMachine = vcpus(type);
             if ((long) fleetSize * perMachine > limit) {
-                throw new VcpuShortfall(spec.region(), limit, -1, fleetSize, 0, type, perMachine).refusal();
+                throw new VcpuShortfall(config.region(), limit, -1, fleetSize, 0, type, perMachine).refusal();
             }
             long inUse = 0;
             Set<Integer> live = new HashSet<>();
@@ -543,7 +567,7 @@ public final class Ec2Cloud implements Cloud {
             }
             int missing = fleetSize - live.size();
             if (missing > 0 && inUse + (long) missing * perMachine > limit) {
-                throw new VcpuShortfall(spec.region(), limit, inUse, missing, live.size(), type, perMachine).refusal();
+                throw new VcpuShortfall(config.region(), limit, inUse, missing, live.size(), type, perMachine).refusal();
             }
             return Optional.<String>empty();
         });
@@ -582,7 +606,7 @@ public final class Ec2Cloud implements Cloud {
         }
         int v = ec2.describeInstanceTypes(r -> r.instanceTypesWithStrings(type)).instanceTypes().stream()
                 .findFirst().map(t -> t.vCpuInfo().defaultVCpus())
-                .orElseThrow(() -> new BadInput("EC2 does not know instance type " + type + " in " + spec.region()
+                .orElseThrow(() -> new BadInput("EC2 does not know instance type " + type + " in " + config.region()
                         + ": choose another -DinstanceType"));
         vcpusByType.put(type, v);
         return v;
@@ -727,7 +751,7 @@ public final class Ec2Cloud implements Cloud {
         List<NodeRequest> remaining = new ArrayList<>(group);
         List<Machine> launched = new ArrayList<>();
         List<String> typesTried = new ArrayList<>();
-        for (String type : spec.instanceTypes()) {
+        for (String type : config.sizes()) {
             typesTried.add(type);
             List<String> placements = new ArrayList<>();
             placements.add(null);
@@ -775,7 +799,7 @@ public final class Ec2Cloud implements Cloud {
         }
         if (!remaining.isEmpty()) {
             throw new CloudFailure("EC2 has no capacity for " + remaining.size() + " more machine(s) of type "
-                    + String.join("/", typesTried) + " in any zone of " + spec.region() + " ("
+                    + String.join("/", typesTried) + " in any zone of " + config.region() + " ("
                     + launchRun.launched.get() + " of " + wanted + " launched): add types with -DinstanceType=…, try another"
                     + " -Dregion, or re-run later");
         }
@@ -801,9 +825,9 @@ public final class Ec2Cloud implements Cloud {
         NodeRequest first = chunk.get(0);
         AttendeeList attendees = new AttendeeList(chunk.stream().map(NodeRequest::attendee).toList());
         Map<String, String> tags = new TreeMap<>(first.tags());
-        tags.putAll(spec.baseTags());
+        tags.putAll(config.baseTags());
         tags.put(Tags.ATTENDEE, attendees.encode());
-        tags.put(Tags.NAME, chunk.size() == 1 ? first.name() : spec.name() + "-[" + attendees.encode() + "]");
+        tags.put(Tags.NAME, chunk.size() == 1 ? first.name() : config.workshop() + "-[" + attendees.encode() + "]");
         String userData = first.userData() == null ? null
                 : Base64.getEncoder().encodeToString(first.userData().getBytes(StandardCharsets.UTF_8));
         RunInstancesRequest.Builder request = RunInstancesRequest.builder()
@@ -867,7 +891,7 @@ public final class Ec2Cloud implements Cloud {
      * tokens.
      */
     String clientToken(String type, String zone, AttendeeList attendees, String sgId) {
-        return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
+        return "wf-" + sha256(config.workshop() + "|" + config.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
                 + attendees.encode() + "|" + sgId).substring(0, 48);
     }
 
@@ -883,7 +907,7 @@ public final class Ec2Cloud implements Cloud {
      * image id is stable across re-runs of the same recipe, so a re-run still gets its reservation back.
      */
     String bakedClientToken(String type, String zone, AttendeeList attendees, String sgId, String image) {
-        return "wf-" + sha256(spec.name() + "|" + spec.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
+        return "wf-" + sha256(config.workshop() + "|" + config.region() + "|" + type + "|" + Objects.toString(zone, "*") + "|"
                 + attendees.encode() + "|" + sgId + "|" + image).substring(0, 48);
     }
 
@@ -908,7 +932,7 @@ public final class Ec2Cloud implements Cloud {
             // The vCPU figure is a courtesy; the quota message stands without it.
         }
         String head = "EC2 quota " + code(e) + " reached" + value + needs + " (";
-        String tail = "): ask for more in Service Quotas ('Running On-Demand Standard instances', " + spec.region()
+        String tail = "): ask for more in Service Quotas ('Running On-Demand Standard instances', " + config.region()
                 + ") or lower -Dcount";
         return new QuotaRefusal(head, tail, launched, e);
     }
@@ -935,11 +959,6 @@ public final class Ec2Cloud implements Cloud {
     }
 
     // ------------------------------------------------------------------ waiting
-
-    @Override
-    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
-        return awaitRunning(machineIds, timeout, m -> { });
-    }
 
     /** One DescribeInstances per poll for the whole fleet, as above; each machine is reported from the poll that saw it run. */
     @Override
@@ -1166,7 +1185,7 @@ public final class Ec2Cloud implements Cloud {
             return context.imageId();
         }
         if (imageId == null) {
-            imageId = amis.imageFor(spec.region(), ec2);
+            imageId = amis.imageFor(config.region(), ec2);
         }
         return imageId;
     }
@@ -1208,7 +1227,7 @@ public final class Ec2Cloud implements Cloud {
         Map<String, String> tags = new HashMap<>();
         i.tags().forEach(t -> tags.put(t.key(), t.value()));
         OptionalInt attendee = AttendeeList.attendeeAt(tags.get(Tags.ATTENDEE), i.amiLaunchIndex());
-        String name = attendee.isPresent() ? spec.machineName(attendee.getAsInt()) : tags.getOrDefault(Tags.NAME, i.instanceId());
+        String name = attendee.isPresent() ? config.machineName(attendee.getAsInt()) : tags.getOrDefault(Tags.NAME, i.instanceId());
         return new Machine(i.instanceId(), name, attendee.orElse(0), state(i.state() == null ? null : i.state().name()),
                 i.publicIpAddress(), i.instanceTypeAsString(), i.launchTime());
     }
@@ -1235,18 +1254,18 @@ public final class Ec2Cloud implements Cloud {
     private boolean isOurs(List<Tag> tags) {
         Map<String, String> map = new HashMap<>();
         tags.forEach(t -> map.put(t.key(), t.value()));
-        return spec.name().equals(map.get(Tags.WORKSHOP)) && Tags.MANAGED_BY_VALUE.equals(map.get(Tags.MANAGED_BY));
+        return config.workshop().equals(map.get(Tags.WORKSHOP)) && Tags.MANAGED_BY_VALUE.equals(map.get(Tags.MANAGED_BY));
     }
 
     private Map<String, String> sharedTags() {
-        Map<String, String> tags = new TreeMap<>(spec.baseTags());
-        tags.put(Tags.NAME, Tags.MANAGED_BY_VALUE + "-" + spec.name());
+        Map<String, String> tags = new TreeMap<>(config.baseTags());
+        tags.put(Tags.NAME, Tags.MANAGED_BY_VALUE + "-" + config.workshop());
         return tags;
     }
 
     private List<Filter> ourTagFilters(Filter... more) {
         List<Filter> filters = new ArrayList<>();
-        filters.add(filter("tag:" + Tags.WORKSHOP, spec.name()));
+        filters.add(filter("tag:" + Tags.WORKSHOP, config.workshop()));
         filters.add(filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE));
         filters.addAll(List.of(more));
         return filters;
@@ -1290,7 +1309,7 @@ public final class Ec2Cloud implements Cloud {
             String hint = message.contains("credentials")
                     ? "no usable AWS credentials: set AWS_PROFILE, run 'aws sso login' or 'aws configure'"
                     : "cannot reach EC2: check the network, the proxy and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2";
-            String line = "EC2 " + what + " failed in " + spec.region() + " ("
+            String line = "EC2 " + what + " failed in " + config.region() + " ("
                     + message.substring(0, Math.min(160, message.length())) + "): " + hint;
             // Credentials are the facilitator's configuration, refused before anything is made; the network is not.
             throw message.contains("credentials") ? new BadInput(line, e) : new CloudFailure(line, e);
@@ -1307,7 +1326,7 @@ public final class Ec2Cloud implements Cloud {
                 case "RequestLimitExceeded" -> "EC2 is throttling this account; re-run in a minute";
                 default -> "re-run the same command; it resumes where it stopped";
             };
-            String line = "EC2 " + what + " failed in " + spec.region() + ": " + code
+            String line = "EC2 " + what + " failed in " + config.region() + ": " + code
                     + (message.isEmpty() ? "" : " (" + message + ")") + ": " + hint;
             boolean refused = switch (code) {
                 case "AuthFailure", "HTTP 401", "UnauthorizedOperation" -> true;
@@ -1319,6 +1338,6 @@ public final class Ec2Cloud implements Cloud {
 
     @Override
     public String toString() {
-        return "Ec2Cloud[" + spec.name() + " in " + spec.region().toLowerCase(Locale.ROOT) + "]";
+        return "Ec2Cloud[" + config.workshop() + " in " + config.region().toLowerCase(Locale.ROOT) + "]";
     }
 }

@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.workshopfleet.cloud.LaunchConfig;
+import org.workshopfleet.cloud.IngressExtension;
+import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
@@ -43,25 +46,35 @@ import org.workshopfleet.spec.WorkshopSpec;
  *
  * <p>Ingress: lab machines are reachable only from the host itself and from each other (the bridge is host-only, the
  * host forwards nothing from outside towards it, see {@link LabNetwork}), which is narrower than any CIDR a facilitator
- * gives, so the CIDR is accepted and not applied; {@link #replaceIngress} has nothing to change.
+ * gives, so the CIDR is accepted and not applied, and the lab has no {@link IngressExtension} to change it.
  */
-public final class LabCloud implements Cloud {
+public final class LabCloud implements Cloud, ImageExtension {
 
-    private final WorkshopSpec spec;
+    private final LaunchConfig config;
     private final ResourceRecorder recorder;
     private final LabMachines machines;
     /** Boots this instance started, by machine name. */
     private final Map<String, CompletableFuture<Machine>> booting = new ConcurrentHashMap<>();
     private ExecutorService bootPool;
 
-    public LabCloud(WorkshopSpec spec, ResourceRecorder recorder) {
-        this(spec, recorder, new LabMachines(spec.name()));
+    public LabCloud(LaunchConfig config, ResourceRecorder recorder) {
+        this(config, recorder, new LabMachines(config.workshop()));
     }
 
-    LabCloud(WorkshopSpec spec, ResourceRecorder recorder, LabMachines machines) {
-        this.spec = spec;
+    LabCloud(LaunchConfig config, ResourceRecorder recorder, LabMachines machines) {
+        this.config = config;
         this.recorder = recorder;
         this.machines = machines;
+    }
+
+    /** The workshop as the lab sees it: one kind of machine, so no sizes. */
+    public static LaunchConfig config(WorkshopSpec spec) {
+        return LaunchConfig.of(spec, List.of());
+    }
+
+    @Override
+    public Optional<ImageExtension> images() {
+        return Optional.of(this);
     }
 
     @Override
@@ -81,7 +94,7 @@ public final class LabCloud implements Cloud {
     @Override
     public void prepare(LaunchContext context) {
         LabHost.check();
-        LabHost.ensureInotifyFor(spec.count() + machines.othersOnHost()).ifPresent(System.err::println);
+        LabHost.ensureInotifyFor(config.fleetSize() + machines.othersOnHost()).ifPresent(System.err::println);
         machines.baseImage().ensure();
     }
 
@@ -147,18 +160,13 @@ public final class LabCloud implements Cloud {
         if (bootPool == null) {
             // Not a FanOut: boots run on after launchNodes returns (awaitRunning collects them), and a failed boot is
             // a terminated machine, not a reason to stop the others.
-            int threads = Math.max(1, spec.parallelism());
+            int threads = Math.max(1, config.parallelism());
             ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), FanOut.daemons("lab-boot"));
             pool.allowCoreThreadTimeOut(true);
             bootPool = pool;
         }
         return bootPool;
-    }
-
-    @Override
-    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
-        return awaitRunning(machineIds, timeout, m -> { });
     }
 
     /**
@@ -228,7 +236,7 @@ public final class LabCloud implements Cloud {
     public void destroyNodes(Collection<String> machineIds) {
         // Host commands block: a bounded pool of their own, not the JVM-wide common pool; every machine is tried,
         // then the first failure is thrown.
-        FanOut.values(new FanOut("lab-destroy", Math.max(1, spec.parallelism())).each(machineIds.stream()
+        FanOut.values(new FanOut("lab-destroy", Math.max(1, config.parallelism())).each(machineIds.stream()
                 .<Callable<Void>>map(id -> () -> {
                     machines.destroy(id);
                     recorder.deleted(ResourceKind.LAB_MACHINE, id);
@@ -285,14 +293,6 @@ public final class LabCloud implements Cloud {
     @Override
     public void removeImage(MachineImage image) {
         machines.images().remove(image);
-    }
-
-    /**
-     * Nothing to change: see the class comment on ingress. allow-ip on the lab only records the new CIDR in the ledger;
-     * the machines stay reachable from this host (and each other) only, whatever CIDR is given.
-     */
-    @Override
-    public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
     }
 
     private Machine machine(String name, String ip) {

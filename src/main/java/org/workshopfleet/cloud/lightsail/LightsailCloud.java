@@ -21,6 +21,10 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
+import org.workshopfleet.cloud.TaggingExtension;
+import org.workshopfleet.cloud.LaunchConfig;
+import org.workshopfleet.cloud.IngressExtension;
+import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
@@ -34,7 +38,6 @@ import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
-import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.KeyFingerprint;
@@ -77,7 +80,7 @@ import software.amazon.awssdk.services.lightsail.model.Tag;
  * <p>Thread-safe; launches and deletions run a few at a time ({@link #withLaunchConcurrency(int)}), and the
  * {@link ResourceRecorder} is called from those threads.
  */
-public final class LightsailCloud implements Cloud {
+public final class LightsailCloud implements Cloud, ImageExtension, IngressExtension, TaggingExtension {
 
     /** Ubuntu 22.04 LTS, an OS blueprint. */
     public static final String BLUEPRINT = "ubuntu_22_04";
@@ -99,7 +102,7 @@ public final class LightsailCloud implements Cloud {
             MachineState.SHUTTING_DOWN, MachineState.TERMINATED);
 
     private final LightsailClient client;
-    private final WorkshopSpec spec;
+    private final LaunchConfig config;
     private final ResourceRecorder recorder;
     private final Waiter polling;
     private final String availabilityZone;
@@ -112,23 +115,23 @@ public final class LightsailCloud implements Cloud {
      * A cloud on a built client, which it owns and closes. The availability zone defaults to {@code <region>a}.
      *
      * @param client   a client for the spec's region (see {@link #newClient(String)})
-     * @param spec     the workshop: name (tags, resource names), region, bundle, CIDR opt-in
+     * @param config   the workshop: name (tags, resource names), region, bundle (see {@link #config})
      * @param recorder receives every create and delete as soon as the call that made it returns
      * @param polling  how to wait for instances to run or disappear
      */
-    public LightsailCloud(LightsailClient client, WorkshopSpec spec, ResourceRecorder recorder, Waiter polling) {
-        this(client, spec, recorder, polling, spec.region() + "a", DEFAULT_LAUNCH_CONCURRENCY);
+    public LightsailCloud(LightsailClient client, LaunchConfig config, ResourceRecorder recorder, Waiter polling) {
+        this(client, config, recorder, polling, config.region() + "a", DEFAULT_LAUNCH_CONCURRENCY);
     }
 
-    private LightsailCloud(LightsailClient client, WorkshopSpec spec, ResourceRecorder recorder, Waiter polling,
+    private LightsailCloud(LightsailClient client, LaunchConfig config, ResourceRecorder recorder, Waiter polling,
                            String availabilityZone, int launchConcurrency) {
         this.client = client;
-        this.spec = spec;
+        this.config = config;
         this.recorder = recorder;
         this.polling = polling;
         this.availabilityZone = availabilityZone;
         this.launchConcurrency = launchConcurrency;
-        this.images = new LightsailImages(client, spec.region(), polling);
+        this.images = new LightsailImages(client, config.region(), polling);
     }
 
     /**
@@ -138,7 +141,12 @@ public final class LightsailCloud implements Cloud {
      * profile settings) by itself, so a Lightsail-compatible endpoint needs no code change.
      */
     public static LightsailCloud connect(WorkshopSpec spec, ResourceRecorder recorder) {
-        return new LightsailCloud(newClient(spec.region()), spec, recorder, STANDARD_POLLING);
+        return new LightsailCloud(newClient(spec.region()), config(spec), recorder, STANDARD_POLLING);
+    }
+
+    /** The workshop as Lightsail sees it: its one bundle is the size. */
+    public static LaunchConfig config(WorkshopSpec spec) {
+        return LaunchConfig.of(spec, List.of(spec.lightsailBundle()));
     }
 
     /** A client as {@link #connect} builds it: up to 8 attempts per call, so a burst of throttling is ridden out. */
@@ -151,13 +159,28 @@ public final class LightsailCloud implements Cloud {
                 .build();
     }
 
+    @Override
+    public Optional<ImageExtension> images() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public Optional<IngressExtension> ingress() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public Optional<TaggingExtension> tagging() {
+        return Optional.of(this);
+    }
+
     /** The same cloud launching into another zone of the region (e.g. {@code ap-northeast-1c}). */
     public LightsailCloud withAvailabilityZone(String zone) {
-        if (zone == null || !zone.matches(Pattern.quote(spec.region()) + "[a-z]")) {
-            throw new BadInput("availability zone '" + zone + "' is not in region " + spec.region()
-                    + ": use one like " + spec.region() + "a");
+        if (zone == null || !zone.matches(Pattern.quote(config.region()) + "[a-z]")) {
+            throw new BadInput("availability zone '" + zone + "' is not in region " + config.region()
+                    + ": use one like " + config.region() + "a");
         }
-        return new LightsailCloud(client, spec, recorder, polling, zone, launchConcurrency);
+        return new LightsailCloud(client, config, recorder, polling, zone, launchConcurrency);
     }
 
     /** The same cloud running up to {@code n} creates or deletes at once. */
@@ -165,7 +188,7 @@ public final class LightsailCloud implements Cloud {
         if (n < 1 || n > 32) {
             throw new IllegalArgumentException("launch concurrency must be 1..32");
         }
-        return new LightsailCloud(client, spec, recorder, polling, availabilityZone, n);
+        return new LightsailCloud(client, config, recorder, polling, availabilityZone, n);
     }
 
     public String availabilityZone() {
@@ -174,7 +197,7 @@ public final class LightsailCloud implements Cloud {
 
     /** The workshop's key pair: {@code <workshop>-key}. */
     public String keyPairName() {
-        return spec.name() + "-key";
+        return config.workshop() + "-key";
     }
 
     @Override
@@ -200,13 +223,13 @@ public final class LightsailCloud implements Cloud {
             recorder.created(new CloudResource(ResourceKind.KEY_PAIR, key, key, 0));
         } catch (InvalidInputException e) {
             if (!isNameExists(e)) {
-                throw ApiFailure.of("importing key pair " + key, spec.region(), e);
+                throw ApiFailure.of("importing key pair " + key, config.region(), e);
             }
             if (adoptKeyPair(key, line)) {
                 return;
             }
         } catch (SdkException e) {
-            throw ApiFailure.of("importing key pair " + key, spec.region(), e);
+            throw ApiFailure.of("importing key pair " + key, config.region(), e);
         }
         // ImportKeyPair takes no tags: tag afterwards, so teardown finds the key without the ledger.
         tag(key);
@@ -218,24 +241,24 @@ public final class LightsailCloud implements Cloud {
         try {
             existing = client.getKeyPair(b -> b.keyPairName(key)).keyPair();
         } catch (NotFoundException e) {
-            throw new BadInput("the name " + key + " is taken by another Lightsail resource in " + spec.region()
+            throw new BadInput("the name " + key + " is taken by another Lightsail resource in " + config.region()
                     + ": delete it or choose another workshop name (-Dname=...)");
         } catch (SdkException e) {
-            throw ApiFailure.of("reading key pair " + key, spec.region(), e);
+            throw ApiFailure.of("reading key pair " + key, config.region(), e);
         }
         boolean tagged = isOurs(existing.tags());
         // Which form Lightsail reports for an imported ed25519 key is undocumented (docs/aws-facts.md): accept either.
         boolean sameKey = KeyFingerprint.sha256Matches(existing.fingerprint(), line)
                 || KeyFingerprint.md5Matches(existing.fingerprint(), line);
         if (!tagged && !sameKey) {
-            throw new BadInput("Lightsail key pair " + key + " in " + spec.region() + " already exists and is not"
+            throw new BadInput("Lightsail key pair " + key + " in " + config.region() + " already exists and is not"
                     + " this workshop's: delete it in the Lightsail console or choose another workshop name (-Dname=...)");
         }
         // Tagged as ours but made from another state folder: its machines would not take this folder's login key. Only
         // a fingerprint in the form we can compute is held against it (its form is not documented: docs/aws-facts.md).
         if (tagged && !sameKey && KeyFingerprint.isSha256Form(existing.fingerprint())) {
-            throw new BadInput("Lightsail key pair " + key + " in " + spec.region() + " belongs to workshop '"
-                    + spec.name() + "' but holds another login key than the state folder " + spec.stateDir()
+            throw new BadInput("Lightsail key pair " + key + " in " + config.region() + " belongs to workshop '"
+                    + config.workshop() + "' but holds another login key than the state folder " + config.stateDir()
                     + ": it was made from another state folder; run the command there, or remove that fleet with"
                     + " -Daction=teardown (it is found by tag) and run up again, or choose another -Dname");
         }
@@ -244,11 +267,11 @@ public final class LightsailCloud implements Cloud {
     }
 
     private void tag(String resourceName) {
-        List<Tag> tags = sdkTags(spec.baseTags());
+        List<Tag> tags = sdkTags(config.baseTags());
         try {
             afterCreate(() -> client.tagResource(b -> b.resourceName(resourceName).tags(tags)));
         } catch (SdkException e) {
-            throw ApiFailure.of("tagging " + resourceName, spec.region(), e);
+            throw ApiFailure.of("tagging " + resourceName, config.region(), e);
         }
     }
 
@@ -325,15 +348,15 @@ public final class LightsailCloud implements Cloud {
         try {
             createInstance(r, context, tags);
             recorder.created(new CloudResource(ResourceKind.INSTANCE, r.name(), r.name(), r.attendee()));
-            machine = new Machine(r.name(), r.name(), r.attendee(), MachineState.PENDING, null, spec.lightsailBundle(),
+            machine = new Machine(r.name(), r.name(), r.attendee(), MachineState.PENDING, null, config.sizes().get(0),
                     Instant.now().truncatedTo(ChronoUnit.SECONDS));
         } catch (InvalidInputException e) {
             if (!isNameExists(e)) {
-                throw ApiFailure.of("launching " + r.name(), spec.region(), e);
+                throw ApiFailure.of("launching " + r.name(), config.region(), e);
             }
             machine = adoptAfterNameExists(r);
         } catch (SdkException e) {
-            throw ApiFailure.of("launching " + r.name(), spec.region(), e);
+            throw ApiFailure.of("launching " + r.name(), config.region(), e);
         }
         try {
             putFirewall(r.name(), firewall);
@@ -355,7 +378,7 @@ public final class LightsailCloud implements Cloud {
             client.createInstances(b -> b.instanceNames(r.name())
                     .availabilityZone(availabilityZone)
                     .blueprintId(BLUEPRINT)
-                    .bundleId(spec.lightsailBundle())
+                    .bundleId(config.sizes().get(0))
                     .userData(r.userData())
                     .keyPairName(keyPairName())
                     .ipAddressType(IpAddressType.IPV4)
@@ -366,14 +389,14 @@ public final class LightsailCloud implements Cloud {
             client.createInstancesFromSnapshot(b -> b.instanceNames(r.name())
                     .availabilityZone(availabilityZone)
                     .instanceSnapshotName(context.imageId())
-                    .bundleId(spec.lightsailBundle())
+                    .bundleId(config.sizes().get(0))
                     .userData(r.userData())
                     .keyPairName(keyPairName())
                     .ipAddressType(IpAddressType.IPV4)
                     .tags(tags));
         } catch (NotFoundException e) {
             throw new CloudFailure("the baked image " + context.imageId() + " (a Lightsail instance snapshot) is gone"
-                    + " from " + spec.region() + ": re-run to bake it again", e);
+                    + " from " + config.region() + ": re-run to bake it again", e);
         }
     }
 
@@ -412,9 +435,9 @@ public final class LightsailCloud implements Cloud {
             i = client.getInstance(b -> b.instanceName(r.name())).instance();
         } catch (NotFoundException e) {
             throw new BadInput("the name " + r.name() + " is taken by another Lightsail resource (key pair, disk,"
-                    + " static IP...) in " + spec.region() + ": delete it or choose another workshop name (-Dname=...)");
+                    + " static IP...) in " + config.region() + ": delete it or choose another workshop name (-Dname=...)");
         } catch (SdkException e) {
-            throw ApiFailure.of("reading instance " + r.name(), spec.region(), e);
+            throw ApiFailure.of("reading instance " + r.name(), config.region(), e);
         }
         if (!isOurs(i.tags())) {
             throw foreignInstance(r.name(), i);
@@ -425,7 +448,7 @@ public final class LightsailCloud implements Cloud {
 
     private FleetException foreignInstance(String name, Instance i) {
         String owner = tagValue(i.tags(), Tags.WORKSHOP);
-        return new BadInput("Lightsail instance " + name + " in " + spec.region() + " already exists and is not"
+        return new BadInput("Lightsail instance " + name + " in " + config.region() + " already exists and is not"
                 + " this workshop's (" + (owner == null ? "no Workshop tag" : "Workshop=" + owner) + "): choose another"
                 + " workshop name (-Dname=...) or delete that instance");
     }
@@ -435,7 +458,7 @@ public final class LightsailCloud implements Cloud {
             afterCreate(() -> client.putInstancePublicPorts(b -> b.instanceName(name).portInfos(firewall.portInfos())));
         } catch (SdkException e) {
             throw ApiFailure.of("setting the firewall of " + name + " to " + firewall.cidr()
-                    + " (its default ports 22 and 80 may still be open to the world)", spec.region(), e);
+                    + " (its default ports 22 and 80 may still be open to the world)", config.region(), e);
         }
     }
 
@@ -445,7 +468,7 @@ public final class LightsailCloud implements Cloud {
         tags.put(Tags.ATTENDEE, String.format(Locale.ROOT, "%02d", r.attendee()));
         tags.put(Tags.EXPIRES_AT, context.expiresAt().truncatedTo(ChronoUnit.SECONDS).toString());
         tags.putAll(new TreeMap<>(r.tags()));
-        tags.putAll(spec.baseTags());
+        tags.putAll(config.baseTags());
         return tags;
     }
 
@@ -456,11 +479,6 @@ public final class LightsailCloud implements Cloud {
      * public address or has settled in a state it will not leave by itself, or until the timeout. Instances never
      * listed come back as {@link MachineState#UNKNOWN}.
      */
-    @Override
-    public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
-        return awaitRunning(machineIds, timeout, m -> { });
-    }
-
     /** As above; each machine is reported from the poll that saw it running, once its firewall was checked. */
     @Override
     public List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout,
@@ -501,7 +519,7 @@ public final class LightsailCloud implements Cloud {
         for (String n : names) {
             Instance i = seen.get(n);
             out.add(i != null ? toMachine(i)
-                    : new Machine(n, n, attendeeFromName(n), MachineState.UNKNOWN, null, spec.lightsailBundle(), null));
+                    : new Machine(n, n, attendeeFromName(n), MachineState.UNKNOWN, null, config.sizes().get(0), null));
         }
         return out;
     }
@@ -594,7 +612,7 @@ public final class LightsailCloud implements Cloud {
             } catch (NotFoundException e) {
                 // already gone
             } catch (SdkException e) {
-                throw ApiFailure.of("deleting key pair " + key, spec.region(), e);
+                throw ApiFailure.of("deleting key pair " + key, config.region(), e);
             }
             recorder.deleted(ResourceKind.KEY_PAIR, key);
         }
@@ -609,7 +627,7 @@ public final class LightsailCloud implements Cloud {
                 } catch (NotFoundException e) {
                     // already gone (or a retry after a lost response)
                 } catch (SdkException e) {
-                    throw ApiFailure.of("deleting instance " + name, spec.region(), e);
+                    throw ApiFailure.of("deleting instance " + name, config.region(), e);
                 }
                 recorder.deleted(ResourceKind.INSTANCE, name);
                 return null;
@@ -653,9 +671,8 @@ public final class LightsailCloud implements Cloud {
      * Put replaces every IPv4 rule (an old CIDR, a port someone opened), and a final scan checks each running instance.
      */
     @Override
-    public void replaceIngress(LaunchContext context, String oldCidr, String newCidr) {
-        LaunchContext updated = new LaunchContext(context.loginPublicKey(), newCidr, context.ingress(), context.expiresAt());
-        Firewall firewall = firewall(updated);
+    public void replaceIngress(LaunchContext context) {
+        Firewall firewall = firewall(context);
         fleetFirewall.set(firewall);
         List<Callable<Machine>> tasks = new ArrayList<>();
         Set<String> running = new TreeSet<>();
@@ -673,7 +690,7 @@ public final class LightsailCloud implements Cloud {
                     try {
                         client.closeInstancePublicPorts(b -> b.instanceName(i.name()).portInfo(close));
                     } catch (SdkException e) {
-                        throw ApiFailure.of("closing IPv6 and alias rules of " + i.name(), spec.region(), e);
+                        throw ApiFailure.of("closing IPv6 and alias rules of " + i.name(), config.region(), e);
                     }
                 }
                 putFirewall(i.name(), firewall);
@@ -700,7 +717,7 @@ public final class LightsailCloud implements Cloud {
                 try {
                     client.tagResource(b -> b.resourceName(name).tags(sdkTags));
                 } catch (SdkException e) {
-                    throw ApiFailure.of("tagging " + name, spec.region(), e);
+                    throw ApiFailure.of("tagging " + name, config.region(), e);
                 }
                 return null;
             });
@@ -722,7 +739,7 @@ public final class LightsailCloud implements Cloud {
             throw new BadInput("the workshop's login public key is not one OpenSSH line (ssh-ed25519 AAAA...):"
                     + " delete the key files in the state folder so a new key is generated");
         }
-        String cidr = Cidr.admitted(context.cidr(), spec.allowWorld()).toString();
+        String cidr = context.cidr().toString();
         if (context.ingress().isEmpty()) {
             throw new BadInput("no ingress port is declared: restore security-groups/workshop.json");
         }
@@ -739,7 +756,7 @@ public final class LightsailCloud implements Cloud {
             try {
                 r = client.getInstances(b -> b.pageToken(page));
             } catch (SdkException e) {
-                throw ApiFailure.of("listing instances", spec.region(), e);
+                throw ApiFailure.of("listing instances", config.region(), e);
             }
             r.instances().forEach(i -> out.put(i.name(), i));
             token = r.nextPageToken();
@@ -756,7 +773,7 @@ public final class LightsailCloud implements Cloud {
             try {
                 r = client.getKeyPairs(b -> b.pageToken(page));
             } catch (SdkException e) {
-                throw ApiFailure.of("listing key pairs", spec.region(), e);
+                throw ApiFailure.of("listing key pairs", config.region(), e);
             }
             out.addAll(r.keyPairs());
             token = r.nextPageToken();
@@ -771,14 +788,14 @@ public final class LightsailCloud implements Cloud {
      */
     private <T> List<T> runAll(List<Callable<T>> tasks) {
         try {
-            return new FanOut("lightsail-" + spec.name(), launchConcurrency).all(tasks);
+            return new FanOut("lightsail-" + config.workshop(), launchConcurrency).all(tasks);
         } catch (Interrupted e) {
             throw new Interrupted("talking to Lightsail");
         }
     }
 
     private boolean isOurs(List<Tag> tags) {
-        return spec.name().equals(tagValue(tags, Tags.WORKSHOP))
+        return config.workshop().equals(tagValue(tags, Tags.WORKSHOP))
                 && Tags.MANAGED_BY_VALUE.equals(tagValue(tags, Tags.MANAGED_BY));
     }
 

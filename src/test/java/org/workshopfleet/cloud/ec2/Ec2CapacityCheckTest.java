@@ -143,7 +143,7 @@ class Ec2CapacityCheckTest {
                 .credentialsProvider(() -> software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("AKIAX", "x"))
                 .httpClientBuilder(ApacheHttpClient.builder())
                 .overrideConfiguration(o -> o.retryStrategy(Ec2Fake.testRetryStrategy())).build()) {
-            Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordedResources(),
+            Ec2Cloud cloud = new Ec2Cloud(fx.client(), Ec2Cloud.config(fx.spec), new RecordedResources(),
                     AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(), new OnDemandVcpuQuota(nowhere));
 
             Optional<String> notice = cloud.checkCapacity(5);
@@ -180,7 +180,7 @@ class Ec2CapacityCheckTest {
     @Test
     void aCloudWithoutQuotaReaderChecksNothing() {
         fake.vcpuLimit(2);
-        Ec2Cloud cloud = new Ec2Cloud(fx.client(), fx.spec, new RecordedResources(),
+        Ec2Cloud cloud = new Ec2Cloud(fx.client(), Ec2Cloud.config(fx.spec), new RecordedResources(),
                 AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         assertEquals(Optional.empty(), cloud.checkCapacity(5));
         assertEquals(List.of(), ec2Operations());

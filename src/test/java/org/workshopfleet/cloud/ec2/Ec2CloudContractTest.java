@@ -482,7 +482,7 @@ class Ec2CloudContractTest {
         fx.up(cloud, fx.requests(1, 2, false));
         fake.clearCalls();
 
-        cloud.replaceIngress(fx.context, FleetFixture.CIDR, "198.51.100.0/24");
+        cloud.replaceIngress(fx.context("198.51.100.0/24"));
 
         assertEquals(List.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
                 fake.ingress(cloud.securityGroupName()));
@@ -512,7 +512,7 @@ class Ec2CloudContractTest {
         assertEquals(7, fake.ingress(cloud.securityGroupName()).size(), fake.ingress(cloud.securityGroupName()).toString());
         fake.clearCalls();
 
-        cloud.replaceIngress(fx.context, FleetFixture.CIDR, "198.51.100.0/24");
+        cloud.replaceIngress(fx.context("198.51.100.0/24"));
 
         assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
                 Set.copyOf(fake.ingress(cloud.securityGroupName())));
@@ -529,7 +529,7 @@ class Ec2CloudContractTest {
                 IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
                         .ipv6Ranges(Ipv6Range.builder().cidrIpv6("2001:db8::/32").build()).build()));
 
-        cloud.replaceIngress(fx.context, FleetFixture.CIDR, FleetFixture.CIDR);
+        cloud.replaceIngress(fx.context);
 
         assertEquals(Set.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
                 "tcp 3000-3000 " + FleetFixture.CIDR), Set.copyOf(fake.ingress(cloud.securityGroupName())));
@@ -562,14 +562,6 @@ class Ec2CloudContractTest {
         List<RecordedCall> described = fake.calls("DescribeImages");
         assertEquals(1, described.size());
         assertEquals(List.of(Ec2Fake.STOCK_AMI), described.get(0).list("ImageId"));
-    }
-
-    @Test
-    void worldCidrNeedsTheOptIn() {
-        Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(fx.context("0.0.0.0/0")));
-        assertTrue(e.getMessage().contains("allowWorld"));
-        assertEquals(List.of(), fake.calls());
     }
 
     @Test
@@ -619,7 +611,7 @@ class Ec2CloudContractTest {
                 .credentialsProvider(software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())
                 .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy
                         .doNotRetry())).build()) {
-            Ec2Cloud cloud = new Ec2Cloud(c, fx.spec, new RecordedResources(), new AmiCatalog(Map.of()), Waiter.fast());
+            Ec2Cloud cloud = new Ec2Cloud(c, Ec2Cloud.config(fx.spec), new RecordedResources(), new AmiCatalog(Map.of()), Waiter.fast());
             FleetException e = assertThrows(FleetException.class, cloud::listNodes);
             assertTrue(e.getMessage().contains("cannot reach EC2") && !e.getMessage().contains("\n"), e.getMessage());
         }

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.ec2;
 
+import org.workshopfleet.spec.Cidr;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,7 +43,7 @@ final class FleetFixture implements AutoCloseable {
     }
 
     LaunchContext context(String cidr) {
-        return new LaunchContext(SshKeyPair.generate("facilitator@test").publicKeyLine(), cidr,
+        return new LaunchContext(SshKeyPair.generate("facilitator@test").publicKeyLine(), Cidr.parse(cidr),
                 IngressRules.load(Path.of("security-groups/workshop.json")), EXPIRES);
     }
 
@@ -66,7 +67,7 @@ final class FleetFixture implements AutoCloseable {
 
     /** A cloud with the vCPU pre-check wired to the fake's quota stand-in. */
     Ec2Cloud cloud(WorkshopSpec s, ResourceRecorder recorder) {
-        return new Ec2Cloud(client(), s, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(),
+        return new Ec2Cloud(client(), Ec2Cloud.config(s), recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(),
                 new OnDemandVcpuQuota(quotasClient()));
     }
 

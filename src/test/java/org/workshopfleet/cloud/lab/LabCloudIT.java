@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,12 +57,12 @@ class LabCloudIT {
             }
         };
         SshKeyPair login = SshKeyPair.generate("login");
-        LaunchContext ctx = new LaunchContext(login.publicKeyLine(), "192.0.2.7/32", List.of(),
+        LaunchContext ctx = new LaunchContext(login.publicKeyLine(), Cidr.parse("192.0.2.7/32"), List.of(),
                 Instant.now().plusSeconds(3600));
         List<NodeRequest> requests = List.of(1, 2).stream().map(i -> new NodeRequest(i, spec.machineName(i),
                 LabUserData.cloudConfig(SshKeyPair.generate("h" + i), login, ""), Map.of())).toList();
         HostState before = HostState.capture(PATHS);
-        LabCloud cloud = new LabCloud(spec, recorder);
+        LabCloud cloud = new LabCloud(LabCloud.config(spec), recorder);
         try {
             cloud.prepare(ctx);
             List<Machine> created = cloud.createNodes(ctx, requests);

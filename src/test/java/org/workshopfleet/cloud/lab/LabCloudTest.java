@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lab;
 
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,7 +30,7 @@ class LabCloudTest {
 
     @Test
     void speaksCloudConfigAndNamesAttendeesFromMachineNames() {
-        LabCloud cloud = new LabCloud(WorkshopSpec.defaults(2, Provider.LAB), ResourceRecorder.NONE);
+        LabCloud cloud = new LabCloud(LabCloud.config(WorkshopSpec.defaults(2, Provider.LAB)), ResourceRecorder.NONE);
         assertEquals("lab", cloud.providerName());
         assertEquals(UserDataFormat.CLOUD_CONFIG, cloud.userDataFormat());
         assertEquals(7, LabCloud.attendeeOf("ebpf-php-07"));
@@ -51,8 +52,8 @@ class LabCloudTest {
             }
         };
         LabMachines machines = new LabMachines("ebpf-php", new LabPaths(tmp.resolve("cache"), tmp.resolve("run")));
-        LabCloud cloud = new LabCloud(WorkshopSpec.defaults(1, Provider.LAB), recorder, machines);
-        LaunchContext ctx = new LaunchContext("ssh-ed25519 AAAA x", "192.0.2.1/32", List.of(), Instant.now());
+        LabCloud cloud = new LabCloud(LabCloud.config(WorkshopSpec.defaults(1, Provider.LAB)), recorder, machines);
+        LaunchContext ctx = new LaunchContext("ssh-ed25519 AAAA x", Cidr.parse("192.0.2.1/32"), List.of(), Instant.now());
         FleetException e = assertThrows(FleetException.class, () -> cloud.createNodes(ctx,
                 List.of(new NodeRequest(1, "ebpf-php-01", "#!/bin/bash\necho hi\n", Map.of()))));
         assertTrue(e.getMessage().contains("#cloud-config"), e.getMessage());

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -391,7 +392,7 @@ class LightsailCloudTest {
     void eachMachineReportsTheBundleItWasCreatedWith() {
         // The ledger records Machine.instanceType as the machine's price class: a new machine's is the bundle asked
         // for, an existing one's is the bundle Lightsail reports for it, even when -Dbundle changed in between.
-        WorkshopSpec small = new WorkshopSpec(WORKSHOP, 2, Provider.LIGHTSAIL, "ap-northeast-1", null, "small_3_0", CIDR,
+        WorkshopSpec small = new WorkshopSpec(WORKSHOP, 2, Provider.LIGHTSAIL, "ap-northeast-1", null, "small_3_0", Cidr.parse(CIDR),
                 false, null, 8, Path.of("target/workshops"), SourceLocations.defaults());
         try (LightsailCloud cloud = cloud(fake, small, recorder)) {
             up(cloud, context, requests(small, 1, 2));
@@ -433,7 +434,8 @@ class LightsailCloudTest {
         String venue = "198.51.100.0/24";
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             up(cloud, context, requests(spec, 1, 3));
-            cloud.replaceIngress(context, CIDR, venue);
+            cloud.replaceIngress(new LaunchContext(context.loginPublicKey(), Cidr.parse(venue), context.ingress(),
+                    context.expiresAt()));
         }
         for (LightsailFake.InstanceView i : fake.instances()) {
             assertEquals(Set.of(22, 80, 3000), i.ports().stream().map(PortRule::fromPort).collect(Collectors.toSet()));
@@ -464,7 +466,8 @@ class LightsailCloudTest {
                         .protocol("tcp").cidrListAliases("lightsail-connect")));
             }
 
-            cloud.replaceIngress(context, CIDR, venue);
+            cloud.replaceIngress(new LaunchContext(context.loginPublicKey(), Cidr.parse(venue), context.ingress(),
+                    context.expiresAt()));
         }
         for (LightsailFake.InstanceView i : fake.instances()) {
             assertEquals(Set.of(new PortRule(22, 22, "tcp", List.of(venue), List.of()),
@@ -486,17 +489,6 @@ class LightsailCloudTest {
             assertEquals("2030-01-01T00:00:00Z", i.tags().get(Tags.EXPIRES_AT), i.name());
             assertEquals(spec.name(), i.tags().get(Tags.WORKSHOP), i.name());
         }
-    }
-
-    @Test
-    void worldCidrNeedsTheOptIn() {
-        WorkshopSpec spec = spec(1);
-        LaunchContext world = new LaunchContext(context.loginPublicKey(), "0.0.0.0/0", context.ingress(), context.expiresAt());
-        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
-            FleetException e = assertThrows(FleetException.class, () -> cloud.prepare(world));
-            assertTrue(e.getMessage().contains("allowWorld"), e.getMessage());
-        }
-        assertEquals(List.of(), fake.requests());
     }
 
     @Test

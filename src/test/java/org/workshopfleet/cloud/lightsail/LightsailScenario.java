@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.spec.Cidr;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,12 +31,12 @@ final class LightsailScenario {
     }
 
     static WorkshopSpec spec(int count) {
-        return new WorkshopSpec(WORKSHOP, count, Provider.LIGHTSAIL, "ap-northeast-1", null, "medium_3_0", CIDR, false,
+        return new WorkshopSpec(WORKSHOP, count, Provider.LIGHTSAIL, "ap-northeast-1", null, "medium_3_0", Cidr.parse(CIDR), false,
                 null, 8, Path.of("target/workshops"), SourceLocations.defaults());
     }
 
     static LaunchContext context(SshKeyPair loginKey) {
-        return new LaunchContext(loginKey.publicKeyLine(), CIDR,
+        return new LaunchContext(loginKey.publicKeyLine(), Cidr.parse(CIDR),
                 IngressRules.load(Path.of("security-groups/workshop.json")), Instant.now().plus(Duration.ofHours(12)));
     }
 
@@ -53,7 +54,7 @@ final class LightsailScenario {
     }
 
     static LightsailCloud cloud(LightsailFake fake, WorkshopSpec spec, RecordedResources recorder) {
-        return new LightsailCloud(fake.newClient(), spec, recorder, QUICK);
+        return new LightsailCloud(fake.newClient(), LightsailCloud.config(spec), recorder, QUICK);
     }
 
     /** prepare + createNodes + awaitRunning, the order the orchestrator uses. */

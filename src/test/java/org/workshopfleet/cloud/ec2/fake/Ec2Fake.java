@@ -196,7 +196,7 @@ public final class Ec2Fake implements AutoCloseable {
                 clients.add(client);
                 clients.add(quotas);
             }
-            return new org.workshopfleet.cloud.ec2.Ec2Cloud(client, spec, recorder,
+            return new org.workshopfleet.cloud.ec2.Ec2Cloud(client, org.workshopfleet.cloud.ec2.Ec2Cloud.config(spec), recorder,
                     org.workshopfleet.cloud.ec2.AmiCatalog.load(amiProperties), org.workshopfleet.concurrent.Waiter.fast(),
                     new org.workshopfleet.cloud.ec2.OnDemandVcpuQuota(quotas));
         };
