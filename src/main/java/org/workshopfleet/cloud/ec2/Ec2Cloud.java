@@ -218,12 +218,17 @@ public final class Ec2Cloud implements Cloud {
 
     /** The imported key pair's name: {@code workshop-fleet-<workshop>}. */
     public String keyPairName() {
-        return Tags.MANAGED_BY_VALUE + "-" + spec.name();
+        return resourceName(spec.name());
     }
 
     /** The security group's name: {@code workshop-fleet-<workshop>}. */
     public String securityGroupName() {
-        return Tags.MANAGED_BY_VALUE + "-" + spec.name();
+        return resourceName(spec.name());
+    }
+
+    /** The name of a workshop's key pair and security group (what {@link Ec2Profile} plans with). */
+    static String resourceName(String workshop) {
+        return Tags.MANAGED_BY_VALUE + "-" + workshop;
     }
 
     // ------------------------------------------------------------------ prepare

@@ -174,7 +174,12 @@ public final class LightsailCloud implements Cloud {
 
     /** The workshop's key pair: {@code <workshop>-key}. */
     public String keyPairName() {
-        return spec.name() + "-key";
+        return keyPairName(spec.name());
+    }
+
+    /** The key pair's name for a workshop (what {@link LightsailProfile} plans with). */
+    static String keyPairName(String workshop) {
+        return workshop + "-key";
     }
 
     @Override
