@@ -1,5 +1,8 @@
 package org.workshopfleet.faults;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -10,8 +13,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,7 +26,6 @@ import org.workshopfleet.CloudFactory;
 import org.workshopfleet.Main;
 import org.workshopfleet.Wiring;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
-import org.workshopfleet.cloud.ec2.fake.RecordedCall;
 import org.workshopfleet.cloud.lightsail.LightsailCloud;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.provision.MachineLayout;
@@ -28,6 +33,11 @@ import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.ssh.LoopbackSshd;
 
+/**
+ * {@code plan} cannot drift from {@code up}: through the command ({@link Main#run}), {@code plan} then {@code up} of
+ * three machines from an empty fleet on the EC2 and Lightsail stand-ins, and every operation the stand-in received is
+ * one the plan listed, in the plan's order, with one launch call per machine in both.
+ */
 class PlannedCallsTest {
 
     @TempDir
@@ -66,6 +76,10 @@ class PlannedCallsTest {
         return Main.run(p, Map.of("AWS_REGION", "ap-northeast-1"), ps, ps, wiring());
     }
 
+    String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
     Wiring wiring() {
         int closedPort;
         try {
@@ -82,13 +96,56 @@ class PlannedCallsTest {
                 MachineLayout.STANDARD, Duration.ofSeconds(1), Duration.ofSeconds(10), root -> new TinyWorkshop());
     }
 
+    /** The operations of {@code plan}'s cloud-calls.txt, in order. */
+    List<String> planned(String workshop) throws IOException {
+        Path file = dir.resolve("workshops").resolve(workshop).resolve("plan/cloud-calls.txt");
+        List<String> ops = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            Matcher m = NUMBERED.matcher(line);
+            if (m.matches()) {
+                ops.add(m.group(1));
+            }
+        }
+        return ops;
+    }
+
+    private static final Pattern NUMBERED = Pattern.compile("\\d+\\. ([A-Za-z-]+): .*");
+
+    /**
+     * Every operation the run made is planned, the distinct operations come in the planned order, and the launch call
+     * is made, and planned, once per machine.
+     */
+    static void assertPlanCovers(List<String> planned, List<String> made, String launch, int machines) {
+        assertTrue(planned.containsAll(made), "made " + made + " but planned " + planned);
+        assertEquals(distinct(made), distinct(planned).stream().filter(made::contains).toList(),
+                "order: made " + made + ", planned " + planned);
+        assertEquals(machines, made.stream().filter(launch::equals).count(), launch + " made: " + made);
+        assertEquals(machines, planned.stream().filter(launch::equals).count(), launch + " planned: " + planned);
+    }
+
+    private static List<String> distinct(List<String> ops) {
+        return new ArrayList<>(new LinkedHashSet<>(ops));
+    }
+
     @Test
-    void probe() {
-        run("count=3");
-        System.out.println("EC2: " + ec2.calls().stream().map(RecordedCall::operation).toList());
-        System.out.println("SQ: " + ec2.quotas().calls());
-        run("count=3;provider=lightsail;name=ls");
-        System.out.println("LS: " + lightsail.requests().stream().map(LightsailFake.Request::operation).toList());
-        System.out.println(out.toString(StandardCharsets.UTF_8));
+    void ec2UpMakesOnlyTheCallsPlanListsAndOneRunInstancesPerMachine() throws IOException {
+        assertEquals(0, run("count=3;action=plan"), out());
+        List<String> planned = planned("ebpf-php");
+        run("count=3"); // nothing answers SSH: the machines launch, then fail at "ssh"
+        List<String> made = new ArrayList<>();
+        ec2.quotas().calls().forEach(c -> made.add(c.operation()));
+        ec2.calls().forEach(c -> made.add(c.operation()));
+        assertTrue(made.contains("GetServiceQuota") && made.contains("AuthorizeSecurityGroupIngress"), made.toString());
+        assertPlanCovers(planned, made, "RunInstances", 3);
+    }
+
+    @Test
+    void lightsailUpMakesOnlyTheCallsPlanListsAndOneCreateInstancesPerMachine() throws IOException {
+        assertEquals(0, run("count=3;action=plan;provider=lightsail"), out());
+        List<String> planned = planned("ebpf-php");
+        run("count=3;provider=lightsail");
+        List<String> made = lightsail.requests().stream().map(LightsailFake.Request::operation).toList();
+        assertTrue(made.contains("PutInstancePublicPorts"), made.toString());
+        assertPlanCovers(planned, made, "CreateInstances", 3);
     }
 }
