@@ -24,13 +24,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.CloudFactory;
 import org.workshopfleet.Main;
+import org.workshopfleet.Providers;
 import org.workshopfleet.Wiring;
+import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.lightsail.LightsailCloud;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.LoopbackSshd;
 
 /**
@@ -147,5 +151,15 @@ class PlannedCallsTest {
         List<String> made = lightsail.requests().stream().map(LightsailFake.Request::operation).toList();
         assertTrue(made.contains("PutInstancePublicPorts"), made.toString());
         assertPlanCovers(planned, made, "CreateInstances", 3);
+    }
+
+    @Test
+    void planRendersUserDataInTheFormatTheCloudTakes() {
+        for (Provider p : List.of(Provider.EC2, Provider.LIGHTSAIL)) {
+            WorkshopSpec spec = WorkshopSpec.defaults(1, p);
+            try (Cloud cloud = wiring().clouds().create(spec, ResourceRecorder.NONE)) {
+                assertEquals(cloud.userDataFormat(), Providers.profile(p).userDataFormat(), p.id());
+            }
+        }
     }
 }
