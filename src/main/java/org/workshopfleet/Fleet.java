@@ -24,7 +24,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.workshopfleet.bake.BaseImageId;
 import org.workshopfleet.bake.ImageBaker;
 import org.workshopfleet.bake.ImageMode;
 import org.workshopfleet.bake.ImageRecipe;
@@ -40,8 +39,9 @@ import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.cloud.PlannedCall;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.cloud.ResourceRecorder;
-import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.provision.MachineJob;
 import org.workshopfleet.provision.MachineResult;
@@ -64,7 +64,6 @@ import org.workshopfleet.provision.Verifier;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.render.MachineModel;
-import org.workshopfleet.render.OsProfile;
 import org.workshopfleet.render.SetupStep;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.Tags;
@@ -90,8 +89,6 @@ public final class Fleet {
     /** Ledger settings written by {@code up}. */
     public static final String SETTING_CIDR = "cidr";
     public static final String SETTING_EXPIRES_AT = "expiresAt";
-    /** The lab's address block: lab machines see the host as 10.231.0.1, inside it (docs/lab.md, "Network"). */
-    public static final String LAB_CIDR = "10.231.0.0/16";
 
     /** The workshop as given, then moved to the provider and region its ledger records ({@link #openLedger}). */
     private WorkshopSpec spec;
@@ -276,9 +273,9 @@ public final class Fleet {
     private MachineImage bakedImage(WorkshopSpec machineSpec, Cloud cloud, LaunchContext context, MachineRendering renderer,
                                     Secrets secrets, SshKeyPair loginKey, Instant expiresAt, Bundle anyMachine,
                                     StateFolder folder, Ledger ledger) {
-        ImageRecipe recipe = ImageRecipe.of(BaseImageId.of(spec, projectRoot), anyMachine);
+        ImageRecipe recipe = ImageRecipe.of(profile().stockImage(spec.region(), projectRoot), anyMachine);
         int b = ImageBaker.BUILDER_ATTENDEE;
-        MachineModel builder = new MachineModel(machineSpec, b, spec.name() + "-bake", OsProfile.forProvider(spec.provider()),
+        MachineModel builder = new MachineModel(machineSpec, b, spec.name() + "-bake", profile().os(),
                 secrets.hostKey(b), loginKey.publicKeyLine(), secrets.grafanaPassword(b), secrets.sshPassword(b), expiresAt);
         Map<String, String> tags = tags(b, expiresAt);
         tags.put(Tags.NAME, builder.hostname());
@@ -415,8 +412,8 @@ public final class Fleet {
         PriceTable prices = PriceTable.load();
         return new ProgressBoard(out, ProgressBoard.Mode.detect(), wiring.clock(),
                 "up: " + spec.name() + ", " + spec.count() + " machine(s) on " + spec.provider().id())
-                .costSource(() -> FleetSpend.fromLedger(ledger.snapshot(), prices, spec.provider(), spec.region(),
-                        sizeName(), wiring.clock().instant())).start();
+                .costSource(() -> FleetSpend.fromLedger(ledger.snapshot(), prices, profile(), spec.region(),
+                        profile().sizeName(spec), wiring.clock().instant())).start();
     }
 
     // ---------------------------------------------------------------- handout
@@ -466,9 +463,10 @@ public final class Fleet {
         SshKeyPair loginKey = secrets.loginKey();
         Instant now = wiring.clock().instant();
         Instant expiresAt = now.plus(spec.ttl());
-        String cidr = spec.cidr() != null ? spec.cidr().toString()
-                : spec.provider() == Provider.LAB ? LAB_CIDR : "(this computer's public address /32, detected by up)";
-        UserDataFormat format = spec.provider() == Provider.LIGHTSAIL ? UserDataFormat.SHELL_SCRIPT : UserDataFormat.CLOUD_CONFIG;
+        ProviderProfile profile = profile();
+        String cidr = spec.cidr() != null ? spec.cidr().toString() : profile.defaultCidr().map(Object::toString)
+                .orElse("(this computer's public address /32, detected by up)");
+        List<IngressRule> ingress = IngressRules.load(projectRoot.resolve("security-groups/workshop.json"));
         MachineRendering renderer = wiring.rendering().apply(projectRoot);
         int files = 0;
         for (int n = 1; n <= spec.count(); n++) {
@@ -476,7 +474,7 @@ public final class Fleet {
             Path dir = planDir.resolve(spec.machineName(n));
             StateFolder.makePrivateDir(dir);
             StateFolder.writeAtomically(dir.resolve("user-data"),
-                    renderer.userData(model, format).getBytes(StandardCharsets.UTF_8), true);
+                    renderer.userData(model, profile.userDataFormat()).getBytes(StandardCharsets.UTF_8), true);
             Bundle bundle = renderer.bundle(model);
             for (BundleFile f : bundle.files()) {
                 Path target = dir.resolve("bundle").resolve(f.path()).normalize();
@@ -494,42 +492,26 @@ public final class Fleet {
             StateFolder.writeAtomically(dir.resolve("steps.txt"), steps.toString().getBytes(StandardCharsets.UTF_8), true);
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
-                cloudCalls(cidr, expiresAt, format).getBytes(StandardCharsets.UTF_8), true);
+                cloudCalls(profile.plannedCalls(spec, ingress, cidr, expiresAt)).getBytes(StandardCharsets.UTF_8), true);
         PriceTable prices = PriceTable.load();
-        String cost = PlanSummary.costLine(spec, spec.count(), prices);
+        String cost = PlanSummary.costLine(profile, spec, spec.count(), prices);
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
-        out.println(spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), prices,
-                IngressRules.load(projectRoot.resolve("security-groups/workshop.json")), cidr,
-                now, expiresAt));
+        out.println(spec.provider().id() + ": " + PlanSummary.withExpiry(profile, spec, spec.count(), prices, ingress,
+                cidr, now, expiresAt));
         out.println("plan: " + spec.count() + " machine(s), " + files + " bundle file(s), user data and cloud calls in " + planDir);
         return 0;
     }
 
-    private String cloudCalls(String cidr, Instant expiresAt, UserDataFormat format) {
+    /** {@code cloud-calls.txt}: the profile's planned calls, numbered. */
+    private String cloudCalls(List<PlannedCall> calls) {
         StringBuilder sb = new StringBuilder();
-        sb.append("# The Cloud operations `up` makes for workshop ").append(spec.name()).append(" on ")
+        sb.append("# The operations `up` makes for workshop ").append(spec.name()).append(" on ")
                 .append(spec.provider().id()).append(", in order (from an empty fleet).\n");
         sb.append("# Each is idempotent; every resource created is recorded in ledger.json before the next call.\n");
         int i = 1;
-        if (spec.provider() == Provider.EC2) {
-            sb.append(i++).append(". checkCapacity: read the vCPU quota (Service Quotas GetServiceQuota ec2/L-1216C47A),"
-                    + " the vCPUs of ").append(sizeName()).append(" and the vCPUs in use; refuse before anything is"
-                    + " created if ").append(spec.count()).append(" machine(s) do not fit\n");
+        for (PlannedCall c : calls) {
+            sb.append(i++).append(". ").append(c.operation()).append(": ").append(c.what()).append('\n');
         }
-        sb.append(i++).append(". prepare: ").append(spec.provider() == Provider.EC2
-                        ? "check that Canonical owns the stock AMI (DescribeImages); " : "")
-                .append("login key pair workshop-fleet@").append(spec.name())
-                .append("; ingress tcp/22, tcp/80, tcp/3000 from ").append(cidr).append(" only\n");
-        sb.append(i++).append(". listNodes: find live machines tagged ").append(Tags.WORKSHOP).append('=').append(spec.name()).append('\n');
-        sb.append(i++).append(". createNodes: ").append(spec.count()).append(" machine(s), one batch, user data ")
-                .append(format).append(", size ").append(sizeName()).append(", tags ")
-                .append(Tags.WORKSHOP).append(',').append(Tags.MANAGED_BY).append(',').append(Tags.ATTENDEE).append(',')
-                .append(Tags.NAME).append(',').append(Tags.EXPIRES_AT).append('=').append(expiresAt).append('\n');
-        for (int n = 1; n <= spec.count(); n++) {
-            sb.append("   - ").append(spec.machineName(n)).append('\n');
-        }
-        sb.append(i++).append(". awaitRunning: poll all ").append(spec.count()).append(" machine(s) together with backoff;"
-                + " each machine is provisioned as soon as it runs\n");
         sb.append("# teardown: instances, wait until terminated, then ingress and key pair (ledger ∪ tag search)\n");
         return sb.toString();
     }
@@ -561,7 +543,8 @@ public final class Fleet {
         out.println("workshop " + data.workshop() + " on " + data.provider() + " " + data.region()
                 + (data.isClosed() ? ", torn down " + data.closedAt() : "") + ", ingress from " + ledger.setting(SETTING_CIDR)
                 + cloudNote);
-        out.print(StatusTable.render(data, List.copyOf(live.values()), PriceTable.load(), wiring.clock().instant()));
+        out.print(StatusTable.render(Providers.ofLedger(data.provider()), data, List.copyOf(live.values()),
+                PriceTable.load(), wiring.clock().instant()));
         return 0;
     }
 
@@ -663,8 +646,8 @@ public final class Fleet {
                         i.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
                         i.recipeHash().equals(current) ? "current recipe" : "");
             }
-            out.println(images.size() + " image(s) on " + cloud.providerName() + (spec.provider() == Provider.LAB ? ""
-                    : " " + spec.region()) + "; this project's recipe is " + current.substring(0, 12)
+            out.println(images.size() + " image(s) on " + cloud.providerName() + (profile().regional() ? " " + spec.region()
+                    : "") + "; this project's recipe is " + current.substring(0, 12)
                     + (images.stream().anyMatch(i -> i.recipeHash().equals(current)) ? "" : " (not baked: up -Dimage=bake bakes it)")
                     + ". Images stay until -Daction=remove-image -DimageRecipe=<recipe>; teardown never removes them.");
         }
@@ -712,10 +695,10 @@ public final class Fleet {
     /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */
     public ImageRecipe currentRecipe() {
         SshKeyPair throwaway = SshKeyPair.generate("recipe@" + spec.name());
-        MachineModel any = new MachineModel(spec, 1, spec.machineName(1), OsProfile.forProvider(spec.provider()), throwaway,
+        MachineModel any = new MachineModel(spec, 1, spec.machineName(1), profile().os(), throwaway,
                 throwaway.publicKeyLine(), Secrets.randomPassword(20), Secrets.randomPassword(20),
                 wiring.clock().instant().plus(spec.ttl()));
-        return ImageRecipe.of(BaseImageId.of(spec, projectRoot), wiring.rendering().apply(projectRoot).bundle(any));
+        return ImageRecipe.of(profile().stockImage(spec.region(), projectRoot), wiring.rendering().apply(projectRoot).bundle(any));
     }
 
     private static String abbreviate(String id) {
@@ -791,7 +774,7 @@ public final class Fleet {
         if (!cloud.listNodes().isEmpty()) {
             return;
         }
-        if (spec.provider() == Provider.EC2
+        if (profile().findsMachinesById()
                 && cloud.awaitRunning(ids, Duration.ZERO).stream().anyMatch(m -> m.state() != MachineState.UNKNOWN)) {
             return;
         }
@@ -913,7 +896,7 @@ public final class Fleet {
      * at list price (…)}; empty for the lab or when the expiry does not move later.
      */
     private String extraCost(Ledger ledger, Instant next) {
-        if (spec.provider() == Provider.LAB) {
+        if (!profile().billed()) {
             return "";
         }
         Instant now = wiring.clock().instant();
@@ -922,8 +905,8 @@ public final class Fleet {
         if (!next.isAfter(from)) {
             return "";
         }
-        FleetSpend spend = FleetSpend.fromLedger(ledger.snapshot(), PriceTable.load(), spec.provider(), spec.region(),
-                sizeName(), now);
+        FleetSpend spend = FleetSpend.fromLedger(ledger.snapshot(), PriceTable.load(), profile(), spec.region(),
+                profile().sizeName(spec), now);
         return "; about " + spend.forLonger(Duration.between(from, next));
     }
 
@@ -938,7 +921,7 @@ public final class Fleet {
     // ---------------------------------------------------------------- shared
 
     private MachineModel model(WorkshopSpec machineSpec, int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
-        return new MachineModel(machineSpec, n, spec.machineName(n), OsProfile.forProvider(spec.provider()), secrets.hostKey(n),
+        return new MachineModel(machineSpec, n, spec.machineName(n), profile().os(), secrets.hostKey(n),
                 loginKey.publicKeyLine(), secrets.grafanaPassword(n), secrets.sshPassword(n), expiresAt);
     }
 
@@ -954,8 +937,9 @@ public final class Fleet {
         if (spec.cidr() != null) {
             return spec.cidr();
         }
-        if (spec.provider() == Provider.LAB) {
-            return Cidr.parse(LAB_CIDR);
+        var fixed = profile().defaultCidr();
+        if (fixed.isPresent()) {
+            return fixed.get();
         }
         // The detected address is a /32: admitted without -DallowWorld, and parsed here, once.
         return Cidr.admitted(wiring.cidrDetector().detect(), spec.allowWorld());
@@ -1014,13 +998,13 @@ public final class Fleet {
             return ledger;
         }
         Provider provider = Provider.parse(data.provider());
-        boolean regional = provider != Provider.LAB;
+        boolean regional = Providers.profile(provider).regional();
         boolean otherRegion = regional && !data.region().equals(spec.region());
         boolean clash = (given.provider() && provider != spec.provider())
-                || (given.region() && spec.provider() != Provider.LAB && otherRegion);
+                || (given.region() && profile().regional() && otherRegion);
         if (clash) {
             String ledgerPlace = provider.id() + (regional ? " " + data.region() : "");
-            String givenPlace = spec.provider().id() + (spec.provider() == Provider.LAB ? "" : " " + spec.region());
+            String givenPlace = spec.provider().id() + (profile().regional() ? " " + spec.region() : "");
             throw new BadInput("workshop " + spec.name() + " runs on " + ledgerPlace + " (its ledger "
                     + folder.ledgerFile() + " says so), not on " + givenPlace + ": leave out -Dprovider/-Dregion or give"
                     + " -Dprovider=" + provider.id() + (regional ? " -Dregion=" + data.region() : "")
@@ -1051,16 +1035,13 @@ public final class Fleet {
     private String planLine(Ledger ledger, List<IngressRule> ingress, String cidr, Instant expiresAt) {
         List<FleetSpend.Item> kept = FleetSpend.launched(ledger.snapshot().machines().values().stream()
                 .filter(r -> r.attendee() <= spec.count()).toList());
-        return spec.provider().id() + ": " + PlanSummary.withExpiry(spec, spec.count(), kept, PriceTable.load(), ingress,
+        return spec.provider().id() + ": " + PlanSummary.withExpiry(profile(), spec, spec.count(), kept, PriceTable.load(), ingress,
                 cidr, wiring.clock().instant(), expiresAt);
     }
 
-    private String sizeName() {
-        return switch (spec.provider()) {
-            case EC2 -> spec.instanceTypes().get(0);
-            case LIGHTSAIL -> spec.lightsailBundle();
-            case LAB -> "Debian 12 container";
-        };
+    /** The profile of the provider this command works on (the ledger's, once {@link #openLedger} moved it there). */
+    private ProviderProfile profile() {
+        return Providers.profile(spec.provider());
     }
 
     private List<Path> dashboards() {

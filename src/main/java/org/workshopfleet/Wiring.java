@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.cloud.CredentialsCheck;
 import org.workshopfleet.error.BadInput;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -49,7 +50,7 @@ public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDete
     };
 
     public static Wiring defaults(CloudFactory clouds) {
-        return new Wiring(clouds, CredentialsCheck.aws(), CidrDetector.checkIp(), Prompt.console(), ProvisionListener.NONE,
+        return new Wiring(clouds, Providers.credentials(), CidrDetector.checkIp(), Prompt.console(), ProvisionListener.NONE,
                 Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(10),
                 Duration.ofMinutes(10));
     }

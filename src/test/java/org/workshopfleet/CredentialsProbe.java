@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.cloud.AwsCredentials;
 import org.workshopfleet.error.FleetException;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -7,7 +8,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
 /**
  * Run in a child JVM by {@code SsoCredentialsTest}, whose environment holds only an SSO profile: prints what the default
- * credential chain says ({@code chain: ...}, the whole cause chain on one line) and what {@link CredentialsCheck#aws()}
+ * credential chain says ({@code chain: ...}, the whole cause chain on one line) and what {@link AwsCredentials}
  * makes of it ({@code check: ...}).
  */
 public final class CredentialsProbe {
@@ -26,7 +27,7 @@ public final class CredentialsProbe {
             System.out.println("chain: " + sb.toString().replaceAll("[\\r\\n]+", " "));
         }
         try {
-            CredentialsCheck.aws().check(WorkshopSpec.defaults(1, Provider.EC2));
+            new AwsCredentials().check(WorkshopSpec.defaults(1, Provider.EC2));
             System.out.println("check: ok");
         } catch (FleetException e) {
             System.out.println("check: " + e.getMessage());

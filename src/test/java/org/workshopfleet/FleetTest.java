@@ -1,6 +1,7 @@
 package org.workshopfleet;
 
 import org.workshopfleet.spec.Cidr;
+import org.workshopfleet.cloud.CredentialsCheck;
 import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -87,7 +88,9 @@ class FleetTest {
         }
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(plan)));
         String calls = Files.readString(plan.resolve("cloud-calls.txt"));
-        assertTrue(calls.indexOf("prepare") < calls.indexOf("createNodes") && calls.indexOf("createNodes") < calls.indexOf("awaitRunning"), calls);
+        assertTrue(calls.indexOf("ImportKeyPair") < calls.indexOf("RunInstances")
+                && calls.lastIndexOf("RunInstances") < calls.indexOf("DescribeInstances: poll"), calls);
+        assertEquals(3, calls.lines().filter(l -> l.matches("\\d+\\. RunInstances: .*")).count(), calls);
         assertTrue(calls.contains("ebpf-php-03") && calls.contains("t3.medium"), calls);
         assertTrue(Files.readString(plan.resolve("cost.txt")).contains("$0.163/h for 3 machine(s)"),
                 Files.readString(plan.resolve("cost.txt")));

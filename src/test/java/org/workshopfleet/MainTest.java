@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.cloud.AwsCredentials;
+import org.workshopfleet.cloud.CredentialsCheck;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +37,7 @@ class MainTest {
         };
         CredentialsCheck noCreds = spec -> {
             if (spec.provider() != org.workshopfleet.spec.Provider.LAB) {
-                throw CredentialsCheck.missing(spec);
+                throw AwsCredentials.missing(spec);
             }
         };
         return new Wiring(Wiring.NO_CLOUDS, noCreds, noDetect, prompt, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu",

@@ -1,6 +1,7 @@
 package org.workshopfleet;
 
 import org.workshopfleet.spec.Cidr;
+import org.workshopfleet.cloud.ec2.Ec2Profile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -70,8 +71,8 @@ class MixedFleetSpendTest {
 
     @Test
     void eachMachineIsRecordedAndPricedAtTheTypeEc2LaunchedItWith() throws IOException {
-        assertEquals(T3_MEDIUM, prices.hourly(Provider.EC2, REGION, "t3.medium").orElseThrow().usdPerHour());
-        assertEquals(T3A_MEDIUM, prices.hourly(Provider.EC2, REGION, "t3a.medium").orElseThrow().usdPerHour());
+        assertEquals(T3_MEDIUM, prices.hourly(new Ec2Profile(), REGION, "t3.medium").orElseThrow().usdPerHour());
+        assertEquals(T3A_MEDIUM, prices.hourly(new Ec2Profile(), REGION, "t3a.medium").orElseThrow().usdPerHour());
         for (String zone : fake.zones()) {
             fake.capacity(zone, "t3.medium", 1); // three zones: three t3.medium, then EC2 says no
         }
@@ -97,7 +98,7 @@ class MixedFleetSpendTest {
             double price = typeById.get(r.cloudId()).equals("t3.medium") ? T3_MEDIUM : T3A_MEDIUM;
             expected += price * Duration.between(r.launchedAt(), now).getSeconds() / 3600.0;
         }
-        FleetSpend spend = FleetSpend.fromLedger(data, prices, Provider.EC2, REGION, "t3.medium", now);
+        FleetSpend spend = FleetSpend.fromLedger(data, prices, new Ec2Profile(), REGION, "t3.medium", now);
         assertEquals(expected, spend.usd(), 1e-9);
         assertEquals(3 * T3_MEDIUM + 2 * T3A_MEDIUM, spend.usdPerHour(), 1e-9);
         assertTrue(spend.complete());
@@ -147,7 +148,7 @@ class MixedFleetSpendTest {
         LedgerData old = ledger(spec).snapshot();
         old.machines().values().forEach(r -> assertNull(r.instanceType(), r.name()));
 
-        FleetSpend assumed = FleetSpend.fromLedger(old, prices, Provider.EC2, REGION, "t3.medium", Instant.now());
+        FleetSpend assumed = FleetSpend.fromLedger(old, prices, new Ec2Profile(), REGION, "t3.medium", Instant.now());
         assertEquals(2, assumed.assumed());
         assertEquals(2 * T3_MEDIUM, assumed.usdPerHour(), 1e-9);
         assertTrue(assumed.text().endsWith("(2 machine(s) without a recorded type priced as t3.medium)"), assumed.text());

@@ -1,5 +1,6 @@
 package org.workshopfleet;
 
+import org.workshopfleet.cloud.AwsCredentials;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The default credential chain reaches the SSO provider for an IAM Identity Center profile (the {@code sso} and
- * {@code ssooidc} modules are on the class path), and {@link CredentialsCheck#aws()} turns a missing or expired SSO
+ * {@code ssooidc} modules are on the class path), and {@link AwsCredentials} turns a missing or expired SSO
  * session into one line naming {@code aws sso login --profile …}. Run in a child JVM (the chain reads environment
  * variables) with a temporary home and {@code AWS_CONFIG_FILE}; every AWS endpoint points at a loopback listener that
  * must receive nothing: these failures are local.

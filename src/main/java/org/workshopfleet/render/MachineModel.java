@@ -1,5 +1,6 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.error.BadInput;
 import java.time.Instant;
 import java.util.Objects;

@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.spec.Provider;
 
 /**
@@ -26,9 +27,9 @@ public record CostEstimate(Provider provider, String region, String size, int ma
                            boolean estimate, LocalDate asOf) {
 
     /** Looks the size up in {@code prices}. */
-    public static CostEstimate of(PriceTable prices, Provider provider, String region, String size, int machines) {
-        Optional<PriceTable.Price> p = prices.hourly(provider, region, size);
-        return new CostEstimate(provider, region, size, machines, p.map(PriceTable.Price::usdPerHour).orElse(null),
+    public static CostEstimate of(PriceTable prices, ProviderProfile profile, String region, String size, int machines) {
+        Optional<PriceTable.Price> p = prices.hourly(profile, region, size);
+        return new CostEstimate(profile.provider(), region, size, machines, p.map(PriceTable.Price::usdPerHour).orElse(null),
                 p.map(PriceTable.Price::estimate).orElse(false), prices.asOf());
     }
 

@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.workshopfleet.spec.Provider;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
@@ -48,7 +48,7 @@ public record FleetSpend(double usd, double usdPerHour, int machines, SortedMap<
     }
 
     /** Prices {@code items} at {@code now}, each at its own type (or {@code assumedType} when it has none). */
-    public static FleetSpend of(PriceTable prices, Provider provider, String region, String assumedType,
+    public static FleetSpend of(PriceTable prices, ProviderProfile provider, String region, String assumedType,
                                 Collection<Item> items, Instant now) {
         double usd = 0;
         double perHour = 0;
@@ -75,7 +75,7 @@ public record FleetSpend(double usd, double usdPerHour, int machines, SortedMap<
      * Spend so far of the machines the ledger records as launched and not yet destroyed, each at the type it was
      * launched with: the progress board's "cost so far" during {@code up}, and what {@code extend} adds.
      */
-    public static FleetSpend fromLedger(LedgerData ledger, PriceTable prices, Provider provider, String region,
+    public static FleetSpend fromLedger(LedgerData ledger, PriceTable prices, ProviderProfile provider, String region,
                                         String assumedType, Instant now) {
         return of(prices, provider, region, assumedType, launched(ledger.machines().values()), now);
     }

@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.workshopfleet.cloud.IngressRule;
-import org.workshopfleet.spec.Provider;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
@@ -30,12 +30,17 @@ public final class PlanSummary {
     private PlanSummary() {
     }
 
-    /** As {@link #line(WorkshopSpec, int, List, PriceTable, List, String)} for a fleet with nothing launched yet. */
-    public static String line(WorkshopSpec spec, int count, PriceTable prices, List<IngressRule> ingress, String cidr) {
-        return line(spec, count, List.of(), prices, ingress, cidr);
+    /**
+     * As {@link #line(ProviderProfile, WorkshopSpec, int, List, PriceTable, List, String)} for a fleet with nothing
+     * launched yet.
+     */
+    public static String line(ProviderProfile p, WorkshopSpec spec, int count, PriceTable prices, List<IngressRule> ingress,
+                              String cidr) {
+        return line(p, spec, count, List.of(), prices, ingress, cidr);
     }
 
     /**
+     * @param p        the profile of the spec's provider
      * @param spec     what will be launched ({@code count}, provider, region, first instance type or bundle)
      * @param count    machines of the fleet after this run
      * @param launched those of them already launched, each with the type it was launched with (a {@code null} type:
@@ -43,33 +48,28 @@ public final class PlanSummary {
      * @param ingress  ports opened on every machine
      * @param cidr     who may reach them (the detected or given CIDR)
      */
-    public static String line(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices,
-                              List<IngressRule> ingress, String cidr) {
+    public static String line(ProviderProfile p, WorkshopSpec spec, int count, List<FleetSpend.Item> launched,
+                              PriceTable prices, List<IngressRule> ingress, String cidr) {
         StringBuilder sb = new StringBuilder();
-        Provider p = spec.provider();
-        String size = size(spec);
-        switch (p) {
-            case EC2 -> sb.append(count).append(" × ").append(size).append(" in ").append(spec.region());
-            case LIGHTSAIL -> sb.append(count).append(" × Lightsail ").append(size).append(" in ").append(spec.region());
-            case LAB -> sb.append(count).append(" × lab machine (local)");
-        }
+        String size = p.sizeName(spec);
+        sb.append(p.machines(spec, count));
         List<String> notes = new ArrayList<>();
-        if (p == Provider.EC2 && spec.instanceTypes().size() > 1) {
-            notes.add("fallback " + String.join(", ", spec.instanceTypes().subList(1, spec.instanceTypes().size())));
+        if (!p.fallbackSizes(spec).isEmpty()) {
+            notes.add("fallback " + String.join(", ", p.fallbackSizes(spec)));
         }
-        if (p != Provider.LAB && launched.stream().anyMatch(i -> i.type() != null && !i.type().equals(size))) {
+        if (p.billed() && launched.stream().anyMatch(i -> i.type() != null && !i.type().equals(size))) {
             notes.add(launched.size() + " launched: " + FleetSpend.composition(launched));
         }
         if (!notes.isEmpty()) {
             sb.append(" (").append(String.join("; ", notes)).append(')');
         }
-        if (p == Provider.LAB) {
+        if (!p.billed()) {
             sb.append(", no cloud cost");
         } else {
-            FleetSpend cost = expected(spec, count, launched, prices);
+            FleetSpend cost = expected(p, spec, count, launched, prices);
             if (cost.complete()) {
                 sb.append(" ≈ ").append(Money.usd(cost.usdPerHour())).append("/h (list price")
-                        .append(anyEstimate(spec, launched, prices) ? ", estimate" : "").append(", ").append(cost.asOf());
+                        .append(anyEstimate(p, spec, launched, prices) ? ", estimate" : "").append(", ").append(cost.asOf());
                 if (cost.assumed() > 0) {
                     sb.append("; ").append(cost.assumedNote());
                 }
@@ -87,12 +87,12 @@ public final class PlanSummary {
     }
 
     /**
-     * As {@link #withExpiry(WorkshopSpec, int, List, PriceTable, List, String, Instant, Instant)} with nothing launched
-     * yet.
+     * As {@link #withExpiry(ProviderProfile, WorkshopSpec, int, List, PriceTable, List, String, Instant, Instant)} with
+     * nothing launched yet.
      */
-    public static String withExpiry(WorkshopSpec spec, int count, PriceTable prices, List<IngressRule> ingress, String cidr,
-                                    Instant now, Instant expiresAt) {
-        return withExpiry(spec, count, List.of(), prices, ingress, cidr, now, expiresAt);
+    public static String withExpiry(ProviderProfile p, WorkshopSpec spec, int count, PriceTable prices,
+                                    List<IngressRule> ingress, String cidr, Instant now, Instant expiresAt) {
+        return withExpiry(p, spec, count, List.of(), prices, ingress, cidr, now, expiresAt);
     }
 
     /**
@@ -106,14 +106,15 @@ public final class PlanSummary {
      * @param now       when the figure starts counting (the clock of this run)
      * @param expiresAt the expiry shown: the ledger's for an existing fleet, else {@code now + ttl}
      */
-    public static String withExpiry(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices,
-                                    List<IngressRule> ingress, String cidr, Instant now, Instant expiresAt) {
-        String head = line(spec, count, launched, prices, ingress, cidr) + "; expires "
+    public static String withExpiry(ProviderProfile p, WorkshopSpec spec, int count, List<FleetSpend.Item> launched,
+                                    PriceTable prices, List<IngressRule> ingress, String cidr, Instant now,
+                                    Instant expiresAt) {
+        String head = line(p, spec, count, launched, prices, ingress, cidr) + "; expires "
                 + expiresAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-        if (spec.provider() == Provider.LAB) {
+        if (!p.billed()) {
             return head;
         }
-        Optional<Bound> bound = bound(spec, count, launched, prices);
+        Optional<Bound> bound = bound(p, spec, count, launched, prices);
         if (bound.isEmpty()) {
             return head;
         }
@@ -126,19 +127,19 @@ public final class PlanSummary {
      * e.g. {@code cost: $0.163/h for 3 machine(s), at most $1.96 until expiry (list price of 2026-11-25; storage and
      * traffic extra)}.
      */
-    public static String costLine(WorkshopSpec spec, int count, PriceTable prices) {
-        if (spec.provider() == Provider.LAB) {
+    public static String costLine(ProviderProfile p, WorkshopSpec spec, int count, PriceTable prices) {
+        if (!p.billed()) {
             return "cost: none (local lab)";
         }
-        FleetSpend cost = expected(spec, count, List.of(), prices);
-        Optional<Bound> bound = bound(spec, count, List.of(), prices);
+        FleetSpend cost = expected(p, spec, count, List.of(), prices);
+        Optional<Bound> bound = bound(p, spec, count, List.of(), prices);
         if (!cost.complete() || bound.isEmpty()) {
             return "cost: unknown (" + unknownPrice(cost, spec.region()) + "; see the provider's price list)";
         }
         return String.format(Locale.ROOT, "cost: %s/h for %d machine(s), at most $%.2f until expiry%s (list price%s of %s;"
                         + " storage and traffic extra)", Money.usd(cost.usdPerHour()), count,
                 bound.get().atMost(spec.ttl()), bound.get().caveat("machine"),
-                anyEstimate(spec, List.of(), prices) ? " estimate" : "", cost.asOf());
+                anyEstimate(p, spec, List.of(), prices) ? " estimate" : "", cost.asOf());
     }
 
     /**
@@ -166,18 +167,20 @@ public final class PlanSummary {
         }
     }
 
-    private static Optional<Bound> bound(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices) {
-        FleetSpend existing = FleetSpend.of(prices, spec.provider(), spec.region(), size(spec), launched, Instant.EPOCH);
-        Optional<PriceTable.Price> first = prices.hourly(spec.provider(), spec.region(), size(spec));
+    private static Optional<Bound> bound(ProviderProfile p, WorkshopSpec spec, int count, List<FleetSpend.Item> launched,
+                                         PriceTable prices) {
+        String size = p.sizeName(spec);
+        FleetSpend existing = FleetSpend.of(prices, p, spec.region(), size, launched, Instant.EPOCH);
+        Optional<PriceTable.Price> first = prices.hourly(p, spec.region(), size);
         if (!existing.complete() || first.isEmpty()) {
             return Optional.empty();
         }
         int toLaunch = Math.max(0, count - launched.size());
-        String dearest = size(spec);
+        String dearest = size;
         double dearestPrice = first.get().usdPerHour();
         List<String> unpriced = new ArrayList<>();
-        for (String type : candidates(spec)) {
-            Optional<PriceTable.Price> price = prices.hourly(spec.provider(), spec.region(), type);
+        for (String type : p.fallbackSizes(spec)) {
+            Optional<PriceTable.Price> price = prices.hourly(p, spec.region(), type);
             if (price.isEmpty()) {
                 unpriced.add(type);
             } else if (price.get().usdPerHour() > dearestPrice) {
@@ -185,25 +188,27 @@ public final class PlanSummary {
                 dearestPrice = price.get().usdPerHour();
             }
         }
-        boolean fallsBack = toLaunch > 0 && !dearest.equals(size(spec));
+        boolean fallsBack = toLaunch > 0 && !dearest.equals(size);
         return Optional.of(new Bound(existing.usdPerHour() + toLaunch * dearestPrice, fallsBack ? dearest : null,
                 toLaunch > 0 ? unpriced : List.of()));
     }
 
     /** The expected hourly cost: launched machines at their own type, the machines still to launch at the first. */
-    private static FleetSpend expected(WorkshopSpec spec, int count, List<FleetSpend.Item> launched, PriceTable prices) {
+    private static FleetSpend expected(ProviderProfile p, WorkshopSpec spec, int count, List<FleetSpend.Item> launched,
+                                       PriceTable prices) {
         List<FleetSpend.Item> all = new ArrayList<>(launched);
         for (int i = launched.size(); i < count; i++) {
-            all.add(new FleetSpend.Item(size(spec), null));
+            all.add(new FleetSpend.Item(p.sizeName(spec), null));
         }
-        return FleetSpend.of(prices, spec.provider(), spec.region(), size(spec), all, Instant.EPOCH);
+        return FleetSpend.of(prices, p, spec.region(), p.sizeName(spec), all, Instant.EPOCH);
     }
 
-    private static boolean anyEstimate(WorkshopSpec spec, List<FleetSpend.Item> launched, PriceTable prices) {
+    private static boolean anyEstimate(ProviderProfile p, WorkshopSpec spec, List<FleetSpend.Item> launched,
+                                       PriceTable prices) {
         Set<String> types = new LinkedHashSet<>();
-        types.add(size(spec));
-        launched.forEach(i -> types.add(Objects.requireNonNullElse(i.type(), size(spec))));
-        return types.stream().anyMatch(t -> prices.hourly(spec.provider(), spec.region(), t)
+        types.add(p.sizeName(spec));
+        launched.forEach(i -> types.add(Objects.requireNonNullElse(i.type(), p.sizeName(spec))));
+        return types.stream().anyMatch(t -> prices.hourly(p, spec.region(), t)
                 .map(PriceTable.Price::estimate).orElse(false));
     }
 
@@ -211,14 +216,5 @@ public final class PlanSummary {
         Set<String> types = cost.unpriced().keySet();
         return String.join(", ", types) + " in " + region + (types.size() == 1 ? " is" : " are")
                 + " not in the price table of " + cost.asOf();
-    }
-
-    /** The fallback types new machines may get (EC2 only; Lightsail launches exactly the bundle asked for). */
-    private static List<String> candidates(WorkshopSpec spec) {
-        return spec.provider() == Provider.EC2 ? spec.instanceTypes().subList(1, spec.instanceTypes().size()) : List.of();
-    }
-
-    private static String size(WorkshopSpec spec) {
-        return spec.provider() == Provider.LIGHTSAIL ? spec.lightsailBundle() : spec.instanceTypes().get(0);
     }
 }

@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.workshopfleet.spec.Provider;
+import org.workshopfleet.cloud.ProviderProfile;
 
 /**
  * List prices per machine-hour, from the table kept in the repository
@@ -35,16 +35,14 @@ public final class PriceTable {
     private final LocalDate asOf;
     private final String notice;
     private final List<String> sources;
-    private final Map<String, Price> ec2;
-    private final Map<String, Price> lightsail;
+    /** By {@link ProviderProfile#priceKey}: {@code ec2/<region>/<type>}, {@code lightsail/<bundle>}. */
+    private final Map<String, Price> byKey;
 
-    private PriceTable(LocalDate asOf, String notice, List<String> sources, Map<String, Price> ec2,
-                       Map<String, Price> lightsail) {
+    private PriceTable(LocalDate asOf, String notice, List<String> sources, Map<String, Price> byKey) {
         this.asOf = asOf;
         this.notice = notice;
         this.sources = List.copyOf(sources);
-        this.ec2 = Map.copyOf(ec2);
-        this.lightsail = Map.copyOf(lightsail);
+        this.byKey = Map.copyOf(byKey);
     }
 
     /** The table shipped with the tool. */
@@ -62,20 +60,19 @@ public final class PriceTable {
     /** Reads a table in the format of {@link #RESOURCE}. */
     public static PriceTable parse(InputStream json) throws IOException {
         JsonNode root = new ObjectMapper().readTree(json);
-        Map<String, Price> ec2 = new HashMap<>();
+        Map<String, Price> byKey = new HashMap<>();
         root.path("ec2").properties().forEach(region -> region.getValue().properties().forEach(type ->
-                ec2.put(key(region.getKey(), type.getKey()), new Price(type.getValue().path("usdPerHour").asDouble(),
+                byKey.put("ec2/" + region.getKey() + "/" + type.getKey(), new Price(type.getValue().path("usdPerHour").asDouble(),
                         type.getValue().path("estimate").asBoolean(false)))));
-        Map<String, Price> lightsail = new HashMap<>();
         JsonNode ls = root.path("lightsail");
         double hoursPerMonth = ls.path("hoursPerMonth").asDouble(744);
-        ls.path("bundles").properties().forEach(b -> lightsail.put(b.getKey(),
+        ls.path("bundles").properties().forEach(b -> byKey.put("lightsail/" + b.getKey(),
                 new Price(b.getValue().path("usdPerMonth").asDouble() / hoursPerMonth,
                         b.getValue().path("estimate").asBoolean(false))));
         List<String> sources = new java.util.ArrayList<>();
         root.path("sources").forEach(s -> sources.add(s.asText()));
         return new PriceTable(LocalDate.parse(root.path("asOf").asText()), root.path("notice").asText(""), sources,
-                ec2, lightsail);
+                byKey);
     }
 
     /** The date the list prices were taken. */
@@ -96,22 +93,17 @@ public final class PriceTable {
     /**
      * The hourly price of one machine.
      *
-     * @param size EC2 instance type or Lightsail bundle id (null: unknown)
+     * @param profile where it runs: its {@linkplain ProviderProfile#priceKey price key}, or free when not billed
+     * @param size    EC2 instance type or Lightsail bundle id (null: unknown)
      * @return the price; {@code 0} for the lab (local machines cost nothing); empty when the table does not know it
      */
-    public Optional<Price> hourly(Provider provider, String region, String size) {
-        if (size == null && provider != Provider.LAB) {
+    public Optional<Price> hourly(ProviderProfile profile, String region, String size) {
+        if (!profile.billed()) {
+            return Optional.of(new Price(0, false));
+        }
+        if (size == null) {
             return Optional.empty();
         }
-        return switch (provider) {
-            case EC2 -> Optional.ofNullable(ec2.get(key(region, size)));
-            // Lightsail bundle prices are the same list price in every region we know of (see the table's note).
-            case LIGHTSAIL -> Optional.ofNullable(lightsail.get(size));
-            case LAB -> Optional.of(new Price(0, false));
-        };
-    }
-
-    private static String key(String region, String type) {
-        return region + "/" + type;
+        return Optional.ofNullable(byKey.get(profile.priceKey(region, size)));
     }
 }

@@ -1,7 +1,5 @@
 package org.workshopfleet.report;
 
-import org.workshopfleet.error.BadInput;
-import org.workshopfleet.error.FleetException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -15,7 +13,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.workshopfleet.cloud.Machine;
-import org.workshopfleet.spec.Provider;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
@@ -41,18 +39,23 @@ public final class StatusTable {
     private StatusTable() {
     }
 
-    /** As {@link #render(LedgerData, List, PriceTable, Expiry, Instant)} with the expiry recorded in the ledger. */
-    public static String render(LedgerData ledger, List<Machine> live, PriceTable prices, Instant now) {
-        return render(ledger, live, prices, Expiry.fromLedger(ledger), now);
+    /**
+     * As {@link #render(ProviderProfile, LedgerData, List, PriceTable, Expiry, Instant)} with the expiry recorded in the
+     * ledger.
+     */
+    public static String render(ProviderProfile provider, LedgerData ledger, List<Machine> live, PriceTable prices,
+                                Instant now) {
+        return render(provider, ledger, live, prices, Expiry.fromLedger(ledger), now);
     }
 
     /**
+     * @param provider the profile of the provider the ledger names
      * @param ledger the workshop's ledger
      * @param live   the machines the cloud lists now ({@code Cloud.listNodes()})
      * @param expiry the fleet's expiry, or null if unknown
      */
-    public static String render(LedgerData ledger, List<Machine> live, PriceTable prices, Expiry expiry, Instant now) {
-        Provider provider = provider(ledger.provider());
+    public static String render(ProviderProfile provider, LedgerData ledger, List<Machine> live, PriceTable prices,
+                                Expiry expiry, Instant now) {
         Map<Integer, MachineRecord> records = new TreeMap<>(ledger.machines());
         Map<Integer, Machine> cloud = new TreeMap<>();
         List<Machine> unnumbered = new ArrayList<>();
@@ -106,7 +109,7 @@ public final class StatusTable {
 
         StringBuilder sb = new StringBuilder();
         sb.append("Workshop ").append(ledger.workshop()).append(" (").append(ledger.provider());
-        if (provider != Provider.LAB) {
+        if (provider.regional()) {
             sb.append(", ").append(ledger.region());
         }
         sb.append(')').append(ledger.isClosed() ? ": torn down " + ledger.closedAt().truncatedTo(ChronoUnit.SECONDS) : "")
@@ -149,7 +152,7 @@ public final class StatusTable {
         }
     }
 
-    private static Row row(String name, MachineRecord r, List<Machine> cloudMachine, Provider provider, String region,
+    private static Row row(String name, MachineRecord r, List<Machine> cloudMachine, ProviderProfile provider, String region,
                            PriceTable prices, Expiry expiry, Instant now) {
         Machine m = cloudMachine.isEmpty() ? null : cloudMachine.get(0);
         String ip = m != null && m.publicIp() != null ? m.publicIp() : r != null && r.publicIp() != null ? r.publicIp() : "-";
@@ -197,14 +200,5 @@ public final class StatusTable {
                     + " (" + r.stepsDone().size() + " done)";
             default -> r.phase().name().toLowerCase(Locale.ROOT);
         };
-    }
-
-    private static Provider provider(String id) {
-        try {
-            return Provider.parse(id == null ? "" : id);
-        } catch (FleetException e) {
-            throw new BadInput("the ledger names an unknown provider '" + id + "': restore ledger.json from"
-                    + " ledger.json.bak or use -Daction=teardown, which also finds resources by tag");
-        }
     }
 }

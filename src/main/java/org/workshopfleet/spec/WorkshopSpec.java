@@ -72,7 +72,7 @@ public record WorkshopSpec(
             throw new BadInput("count " + count + " is out of range: use -Dcount=1.." + MAX_COUNT);
         }
         region = region == null ? DEFAULT_REGION : region.trim();
-        if (provider != Provider.LAB && !Regions.KNOWN.contains(region)) {
+        if (provider.regional() && !Regions.KNOWN.contains(region)) {
             throw new BadInput("unknown AWS region '" + region + "': use a region name such as -Dregion=ap-northeast-1");
         }
         instanceTypes = instanceTypes == null || instanceTypes.isEmpty() ? DEFAULT_INSTANCE_TYPES : List.copyOf(instanceTypes);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;
-import org.workshopfleet.render.OsProfile;
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.render.Renderer;
 import org.workshopfleet.render.SetupStep;
 import org.workshopfleet.spec.Provider;

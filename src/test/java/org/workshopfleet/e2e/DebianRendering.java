@@ -6,7 +6,7 @@ import org.workshopfleet.MachineRendering;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;
-import org.workshopfleet.render.OsProfile;
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.render.Renderer;
 
 /**

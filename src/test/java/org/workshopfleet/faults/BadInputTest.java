@@ -26,7 +26,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.workshopfleet.CloudFactory;
-import org.workshopfleet.CredentialsCheck;
+import org.workshopfleet.cloud.AwsCredentials;
+import org.workshopfleet.cloud.CredentialsCheck;
 import org.workshopfleet.Main;
 import org.workshopfleet.MachineRendering;
 import org.workshopfleet.Wiring;
@@ -290,7 +291,7 @@ class BadInputTest {
         CloudFactory clouds = fake.cloudFactory(project.resolve("ami.properties"), clients);
         CredentialsCheck credentials = spec -> {
             if (noCredentials[0]) {
-                throw CredentialsCheck.missing(spec);
+                throw AwsCredentials.missing(spec);
             }
         };
         return new Wiring(clouds, credentials, () -> {

@@ -1,5 +1,6 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.spec.OsProfile;
 import java.time.Instant;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.WorkshopSpec;

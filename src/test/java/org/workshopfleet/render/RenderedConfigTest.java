@@ -1,5 +1,6 @@
 package org.workshopfleet.render;
 
+import org.workshopfleet.spec.OsProfile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

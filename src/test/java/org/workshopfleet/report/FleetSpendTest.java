@@ -1,5 +1,7 @@
 package org.workshopfleet.report;
 
+import org.workshopfleet.cloud.lightsail.LightsailProfile;
+import org.workshopfleet.cloud.ec2.Ec2Profile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.workshopfleet.spec.Provider;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.StateFolder;
@@ -33,7 +34,7 @@ class FleetSpendTest {
         ledger.updateMachine(4, "w-04", r -> r); // planned, never launched
         ledger.updateMachine(5, "w-05", r -> r.launched("i-5", "t3.large", t0).inPhase(MachinePhase.DESTROYED, null));
 
-        FleetSpend s = FleetSpend.fromLedger(ledger.snapshot(), prices, Provider.EC2, "us-east-1", "t3.medium",
+        FleetSpend s = FleetSpend.fromLedger(ledger.snapshot(), prices, new Ec2Profile(), "us-east-1", "t3.medium",
                 t0.plusSeconds(3600));
 
         // us-east-1 list prices: t3.medium 0.0416, t3a.medium 0.0376, t2.medium 0.0464 per hour.
@@ -49,7 +50,7 @@ class FleetSpendTest {
 
     @Test
     void aTypeMissingFromThePriceTableIsCountedAndNamedNeverGuessed() {
-        FleetSpend s = FleetSpend.of(prices, Provider.EC2, "ap-northeast-1", "t3.medium", List.of(
+        FleetSpend s = FleetSpend.of(prices, new Ec2Profile(), "ap-northeast-1", "t3.medium", List.of(
                 new FleetSpend.Item("t3.medium", t0), new FleetSpend.Item("m7i.large", t0),
                 new FleetSpend.Item("m7i.large", t0)), t0.plusSeconds(3600));
 
@@ -63,7 +64,7 @@ class FleetSpendTest {
 
     @Test
     void aMachineWithoutARecordedTypeIsPricedAsTheFirstTypeAndSaysSo() {
-        FleetSpend s = FleetSpend.of(prices, Provider.EC2, "us-east-1", "t3.medium", List.of(
+        FleetSpend s = FleetSpend.of(prices, new Ec2Profile(), "us-east-1", "t3.medium", List.of(
                 new FleetSpend.Item(null, t0), new FleetSpend.Item("t3a.medium", t0)), t0.plusSeconds(7200));
 
         assertEquals(2 * (0.0416 + 0.0376), s.usd(), 1e-9);
@@ -73,12 +74,12 @@ class FleetSpendTest {
 
     @Test
     void runningLongerCostsTheFleetsHourlyPriceAndLightsailUsesTheBundle() {
-        FleetSpend ec2 = FleetSpend.of(prices, Provider.EC2, "us-east-1", "t3.medium", List.of(
+        FleetSpend ec2 = FleetSpend.of(prices, new Ec2Profile(), "us-east-1", "t3.medium", List.of(
                 new FleetSpend.Item("t3.medium", t0), new FleetSpend.Item("t2.medium", t0)), t0);
         assertEquals("$0.352 more at list price ($0.088/h for 4h00m, price table of " + prices.asOf() + ")",
                 ec2.forLonger(Duration.ofHours(4)));
 
-        FleetSpend ls = FleetSpend.of(prices, Provider.LIGHTSAIL, "eu-west-1", "medium_3_0", List.of(
+        FleetSpend ls = FleetSpend.of(prices, new LightsailProfile(), "eu-west-1", "medium_3_0", List.of(
                 new FleetSpend.Item("medium_3_0", t0), new FleetSpend.Item("small_3_0", t0)), t0.plusSeconds(3600));
         assertEquals((24 + 12) / 744.0, ls.usd(), 1e-9);
     }

@@ -1,5 +1,8 @@
 package org.workshopfleet.report;
 
+import org.workshopfleet.cloud.lightsail.LightsailProfile;
+import org.workshopfleet.cloud.lab.LabProfile;
+import org.workshopfleet.cloud.ec2.Ec2Profile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +13,6 @@ import java.time.LocalDate;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
-import org.workshopfleet.spec.Provider;
 
 class PriceTableTest {
 
@@ -29,7 +31,7 @@ class PriceTableTest {
     @CsvSource({"ap-northeast-1,t3.medium,0.0544", "us-east-1,t3.medium,0.0416", "us-east-1,t3a.medium,0.0376",
             "ap-northeast-1,t2.medium,0.0608", "eu-west-1,t3.large,0.0912"})
     void knowsTheDefaultSizesInTheUsualRegions(String region, String type, double usd) {
-        assertEquals(usd, table.hourly(Provider.EC2, region, type).orElseThrow().usdPerHour(), 1e-9);
+        assertEquals(usd, table.hourly(new Ec2Profile(), region, type).orElseThrow().usdPerHour(), 1e-9);
     }
 
     @Test
@@ -37,7 +39,7 @@ class PriceTableTest {
         for (String region : new String[] {"ap-northeast-1", "us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
                 "ap-southeast-1"}) {
             for (String type : new String[] {"t3.medium", "t3a.medium", "t2.medium", "t3.small", "t3.large"}) {
-                double p = table.hourly(Provider.EC2, region, type).orElseThrow(
+                double p = table.hourly(new Ec2Profile(), region, type).orElseThrow(
                         () -> new AssertionError(type + " in " + region + " is missing")).usdPerHour();
                 assertTrue(p > 0.005 && p < 0.2, type + " in " + region + " = " + p);
             }
@@ -51,23 +53,23 @@ class PriceTableTest {
 
     @Test
     void lightsailBundlesArePricedPerHourFromTheMonthlyPrice() {
-        assertEquals(24.0 / 744, table.hourly(Provider.LIGHTSAIL, "eu-west-1", "medium_3_0").orElseThrow().usdPerHour(), 1e-12);
+        assertEquals(24.0 / 744, table.hourly(new LightsailProfile(), "eu-west-1", "medium_3_0").orElseThrow().usdPerHour(), 1e-12);
         // AWS's own example: the $5 plan is $0.0067 an hour.
-        assertEquals(0.0067, table.hourly(Provider.LIGHTSAIL, "us-east-1", "nano_3_0").orElseThrow().usdPerHour(), 0.00005);
+        assertEquals(0.0067, table.hourly(new LightsailProfile(), "us-east-1", "nano_3_0").orElseThrow().usdPerHour(), 0.00005);
         for (String b : new String[] {"nano_3_0", "micro_3_0", "small_3_0", "medium_3_0", "large_3_0"}) {
-            assertTrue(table.hourly(Provider.LIGHTSAIL, "ap-northeast-1", b).isPresent(), b);
+            assertTrue(table.hourly(new LightsailProfile(), "ap-northeast-1", b).isPresent(), b);
         }
     }
 
     @Test
     void unknownSizesAndRegionsHaveNoPriceAndTheLabIsFree() {
-        assertTrue(table.hourly(Provider.EC2, "ap-northeast-1", "m7i.48xlarge").isEmpty());
-        assertTrue(table.hourly(Provider.EC2, "sa-east-1", "t3.medium").isEmpty());
-        assertTrue(table.hourly(Provider.LIGHTSAIL, "us-east-1", "xlarge_9_9").isEmpty());
-        assertEquals(0, table.hourly(Provider.LAB, "anywhere", "lab").orElseThrow().usdPerHour());
-        assertEquals(0, table.hourly(Provider.LAB, "anywhere", null).orElseThrow().usdPerHour());
-        assertTrue(table.hourly(Provider.LIGHTSAIL, "us-east-1", null).isEmpty());
-        assertTrue(table.hourly(Provider.EC2, "us-east-1", null).isEmpty());
+        assertTrue(table.hourly(new Ec2Profile(), "ap-northeast-1", "m7i.48xlarge").isEmpty());
+        assertTrue(table.hourly(new Ec2Profile(), "sa-east-1", "t3.medium").isEmpty());
+        assertTrue(table.hourly(new LightsailProfile(), "us-east-1", "xlarge_9_9").isEmpty());
+        assertEquals(0, table.hourly(new LabProfile(), "anywhere", "lab").orElseThrow().usdPerHour());
+        assertEquals(0, table.hourly(new LabProfile(), "anywhere", null).orElseThrow().usdPerHour());
+        assertTrue(table.hourly(new LightsailProfile(), "us-east-1", null).isEmpty());
+        assertTrue(table.hourly(new Ec2Profile(), "us-east-1", null).isEmpty());
     }
 
     @Test
@@ -77,13 +79,13 @@ class PriceTableTest {
                  "ec2":{"r-1":{"a.b":{"usdPerHour":0.5,"estimate":true},"c.d":{"usdPerHour":0.25}}},
                  "lightsail":{"hoursPerMonth":730,"bundles":{"x_1":{"usdPerMonth":73}}}}""";
         PriceTable t = PriceTable.parse(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
-        assertTrue(t.hourly(Provider.EC2, "r-1", "a.b").orElseThrow().estimate());
-        assertFalse(t.hourly(Provider.EC2, "r-1", "c.d").orElseThrow().estimate());
-        assertEquals(0.1, t.hourly(Provider.LIGHTSAIL, "r-1", "x_1").orElseThrow().usdPerHour(), 1e-12);
+        assertTrue(t.hourly(new Ec2Profile(), "r-1", "a.b").orElseThrow().estimate());
+        assertFalse(t.hourly(new Ec2Profile(), "r-1", "c.d").orElseThrow().estimate());
+        assertEquals(0.1, t.hourly(new LightsailProfile(), "r-1", "x_1").orElseThrow().usdPerHour(), 1e-12);
         assertEquals(LocalDate.of(2026, 1, 2), t.asOf());
     }
 
     private double price(String region, String type) {
-        return table.hourly(Provider.EC2, region, type).orElseThrow().usdPerHour();
+        return table.hourly(new Ec2Profile(), region, type).orElseThrow().usdPerHour();
     }
 }

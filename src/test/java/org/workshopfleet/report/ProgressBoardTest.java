@@ -1,5 +1,6 @@
 package org.workshopfleet.report;
 
+import org.workshopfleet.cloud.ec2.Ec2Profile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +16,6 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.workshopfleet.spec.Provider;
 
 class ProgressBoardTest {
 
@@ -102,7 +102,7 @@ class ProgressBoardTest {
     @Test
     void liveModeRedrawsInPlaceAtMostFourTimesASecond() {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up: w, 2 × t3.medium", 120, 40)
-                .costSource(() -> FleetSpend.of(PriceTable.load(), Provider.EC2, "ap-northeast-1", "t3.medium",
+                .costSource(() -> FleetSpend.of(PriceTable.load(), new Ec2Profile(), "ap-northeast-1", "t3.medium",
                         List.of(new FleetSpend.Item("t3.medium", clock.instant().minusSeconds(3600))), clock.instant()));
         board.expect(1, "w-01");
         board.expect(2, "w-02");

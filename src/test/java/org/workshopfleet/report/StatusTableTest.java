@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.workshopfleet.Providers;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineState;
@@ -52,7 +53,7 @@ class StatusTableTest {
                 machine(5, null, MachineState.PENDING, "x9.huge", ago(1)),
                 machine(7, "203.0.113.17", MachineState.RUNNING, "t3.medium", ago(60)));
 
-        String table = StatusTable.render(ledger, live, prices, now);
+        String table = StatusTable.render(Providers.ofLedger(ledger.provider()), ledger, live, prices, now);
 
         // Check row content cell by cell rather than exact spacing (widths follow the longest cell).
         String[] lines = table.split("\n");
@@ -85,7 +86,7 @@ class StatusTableTest {
                 ago(600)));
         LedgerData ledger = new LedgerData(1, "lab-test", "lab", "ap-northeast-1", ago(700), null, List.of(), records,
                 Map.of(Expiry.SETTING, ago(15).toString()));
-        String table = StatusTable.render(ledger, List.of(machine(1, "10.231.0.2", MachineState.RUNNING, "lab", ago(600))),
+        String table = StatusTable.render(Providers.ofLedger(ledger.provider()), ledger, List.of(machine(1, "10.231.0.2", MachineState.RUNNING, "lab", ago(600))),
                 prices, now);
         String[] lines = table.split("\n");
         assertEquals("Workshop lab-test (lab)", lines[0]);
@@ -102,7 +103,7 @@ class StatusTableTest {
                 2, record(2, "203.0.113.12", MachinePhase.READY, null, List.of(), null, ago(60)));
         LedgerData ledger = new LedgerData(1, "ebpf-php", "ec2", "ap-northeast-1", ago(180), null, List.of(), records,
                 Map.of());
-        String table = StatusTable.render(ledger, List.of(
+        String table = StatusTable.render(Providers.ofLedger(ledger.provider()), ledger, List.of(
                 machine(1, "203.0.113.11", MachineState.RUNNING, null, ago(60)),
                 machine(2, "203.0.113.12", MachineState.RUNNING, null, ago(60))), prices, now);
         String[] lines = table.split("\n");
@@ -126,7 +127,7 @@ class StatusTableTest {
                         List.of(), null, now));
         LedgerData ledger = new LedgerData(1, "ebpf-php", "ec2", "ap-northeast-1", ago(180), null, List.of(), records,
                 Map.of());
-        String[] lines = StatusTable.render(ledger, List.of(
+        String[] lines = StatusTable.render(Providers.ofLedger(ledger.provider()), ledger, List.of(
                 machine(1, "203.0.113.11", MachineState.RUNNING, "t3a.medium", ago(60))), prices, now).split("\n");
         assertRow(lines[2], "ebpf-php-01", "203.0.113.11", "t3a.medium", "running", "ready", "1h00m", "-", "$0.049");
         assertRow(lines[3], "ebpf-php-02", "203.0.113.12", "t2.medium", "gone", "ready", "1h00m", "-", "-");

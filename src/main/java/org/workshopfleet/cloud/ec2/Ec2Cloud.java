@@ -228,12 +228,12 @@ public final class Ec2Cloud implements Cloud, ImageExtension, IngressExtension, 
 
     /** The imported key pair's name: {@code workshop-fleet-<workshop>}. */
     public String keyPairName() {
-        return Tags.MANAGED_BY_VALUE + "-" + config.workshop();
+        return resourceName(config.workshop());
     }
 
     /** The security group's name: {@code workshop-fleet-<workshop>}. */
     public String securityGroupName() {
-        return Tags.MANAGED_BY_VALUE + "-" + config.workshop();
+        return resourceName(config.workshop());
     }
 
     @Override
@@ -255,6 +255,11 @@ public final class Ec2Cloud implements Cloud, ImageExtension, IngressExtension, 
     @Override
     public Optional<CapacityExtension> capacity() {
         return quota == null ? Optional.empty() : Optional.of(this);
+    }
+
+    /** The name of a workshop's key pair and security group (what {@link Ec2Profile} plans with). */
+    static String resourceName(String workshop) {
+        return Tags.MANAGED_BY_VALUE + "-" + workshop;
     }
 
     // ------------------------------------------------------------------ prepare

@@ -197,7 +197,12 @@ public final class LightsailCloud implements Cloud, ImageExtension, IngressExten
 
     /** The workshop's key pair: {@code <workshop>-key}. */
     public String keyPairName() {
-        return config.workshop() + "-key";
+        return keyPairName(config.workshop());
+    }
+
+    /** The key pair's name for a workshop (what {@link LightsailProfile} plans with). */
+    static String keyPairName(String workshop) {
+        return workshop + "-key";
     }
 
     @Override

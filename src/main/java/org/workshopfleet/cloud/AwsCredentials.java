@@ -1,8 +1,8 @@
-package org.workshopfleet;
+package org.workshopfleet.cloud;
 
+import java.util.Optional;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.FleetException;
-import java.util.Optional;
 import org.workshopfleet.spec.WorkshopSpec;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -10,40 +10,32 @@ import software.amazon.awssdk.profiles.Profile;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 
-/** Fails with one line when the provider needs AWS credentials and none can be found; checked before any AWS call. */
-@FunctionalInterface
-public interface CredentialsCheck {
+/**
+ * The standard AWS chain (environment, profile, SSO cache, …), resolved before any cloud call: what EC2 and Lightsail
+ * need. A profile that signs in through IAM Identity Center (SSO) whose session has expired, or was never started on
+ * this computer, gets its own line naming the {@code aws sso login} to run.
+ */
+public final class AwsCredentials implements CredentialsCheck {
 
-    void check(WorkshopSpec spec);
-
-    /**
-     * The standard AWS chain (environment, profile, SSO cache, …), resolved before any cloud call. A profile that signs
-     * in through IAM Identity Center (SSO) whose session has expired, or was never started on this computer, gets its
-     * own line naming the {@code aws sso login} to run.
-     */
-    static CredentialsCheck aws() {
-        return spec -> {
-            if (spec.provider() == org.workshopfleet.spec.Provider.LAB) {
-                return;
-            }
-            try (DefaultCredentialsProvider chain = DefaultCredentialsProvider.builder().build()) {
-                chain.resolveCredentials();
-            } catch (SdkClientException e) {
-                Optional<String> sso = ssoProfile();
-                throw sso.isPresent() ? ssoSessionMissing(spec, sso.get()) : missing(spec);
-            }
-        };
+    @Override
+    public void check(WorkshopSpec spec) {
+        try (DefaultCredentialsProvider chain = DefaultCredentialsProvider.builder().build()) {
+            chain.resolveCredentials();
+        } catch (SdkClientException e) {
+            Optional<String> sso = ssoProfile();
+            throw sso.isPresent() ? ssoSessionMissing(spec, sso.get()) : missing(spec);
+        }
     }
 
     /** The one-line message for missing credentials. */
-    static FleetException missing(WorkshopSpec spec) {
+    public static FleetException missing(WorkshopSpec spec) {
         return new BadInput("no AWS credentials for " + spec.provider().id() + ": set AWS_ACCESS_KEY_ID and"
                 + " AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run 'aws sso login'; to try without AWS use -Daction=plan"
                 + " or -Dprovider=lab");
     }
 
     /** The one-line message for an SSO profile without a live session. */
-    static FleetException ssoSessionMissing(WorkshopSpec spec, String profile) {
+    public static FleetException ssoSessionMissing(WorkshopSpec spec, String profile) {
         return new BadInput("no AWS credentials for " + spec.provider().id() + ": the IAM Identity Center (SSO)"
                 + " session of AWS profile '" + profile + "' has expired or was never started on this computer: run 'aws"
                 + " sso login --profile " + profile + "' and re-run");

@@ -1,6 +1,4 @@
-package org.workshopfleet.render;
-
-import org.workshopfleet.spec.Provider;
+package org.workshopfleet.spec;
 
 /**
  * The operating systems a workshop machine may run, and the facts that differ between them (docs/machine.md,
@@ -25,10 +23,6 @@ public enum OsProfile {
         this.phpVersion = phpVersion;
     }
 
-    /** The OS a provider's machines run: lab machines are Debian 12, cloud machines Ubuntu 22.04. */
-    public static OsProfile forProvider(Provider provider) {
-        return provider == Provider.LAB ? DEBIAN_12 : UBUNTU_2204;
-    }
 
     /** {@code ID} in /etc/os-release. */
     public String osId() {
