@@ -31,7 +31,8 @@ import org.workshopfleet.concurrent.Waiter;
  * scopes are never touched, except for objects carrying our {@code wf-} prefix that no record owns (leftovers of a
  * crash between removing things and deleting the record). Every host object a machine needs is described by a record
  * under {@code /run/workshop-fleet/lab/machines/} written before the object is created, so a new instance after a
- * crash finds and removes everything. Needs root.
+ * crash finds and removes everything. This class boots, stops and takes layers; removing what a record names, and
+ * sweeping a scope or the host, is the {@link LabSweeper}'s. Needs root.
  */
 public final class LabMachines {
 
