@@ -30,7 +30,6 @@ import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
-import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceKind;
@@ -48,11 +47,12 @@ import org.workshopfleet.spec.WorkshopSpec;
  * host forwards nothing from outside towards it, see {@link LabNetwork}), which is narrower than any CIDR a facilitator
  * gives, so the CIDR is accepted and not applied, and the lab has no {@link IngressExtension} to change it.
  */
-public final class LabCloud implements Cloud, ImageExtension {
+public final class LabCloud implements Cloud {
 
     private final LaunchConfig config;
     private final ResourceRecorder recorder;
     private final LabMachines machines;
+    private final LabImageCapture images;
     /** Boots this instance started, by machine name. */
     private final Map<String, CompletableFuture<Machine>> booting = new ConcurrentHashMap<>();
     private ExecutorService bootPool;
@@ -65,6 +65,7 @@ public final class LabCloud implements Cloud, ImageExtension {
         this.config = config;
         this.recorder = recorder;
         this.machines = machines;
+        this.images = new LabImageCapture(machines);
     }
 
     /** The workshop as the lab sees it: one kind of machine, so no sizes. */
@@ -72,9 +73,10 @@ public final class LabCloud implements Cloud, ImageExtension {
         return LaunchConfig.of(spec, List.of());
     }
 
+    /** Baked images: a sealed machine's upper layer, kept on this host ({@link LabImageCapture}). */
     @Override
     public Optional<ImageExtension> images() {
-        return Optional.of(this);
+        return Optional.of(images);
     }
 
     @Override
@@ -228,7 +230,7 @@ public final class LabCloud implements Cloud, ImageExtension {
     public List<Machine> listNodes() {
         // One read of the records for the whole list (per-machine look-ups would read them all N times).
         return machines.records().stream().map(r -> new Machine(r.name(), r.name(), attendeeOf(r.name()),
-                LabMachines.processAlive(r) ? MachineState.RUNNING : MachineState.STOPPED, r.ip(), "lab", r.createdAt()))
+                r.processAlive() ? MachineState.RUNNING : MachineState.STOPPED, r.ip(), "lab", r.createdAt()))
                 .toList();
     }
 
@@ -255,44 +257,6 @@ public final class LabCloud implements Cloud, ImageExtension {
         }
         destroyNodes(ids);
         machines.destroyAll();
-    }
-
-    @Override
-    public Optional<MachineImage> findImage(String recipeHash) {
-        return machines.images().find(recipeHash);
-    }
-
-    /**
-     * Powers the (sealed) machine off and keeps its upper layer as the image of this recipe; the machine itself stays
-     * recorded, without a running container, until {@link #destroyNodes}. An image already baked for the recipe is
-     * adopted and the machine left running.
-     */
-    @Override
-    public MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
-        Optional<MachineImage> done = machines.images().find(recipeHash);
-        if (done.isPresent()) {
-            return done.get();
-        }
-        LabImages images = machines.images();
-        java.nio.file.Path staging = images.staging(recipeHash);
-        java.nio.file.Path layer = staging.resolve("layer");
-        try {
-            machines.takeLayer(machineId, layer);
-            return images.adopt(recipeHash, layer, "lab:" + BaseImage.hash());
-        } finally {
-            HostCommand.quietly("rm", "-rf", "--one-file-system", staging.toString());
-        }
-    }
-
-    @Override
-    public List<MachineImage> listImages() {
-        return machines.images().list();
-    }
-
-    /** Deletes the image's layer; refused while a lab machine launched from it exists. */
-    @Override
-    public void removeImage(MachineImage image) {
-        machines.images().remove(image);
     }
 
     private Machine machine(String name, String ip) {

@@ -8,6 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.stream.Stream;
 
@@ -30,6 +31,9 @@ import java.util.stream.Stream;
 record LabMachineRecord(String labName, String name, String scope, int slot, String ip, String hostVeth,
                         Path machineDir, long nspawnPid, long nspawnStartTicks, Instant createdAt, String image) {
 
+    /** Prefix of every host object name the lab creates (netns, links, machine folders, nspawn machine names). */
+    static final String PREFIX = "wf-";
+
     LabMachineRecord {
         image = image == null ? "" : image;
     }
@@ -44,6 +48,29 @@ record LabMachineRecord(String labName, String name, String scope, int slot, Str
 
     LabMachineRecord withProcess(long pid, long startTicks) {
         return new LabMachineRecord(labName, name, scope, slot, ip, hostVeth, machineDir, pid, startTicks, createdAt, image);
+    }
+
+    /** The nspawn process is alive and is the one we started (same start time: the PID was not reused). */
+    boolean processAlive() {
+        if (nspawnPid <= 0) {
+            return false;
+        }
+        Optional<Long> ticks = startTicks(nspawnPid);
+        return ticks.isPresent() && ticks.get() == nspawnStartTicks;
+    }
+
+    /** A process's start time in clock ticks (field 22 of /proc/PID/stat), empty once it exited. */
+    static Optional<Long> startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z")) {
+                return Optional.empty(); // exited, not yet reaped by its parent
+            }
+            return Optional.of(Long.parseLong(f[19])); // field 22 overall; fields after the comm start at 3
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     void write(Path dir) {

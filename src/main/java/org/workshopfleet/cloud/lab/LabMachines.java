@@ -19,10 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
 
 /**
@@ -34,20 +31,15 @@ import org.workshopfleet.concurrent.Waiter;
  * scopes are never touched, except for objects carrying our {@code wf-} prefix that no record owns (leftovers of a
  * crash between removing things and deleting the record). Every host object a machine needs is described by a record
  * under {@code /run/workshop-fleet/lab/machines/} written before the object is created, so a new instance after a
- * crash finds and removes everything. Needs root.
+ * crash finds and removes everything. This class boots, stops and takes layers; removing what a record names, and
+ * sweeping a scope or the host, is the {@link LabSweeper}'s. Needs root.
  */
 public final class LabMachines {
 
     /** Prefix of every host object name the lab creates (netns, links, machine folders, nspawn machine names). */
-    public static final String PREFIX = "wf-";
+    public static final String PREFIX = LabMachineRecord.PREFIX;
     private static final Pattern NAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?");
     private static final Duration SSH_TIMEOUT = Duration.ofSeconds(240);
-    private static final Duration STOP_GRACE = Duration.ofSeconds(30);
-    /** Machines stopped at once by {@link #destroyAll}: each waits for its container to power off, mostly idle. */
-    static final int DESTROY_PARALLELISM = 4;
-    /** Process and power-off checks are cheap /proc reads: every 100 ms. */
-    private static final Waiter PROCESS_POLL = new Waiter(Duration.ofMillis(100), Duration.ofMillis(100), 1, 0,
-            STOP_GRACE);
     /** An sshd banner check is a TCP connect: every 300 ms, for as long as a first boot may take. */
     private static final Waiter SSH_POLL = new Waiter(Duration.ofMillis(300), Duration.ofMillis(300), 1, 0,
             SSH_TIMEOUT);
@@ -66,6 +58,7 @@ public final class LabMachines {
     private final LabPaths paths;
     private final BaseImage base;
     private final LabNetwork network;
+    private final LabSweeper sweeper;
 
     /** Machines of {@code scope} in the standard locations ({@link LabPaths#standard()}). */
     public LabMachines(String scope) {
@@ -80,6 +73,7 @@ public final class LabMachines {
         this.paths = paths;
         this.base = new BaseImage(paths);
         this.network = new LabNetwork(paths);
+        this.sweeper = new LabSweeper(paths, network);
     }
 
     /** The baked images on this host (shared by every scope). */
@@ -153,7 +147,7 @@ public final class LabMachines {
             // under the cgroup it was started in, and two containers sharing one would manage each other's units
             // (the second one's systemd then loses track of its services' main processes).
             List<String> cmd = new ArrayList<>(List.of("sh", "-c", CGROUP_THEN_EXEC, "lab-cgroup",
-                    CGROUP_PARENT + "/" + rec.labName(), "setsid", "systemd-nspawn", "--quiet", "--register=no",
+                    LabSweeper.CGROUP_PARENT + "/" + rec.labName(), "setsid", "systemd-nspawn", "--quiet", "--register=no",
                     "--keep-unit", "--machine=" + rec.labName(), "-D", rec.merged().toString(), "-b",
                     "--network-namespace-path=/run/netns/" + rec.netns(), "--console=read-only",
                     "--resolv-conf=copy-host"));
@@ -162,7 +156,7 @@ public final class LabMachines {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("console.log").toFile())).start();
-            rec = rec.withProcess(p.pid(), startTicks(p.pid()).orElse(0L));
+            rec = rec.withProcess(p.pid(), LabMachineRecord.startTicks(p.pid()).orElse(0L));
             rec.write(paths.recordsDir());
             awaitSsh(rec, p);
             return new LabMachine(name, rec.ip());
@@ -170,7 +164,7 @@ public final class LabMachines {
             String why = e instanceof FleetException ? e.getMessage() : e.toString();
             why = why.replace(rec.machineDir().resolve("console.log").toString(), keepConsoleLog(rec).toString());
             try {
-                destroy(rec);
+                sweeper.remove(rec);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -193,18 +187,6 @@ public final class LabMachines {
         }
     }
 
-    /** True when no machine and no {@link #ensureNetwork} holder needs the lab network: it may go. Under the host lock. */
-    private boolean networkUnused() {
-        if (!LabMachineRecord.readAll(paths.recordsDir()).isEmpty()) {
-            return false;
-        }
-        try (Stream<Path> holders = Files.isDirectory(paths.holdersDir()) ? Files.list(paths.holdersDir()) : Stream.empty()) {
-            return holders.findAny().isEmpty();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Machines of this scope that have a record (running, or left by a crash). */
     public List<LabMachine> list() {
         return records().stream().map(r -> new LabMachine(r.name(), r.ip())).toList();
@@ -222,7 +204,7 @@ public final class LabMachines {
 
     /** True if the named machine of this scope has its nspawn process alive. */
     public boolean isRunning(String name) {
-        return records().stream().filter(r -> r.name().equals(name)).anyMatch(LabMachines::processAlive);
+        return records().stream().filter(r -> r.name().equals(name)).anyMatch(LabMachineRecord::processAlive);
     }
 
     /** The machine's console output (boot messages, cloud-init's host key fingerprints). */
@@ -238,18 +220,14 @@ public final class LabMachines {
     public void takeLayer(String name, Path target) {
         LabMachineRecord r = records().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(
                 () -> new CloudFailure("lab: no machine " + name + " of " + scope + " to take a layer from"));
-        if (processAlive(r)) {
-            ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
-            PROCESS_POLL.withTimeout(STOP_GRACE.multipliedBy(2)).until(() -> !processAlive(r), Boolean::booleanValue,
-                    p -> { }, WAITING_FOR);
-            if (processAlive(r)) {
-                throw new CloudFailure("lab: " + name + " did not power off within " + STOP_GRACE.multipliedBy(2).toSeconds()
-                        + " s; its layer is not taken (see " + r.machineDir().resolve("console.log") + ")");
-            }
+        Duration grace = LabSweeper.STOP_GRACE.multipliedBy(2);
+        if (!LabSweeper.powerOff(r, grace)) {
+            throw new CloudFailure("lab: " + name + " did not power off within " + grace.toSeconds()
+                    + " s; its layer is not taken (see " + r.machineDir().resolve("console.log") + ")");
         }
-        killNamespace(r.netns());
-        unmount(r.merged());
-        if (isMountPoint(r.merged())) {
+        LabSweeper.killNamespace(r.netns());
+        HostMounts.unmount(r.merged());
+        if (HostMounts.isMountPoint(r.merged())) {
             throw new CloudFailure("lab: " + r.merged() + " is still mounted; its layer is not taken");
         }
         try {
@@ -263,7 +241,7 @@ public final class LabMachines {
     public void destroy(String name) {
         for (LabMachineRecord r : records()) {
             if (r.name().equals(name)) {
-                destroy(r);
+                sweeper.remove(r);
             }
         }
     }
@@ -275,19 +253,7 @@ public final class LabMachines {
      * @return how many machines of this scope were removed
      */
     public int destroyAll() {
-        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
-            Files.deleteIfExists(paths.holdersDir().resolve(scope));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        List<LabMachineRecord> mine = records();
-        // Every machine is tried even when one fails, so teardown removes all it can; then the first failure is thrown.
-        FanOut.values(new FanOut("lab-destroy", DESTROY_PARALLELISM).each(mine.stream().<Callable<Void>>map(r -> () -> {
-            destroy(r);
-            return null;
-        }).toList()));
-        sweepUnrecorded();
-        return mine.size();
+        return sweeper.sweepScope(scope);
     }
 
     /** This scope's machine records, read once. */
@@ -322,9 +288,7 @@ public final class LabMachines {
                 network.ensureUp();
             } catch (RuntimeException e) {
                 LabMachineRecord.delete(paths.recordsDir(), labName);
-                if (networkUnused()) {
-                    network.release();
-                }
+                sweeper.releaseNetworkIfUnused();
                 throw e;
             }
             return rec;
@@ -377,43 +341,6 @@ public final class LabMachines {
     }
 
     /**
-     * Stops the container (SIGTERM makes nspawn power the container's systemd off; SIGKILL after a grace period and
-     * for anything left in its network namespace), then removes mount, links, namespace, folder and record.
-     */
-    private void destroy(LabMachineRecord r) {
-        if (processAlive(r)) {
-            ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroy);
-            PROCESS_POLL.withTimeout(STOP_GRACE).until(() -> !processAlive(r), Boolean::booleanValue, p -> { },
-                    WAITING_FOR);
-            if (processAlive(r)) {
-                ProcessHandle.of(r.nspawnPid()).ifPresent(ProcessHandle::destroyForcibly);
-            }
-        }
-        killNamespace(r.netns());
-        removeCgroups(r.labName());
-        unmount(r.merged());
-        HostCommand.quietly("ip", "link", "del", "dev", r.hostVeth());
-        HostCommand.quietly("ip", "netns", "del", r.netns());
-        if (Files.exists(r.machineDir())) {
-            if (isMountPoint(r.merged())) {
-                throw new CloudFailure("lab: " + r.merged() + " is still mounted; not removing " + r.machineDir());
-            }
-            HostCommand.check("rm", "-rf", "--one-file-system", r.machineDir().toString());
-        }
-        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
-            LabMachineRecord.delete(paths.recordsDir(), r.labName());
-            if (networkUnused()) {
-                network.release();
-            }
-        }
-    }
-
-    /** Where machines' cgroups live in every mounted hierarchy (name=systemd, unified, or the whole v2 tree). */
-    static final String CGROUP_PARENT = "workshop-fleet";
-    private static final List<Path> CGROUP_ROOTS = List.of(Path.of("/sys/fs/cgroup/systemd"),
-            Path.of("/sys/fs/cgroup/unified"), Path.of("/sys/fs/cgroup"));
-
-    /**
      * Moves the shell into {@code <root>/$1} of each writable cgroup hierarchy that has a {@code cgroup.procs} file at its
      * root (v1 name=systemd, the hybrid unified tree, or a pure v2 /sys/fs/cgroup), then execs the rest of its arguments.
      */
@@ -421,32 +348,6 @@ public final class LabMachines {
             + "for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do "
             + "[ -f \"$h/cgroup.procs\" ] || continue; mkdir -p \"$h/$g\" && echo $$ > \"$h/$g/cgroup.procs\" || exit 1; done; "
             + "exec \"$@\"";
-
-    /** Removes a destroyed machine's cgroups (empty once its processes are gone), deepest first. */
-    private static void removeCgroups(String labName) {
-        for (Path root : CGROUP_ROOTS) {
-            Path dir = root.resolve(CGROUP_PARENT).resolve(labName);
-            if (!Files.isDirectory(dir)) {
-                continue;
-            }
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path d : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    try {
-                        Files.delete(d); // rmdir on cgroupfs; fails (and stays) only if a process is still inside
-                    } catch (IOException stillBusy) {
-                        // left for the next teardown's sweep
-                    }
-                }
-            } catch (IOException | UncheckedIOException e) {
-                // a hierarchy we cannot read: nothing of ours to remove there
-            }
-            try {
-                Files.deleteIfExists(root.resolve(CGROUP_PARENT)); // only succeeds once no machine is left
-            } catch (IOException othersRemain) {
-                // other machines still use it
-            }
-        }
-    }
 
     /** Copies a failed machine's console log out of its folder (which destroy removes) to {@code <cache>/logs/}. */
     private Path keepConsoleLog(LabMachineRecord rec) {
@@ -461,139 +362,5 @@ public final class LabMachines {
             return rec.machineDir().resolve("console.log");
         }
         return kept;
-    }
-
-    /** Removes netns, veths, mounts and machine folders carrying our prefix that no record owns. */
-    private void sweepUnrecorded() {
-        try (HostLock ignored = HostLock.acquire(paths.lockFile())) {
-            List<LabMachineRecord> all = LabMachineRecord.readAll(paths.recordsDir());
-            Set<String> owned = new HashSet<>();
-            for (LabMachineRecord r : all) {
-                owned.add(r.labName());
-                owned.add(r.hostVeth());
-            }
-            for (String line : HostCommand.quietly("ip", "netns", "list").output().split("\n")) {
-                String ns = line.split("\\s+")[0];
-                if (ns.startsWith(PREFIX) && !owned.contains(ns)) {
-                    killNamespace(ns);
-                    HostCommand.quietly("ip", "netns", "del", ns);
-                }
-            }
-            for (String line : HostCommand.quietly("ip", "-o", "link", "show", "type", "veth").output().split("\n")) {
-                String[] f = line.split(":\\s+");
-                if (f.length > 1) {
-                    String link = f[1].split("@")[0];
-                    if (link.startsWith(PREFIX + "v") && !owned.contains(link)) {
-                        HostCommand.quietly("ip", "link", "del", "dev", link);
-                    }
-                }
-            }
-            if (Files.isDirectory(paths.machinesDir())) {
-                try (Stream<Path> dirs = Files.list(paths.machinesDir())) {
-                    for (Path d : dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).toList()) {
-                        if (!owned.contains(d.getFileName().toString())) {
-                            unmount(d.resolve("merged"));
-                            if (!isMountPoint(d.resolve("merged"))) {
-                                HostCommand.quietly("rm", "-rf", "--one-file-system", d.toString());
-                            }
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-            if (networkUnused()) {
-                network.release();
-            }
-        }
-    }
-
-    /** SIGKILLs every process in the named network namespace (after nspawn itself died, its container may not have). */
-    private static void killNamespace(String netns) {
-        Path nsFile = Path.of("/run/netns", netns);
-        if (!Files.exists(nsFile)) {
-            return;
-        }
-        for (int round = 0; round < 50; round++) {
-            Object key = inodeKey(nsFile);
-            if (key == null) {
-                return;
-            }
-            List<Long> inside = new ArrayList<>();
-            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-                for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                    if (key.equals(inodeKey(p.resolve("ns/net")))) {
-                        inside.add(Long.parseLong(p.getFileName().toString()));
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            if (inside.isEmpty()) {
-                return;
-            }
-            inside.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
-            sleep(100);
-        }
-    }
-
-    private static Object inodeKey(Path p) {
-        try {
-            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static void unmount(Path merged) {
-        for (int i = 0; i < 20 && isMountPoint(merged); i++) {
-            if (!HostCommand.quietly("umount", merged.toString()).ok()) {
-                sleep(250);
-            }
-        }
-        if (isMountPoint(merged)) {
-            HostCommand.quietly("umount", "-l", merged.toString());
-        }
-    }
-
-    static boolean isMountPoint(Path p) {
-        String target = p.toAbsolutePath().normalize().toString();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] f = line.split(" ");
-                if (f.length > 4 && f[4].replace("\\040", " ").equals(target)) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The nspawn process is alive and is the one we started (same start time: the PID was not reused). */
-    static boolean processAlive(LabMachineRecord r) {
-        if (r.nspawnPid() <= 0) {
-            return false;
-        }
-        Optional<Long> ticks = startTicks(r.nspawnPid());
-        return ticks.isPresent() && ticks.get() == r.nspawnStartTicks();
-    }
-
-    static Optional<Long> startTicks(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (f[0].equals("Z")) {
-                return Optional.empty(); // exited, not yet reaped by its parent
-            }
-            return Optional.of(Long.parseLong(f[19])); // field 22 overall; fields after the comm start at 3
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static void sleep(long millis) {
-        Waiter.sleep(Duration.ofMillis(millis), WAITING_FOR);
     }
 }

@@ -108,7 +108,7 @@ public final class LabNetwork {
         if (!Files.isDirectory(dir)) {
             return NETNS_ABSENT;
         }
-        return LabMachines.isMountPoint(dir) ? NETNS_MOUNT : NETNS_FOLDER;
+        return HostMounts.isMountPoint(dir) ? NETNS_MOUNT : NETNS_FOLDER;
     }
 
     /**
@@ -127,12 +127,12 @@ public final class LabNetwork {
         } catch (IOException e) {
             return;
         }
-        for (int i = 0; i < 8 && LabMachines.isMountPoint(dir); i++) {
+        for (int i = 0; i < 8 && HostMounts.isMountPoint(dir); i++) {
             if (!HostCommand.quietly("umount", dir.toString()).ok()) {
                 break;
             }
         }
-        if (before.equals(NETNS_ABSENT) && !LabMachines.isMountPoint(dir)) {
+        if (before.equals(NETNS_ABSENT) && !HostMounts.isMountPoint(dir)) {
             try {
                 Files.deleteIfExists(dir);
             } catch (IOException notEmptyOrBusy) {

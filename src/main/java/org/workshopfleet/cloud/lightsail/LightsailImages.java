@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
@@ -31,38 +32,46 @@ import software.amazon.awssdk.services.lightsail.model.Tag;
  * errored one is deleted and made again, anything else is refused. Lightsail has no waiters: the wait polls
  * GetInstanceSnapshot with the cloud's {@link Waiter}.
  */
-final class LightsailImages {
+final class LightsailImages implements ImageExtension {
 
     private final LightsailClient client;
     private final String region;
     private final Waiter polling;
 
-    LightsailImages(LightsailClient client, String region, Waiter polling) {
-        this.client = Objects.requireNonNull(client);
-        this.region = Objects.requireNonNull(region);
-        this.polling = Objects.requireNonNull(polling);
+    LightsailImages(LightsailSession session) {
+        this.client = Objects.requireNonNull(session.client());
+        this.region = Objects.requireNonNull(session.region());
+        this.polling = Objects.requireNonNull(session.polling());
     }
 
     /** The newest available snapshot of this recipe: all GetInstanceSnapshots pages. */
-    Optional<MachineImage> find(RecipeHash recipe) {
+    @Override
+    public Optional<MachineImage> findImage(String recipeHash) {
+        RecipeHash recipe = new RecipeHash(recipeHash);
         return scan().stream()
-                .filter(s -> isManaged(s) && recipe.hex().equals(LightsailCloud.tagValue(s.tags(), RecipeHash.TAG))
+                .filter(s -> isManaged(s) && recipe.hex().equals(LightsailTags.value(s.tags(), RecipeHash.TAG))
                         && s.state() == InstanceSnapshotState.AVAILABLE)
                 .map(LightsailImages::machineImage)
                 .max(Comparator.comparing(MachineImage::createdAt, Comparator.nullsFirst(Comparator.naturalOrder())));
     }
 
     /** Every workshop-fleet snapshot in the region, any recipe and state, oldest first. */
-    List<MachineImage> list() {
+    @Override
+    public List<MachineImage> listImages() {
         return scan().stream()
-                .filter(s -> isManaged(s) && LightsailCloud.tagValue(s.tags(), RecipeHash.TAG) != null)
+                .filter(s -> isManaged(s) && LightsailTags.value(s.tags(), RecipeHash.TAG) != null)
                 .map(LightsailImages::machineImage)
                 .sorted(Comparator.comparing(MachineImage::createdAt, Comparator.nullsFirst(Comparator.naturalOrder())))
                 .toList();
     }
 
-    /** Snapshots the instance (or adopts this recipe's snapshot) and waits until it is available. */
-    MachineImage capture(String instanceName, RecipeHash recipe, Duration timeout) {
+    /**
+     * CreateInstanceSnapshot of the instance named {@code instanceName}, tagged for the recipe and never for the
+     * workshop, then waits until the snapshot is available; this recipe's snapshot already being made is adopted.
+     */
+    @Override
+    public MachineImage captureImage(String instanceName, String recipeHash, Duration timeout) {
+        RecipeHash recipe = new RecipeHash(recipeHash);
         Instant deadline = Instant.now().plus(timeout);
         createOrAdopt(instanceName, recipe, true);
         return awaitAvailable(recipe, timeout, deadline);
@@ -76,7 +85,7 @@ final class LightsailImages {
             client.createInstanceSnapshot(b -> b.instanceSnapshotName(name).instanceName(instanceName).tags(tags));
             return;
         } catch (InvalidInputException e) {
-            if (!LightsailCloud.isNameExists(e)) {
+            if (!LightsailTags.isNameExists(e)) {
                 throw ApiFailure.of("snapshotting " + instanceName, region, e);
             }
         } catch (SdkException e) {
@@ -92,7 +101,7 @@ final class LightsailImages {
         } catch (SdkException e) {
             throw ApiFailure.of("reading snapshot " + name, region, e);
         }
-        if (!isManaged(existing) || !recipe.hex().equals(LightsailCloud.tagValue(existing.tags(), RecipeHash.TAG))) {
+        if (!isManaged(existing) || !recipe.hex().equals(LightsailTags.value(existing.tags(), RecipeHash.TAG))) {
             throw new BadInput("Lightsail snapshot " + name + " in " + region + " is not the workshop-fleet image"
                     + " of this recipe: delete it in the Lightsail console, then re-run");
         }
@@ -100,7 +109,7 @@ final class LightsailImages {
             if (!replaceBroken) {
                 throw failed(name);
             }
-            remove(machineImage(existing));
+            removeImage(machineImage(existing));
             createOrAdopt(instanceName, recipe, false);
         }
     }
@@ -110,7 +119,7 @@ final class LightsailImages {
         int attempt = 0;
         while (true) {
             // A snapshot takes minutes: wait before every poll, the first included.
-            polling.pause(attempt, deadline, "waiting for Lightsail");
+            polling.pause(attempt, deadline, LightsailSession.WAITING_FOR);
             InstanceSnapshot s = null;
             try {
                 s = client.getInstanceSnapshot(b -> b.instanceSnapshotName(name)).instanceSnapshot();
@@ -142,7 +151,8 @@ final class LightsailImages {
     }
 
     /** DeleteInstanceSnapshot of this workshop-fleet snapshot; one already gone counts as removed. */
-    void remove(MachineImage image) {
+    @Override
+    public void removeImage(MachineImage image) {
         InstanceSnapshot s;
         try {
             s = client.getInstanceSnapshot(b -> b.instanceSnapshotName(image.id())).instanceSnapshot();
@@ -182,17 +192,14 @@ final class LightsailImages {
     }
 
     private static MachineImage machineImage(InstanceSnapshot s) {
-        return new MachineImage(s.name(), s.name(), LightsailCloud.tagValue(s.tags(), RecipeHash.TAG), s.createdAt());
+        return new MachineImage(s.name(), s.name(), LightsailTags.value(s.tags(), RecipeHash.TAG), s.createdAt());
     }
 
     private static boolean isManaged(InstanceSnapshot s) {
-        return Tags.MANAGED_BY_VALUE.equals(LightsailCloud.tagValue(s.tags(), Tags.MANAGED_BY));
+        return Tags.MANAGED_BY_VALUE.equals(LightsailTags.value(s.tags(), Tags.MANAGED_BY));
     }
-
 
     private static String minutes(Duration d) {
         return d.toMinutes() > 0 ? d.toMinutes() + " min" : d.toMillis() + " ms";
     }
-
-
 }

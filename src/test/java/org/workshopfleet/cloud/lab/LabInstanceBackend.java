@@ -18,7 +18,7 @@ import org.workshopfleet.cloud.ec2.fake.InstanceBackend;
  * configured by cloud-init from the user data EC2 was sent; TerminateInstances destroys it.
  *
  * <p>It also stands in for the EBS snapshot behind the account's own AMIs: CreateImage powers the instance's machine off
- * and keeps its upper layer as a {@link LabImages} image (what {@code LabCloud.captureImage} does for the lab
+ * and keeps its upper layer as a {@link LabImages} image (what {@code LabImageCapture.captureImage} does for the lab
  * provider), RunInstances with that AMI mounts the layer under the new machine's own, and deleting the AMI's snapshot
  * removes the layer (once no machine launched from it is left: on EC2 those have volumes of their own, in the lab they
  * share the layer read-only). The layers are keyed by a hash of this backend's random salt and the AMI id (the stand-in hands

@@ -157,7 +157,7 @@ class LabMachinesIT {
 
     /** Running = exists and is not a zombie (a killed process stays a zombie until its new parent reaps it). */
     private static boolean running(long pid) {
-        return LabMachines.startTicks(pid).isPresent();
+        return LabMachineRecord.startTicks(pid).isPresent();
     }
 
     private static long childOf(long parent) throws java.io.IOException {

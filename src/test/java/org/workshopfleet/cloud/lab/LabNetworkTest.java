@@ -50,7 +50,7 @@ class LabNetworkTest {
         netnsMount(dir);
         assertEquals(LabNetwork.NETNS_MOUNT, LabNetwork.netnsNow(dir));
         LabNetwork.restoreNetnsDir(dir, LabNetwork.NETNS_ABSENT);
-        assertFalse(LabMachines.isMountPoint(dir), "unmounted");
+        assertFalse(HostMounts.isMountPoint(dir), "unmounted");
         assertFalse(Files.exists(dir), "the folder we created is gone");
 
         Files.createDirectories(dir);
@@ -58,7 +58,7 @@ class LabNetworkTest {
         netnsMount(dir);
         netnsMount(dir); // two first uses at once stack two mounts
         LabNetwork.restoreNetnsDir(dir, LabNetwork.NETNS_FOLDER);
-        assertFalse(LabMachines.isMountPoint(dir), "both mounts are gone");
+        assertFalse(HostMounts.isMountPoint(dir), "both mounts are gone");
         assertTrue(Files.isDirectory(dir), "a folder that was there before stays");
     }
 
@@ -69,14 +69,14 @@ class LabNetworkTest {
         netnsMount(dir);
         try {
             LabNetwork.restoreNetnsDir(dir, LabNetwork.NETNS_MOUNT);
-            assertTrue(LabMachines.isMountPoint(dir), "it was a mount before the lab: it stays");
+            assertTrue(HostMounts.isMountPoint(dir), "it was a mount before the lab: it stays");
             Files.writeString(dir.resolve("someone-elses"), "");
             LabNetwork.restoreNetnsDir(dir, LabNetwork.NETNS_ABSENT);
-            assertTrue(LabMachines.isMountPoint(dir), "another namespace is pinned there: it stays");
+            assertTrue(HostMounts.isMountPoint(dir), "another namespace is pinned there: it stays");
             LabNetwork.restoreNetnsDir(dir, null);
-            assertTrue(LabMachines.isMountPoint(dir), "nothing recorded (an older record): it stays");
+            assertTrue(HostMounts.isMountPoint(dir), "nothing recorded (an older record): it stays");
         } finally {
-            while (LabMachines.isMountPoint(dir)) {
+            while (HostMounts.isMountPoint(dir)) {
                 HostCommand.check("umount", dir.toString());
             }
         }

@@ -81,11 +81,11 @@ public final class LightsailCallCount {
             LaunchContext context = LightsailScenario.context(SshKeyPair.generate("bench"));
             long t0 = System.nanoTime();
             try (LightsailCloud cloud = LightsailScenario.cloud(fake, spec, recorder)) {
-                if (cloud.findImage(RECIPE).isPresent()) {
+                if (cloud.images().orElseThrow().findImage(RECIPE).isPresent()) {
                     throw new IllegalStateException("fresh fake already has a snapshot");
                 }
                 List<Machine> builder = LightsailScenario.up(cloud, context, LightsailScenario.requests(spec, 1, 1));
-                MachineImage image = cloud.captureImage(builder.get(0).id(), RECIPE, Duration.ofSeconds(20));
+                MachineImage image = cloud.images().orElseThrow().captureImage(builder.get(0).id(), RECIPE, Duration.ofSeconds(20));
                 cloud.destroyNodes(List.of(builder.get(0).id()));
                 Map<String, Integer> bake = fake.countsByOperation();
                 print(n, "bake", bake, System.nanoTime() - t0);

@@ -434,7 +434,7 @@ class LightsailCloudTest {
         String venue = "198.51.100.0/24";
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             up(cloud, context, requests(spec, 1, 3));
-            cloud.replaceIngress(new LaunchContext(context.loginPublicKey(), Cidr.parse(venue), context.ingress(),
+            cloud.ingress().orElseThrow().replaceIngress(new LaunchContext(context.loginPublicKey(), Cidr.parse(venue), context.ingress(),
                     context.expiresAt()));
         }
         for (LightsailFake.InstanceView i : fake.instances()) {
@@ -466,7 +466,7 @@ class LightsailCloudTest {
                         .protocol("tcp").cidrListAliases("lightsail-connect")));
             }
 
-            cloud.replaceIngress(new LaunchContext(context.loginPublicKey(), Cidr.parse(venue), context.ingress(),
+            cloud.ingress().orElseThrow().replaceIngress(new LaunchContext(context.loginPublicKey(), Cidr.parse(venue), context.ingress(),
                     context.expiresAt()));
         }
         for (LightsailFake.InstanceView i : fake.instances()) {
@@ -481,7 +481,7 @@ class LightsailCloudTest {
         WorkshopSpec spec = spec(2);
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             up(cloud, context, requests(spec, 1, 2));
-            cloud.retag(fake.instances().stream().map(LightsailFake.InstanceView::name).toList(),
+            cloud.tagging().orElseThrow().retag(fake.instances().stream().map(LightsailFake.InstanceView::name).toList(),
                     Map.of(Tags.EXPIRES_AT, "2030-01-01T00:00:00Z"));
         }
         assertEquals(2, fake.instances().size());

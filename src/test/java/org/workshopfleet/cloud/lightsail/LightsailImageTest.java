@@ -93,9 +93,9 @@ class LightsailImageTest {
         WorkshopSpec spec = spec(5);
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             builder(cloud);
-            assertEquals(Optional.empty(), cloud.findImage(RECIPE));
+            assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(RECIPE));
 
-            MachineImage image = cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
+            MachineImage image = cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
 
             String name = "workshop-fleet-" + RECIPE.substring(0, 12);
             assertEquals(name, image.id());
@@ -108,8 +108,8 @@ class LightsailImageTest {
             Map<String, String> expected = Map.of(Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE, RecipeHash.TAG, RECIPE);
             assertEquals(expected, tags(create.path("tags")), "tagged at creation, never with the workshop");
             assertEquals("available", fake.snapshot(name).orElseThrow().state());
-            assertEquals(Optional.of(image), cloud.findImage(RECIPE));
-            assertEquals(Optional.empty(), cloud.findImage(sha256("another recipe")));
+            assertEquals(Optional.of(image), cloud.images().orElseThrow().findImage(RECIPE));
+            assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(sha256("another recipe")));
 
             LaunchContext fromImage = context.withImage(image.id());
             List<Machine> created = cloud.createNodes(fromImage, requests(spec, 2, 5));
@@ -135,16 +135,16 @@ class LightsailImageTest {
             cloud.teardown(recorder.live());
 
             assertEquals(Set.of(), fake.instances().stream().map(LightsailFake.InstanceView::name).collect(Collectors.toSet()));
-            assertEquals(List.of(image), cloud.listImages(), "teardown of the workshop leaves the image");
+            assertEquals(List.of(image), cloud.images().orElseThrow().listImages(), "teardown of the workshop leaves the image");
             assertEquals(0, fake.count("DeleteInstanceSnapshot"));
 
-            cloud.removeImage(image);
+            cloud.images().orElseThrow().removeImage(image);
             assertEquals(List.of(), fake.snapshots());
-            assertEquals(List.of(), cloud.listImages());
-            assertEquals(Optional.empty(), cloud.findImage(RECIPE));
+            assertEquals(List.of(), cloud.images().orElseThrow().listImages());
+            assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(RECIPE));
 
-            cloud.removeImage(image);
-            assertEquals(List.of(), cloud.listImages());
+            cloud.images().orElseThrow().removeImage(image);
+            assertEquals(List.of(), cloud.images().orElseThrow().listImages());
         }
     }
 
@@ -154,12 +154,12 @@ class LightsailImageTest {
         try (LightsailCloud first = cloud(fake, spec(1), recorder)) {
             builder(first);
             FleetException e = assertThrows(FleetException.class,
-                    () -> first.captureImage(BUILDER, RECIPE, Duration.ofMillis(30)));
+                    () -> first.images().orElseThrow().captureImage(BUILDER, RECIPE, Duration.ofMillis(30)));
             assertTrue(e.getMessage().contains("still pending"), e.getMessage());
         }
         fake.snapshotPendingPolls(3);
         try (LightsailCloud rerun = cloud(fake, spec(1), new RecordedResources())) {
-            MachineImage image = rerun.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
+            MachineImage image = rerun.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
             assertEquals(new RecipeHash(RECIPE).imageName(), image.id());
         }
         assertEquals(1, fake.snapshots().size());
@@ -173,7 +173,7 @@ class LightsailImageTest {
             builder(cloud);
             fake.failNext("CreateInstanceSnapshot", Fault.LOST_RESPONSE);
 
-            MachineImage image = cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
+            MachineImage image = cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
 
             assertEquals("available", fake.snapshot(image.id()).orElseThrow().state());
         }
@@ -191,7 +191,7 @@ class LightsailImageTest {
                 fake.failNext("GetInstanceSnapshot", Fault.THROTTLING);
             }
 
-            MachineImage image = cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
+            MachineImage image = cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
 
             assertEquals("available", fake.snapshot(image.id()).orElseThrow().state());
         }
@@ -205,12 +205,12 @@ class LightsailImageTest {
         try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
             builder(cloud);
             // An ImageFailed, which the baker reports as its builder's failure at "capture" with this reason.
-            ImageFailed e = assertThrows(ImageFailed.class, () -> cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
+            ImageFailed e = assertThrows(ImageFailed.class, () -> cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
             assertTrue(e.getMessage().contains("state error"), e.getMessage());
             assertTrue(e.reason().endsWith(" ended in state error"), e.reason());
             assertFalse(e.getMessage().contains("\n"));
 
-            MachineImage image = cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
+            MachineImage image = cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
 
             assertEquals("available", fake.snapshot(image.id()).orElseThrow().state());
         }
@@ -224,7 +224,7 @@ class LightsailImageTest {
         fake.addOtherResource(name, "StaticIp");
         try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
             builder(cloud);
-            FleetException e = assertThrows(FleetException.class, () -> cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
+            FleetException e = assertThrows(FleetException.class, () -> cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
             assertTrue(e.getMessage().contains("taken by another Lightsail resource"), e.getMessage());
         }
         assertEquals(List.of(), fake.snapshots());
@@ -242,10 +242,10 @@ class LightsailImageTest {
                                 t -> t.key(RecipeHash.TAG).value(collidingRecipe)));
             }
 
-            FleetException e = assertThrows(FleetException.class, () -> cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
+            FleetException e = assertThrows(FleetException.class, () -> cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT));
 
             assertTrue(e.getMessage().contains("not the workshop-fleet image of this recipe"), e.getMessage());
-            assertEquals(Optional.empty(), cloud.findImage(RECIPE));
+            assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(RECIPE));
         }
         assertEquals(0, fake.count("DeleteInstanceSnapshot"));
     }
@@ -255,13 +255,13 @@ class LightsailImageTest {
         try (LightsailCloud cloud = cloud(fake, spec(1), recorder)) {
             builder(cloud);
             for (int n = 0; n < 6; n++) {
-                cloud.captureImage(BUILDER, sha256("recipe " + n), BAKE_TIMEOUT);
+                cloud.images().orElseThrow().captureImage(BUILDER, sha256("recipe " + n), BAKE_TIMEOUT);
             }
             fake.clearRequests();
 
-            assertEquals(6, cloud.listImages().size());
+            assertEquals(6, cloud.images().orElseThrow().listImages().size());
             assertEquals(2, fake.count("GetInstanceSnapshots"), "6 snapshots on pages of 4");
-            assertEquals(sha256("recipe 5"), cloud.findImage(sha256("recipe 5")).orElseThrow().recipeHash());
+            assertEquals(sha256("recipe 5"), cloud.images().orElseThrow().findImage(sha256("recipe 5")).orElseThrow().recipeHash());
         }
     }
 
@@ -270,8 +270,8 @@ class LightsailImageTest {
         WorkshopSpec spec = spec(3);
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             builder(cloud);
-            MachineImage image = cloud.captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
-            cloud.removeImage(image);
+            MachineImage image = cloud.images().orElseThrow().captureImage(BUILDER, RECIPE, BAKE_TIMEOUT);
+            cloud.images().orElseThrow().removeImage(image);
 
             FleetException e = assertThrows(FleetException.class,
                     () -> cloud.createNodes(context.withImage(image.id()), requests(spec, 2, 3)));
