@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.workshopfleet.cloud.CapacityExtension;
 import org.workshopfleet.cloud.Cloud;
@@ -26,7 +25,6 @@ import org.workshopfleet.cloud.TaggingExtension;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.BadInput;
-import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -35,9 +33,9 @@ import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
 
 /**
  * EC2 behind the {@link Cloud} contract, on the real SDK v2 {@link Ec2Client}: one imported key pair
- * ({@link Ec2KeyPair}) and one security group ({@link Ec2SecurityGroup}) per workshop, one {@code RunInstances} per
- * machine with a deterministic client token ({@link Ec2Launcher}), everything tagged at creation and found again by tag
- * ({@link Ec2Instances}), and a teardown that survives a lost ledger. This class builds the parts and orders them;
+ * ({@code Ec2KeyPair}) and one security group ({@code Ec2SecurityGroup}) per workshop, one {@code RunInstances} per
+ * machine with a deterministic client token ({@code Ec2Launcher}), everything tagged at creation and found again by tag
+ * ({@code Ec2Instances}), and a teardown that survives a lost ledger. This class builds the parts and orders them;
  * its capabilities are the parts themselves.
  *
  * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiter};
@@ -210,7 +208,7 @@ public final class Ec2Cloud implements Cloud {
         if (requests.isEmpty()) {
             return List.of();
         }
-        List<NodeRequest> tagged = requests.stream().map(r -> withExpiry(r, context)).toList();
+        List<NodeRequest> tagged = requests.stream().map(r -> Ec2Launcher.withExpiry(r, context)).toList();
         return workshop.call("launch", () -> {
             String group = securityGroup.id();
             String image = launcher.image(context);
@@ -221,16 +219,6 @@ public final class Ec2Cloud implements Cloud {
             }
             return requests.stream().map(r -> byAttendee.get(r.attendee())).toList();
         });
-    }
-
-    /** The expiry tag is what makes a forgotten fleet visible; the context's expiry fills it in when absent. */
-    private static NodeRequest withExpiry(NodeRequest r, LaunchContext context) {
-        if (r.tags().containsKey(Tags.EXPIRES_AT) || context.expiresAt() == null) {
-            return r;
-        }
-        Map<String, String> tags = new TreeMap<>(r.tags());
-        tags.put(Tags.EXPIRES_AT, context.expiresAt().toString());
-        return new NodeRequest(r.attendee(), r.name(), r.userData(), tags);
     }
 
     @Override

@@ -110,6 +110,16 @@ final class Ec2Launcher {
         }
     }
 
+    /** The expiry tag is what makes a forgotten fleet visible; the context's expiry fills it in when absent. */
+    static NodeRequest withExpiry(NodeRequest r, LaunchContext context) {
+        if (r.tags().containsKey(Tags.EXPIRES_AT) || context.expiresAt() == null) {
+            return r;
+        }
+        Map<String, String> tags = new TreeMap<>(r.tags());
+        tags.put(Tags.EXPIRES_AT, context.expiresAt().toString());
+        return new NodeRequest(r.attendee(), r.name(), r.userData(), tags);
+    }
+
     /** Shared by the launch workers of one {@link #launch} call. */
     private static final class LaunchRun {
         final String sgId;

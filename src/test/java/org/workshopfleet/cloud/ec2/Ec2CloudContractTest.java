@@ -397,7 +397,7 @@ class Ec2CloudContractTest {
     }
 
     @Test
-    void distinctBatchesGetDistinctTokens() {
+    void distinctMachinesGetDistinctTokens() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         cloud.createNodes(fx.context, fx.requests(1, 4));
