@@ -5,7 +5,6 @@ import org.workshopfleet.error.CloudFailure;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -14,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
+import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.ImageFailed;
 import org.workshopfleet.cloud.MachineImage;
 import org.workshopfleet.cloud.RecipeHash;
@@ -43,7 +42,7 @@ import software.amazon.awssdk.services.ec2.model.TagSpecification;
  * be deleted: {@code InvalidSnapshot.InUse}), then deletes its snapshots, including snapshots of the recipe found by tag
  * that an interrupted removal left behind.
  */
-final class Ec2Images {
+final class Ec2Images implements ImageExtension {
 
     private static final String SELF = "self";
     /** Tries of a snapshot delete that answers InUse right after its AMI was deregistered (eventual consistency). */
@@ -52,18 +51,52 @@ final class Ec2Images {
 
     private final Ec2Client ec2;
     private final Waiter waiting;
+    /** The region, named in errors. */
+    private final String region;
 
-    Ec2Images(Ec2Client ec2, Waiter waiting) {
+    Ec2Images(Ec2Client ec2, Waiter waiting, String region) {
         this.ec2 = Objects.requireNonNull(ec2);
         this.waiting = Objects.requireNonNull(waiting);
+        this.region = Objects.requireNonNull(region);
+    }
+
+    /** The available AMI baked for this recipe in this account and region. */
+    @Override
+    public Optional<MachineImage> findImage(String recipeHash) {
+        RecipeHash recipe = new RecipeHash(recipeHash);
+        return Ec2Calls.call(region, "image lookup", () -> find(recipe));
+    }
+
+    /**
+     * {@code CreateImage} of the instance (EC2 reboots it for a consistent snapshot), tagged for the recipe and never
+     * for the workshop, then waits until the AMI is available; an image of the recipe already being made is adopted.
+     */
+    @Override
+    public MachineImage captureImage(String machineId, String recipeHash, Duration timeout) {
+        RecipeHash recipe = new RecipeHash(recipeHash);
+        return Ec2Calls.call(region, "image bake", () -> capture(machineId, recipe, timeout));
+    }
+
+    @Override
+    public List<MachineImage> listImages() {
+        return Ec2Calls.call(region, "image listing", this::list);
+    }
+
+    /** Deregisters the AMI, then deletes its EBS snapshots; what is already gone counts as removed. */
+    @Override
+    public void removeImage(MachineImage image) {
+        Ec2Calls.call(region, "image removal", () -> {
+            remove(image);
+            return null;
+        });
     }
 
     /** The newest available image of this recipe owned by this account: one (paged) {@code DescribeImages}. */
-    Optional<MachineImage> find(RecipeHash recipe) {
+    private Optional<MachineImage> find(RecipeHash recipe) {
         return describe(DescribeImagesRequest.builder().owners(SELF)
-                .filters(filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE),
-                        filter("tag:" + RecipeHash.TAG, recipe.hex()),
-                        filter("state", "available"))
+                .filters(Ec2Calls.filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE),
+                        Ec2Calls.filter("tag:" + RecipeHash.TAG, recipe.hex()),
+                        Ec2Calls.filter("state", "available"))
                 .build()).stream()
                 .filter(i -> i.state() == ImageState.AVAILABLE)
                 .map(Ec2Images::machineImage)
@@ -71,9 +104,9 @@ final class Ec2Images {
     }
 
     /** Every image workshop-fleet made in this region, any recipe and state except deregistered, oldest first. */
-    List<MachineImage> list() {
+    private List<MachineImage> list() {
         return describe(DescribeImagesRequest.builder().owners(SELF)
-                .filters(filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE))
+                .filters(Ec2Calls.filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE))
                 .build()).stream()
                 .filter(i -> i.state() != ImageState.DEREGISTERED && recipeOf(i) != null)
                 .map(Ec2Images::machineImage)
@@ -85,7 +118,7 @@ final class Ec2Images {
      * Makes (or adopts) the AMI of this recipe from the instance and waits until it is available. EC2 reboots the
      * instance for the snapshot (NoReboot is left false) so the file systems are consistent.
      */
-    MachineImage capture(String instanceId, RecipeHash recipe, Duration timeout) {
+    private MachineImage capture(String instanceId, RecipeHash recipe, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
         String imageId = createOrAdopt(instanceId, recipe, true);
         return awaitAvailable(imageId, recipe, timeout, deadline);
@@ -100,15 +133,15 @@ final class Ec2Images {
         try {
             return ec2.createImage(r -> r.instanceId(instanceId).name(name)
                     .description("workshop-fleet image, recipe " + recipe.hex())
-                    .tagSpecifications(tagSpec(ResourceType.IMAGE, tags), tagSpec(ResourceType.SNAPSHOT, tags)))
+                    .tagSpecifications(Ec2Calls.tagSpec(ResourceType.IMAGE, tags), Ec2Calls.tagSpec(ResourceType.SNAPSHOT, tags)))
                     .imageId();
         } catch (Ec2Exception e) {
-            if (!"InvalidAMIName.Duplicate".equals(Ec2Cloud.code(e))) {
+            if (!"InvalidAMIName.Duplicate".equals(Ec2Calls.code(e))) {
                 throw e;
             }
         }
         // The name is taken: our own image from an earlier run (or from this call, its response lost), or a stranger.
-        Image existing = describe(DescribeImagesRequest.builder().owners(SELF).filters(filter("name", name)).build())
+        Image existing = describe(DescribeImagesRequest.builder().owners(SELF).filters(Ec2Calls.filter("name", name)).build())
                 .stream().filter(i -> i.state() != ImageState.DEREGISTERED).findFirst()
                 .orElseThrow(() -> new CloudFailure("EC2 says the image name " + name + " is in use in this region"
                         + " but lists no such image owned by this account: wait a minute and re-run"));
@@ -130,7 +163,7 @@ final class Ec2Images {
     private MachineImage awaitAvailable(String imageId, RecipeHash recipe, Duration timeout, Instant deadline) {
         for (int attempt = 0; ; attempt++) {
             // Making an AMI takes minutes: wait before every poll, the first included.
-            waiting.pause(attempt, "waiting for EC2");
+            waiting.pause(attempt, Ec2Calls.WAITING_FOR);
             Image image = null;
             try {
                 List<Image> found = ec2.describeImages(r -> r.owners(SELF).imageIds(imageId)).images();
@@ -138,7 +171,7 @@ final class Ec2Images {
             } catch (Ec2Exception e) {
                 // Not yet visible right after CreateImage (eventual consistency), or throttling that outlived the SDK's
                 // retries: both are worth another poll.
-                if (!"InvalidAMIID.NotFound".equals(Ec2Cloud.code(e)) && !isTransient(e)) {
+                if (!"InvalidAMIID.NotFound".equals(Ec2Calls.code(e)) && !isTransient(e)) {
                     throw e;
                 }
             }
@@ -171,13 +204,13 @@ final class Ec2Images {
      * Deregisters the AMI, then deletes its EBS snapshots and any other snapshot of the recipe that is not in use (left
      * by an interrupted removal). Whatever is already gone counts as removed, so a second call succeeds.
      */
-    void remove(MachineImage image) {
+    private void remove(MachineImage image) {
         Set<String> own = new LinkedHashSet<>();
         List<Image> described;
         try {
             described = ec2.describeImages(r -> r.owners(SELF).imageIds(image.id())).images();
         } catch (Ec2Exception e) {
-            if (!"InvalidAMIID.NotFound".equals(Ec2Cloud.code(e))) {
+            if (!"InvalidAMIID.NotFound".equals(Ec2Calls.code(e))) {
                 throw e;
             }
             described = List.of();
@@ -198,7 +231,7 @@ final class Ec2Images {
             try {
                 ec2.deregisterImage(r -> r.imageId(i.imageId()));
             } catch (Ec2Exception e) {
-                String code = Ec2Cloud.code(e);
+                String code = Ec2Calls.code(e);
                 if (!"InvalidAMIID.NotFound".equals(code) && !"InvalidAMIID.Unavailable".equals(code)) {
                     throw e;
                 }
@@ -207,8 +240,8 @@ final class Ec2Images {
         Set<String> byTag = new LinkedHashSet<>();
         if (image.recipeHash() != null && image.recipeHash().matches("[0-9a-f]{64}")) {
             ec2.describeSnapshotsPaginator(r -> r.ownerIds(SELF).filters(
-                            filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE),
-                            filter("tag:" + RecipeHash.TAG, image.recipeHash())))
+                            Ec2Calls.filter("tag:" + Tags.MANAGED_BY, Tags.MANAGED_BY_VALUE),
+                            Ec2Calls.filter("tag:" + RecipeHash.TAG, image.recipeHash())))
                     .snapshots().forEach(s -> byTag.add(s.snapshotId()));
         }
         byTag.removeAll(own);
@@ -231,7 +264,7 @@ final class Ec2Images {
                 ec2.deleteSnapshot(r -> r.snapshotId(id));
                 return;
             } catch (Ec2Exception e) {
-                String code = Ec2Cloud.code(e);
+                String code = Ec2Calls.code(e);
                 if ("InvalidSnapshot.NotFound".equals(code)) {
                     return;
                 }
@@ -245,7 +278,7 @@ final class Ec2Images {
                     throw new CloudFailure("EBS snapshot " + id + " is still in use after its image was deregistered:"
                             + " wait a minute and remove the image again");
                 }
-                waiting.pause(attempt, "waiting for EC2");
+                waiting.pause(attempt, Ec2Calls.WAITING_FOR);
             }
         }
     }
@@ -294,15 +327,5 @@ final class Ec2Images {
 
     private static String minutes(Duration d) {
         return d.toMinutes() > 0 ? d.toMinutes() + " min" : d.toMillis() + " ms";
-    }
-
-    private static Filter filter(String name, String value) {
-        return Filter.builder().name(name).values(value).build();
-    }
-
-    private static TagSpecification tagSpec(ResourceType type, Map<String, String> tags) {
-        List<Tag> list = new ArrayList<>();
-        new TreeMap<>(tags).forEach((k, v) -> list.add(Tag.builder().key(k).value(v).build()));
-        return TagSpecification.builder().resourceType(type).tags(list).build();
     }
 }

@@ -105,10 +105,10 @@ public final class Ec2Profile implements ProviderProfile {
     @Override
     public List<PlannedCall> plannedCalls(WorkshopSpec spec, List<IngressRule> ingress, String cidr, Instant expiresAt) {
         String type = sizeName(spec);
-        String name = Ec2Cloud.resourceName(spec.name());
+        String name = Ec2Workshop.resourceName(spec.name());
         String tagged = Tags.WORKSHOP + "=" + spec.name();
         List<PlannedCall> calls = new ArrayList<>();
-        if (Ec2Cloud.isStandardFamily(type)) {
+        if (Ec2Capacity.isStandardFamily(type)) {
             calls.add(new PlannedCall("GetServiceQuota", "Service Quotas " + OnDemandVcpuQuota.SERVICE_CODE + "/"
                     + OnDemandVcpuQuota.QUOTA_CODE + ": the On-Demand vCPU quota"));
             calls.add(new PlannedCall("DescribeInstanceTypes", "the vCPUs of " + type));

@@ -93,15 +93,4 @@ class AmiCatalogTest {
         Files.writeString(file, "eu-west-1=ubuntu\n");
         assertThrows(FleetException.class, () -> AmiCatalog.load(file));
     }
-
-    @Test
-    void attendeeListsRoundTripThroughTheLaunchIndex() {
-        AttendeeList list = new AttendeeList(List.of(1, 2, 3, 5, 7, 8));
-        assertEquals("1-3,5,7-8", list.encode());
-        for (int i = 0; i < 6; i++) {
-            assertEquals(list.attendees().get(i), AttendeeList.attendeeAt(list.encode(), i).getAsInt());
-        }
-        assertTrue(AttendeeList.attendeeAt("1-3", 3).isEmpty());
-        assertTrue(AttendeeList.attendeeAt("x", 0).isEmpty());
-    }
 }

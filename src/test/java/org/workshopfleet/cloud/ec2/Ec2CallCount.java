@@ -16,11 +16,10 @@ import org.workshopfleet.spec.WorkshopSpec;
  * one Service Quotas call of the vCPU pre-check, shown apart) and {@code teardown} of
  * N = 1, 10, 30, 100 machines on the EC2 stand-in (instances pending for 3 polls, unknown to the first describe after
  * launch, shutting-down for 3 polls; no faults). The fake's clock is its poll count, so the figures are deterministic.
- * Two variants: per-machine user data (each machine its own RunInstances, as with per-machine host keys) and shared
- * user data (the batch shares RunInstances calls). A third, bake mode: the image is baked once (a builder launched,
- * {@code CreateImage}, waited for, builder terminated; the AMI pending for 3 polls), then, in the same run, the N
- * machines are launched from it (per-machine user data); the bake's calls and the launch's are printed apart and added
- * up. A later workshop reusing the image makes the calls of a plain up plus one {@code DescribeImages} (the lookup).
+ * Each machine is its own RunInstances (its user data carries its own host key). A second, bake mode: the image is
+ * baked once (a builder launched, {@code CreateImage}, waited for, builder terminated; the AMI pending for 3 polls),
+ * then, in the same run, the N machines are launched from it; the bake's calls and the launch's are printed apart and
+ * added up. A later workshop reusing the image makes the calls of a plain up plus one {@code DescribeImages} (the lookup).
  *
  * <p>Run: {@code mvn -q -o test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=org.workshopfleet.cloud.ec2.Ec2CallCount}
@@ -31,13 +30,11 @@ public final class Ec2CallCount {
     }
 
     public static void main(String[] args) {
-        for (boolean shared : new boolean[] {false, true}) {
-            System.out.println(shared ? "== shared user data (batched RunInstances)" : "== per-machine user data");
-            for (int n : new int[] {1, 10, 30, 100}) {
-                measure(n, shared);
-            }
+        System.out.println("== from the stock image");
+        for (int n : new int[] {1, 10, 30, 100}) {
+            measure(n);
         }
-        System.out.println("== baked: capture once, then launch from the image (per-machine user data)");
+        System.out.println("== baked: capture once, then launch from the image");
         for (int n : new int[] {1, 10, 30, 100}) {
             measureBaked(n);
         }
@@ -55,18 +52,18 @@ public final class Ec2CallCount {
             Ec2Cloud cloud = fx.cloud(recorder);
             // Bake: the image is missing, a builder is provisioned (as attendee 1) and imaged, then terminated.
             cloud.prepare(fx.context);
-            if (cloud.findImage(RECIPE).isPresent()) {
+            if (cloud.images().orElseThrow().findImage(RECIPE).isPresent()) {
                 throw new IllegalStateException("fresh fake already has an image");
             }
-            List<Machine> builder = cloud.createNodes(fx.context, fx.requests(1, 1, false));
+            List<Machine> builder = cloud.createNodes(fx.context, fx.requests(1, 1));
             String builderId = cloud.awaitRunning(List.of(builder.get(0).id()), Duration.ofSeconds(20)).get(0).id();
-            MachineImage image = cloud.captureImage(builderId, RECIPE, Duration.ofSeconds(20));
+            MachineImage image = cloud.images().orElseThrow().captureImage(builderId, RECIPE, Duration.ofSeconds(20));
             cloud.destroyNodes(List.of(builderId));
             Map<String, Long> bake = new TreeMap<>(fx.fake.callCounts());
             fx.fake.clearCalls();
             // The same run goes on: the whole fleet launched from the image (prepare is done, the image is known).
             LaunchContext fromImage = fx.context.withImage(image.id());
-            List<Machine> created = cloud.createNodes(fromImage, fx.requests(1, n, false));
+            List<Machine> created = cloud.createNodes(fromImage, fx.requests(1, n));
             List<Machine> machines = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
             Map<String, Long> up = new TreeMap<>(fx.fake.callCounts());
             fx.fake.clearCalls();
@@ -82,13 +79,13 @@ public final class Ec2CallCount {
         }
     }
 
-    private static void measure(int n, boolean shared) {
+    private static void measure(int n) {
         long start = System.nanoTime();
         try (FleetFixture fx = new FleetFixture(WorkshopSpec.defaults(n, Provider.EC2))) {
             fx.fake.pendingPolls(3).terminatingPolls(3).notFoundDescribesAfterLaunch(1);
             RecordedResources recorder = new RecordedResources();
             Ec2Cloud cloud = fx.cloud(recorder);
-            List<?> machines = fx.up(cloud, fx.requests(1, n, shared));
+            List<?> machines = fx.up(cloud, fx.requests(1, n));
             Map<String, Long> up = new TreeMap<>(fx.fake.callCounts());
             int quotaCalls = fx.fake.quotas().calls().size();
             fx.fake.clearCalls();

@@ -53,7 +53,7 @@ class Ec2CapacityCheckTest {
         fake.vcpuLimit(8);
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
-        FleetException e = assertThrows(FleetException.class, () -> cloud.checkCapacity(5));
+        FleetException e = assertThrows(FleetException.class, () -> cloud.capacity().orElseThrow().checkCapacity(5));
 
         String m = e.getMessage();
         assertFalse(m.contains("\n"), m);
@@ -76,8 +76,8 @@ class Ec2CapacityCheckTest {
         fake.clearCalls();
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
-        assertEquals(Optional.empty(), cloud.checkCapacity(2), "6 in use + 2 x 2 = 10 fits a quota of 10");
-        FleetException e = assertThrows(FleetException.class, () -> cloud.checkCapacity(3));
+        assertEquals(Optional.empty(), cloud.capacity().orElseThrow().checkCapacity(2), "6 in use + 2 x 2 = 10 fits a quota of 10");
+        FleetException e = assertThrows(FleetException.class, () -> cloud.capacity().orElseThrow().checkCapacity(3));
 
         String m = e.getMessage();
         assertTrue(m.contains("is 10 vCPUs; in use: 6 vCPUs; the 3 machine(s) still to launch (t3.medium, 2 vCPUs each)"
@@ -94,11 +94,11 @@ class Ec2CapacityCheckTest {
     void theWorkshopsLiveMachinesAreInUseAndNotNeededAgain() {
         fake.vcpuLimit(8);
         launchForeign(InstanceType.T3_LARGE, 1);
-        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 3, true)); // 2 + 6 vCPUs: the quota is full
+        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 3)); // 2 + 6 vCPUs: the quota is full
         Ec2Cloud rerun = fx.cloud(new RecordedResources());
 
-        assertEquals(Optional.empty(), rerun.checkCapacity(3), "a re-run of the same fleet launches nothing");
-        FleetException e = assertThrows(FleetException.class, () -> rerun.checkCapacity(4));
+        assertEquals(Optional.empty(), rerun.capacity().orElseThrow().checkCapacity(3), "a re-run of the same fleet launches nothing");
+        FleetException e = assertThrows(FleetException.class, () -> rerun.capacity().orElseThrow().checkCapacity(4));
         assertTrue(e.getMessage().contains("in use: 8 vCPUs; the 1 machine(s) still to launch (t3.medium, 2 vCPUs each)"
                 + " need 2 vCPUs more"), e.getMessage());
         assertTrue(e.getMessage().contains("--desired-value 10") && e.getMessage().contains("-Dcount=3 or less"),
@@ -108,7 +108,7 @@ class Ec2CapacityCheckTest {
     @Test
     void aFleetThatFitsIsLaunched() {
         fake.vcpuLimit(10);
-        List<Machine> machines = fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 5, false));
+        List<Machine> machines = fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 5));
 
         assertEquals(5, machines.stream().filter(Machine::isRunningWithAddress).count());
         assertEquals(1, fake.quotas().calls().size());
@@ -122,7 +122,7 @@ class Ec2CapacityCheckTest {
         fake.quotas().failNext(error, 20); // more than the SDK retries of the retried ones (5xx, throttling)
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
-        Optional<String> notice = cloud.checkCapacity(5);
+        Optional<String> notice = cloud.capacity().orElseThrow().checkCapacity(5);
 
         assertTrue(notice.isPresent());
         assertTrue(notice.get().contains("cannot read the EC2 vCPU quota") && notice.get().contains(error),
@@ -130,7 +130,7 @@ class Ec2CapacityCheckTest {
         assertFalse(notice.get().contains("\n"));
         assertEquals(List.of(), ec2Operations(), "no EC2 call for a quota that cannot be read");
         cloud.prepare(fx.context);
-        FleetException e = assertThrows(FleetException.class, () -> cloud.createNodes(fx.context, fx.requests(1, 5, true)));
+        FleetException e = assertThrows(FleetException.class, () -> cloud.createNodes(fx.context, fx.requests(1, 5)));
         assertTrue(e.getMessage().contains("VcpuLimitExceeded") && e.getMessage().contains("limit 8 vCPUs"),
                 e.getMessage());
     }
@@ -146,7 +146,7 @@ class Ec2CapacityCheckTest {
             Ec2Cloud cloud = new Ec2Cloud(fx.client(), Ec2Cloud.config(fx.spec), new RecordedResources(),
                     AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(), new OnDemandVcpuQuota(nowhere));
 
-            Optional<String> notice = cloud.checkCapacity(5);
+            Optional<String> notice = cloud.capacity().orElseThrow().checkCapacity(5);
 
             assertTrue(notice.isPresent() && notice.get().contains("Service Quotas not reachable"), notice.toString());
             assertEquals(List.of(), ec2Operations());
@@ -174,7 +174,7 @@ class Ec2CapacityCheckTest {
         "p3.2xlarge,false", "x2idn.16xlarge,false", "f1.2xlarge,false", "inf1.xlarge,false", "dl1.24xlarge,false",
         "trn1.2xlarge,false", "mac2.metal,false", "u-6tb1.metal,false"})
     void standardFamilies(String type, boolean standard) {
-        assertEquals(standard, Ec2Cloud.isStandardFamily(type));
+        assertEquals(standard, Ec2Capacity.isStandardFamily(type));
     }
 
     @Test
@@ -182,7 +182,7 @@ class Ec2CapacityCheckTest {
         fake.vcpuLimit(2);
         Ec2Cloud cloud = new Ec2Cloud(fx.client(), Ec2Cloud.config(fx.spec), new RecordedResources(),
                 AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
-        assertEquals(Optional.empty(), cloud.checkCapacity(5));
+        assertEquals(Optional.empty(), cloud.capacity(), "no capacity check without a quota reader");
         assertEquals(List.of(), ec2Operations());
     }
 

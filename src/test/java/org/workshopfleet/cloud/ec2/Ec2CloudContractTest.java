@@ -51,7 +51,7 @@ class Ec2CloudContractTest {
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
 
-        List<Machine> machines = fx.up(cloud, fx.requests(1, 12, false));
+        List<Machine> machines = fx.up(cloud, fx.requests(1, 12));
 
         assertEquals(12, machines.size());
         assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress), machines.toString());
@@ -75,19 +75,36 @@ class Ec2CloudContractTest {
                 .capacity("ap-northeast-1d", "t3.medium", 3);
         RecordedResources recorder = new RecordedResources();
 
-        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 10, true));
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 10));
 
         assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress), machines.toString());
         assertEquals(10, fake.liveInstanceCount());
         Map<String, Long> perZone = fake.instances().stream()
                 .collect(Collectors.groupingBy(Ec2Fake.InstanceView::zone, TreeMap::new, Collectors.counting()));
-        assertEquals(Map.of("ap-northeast-1a", 5L, "ap-northeast-1c", 4L, "ap-northeast-1d", 1L), perZone);
+        assertTrue(perZone.getOrDefault("ap-northeast-1a", 0L) <= 5 && perZone.getOrDefault("ap-northeast-1c", 0L) <= 4
+                && perZone.getOrDefault("ap-northeast-1d", 0L) <= 3, perZone.toString());
+        assertTrue(perZone.size() >= 2, "no zone alone had room for the fleet: " + perZone);
         assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
                 machines.stream().map(Machine::attendee).collect(Collectors.toSet()));
         assertEquals(10, recorder.liveIds(ResourceKind.INSTANCE).size());
-        // One all-or-nothing try (retried by the SDK on 500), then one call per zone.
         List<RecordedCall> runs = fake.calls("RunInstances").stream().filter(c -> !c.failed()).toList();
-        assertEquals(3, runs.size());
+        assertEquals(10, runs.size(), "one RunInstances per machine");
+    }
+
+    @Test
+    void aMachineEc2WillNotPlaceWhereItChoosesIsTriedZoneByZone() {
+        // More refusals than the SDK's attempts, so the launch itself sees the unplaced request fail.
+        fake.faults().failNext("RunInstances", "InsufficientInstanceCapacity", 8);
+        RecordedResources recorder = new RecordedResources();
+
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 1));
+
+        assertTrue(machines.get(0).isRunningWithAddress(), machines.toString());
+        List<RecordedCall> runs = fake.calls("RunInstances").stream().filter(c -> !c.failed()).toList();
+        assertEquals(1, runs.size());
+        assertEquals("ap-northeast-1a", runs.get(0).param("Placement.AvailabilityZone"), "the first zone, sorted");
+        assertEquals("ap-northeast-1a", fake.instances().get(0).zone());
+        assertEquals(1, fake.calls("DescribeAvailabilityZones").size());
     }
 
     @Test
@@ -97,7 +114,7 @@ class Ec2CloudContractTest {
         }
         RecordedResources recorder = new RecordedResources();
 
-        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5, false));
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5));
 
         assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress));
         Map<String, Long> perType = fake.instances().stream()
@@ -107,16 +124,17 @@ class Ec2CloudContractTest {
 
     @Test
     void quotaTooSmallLaunchesNothingAndNamesTheLimit() {
-        fake.vcpuLimit(8);
+        fake.vcpuLimit(1);
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
 
         FleetException e = assertThrows(FleetException.class,
-                () -> cloud.createNodes(fx.context, fx.requests(1, 10, true)));
+                () -> cloud.createNodes(fx.context, fx.requests(1, 10)));
 
         assertEquals(0, fake.launchedInstanceCount());
+        assertTrue(e instanceof org.workshopfleet.error.BadInput, "nothing launched: a refusal, exit 2: " + e);
         assertTrue(e.getMessage().contains("VcpuLimitExceeded"), e.getMessage());
-        assertTrue(e.getMessage().contains("limit 8 vCPUs"), e.getMessage());
+        assertTrue(e.getMessage().contains("limit 1 vCPUs"), e.getMessage());
         assertTrue(e.getMessage().contains("needs 20 vCPUs"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
@@ -128,14 +146,14 @@ class Ec2CloudContractTest {
         cloud.prepare(fx.context);
 
         FleetException e = assertThrows(FleetException.class,
-                () -> cloud.createNodes(fx.context, fx.requests(1, 40, false)));
+                () -> cloud.createNodes(fx.context, fx.requests(1, 40)));
 
         assertEquals(4, fake.launchedInstanceCount(), "per-machine launches fill the quota, then stop");
         long failed = fake.calls("RunInstances").stream().filter(RecordedCall::failed).count();
-        assertTrue(failed >= 1 && failed <= Ec2Cloud.LAUNCH_PARALLELISM,
+        assertTrue(failed >= 1 && failed <= Ec2Launcher.PARALLELISM,
                 "only calls already in flight may still fail: " + failed);
         int attempts = fake.calls("RunInstances").size();
-        assertTrue(attempts <= 4 + 2 * Ec2Cloud.LAUNCH_PARALLELISM, "launching stopped; attempts: " + attempts);
+        assertTrue(attempts <= 4 + 2 * Ec2Launcher.PARALLELISM, "launching stopped; attempts: " + attempts);
         assertTrue(e.getMessage().contains("VcpuLimitExceeded") && e.getMessage().contains("limit 8 vCPUs"),
                 e.getMessage());
     }
@@ -147,16 +165,17 @@ class Ec2CloudContractTest {
         cloud.prepare(fx.context);
 
         FleetException e = assertThrows(FleetException.class,
-                () -> cloud.createNodes(fx.context, fx.requests(1, 5, true)));
+                () -> cloud.createNodes(fx.context, fx.requests(1, 5)));
 
-        assertTrue(e.getMessage().contains("InstanceLimitExceeded") && e.getMessage().contains("3 more instances"),
+        assertTrue(e.getMessage().contains("InstanceLimitExceeded") && e.getMessage().contains("0 more instances"),
                 e.getMessage());
-        assertEquals(0, fake.launchedInstanceCount());
+        assertTrue(e.getMessage().contains("3 launched and recorded"), e.getMessage());
+        assertEquals(3, fake.launchedInstanceCount());
     }
 
     @Test
     void crashAfterRunInstancesBeforeTheLedgerIsAdoptedOnRerun() {
-        List<NodeRequest> requests = fx.requests(1, 6, false);
+        List<NodeRequest> requests = fx.requests(1, 6);
         Ec2Cloud crashing = fx.cloud(RecordedResources.crashingOnFirstInstance());
         crashing.prepare(fx.context);
         assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
@@ -178,30 +197,30 @@ class Ec2CloudContractTest {
     @Test
     void crashWhileTheNewInstanceIsNotYetVisibleIsCaughtByTheClientToken() {
         fake.notFoundDescribesAfterLaunch(3);
-        List<NodeRequest> requests = fx.requests(1, 8, true);
+        List<NodeRequest> requests = fx.requests(1, 1);
         Ec2Cloud crashing = fx.cloud(RecordedResources.crashingOnFirstInstance());
         crashing.prepare(fx.context);
         assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
-        assertEquals(8, fake.launchedInstanceCount());
+        assertEquals(1, fake.launchedInstanceCount());
 
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud rerun = fx.cloud(recorder);
         rerun.prepare(fx.context);
         List<Machine> machines = rerun.createNodes(fx.context, requests);
 
-        assertEquals(8, fake.launchedInstanceCount(), "the repeated token returned the original reservation");
+        assertEquals(1, fake.launchedInstanceCount(), "the repeated token returned the original reservation");
         List<RecordedCall> runs = fake.calls("RunInstances");
         assertEquals(2, runs.size());
         assertEquals(runs.get(0).param("ClientToken"), runs.get(1).param("ClientToken"));
-        assertEquals(8, recorder.liveIds(ResourceKind.INSTANCE).size());
-        assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8), machines.stream().map(Machine::attendee).collect(Collectors.toSet()));
+        assertEquals(1, recorder.liveIds(ResourceKind.INSTANCE).size());
+        assertEquals(List.of(1), machines.stream().map(Machine::attendee).toList());
     }
 
     @Test
     void rerunWithMoreAttendeesOnlyLaunchesTheNewOnes() {
         RecordedResources recorder = new RecordedResources();
-        fx.up(fx.cloud(recorder), fx.requests(1, 3, false));
-        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5, false));
+        fx.up(fx.cloud(recorder), fx.requests(1, 3));
+        List<Machine> machines = fx.up(fx.cloud(recorder), fx.requests(1, 5));
 
         assertEquals(5, fake.launchedInstanceCount());
         assertEquals(List.of(1, 2, 3, 4, 5), machines.stream().map(Machine::attendee).toList());
@@ -213,7 +232,7 @@ class Ec2CloudContractTest {
         fake.groupBusyDeletesAfterTerminate(4);
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
-        fx.up(cloud, fx.requests(1, 3, false));
+        fx.up(cloud, fx.requests(1, 3));
 
         cloud.teardown(recorder.live());
 
@@ -227,7 +246,7 @@ class Ec2CloudContractTest {
 
     @Test
     void teardownWithTheLedgerLostFindsEverythingByTag() {
-        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 7, false));
+        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 7));
         RecordedResources fresh = new RecordedResources();
 
         fx.cloud(fresh).teardown(List.of());
@@ -246,8 +265,8 @@ class Ec2CloudContractTest {
         RecordedResources crashing = RecordedResources.crashingOnFirstInstance();
         Ec2Cloud cloud = fx.cloud(crashing);
         cloud.prepare(fx.context);
-        assertThrows(IllegalStateException.class, () -> cloud.createNodes(fx.context, fx.requests(1, 4, true)));
-        assertEquals(4, fake.liveInstanceCount());
+        assertThrows(IllegalStateException.class, () -> cloud.createNodes(fx.context, fx.requests(1, 1)));
+        assertEquals(1, fake.liveInstanceCount());
 
         fx.cloud(new RecordedResources()).teardown(crashing.live());
 
@@ -260,7 +279,7 @@ class Ec2CloudContractTest {
     void secondTeardownFindsNothingAndSucceeds() {
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
-        fx.up(cloud, fx.requests(1, 4, false));
+        fx.up(cloud, fx.requests(1, 4));
         List<CloudResource> everything = recorder.created();
         cloud.teardown(recorder.live());
         fake.clearCalls();
@@ -310,7 +329,7 @@ class Ec2CloudContractTest {
     void everyRunInstancesRequiresImdsV2AndTerminatesOnShutdownWithTagsOnInstanceAndVolume() {
         fake.capacity("ap-northeast-1a", "t3.medium", 2).capacity("ap-northeast-1c", "t3.medium", 2)
                 .capacity("ap-northeast-1d", "t3.medium", 2);
-        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 8, true));
+        fx.up(fx.cloud(new RecordedResources()), fx.requests(1, 8));
 
         List<RecordedCall> runs = fake.calls("RunInstances");
         assertTrue(runs.size() >= 4, "several launches: " + runs.size());
@@ -328,7 +347,8 @@ class Ec2CloudContractTest {
                 assertEquals(FleetFixture.EXPIRES.toString(), tags.get(Tags.EXPIRES_AT));
                 assertTrue(tags.containsKey(Tags.ATTENDEE) && tags.containsKey(Tags.NAME));
             }
-            assertEquals("#cloud-config\nhostname: workshop\n", i.userData(), "user data arrives base64-decoded intact");
+            assertEquals("#cloud-config\nhostname: " + i.tags().get(Tags.NAME) + "\n", i.userData(),
+                    "each machine's own user data arrives base64-decoded intact");
         }
     }
 
@@ -337,18 +357,20 @@ class Ec2CloudContractTest {
         fake.faults().failAfterNext("RunInstances", "InternalError", 1); // launched, but the response is lost
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        cloud.createNodes(fx.context, fx.requests(1, 5, true));
+        cloud.createNodes(fx.context, fx.requests(1, 5));
 
         List<RecordedCall> runs = fake.calls("RunInstances");
-        assertEquals(2, runs.size(), "the SDK retried once");
-        assertEquals(runs.get(0).param("ClientToken"), runs.get(1).param("ClientToken"));
+        assertEquals(6, runs.size(), "the SDK retried one launch once");
+        Set<String> tokens = runs.stream().map(c -> c.param("ClientToken")).collect(Collectors.toSet());
+        assertEquals(5, tokens.size(), "the retry repeated its token");
         assertEquals(5, fake.launchedInstanceCount(), "the retry returned the first reservation");
 
         try (FleetFixture other = new FleetFixture()) {
             Ec2Cloud again = other.cloud(new RecordedResources());
             again.prepare(other.context);
-            again.createNodes(other.context, other.requests(1, 5, true));
-            assertEquals(runs.get(0).param("ClientToken"), other.fake.calls("RunInstances").get(0).param("ClientToken"));
+            again.createNodes(other.context, other.requests(1, 5));
+            assertEquals(tokens, other.fake.calls("RunInstances").stream().map(c -> c.param("ClientToken"))
+                    .collect(Collectors.toSet()));
         }
     }
 
@@ -358,7 +380,7 @@ class Ec2CloudContractTest {
         // with the original (now terminated) reservation, so the new fleet's tokens must differ.
         RecordedResources rehearsal = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(rehearsal);
-        fx.up(cloud, fx.requests(1, 3, false));
+        fx.up(cloud, fx.requests(1, 3));
         Set<String> first = new HashSet<>();
         fake.calls("RunInstances").forEach(c -> first.add(c.param("ClientToken")));
         cloud.teardown(rehearsal.live());
@@ -366,7 +388,7 @@ class Ec2CloudContractTest {
         fake.clearCalls();
 
         RecordedResources morning = new RecordedResources();
-        List<Machine> machines = fx.up(fx.cloud(morning), fx.requests(1, 3, false));
+        List<Machine> machines = fx.up(fx.cloud(morning), fx.requests(1, 3));
 
         fake.calls("RunInstances").forEach(c -> assertFalse(first.contains(c.param("ClientToken")),
                 "a token of the torn-down fleet was sent again"));
@@ -375,10 +397,10 @@ class Ec2CloudContractTest {
     }
 
     @Test
-    void distinctBatchesGetDistinctTokens() {
+    void distinctMachinesGetDistinctTokens() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        cloud.createNodes(fx.context, fx.requests(1, 4, false));
+        cloud.createNodes(fx.context, fx.requests(1, 4));
         Set<String> tokens = new HashSet<>();
         fake.calls("RunInstances").forEach(c -> tokens.add(c.param("ClientToken")));
         assertEquals(4, tokens.size());
@@ -390,7 +412,7 @@ class Ec2CloudContractTest {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         fake.clearCalls();
-        List<NodeRequest> requests = new ArrayList<>(fx.requests(1, 2, false));
+        List<NodeRequest> requests = new ArrayList<>(fx.requests(1, 2));
         NodeRequest big = requests.get(1);
         requests.set(1, new NodeRequest(big.attendee(), big.name(), "#cloud-config\n" + "#".repeat(16384), big.tags()));
 
@@ -404,7 +426,7 @@ class Ec2CloudContractTest {
     void userDataOfExactlySixteenKilobytesIsAccepted() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        NodeRequest r = fx.requests(1, 1, false).get(0);
+        NodeRequest r = fx.requests(1, 1).get(0);
         String raw = "#cloud-config\n" + "#".repeat(16384 - 14);
         cloud.createNodes(fx.context, List.of(new NodeRequest(1, r.name(), raw, r.tags())));
         assertEquals(raw, fake.instances().get(0).userData());
@@ -415,7 +437,7 @@ class Ec2CloudContractTest {
         fake.notFoundDescribesAfterLaunch(2).pendingPolls(3);
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 20, false));
+        List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 20));
         fake.clearCalls();
 
         List<Machine> reported = new ArrayList<>();
@@ -437,10 +459,10 @@ class Ec2CloudContractTest {
     void awaitRunningCopesWhenOnlySomeIdsAreUnknown() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        List<Machine> first = cloud.createNodes(fx.context, fx.requests(1, 2, false));
+        List<Machine> first = cloud.createNodes(fx.context, fx.requests(1, 2));
         cloud.awaitRunning(first.stream().map(Machine::id).toList(), Duration.ofSeconds(5));
         fake.notFoundDescribesAfterLaunch(2);
-        List<Machine> second = cloud.createNodes(fx.context, fx.requests(3, 4, false));
+        List<Machine> second = cloud.createNodes(fx.context, fx.requests(3, 4));
         List<String> ids = new ArrayList<>(first.stream().map(Machine::id).toList());
         second.stream().filter(m -> m.attendee() > 2).forEach(m -> ids.add(m.id()));
         fake.clearCalls();
@@ -457,7 +479,7 @@ class Ec2CloudContractTest {
         fake.pendingPolls(1_000_000);
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 2, false));
+        List<Machine> created = cloud.createNodes(fx.context, fx.requests(1, 2));
         List<Machine> after = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofMillis(50));
         assertTrue(after.stream().allMatch(m -> m.state() == MachineState.PENDING && m.publicIp() == null));
     }
@@ -466,7 +488,7 @@ class Ec2CloudContractTest {
     void listNodesAndDestroyNodesShrinkTheFleet() {
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
-        List<Machine> machines = fx.up(cloud, fx.requests(1, 5, true));
+        List<Machine> machines = fx.up(cloud, fx.requests(1, 5));
         assertEquals(5, cloud.listNodes().size());
 
         List<String> gone = machines.stream().filter(m -> m.attendee() > 3).map(Machine::id).toList();
@@ -479,10 +501,10 @@ class Ec2CloudContractTest {
     @Test
     void replaceIngressAuthorizesTheNewCidrBeforeRevokingTheOld() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        fx.up(cloud, fx.requests(1, 2, false));
+        fx.up(cloud, fx.requests(1, 2));
         fake.clearCalls();
 
-        cloud.replaceIngress(fx.context("198.51.100.0/24"));
+        cloud.ingress().orElseThrow().replaceIngress(fx.context("198.51.100.0/24"));
 
         assertEquals(List.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
                 fake.ingress(cloud.securityGroupName()));
@@ -495,7 +517,7 @@ class Ec2CloudContractTest {
     @Test
     void replaceIngressLeavesOnlyTheNewCidrWhateverElseTheGroupHeld() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        fx.up(cloud, fx.requests(1, 1, false));
+        fx.up(cloud, fx.requests(1, 1));
         // What an older or concurrent run, or a hand in the console, may have left: another IPv4 range, all of IPv6,
         // a prefix list, and a reference to another group, on the managed ports.
         String other = fx.client().createSecurityGroup(r -> r.groupName("someone-else").description("x")
@@ -512,7 +534,7 @@ class Ec2CloudContractTest {
         assertEquals(7, fake.ingress(cloud.securityGroupName()).size(), fake.ingress(cloud.securityGroupName()).toString());
         fake.clearCalls();
 
-        cloud.replaceIngress(fx.context("198.51.100.0/24"));
+        cloud.ingress().orElseThrow().replaceIngress(fx.context("198.51.100.0/24"));
 
         assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
                 Set.copyOf(fake.ingress(cloud.securityGroupName())));
@@ -524,12 +546,12 @@ class Ec2CloudContractTest {
     @Test
     void replaceIngressWithTheSameCidrStillRemovesRulesTheLedgerDoesNotKnow() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        fx.up(cloud, fx.requests(1, 1, false));
+        fx.up(cloud, fx.requests(1, 1));
         fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId(cloud)).ipPermissions(
                 IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
                         .ipv6Ranges(Ipv6Range.builder().cidrIpv6("2001:db8::/32").build()).build()));
 
-        cloud.replaceIngress(fx.context);
+        cloud.ingress().orElseThrow().replaceIngress(fx.context);
 
         assertEquals(Set.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
                 "tcp 3000-3000 " + FleetFixture.CIDR), Set.copyOf(fake.ingress(cloud.securityGroupName())));
@@ -621,7 +643,7 @@ class Ec2CloudContractTest {
     void theContextsExpiryTagsMachinesWhoseRequestLacksIt() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
-        NodeRequest r = fx.requests(1, 1, false).get(0);
+        NodeRequest r = fx.requests(1, 1).get(0);
         Map<String, String> tags = new java.util.HashMap<>(r.tags());
         tags.remove(Tags.EXPIRES_AT);
         cloud.createNodes(fx.context, List.of(new NodeRequest(1, r.name(), r.userData(), tags)));

@@ -58,7 +58,7 @@ class Ec2ImageContractTest {
 
     /** A fleet of one running builder; returns its instance id. */
     private String builder(Ec2Cloud cloud) {
-        List<Machine> up = fx.up(cloud, fx.requests(1, 1, false));
+        List<Machine> up = fx.up(cloud, fx.requests(1, 1));
         assertTrue(up.get(0).isRunningWithAddress(), up.toString());
         return up.get(0).id();
     }
@@ -68,9 +68,9 @@ class Ec2ImageContractTest {
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         String builder = builder(cloud);
-        assertEquals(Optional.empty(), cloud.findImage(RECIPE));
+        assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(RECIPE));
 
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertTrue(image.id().startsWith("ami-"), image.toString());
         assertEquals("workshop-fleet-" + RECIPE.substring(0, 12), image.name());
@@ -89,13 +89,13 @@ class Ec2ImageContractTest {
         assertEquals(expectedTags, baked.snapshots().get(0).tags());
         assertEquals(view.snapshotIds(), List.of(baked.snapshots().get(0).id()));
 
-        assertEquals(Optional.of(image), cloud.findImage(RECIPE));
+        assertEquals(Optional.of(image), cloud.images().orElseThrow().findImage(RECIPE));
         RecordedCall find = fake.calls("DescribeImages").get(fake.calls("DescribeImages").size() - 1);
         assertEquals(List.of("self"), find.list("Owner"));
-        assertEquals(Optional.empty(), cloud.findImage(sha256("another recipe")));
+        assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(sha256("another recipe")));
 
         LaunchContext fromImage = fx.context.withImage(image.id());
-        List<Machine> created = cloud.createNodes(fromImage, fx.requests(2, 6, false));
+        List<Machine> created = cloud.createNodes(fromImage, fx.requests(2, 6));
         List<Machine> running = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
         assertTrue(running.stream().allMatch(Machine::isRunningWithAddress), running.toString());
         List<RecordedCall> launches = fake.calls("RunInstances");
@@ -108,23 +108,23 @@ class Ec2ImageContractTest {
 
         assertEquals(0, fake.liveInstanceCount());
         assertEquals(Set.of(), fake.securityGroupNames());
-        assertEquals(List.of(image), cloud.listImages(), "teardown of the workshop leaves the image");
+        assertEquals(List.of(image), cloud.images().orElseThrow().listImages(), "teardown of the workshop leaves the image");
         assertEquals(1, baked.snapshots().size());
         assertTrue(fake.calls("DeregisterImage").isEmpty() && fake.calls("DeleteSnapshot").isEmpty());
 
         fake.clearCalls();
-        cloud.removeImage(image);
+        cloud.images().orElseThrow().removeImage(image);
 
         assertEquals(List.of(), baked.registered());
         assertEquals(List.of(), baked.snapshots());
         List<String> order = fake.calls().stream().map(RecordedCall::operation)
                 .filter(o -> o.equals("DeregisterImage") || o.equals("DeleteSnapshot")).toList();
         assertEquals(List.of("DeregisterImage", "DeleteSnapshot"), order, "deregister first, then the snapshot");
-        assertEquals(List.of(), cloud.listImages());
-        assertEquals(Optional.empty(), cloud.findImage(RECIPE));
+        assertEquals(List.of(), cloud.images().orElseThrow().listImages());
+        assertEquals(Optional.empty(), cloud.images().orElseThrow().findImage(RECIPE));
 
-        cloud.removeImage(image);
-        assertEquals(List.of(), cloud.listImages());
+        cloud.images().orElseThrow().removeImage(image);
+        assertEquals(List.of(), cloud.images().orElseThrow().listImages());
     }
 
     @Test
@@ -132,12 +132,12 @@ class Ec2ImageContractTest {
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
         String builder = builder(cloud);
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
         cloud.destroyNodes(List.of(builder));
 
         // Per-machine user data: attendee 1 gets a RunInstances of its own, as the builder had.
         LaunchContext fromImage = fx.context.withImage(image.id());
-        List<Machine> created = cloud.createNodes(fromImage, fx.requests(1, 3, false));
+        List<Machine> created = cloud.createNodes(fromImage, fx.requests(1, 3));
         List<Machine> running = cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
 
         assertTrue(running.stream().allMatch(Machine::isRunningWithAddress), running.toString());
@@ -156,12 +156,12 @@ class Ec2ImageContractTest {
         Ec2Cloud first = fx.cloud(new RecordedResources());
         String builder = builder(first);
         FleetException timedOut = assertThrows(FleetException.class,
-                () -> first.captureImage(builder, RECIPE, Duration.ofMillis(30)));
+                () -> first.images().orElseThrow().captureImage(builder, RECIPE, Duration.ofMillis(30)));
         assertTrue(timedOut.getMessage().contains("still pending"), timedOut.getMessage());
         String pendingId = baked.registered().get(0).id();
 
         baked.pendingPolls(3);
-        MachineImage adopted = fx.cloud(new RecordedResources()).captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage adopted = fx.cloud(new RecordedResources()).images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertEquals(pendingId, adopted.id());
         assertEquals(1, baked.images().size(), "no second image");
@@ -176,7 +176,7 @@ class Ec2ImageContractTest {
         String builder = builder(cloud);
         fake.faults().failAfterNext("CreateImage", "InternalError", 1);
 
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertEquals(1, baked.images().size());
         assertEquals(baked.images().get(0).id(), image.id());
@@ -191,7 +191,7 @@ class Ec2ImageContractTest {
         // The test client tries 8 times; 12 throttled answers in a row escape it once.
         fake.faults().failNext("DescribeImages", "RequestLimitExceeded", 12);
 
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertEquals("available", baked.images().get(0).state());
         assertEquals(baked.images().get(0).id(), image.id());
@@ -206,7 +206,7 @@ class Ec2ImageContractTest {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
 
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertEquals(baked.images().get(0).id(), image.id());
         assertTrue(fake.calls("DescribeImages").stream().anyMatch(c -> "InvalidAMIID.NotFound".equals(c.errorCode())));
@@ -219,14 +219,14 @@ class Ec2ImageContractTest {
         String builder = builder(cloud);
 
         // An ImageFailed, which the baker reports as its builder's failure at "capture" with this reason.
-        ImageFailed e = assertThrows(ImageFailed.class, () -> cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT));
+        ImageFailed e = assertThrows(ImageFailed.class, () -> cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT));
         assertTrue(e.getMessage().contains("failed") && e.getMessage().contains("Internal error"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         String failedId = baked.images().get(0).id();
         assertTrue(e.reason().startsWith(failedId + " ended failed: ") && e.reason().contains("Internal error"),
                 e.reason());
 
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertNotEquals(failedId, image.id());
         assertEquals(List.of(image.id()), baked.registered().stream().map(BakedImages.ImageView::id).toList());
@@ -242,7 +242,7 @@ class Ec2ImageContractTest {
         fx.client().createImage(r -> r.instanceId(builder).name(name).tagSpecifications(TagSpecification.builder()
                 .resourceType(ResourceType.IMAGE).tags(t -> t.key("Owner").value("someone")).build()));
 
-        FleetException e = assertThrows(FleetException.class, () -> cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT));
+        FleetException e = assertThrows(FleetException.class, () -> cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT));
 
         assertTrue(e.getMessage().contains("not the workshop-fleet image"), e.getMessage());
         assertEquals(1, baked.registered().size(), "the stranger's image is untouched");
@@ -252,12 +252,12 @@ class Ec2ImageContractTest {
     @Test
     void removalInterruptedAfterDeregisterStillDeletesTheSnapshotFoundByTag() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
         // The earlier removal got as far as DeregisterImage before the process died.
         fx.client().deregisterImage(r -> r.imageId(image.id()));
         baked.deregisteredListedPolls(0);
 
-        cloud.removeImage(image);
+        cloud.images().orElseThrow().removeImage(image);
 
         assertEquals(List.of(), baked.snapshots());
         RecordedCall search = fake.calls("DescribeSnapshots").get(0);
@@ -268,9 +268,9 @@ class Ec2ImageContractTest {
     void snapshotStillInUseRightAfterDeregisterIsRetried() {
         baked.snapshotInUseAfterDeregister(2);
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
 
-        cloud.removeImage(image);
+        cloud.images().orElseThrow().removeImage(image);
 
         assertEquals(List.of(), baked.snapshots());
         assertEquals(java.util.Arrays.asList("InvalidSnapshot.InUse", "InvalidSnapshot.InUse", null), fake.calls("DeleteSnapshot")
@@ -281,23 +281,23 @@ class Ec2ImageContractTest {
     void listShowsOnlyWorkshopFleetImagesOfAnyRecipe() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         String builder = builder(cloud);
-        MachineImage a = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
-        MachineImage b = cloud.captureImage(builder, sha256("recipe two"), BAKE_TIMEOUT);
+        MachineImage a = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage b = cloud.images().orElseThrow().captureImage(builder, sha256("recipe two"), BAKE_TIMEOUT);
         fx.client().createImage(r -> r.instanceId(builder).name("somebody-elses-image"));
 
-        assertEquals(Set.of(a, b), Set.copyOf(cloud.listImages()));
-        assertEquals(Optional.of(b), cloud.findImage(b.recipeHash()));
+        assertEquals(Set.of(a, b), Set.copyOf(cloud.images().orElseThrow().listImages()));
+        assertEquals(Optional.of(b), cloud.images().orElseThrow().findImage(b.recipeHash()));
     }
 
     @Test
     void launchingFromARemovedImageFailsWithAOneLineHint() {
         RecordedResources recorder = new RecordedResources();
         Ec2Cloud cloud = fx.cloud(recorder);
-        MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
-        cloud.removeImage(image);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
+        cloud.images().orElseThrow().removeImage(image);
 
         FleetException e = assertThrows(FleetException.class,
-                () -> cloud.createNodes(fx.context.withImage(image.id()), fx.requests(2, 3, true)));
+                () -> cloud.createNodes(fx.context.withImage(image.id()), fx.requests(2, 3)));
 
         assertTrue(e.getMessage().contains(image.id()) && e.getMessage().contains("bake it again"), e.getMessage());
         assertEquals(1, fake.launchedInstanceCount(), "only the builder was ever launched");
@@ -310,33 +310,33 @@ class Ec2ImageContractTest {
         String builder = builder(cloud);
         fake.clearCalls();
 
-        MachineImage image = cloud.captureImage(builder, RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder, RECIPE, BAKE_TIMEOUT);
 
         assertEquals(Map.of("CreateImage", 1L, "DescribeImages", 4L), fake.callCounts(),
                 "pending for 3 polls, available on the 4th");
         fake.clearCalls();
-        cloud.createNodes(fx.context.withImage(image.id()), fx.requests(2, 31, true));
-        assertEquals(Map.of("DescribeInstances", 1L, "RunInstances", 1L), fake.callCounts(),
-                "30 machines with shared user data: one RunInstances; no image lookup at launch");
+        cloud.createNodes(fx.context.withImage(image.id()), fx.requests(2, 31));
+        assertEquals(Map.of("DescribeInstances", 1L, "RunInstances", 30L), fake.callCounts(),
+                "30 machines: one RunInstances each; no image lookup at launch");
     }
 
     @Test
     void aMalformedRecipeHashIsRefusedBeforeAnyCall() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
 
-        assertThrows(FleetException.class, () -> cloud.findImage("abc123"));
-        assertThrows(FleetException.class, () -> cloud.captureImage("i-0123", RECIPE.toUpperCase(), BAKE_TIMEOUT));
+        assertThrows(FleetException.class, () -> cloud.images().orElseThrow().findImage("abc123"));
+        assertThrows(FleetException.class, () -> cloud.images().orElseThrow().captureImage("i-0123", RECIPE.toUpperCase(), BAKE_TIMEOUT));
         assertTrue(fake.calls().isEmpty());
     }
 
     @Test
     void imagesCarryNoWorkshopTagSoATeardownWithoutLedgerLeavesThem() {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
-        MachineImage image = cloud.captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
+        MachineImage image = cloud.images().orElseThrow().captureImage(builder(cloud), RECIPE, BAKE_TIMEOUT);
 
         fx.cloud(new RecordedResources()).teardown(List.of());
 
-        assertEquals(List.of(image), cloud.listImages());
+        assertEquals(List.of(image), cloud.images().orElseThrow().listImages());
         Set<String> keys = baked.registered().get(0).tags().keySet();
         assertFalse(keys.contains(Tags.WORKSHOP), keys.toString());
         assertFalse(baked.snapshots().stream().flatMap(s -> s.tags().keySet().stream()).collect(Collectors.toSet())

@@ -71,11 +71,8 @@ final class FleetFixture implements AutoCloseable {
                 new OnDemandVcpuQuota(quotasClient()));
     }
 
-    /**
-     * Requests for attendees {@code from..to}. With {@code shared} every machine gets the same user data (so the batch
-     * can share RunInstances calls); otherwise each gets its own, as with per-machine host keys.
-     */
-    List<NodeRequest> requests(int from, int to, boolean shared) {
+    /** Requests for attendees {@code from..to}, each with its own user data, as with per-machine host keys. */
+    List<NodeRequest> requests(int from, int to) {
         List<NodeRequest> out = new ArrayList<>();
         for (int a = from; a <= to; a++) {
             String name = spec.machineName(a);
@@ -83,7 +80,7 @@ final class FleetFixture implements AutoCloseable {
             tags.put(Tags.ATTENDEE, String.valueOf(a));
             tags.put(Tags.NAME, name);
             tags.put(Tags.EXPIRES_AT, EXPIRES.toString());
-            String userData = "#cloud-config\n" + (shared ? "hostname: workshop\n" : "hostname: " + name + "\n");
+            String userData = "#cloud-config\nhostname: " + name + "\n";
             out.add(new NodeRequest(a, name, userData, tags));
         }
         return out;
@@ -91,7 +88,7 @@ final class FleetFixture implements AutoCloseable {
 
     /** checkCapacity + prepare + createNodes + awaitRunning, as {@code up} does. */
     List<Machine> up(Ec2Cloud cloud, List<NodeRequest> requests) {
-        cloud.checkCapacity(requests.stream().mapToInt(NodeRequest::attendee).max().orElse(0));
+        cloud.capacity().flatMap(c -> c.checkCapacity(requests.stream().mapToInt(NodeRequest::attendee).max().orElse(0)));
         cloud.prepare(context);
         List<Machine> created = cloud.createNodes(context, requests);
         return cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
