@@ -2,6 +2,7 @@ package org.workshopfleet.cloud;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
@@ -214,7 +216,7 @@ public abstract class CloudContract {
         cloud.prepare(context);
         List<Machine> created = cloud.createNodes(context, requests(1, fleetSize()));
         List<String> order = new ArrayList<>(created.stream().map(Machine::id).toList());
-        java.util.Collections.reverse(order);
+        Collections.reverse(order);
         List<Machine> reported = new ArrayList<>();
 
         List<Machine> running = cloud.awaitRunning(order, bootTimeout(), reported::add);
@@ -416,7 +418,7 @@ public abstract class CloudContract {
         assertTrue(images.listImages().contains(image), "the workshop's teardown leaves the image");
         images.removeImage(image);
         assertEquals(Optional.empty(), images.findImage(recipe));
-        assertTrue(!images.listImages().contains(image), images.listImages().toString());
+        assertFalse(images.listImages().contains(image), images.listImages().toString());
         assertDoesNotThrow(() -> images.removeImage(image), "removing what is gone succeeds");
     }
 }
