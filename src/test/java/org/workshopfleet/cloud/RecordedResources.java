@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * A thread-safe in-memory ledger for the cloud suites: what a cloud reported as created and deleted, and what is
- * still open. It can also simulate a crash on the first instance record, to test that a cloud adopts what it made.
+ * still open. It can also simulate a crash on the first machine record, to test that a cloud adopts what it made.
  */
 public final class RecordedResources implements ResourceRecorder {
 
@@ -15,19 +15,25 @@ public final class RecordedResources implements ResourceRecorder {
     private final Map<String, CloudResource> live = new LinkedHashMap<>();
     private final List<CloudResource> created = new ArrayList<>();
     private final List<String> deleted = new ArrayList<>();
-    private boolean crashOnFirstInstance;
+    /** The kind whose first record throws, or null. */
+    private ResourceKind crashOn;
 
     /** Throws on the first INSTANCE record, as if the process died after the launch call returned. */
     public static RecordedResources crashingOnFirstInstance() {
+        return crashingOnFirst(ResourceKind.INSTANCE);
+    }
+
+    /** Throws on the first record of this kind, as if the process died before the ledger was written. */
+    public static RecordedResources crashingOnFirst(ResourceKind kind) {
         RecordedResources r = new RecordedResources();
-        r.crashOnFirstInstance = true;
+        r.crashOn = kind;
         return r;
     }
 
     @Override
     public synchronized void created(CloudResource resource) {
-        if (crashOnFirstInstance && resource.kind() == ResourceKind.INSTANCE) {
-            crashOnFirstInstance = false;
+        if (resource.kind() == crashOn) {
+            crashOn = null;
             throw new IllegalStateException("simulated crash before the ledger was written");
         }
         created.add(resource);

@@ -1,21 +1,18 @@
 package org.workshopfleet.cloud.ec2;
 
-import org.workshopfleet.spec.Cidr;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import org.workshopfleet.cloud.IngressRules;
+import org.workshopfleet.cloud.CloudScenario;
+import org.workshopfleet.cloud.LaunchConfig;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.spec.Provider;
-import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.concurrent.Waiter;
@@ -43,8 +40,7 @@ final class FleetFixture implements AutoCloseable {
     }
 
     LaunchContext context(String cidr) {
-        return new LaunchContext(SshKeyPair.generate("facilitator@test").publicKeyLine(), Cidr.parse(cidr),
-                IngressRules.load(Path.of("security-groups/workshop.json")), EXPIRES);
+        return CloudScenario.context(SshKeyPair.generate("facilitator@test").publicKeyLine(), cidr, EXPIRES);
     }
 
     /** A fresh client (the retry token bucket is per client). */
@@ -67,31 +63,25 @@ final class FleetFixture implements AutoCloseable {
 
     /** A cloud with the vCPU pre-check wired to the fake's quota stand-in. */
     Ec2Cloud cloud(WorkshopSpec s, ResourceRecorder recorder) {
-        return new Ec2Cloud(client(), Ec2Cloud.config(s), recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(),
+        return cloud(Ec2Cloud.config(s), recorder);
+    }
+
+    /** A cloud of this configuration, with the vCPU pre-check wired to the fake's quota stand-in. */
+    Ec2Cloud cloud(LaunchConfig config, ResourceRecorder recorder) {
+        return new Ec2Cloud(client(), config, recorder, AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(),
                 new OnDemandVcpuQuota(quotasClient()));
     }
 
     /** Requests for attendees {@code from..to}, each with its own user data, as with per-machine host keys. */
     List<NodeRequest> requests(int from, int to) {
-        List<NodeRequest> out = new ArrayList<>();
-        for (int a = from; a <= to; a++) {
-            String name = spec.machineName(a);
-            Map<String, String> tags = new LinkedHashMap<>(spec.baseTags());
-            tags.put(Tags.ATTENDEE, String.valueOf(a));
-            tags.put(Tags.NAME, name);
-            tags.put(Tags.EXPIRES_AT, EXPIRES.toString());
-            String userData = "#cloud-config\nhostname: " + name + "\n";
-            out.add(new NodeRequest(a, name, userData, tags));
-        }
-        return out;
+        LaunchConfig config = Ec2Cloud.config(spec);
+        return CloudScenario.requests(config, from, to, a -> "#cloud-config\nhostname: " + config.machineName(a) + "\n",
+                a -> CloudScenario.fleetTags(config, a, EXPIRES));
     }
 
     /** checkCapacity + prepare + createNodes + awaitRunning, as {@code up} does. */
     List<Machine> up(Ec2Cloud cloud, List<NodeRequest> requests) {
-        cloud.capacity().flatMap(c -> c.checkCapacity(requests.stream().mapToInt(NodeRequest::attendee).max().orElse(0)));
-        cloud.prepare(context);
-        List<Machine> created = cloud.createNodes(context, requests);
-        return cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+        return CloudScenario.up(cloud, context, requests, Duration.ofSeconds(20));
     }
 
     @Override

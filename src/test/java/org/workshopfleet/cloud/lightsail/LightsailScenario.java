@@ -4,10 +4,9 @@ import org.workshopfleet.spec.Cidr;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.workshopfleet.cloud.IngressRules;
+import org.workshopfleet.cloud.CloudScenario;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.NodeRequest;
@@ -36,8 +35,7 @@ final class LightsailScenario {
     }
 
     static LaunchContext context(SshKeyPair loginKey) {
-        return new LaunchContext(loginKey.publicKeyLine(), Cidr.parse(CIDR),
-                IngressRules.load(Path.of("security-groups/workshop.json")), Instant.now().plus(Duration.ofHours(12)));
+        return CloudScenario.context(loginKey.publicKeyLine(), CIDR, Instant.now().plus(Duration.ofHours(12)));
     }
 
     /** A distinct launch script per machine, as the real renderer produces (host keys differ per machine). */
@@ -46,11 +44,8 @@ final class LightsailScenario {
     }
 
     static List<NodeRequest> requests(WorkshopSpec spec, int from, int to) {
-        List<NodeRequest> out = new ArrayList<>();
-        for (int n = from; n <= to; n++) {
-            out.add(new NodeRequest(n, spec.machineName(n), launchScript(n), Map.of("Purpose", "contract-test")));
-        }
-        return out;
+        return CloudScenario.requests(LightsailCloud.config(spec), from, to, LightsailScenario::launchScript,
+                n -> Map.of("Purpose", "contract-test"));
     }
 
     static LightsailCloud cloud(LightsailFake fake, WorkshopSpec spec, RecordedResources recorder) {
@@ -59,8 +54,6 @@ final class LightsailScenario {
 
     /** prepare + createNodes + awaitRunning, the order the orchestrator uses. */
     static List<Machine> up(LightsailCloud cloud, LaunchContext context, List<NodeRequest> requests) {
-        cloud.prepare(context);
-        List<Machine> created = cloud.createNodes(context, requests);
-        return cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
+        return CloudScenario.up(cloud, context, requests, Duration.ofSeconds(20));
     }
 }
