@@ -34,8 +34,8 @@ public interface Cloud extends AutoCloseable {
     void prepare(LaunchContext context);
 
     /**
-     * Launches one machine per request, batched, tagged at creation. Requests for attendees that already have a live
-     * machine of this workshop adopt that machine. Returns the machines as the cloud reported them (often pending,
+     * Launches one machine per request (each with its own user data), tagged at creation. Requests for attendees that
+     * already have a live machine of this workshop adopt that machine. Returns the machines as the cloud reported them (often pending,
      * without an address yet).
      */
     List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests);
