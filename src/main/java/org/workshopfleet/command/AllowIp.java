@@ -15,6 +15,7 @@ public final class AllowIp {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public AllowIp(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -34,6 +34,7 @@ public final class Extend {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Extend(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -11,6 +11,7 @@ public final class Handout {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Handout(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -14,6 +14,7 @@ public final class Images {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Images(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -32,6 +32,7 @@ public final class Plan {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Plan(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -13,6 +13,7 @@ public final class RemoveImage {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public RemoveImage(WorkshopContext ctx) {
         this.ctx = ctx;
     }

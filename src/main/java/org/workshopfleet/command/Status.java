@@ -19,6 +19,7 @@ public final class Status {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Status(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -26,6 +26,7 @@ public final class Teardown {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Teardown(WorkshopContext ctx) {
         this.ctx = ctx;
     }

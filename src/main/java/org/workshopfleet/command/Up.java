@@ -52,6 +52,7 @@ public final class Up {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Up(WorkshopContext ctx) {
         this.ctx = ctx;
     }

@@ -30,6 +30,7 @@ public final class Verify {
 
     private final WorkshopContext ctx;
 
+    /** @param ctx the workshop this command works on, and the steps it shares with the others */
     public Verify(WorkshopContext ctx) {
         this.ctx = ctx;
     }
