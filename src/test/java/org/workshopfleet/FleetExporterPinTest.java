@@ -1,5 +1,8 @@
 package org.workshopfleet;
 
+import org.workshopfleet.command.Wiring;
+import org.workshopfleet.command.CidrDetector;
+import org.workshopfleet.command.MachineRendering;
 import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,5 +1,10 @@
 package org.workshopfleet;
 
+import org.workshopfleet.command.Wiring;
+import org.workshopfleet.command.Prompt;
+import org.workshopfleet.command.CidrDetector;
+import org.workshopfleet.command.MachineRendering;
+import org.workshopfleet.cli.Options;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.error.FleetException;
 import static org.junit.jupiter.api.Assertions.assertEquals;

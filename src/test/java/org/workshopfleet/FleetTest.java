@@ -1,5 +1,8 @@
 package org.workshopfleet;
 
+import org.workshopfleet.command.Wiring;
+import org.workshopfleet.command.Prompt;
+import org.workshopfleet.command.CidrDetector;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.cloud.CredentialsCheck;
 import org.workshopfleet.error.FleetException;
@@ -184,25 +187,6 @@ class FleetTest {
         FleetException e = assertThrows(FleetException.class, () -> fleet(spec(0, Provider.LAB), null, 22).teardown(false));
         assertTrue(e.getMessage().contains("-Dyes"));
         assertTrue(cloud.calls.isEmpty());
-    }
-
-    @Test
-    void verifyMatrixMarksFailuresAndListsTheirDetails() {
-        Fleet fleet = fleet(spec(0, Provider.LAB), null, 22);
-        java.util.Map<String, List<org.workshopfleet.provision.Verifier.Check>> matrix = new java.util.LinkedHashMap<>();
-        matrix.put("ebpf-php-01", List.of(new org.workshopfleet.provision.Verifier.Check("ssh", true, "ok"),
-                new org.workshopfleet.provision.Verifier.Check("phpinfo", true, "PHP")));
-        matrix.put("ebpf-php-02", List.of(new org.workshopfleet.provision.Verifier.Check("ssh", true, "ok"),
-                new org.workshopfleet.provision.Verifier.Check("phpinfo", false, "HTTP 500")));
-        assertFalse(fleet.printMatrix(matrix));
-        String text = out();
-        assertTrue(text.contains("ebpf-php-01        ok   ok"), text);
-        assertTrue(text.contains("ebpf-php-02        ok FAIL"), text);
-        assertTrue(text.contains("1=ssh, 2=phpinfo"), text);
-        assertTrue(text.contains("FAIL ebpf-php-02 phpinfo: HTTP 500"), text);
-        out.reset();
-        assertTrue(fleet.printMatrix(java.util.Map.of("ebpf-php-01", matrix.get("ebpf-php-01"))));
-        assertTrue(out().contains("pass every check"), out());
     }
 
     @Test

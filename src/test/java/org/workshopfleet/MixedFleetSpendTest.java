@@ -1,5 +1,7 @@
 package org.workshopfleet;
 
+import org.workshopfleet.command.Wiring;
+import org.workshopfleet.command.CloudFactory;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.cloud.ec2.Ec2Profile;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -36,7 +36,6 @@ import java.util.TimeZone;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.workshopfleet.ProjectFiles;
 import org.workshopfleet.cloud.UserDataFormat;
 
 /**

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import org.workshopfleet.MachineRendering;
+import org.workshopfleet.command.MachineRendering;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;

@@ -2,7 +2,7 @@ package org.workshopfleet.e2e;
 
 import java.nio.file.Path;
 import java.util.function.Function;
-import org.workshopfleet.MachineRendering;
+import org.workshopfleet.command.MachineRendering;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;

@@ -25,12 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.workshopfleet.CloudFactory;
+import org.workshopfleet.command.CloudFactory;
 import org.workshopfleet.cloud.AwsCredentials;
 import org.workshopfleet.cloud.CredentialsCheck;
-import org.workshopfleet.Main;
-import org.workshopfleet.MachineRendering;
-import org.workshopfleet.Wiring;
+import org.workshopfleet.cli.Main;
+import org.workshopfleet.command.MachineRendering;
+import org.workshopfleet.command.Wiring;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
 import org.workshopfleet.cloud.ec2.fake.Ec2Fake;
 import org.workshopfleet.cloud.ec2.fake.RecordedCall;
@@ -257,9 +257,9 @@ class BadInputTest {
         assertEquals(List.of(), fake.calls(), "no cloud call");
 
         Map<String, String> tools = new HashMap<>(Map.of("count", "2", "java.home", "/usr/lib/jvm", "exec.mainClass",
-                "org.workshopfleet.Main", "org.slf4j.simpleLogger.defaultLogLevel", "warn", "maven.home", "/usr/share/maven",
+                "org.workshopfleet.cli.Main", "org.slf4j.simpleLogger.defaultLogLevel", "warn", "maven.home", "/usr/share/maven",
                 "skipTests", "", "basedir", "/tmp", "line.separator", "\n"));
-        assertEquals(2, org.workshopfleet.Options.parse(tools, Map.of()).spec().count());
+        assertEquals(2, org.workshopfleet.cli.Options.parse(tools, Map.of()).spec().count());
     }
 
     /**

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.Fleet;
-import org.workshopfleet.Wiring;
+import org.workshopfleet.command.Wiring;
 import org.workshopfleet.cloud.lightsail.LightsailCloud;
 import org.workshopfleet.cloud.lightsail.fake.LightsailFake;
 import org.workshopfleet.provision.MachineLayout;

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import org.workshopfleet.CloudFactory;
+import org.workshopfleet.command.CloudFactory;
 import org.workshopfleet.cloud.lightsail.LightsailCloud;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.cloud.lightsail.fake.Fault;

@@ -17,7 +17,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.workshopfleet.Fleet;
-import org.workshopfleet.Wiring;
+import org.workshopfleet.command.Wiring;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
 import org.workshopfleet.cloud.ec2.Ec2Cloud;
 import org.workshopfleet.concurrent.Waiter;

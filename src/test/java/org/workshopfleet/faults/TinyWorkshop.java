@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.workshopfleet.MachineRendering;
+import org.workshopfleet.command.MachineRendering;
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.provision.TestMachines;
 import org.workshopfleet.render.Bundle;

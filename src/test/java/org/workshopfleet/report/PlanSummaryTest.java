@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.workshopfleet.Providers;
+import org.workshopfleet.command.Providers;
 import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.spec.Provider;

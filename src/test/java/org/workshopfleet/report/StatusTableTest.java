@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.workshopfleet.Providers;
+import org.workshopfleet.command.Providers;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.MachineState;

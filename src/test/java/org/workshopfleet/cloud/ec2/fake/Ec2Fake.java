@@ -183,11 +183,11 @@ public final class Ec2Fake implements AutoCloseable {
     }
 
     /**
-     * A {@link org.workshopfleet.CloudFactory} for {@code Fleet}: the real {@link org.workshopfleet.cloud.ec2.Ec2Cloud}
+     * A {@link org.workshopfleet.command.CloudFactory} for {@code Fleet}: the real {@link org.workshopfleet.cloud.ec2.Ec2Cloud}
      * on this stand-in and its Service Quotas stand-in, with {@code amiProperties} as the AMI catalog and fast waiting;
      * every client it makes is added to {@code clients} (under its lock) for the test to close.
      */
-    public org.workshopfleet.CloudFactory cloudFactory(java.nio.file.Path amiProperties,
+    public org.workshopfleet.command.CloudFactory cloudFactory(java.nio.file.Path amiProperties,
                                                        List<? super software.amazon.awssdk.utils.SdkAutoCloseable> clients) {
         return (spec, recorder) -> {
             Ec2Client client = client();

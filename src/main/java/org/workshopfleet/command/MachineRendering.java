@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.render.Bundle;
@@ -6,7 +6,7 @@ import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.Renderer;
 
 /**
- * What {@link Fleet} needs from rendering: a machine's user data and its bundle. The real one is the
+ * What the commands need from rendering: a machine's user data and its bundle. The real one is the
  * {@link Renderer}; tests give tiny bundles so a loopback "machine" never runs the real setup scripts.
  */
 public interface MachineRendering {

@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.render;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

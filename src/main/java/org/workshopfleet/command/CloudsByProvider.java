@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import java.nio.file.Path;
 import org.workshopfleet.cloud.Cloud;

@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import java.io.PrintStream;
 import java.util.Collection;

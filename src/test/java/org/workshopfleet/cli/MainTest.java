@@ -1,5 +1,8 @@
-package org.workshopfleet;
+package org.workshopfleet.cli;
 
+import org.workshopfleet.command.Wiring;
+import org.workshopfleet.command.Prompt;
+import org.workshopfleet.command.CidrDetector;
 import org.workshopfleet.cloud.AwsCredentials;
 import org.workshopfleet.cloud.CredentialsCheck;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.render;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

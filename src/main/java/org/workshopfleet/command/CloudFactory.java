@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.ResourceRecorder;

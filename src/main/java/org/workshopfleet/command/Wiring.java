@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import org.workshopfleet.cloud.CredentialsCheck;
 import org.workshopfleet.error.BadInput;
@@ -12,7 +12,7 @@ import org.workshopfleet.render.Renderer;
 import org.workshopfleet.ssh.SshLogin;
 
 /**
- * What {@link Fleet} talks to besides the spec: the clouds, the credential and address look-ups, the terminal, the
+ * What the commands talk to besides the spec: the clouds, the credential and address look-ups, the terminal, the
  * progress display, and how machines are reached. {@link #defaults} is the real thing; tests replace parts.
  *
  * @param clouds       makes the provider's {@code Cloud}
@@ -49,8 +49,9 @@ public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDete
                 + " or a build that includes it");
     };
 
-    public static Wiring defaults(CloudFactory clouds) {
-        return new Wiring(clouds, Providers.credentials(), CidrDetector.checkIp(), Prompt.console(), ProvisionListener.NONE,
+    /** The real look-ups, clock, SSH settings and templates, with {@code clouds} and the terminal's {@code prompt}. */
+    public static Wiring defaults(CloudFactory clouds, Prompt prompt) {
+        return new Wiring(clouds, Providers.credentials(), CidrDetector.checkIp(), prompt, ProvisionListener.NONE,
                 Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(10),
                 Duration.ofMinutes(10));
     }

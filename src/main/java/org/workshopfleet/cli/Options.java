@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.cli;
 
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.FleetException;
@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.workshopfleet.bake.ImageMode;
+import org.workshopfleet.render.ProjectFiles;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;

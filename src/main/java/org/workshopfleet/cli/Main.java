@@ -1,11 +1,16 @@
-package org.workshopfleet;
+package org.workshopfleet.cli;
 
+import org.workshopfleet.Fleet;
+import org.workshopfleet.command.CloudsByProvider;
+import org.workshopfleet.command.Given;
+import org.workshopfleet.command.Wiring;
 import org.workshopfleet.error.ExitCode;
 import org.workshopfleet.error.FleetException;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
 import java.nio.file.Path;
+import org.workshopfleet.render.ProjectFiles;
 import org.workshopfleet.report.TerminalText;
 
 /**
@@ -30,7 +35,8 @@ public final class Main {
         for (String key : System.getProperties().stringPropertyNames()) {
             props.put(key, System.getProperty(key));
         }
-        Wiring wiring = Wiring.defaults(new CloudsByProvider(ProjectFiles.locate(props.get("projectRoot"))));
+        Wiring wiring = Wiring.defaults(new CloudsByProvider(ProjectFiles.locate(props.get("projectRoot"))),
+                ConsolePrompt.open());
         int code = run(props, System.getenv(), System.out, System.err, wiring);
         System.out.flush();
         System.exit(code);
@@ -48,7 +54,7 @@ public final class Main {
             }
             // Given on the command line, or defaulted (AWS_REGION included): a live ledger overrides only defaults.
             Fleet fleet = new Fleet(options.spec(), options.projectRoot(), wiring, out,
-                    new Fleet.Given(props.containsKey("provider"), props.containsKey("region")));
+                    new Given(props.containsKey("provider"), props.containsKey("region")));
             return switch (options.action()) {
                 case UP -> fleet.up(options.yes(), options.image());
                 case PLAN -> fleet.plan();

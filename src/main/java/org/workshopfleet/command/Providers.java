@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import java.util.EnumMap;
 import java.util.Map;

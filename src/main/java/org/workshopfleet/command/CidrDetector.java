@@ -1,4 +1,4 @@
-package org.workshopfleet;
+package org.workshopfleet.command;
 
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.Interrupted;

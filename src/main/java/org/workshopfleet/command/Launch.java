@@ -1,0 +1,101 @@
+package org.workshopfleet.command;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.LaunchContext;
+import org.workshopfleet.cloud.Machine;
+import org.workshopfleet.cloud.NodeRequest;
+import org.workshopfleet.provision.MachineJob;
+import org.workshopfleet.provision.Runner;
+import org.workshopfleet.render.Bundle;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.report.ProgressBoard;
+import org.workshopfleet.report.ProgressEvent;
+import org.workshopfleet.report.Stage;
+import org.workshopfleet.ssh.SshTarget;
+import org.workshopfleet.state.Ledger;
+
+/**
+ * {@code up}'s launch step: launches the missing machines, then hands every machine to the provisioning batch as soon
+ * as the cloud reports it running with an address; machines that never run are recorded as failed at {@code launch}.
+ * Ledger first, always.
+ */
+final class Launch {
+
+    private final Cloud cloud;
+    private final Ledger ledger;
+    private final int sshPort;
+    private final Duration launchTimeout;
+    private final Map<Integer, MachineModel> models;
+    private final Map<Integer, Bundle> bundles;
+    private final ProgressBoard board;
+    private final Runner.Batch batch;
+    /** Who a machine is comes from our own list: a cloud may answer for an id it lost without name or attendee. */
+    private final Map<String, Machine> byId = new LinkedHashMap<>();
+    private final Set<String> fed = ConcurrentHashMap.newKeySet();
+
+    Launch(Wiring wiring, Cloud cloud, Ledger ledger, Map<Integer, MachineModel> models, Map<Integer, Bundle> bundles,
+           ProgressBoard board, Runner.Batch batch) {
+        this.cloud = cloud;
+        this.ledger = ledger;
+        this.sshPort = wiring.sshPort();
+        this.launchTimeout = wiring.launchTimeout();
+        this.models = models;
+        this.bundles = bundles;
+        this.board = board;
+        this.batch = batch;
+    }
+
+    /** Launches {@code requests} from {@code context}, then feeds them and the {@code live} machines to the batch. */
+    void run(LaunchContext context, List<NodeRequest> requests, Map<Integer, Machine> live) {
+        if (!requests.isEmpty()) {
+            requests.forEach(r -> board.update(ProgressEvent.stage(r.attendee(), r.name(), Stage.LAUNCHING, null)));
+            for (Machine m : cloud.createNodes(context, requests)) {
+                // The type comes from the launch answer: EC2 may have fallen back to a later -DinstanceType.
+                ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.instanceType(), m.launchedAt()));
+                live.put(m.attendee(), m);
+            }
+        }
+        live.values().forEach(m -> byId.put(m.id(), m));
+        List<Machine> states = cloud.awaitRunning(List.copyOf(byId.keySet()), launchTimeout, this::feed);
+        for (Machine m : states) {
+            Machine known = byId.get(m.id());
+            if (known == null || fed.contains(m.id())) {
+                continue;
+            }
+            if (m.isRunningWithAddress()) {
+                feed(m); // running, though the cloud did not report it while waiting
+                continue;
+            }
+            String why = "the cloud reports it " + m.state().name().toLowerCase(Locale.ROOT) + " without an address";
+            ledger.updateMachine(known.attendee(), known.name(),
+                    r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt()) : r)
+                            .withAddress(m.publicIp()));
+            batch.failedBefore(known.attendee(), known.name(), m.publicIp(), "launch", why);
+        }
+    }
+
+    /** Hands a running machine to the batch, once. */
+    private void feed(Machine m) {
+        Machine known = byId.get(m.id());
+        if (known == null || !fed.add(m.id())) {
+            return;
+        }
+        MachineModel model = models.get(known.attendee());
+        batch.submit(new MachineJob(known.attendee(), known.name(),
+                new SshTarget(m.publicIp(), sshPort, model.hostKey().publicKeyNoComment()),
+                model.grafanaPassword(), bundles.get(known.attendee())));
+        // Not waited for: machines reported together (all of a re-run's, at once) would otherwise start one
+        // fsync'd write apart. The instance is in the ledger since its launch; this adds its address (and, for a
+        // machine of an older ledger, the type the cloud describes), which the machine's end writes for sure.
+        ledger.updateMachineSoon(known.attendee(), known.name(),
+                r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
+                        : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
+    }
+}

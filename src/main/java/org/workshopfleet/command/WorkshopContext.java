@@ -1,0 +1,281 @@
+package org.workshopfleet.command;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.workshopfleet.bake.ImageRecipe;
+import org.workshopfleet.cloud.IngressRule;
+import org.workshopfleet.cloud.IngressRules;
+import org.workshopfleet.cloud.ProviderProfile;
+import org.workshopfleet.error.BadInput;
+import org.workshopfleet.provision.MachineResult;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.render.NoSymlinks;
+import org.workshopfleet.report.ResultsTable;
+import org.workshopfleet.report.TerminalText;
+import org.workshopfleet.spec.Cidr;
+import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.Tags;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.LedgerData;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
+import org.workshopfleet.state.WorkshopLock;
+
+/**
+ * One workshop as every command sees it (spec, project files, wiring, output) and the steps they share: open the
+ * ledger or refuse, take the ledger's place, lock, confirm, expiry, ingress CIDR, the dashboards check, results.
+ * The spec moves to the provider and region a live ledger records ({@link #openLedger}); later commands on the same
+ * context work there too.
+ */
+public final class WorkshopContext {
+
+    /** Ledger setting written by {@code up} and {@code allow-ip}: the CIDR the ingress admits. */
+    public static final String SETTING_CIDR = "cidr";
+    /** Ledger setting written by {@code up} and {@code extend}: when the machines power off. */
+    public static final String SETTING_EXPIRES_AT = "expiresAt";
+
+    private WorkshopSpec spec;
+    private final Path projectRoot;
+    private final Wiring wiring;
+    private final PrintStream out;
+    private final Given given;
+
+    /**
+     * @param spec        the validated workshop
+     * @param projectRoot folder with templates/, scripts/, dashboards/, security-groups/
+     * @param wiring      clouds, look-ups, terminal, display
+     * @param out         where progress and tables are printed
+     * @param given       which of the spec's provider and region a ledger may override
+     */
+    public WorkshopContext(WorkshopSpec spec, Path projectRoot, Wiring wiring, PrintStream out, Given given) {
+        this.spec = spec;
+        this.projectRoot = projectRoot;
+        this.wiring = wiring;
+        this.out = out;
+        this.given = given;
+    }
+
+    /** The workshop, at the ledger's provider and region once {@link #openLedger} moved it there. */
+    public WorkshopSpec spec() {
+        return spec;
+    }
+
+    Path projectRoot() {
+        return projectRoot;
+    }
+
+    Wiring wiring() {
+        return wiring;
+    }
+
+    PrintStream out() {
+        return out;
+    }
+
+    /** The profile of the provider this command works on (the ledger's, once {@link #openLedger} moved it there). */
+    ProviderProfile profile() {
+        return Providers.profile(spec.provider());
+    }
+
+    StateFolder folder() {
+        return new StateFolder(spec.stateDir());
+    }
+
+    /** The folder of a workshop that has a ledger; refuses with "…has no ledger in …: {@code fix}" otherwise. */
+    StateFolder requireLedger(String fix) {
+        StateFolder folder = folder();
+        if (!Ledger.exists(folder)) {
+            throw new BadInput("workshop " + spec.name() + " has no ledger in " + folder.root() + ": " + fix);
+        }
+        return folder;
+    }
+
+    /** Takes this workshop's lock for {@code action} (see {@link WorkshopLock}). */
+    WorkshopLock lock(String action) {
+        return WorkshopLock.acquire(folder(), spec.name(), action);
+    }
+
+    /** For actions without a ledger of their own: takes the place of the workshop's ledger, if there is one. */
+    void placeFromLedger() {
+        StateFolder folder = folder();
+        if (Ledger.exists(folder)) {
+            openLedger(folder);
+        }
+    }
+
+    /**
+     * Opens the workshop's ledger and, when it records a live fleet, moves this command to that fleet's provider and
+     * region, refusing a -Dprovider or -Dregion given otherwise. Before any cloud call.
+     */
+    Ledger openLedger(StateFolder folder) {
+        Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        LedgerData data = ledger.snapshot();
+        if (!data.placesFleet()) {
+            return ledger;
+        }
+        Provider provider = Provider.parse(data.provider());
+        boolean regional = Providers.profile(provider).regional();
+        boolean otherRegion = regional && !data.region().equals(spec.region());
+        boolean clash = (given.provider() && provider != spec.provider())
+                || (given.region() && profile().regional() && otherRegion);
+        if (clash) {
+            String ledgerPlace = provider.id() + (regional ? " " + data.region() : "");
+            String givenPlace = spec.provider().id() + (profile().regional() ? " " + spec.region() : "");
+            throw new BadInput("workshop " + spec.name() + " runs on " + ledgerPlace + " (its ledger "
+                    + folder.ledgerFile() + " says so), not on " + givenPlace + ": leave out -Dprovider/-Dregion or give"
+                    + " -Dprovider=" + provider.id() + (regional ? " -Dregion=" + data.region() : "")
+                    + "; another -Dname starts a new fleet");
+        }
+        if (provider != spec.provider() || otherRegion) {
+            spec = spec.withPlace(provider, regional ? data.region() : spec.region());
+        }
+        return ledger;
+    }
+
+    /** Asks {@code question} unless {@code yes}; a missing terminal or a "no" is a refusal. */
+    void confirm(boolean yes, String question) {
+        if (yes) {
+            return;
+        }
+        if (wiring.prompt() == null) {
+            throw new BadInput("no terminal to confirm on: re-run with -Dyes to proceed");
+        }
+        if (!wiring.prompt().confirm(question)) {
+            throw new BadInput("cancelled: nothing was changed");
+        }
+    }
+
+    /** {@code -Dcidr}, else the provider's fixed one, else this computer's detected address. */
+    Cidr resolveCidr() {
+        if (spec.cidr() != null) {
+            return spec.cidr();
+        }
+        var fixed = profile().defaultCidr();
+        if (fixed.isPresent()) {
+            return fixed.get();
+        }
+        // The detected address is a /32: admitted without -DallowWorld, and parsed here, once.
+        return Cidr.admitted(wiring.cidrDetector().detect(), spec.allowWorld());
+    }
+
+    /** The ledger's expiry while it is in the future, else now + {@code -Dttl}. */
+    Instant expiry(Ledger ledger) {
+        Instant known = recordedExpiry(ledger);
+        Instant now = wiring.clock().instant();
+        if (known != null && known.isAfter(now)) {
+            return known;
+        }
+        return now.plus(spec.ttl());
+    }
+
+    /** The ledger's expiry, or null when none is recorded; a setting that is not a time is bad input. */
+    Instant recordedExpiry(Ledger ledger) {
+        String known = ledger.setting(SETTING_EXPIRES_AT);
+        if (known == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(known.trim());
+        } catch (DateTimeParseException e) {
+            throw new BadInput("the ledger's " + SETTING_EXPIRES_AT + " '" + shorten(known) + "' is not a time:"
+                    + " put an ISO-8601 instant such as 2026-01-31T18:00:00Z in " + ledger.ledgerFileName()
+                    + ", or restore ledger.json.bak");
+        }
+    }
+
+    private static String shorten(String s) {
+        String one = TerminalText.clean(s);
+        return one.length() <= 40 ? one : one.substring(0, 37) + "...";
+    }
+
+    /** The ports the machines admit, from {@code security-groups/workshop.json}. */
+    List<IngressRule> ingressRules() {
+        return IngressRules.load(projectRoot.resolve("security-groups/workshop.json"));
+    }
+
+    MachineRendering rendering() {
+        return wiring.rendering().apply(projectRoot);
+    }
+
+    /** Attendee {@code n}'s machine, with its secrets, as the templates see it. */
+    MachineModel model(WorkshopSpec machineSpec, int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
+        return new MachineModel(machineSpec, n, spec.machineName(n), profile().os(), secrets.hostKey(n),
+                loginKey.publicKeyLine(), secrets.grafanaPassword(n), secrets.sshPassword(n), expiresAt);
+    }
+
+    /** Attendee {@code n}'s cloud tags: the workshop's, its number, its name and its expiry. */
+    Map<String, String> tags(int n, Instant expiresAt) {
+        Map<String, String> t = new LinkedHashMap<>(spec.baseTags());
+        t.put(Tags.ATTENDEE, String.format(Locale.ROOT, "%02d", n));
+        t.put(Tags.NAME, spec.machineName(n));
+        t.put(Tags.EXPIRES_AT, expiresAt.toString());
+        return t;
+    }
+
+    /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */
+    public ImageRecipe currentRecipe() {
+        SshKeyPair throwaway = SshKeyPair.generate("recipe@" + spec.name());
+        MachineModel any = new MachineModel(spec, 1, spec.machineName(1), profile().os(), throwaway,
+                throwaway.publicKeyLine(), Secrets.randomPassword(20), Secrets.randomPassword(20),
+                wiring.clock().instant().plus(spec.ttl()));
+        return ImageRecipe.of(profile().stockImage(spec.region(), projectRoot), rendering().bundle(any));
+    }
+
+    /** The project's Grafana dashboards, each checked for a {@code uid}; none at all is bad input. */
+    List<Path> dashboards() {
+        NoSymlinks.refuse(projectRoot, List.of("dashboards"));
+        Path dir = projectRoot.resolve("dashboards");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> found;
+        try (Stream<Path> files = Files.list(dir)) {
+            found = files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (found.isEmpty()) {
+            throw new BadInput(dir + " holds no .json dashboard: restore dashboards/ from the repository");
+        }
+        // Checked here, before anything is launched, rather than at import time on every machine.
+        ObjectMapper json = new ObjectMapper();
+        for (Path p : found) {
+            try {
+                if (!json.readTree(p.toFile()).path("uid").isTextual()) {
+                    throw new BadInput("dashboard " + p + " has no \"uid\": export it again from Grafana"
+                            + " (Share > Export, for sharing externally) or restore it from the repository");
+                }
+            } catch (IOException e) {
+                throw new BadInput("dashboard " + p + " is not valid JSON: export it again from Grafana or restore"
+                        + " it from the repository");
+            }
+        }
+        return found;
+    }
+
+    /** The results table and a one-line verdict. */
+    void printResults(List<MachineResult> results) {
+        printTable(results);
+        long failed = results.stream().filter(r -> !r.ok()).count();
+        out.println(failed == 0 ? "all " + results.size() + " machine(s) ready"
+                : failed + " of " + results.size() + " machine(s) failed; fix and re-run up (finished steps are skipped)");
+    }
+
+    /** One line per machine; a failed one with its failing step, reason and the tail of its log. */
+    void printTable(List<MachineResult> results) {
+        ResultsTable.print(out, results);
+    }
+}
