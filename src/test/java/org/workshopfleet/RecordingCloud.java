@@ -15,7 +15,6 @@ import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
-import org.workshopfleet.cloud.UserDataFormat;
 
 /**
  * STAND-IN {@link Cloud} for Fleet's tests: keeps machines in memory (shared across instances through {@link State}
@@ -47,13 +46,8 @@ final class RecordingCloud implements Cloud, org.workshopfleet.cloud.ImageExtens
     }
 
     @Override
-    public String providerName() {
-        return "lab";
-    }
-
-    @Override
-    public UserDataFormat userDataFormat() {
-        return UserDataFormat.CLOUD_CONFIG;
+    public org.workshopfleet.cloud.ProviderProfile profile() {
+        return org.workshopfleet.command.Providers.profile(org.workshopfleet.spec.Provider.LAB);
     }
 
     @Override

@@ -154,7 +154,7 @@ public final class ImageBaker {
             SshTarget target = new SshTarget(m.publicIp(), sshPort, builder.hostKey());
             // A Lightsail builder presents its image's host key until its launch script has run.
             Pipeline pipeline = new Pipeline(login, layout, logsDir, List.of(), sshTimeout, Duration.ofSeconds(180))
-                    .withBootHostKey(cloud.userDataFormat().bootHostKey());
+                    .withBootHostKey(cloud.profile().userDataFormat().bootHostKey());
             MachineResult r = pipeline.provision(new MachineJob(BUILDER_ATTENDEE, name, target, null, builder.bundle()),
                     ProvisionListener.NONE);
             if (!r.ok()) {

@@ -20,11 +20,16 @@ import java.util.function.Consumer;
  */
 public interface Cloud extends AutoCloseable {
 
-    /** Short provider id: {@code ec2}, {@code lightsail}, {@code lab}. */
-    String providerName();
+    /**
+     * The facts of this cloud's provider (its user-data format among them): the same profile the registry gives for
+     * the provider, so what a caller plans and what the cloud does cannot differ.
+     */
+    ProviderProfile profile();
 
-    /** What kind of user data {@link NodeRequest#userData()} must hold for this cloud. */
-    UserDataFormat userDataFormat();
+    /** Short provider id: {@code ec2}, {@code lightsail}, {@code lab}. */
+    default String providerName() {
+        return profile().provider().id();
+    }
 
     /**
      * Ensures the workshop's shared resources exist: the login key pair and the ingress rules (or, per instance,

@@ -147,7 +147,7 @@ public final class Up {
         for (int n = 1; n <= ctx.spec().count(); n++) {
             MachineModel model = ctx.model(run.machineSpec(), n, run.secrets(), run.loginKey(), run.expiresAt());
             models.put(n, model);
-            userData.put(n, run.renderer().userData(model, cloud.userDataFormat()));
+            userData.put(n, run.renderer().userData(model, cloud.profile().userDataFormat()));
             bundles.put(n, run.renderer().bundle(model));
         }
         return new Rendered(models, userData, bundles);
@@ -169,7 +169,7 @@ public final class Up {
         Map<String, String> tags = ctx.tags(b, run.expiresAt());
         tags.put(Tags.NAME, builder.hostname());
         ImageBaker.Builder request = new ImageBaker.Builder(
-                new NodeRequest(b, builder.hostname(), run.renderer().userData(builder, cloud.userDataFormat()), tags),
+                new NodeRequest(b, builder.hostname(), run.renderer().userData(builder, cloud.profile().userDataFormat()), tags),
                 builder.hostKey().publicKeyNoComment(), recipe.builderBundle(run.renderer().bundle(builder)));
         Wiring wiring = ctx.wiring();
         ImageBaker.Baked made = new ImageBaker(new SshLogin(wiring.sshUser(), run.loginKey()), wiring.layout(),
@@ -204,7 +204,7 @@ public final class Up {
         Wiring wiring = ctx.wiring();
         Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), run.loginKey()), wiring.layout(),
                 run.folder().logsDir(), run.dashboards(), wiring.sshTimeout(), Duration.ofSeconds(180))
-                .withBootHostKey(cloud.userDataFormat().bootHostKey());
+                .withBootHostKey(cloud.profile().userDataFormat().bootHostKey());
         String atATime = Math.min(spec.parallelism(), spec.count()) + " at a time; logs in " + run.folder().logsDir();
         ctx.out().println(requests.isEmpty()
                 ? "provisioning " + live.size() + " machine(s), " + atATime

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -339,6 +338,12 @@ public abstract class CloudContract {
         assertEquals(capabilities(), present);
     }
 
+    /** Whether the cloud has {@code c}, asserting that it answers as its provider declares. */
+    private boolean has(Capability c, Optional<?> answer) {
+        assertEquals(capabilities().contains(c), answer.isPresent(), c + " answered as declared");
+        return answer.isPresent();
+    }
+
     private static void add(Set<Capability> present, Capability c, Optional<?> answer) {
         if (answer.isPresent()) {
             present.add(c);
@@ -347,8 +352,10 @@ public abstract class CloudContract {
 
     @Test
     void replaceIngressLeavesEveryMachineAdmittingOnlyTheNewCidr() {
-        assumeTrue(capabilities().contains(Capability.INGRESS), "this cloud has no ingress rules");
         Cloud cloud = newCloud(new RecordedResources());
+        if (!has(Capability.INGRESS, cloud.ingress())) {
+            return; // no ingress rules (the lab): the empty answer is what is asserted
+        }
         List<Machine> machines = up(cloud, requests(1, fleetSize()));
         assertEquals(expectedAdmission(machines, CIDR), admitted(workshop));
 
@@ -368,8 +375,10 @@ public abstract class CloudContract {
 
     @Test
     void retagChangesTheTagOnEveryMachineAndKeepsTheWorkshops() {
-        assumeTrue(capabilities().contains(Capability.TAGGING), "this cloud has no tags");
         Cloud cloud = newCloud(new RecordedResources());
+        if (!has(Capability.TAGGING, cloud.tagging())) {
+            return; // no tags (the lab): the empty answer is what is asserted
+        }
         List<Machine> machines = up(cloud, requests(1, fleetSize()));
         String later = "2030-01-01T00:00:00Z";
 
@@ -383,8 +392,10 @@ public abstract class CloudContract {
 
     @Test
     void theCapacityCheckPassesAFleetThatFitsAndCreatesNothing() {
-        assumeTrue(capabilities().contains(Capability.CAPACITY), "this cloud cannot read its limits");
         Cloud cloud = newCloud(new RecordedResources());
+        if (!has(Capability.CAPACITY, cloud.capacity())) {
+            return; // no readable limits (Lightsail, the lab): the empty answer is what is asserted
+        }
 
         assertDoesNotThrow(() -> cloud.capacity().orElseThrow().checkCapacity(fleetSize()));
 
@@ -393,8 +404,9 @@ public abstract class CloudContract {
 
     @Test
     void anImageIsCapturedFoundListedLaunchedFromAndRemovedTwice() {
-        assumeTrue(capabilities().contains(Capability.IMAGES) && imageRoundTripIsCheap(),
-                "images are covered by this cloud's image suite");
+        if (!has(Capability.IMAGES, newCloud(ResourceRecorder.NONE).images()) || !imageRoundTripIsCheap()) {
+            return; // this cloud's own image suite (or bake IT) makes the round trip
+        }
         String recipe = "0".repeat(56) + "c0ffee42";
         RecordedResources recorder = new RecordedResources();
         Cloud cloud = newCloud(recorder);

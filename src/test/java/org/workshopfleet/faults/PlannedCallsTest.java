@@ -154,11 +154,12 @@ class PlannedCallsTest {
     }
 
     @Test
-    void planRendersUserDataInTheFormatTheCloudTakes() {
+    void eachCloudAnswersWithTheProfilePlanUses() {
         for (Provider p : List.of(Provider.EC2, Provider.LIGHTSAIL)) {
             WorkshopSpec spec = WorkshopSpec.defaults(1, p);
             try (Cloud cloud = wiring().clouds().create(spec, ResourceRecorder.NONE)) {
-                assertEquals(cloud.userDataFormat(), Providers.profile(p).userDataFormat(), p.id());
+                assertEquals(p, cloud.profile().provider(), p.id());
+                assertEquals(Providers.profile(p).getClass(), cloud.profile().getClass(), p.id());
             }
         }
     }

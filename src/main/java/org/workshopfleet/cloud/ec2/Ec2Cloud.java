@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.workshopfleet.cloud.CapacityExtension;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.IngressExtension;
@@ -22,7 +23,6 @@ import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.TaggingExtension;
-import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -42,6 +42,8 @@ import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
  * HTTP-level retries (throttling, 5xx) are the SDK client's.
  */
 public final class Ec2Cloud implements Cloud {
+
+    private static final ProviderProfile PROFILE = new Ec2Profile();
 
     /** EC2's limit on raw (pre-base64) user data (Amazon EC2 User Guide, "Work with instance user data"). */
     public static final int MAX_USER_DATA_BYTES = Ec2Launcher.MAX_USER_DATA_BYTES;
@@ -145,13 +147,8 @@ public final class Ec2Cloud implements Cloud {
     }
 
     @Override
-    public String providerName() {
-        return "ec2";
-    }
-
-    @Override
-    public UserDataFormat userDataFormat() {
-        return UserDataFormat.CLOUD_CONFIG;
+    public ProviderProfile profile() {
+        return PROFILE;
     }
 
     /** The imported key pair's name: {@code workshop-fleet-<workshop>}. */

@@ -27,6 +27,7 @@ import org.workshopfleet.cloud.LaunchConfig;
 import org.workshopfleet.cloud.IngressExtension;
 import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -34,7 +35,6 @@ import org.workshopfleet.cloud.MachineState;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
-import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.spec.WorkshopSpec;
 
@@ -48,6 +48,8 @@ import org.workshopfleet.spec.WorkshopSpec;
  * gives, so the CIDR is accepted and not applied, and the lab has no {@link IngressExtension} to change it.
  */
 public final class LabCloud implements Cloud {
+
+    private static final ProviderProfile PROFILE = new LabProfile();
 
     private final LaunchConfig config;
     private final ResourceRecorder recorder;
@@ -80,13 +82,8 @@ public final class LabCloud implements Cloud {
     }
 
     @Override
-    public String providerName() {
-        return "lab";
-    }
-
-    @Override
-    public UserDataFormat userDataFormat() {
-        return UserDataFormat.CLOUD_CONFIG;
+    public ProviderProfile profile() {
+        return PROFILE;
     }
 
     /**

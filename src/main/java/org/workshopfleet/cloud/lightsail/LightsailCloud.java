@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.workshopfleet.cloud.Cloud;
+import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.ImageExtension;
 import org.workshopfleet.cloud.IngressExtension;
@@ -16,7 +17,6 @@ import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.TaggingExtension;
-import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.BadInput;
@@ -46,6 +46,8 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
  * {@link ResourceRecorder} is called from those threads.
  */
 public final class LightsailCloud implements Cloud {
+
+    private static final ProviderProfile PROFILE = new LightsailProfile();
 
     /** Ubuntu 22.04 LTS, an OS blueprint. */
     public static final String BLUEPRINT = "ubuntu_22_04";
@@ -175,13 +177,8 @@ public final class LightsailCloud implements Cloud {
     }
 
     @Override
-    public String providerName() {
-        return "lightsail";
-    }
-
-    @Override
-    public UserDataFormat userDataFormat() {
-        return UserDataFormat.SHELL_SCRIPT;
+    public ProviderProfile profile() {
+        return PROFILE;
     }
 
     /** Checks the context, then imports the login key as {@code <workshop>-key} and tags it (or adopts ours). */

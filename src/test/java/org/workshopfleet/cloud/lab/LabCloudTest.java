@@ -32,7 +32,7 @@ class LabCloudTest {
     void speaksCloudConfigAndNamesAttendeesFromMachineNames() {
         LabCloud cloud = new LabCloud(LabCloud.config(WorkshopSpec.defaults(2, Provider.LAB)), ResourceRecorder.NONE);
         assertEquals("lab", cloud.providerName());
-        assertEquals(UserDataFormat.CLOUD_CONFIG, cloud.userDataFormat());
+        assertEquals(UserDataFormat.CLOUD_CONFIG, cloud.profile().userDataFormat());
         assertEquals(7, LabCloud.attendeeOf("ebpf-php-07"));
         assertEquals(12, LabCloud.attendeeOf("ebpf-php-12"));
         assertEquals(0, LabCloud.attendeeOf("other"));

@@ -351,7 +351,7 @@ class LightsailCloudTest {
                 + "echo 'ünïcødé ✓' && cat <<'EOF' >/etc/motd\n  indented\tline\nEOF\n";
         WorkshopSpec spec = spec(1);
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
-            assertEquals(UserDataFormat.SHELL_SCRIPT, cloud.userDataFormat());
+            assertEquals(UserDataFormat.SHELL_SCRIPT, cloud.profile().userDataFormat());
             cloud.prepare(context);
             cloud.createNodes(context, List.of(new NodeRequest(1, spec.machineName(1), script, Map.of())));
         }
