@@ -170,9 +170,6 @@ public final class SourcesFile {
     }
 
     private static String checked(String key, Kind kind, String raw, SourceLocations base, String where) {
-        if (kind == null) {
-            throw new IllegalStateException("SourcesFile.KEYS has no line for SourceLocations." + key);
-        }
         String value = raw.strip();
         String at = where + ": " + key;
         if (value.isEmpty()) {
