@@ -68,10 +68,17 @@ class FleetOnLabIT {
     @TempDir
     Path tmp;
 
+    /**
+     * Per run, so two checkouts running this test on one host (a CI run beside a developer's) never share a lab scope
+     * and tear down each other's machines.
+     */
+    private static final String RUN = String.format(java.util.Locale.ROOT, "%04x",
+            new java.security.SecureRandom().nextInt(0x10000));
+
     @Test
     void labProviderUpVerifyTeardown() throws Exception {
         LabPrerequisites.require("ssh-keyscan");
-        String name = "e2e-lab";
+        String name = "e2e-lab-" + RUN;
         runScenario(name, Provider.LAB, (spec, recorder) -> new CloudsByProvider(PROJECT).create(spec, recorder),
                 List.of("wf-" + name + "-01", "wf-" + name + "-02"), Wiring.TEMPLATES);
     }
@@ -79,17 +86,18 @@ class FleetOnLabIT {
     @Test
     void ec2CodePathWithLabMachinesBehindTheFake() throws Exception {
         LabPrerequisites.require("ssh-keyscan");
-        LabInstanceBackend backendMachines = new LabInstanceBackend("e2e-ec2");
+        String name = "e2e-ec2-" + RUN;
+        LabInstanceBackend backendMachines = new LabInstanceBackend(name);
         try (Ec2Fake fake = Ec2Fake.start()) {
             fake.backend(backendMachines);
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), Ec2Cloud.config(spec), recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
-            runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
+            runScenario(name, Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
             assertEquals(1, fake.calls("CreateTags").size(), "extend retags the fleet in one call");
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
-            assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "security group deleted");
-            assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "key pair deleted");
+            assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains(name)), "security group deleted");
+            assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains(name)), "key pair deleted");
         } finally {
             backendMachines.destroyAll();
         }
