@@ -17,6 +17,7 @@ import org.workshopfleet.render.ProjectFiles;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
+import org.workshopfleet.spec.SourcesFile;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
@@ -83,7 +84,11 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("bundle", "Lightsail bundle id (default: " + WorkshopSpec.DEFAULT_LIGHTSAIL_BUNDLE + ")");
         p.put("allowWorld", "permit a -Dcidr wider than /16, 0.0.0.0/0 included (default: false)");
         p.put("ebpfExporterSha256", "SHA-256 every machine's ebpf_exporter v2.4.2 download must have (default: none published;"
-                + " the first machine's is recorded and the others must match it)");
+                + " the first machine's is recorded and the others must match it); wins over ebpfExporterSha256 in -Dsources");
+        p.put("sources", "a properties file that overrides where machines download from and the pins they check, for a"
+                + " mirror on a restricted network or stand-ins for an offline rehearsal; keys: "
+                + String.join(", ", SourcesFile.keyNames()) + "; a key left out keeps its default (plan writes the"
+                + " effective ones to plan/sources.properties); -DebpfExporterSha256 wins over the file's");
         p.put("image", "stock or bake: with bake, up launches the attendees from a baked image of this recipe (the setup"
                 + " steps that are the same on every machine), baking it first on one builder machine if the cloud has"
                 + " none; later workshops reuse it until the recipe changes (default: stock)");
@@ -100,15 +105,24 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
     /** A recipe hash prefix (8+ hex digits), an image name ({@code workshop-fleet-…}) or a cloud image id. */
     private static final Pattern IMAGE_REF = Pattern.compile("[0-9a-f]{8,64}|[A-Za-z0-9][A-Za-z0-9._:-]{2,127}");
 
-    private static SourceLocations sources(String ebpfExporterSha256) {
+    /** {@code -Dsources} over the defaults, then {@code -DebpfExporterSha256} over that. */
+    private static SourceLocations sources(String file, String ebpfExporterSha256) {
+        SourceLocations sources = SourceLocations.defaults();
+        if (file != null) {
+            if (file.isBlank()) {
+                throw new BadInput("-Dsources is empty: give the path of a properties file (keys: "
+                        + String.join(", ", SourcesFile.keyNames()) + "), or leave it out for the real locations");
+            }
+            sources = SourcesFile.load(Path.of(file.strip()));
+        }
         if (ebpfExporterSha256 == null) {
-            return SourceLocations.defaults();
+            return sources;
         }
         String sha = ebpfExporterSha256.trim().toLowerCase(java.util.Locale.ROOT);
         if (!SHA256.matcher(sha).matches()) {
             throw new BadInput("-DebpfExporterSha256 is not a SHA-256: give 64 hex digits, as sha256sum prints them");
         }
-        return SourceLocations.defaults().withEbpfExporterSha256(sha);
+        return sources.withEbpfExporterSha256(sha);
     }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)([mhd])");
@@ -163,7 +177,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 ttl,
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
-                sources(props.get("ebpfExporterSha256")));
+                sources(props.get("sources"), props.get("ebpfExporterSha256")));
         ImageMode image = props.containsKey("image") ? ImageMode.parse(props.get("image")) : ImageMode.STOCK;
         String imageRecipe = props.get("imageRecipe");
         if (!help && action == Action.REMOVE_IMAGE) {

@@ -2,9 +2,9 @@ package org.workshopfleet.cli;
 
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.FleetException;
+import org.workshopfleet.spec.NearestName;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -29,9 +29,6 @@ final class UnknownProperties {
     static final Set<String> FOREIGN = Set.of("skipTests", "test", "argLine", "skipITs", "failIfNoTests", "basedir",
             "localRepository", "socksProxyHost", "socksProxyPort", "socksProxyVersion");
 
-    /** Suggest an option only this close (Damerau-Levenshtein, ignoring case): typos, not other words. */
-    private static final int MAX_DISTANCE = 2;
-
     private UnknownProperties() {
     }
 
@@ -52,38 +49,8 @@ final class UnknownProperties {
         }
     }
 
-    /** The option nearest to {@code key}, or null when none is within {@link #MAX_DISTANCE}. */
+    /** The option nearest to {@code key}, or null when none is a likely typo of it. */
     static String closest(String key) {
-        String best = null;
-        int bestDistance = MAX_DISTANCE + 1;
-        for (String option : Options.PROPERTIES.keySet()) {
-            int d = distance(key.toLowerCase(Locale.ROOT), option.toLowerCase(Locale.ROOT));
-            if (d < bestDistance) {
-                best = option;
-                bestDistance = d;
-            }
-        }
-        return best;
-    }
-
-    /** Optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions. */
-    static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return NearestName.closest(key, Options.PROPERTIES.keySet());
     }
 }

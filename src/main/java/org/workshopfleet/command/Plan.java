@@ -18,6 +18,7 @@ import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.SetupStep;
 import org.workshopfleet.report.PlanSummary;
 import org.workshopfleet.report.PriceTable;
+import org.workshopfleet.spec.SourcesFile;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.state.Secrets;
@@ -30,6 +31,9 @@ import org.workshopfleet.state.WorkshopLock;
  */
 public final class Plan {
 
+    /** The effective download locations and pins, in the {@code -Dsources} format, in the plan folder. */
+    public static final String SOURCES_FILE = "sources.properties";
+
     private final WorkshopContext ctx;
 
     /** @param ctx the workshop this command works on, and the steps it shares with the others */
@@ -37,7 +41,10 @@ public final class Plan {
         this.ctx = ctx;
     }
 
-    /** Per machine its user data, bundle files and steps; {@code cloud-calls.txt}; {@code cost.txt}. Returns 0. */
+    /**
+     * Per machine its user data, bundle files and steps; {@code cloud-calls.txt}; {@code cost.txt};
+     * {@link #SOURCES_FILE}. Returns 0.
+     */
     public int run() {
         // Locked like up: plan makes the login key, host keys and passwords up goes on to use, and two commands
         // making them at once would leave machines with keys the folder no longer holds.
@@ -68,13 +75,17 @@ public final class Plan {
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
                 cloudCalls(profile.plannedCalls(spec, ingress, cidr, expiresAt)).getBytes(StandardCharsets.UTF_8), true);
+        // What the machines will fetch, and the pins they check: the facilitator can see a mirror is complete
+        // before the day. No secret can be in it (URLs with credentials are refused when read).
+        StateFolder.writeAtomically(planDir.resolve(SOURCES_FILE),
+                SourcesFile.format(spec.sources()).getBytes(StandardCharsets.UTF_8), true);
         PriceTable prices = PriceTable.load();
         String cost = PlanSummary.costLine(profile, spec, spec.count(), prices);
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
         ctx.out().println(spec.provider().id() + ": " + PlanSummary.withExpiry(profile, spec, spec.count(), prices,
                 ingress, cidr, now, expiresAt));
         ctx.out().println("plan: " + spec.count() + " machine(s), " + files
-                + " bundle file(s), user data and cloud calls in " + planDir);
+                + " bundle file(s), user data, cloud calls and download sources in " + planDir);
         return 0;
     }
 

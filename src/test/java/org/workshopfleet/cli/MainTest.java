@@ -120,8 +120,50 @@ class MainTest {
         assertEquals(0, run(null, "help"));
         String text = out.toString(StandardCharsets.UTF_8);
         for (String key : new String[] {"action", "count", "provider", "name", "region", "cidr", "yes", "ttl",
-            "parallelism", "instanceType", "bundle", "allowWorld", "stateDir", "verbose"}) {
+            "parallelism", "instanceType", "bundle", "allowWorld", "stateDir", "verbose", "sources"}) {
             assertTrue(text.contains("-D" + key + " "), key + " in " + text);
+        }
+        assertTrue(text.contains("-DebpfExporterSha256 wins over the file's"), text);
+        assertTrue(text.contains("wins over ebpfExporterSha256 in -Dsources"), text);
+    }
+
+    /**
+     * {@code -Dsources} replaces exactly the keys it gives, {@code -DebpfExporterSha256} wins over the file's, and plan
+     * writes the effective sources (in the same format, so the copy is itself a valid file) and renders them into the
+     * machines' environment.
+     */
+    @Test
+    void planWritesTheEffectiveSourcesFromTheFileAndTheCommandLine() throws java.io.IOException {
+        String fromFile = "a".repeat(64);
+        String fromCommandLine = "b".repeat(64);
+        Path sources = Files.writeString(dir.resolve("mirror.properties"),
+                "releaseBase=http://10.0.0.5:8080/gh\nebpfExporterSha256=" + fromFile + "\n");
+        assertEquals(0, run(null, "action=plan", "count=2", "cidr=203.0.113.7/32", "sources=" + sources,
+                "ebpfExporterSha256=" + fromCommandLine), err());
+
+        org.workshopfleet.spec.SourceLocations expected = org.workshopfleet.spec.SourceLocations.defaults()
+                .withEbpfExporterSha256(fromCommandLine);
+        expected = new org.workshopfleet.spec.SourceLocations("http://10.0.0.5:8080/gh", expected.grafanaAptRepo(),
+                expected.grafanaAptKeyUrl(), expected.grafanaKeyFingerprint(), expected.attendeeGitRemote(),
+                expected.attendeeGitBranch(), expected.ddebsRepo(), fromCommandLine, expected.prometheusSha256());
+        assertEquals(expected, Options.parse(Map.of("count", "2", "sources", sources.toString(),
+                "ebpfExporterSha256", fromCommandLine), Map.of()).spec().sources());
+
+        Path plan = dir.resolve("workshops/ebpf-php/plan");
+        Path written = plan.resolve(org.workshopfleet.command.Plan.SOURCES_FILE);
+        String text = Files.readString(written);
+        assertTrue(text.contains("\nreleaseBase=http://10.0.0.5:8080/gh\n"), text);
+        assertTrue(text.contains("\nebpfExporterSha256=" + fromCommandLine + "\n"), text);
+        assertEquals(expected, org.workshopfleet.spec.SourcesFile.load(written));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("download sources in " + plan), out.toString(StandardCharsets.UTF_8));
+        try (var files = Files.walk(plan.resolve("ebpf-php-01"))) {
+            assertTrue(files.filter(Files::isRegularFile).anyMatch(f -> {
+                try {
+                    return new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains("RELEASE_BASE='http://10.0.0.5:8080/gh'");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }), "the machine's environment carries the mirror");
         }
     }
 

@@ -1,6 +1,5 @@
 package org.workshopfleet.e2e;
 
-import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,10 +13,14 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.cli.Main;
+import org.workshopfleet.cli.Options;
 import org.workshopfleet.command.CloudFactory;
 import org.workshopfleet.command.CloudsByProvider;
 import org.workshopfleet.Fleet;
@@ -52,7 +55,10 @@ import org.workshopfleet.ssh.SshLogin;
  * Tier 3, end to end with real parts: real Debian 12 lab machines, real SSH, the real setup scripts and templates,
  * stand-ins only for what this sandbox cannot reach (release downloads, Grafana's apt repository, the git remote).
  * {@code up} with two machines, {@code verify} passes every readiness check on both, {@code teardown} leaves the host as
- * it was. Once through {@code -Dprovider=lab}, once through the EC2 code path (the real SDK client against the EC2
+ * it was. Each command runs through {@link Main#run} as on the command line, the stand-ins reached through
+ * {@code -Dsources} (the file {@link StandIns#writeSourcesFile} writes), as an offline rehearsal reaches them; the test
+ * keeps only its wiring (the cloud factory, the Debian rendering for the EC2 path). Once through {@code -Dprovider=lab},
+ * once through the EC2 code path (the real SDK client against the EC2
  * protocol fake, whose RunInstances boots lab machines from the user data it was sent).
  */
 class FleetOnLabIT {
@@ -62,10 +68,17 @@ class FleetOnLabIT {
     @TempDir
     Path tmp;
 
+    /**
+     * Per run, so two checkouts running this test on one host (a CI run beside a developer's) never share a lab scope
+     * and tear down each other's machines.
+     */
+    private static final String RUN = String.format(java.util.Locale.ROOT, "%04x",
+            new java.security.SecureRandom().nextInt(0x10000));
+
     @Test
     void labProviderUpVerifyTeardown() throws Exception {
         LabPrerequisites.require("ssh-keyscan");
-        String name = "e2e-lab";
+        String name = "e2e-lab-" + RUN;
         runScenario(name, Provider.LAB, (spec, recorder) -> new CloudsByProvider(PROJECT).create(spec, recorder),
                 List.of("wf-" + name + "-01", "wf-" + name + "-02"), Wiring.TEMPLATES);
     }
@@ -73,17 +86,18 @@ class FleetOnLabIT {
     @Test
     void ec2CodePathWithLabMachinesBehindTheFake() throws Exception {
         LabPrerequisites.require("ssh-keyscan");
-        LabInstanceBackend backendMachines = new LabInstanceBackend("e2e-ec2");
+        String name = "e2e-ec2-" + RUN;
+        LabInstanceBackend backendMachines = new LabInstanceBackend(name);
         try (Ec2Fake fake = Ec2Fake.start()) {
             fake.backend(backendMachines);
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), Ec2Cloud.config(spec), recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
-            runScenario("e2e-ec2", Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
+            runScenario(name, Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
             assertEquals(1, fake.calls("CreateTags").size(), "extend retags the fleet in one call");
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
-            assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "security group deleted");
-            assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains("e2e-ec2")), "key pair deleted");
+            assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains(name)), "security group deleted");
+            assertTrue(fake.keyPairNames().stream().noneMatch(n -> n.contains(name)), "key pair deleted");
         } finally {
             backendMachines.destroyAll();
         }
@@ -97,17 +111,28 @@ class FleetOnLabIT {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
         try (StandIns standIns = StandIns.start(InetAddress.getByName(LabNetwork.HOST_ADDRESS), tmp.resolve("standins"))) {
-            // The machines reach this host (the stand-ins) from the lab bridge; an EC2 fleet's ingress names it.
-            Cidr cidr = provider == Provider.LAB ? null : Cidr.parse(LabNetwork.SUBNET);
-            WorkshopSpec spec = new WorkshopSpec(name, 2, provider, "ap-northeast-1", null, null, cidr, false, null, 8,
-                    tmp.resolve("workshops"), standIns.sources());
+            // The stand-ins are reached as a facilitator reaches a mirror: through -Dsources on the command line.
+            Path sourcesFile = standIns.writeSourcesFile(tmp.resolve("sources.properties"));
+            Map<String, String> props = new HashMap<>(Map.of("name", name, "count", "2", "provider", provider.id(),
+                    "region", "ap-northeast-1", "parallelism", "8", "stateDir", tmp.resolve("workshops").toString(),
+                    "projectRoot", PROJECT.toString(), "sources", sourcesFile.toString(), "yes", ""));
+            if (provider != Provider.LAB) {
+                // The machines reach this host (the stand-ins) from the lab bridge; an EC2 fleet's ingress names it.
+                props.put("cidr", LabNetwork.SUBNET);
+            }
+            WorkshopSpec spec = Options.parse(props, Map.of()).spec();
+            assertEquals(standIns.sources(), spec.sources(), "-Dsources points every download at the stand-ins");
             Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,
                     Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5),
                     Duration.ofMinutes(10)).withRendering(rendering);
-            Fleet fleet = new Fleet(spec, PROJECT, wiring, out);
+            Function<String, Integer> command = action -> {
+                Map<String, String> withAction = new HashMap<>(props);
+                withAction.put("action", action);
+                return Main.run(withAction, Map.of(), out, out, wiring);
+            };
 
-            assertEquals(0, fleet.up(true), () -> "up failed:\n" + buffer);
-            assertEquals(0, fleet.verify(), () -> "verify failed:\n" + buffer);
+            assertEquals(0, command.apply("up"), () -> "up failed:\n" + buffer);
+            assertEquals(0, command.apply("verify"), () -> "verify failed:\n" + buffer);
             String output = buffer.toString(StandardCharsets.UTF_8);
             assertTrue(output.contains("verify: all 2 machine(s) pass every check"), output);
             // Stock machines too are each their own (the lab base ships an empty /etc/machine-id, as a cloud image does).
@@ -123,7 +148,7 @@ class FleetOnLabIT {
             String expiryBefore = Ledger.open(new StateFolder(spec.stateDir()), name, provider.id(), spec.region(), Clock.systemUTC())
                     .setting(Fleet.SETTING_EXPIRES_AT);
             Thread.sleep(1100);
-            assertEquals(0, fleet.extend(true), () -> "extend failed:\n" + buffer);
+            assertEquals(0, command.apply("extend"), () -> "extend failed:\n" + buffer);
             Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), name, provider.id(), spec.region(), Clock.systemUTC());
             Instant moved = Instant.parse(ledger.setting(Fleet.SETTING_EXPIRES_AT));
             assertTrue(moved.isAfter(Instant.parse(expiryBefore)), expiryBefore + " -> " + moved);
@@ -139,11 +164,11 @@ class FleetOnLabIT {
 
             // A second up is a resume: nothing relaunched, every step skipped by its marker.
             buffer.reset();
-            assertEquals(0, fleet.up(true), () -> "second up failed:\n" + buffer);
+            assertEquals(0, command.apply("up"), () -> "second up failed:\n" + buffer);
             assertFalse(buffer.toString(StandardCharsets.UTF_8).contains("launching"), buffer::toString);
 
-            assertEquals(0, fleet.teardown(true), () -> "teardown failed:\n" + buffer);
-            assertEquals(0, fleet.teardown(true), () -> "second teardown failed:\n" + buffer);
+            assertEquals(0, command.apply("teardown"), () -> "teardown failed:\n" + buffer);
+            assertEquals(0, command.apply("teardown"), () -> "second teardown failed:\n" + buffer);
         } finally {
             System.out.println(buffer.toString(StandardCharsets.UTF_8));
             printLogTails(tmp.resolve("workshops").resolve(name).resolve("logs"));

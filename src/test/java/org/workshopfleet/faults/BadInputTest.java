@@ -97,6 +97,12 @@ class BadInputTest {
         return new Row(title, props(props), breakIt, calls, expected);
     }
 
+    /** A row whose {@code -Dsources} file (in the project copy) holds {@code content}. */
+    static Row sourcesRow(String title, String content, String expected) {
+        return row(title, "sources={project}/sources.properties",
+                s -> write(s.project().resolve("sources.properties"), content + "\n"), Calls.NONE, expected);
+    }
+
     static Map<String, String> props(String kv) {
         Map<String, String> p = new HashMap<>();
         for (String s : kv.split(";")) {
@@ -113,6 +119,22 @@ class BadInputTest {
         return Stream.of(
             row("misspelt option (teardown of the default workshop)", "action=teardown;nmae=rehearsal",
                     "unknown option -Dnmae (did you mean -Dname?)"),
+            row("-Dsources empty", "sources=", "-Dsources is empty: give the path of a properties file"),
+            row("-Dsources missing", "sources={project}/no-such.properties", "no-such.properties: no such file"),
+            sourcesRow("sources file with a misspelt key", "relaseBase=http://10.0.0.5/",
+                    "unknown key 'relaseBase' (did you mean releaseBase?): fix or remove it"),
+            sourcesRow("sources file with an ftp URL", "grafanaAptRepo=ftp://10.0.0.5/apt",
+                    "grafanaAptRepo 'ftp://10.0.0.5/apt' is not an http(s) URL"),
+            sourcesRow("sources file with credentials in a URL", "releaseBase=https://u:p@10.0.0.5/",
+                    "releaseBase carries a user name or password"),
+            sourcesRow("sources file with a git remote over ssh", "attendeeGitRemote=ssh://git@10.0.0.5/x.git",
+                    "attendeeGitRemote"),
+            sourcesRow("sources file with a short SHA-256", "prometheusSha256=9a9d1e11",
+                    "prometheusSha256 '9a9d1e11' is not a SHA-256: 64 hex digits"),
+            sourcesRow("sources file with a short fingerprint", "grafanaKeyFingerprint=963FA27710458545",
+                    "grafanaKeyFingerprint '963FA27710458545' is not a key fingerprint: its 40 hex digits"),
+            sourcesRow("sources file with an empty value", "attendeeGitBranch=",
+                    "attendeeGitBranch is empty: give a git branch name, e.g. ebpf-php-sample, or remove the line"),
             row("misspelt ttl", "tll=1h", "unknown option -Dtll (did you mean -Dttl?)"),
             row("misspelt count, case and transposition", "Coutn=3", "unknown option -DCoutn (did you mean -Dcount?)"),
             row("unknown option, nothing near", "workshopTitle=x", "unknown option -DworkshopTitle: fix or remove it"),
@@ -187,7 +209,8 @@ class BadInputTest {
 
         Map<String, String> props = new HashMap<>(Map.of("count", "2", "cidr", "203.0.113.7/32", "yes", "",
                 "stateDir", dir.resolve("workshops").toString(), "projectRoot", project.toString()));
-        props.putAll(row.props());
+        // {project} stands for the project copy, which only exists once the row runs.
+        row.props().forEach((k, v) -> props.put(k, v.replace("{project}", project.toString())));
         int code = Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), wiring(project, noCredentials));
 

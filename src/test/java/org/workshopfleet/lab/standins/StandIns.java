@@ -1,6 +1,7 @@
 package org.workshopfleet.lab.standins;
 
 import org.workshopfleet.spec.SourceLocations;
+import org.workshopfleet.spec.SourcesFile;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -106,6 +107,17 @@ public final class StandIns implements AutoCloseable {
      */
     public SourceLocations sources() {
         return sources;
+    }
+
+    /**
+     * Writes {@link #sources()} as a {@code -Dsources} file, so a test (or a rehearsal) reaches the stand-ins through
+     * the command line as a facilitator reaches a mirror.
+     *
+     * @return {@code file}
+     */
+    public Path writeSourcesFile(Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        return Files.writeString(file, SourcesFile.format(sources));
     }
 
     /** Base URL of the artifact server, e.g. {@code http://10.231.0.1:38211}. */

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.lab.standins.StandIns.Artifact;
 import org.workshopfleet.spec.SourceLocations;
+import org.workshopfleet.spec.SourcesFile;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -70,6 +71,16 @@ class StandInsTest {
                 "the stand-in tarball is not the real release");
         assertTrue(s.ebpfExporterSha256().matches("[0-9a-f]{64}"));
         assertTrue(s.grafanaKeyFingerprint().matches("[0-9A-F]{40}"));
+    }
+
+    /** The file a rehearsal passes as {@code -Dsources} reads back to exactly these sources, every key given. */
+    @Test
+    void theSourcesFileReadsBackToTheseSources() throws IOException {
+        Path file = standIns.writeSourcesFile(tmp.resolve("rehearsal/sources.properties"));
+        assertEquals(standIns.sources(), SourcesFile.load(file));
+        String text = Files.readString(file);
+        assertTrue(text.contains("\nreleaseBase=" + standIns.baseUri() + "\n"), text);
+        assertTrue(text.contains("\nebpfExporterSha256=" + standIns.sources().ebpfExporterSha256() + "\n"), text);
     }
 
     @Test
