@@ -12,7 +12,7 @@ setup_step
 # php-mysqlnd by php8.x-mysql, which the php-mysql metapackage installs.
 packages=(
   bpftrace
-  apt-transport-https ca-certificates curl clang llvm jq libelf-dev libpcap-dev binutils-dev build-essential make
+  apt-transport-https ca-certificates curl clang llvm jq libelf-dev zlib1g-dev pkg-config libpcap-dev binutils-dev build-essential make
   bpfcc-tools python3-pip git gpg
   apache2 memcached php php-curl php-dev php-gd php-xml php-yaml php-mbstring php-mysql php-memcached
   "libapache2-mod-php$PHP_VERSION"

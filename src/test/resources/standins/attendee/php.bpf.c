@@ -191,8 +191,10 @@ int BPF_USDT(php_request_shutdown, char *file, char *request_uri, char *request_
     return 0;
 }
 
+// BPF_KPROBE reads a uprobe's arguments from the same registers; BPF_UPROBE only appeared in libbpf 1.2, and the
+// lab's libbpf stand-in ships Debian 12's libbpf 1.1 headers.
 SEC("uprobe/" MEMCACHED_LIB ":memcached_set")
-int BPF_UPROBE(memcached_set, void *ptr, const char *key, size_t key_length, const char *value, size_t value_length)
+int BPF_KPROBE(memcached_set, void *ptr, const char *key, size_t key_length, const char *value, size_t value_length)
 {
     u64 bucket = exp2_bucket(value_length, LENGTH_BUCKET_MAX);
 

@@ -18,6 +18,9 @@ import java.util.Map;
  * @param ebpfExporterSha256 pinned SHA-256 of {@code ebpf_exporter.x86_64}, or empty when none is known yet
  * @param prometheusSha256  SHA-256 of {@code prometheus-3.1.0.linux-amd64.tar.gz} (the release's published value by
  *                          default; a stand-in artifact server passes the hash of the file it serves)
+ * @param libbpfSha256      SHA-256 of libbpf's source archive {@code <releaseBase>/libbpf/libbpf/archive/refs/tags/v1.4.2.tar.gz},
+ *                          which provisioning builds so the attendee's first {@code make} needs no network
+ *                          ({@link #LIBBPF_1_4_2_SOURCE_SHA256} by default; a stand-in passes the hash of the file it serves)
  */
 public record SourceLocations(
         String releaseBase,
@@ -28,11 +31,19 @@ public record SourceLocations(
         String attendeeGitBranch,
         String ddebsRepo,
         String ebpfExporterSha256,
-        String prometheusSha256) {
+        String prometheusSha256,
+        String libbpfSha256) {
 
     /** SHA-256 of prometheus-3.1.0.linux-amd64.tar.gz from the release's sha256sums.txt (docs/machine.md). */
     public static final String PROMETHEUS_3_1_0_AMD64_SHA256 =
             "9a9d1e115d1745826b13aec3f1409780b9fcf1d4206746cb4faee46ca5add70c";
+
+    /**
+     * SHA-256 of GitHub's source archive of libbpf's tag v1.4.2, as Homebrew's libbpf formula at 1.4.2 records it for
+     * that URL (docs/machine.md: not re-checked against GitHub from here).
+     */
+    public static final String LIBBPF_1_4_2_SOURCE_SHA256 =
+            "3b473b5647f5ac303f0f439448227c6ee155574b475942c839f4463e8f51ae3f";
 
     public static SourceLocations defaults() {
         return new SourceLocations(
@@ -44,7 +55,8 @@ public record SourceLocations(
                 "ebpf-php-sample",
                 "http://ddebs.ubuntu.com",
                 "",
-                PROMETHEUS_3_1_0_AMD64_SHA256);
+                PROMETHEUS_3_1_0_AMD64_SHA256,
+                LIBBPF_1_4_2_SOURCE_SHA256);
     }
 
     /** Shell variable assignments, in a stable order, for {@code fleet.env}. */
@@ -59,11 +71,18 @@ public record SourceLocations(
         env.put("DDEBS_REPO", ddebsRepo);
         env.put("EBPF_EXPORTER_SHA256", ebpfExporterSha256);
         env.put("PROMETHEUS_SHA256", prometheusSha256);
+        env.put("LIBBPF_SHA256", libbpfSha256);
         return env;
     }
 
     public SourceLocations withEbpfExporterSha256(String sha256) {
         return new SourceLocations(releaseBase, grafanaAptRepo, grafanaAptKeyUrl, grafanaKeyFingerprint,
-                attendeeGitRemote, attendeeGitBranch, ddebsRepo, sha256, prometheusSha256);
+                attendeeGitRemote, attendeeGitBranch, ddebsRepo, sha256, prometheusSha256, libbpfSha256);
+    }
+
+    /** The same locations with another pin for libbpf's source archive (e.g. the hash of a stand-in's archive). */
+    public SourceLocations withLibbpfSha256(String sha256) {
+        return new SourceLocations(releaseBase, grafanaAptRepo, grafanaAptKeyUrl, grafanaKeyFingerprint,
+                attendeeGitRemote, attendeeGitBranch, ddebsRepo, ebpfExporterSha256, prometheusSha256, sha256);
     }
 }

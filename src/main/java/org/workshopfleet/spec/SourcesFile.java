@@ -68,6 +68,7 @@ public final class SourcesFile {
         k.put("ddebsRepo", Kind.URL);
         k.put("ebpfExporterSha256", Kind.SHA256);
         k.put("prometheusSha256", Kind.SHA256);
+        k.put("libbpfSha256", Kind.SHA256);
         return java.util.Collections.unmodifiableMap(k);
     }
 

@@ -145,7 +145,8 @@ class MainTest {
                 .withEbpfExporterSha256(fromCommandLine);
         expected = new org.workshopfleet.spec.SourceLocations("http://10.0.0.5:8080/gh", expected.grafanaAptRepo(),
                 expected.grafanaAptKeyUrl(), expected.grafanaKeyFingerprint(), expected.attendeeGitRemote(),
-                expected.attendeeGitBranch(), expected.ddebsRepo(), fromCommandLine, expected.prometheusSha256());
+                expected.attendeeGitBranch(), expected.ddebsRepo(), fromCommandLine, expected.prometheusSha256(),
+                expected.libbpfSha256());
         assertEquals(expected, Options.parse(Map.of("count", "2", "sources", sources.toString(),
                 "ebpfExporterSha256", fromCommandLine), Map.of()).spec().sources());
 

@@ -138,6 +138,8 @@ class FleetOnLabIT {
             // Stock machines too are each their own (the lab base ships an empty /etc/machine-id, as a cloud image does).
             OwnIdentities.assertEachMachineHasItsOwn(spec, provider.id());
 
+            attendeeMakeNeedsNoNetwork(spec, provider, standIns);
+
             Path handout = tmp.resolve("workshops").resolve(name).resolve("handout");
             String csv = Files.readString(handout.resolve("attendees.csv"));
             assertEquals(3, csv.lines().count(), csv);
@@ -174,6 +176,33 @@ class FleetOnLabIT {
             network.destroyAll();
         }
         HostState.assertRestored(before, HostState.capture(LabPaths.standard()), labNames.toArray(String[]::new));
+    }
+
+    /**
+     * The attendee's first {@code make} in {@code ~/ebpf_exporter/examples}, as {@code ubuntu}, builds the BPF object
+     * without fetching anything: provisioning built the libbpf that {@code Makefile.libbpf} would git-clone. Git's
+     * GitHub URLs point at a closed port for this make (a clone would fail it), the artifact server must see no
+     * request meanwhile, and no clone is left behind ({@code libbpf/.git}).
+     */
+    private static void attendeeMakeNeedsNoNetwork(WorkshopSpec spec, Provider provider, StandIns standIns)
+            throws Exception {
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(), Clock.systemUTC());
+        MachineRecord r = ledger.snapshot().machines().values().iterator().next();
+        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
+        try (Remote remote = Remote.await(new SshTarget(r.publicIp(), 22, secrets.hostKey(r.attendee()).publicKeyNoComment()),
+                new SshLogin(SshLogin.MACHINE_USER, secrets.loginKey()), Duration.ofSeconds(30))) {
+            int requestsBefore = standIns.requests().size();
+            Remote.Result make = remote.exec("cd ~/ebpf_exporter/examples && GIT_CONFIG_COUNT=1"
+                    + " GIT_CONFIG_KEY_0=url.http://127.0.0.1:9/.insteadOf GIT_CONFIG_VALUE_0=https://github.com/"
+                    + " make 2>&1");
+            assertEquals(0, make.exitCode(), r.name() + ": the attendee's make fails:\n" + make.stdout());
+            assertFalse(make.stdout().contains("git clone"), "Makefile.libbpf's clone rule ran:\n" + make.stdout());
+            assertEquals(requestsBefore, standIns.requests().size(), "make downloaded: "
+                    + standIns.requests().subList(requestsBefore, standIns.requests().size()));
+            Remote.Result built = remote.exec("cd ~/ebpf_exporter && test -s examples/php.bpf.o"
+                    + " && test -f libbpf/dest/usr/lib/libbpf.so.1.4.2 && test ! -e libbpf/.git && echo built");
+            assertEquals("built", built.stdout().strip(), r.name() + ": " + built.stderr());
+        }
     }
 
     /** The machines' logs end up in the test report: the first place to look when CI fails. */

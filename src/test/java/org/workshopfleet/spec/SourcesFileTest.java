@@ -46,7 +46,7 @@ class SourcesFileTest {
         SourceLocations d = SourceLocations.defaults();
         assertEquals(new SourceLocations("http://10.0.0.5:8080/gh", d.grafanaAptRepo(), d.grafanaAptKeyUrl(),
                 "B53AE77BADB630A683046005963FA27710458545", "file:///srv/git/ebpf_exporter.git", d.attendeeGitBranch(),
-                d.ddebsRepo(), SHA_A, d.prometheusSha256()), loaded);
+                d.ddebsRepo(), SHA_A, d.prometheusSha256(), d.libbpfSha256()), loaded);
     }
 
     @Test
@@ -58,7 +58,7 @@ class SourcesFileTest {
     void formatReadsBackToTheSameSources() throws IOException {
         SourceLocations all = new SourceLocations("http://h:1", "http://h:1/apt", "http://h:1/apt/key.gpg",
                 "0123456789ABCDEF0123456789ABCDEF01234567", "http://h:1/git/x.git", "feature/x", "http://h:1/ddebs",
-                SHA_A, "b".repeat(64));
+                SHA_A, "b".repeat(64), "c".repeat(64));
         assertEquals(all, SourcesFile.load(file(SourcesFile.format(all))));
         // The defaults have no exporter checksum: it is written as a comment, and reads back as none.
         String defaults = SourcesFile.format(SourceLocations.defaults());

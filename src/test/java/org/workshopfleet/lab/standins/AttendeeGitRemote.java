@@ -13,7 +13,10 @@ import java.util.Map;
  *
  * <p>Branch {@code master} holds a README; branch {@code ebpf-php-sample} adds {@code examples/php.bpf.c},
  * {@code examples/php.yaml} and {@code examples/Makefile}, our own PHP USDT example exporting the metrics of
- * DashboardTest's table (not the workshop's original files). Commits have fixed authors and dates, so commit ids are stable.
+ * DashboardTest's table (not the workshop's original files), and {@code Makefile.libbpf} at the top. As on the real
+ * branch, {@code examples/Makefile} includes {@code ../Makefile.libbpf} and its BPF objects depend on
+ * {@code $(LIBBPF_DEPS)}, whose rule git-clones libbpf v1.4.2 from GitHub unless it was built beforehand.
+ * Commits have fixed authors and dates, so commit ids are stable.
  */
 public final class AttendeeGitRemote {
 
@@ -38,7 +41,8 @@ public final class AttendeeGitRemote {
         for (String file : new String[] {"php.bpf.c", "php.yaml", "Makefile"}) {
             new StandInResource("attendee/" + file).copyTo(work.resolve("examples").resolve(file), "rw-r--r--");
         }
-        git(work, "add", "examples");
+        new StandInResource("attendee/Makefile.libbpf").copyTo(work.resolve("Makefile.libbpf"), "rw-r--r--");
+        git(work, "add", "examples", "Makefile.libbpf");
         git(work, "commit", "-q", "-m", "examples: PHP USDT and libmemcached uprobe metrics");
         git(work, "checkout", "-q", "master");
 

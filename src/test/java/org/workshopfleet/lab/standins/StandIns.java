@@ -18,7 +18,9 @@ import java.util.List;
  *   <li>the ebpf_exporter v2.4.2 release binary ({@link EbpfExporterRelease}, a Python stand-in),</li>
  *   <li>Grafana's signed apt repository and key ({@link GrafanaAptRepository}, package {@code grafana} holding a
  *       Grafana HTTP API stand-in),</li>
- *   <li>the attendee sources' git remote ({@link AttendeeGitRemote}, git's dumb HTTP protocol).</li>
+ *   <li>the attendee sources' git remote ({@link AttendeeGitRemote}, git's dumb HTTP protocol),</li>
+ *   <li>libbpf's v1.4.2 source archive at GitHub's archive path ({@link LibbpfSourceArchive}, installing Debian's
+ *       libbpf where the real archive's build installs 1.4.2).</li>
  * </ul>
  * {@link #sources()} points a {@link SourceLocations} at them with real-shaped URLs, and carries the checksums and the
  * key fingerprint of these stand-in files instead of the real ones.
@@ -32,7 +34,9 @@ public final class StandIns implements AutoCloseable {
         /** {@code ebpf_exporter.x86_64}. */
         EBPF_EXPORTER(EbpfExporterRelease.BINARY_PATH),
         /** The {@code grafana} package file in the apt repository. */
-        GRAFANA_DEB(GrafanaAptRepository.DEB_PATH);
+        GRAFANA_DEB(GrafanaAptRepository.DEB_PATH),
+        /** libbpf's source archive {@code v1.4.2.tar.gz}. */
+        LIBBPF_SOURCE(LibbpfSourceArchive.ARCHIVE_PATH);
 
         private final String urlPath;
 
@@ -73,6 +77,7 @@ public final class StandIns implements AutoCloseable {
         String prometheusSha256 = new PrometheusRelease().build(root, scratch);
         String ebpfExporterSha256 = EbpfExporterRelease.build(root);
         AttendeeGitRemote.build(root, scratch);
+        String libbpfSha256 = new LibbpfSourceArchive().build(root, scratch);
         String fingerprint;
         // The private key is only needed to sign; it is destroyed (and its gpg-agent stopped) right away.
         try (SigningKey key = SigningKey.generate()) {
@@ -89,14 +94,15 @@ public final class StandIns implements AutoCloseable {
                 AttendeeGitRemote.BRANCH,
                 SourceLocations.defaults().ddebsRepo(),
                 ebpfExporterSha256,
-                prometheusSha256);
+                prometheusSha256,
+                libbpfSha256);
         return new StandIns(server, sources);
     }
 
     /**
      * Where machines download from: {@code releaseBase} is the server's base URL, the apt repository and key, the
-     * git remote and branch are the stand-ins, {@code prometheusSha256}/{@code ebpfExporterSha256} are the SHA-256 of
-     * the files served (not the real releases'), {@code grafanaKeyFingerprint} is the throwaway key's.
+     * git remote and branch are the stand-ins, {@code prometheusSha256}/{@code ebpfExporterSha256}/{@code libbpfSha256} are
+     * the SHA-256 of the files served (not the real releases'), {@code grafanaKeyFingerprint} is the throwaway key's.
      * {@code ddebsRepo} keeps its default: the lab runs Debian, which needs no debug-symbol archive.
      */
     public SourceLocations sources() {

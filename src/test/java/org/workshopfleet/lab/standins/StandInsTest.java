@@ -24,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -221,6 +222,65 @@ class StandInsTest {
         assertTrue(Files.readString(clone.resolve("examples/php.yaml")).contains("name: php_request_time_sec"));
         assertTrue(Files.isRegularFile(clone.resolve("examples/Makefile")));
         assertTrue(standIns.requests().stream().anyMatch(r -> r.startsWith("GET /egmc/ebpf_exporter.git/info/refs")));
+    }
+
+    /**
+     * The clone keeps the real branch's shape: examples/Makefile includes ../Makefile.libbpf, whose rule git-clones
+     * libbpf while libbpf/dest/usr/lib/libbpf.so.1.4.2 is missing, and is done once that file exists.
+     */
+    @Test
+    void attendeeMakefileClonesLibbpfUnlessItWasBuiltBeforehand() throws Exception {
+        SourceLocations s = standIns.sources();
+        Path clone = tmp.resolve("ebpf_exporter");
+        ExternalCommand.in(tmp, "git", "clone", "-q", "-b", s.attendeeGitBranch(), s.attendeeGitRemote(), clone.toString())
+                .withEnvironment(Map.of("GIT_CONFIG_GLOBAL", "/dev/null", "GIT_CONFIG_NOSYSTEM", "1",
+                        "GIT_TERMINAL_PROMPT", "0")).run();
+        assertTrue(Files.readString(clone.resolve("examples/Makefile")).contains("include ../Makefile.libbpf"));
+        Path examples = clone.resolve("examples");
+        // A dry run; MAKE=: because make runs the rule's recursive $(MAKE) lines even with -n.
+        String fresh = ExternalCommand.in(examples, "make", "-n", "MAKE=:", "php.bpf.o").run();
+        assertTrue(fresh.contains("git clone --branch v1.4.2 --depth 1 https://github.com/libbpf/libbpf.git " + clone
+                + "/libbpf"), fresh);
+        assertTrue(fresh.contains("-I" + clone + "/libbpf/dest/usr/include"), fresh);
+
+        Path archive = download(s.releaseBase() + LibbpfSourceArchive.ARCHIVE_PATH);
+        Path libbpf = Files.createDirectories(clone.resolve("libbpf"));
+        ExternalCommand.in(tmp, "tar", "-xzf", archive.toString(), "-C", libbpf.toString(), "--strip-components=1").run();
+        ExternalCommand.in(libbpf.resolve("src"), "make", "LIBSUBDIR=lib", "DESTDIR=" + libbpf.resolve("dest"),
+                "install", "install_uapi_headers").run();
+        String built = ExternalCommand.in(examples, "make", "-n", "MAKE=:", "php.bpf.o").run();
+        assertFalse(built.contains("git clone"), built);
+        assertTrue(built.contains("-I" + clone + "/libbpf/dest/usr/include"), built);
+    }
+
+    /** The stand-in archive has GitHub's layout and installs a real libbpf where libbpf 1.4.2's build would. */
+    @Test
+    void libbpfSourceArchiveInstallsHeadersAndLibraryAsVersion142() throws Exception {
+        SourceLocations s = standIns.sources();
+        String url = s.releaseBase() + LibbpfSourceArchive.ARCHIVE_PATH;
+        Path archive = download(url);
+        assertEquals(s.libbpfSha256(), Sha256.of(archive));
+        assertNotEquals(SourceLocations.LIBBPF_1_4_2_SOURCE_SHA256, s.libbpfSha256(), "the stand-in is not the real archive");
+        standIns.tamper(Artifact.LIBBPF_SOURCE, true);
+        try {
+            assertNotEquals(s.libbpfSha256(), Sha256.of(download(url)));
+        } finally {
+            standIns.tamper(Artifact.LIBBPF_SOURCE, false);
+        }
+        String listing = ExternalCommand.in(tmp, "tar", "-tzf", archive.toString()).run();
+        assertTrue(listing.lines().allMatch(l -> l.startsWith("libbpf-1.4.2/")), listing);
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        ExternalCommand.in(tmp, "tar", "-xzf", archive.toString(), "-C", src.toString(), "--strip-components=1").run();
+        Path dest = tmp.resolve("dest");
+        ExternalCommand.in(src.resolve("src"), "make", "LIBSUBDIR=lib", "DESTDIR=" + dest, "install",
+                "install_uapi_headers").run();
+        Path library = dest.resolve("usr/lib/libbpf.so.1.4.2");
+        assertTrue(Files.readString(dest.resolve("usr/include/bpf/usdt.bpf.h")).contains("BPF_USDT"));
+        assertTrue(Files.isRegularFile(dest.resolve("usr/include/bpf/libbpf.h")));
+        assertTrue(Files.readString(dest.resolve("usr/include/linux/bpf.h")).contains("enum bpf_cmd"));
+        assertEquals("libbpf.so.1.4.2", Files.readSymbolicLink(dest.resolve("usr/lib/libbpf.so.1")).toString());
+        byte[] magic = java.util.Arrays.copyOf(Files.readAllBytes(library), 4);
+        assertEquals("\u007fELF", new String(magic, StandardCharsets.ISO_8859_1), "an ELF shared library");
     }
 
     @Test
