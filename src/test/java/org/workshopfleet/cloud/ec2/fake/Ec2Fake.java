@@ -111,6 +111,10 @@ public final class Ec2Fake implements AutoCloseable {
     // State.
     private int tick;
     private long nextId = 0x0a1b2c3d4e5f6L;
+    // Instance ids start at a random point per fake: lab-backed instances are named after their ids, so a fixed first
+    // id made a run collide with machines that a killed earlier run (or another checkout) left on the host. Other ids
+    // stay deterministic (client tokens derive from the security group's id, as on EC2 where the group persists).
+    private long nextInstanceId = java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 60);
     private final Map<String, Inst> instances = new LinkedHashMap<>();
     private final Map<String, String> reservationByToken = new HashMap<>();
     private final Map<String, Group> groups = new LinkedHashMap<>();
@@ -694,7 +698,7 @@ public final class Ec2Fake implements AutoCloseable {
         List<Inst> launched = new ArrayList<>();
         for (int n = 0; n < count; n++) {
             Inst i = new Inst();
-            i.id = newId("i-");
+            i.id = "i-" + String.format("%017x", nextInstanceId++);
             i.reservationId = rid;
             i.imageId = imageId;
             i.type = type;
