@@ -20,7 +20,8 @@ import org.workshopfleet.ssh.SshTarget;
 /**
  * docs/machine.md's "Ready", checked on one machine: SSH with the pinned host key; the on-machine checks
  * of {@code verify-machine.sh} (one SSH command, the script fed on stdin); Grafana's datasource and every dashboard
- * with each panel bound to it (through a port forward); and the attendee's password login.
+ * with each panel bound to it, every panel returning data through Grafana's query API, and the card's Grafana login
+ * (through a port forward); and the attendee's password login.
  */
 public final class Verifier {
 
@@ -36,6 +37,8 @@ public final class Verifier {
         }
     }
 
+    /** How far back the panels' queries look: verify's own requests and exporter run are minutes old at most. */
+    static final int PANEL_WINDOW_MINUTES = 15;
     static final String SCRIPT_RESOURCE = "/org/workshopfleet/provision/verify-machine.sh";
 
     private final SshLogin login;
@@ -81,7 +84,7 @@ public final class Verifier {
             if (checks.size() == 1) {
                 checks.add(new Check("checks", false, "the check script printed nothing (exit " + r.exitCode() + ")"));
             }
-            checks.add(grafana(remote, t));
+            checks.addAll(grafana(remote, t));
         } catch (RuntimeException e) {
             checks.add(new Check("checks", false, "lost the machine: " + e.getMessage()));
         }
@@ -92,20 +95,65 @@ public final class Verifier {
         return checks;
     }
 
-    private Check grafana(Remote remote, Target t) {
+    /**
+     * Grafana through a port forward: the datasource and every dashboard bound to it ({@code grafana_dashboard}),
+     * every panel's queries returning data through the data source query API over the last
+     * {@value #PANEL_WINDOW_MINUTES} minutes ({@code grafana_panels}), and the card's login and password accepted by
+     * Grafana's login form ({@code grafana_login}).
+     */
+    private List<Check> grafana(Remote remote, Target t) {
+        List<Check> checks = new ArrayList<>();
         try (PortForward fwd = remote.forward(layout.grafanaPort())) {
             GrafanaClient g = new GrafanaClient(URI.create("http://127.0.0.1:" + fwd.localPort()), t.grafanaPassword());
-            g.awaitHealthy(Duration.ofSeconds(10));
-            g.awaitDatasource(GrafanaClient.DATASOURCE_UID, Duration.ofSeconds(10));
             List<String> uids = new ArrayList<>();
-            for (Path d : dashboards) {
-                String uid = GrafanaClient.uidOf(d);
-                g.verifyDashboard(uid);
-                uids.add(uid);
+            try {
+                g.awaitHealthy(Duration.ofSeconds(10));
+                g.awaitDatasource(GrafanaClient.DATASOURCE_UID, Duration.ofSeconds(10));
+                for (Path d : dashboards) {
+                    String uid = GrafanaClient.uidOf(d);
+                    g.verifyDashboard(uid);
+                    uids.add(uid);
+                }
+                checks.add(new Check("grafana_dashboard", true, "datasource answers; bound: " + String.join(", ", uids)));
+            } catch (FleetException e) {
+                checks.add(new Check("grafana_dashboard", false, e.getMessage()));
             }
-            return new Check("grafana_dashboard", true, "datasource answers; bound: " + String.join(", ", uids));
+            checks.add(panels(g));
+            checks.add(login(g, t));
         } catch (FleetException e) {
-            return new Check("grafana_dashboard", false, e.getMessage());
+            checks.add(new Check("grafana_dashboard", false, e.getMessage()));
+        }
+        return checks;
+    }
+
+    private Check panels(GrafanaClient g) {
+        try {
+            List<String> withData = new ArrayList<>();
+            List<String> failing = new ArrayList<>();
+            for (Path d : dashboards) {
+                GrafanaClient.PanelCheck p = g.queryPanels(GrafanaClient.uidOf(d), Duration.ofMinutes(PANEL_WINDOW_MINUTES));
+                withData.addAll(p.withData());
+                failing.addAll(p.failing());
+            }
+            if (failing.isEmpty()) {
+                return new Check("grafana_panels", true, withData.size() + " panels return data");
+            }
+            return new Check("grafana_panels", false, failing.size() + " of " + (failing.size() + withData.size())
+                    + " panels return no data: " + String.join(", ", failing));
+        } catch (FleetException e) {
+            return new Check("grafana_panels", false, e.getMessage());
+        }
+    }
+
+    private static Check login(GrafanaClient g, Target t) {
+        String user = GrafanaClient.ADMIN_USER;
+        try {
+            if (t.grafanaPassword() != null && g.login(user, t.grafanaPassword())) {
+                return new Check("grafana_login", true, user + " logs in to Grafana with the card's password");
+            }
+            return new Check("grafana_login", false, "Grafana refuses the card's password for " + user + " (HTTP 401)");
+        } catch (FleetException e) {
+            return new Check("grafana_login", false, e.getMessage());
         }
     }
 
