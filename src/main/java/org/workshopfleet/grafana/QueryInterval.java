@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 /**
  * Grafana's interval arithmetic for one Prometheus panel query, so an expression can be expanded exactly as Grafana
  * expands it before it reaches Prometheus (Grafana documentation: "Variables &gt; Global variables" and the Prometheus
- * data source's "Query editor &gt; Options"):
+ * data source's "Prometheus template variables"):
  * <ul>
  *   <li>{@code intervalMs}, what the dashboard sends: the range divided by the panel's max data points, rounded to a
  *       "nice" interval, and never below the panel's min interval or else the data source's scrape interval;</li>
