@@ -33,6 +33,10 @@ import org.workshopfleet.concurrent.Waiter;
  * <p>Health is not datasource readiness: provisioning runs after the HTTP server is up (docs/machine.md), so
  * both are awaited. Authenticated calls use basic auth as {@code admin}; a 401 is final (no retry loop against
  * Grafana's brute-force protection). The password never appears in an exception message.
+ *
+ * <p>For verify it also logs in as a person does ({@link #login}) and sends every panel's queries through Grafana's
+ * data source query API ({@link #queryPanels}), expanded as the dashboard would send them (docs/machine.md, "Panel
+ * data").
  */
 public final class GrafanaClient {
 
