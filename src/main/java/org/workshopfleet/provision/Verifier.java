@@ -1,5 +1,6 @@
 package org.workshopfleet.provision;
 
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,6 +40,8 @@ public final class Verifier {
 
     /** How far back the panels' queries look: verify's own requests and exporter run are minutes old at most. */
     static final int PANEL_WINDOW_MINUTES = 15;
+    /** One 15 s step of the panels' queries and a second's margin. */
+    static final Duration PANEL_SECOND_LOOK = Duration.ofSeconds(16);
     static final String SCRIPT_RESOURCE = "/org/workshopfleet/provision/verify-machine.sh";
 
     private final SshLogin login;
@@ -128,21 +131,33 @@ public final class Verifier {
 
     private Check panels(GrafanaClient g) {
         try {
-            List<String> withData = new ArrayList<>();
-            List<String> failing = new ArrayList<>();
-            for (Path d : dashboards) {
-                GrafanaClient.PanelCheck p = g.queryPanels(GrafanaClient.uidOf(d), Duration.ofMinutes(PANEL_WINDOW_MINUTES));
-                withData.addAll(p.withData());
-                failing.addAll(p.failing());
+            GrafanaClient.PanelCheck p = queryPanels(g);
+            if (!p.failing().isEmpty() && p.failing().stream().allMatch(f -> f.endsWith("(no data)"))) {
+                // Grafana aligns a range query's end down to its step (15 s here): series scraped twice only moments
+                // ago show once the next step boundary has passed, so empty panels get one more look a step later.
+                Waiter.sleep(PANEL_SECOND_LOOK, "waiting for Grafana's next step");
+                p = queryPanels(g);
             }
-            if (failing.isEmpty()) {
-                return new Check("grafana_panels", true, withData.size() + " panels return data");
+            if (p.failing().isEmpty()) {
+                return new Check("grafana_panels", true, p.withData().size() + " panels return data");
             }
-            return new Check("grafana_panels", false, failing.size() + " of " + (failing.size() + withData.size())
-                    + " panels return no data: " + String.join(", ", failing));
+            return new Check("grafana_panels", false, p.failing().size() + " of "
+                    + (p.failing().size() + p.withData().size()) + " panels return no data: "
+                    + String.join(", ", p.failing()));
         } catch (FleetException e) {
             return new Check("grafana_panels", false, e.getMessage());
         }
+    }
+
+    private GrafanaClient.PanelCheck queryPanels(GrafanaClient g) {
+        List<String> withData = new ArrayList<>();
+        List<String> failing = new ArrayList<>();
+        for (Path d : dashboards) {
+            GrafanaClient.PanelCheck p = g.queryPanels(GrafanaClient.uidOf(d), Duration.ofMinutes(PANEL_WINDOW_MINUTES));
+            withData.addAll(p.withData());
+            failing.addAll(p.failing());
+        }
+        return new GrafanaClient.PanelCheck(withData, failing);
     }
 
     private static Check login(GrafanaClient g, Target t) {

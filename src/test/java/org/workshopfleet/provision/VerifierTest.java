@@ -107,6 +107,31 @@ class VerifierTest {
     }
 
     @Test
+    void emptyPanelsGetASecondLookOneStepLater() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        SshKeyPair login = SshKeyPair.generate("login");
+        TestMachines.Box box = TestMachines.start(dir.resolve("m1"), login, "done");
+        java.util.concurrent.atomic.AtomicLong firstAsked = new java.util.concurrent.atomic.AtomicLong();
+        // Data only from 10 s after the first query on: the second look, a step later, finds it.
+        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0);
+             FakePrometheus prometheus = new FakePrometheus(form -> {
+                 firstAsked.compareAndSet(0, System.nanoTime());
+                 return System.nanoTime() - firstAsked.get() > 10_000_000_000L ? SERIES : "[]";
+             })) {
+            grafana.datasourceUrl(prometheus.endpoint());
+            new GrafanaClient(URI.create("http://127.0.0.1:" + grafana.port()), "gpw", Duration.ofMillis(10))
+                    .installDashboards(List.of(DASHBOARD), Duration.ofSeconds(5));
+            MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
+                    "true");
+            Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
+                    Duration.ofSeconds(10), LoopbackSshd.user(), "");
+            Verifier.Check panels = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null)).stream()
+                    .filter(c -> c.name().equals("grafana_panels")).findFirst().orElseThrow();
+            assertEquals(new Verifier.Check("grafana_panels", true, "2 panels return data"), panels);
+        }
+    }
+
+    @Test
     void theCardsGrafanaUserIsTheOneVerifyLogsInAs() {
         assertEquals(Handout.GRAFANA_USER, GrafanaClient.ADMIN_USER);
     }
@@ -116,11 +141,16 @@ class VerifierTest {
         private final FakeHttpServer server;
 
         FakePrometheus(Map<String, String> resultsByExprPart) {
+            this(form -> resultsByExprPart.entrySet().stream().filter(e -> form.contains("query=" + e.getKey()))
+                    .map(Map.Entry::getValue).findFirst().orElse("[]"));
+        }
+
+        /** @param answer the result array for a query's decoded form */
+        FakePrometheus(java.util.function.Function<String, String> answer) {
             server = FakeHttpServer.start("fake-prometheus", 2, ex -> {
                 String form = java.net.URLDecoder.decode(new String(ex.getRequestBody().readAllBytes(),
                         java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8);
-                String result = resultsByExprPart.entrySet().stream().filter(e -> form.contains("query=" + e.getKey()))
-                        .map(Map.Entry::getValue).findFirst().orElse("[]");
+                String result = answer.apply(form);
                 FakeHttpServer.reply(ex, 200, Map.of("Content-Type", "application/json"),
                         ("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":" + result + "}}")
                                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));
