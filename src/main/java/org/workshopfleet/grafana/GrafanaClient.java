@@ -33,9 +33,15 @@ import org.workshopfleet.concurrent.Waiter;
  * <p>Health is not datasource readiness: provisioning runs after the HTTP server is up (docs/machine.md), so
  * both are awaited. Authenticated calls use basic auth as {@code admin}; a 401 is final (no retry loop against
  * Grafana's brute-force protection). The password never appears in an exception message.
+ *
+ * <p>For verify it also logs in as a person does ({@link #login}) and sends every panel's queries through Grafana's
+ * data source query API ({@link #queryPanels}), expanded as the dashboard would send them (docs/machine.md, "Panel
+ * data").
  */
 public final class GrafanaClient {
 
+    /** The Grafana login on every machine; the handout prints it on each card. */
+    public static final String ADMIN_USER = "admin";
     /** The uid of the provisioned Prometheus datasource; templates/grafana/datasource.yaml.ftl must give the same. */
     public static final String DATASOURCE_UID = "prometheus";
     /** How long Grafana may take to answer health and have its datasource. */
@@ -48,6 +54,8 @@ public final class GrafanaClient {
     private final HttpClient http;
     private static final Duration MAX_POLL_DELAY = Duration.ofSeconds(5);
     private static final String WAITING_FOR = "waiting for Grafana";
+    /** The cookie Grafana's login sets (Grafana's default {@code [auth] login_cookie_name}). */
+    private static final String SESSION_COOKIE = "grafana_session";
     private final Duration firstDelay;
 
     /** A client for Grafana at {@code base} (e.g. {@code http://127.0.0.1:41234}) as admin with this password. */
@@ -59,7 +67,7 @@ public final class GrafanaClient {
     public GrafanaClient(URI base, String adminPassword, Duration firstDelay) {
         this.base = Objects.requireNonNull(base);
         this.authorization = "Basic " + Base64.getEncoder()
-                .encodeToString(("admin:" + adminPassword).getBytes(StandardCharsets.UTF_8));
+                .encodeToString((ADMIN_USER + ":" + adminPassword).getBytes(StandardCharsets.UTF_8));
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         this.firstDelay = firstDelay;
     }
@@ -221,6 +229,188 @@ public final class GrafanaClient {
             mapped.put("value", DATASOURCE_UID);
         }
         return inputs;
+    }
+
+    /** What {@link #queryPanels} found: the titles of panels with data, and each other panel with its reason. */
+    public record PanelCheck(List<String> withData, List<String> failing) {
+        public PanelCheck {
+            withData = List.copyOf(withData);
+            failing = List.copyOf(failing);
+        }
+    }
+
+    /**
+     * Logs in as a person does in Grafana's login form ({@code POST /login} with {@code {"user","password"}}), then
+     * reads {@code GET /api/user} with only the session cookie it got.
+     *
+     * @return true when Grafana answered 200 with a {@code grafana_session} cookie that then signs the user in;
+     *         false when it refused the password (401)
+     * @throws FleetException when Grafana cannot be reached or answers anything else
+     */
+    public boolean login(String user, String password) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("user", user);
+        body.put("password", password);
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())), "log in");
+        if (resp.statusCode() == 401) {
+            return false;
+        }
+        if (resp.statusCode() != 200) {
+            throw new MachineFailure("Grafana's login answered HTTP " + resp.statusCode() + " " + oneLine(resp.body()));
+        }
+        String session = resp.headers().allValues("Set-Cookie").stream()
+                .map(c -> c.split(";", 2)[0].trim())
+                .filter(c -> c.startsWith(SESSION_COOKIE + "=") && c.length() > SESSION_COOKIE.length() + 1)
+                .findFirst().orElse(null);
+        if (session == null) {
+            throw new MachineFailure("Grafana's login answered 200 without a " + SESSION_COOKIE + " cookie");
+        }
+        HttpResponse<String> me = send(HttpRequest.newBuilder(base.resolve("/api/user")).header("Cookie", session)
+                .GET(), "read the signed-in user");
+        if (me.statusCode() != 200) {
+            throw new MachineFailure("Grafana's session cookie from the login is refused by /api/user (HTTP "
+                    + me.statusCode() + ")");
+        }
+        try {
+            String login = JSON.readTree(me.body()).path("login").asText("");
+            if (!login.equals(user)) {
+                throw new MachineFailure("Grafana signed the login in as '" + login + "', not '" + user + "'");
+            }
+        } catch (IOException e) {
+            throw new MachineFailure("Grafana answered /api/user with invalid JSON");
+        }
+        return true;
+    }
+
+    /** {@code GET /api/datasources}: the instance's data sources with their scrape interval. */
+    public List<DashboardPanels.Datasource> datasources() {
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/api/datasources"))
+                .header("Authorization", authorization).GET(), "list data sources");
+        JsonNode list = okJson(resp, "the data source list");
+        List<DashboardPanels.Datasource> out = new ArrayList<>();
+        for (JsonNode d : list) {
+            out.add(new DashboardPanels.Datasource(d.path("uid").asText(), d.path("name").asText(),
+                    d.path("type").asText(), d.path("isDefault").asBoolean(false),
+                    Math.max(QueryInterval.parse(d.path("jsonData").path("timeInterval").asText("")), 0)));
+        }
+        return out;
+    }
+
+    /**
+     * Runs every query of every panel of dashboard {@code uid} (as Grafana stores it) through Grafana's data source
+     * query API ({@code POST /api/ds/query}) over the last {@code window}, one request per panel as the dashboard
+     * sends them, and sorts the panels into those with at least one data point and the others (no data point, a
+     * query error, or a data source that does not resolve). Macros are expanded before sending ({@link DashboardPanels}).
+     */
+    public PanelCheck queryPanels(String uid, Duration window) {
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/api/dashboards/uid/" + encode(uid)))
+                .header("Authorization", authorization).GET(), "read dashboard " + uid);
+        JsonNode dashboard = okJson(resp, "dashboard '" + uid + "'").path("dashboard");
+        long to = Instant.now().toEpochMilli();
+        long from = to - window.toMillis();
+        List<String> withData = new ArrayList<>();
+        List<String> failing = new ArrayList<>();
+        for (DashboardPanels.Panel panel : DashboardPanels.of(dashboard, datasources(), window.toMillis())) {
+            String title = "'" + panel.title() + "'";
+            if (panel.problem() != null) {
+                failing.add(title + " (" + panel.problem() + ")");
+                continue;
+            }
+            String problem = queryPanel(panel, from, to);
+            if (problem == null) {
+                withData.add(panel.title());
+            } else {
+                failing.add(title + " (" + problem + ")");
+            }
+        }
+        return new PanelCheck(withData, failing);
+    }
+
+    /** Sends one panel's queries; null when a data point came back and no query failed, else why not. */
+    private String queryPanel(DashboardPanels.Panel panel, long from, long to) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("from", Long.toString(from));
+        body.put("to", Long.toString(to));
+        ArrayNode queries = body.putArray("queries");
+        for (DashboardPanels.Query q : panel.queries()) {
+            ObjectNode n = queries.addObject();
+            n.put("refId", q.refId());
+            n.putObject("datasource").put("uid", q.datasource().uid()).put("type", q.datasource().type());
+            n.put("expr", q.expr());
+            n.put("range", !q.instant());
+            n.put("instant", q.instant());
+            n.put("format", q.format());
+            n.put("intervalMs", q.interval().intervalMs());
+            n.put("maxDataPoints", q.maxDataPoints());
+            if (!q.minStep().isEmpty()) {
+                n.put("interval", q.minStep());
+            }
+        }
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/api/ds/query"))
+                .header("Authorization", authorization).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())), "query panel '" + panel.title() + "'");
+        if (resp.statusCode() == 401) {
+            throw unauthorized();
+        }
+        JsonNode results;
+        try {
+            results = JSON.readTree(resp.body()).path("results");
+        } catch (IOException e) {
+            results = JSON.missingNode();
+        }
+        // A failed query makes the whole answer 400 (207 with the multi-status toggle), the results still per query.
+        if (!results.isObject()) {
+            return "HTTP " + resp.statusCode() + " " + oneLine(resp.body());
+        }
+        List<String> errors = new ArrayList<>();
+        long points = 0;
+        for (DashboardPanels.Query q : panel.queries()) {
+            JsonNode r = results.path(q.refId());
+            if (!r.path("error").asText("").isEmpty()) {
+                errors.add("query " + q.refId() + ": " + oneLine(r.path("error").asText()));
+            }
+            points += dataPoints(r.path("frames"));
+        }
+        if (!errors.isEmpty()) {
+            return String.join("; ", errors);
+        }
+        return points > 0 ? null : "no data";
+    }
+
+    /** Non-null values in the frames' non-time fields (Grafana writes NaN and infinities as null). */
+    static long dataPoints(JsonNode frames) {
+        long n = 0;
+        for (JsonNode frame : frames) {
+            JsonNode fields = frame.path("schema").path("fields");
+            JsonNode values = frame.path("data").path("values");
+            for (int i = 0; i < values.size(); i++) {
+                if ("time".equals(fields.path(i).path("type").asText())) {
+                    continue;
+                }
+                for (JsonNode v : values.get(i)) {
+                    if (v.isNumber()) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+
+    private JsonNode okJson(HttpResponse<String> resp, String what) {
+        if (resp.statusCode() == 401) {
+            throw unauthorized();
+        }
+        if (resp.statusCode() != 200) {
+            throw new MachineFailure("Grafana answered HTTP " + resp.statusCode() + " for " + what);
+        }
+        try {
+            return JSON.readTree(resp.body());
+        } catch (IOException e) {
+            throw new MachineFailure("Grafana answered " + what + " with invalid JSON");
+        }
     }
 
     private void poll(String path, boolean auth, Duration timeout, String failure) {

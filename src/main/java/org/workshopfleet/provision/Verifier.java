@@ -1,5 +1,6 @@
 package org.workshopfleet.provision;
 
+import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.FleetException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,8 @@ import org.workshopfleet.ssh.SshTarget;
 /**
  * docs/machine.md's "Ready", checked on one machine: SSH with the pinned host key; the on-machine checks
  * of {@code verify-machine.sh} (one SSH command, the script fed on stdin); Grafana's datasource and every dashboard
- * with each panel bound to it (through a port forward); and the attendee's password login.
+ * with each panel bound to it, every panel returning data through Grafana's query API, and the card's Grafana login
+ * (through a port forward); and the attendee's password login.
  */
 public final class Verifier {
 
@@ -36,6 +38,10 @@ public final class Verifier {
         }
     }
 
+    /** How far back the panels' queries look: verify's own requests and exporter run are minutes old at most. */
+    static final int PANEL_WINDOW_MINUTES = 15;
+    /** One 15 s step of the panels' queries and a second's margin. */
+    static final Duration PANEL_SECOND_LOOK = Duration.ofSeconds(16);
     static final String SCRIPT_RESOURCE = "/org/workshopfleet/provision/verify-machine.sh";
 
     private final SshLogin login;
@@ -81,7 +87,7 @@ public final class Verifier {
             if (checks.size() == 1) {
                 checks.add(new Check("checks", false, "the check script printed nothing (exit " + r.exitCode() + ")"));
             }
-            checks.add(grafana(remote, t));
+            checks.addAll(grafana(remote, t));
         } catch (RuntimeException e) {
             checks.add(new Check("checks", false, "lost the machine: " + e.getMessage()));
         }
@@ -92,20 +98,77 @@ public final class Verifier {
         return checks;
     }
 
-    private Check grafana(Remote remote, Target t) {
+    /**
+     * Grafana through a port forward: the datasource and every dashboard bound to it ({@code grafana_dashboard}),
+     * every panel's queries returning data through the data source query API over the last
+     * {@value #PANEL_WINDOW_MINUTES} minutes ({@code grafana_panels}), and the card's login and password accepted by
+     * Grafana's login form ({@code grafana_login}).
+     */
+    private List<Check> grafana(Remote remote, Target t) {
+        List<Check> checks = new ArrayList<>();
         try (PortForward fwd = remote.forward(layout.grafanaPort())) {
             GrafanaClient g = new GrafanaClient(URI.create("http://127.0.0.1:" + fwd.localPort()), t.grafanaPassword());
-            g.awaitHealthy(Duration.ofSeconds(10));
-            g.awaitDatasource(GrafanaClient.DATASOURCE_UID, Duration.ofSeconds(10));
             List<String> uids = new ArrayList<>();
-            for (Path d : dashboards) {
-                String uid = GrafanaClient.uidOf(d);
-                g.verifyDashboard(uid);
-                uids.add(uid);
+            try {
+                g.awaitHealthy(Duration.ofSeconds(10));
+                g.awaitDatasource(GrafanaClient.DATASOURCE_UID, Duration.ofSeconds(10));
+                for (Path d : dashboards) {
+                    String uid = GrafanaClient.uidOf(d);
+                    g.verifyDashboard(uid);
+                    uids.add(uid);
+                }
+                checks.add(new Check("grafana_dashboard", true, "datasource answers; bound: " + String.join(", ", uids)));
+            } catch (FleetException e) {
+                checks.add(new Check("grafana_dashboard", false, e.getMessage()));
             }
-            return new Check("grafana_dashboard", true, "datasource answers; bound: " + String.join(", ", uids));
+            checks.add(panels(g));
+            checks.add(login(g, t));
         } catch (FleetException e) {
-            return new Check("grafana_dashboard", false, e.getMessage());
+            checks.add(new Check("grafana_dashboard", false, e.getMessage()));
+        }
+        return checks;
+    }
+
+    private Check panels(GrafanaClient g) {
+        try {
+            GrafanaClient.PanelCheck p = queryPanels(g);
+            if (!p.failing().isEmpty() && p.failing().stream().allMatch(f -> f.endsWith("(no data)"))) {
+                // Grafana aligns a range query's end down to its step (15 s here): series scraped twice only moments
+                // ago show once the next step boundary has passed, so empty panels get one more look a step later.
+                Waiter.sleep(PANEL_SECOND_LOOK, "waiting for Grafana's next step");
+                p = queryPanels(g);
+            }
+            if (p.failing().isEmpty()) {
+                return new Check("grafana_panels", true, p.withData().size() + " panels return data");
+            }
+            return new Check("grafana_panels", false, p.failing().size() + " of "
+                    + (p.failing().size() + p.withData().size()) + " panels return no data: "
+                    + String.join(", ", p.failing()));
+        } catch (FleetException e) {
+            return new Check("grafana_panels", false, e.getMessage());
+        }
+    }
+
+    private GrafanaClient.PanelCheck queryPanels(GrafanaClient g) {
+        List<String> withData = new ArrayList<>();
+        List<String> failing = new ArrayList<>();
+        for (Path d : dashboards) {
+            GrafanaClient.PanelCheck p = g.queryPanels(GrafanaClient.uidOf(d), Duration.ofMinutes(PANEL_WINDOW_MINUTES));
+            withData.addAll(p.withData());
+            failing.addAll(p.failing());
+        }
+        return new GrafanaClient.PanelCheck(withData, failing);
+    }
+
+    private static Check login(GrafanaClient g, Target t) {
+        String user = GrafanaClient.ADMIN_USER;
+        try {
+            if (t.grafanaPassword() != null && g.login(user, t.grafanaPassword())) {
+                return new Check("grafana_login", true, user + " logs in to Grafana with the card's password");
+            }
+            return new Check("grafana_login", false, "Grafana refuses the card's password for " + user + " (HTTP 401)");
+        } catch (FleetException e) {
+            return new Check("grafana_login", false, e.getMessage());
         }
     }
 

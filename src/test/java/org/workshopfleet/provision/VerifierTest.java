@@ -14,8 +14,10 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.cloud.FakeHttpServer;
 import org.workshopfleet.grafana.FakeGrafana;
 import org.workshopfleet.grafana.GrafanaClient;
+import org.workshopfleet.report.Handout;
 import org.workshopfleet.ssh.LoopbackSshd;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
@@ -46,7 +48,9 @@ class VerifierTest {
             Files.writeString(bin.resolve(tool), "#!/bin/sh\necho '" + tool + " v9.9 (stand-in)'\n");
             Files.setPosixFilePermissions(bin.resolve(tool), PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0)) {
+        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0);
+             FakePrometheus prometheus = new FakePrometheus(Map.of("rate(x", SERIES, "up", SERIES))) {
+            grafana.datasourceUrl(prometheus.endpoint());
             new GrafanaClient(URI.create("http://127.0.0.1:" + grafana.port()), "gpw", Duration.ofMillis(10))
                     .installDashboards(List.of(DASHBOARD), Duration.ofSeconds(5));
             MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
@@ -59,6 +63,9 @@ class VerifierTest {
             assertTrue(checks.get("bpftool").ok(), checks.toString());
             assertTrue(checks.get("ebpf_exporter").ok() && checks.get("ebpf_exporter").detail().contains("v9.9"));
             assertTrue(checks.get("grafana_dashboard").ok(), checks.get("grafana_dashboard").toString());
+            assertEquals(new Verifier.Check("grafana_panels", true, "2 panels return data"), checks.get("grafana_panels"));
+            assertEquals(new Verifier.Check("grafana_login", true, "admin logs in to Grafana with the card's password"),
+                    checks.get("grafana_login"));
             assertFalse(checks.get("phpinfo").ok());
             assertFalse(checks.get("prometheus_ready").ok());
             assertFalse(checks.get("exporter_branch").ok());
@@ -69,6 +76,98 @@ class VerifierTest {
             assertFalse(checks.toString().contains("not-the-password") || checks.toString().contains("gpw"), "no secret in details");
         }
     }
+
+    @Test
+    void namesTheEmptyPanelsAndARefusedGrafanaPassword() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        SshKeyPair login = SshKeyPair.generate("login");
+        TestMachines.Box box = TestMachines.start(dir.resolve("m1"), login, "done");
+        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0);
+             FakePrometheus prometheus = new FakePrometheus(Map.of("up", SERIES))) {
+            grafana.datasourceUrl(prometheus.endpoint());
+            new GrafanaClient(URI.create("http://127.0.0.1:" + grafana.port()), "gpw", Duration.ofMillis(10))
+                    .installDashboards(List.of(DASHBOARD), Duration.ofSeconds(5));
+            MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
+                    "true");
+            Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
+                    Duration.ofSeconds(10), LoopbackSshd.user(), "");
+            Map<String, Verifier.Check> checks = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null))
+                    .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
+            assertEquals(new Verifier.Check("grafana_panels", false, "1 of 2 panels return no data: 'Requests' (no data)"),
+                    checks.get("grafana_panels"));
+            assertTrue(checks.get("grafana_login").ok());
+
+            Map<String, Verifier.Check> wrong = v.verify(new Verifier.Target("m1", box.sshd().target(), "not-gpw", null))
+                    .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
+            assertEquals(new Verifier.Check("grafana_login", false, "Grafana refuses the card's password for admin (HTTP 401)"),
+                    wrong.get("grafana_login"));
+            assertFalse(wrong.get("grafana_panels").ok());
+            assertFalse(wrong.toString().contains("not-gpw"), "no secret in details");
+        }
+    }
+
+    @Test
+    void emptyPanelsGetASecondLookOneStepLater() throws Exception {
+        LoopbackSshd.assumeAvailable();
+        SshKeyPair login = SshKeyPair.generate("login");
+        TestMachines.Box box = TestMachines.start(dir.resolve("m1"), login, "done");
+        java.util.concurrent.atomic.AtomicLong firstAsked = new java.util.concurrent.atomic.AtomicLong();
+        // Data only from 10 s after the first query on: the second look, a step later, finds it.
+        try (LoopbackSshd sshd = box.sshd(); FakeGrafana grafana = new FakeGrafana("gpw", 0, 0);
+             FakePrometheus prometheus = new FakePrometheus(form -> {
+                 firstAsked.compareAndSet(0, System.nanoTime());
+                 return System.nanoTime() - firstAsked.get() > 10_000_000_000L ? SERIES : "[]";
+             })) {
+            grafana.datasourceUrl(prometheus.endpoint());
+            new GrafanaClient(URI.create("http://127.0.0.1:" + grafana.port()), "gpw", Duration.ofMillis(10))
+                    .installDashboards(List.of(DASHBOARD), Duration.ofSeconds(5));
+            MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
+                    "true");
+            Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
+                    Duration.ofSeconds(10), LoopbackSshd.user(), "");
+            Verifier.Check panels = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null)).stream()
+                    .filter(c -> c.name().equals("grafana_panels")).findFirst().orElseThrow();
+            assertEquals(new Verifier.Check("grafana_panels", true, "2 panels return data"), panels);
+        }
+    }
+
+    @Test
+    void theCardsGrafanaUserIsTheOneVerifyLogsInAs() {
+        assertEquals(Handout.GRAFANA_USER, GrafanaClient.ADMIN_USER);
+    }
+
+    /** A Prometheus range/instant query API on loopback answering by expression, the same series for every match. */
+    private static final class FakePrometheus implements AutoCloseable {
+        private final FakeHttpServer server;
+
+        FakePrometheus(Map<String, String> resultsByExprPart) {
+            this(form -> resultsByExprPart.entrySet().stream().filter(e -> form.contains("query=" + e.getKey()))
+                    .map(Map.Entry::getValue).findFirst().orElse("[]"));
+        }
+
+        /** @param answer the result array for a query's decoded form */
+        FakePrometheus(java.util.function.Function<String, String> answer) {
+            server = FakeHttpServer.start("fake-prometheus", 2, ex -> {
+                String form = java.net.URLDecoder.decode(new String(ex.getRequestBody().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8);
+                String result = answer.apply(form);
+                FakeHttpServer.reply(ex, 200, Map.of("Content-Type", "application/json"),
+                        ("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":" + result + "}}")
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            });
+        }
+
+        URI endpoint() {
+            return server.endpoint();
+        }
+
+        @Override
+        public void close() {
+            server.close();
+        }
+    }
+
+    private static final String SERIES = "[{\"metric\":{},\"values\":[[1700000000,\"1\"],[1700000015,\"2\"]]}]";
 
     @Test
     void theExporterRunsOnlyWhenItsHashIsTheRecordedOne() throws Exception {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.cloud.FakeHttpServer;
 
 import java.io.IOException;
 import java.net.URI;
@@ -280,6 +281,139 @@ class GrafanaStandInTest {
         JsonNode user = JSON.readTree(get("/api/user", "pw").body());
         assertEquals("admin", user.path("login").asText());
         assertTrue(user.path("isGrafanaAdmin").asBoolean());
+    }
+
+    @Test
+    void dsQueryExpandsMacrosSendsEachExprToPrometheusAndAnswersDataFrames() throws Exception {
+        try (FakeHttpServer prometheus = fakePrometheus()) {
+            startWithPrometheus(prometheus.endpoint());
+            HttpResponse<String> r = post("/api/ds/query", """
+                    {"from":"1700000000000","to":"1700000900000","queries":[
+                      {"refId":"A","datasource":{"uid":"prometheus","type":"prometheus"},"range":true,
+                       "expr":"sum(rate(ebpf_exporter_php_request_time_sec_bucket[$__rate_interval])) by (le)",
+                       "intervalMs":15000,"maxDataPoints":100},
+                      {"refId":"B","datasource":{"uid":"prometheus","type":"prometheus"},"instant":true,
+                       "expr":"sum(ebpf_exporter_php_compile_file_total) by (filename)","intervalMs":15000,
+                       "maxDataPoints":100},
+                      {"refId":"C","datasource":{"uid":"prometheus","type":"prometheus"},"range":true,
+                       "expr":"x[$__interval] + y[${__range}] + $__interval_ms","intervalMs":15000,"maxDataPoints":100}]}
+                    """);
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode results = JSON.readTree(r.body()).path("results");
+
+            JsonNode a = results.path("A").path("frames").get(0);
+            assertEquals("A", a.path("schema").path("refId").asText());
+            assertEquals("Time", a.path("schema").path("fields").get(0).path("name").asText());
+            assertEquals("time", a.path("schema").path("fields").get(0).path("type").asText());
+            assertEquals("Value", a.path("schema").path("fields").get(1).path("name").asText());
+            assertEquals("number", a.path("schema").path("fields").get(1).path("type").asText());
+            assertEquals("0.001", a.path("schema").path("fields").get(1).path("labels").path("le").asText());
+            assertEquals("[1700000000000,1700000015000]", a.path("data").path("values").get(0).toString());
+            assertEquals("[0.5,null]", a.path("data").path("values").get(1).toString(), "NaN is written as null");
+            assertEquals("[null,{\"NaN\":[1]}]", a.path("data").path("entities").toString());
+            JsonNode b = results.path("B").path("frames").get(0);
+            assertEquals("[3.0]", b.path("data").path("values").get(1).toString());
+            assertEquals(0, results.path("C").path("frames").get(0).path("schema").path("fields").size(),
+                    "an empty result is one frame without fields");
+
+            // 15 min / 100 points = 9 s is below intervalMs, so the step is 15 s; $__rate_interval is
+            // max(15s + 15s, 4 × 15s) = 1m0s; start and end are aligned down to the step.
+            assertEquals(List.of(
+                    "POST /api/v1/query_range query=sum(rate(ebpf_exporter_php_request_time_sec_bucket[1m0s])) by (le)"
+                            + "&start=1699999995&end=1700000895&step=15",
+                    "POST /api/v1/query query=sum(ebpf_exporter_php_compile_file_total) by (filename)&time=1700000900",
+                    "POST /api/v1/query_range query=x[15s] + y[900s] + 15000&start=1699999995&end=1700000895&step=15"),
+                    prometheusCalls);
+        }
+    }
+
+    @Test
+    void aFailedQueryIsItsRefIdsErrorAndMakesTheAnswer400() throws Exception {
+        try (FakeHttpServer prometheus = fakePrometheus()) {
+            startWithPrometheus(prometheus.endpoint());
+            HttpResponse<String> r = post("/api/ds/query", """
+                    {"from":"now-15m","to":"now","queries":[
+                      {"refId":"A","datasource":{"uid":"prometheus"},"expr":"bad(","intervalMs":15000},
+                      {"refId":"B","datasource":{"uid":"prometheus"},"expr":"up","intervalMs":15000}]}
+                    """);
+            assertEquals(400, r.statusCode(), r.body());
+            JsonNode results = JSON.readTree(r.body()).path("results");
+            assertEquals("bad_data: 1:5: parse error: unclosed left parenthesis", results.path("A").path("error").asText());
+            assertFalse(results.path("B").has("error"));
+            assertEquals(1, results.path("B").path("frames").size());
+
+            HttpResponse<String> unknown = post("/api/ds/query",
+                    "{\"queries\":[{\"refId\":\"A\",\"datasource\":{\"uid\":\"nope\"},\"expr\":\"up\"}]}");
+            assertEquals(404, unknown.statusCode());
+            assertEquals("Data source not found", JSON.readTree(unknown.body()).path("message").asText());
+            HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(base.resolve("/api/ds/query"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"queries\":[]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, anonymous.statusCode());
+        }
+    }
+
+    @Test
+    void theLoginsSessionCookieSignsInAndSurvivesARestart() throws Exception {
+        LocalGrafana first = start("pw", 0.2);
+        HttpResponse<String> login = http.send(HttpRequest.newBuilder(base.resolve("/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user\":\"admin\",\"password\":\"pw\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, login.statusCode());
+        String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
+        assertTrue(cookie.matches("grafana_session=[0-9a-f]{32}"), cookie);
+        assertEquals("admin", JSON.readTree(withCookie("/api/user", cookie).body()).path("login").asText());
+        assertEquals(401, withCookie("/api/user", "grafana_session=" + "0".repeat(32)).statusCode());
+        first.close();
+        start("pw", 0.2);
+        assertEquals(200, withCookie("/api/user", cookie).statusCode(), "sessions live in the database");
+    }
+
+    private HttpResponse<String> withCookie(String path, String cookie) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve(path)).header("Cookie", cookie).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private final List<String> prometheusCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * A Prometheus query API on loopback (Prometheus documentation: HTTP API, range and instant queries): records
+     * "METHOD path decoded-form"; the request-time histogram has one series with a NaN sample, the compile counter one
+     * instant sample, "bad(" is Prometheus' parse error, anything else an empty result.
+     */
+    private FakeHttpServer fakePrometheus() {
+        return FakeHttpServer.start("fake-prometheus", 2, ex -> {
+            String form = java.net.URLDecoder.decode(new String(ex.getRequestBody().readAllBytes(),
+                    StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+            prometheusCalls.add(ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " " + form);
+            String body;
+            int status = 200;
+            if (form.contains("query=bad(")) {
+                status = 400;
+                body = "{\"status\":\"error\",\"errorType\":\"bad_data\","
+                        + "\"error\":\"1:5: parse error: unclosed left parenthesis\"}";
+            } else if (form.contains("php_request_time_sec_bucket")) {
+                body = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":"
+                        + "{\"le\":\"0.001\"},\"values\":[[1700000000,\"0.5\"],[1700000015,\"NaN\"]]}]}}";
+            } else if (form.contains("php_compile_file_total")) {
+                body = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
+                        + "{\"filename\":\"/var/www/html\"},\"value\":[1700000900,\"3\"]}]}}";
+            } else {
+                body = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}";
+            }
+            FakeHttpServer.reply(ex, status, java.util.Map.of("Content-Type", "application/json"),
+                    body.getBytes(StandardCharsets.UTF_8));
+        });
+    }
+
+    /** The stand-in with the workshop's data source (templates/grafana/datasource.yaml.ftl) pointing at {@code url}. */
+    private void startWithPrometheus(URI url) throws Exception {
+        LocalGrafana grafana = LocalGrafana.start(dir, "pw", DATASOURCE.replace("http://127.0.0.1:9090", url.toString())
+                + "    jsonData:\n      httpMethod: POST\n      timeInterval: 15s\n", Duration.ofMillis(200));
+        grafanas.add(grafana);
+        base = grafana.baseUri();
+        poll("/api/datasources/uid/prometheus", "pw", Duration.ofSeconds(15));
     }
 
     @Test

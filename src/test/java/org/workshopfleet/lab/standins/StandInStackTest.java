@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.workshopfleet.grafana.GrafanaClient;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -28,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The Prometheus from the stand-in tarball, run with the workshop's flags and scrape config (scrape interval shortened
  * for the test), scrapes the ebpf_exporter stand-in: the target is up, the relabel rule drops client_golang's own
- * series, and the dashboard's histogram query returns a value.
+ * series, and the dashboard's histogram query returns a value; the Grafana stand-in on that Prometheus returns data
+ * for every panel of the workshop dashboard through its data source query API.
  */
 class StandInStackTest {
 
@@ -113,6 +115,20 @@ class StandInStackTest {
             assertEquals(1, p99.size());
             double seconds = Double.parseDouble(p99.get(0).path("value").get(1).asText());
             assertTrue(seconds > 0 && seconds < 1, "p99 request time " + seconds);
+
+            // The Grafana stand-in on this Prometheus (the workshop's data source, its scrape interval set to this
+            // Prometheus' 1 s): every panel of the workshop dashboard returns data through the data source query
+            // API, with the macros expanded for a one-minute window.
+            String datasource = Files.readString(Path.of("templates/grafana/datasource.yaml.ftl"))
+                    .replace("http://127.0.0.1:9090", prometheus.toString()).replace("timeInterval: 15s", "timeInterval: 1s");
+            try (LocalGrafana grafana = LocalGrafana.start(Files.createDirectories(tmp.resolve("grafana")), "pw",
+                    datasource, Duration.ofMillis(100))) {
+                GrafanaClient client = new GrafanaClient(grafana.baseUri(), "pw", Duration.ofMillis(50));
+                client.installDashboards(List.of(Path.of("dashboards/php-usdt-uprobe.json")), Duration.ofSeconds(20));
+                GrafanaClient.PanelCheck panels = client.queryPanels("php-usdt-uprobe", Duration.ofMinutes(1));
+                assertEquals(List.of(), panels.failing());
+                assertEquals(5, panels.withData().size(), panels.withData().toString());
+            }
         } finally {
             for (Process p : processes) {
                 p.destroy();
