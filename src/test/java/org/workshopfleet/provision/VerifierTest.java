@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.grafana.FakeGrafana;
 import org.workshopfleet.grafana.GrafanaClient;
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.ssh.LoopbackSshd;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
@@ -52,7 +53,7 @@ class VerifierTest {
             MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
                     "true");
             Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
-                    Duration.ofSeconds(10), LoopbackSshd.user(), sha256(bin.resolve("ebpf_exporter")));
+                    Duration.ofSeconds(10), LoopbackSshd.user(), sha256(bin.resolve("ebpf_exporter")), OsProfile.DEBIAN_12);
             Map<String, Verifier.Check> checks = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", "not-the-password"))
                     .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
             assertTrue(checks.get("ssh").ok());
@@ -101,7 +102,7 @@ class VerifierTest {
     private static Verifier.Check exporterCheck(SshKeyPair login, MachineLayout layout, TestMachines.Box box,
                                                 String recorded) {
         Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(), Duration.ofSeconds(10),
-                LoopbackSshd.user(), recorded);
+                LoopbackSshd.user(), recorded, OsProfile.DEBIAN_12);
         return v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null)).stream()
                 .filter(c -> c.name().equals("ebpf_exporter")).findFirst().orElseThrow();
     }
@@ -115,7 +116,7 @@ class VerifierTest {
     void anUnreachableMachineFailsTheSshCheckOnly() throws Exception {
         SshKeyPair login = SshKeyPair.generate("login");
         Verifier v = new Verifier(new SshLogin("ubuntu", login), MachineLayout.STANDARD, List.of(), Duration.ofSeconds(2), "ubuntu",
-                "");
+                "", OsProfile.DEBIAN_12);
         List<Verifier.Check> checks = v.verify(new Verifier.Target("m9",
                 new org.workshopfleet.ssh.SshTarget("127.0.0.1", LoopbackSshd.freePort(), login.publicKeyNoComment()), "x", "y"));
         assertEquals(1, checks.size());
