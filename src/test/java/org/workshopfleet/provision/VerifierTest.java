@@ -67,6 +67,14 @@ class VerifierTest {
             for (String name : new String[] {"apache_dtrace", "mem_php", "bpftrace", "prometheus_ebpf_target", "grafana_health"}) {
                 assertTrue(checks.containsKey(name), name + " missing from " + checks.keySet());
             }
+            // The deep rows: the OS profile's PHP module reaches the script; each row fails with its reason here.
+            assertEquals(new Verifier.Check("usdt_probes", false, OsProfile.DEBIAN_12.phpModulePath()
+                    + " does not exist (is libapache2-mod-php installed?)"), checks.get("usdt_probes"));
+            assertFalse(checks.get("usdt_fires").ok());
+            assertTrue(checks.get("attendee_make").detail().endsWith("/ebpf_exporter/examples does not exist"),
+                    checks.get("attendee_make").toString());
+            assertEquals("not run: the attendee's build failed (attendee_make)", checks.get("exporter_php").detail());
+            assertFalse(checks.get("prometheus_php").ok());
             assertFalse(checks.toString().contains("not-the-password") || checks.toString().contains("gpw"), "no secret in details");
         }
     }
