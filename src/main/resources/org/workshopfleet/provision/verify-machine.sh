@@ -123,6 +123,7 @@ VERIFY_TMP=""
 BUILT_COPY=""
 EXPORTER_PID=""
 EXPORTER_SERVING=0
+EXPORTER_SINCE=0
 APACHE_RESTARTED=0
 
 # Stops what the deep checks started (the exporter's whole process group: the stand-in's bpftrace too) and removes the
@@ -266,6 +267,7 @@ exporter_php() {
     local trusted page missing=() series i text
     trusted=$(exporter_trusted) || { echo "not run: $trusted"; return 1; }
     [ -n "$BUILT_COPY" ] || { echo "not run: the attendee's build failed (attendee_make)"; return 1; }
+    EXPORTER_SINCE=$SECONDS
     if metrics >/dev/null 2>&1; then
         echo -n "an exporter already listens on :$EXPORTER_PORT, used as it is; "
     else
@@ -300,8 +302,8 @@ exporter_php() {
     echo "$(grep -c '^ebpf_exporter_php_' <<<"$text") ebpf_exporter_php_* samples after requests to the sample pages"
 }
 
-samples_in_prometheus() { # series: how many samples Prometheus holds for it over the last 5 minutes (the most of any)
-    curl -fsS --max-time 10 -G http://127.0.0.1:9090/api/v1/query --data-urlencode "query=max(count_over_time($1[5m]))" |
+samples_in_prometheus() { # series, seconds: how many samples Prometheus took of it in those last seconds (the most of any)
+    curl -fsS --max-time 10 -G http://127.0.0.1:9090/api/v1/query --data-urlencode "query=max(count_over_time($1[$2s]))" |
         jq -r '.data.result[0].value[1] // "0"'
 }
 
@@ -314,7 +316,9 @@ prometheus_php() {
     while :; do
         short=()
         for series in "${PHP_SERIES[@]}"; do
-            n=$(samples_in_prometheus "$series") || { echo "Prometheus's query API does not answer"; return 1; }
+            # Only samples taken since the exporter was started here count, not those of an earlier verify.
+            n=$(samples_in_prometheus "$series" $((SECONDS - EXPORTER_SINCE + 1))) ||
+                { echo "Prometheus's query API does not answer"; return 1; }
             [ "${n%%.*}" -ge 2 ] 2>/dev/null || short+=("$series ($n)")
         done
         [ "${#short[@]}" -gt 0 ] || break
