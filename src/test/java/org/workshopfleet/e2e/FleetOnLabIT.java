@@ -239,7 +239,7 @@ class FleetOnLabIT {
         assertEquals(treesBefore, trees, "verify changed the attendee's ~/ebpf_exporter");
         trees.forEach((machine, tree) -> assertTrue(tree.endsWith("no php.bpf.o"), machine + ": " + tree));
         Map<String, String> leftovers = onEachMachine(spec, provider, "sudo sh -c 'pgrep -a -x bpftrace;"
-                + " pgrep -a -f ebpf_exporter; ss -Hltn sport = :9435; ls -d /tmp/workshop-fleet-verify.* 2>/dev/null;"
+                + " pgrep -a -x ebpf_exporter; ss -Hltn sport = :9435; ls -d /tmp/workshop-fleet-verify.* 2>/dev/null;"
                 + " true'");
         leftovers.forEach((machine, left) -> assertEquals("", left.strip(), machine + ": verify left behind: " + left));
     }
