@@ -213,7 +213,11 @@ usdt:$PHP_MODULE:php:request__shutdown /@wf_req[tid]/ { printf(\"fired %s functi
     wait "$loop" 2>/dev/null || true
     line=$(grep -m 1 '^fired ' "$out" || true)
     if [ -z "$line" ]; then
-        echo "php:request__startup did not fire within 25 s: $(last_line "$out")"
+        if apache_dtrace >/dev/null 2>&1; then
+            echo "php:request__startup did not fire within 25 s: $(last_line "$out")"
+        else
+            echo "php:request__startup did not fire within 25 s (apache2 runs without USE_ZEND_DTRACE=1): $(last_line "$out")"
+        fi
         return 1
     fi
     read -r _ uri fns <<<"$line"
