@@ -200,7 +200,7 @@ usdt_probes() {
 # curl asks for a page every half second, and counts the function__entry probes in it. Those fire only with
 # USE_ZEND_DTRACE=1 in apache2's environment, so a request without any means the exercises' probes are dead.
 usdt_fires() {
-    local out=$VERIFY_TMP/usdt.out loop line i uri fns
+    local out=$VERIFY_TMP/usdt.out loop line i uri fns apache
     php_module_present || return 1
     local program="usdt:$PHP_MODULE:php:request__startup { @wf_req[tid] = 1; @wf_fn[tid] = 0; }
 usdt:$PHP_MODULE:php:function__entry /@wf_req[tid]/ { @wf_fn[tid] = @wf_fn[tid] + 1; }
@@ -213,10 +213,10 @@ usdt:$PHP_MODULE:php:request__shutdown /@wf_req[tid]/ { printf(\"fired %s functi
     wait "$loop" 2>/dev/null || true
     line=$(grep -m 1 '^fired ' "$out" || true)
     if [ -z "$line" ]; then
-        if apache_dtrace >/dev/null 2>&1; then
+        if apache=$(apache_dtrace 2>&1); then
             echo "php:request__startup did not fire within 25 s: $(last_line "$out")"
         else
-            echo "php:request__startup did not fire within 25 s (apache2 runs without USE_ZEND_DTRACE=1): $(last_line "$out")"
+            echo "php:request__startup did not fire within 25 s ($apache): $(last_line "$out")"
         fi
         return 1
     fi

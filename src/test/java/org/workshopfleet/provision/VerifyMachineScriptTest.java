@@ -67,8 +67,9 @@ class VerifyMachineScriptTest {
         Verifier.Check fires = run(ALL_PROBES, "ERROR: Could not resolve symbol: /proc/self/exe:BEGIN_trigger")
                 .get("usdt_fires");
         assertFalse(fires.ok());
-        assertEquals("php:request__startup did not fire within 25 s: ERROR: Could not resolve symbol:"
-                + " /proc/self/exe:BEGIN_trigger", fires.detail());
+        // With apache2's own state beside it (on this host it is not running at all).
+        assertEquals("php:request__startup did not fire within 25 s (apache2 is not running): ERROR: Could not resolve"
+                + " symbol: /proc/self/exe:BEGIN_trigger", fires.detail());
     }
 
     @Test
