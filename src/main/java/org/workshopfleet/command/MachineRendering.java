@@ -4,6 +4,7 @@ import org.workshopfleet.cloud.UserDataFormat;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.Renderer;
+import org.workshopfleet.spec.OsProfile;
 
 /**
  * What the commands need from rendering: a machine's user data and its bundle. The real one is the
@@ -14,6 +15,14 @@ public interface MachineRendering {
     String userData(MachineModel machine, UserDataFormat format);
 
     Bundle bundle(MachineModel machine);
+
+    /**
+     * The system the machines run, given the provider's: the same unless this rendering targets another one (the
+     * lab tests render the EC2 path's bundles for their Debian machines).
+     */
+    default OsProfile os(OsProfile providerOs) {
+        return providerOs;
+    }
 
     /** The templates of {@code renderer}. */
     static MachineRendering of(Renderer renderer) {

@@ -50,7 +50,7 @@ public final class Verify {
             throw new BadInput("workshop " + spec.name() + " has no machine with an address: run up first");
         }
         Verifier verifier = new Verifier(login, ctx.wiring().layout(), ctx.dashboards(), Duration.ofSeconds(30),
-                SshLogin.MACHINE_USER, Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger));
+                SshLogin.MACHINE_USER, Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger), ctx.machineOs());
         List<Callable<List<Verifier.Check>>> checks = new ArrayList<>();
         for (MachineRecord r : machines) {
             Verifier.Target t = new Verifier.Target(r.name(),

@@ -26,6 +26,7 @@ import org.workshopfleet.report.TerminalText;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.Tags;
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.state.Ledger;
@@ -208,6 +209,11 @@ public final class WorkshopContext {
 
     MachineRendering rendering() {
         return wiring.rendering().apply(projectRoot);
+    }
+
+    /** The system the machines run, as their bundles are rendered for it (what verify traces). */
+    OsProfile machineOs() {
+        return rendering().os(profile().os());
     }
 
     /** Attendee {@code n}'s machine, with its secrets, as the templates see it. */

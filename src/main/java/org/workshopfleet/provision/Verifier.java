@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.workshopfleet.grafana.GrafanaClient;
 import org.workshopfleet.render.Renderer;
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.ssh.PortForward;
 import org.workshopfleet.ssh.Remote;
 import org.workshopfleet.ssh.SshLogin;
@@ -50,14 +51,16 @@ public final class Verifier {
     private final Duration sshTimeout;
     private final String attendeeUser;
     private final String ebpfExporterSha256;
+    private final OsProfile os;
 
     /**
      * @param ebpfExporterSha256 the exporter hash the workshop pinned or recorded ({@code Runner.exporterPin}), or empty:
      *                           the machine's exporter binary is run ({@code --version}, as root) only when its SHA-256
      *                           is this one, or the pin in the machine's own fleet.env when this is empty
+     * @param os                 the system the machines run: the deep checks trace its PHP module's USDT probes
      */
     public Verifier(SshLogin login, MachineLayout layout, List<Path> dashboards, Duration sshTimeout, String attendeeUser,
-                    String ebpfExporterSha256) {
+                    String ebpfExporterSha256, OsProfile os) {
         this.login = login;
         this.layout = layout;
         this.dashboards = List.copyOf(dashboards);
@@ -66,6 +69,7 @@ public final class Verifier {
         // It goes into a shell command line: a hash or nothing.
         this.ebpfExporterSha256 = ebpfExporterSha256 != null && ebpfExporterSha256.matches("[0-9a-f]{64}")
                 ? ebpfExporterSha256 : "";
+        this.os = os;
     }
 
     /** Runs every check on one machine; a check that cannot run is a failed check, never an exception. */
@@ -81,7 +85,8 @@ public final class Verifier {
         }
         try (remote) {
             Remote.Result r = remote.exec(login.sudo() + "env ATTENDEE_USER=" + attendeeUser + " EBPF_EXPORTER_RECORDED="
-                    + ebpfExporterSha256 + " BUNDLE_DIR=" + Renderer.shellQuoted(layout.bundleRoot()) + " bash -s",
+                    + ebpfExporterSha256 + " PHP_MODULE=" + Renderer.shellQuoted(os.phpModulePath())
+                    + " BUNDLE_DIR=" + Renderer.shellQuoted(layout.bundleRoot()) + " bash -s",
                     script());
             checks.addAll(parse(r.stdout()));
             if (checks.size() == 1) {

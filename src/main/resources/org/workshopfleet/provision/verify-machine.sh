@@ -2,10 +2,14 @@
 # The check functions are called indirectly, through check().
 # shellcheck disable=SC2317
 # The checks of docs/machine.md, "Ready", that run ON the machine (as root, fed on stdin by `verify`).
-# Prints one line per check: CHECK <name> ok|fail <detail>. Never stops early; never changes anything.
+# Prints one line per check: CHECK <name> ok|fail <detail>. Never stops early. The deep checks run the workshop's own
+# path (USDT probes, the attendee's make, ebpf_exporter, Prometheus); whatever they start is stopped on exit, and
+# docs/machine.md ("What verify leaves behind") says the state a machine is left in.
 set -euo pipefail
 
 ATTENDEE_USER="${ATTENDEE_USER:-ubuntu}"
+# Apache's PHP module, from the OS profile (Verifier passes it): where the USDT probes are.
+PHP_MODULE="${PHP_MODULE:-}"
 ATTENDEE_GIT_BRANCH="ebpf-php-sample"
 # The bundle's folder comes from the orchestrator's MachineLayout (Verifier passes it).
 BUNDLE_DIR="${BUNDLE_DIR:?set BUNDLE_DIR to the bundle folder (verify passes it)}"
@@ -83,7 +87,7 @@ grafana_health() {
 
 # The exporter runs as root: only a binary whose SHA-256 is the workshop's recorded (or pinned) one is run at all. An
 # unpinned first machine's setup step never ran it, so this is its first --version.
-ebpf_exporter_checked() {
+exporter_trusted() {
     local bin want got
     bin=$(command -v ebpf_exporter) || { echo "ebpf_exporter is not installed"; return 1; }
     want=${EBPF_EXPORTER_RECORDED:-${EBPF_EXPORTER_SHA256:-}}
@@ -91,7 +95,11 @@ ebpf_exporter_checked() {
     got=$(sha256sum "$bin") || return 1
     got=${got%% *}
     [ "$got" = "${want,,}" ] || { echo "$bin has SHA-256 $got, not the recorded one: not run"; return 1; }
-    "$bin" --version
+}
+
+ebpf_exporter_checked() {
+    exporter_trusted || return 1
+    ebpf_exporter --version
 }
 
 exporter_branch() {
@@ -99,6 +107,239 @@ exporter_branch() {
     dir=$(getent passwd "$ATTENDEE_USER" | cut -d: -f6)/ebpf_exporter
     branch=$(git -c safe.directory='*' -C "$dir" rev-parse --abbrev-ref HEAD 2>&1) || { echo "$branch"; return 1; }
     if [ "$branch" = "$ATTENDEE_GIT_BRANCH" ]; then echo "$dir on $branch"; else echo "$dir on $branch, want $ATTENDEE_GIT_BRANCH"; return 1; fi
+}
+
+# ---- Deep checks: the attendee's own path, run for real. -------------------------------------------------------------
+# They share state (the built copy, the exporter), so they run in this shell (check_here), not in a subshell.
+
+EXPORTER_PORT=9435
+# The pages the workshop's exercises load (scripts/php): plain, one per compile directory, exceptions, memcached.
+SAMPLE_PAGES=(test2.php path1/a.php path2/a.php exception.php mem.php)
+# The series the dashboard's panels read, by family (the PHP example's php.yaml): histograms by their _count.
+PHP_SERIES=(ebpf_exporter_php_request_time_sec_count ebpf_exporter_php_compile_file_total
+    ebpf_exporter_php_exception_thrown_total ebpf_exporter_php_exception_caught_total
+    ebpf_exporter_memcached_set_val_length_count)
+VERIFY_TMP=""
+BUILT_COPY=""
+EXPORTER_PID=""
+EXPORTER_SERVING=0
+EXPORTER_SINCE=0
+APACHE_RESTARTED=0
+
+# Stops what the deep checks started (the exporter's whole process group: the stand-in's bpftrace too) and removes the
+# copy; if apache2 was restarted (for a cold opcache), it is restarted once more so that the attendee's first request
+# of each page compiles it again (the compile__file probes fire only on opcache misses).
+cleanup() {
+    if [ -n "$EXPORTER_PID" ]; then
+        stop_group "$EXPORTER_PID"
+    fi
+    if [ "$APACHE_RESTARTED" = 1 ]; then
+        systemctl restart apache2 >/dev/null 2>&1 || true
+    fi
+    if [ -n "$VERIFY_TMP" ]; then
+        rm -rf "$VERIFY_TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+stop_group() { # pid of a process group leader
+    local i
+    kill -TERM -- "-$1" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 -- "-$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL -- "-$1" 2>/dev/null || true
+}
+
+check_here() { # name, command...: like check, in this shell, so the command may leave state for the later checks
+    local name=$1 out
+    shift
+    out=$VERIFY_TMP/check.out
+    if "$@" >"$out" 2>&1; then
+        report "$name" ok "$(cat "$out")"
+    else
+        report "$name" fail "$(cat "$out")"
+    fi
+}
+
+last_line() { # the last non-empty line of a file, for a one-line reason
+    grep -v '^[[:space:]]*$' "$1" | tail -n 1 || true
+}
+
+hit_pages() { # one request per sample page; a page's own failure (exception.php is a 500) is no error here
+    local page
+    for page in "${SAMPLE_PAGES[@]}"; do
+        curl -s -o /dev/null --max-time 30 "http://127.0.0.1/$page" || true
+    done
+}
+
+php_module_present() {
+    [ -n "$PHP_MODULE" ] || { echo "no PHP module path given (verify passes PHP_MODULE from the OS profile)"; return 1; }
+    [ -f "$PHP_MODULE" ] || { echo "$PHP_MODULE does not exist (is libapache2-mod-php installed?)"; return 1; }
+}
+
+usdt_probes() {
+    local out probe missing=()
+    php_module_present || return 1
+    out=$(timeout 30 bpftrace -l "usdt:$PHP_MODULE:php:*" 2>&1) || { echo "bpftrace -l failed: $(tail -n 1 <<<"$out")"; return 1; }
+    for probe in request__startup request__shutdown compile__file__entry function__entry exception__thrown; do
+        grep -q ":php:$probe\$" <<<"$out" || missing+=("$probe")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "$PHP_MODULE lacks USDT probes: ${missing[*]}"
+        return 1
+    fi
+    echo "$(grep -c ':php:' <<<"$out") php:* probes in $PHP_MODULE"
+}
+
+# A bounded one-shot: bpftrace waits for one whole request (request__startup to request__shutdown of one thread) while
+# curl asks for a page every half second, and counts the function__entry probes in it. Those fire only with
+# USE_ZEND_DTRACE=1 in apache2's environment, so a request without any means the exercises' probes are dead.
+usdt_fires() {
+    local out=$VERIFY_TMP/usdt.out loop line i uri fns apache
+    php_module_present || return 1
+    local program="usdt:$PHP_MODULE:php:request__startup { @wf_req[tid] = 1; @wf_fn[tid] = 0; }
+usdt:$PHP_MODULE:php:function__entry /@wf_req[tid]/ { @wf_fn[tid] = @wf_fn[tid] + 1; }
+usdt:$PHP_MODULE:php:request__shutdown /@wf_req[tid]/ { printf(\"fired %s functions=%d\\n\", str(arg1), @wf_fn[tid]);
+  delete(@wf_req[tid]); delete(@wf_fn[tid]); exit(); }"
+    (for i in $(seq 1 50); do sleep 0.5; curl -s -o /dev/null --max-time 5 http://127.0.0.1/test2.php || true; done) &
+    loop=$!
+    timeout 25 bpftrace -e "$program" >"$out" 2>&1 || true
+    kill "$loop" 2>/dev/null || true
+    wait "$loop" 2>/dev/null || true
+    line=$(grep -m 1 '^fired ' "$out" || true)
+    if [ -z "$line" ]; then
+        if apache=$(apache_dtrace 2>&1); then
+            echo "php:request__startup did not fire within 25 s: $(last_line "$out")"
+        else
+            echo "php:request__startup did not fire within 25 s ($apache): $(last_line "$out")"
+        fi
+        return 1
+    fi
+    read -r _ uri fns <<<"$line"
+    fns=${fns#functions=}
+    if [ "$fns" -gt 0 ]; then
+        echo "php:request__startup fired for $uri, with $fns php:function__entry"
+    else
+        echo "php:request__startup fired for $uri but no php:function__entry: apache2 runs without USE_ZEND_DTRACE=1"
+        return 1
+    fi
+}
+
+# The attendee's first `make` in ~/ebpf_exporter/examples, in a throw-away copy (the attendee's tree is not touched),
+# as the attendee in a login shell, in a network namespace of its own with no interface up: nothing may be fetched.
+attendee_make() {
+    local home src copy started secs
+    home=$(getent passwd "$ATTENDEE_USER" | cut -d: -f6) || { echo "no user $ATTENDEE_USER"; return 1; }
+    src=$home/ebpf_exporter
+    [ -d "$src/examples" ] || { echo "$src/examples does not exist"; return 1; }
+    # The copy's folder is the attendee's (make writes there); the logs beside it stay root's.
+    mkdir "$VERIFY_TMP/attendee"
+    chown "$ATTENDEE_USER" "$VERIFY_TMP/attendee"
+    copy=$VERIFY_TMP/attendee/ebpf_exporter
+    cp -a "$src" "$copy" || { echo "could not copy $src"; return 1; }
+    # Objects an attendee built already would make the make a no-op.
+    find "$copy/examples" -maxdepth 1 -name '*.bpf.o' -delete
+    unshare --net true 2>/dev/null || { echo "cannot create a network namespace to run make offline"; return 1; }
+    started=$SECONDS
+    if ! timeout 600 unshare --net runuser -l "$ATTENDEE_USER" -c "cd $(printf '%q' "$copy/examples") && make" \
+        >"$VERIFY_TMP/make.log" 2>&1; then
+        if grep -q 'git clone' "$VERIFY_TMP/make.log"; then
+            echo "make needs the network (Makefile.libbpf clones libbpf): $(last_line "$VERIFY_TMP/make.log")"
+        else
+            echo "make failed offline: $(last_line "$VERIFY_TMP/make.log")"
+        fi
+        return 1
+    fi
+    secs=$((SECONDS - started))
+    [ -s "$copy/examples/php.bpf.o" ] || { echo "make succeeded but built no examples/php.bpf.o"; return 1; }
+    BUILT_COPY=$copy
+    echo "make as $ATTENDEE_USER with no network built examples/php.bpf.o in ${secs}s (in a copy of $src)"
+}
+
+metrics() {
+    curl -fsS --max-time 10 "http://127.0.0.1:$EXPORTER_PORT/metrics"
+}
+
+# ebpf_exporter as the workshop starts it (from the built tree, as root like the attendee's sudo), unless one already
+# listens on the port Prometheus scrapes; then the sample pages, then its /metrics must hold the dashboard's series.
+exporter_php() {
+    local trusted page missing=() series i text
+    trusted=$(exporter_trusted) || { echo "not run: $trusted"; return 1; }
+    [ -n "$BUILT_COPY" ] || { echo "not run: the attendee's build failed (attendee_make)"; return 1; }
+    EXPORTER_SINCE=$SECONDS
+    if metrics >/dev/null 2>&1; then
+        echo -n "an exporter already listens on :$EXPORTER_PORT, used as it is; "
+    else
+        (cd "$BUILT_COPY" && exec setsid ebpf_exporter --config.dir=examples --config.names=php) \
+            >"$VERIFY_TMP/exporter.log" 2>&1 </dev/null &
+        EXPORTER_PID=$!
+        for i in $(seq 1 60); do
+            metrics >/dev/null 2>&1 && break
+            if ! kill -0 "$EXPORTER_PID" 2>/dev/null; then
+                echo "ebpf_exporter exited: $(last_line "$VERIFY_TMP/exporter.log")"
+                return 1
+            fi
+            [ "$i" -lt 60 ] || { echo "ebpf_exporter did not serve :$EXPORTER_PORT within 30 s"; return 1; }
+            sleep 0.5
+        done
+        echo -n "started ebpf_exporter --config.names=php; "
+    fi
+    # A cold opcache, so the first request of each page compiles it and the compile__file probes fire.
+    if systemctl is-active --quiet apache2 && systemctl restart apache2; then
+        APACHE_RESTARTED=1
+    fi
+    hit_pages
+    # An exporter may read its maps a moment after the requests (the lab's stand-in every half second): a few tries.
+    for i in $(seq 1 20); do
+        text=$(metrics) || { echo "its /metrics does not answer"; return 1; }
+        missing=()
+        for series in "${PHP_SERIES[@]}"; do
+            grep -q "^${series}[{ ]" <<<"$text" || missing+=("${series#ebpf_exporter_}")
+        done
+        [ "${#missing[@]}" -gt 0 ] || break
+        if [ "$i" -eq 20 ]; then
+            echo "its /metrics lacks ${missing[*]} (ebpf_exporter_*) after requests to ${SAMPLE_PAGES[*]}"
+            return 1
+        fi
+        sleep 0.5
+    done
+    EXPORTER_SERVING=1
+    echo "$(grep -c '^ebpf_exporter_php_' <<<"$text") ebpf_exporter_php_* samples after requests to the sample pages"
+}
+
+samples_in_prometheus() { # series, seconds: how many samples Prometheus took of it in those last seconds (the most of any)
+    curl -fsS --max-time 10 -G http://127.0.0.1:9090/api/v1/query --data-urlencode "query=max(count_over_time($1[$2s]))" |
+        jq -r '.data.result[0].value[1] // "0"'
+}
+
+# Prometheus scrapes every 15 s: the exporter stays up (and the pages keep being asked for, so rate() is not zero)
+# until every series has two samples, the least a rate() panel needs, for at most 50 s.
+prometheus_php() {
+    local series n short deadline=$((SECONDS + 50))
+    [ "$EXPORTER_SERVING" = 1 ] || { echo "not run: no exporter serving the PHP series (exporter_php)"; return 1; }
+    command -v jq >/dev/null || { echo "jq is not installed (01-packages installs it)"; return 1; }
+    while :; do
+        short=()
+        for series in "${PHP_SERIES[@]}"; do
+            # Only samples taken since the exporter was started here count, not those of an earlier verify.
+            n=$(samples_in_prometheus "$series" $((SECONDS - EXPORTER_SINCE + 1))) ||
+                { echo "Prometheus's query API does not answer"; return 1; }
+            [ "${n%%.*}" -ge 2 ] 2>/dev/null || short+=("$series ($n)")
+        done
+        [ "${#short[@]}" -gt 0 ] || break
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "after 50 s Prometheus has fewer than 2 samples of ${short[*]}"
+            return 1
+        fi
+        hit_pages
+        sleep 3
+    done
+    echo "every ebpf_exporter PHP series has 2+ samples in Prometheus"
 }
 
 check phpinfo phpinfo
@@ -111,4 +352,11 @@ check prometheus_ready prometheus_ready
 check prometheus_ebpf_target prometheus_ebpf_target
 check grafana_health grafana_health
 check exporter_branch exporter_branch
+VERIFY_TMP=$(mktemp -d "${TMPDIR:-/tmp}/workshop-fleet-verify.XXXXXX")
+chmod 0711 "$VERIFY_TMP"
+check_here usdt_probes usdt_probes
+check_here usdt_fires usdt_fires
+check_here attendee_make attendee_make
+check_here exporter_php exporter_php
+check_here prometheus_php prometheus_php
 exit 0

@@ -32,6 +32,11 @@ public final class DebianRendering {
             public Bundle bundle(MachineModel m) {
                 return renderer.bundle(onDebian(m));
             }
+
+            @Override
+            public OsProfile os(OsProfile providerOs) {
+                return OsProfile.DEBIAN_12;
+            }
         };
     };
 

@@ -132,9 +132,24 @@ class FleetOnLabIT {
             };
 
             assertEquals(0, command.apply("up"), () -> "up failed:\n" + buffer);
+            Map<String, String> treesBefore = onEachMachine(spec, provider, ATTENDEE_TREE);
+            buffer.reset();
+            long verifyStarted = System.nanoTime();
             assertEquals(0, command.apply("verify"), () -> "verify failed:\n" + buffer);
+            long verifyMillis = (System.nanoTime() - verifyStarted) / 1_000_000;
             String output = buffer.toString(StandardCharsets.UTF_8);
             assertTrue(output.contains("verify: all 2 machine(s) pass every check"), output);
+            for (String row : DEEP_ROWS) {
+                assertTrue(output.matches("(?s).*checks: [^\n]*\\d+=" + row + "\\b.*"), row + " is not a row:\n" + output);
+            }
+            long shallowMillis = shallowChecksMillis(spec, provider);
+            System.out.printf("figure: verify of 2 lab machines (%s) took %d ms with the deep checks; the checks that"
+                    + " were there before them (the script without its deep rows, both machines at once) take %d ms%n",
+                    provider.id(), verifyMillis, shallowMillis);
+            verifyLeftNothingBehind(spec, provider, treesBefore);
+            if (provider == Provider.LAB) {
+                aMachineWithoutZendDtraceIsCaught(spec, provider, command, buffer);
+            }
             // Stock machines too are each their own (the lab base ships an empty /etc/machine-id, as a cloud image does).
             OwnIdentities.assertEachMachineHasItsOwn(spec, provider.id());
 
@@ -202,6 +217,112 @@ class FleetOnLabIT {
             Remote.Result built = remote.exec("cd ~/ebpf_exporter && test -s examples/php.bpf.o"
                     + " && test -f libbpf/dest/usr/lib/libbpf.so.1.4.2 && test ! -e libbpf/.git && echo built");
             assertEquals("built", built.stdout().strip(), r.name() + ": " + built.stderr());
+        }
+    }
+
+    /** The rows the deep checks add to verify's matrix. */
+    private static final List<String> DEEP_ROWS = List.of("usdt_probes", "usdt_fires", "attendee_make", "exporter_php",
+            "prometheus_php");
+
+    /**
+     * The attendee's tree as verify must leave it: git's view (tracked, untracked and ignored files), every file's
+     * size and time, and whether a BPF object was built in it.
+     */
+    private static final String ATTENDEE_TREE = "cd ~ubuntu/ebpf_exporter && git status --porcelain --ignored"
+            + " && find . -path ./.git -prune -o -printf '%p %s %T@\\n' | sort | sha256sum"
+            + " && { test -e examples/php.bpf.o && echo php.bpf.o built || echo no php.bpf.o; }";
+
+    /** After verify: no exporter or bpftrace left running, nothing on the exporter's port, the attendee's tree as before. */
+    private static void verifyLeftNothingBehind(WorkshopSpec spec, Provider provider, Map<String, String> treesBefore)
+            throws Exception {
+        Map<String, String> trees = onEachMachine(spec, provider, ATTENDEE_TREE);
+        assertEquals(treesBefore, trees, "verify changed the attendee's ~/ebpf_exporter");
+        trees.forEach((machine, tree) -> assertTrue(tree.endsWith("no php.bpf.o"), machine + ": " + tree));
+        Map<String, String> leftovers = onEachMachine(spec, provider, "sudo sh -c 'pgrep -a -x bpftrace;"
+                + " pgrep -a -x ebpf_exporter; ss -Hltn sport = :9435; ls -d /tmp/workshop-fleet-verify.* 2>/dev/null;"
+                + " true'");
+        leftovers.forEach((machine, left) -> assertEquals("", left.strip(), machine + ": verify left behind: " + left));
+    }
+
+    /**
+     * A machine whose apache2 lost {@code USE_ZEND_DTRACE=1} (drop-in edited, daemon-reload, restart) fails verify:
+     * exit 1, its USDT row fails with a one-line reason, the other machine passes every check.
+     */
+    private static void aMachineWithoutZendDtraceIsCaught(WorkshopSpec spec, Provider provider,
+                                                          Function<String, Integer> command, ByteArrayOutputStream buffer)
+            throws Exception {
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(), Clock.systemUTC());
+        List<MachineRecord> machines = ledger.snapshot().machines().values().stream()
+                .sorted(java.util.Comparator.comparingInt(MachineRecord::attendee)).toList();
+        MachineRecord broken = machines.get(1);
+        MachineRecord healthy = machines.get(0);
+        Remote.Result edit = on(spec, broken, "sudo sh -c 'sed -i s/USE_ZEND_DTRACE=1// "
+                + "/etc/systemd/system/apache2.service.d/workshop-fleet.conf && systemctl daemon-reload"
+                + " && systemctl restart apache2 && tr \"\\0\" \"\\n\" < /proc/$(systemctl show -p MainPID --value apache2)/environ'");
+        assertEquals(0, edit.exitCode(), edit.stderr());
+        assertFalse(edit.stdout().contains("USE_ZEND_DTRACE"), edit.stdout());
+        buffer.reset();
+        assertEquals(1, command.apply("verify"), () -> "verify passed a machine without USE_ZEND_DTRACE:\n" + buffer);
+        String output = buffer.toString(StandardCharsets.UTF_8);
+        List<String> failures = output.lines().filter(l -> l.startsWith("  FAIL ")).toList();
+        assertTrue(failures.stream().noneMatch(l -> l.startsWith("  FAIL " + healthy.name() + " ")),
+                "the healthy machine failed:\n" + output);
+        String usdt = failures.stream().filter(l -> l.startsWith("  FAIL " + broken.name() + " usdt_fires: "))
+                .findFirst().orElse("");
+        assertTrue(usdt.contains("USE_ZEND_DTRACE"), "no one-line usdt_fires reason naming USE_ZEND_DTRACE:\n" + output);
+        assertTrue(failures.stream().anyMatch(l -> l.startsWith("  FAIL " + broken.name() + " apache_dtrace: ")), output);
+        System.out.println("broken machine caught:\n" + String.join("\n", failures));
+    }
+
+    /** The on-machine checks that were there before the deep ones, timed on both machines at once. */
+    private static long shallowChecksMillis(WorkshopSpec spec, Provider provider) throws Exception {
+        String script = org.workshopfleet.provision.Verifier.scriptText();
+        String shallow = script.substring(0, script.indexOf("VERIFY_TMP=$(mktemp")) + "exit 0\n";
+        long started = System.nanoTime();
+        Map<String, String> rows = onEachMachine(spec, provider, "sudo env BUNDLE_DIR=/opt/workshop-fleet bash -s",
+                shallow.getBytes(StandardCharsets.UTF_8));
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        rows.forEach((machine, out) -> assertTrue(out.contains("CHECK exporter_branch "), machine + ": " + out));
+        return millis;
+    }
+
+    private static Map<String, String> onEachMachine(WorkshopSpec spec, Provider provider, String command) throws Exception {
+        return onEachMachine(spec, provider, command, null);
+    }
+
+    /** {@code command} on every machine of the ledger at once: machine name -> its standard output. */
+    private static Map<String, String> onEachMachine(WorkshopSpec spec, Provider provider, String command, byte[] stdin)
+            throws Exception {
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(), Clock.systemUTC());
+        List<MachineRecord> machines = List.copyOf(ledger.snapshot().machines().values());
+        List<java.util.concurrent.Callable<String>> calls = new java.util.ArrayList<>();
+        for (MachineRecord r : machines) {
+            calls.add(() -> {
+                Remote.Result result = stdin == null ? on(spec, r, command) : onWithStdin(spec, r, command, stdin);
+                assertEquals(0, result.exitCode(), r.name() + ": " + command + "\n" + result.stderr());
+                return result.stdout();
+            });
+        }
+        List<org.workshopfleet.concurrent.FanOut.Outcome<String>> outcomes =
+                new org.workshopfleet.concurrent.FanOut("it", machines.size()).each(calls);
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (int i = 0; i < machines.size(); i++) {
+            org.workshopfleet.concurrent.FanOut.Outcome<String> o = outcomes.get(i);
+            assertTrue(o.ok(), machines.get(i).name() + ": " + o.failure());
+            out.put(machines.get(i).name(), o.value());
+        }
+        return out;
+    }
+
+    private static Remote.Result on(WorkshopSpec spec, MachineRecord r, String command) {
+        return onWithStdin(spec, r, command, null);
+    }
+
+    private static Remote.Result onWithStdin(WorkshopSpec spec, MachineRecord r, String command, byte[] stdin) {
+        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
+        try (Remote remote = Remote.await(new SshTarget(r.publicIp(), 22, secrets.hostKey(r.attendee()).publicKeyNoComment()),
+                new SshLogin(SshLogin.MACHINE_USER, secrets.loginKey()), Duration.ofSeconds(30))) {
+            return stdin == null ? remote.exec(command) : remote.exec(command, stdin);
         }
     }
 

@@ -18,6 +18,7 @@ import org.workshopfleet.cloud.FakeHttpServer;
 import org.workshopfleet.grafana.FakeGrafana;
 import org.workshopfleet.grafana.GrafanaClient;
 import org.workshopfleet.report.Handout;
+import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.ssh.LoopbackSshd;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
@@ -56,7 +57,7 @@ class VerifierTest {
             MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
                     "true");
             Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
-                    Duration.ofSeconds(10), LoopbackSshd.user(), sha256(bin.resolve("ebpf_exporter")));
+                    Duration.ofSeconds(10), LoopbackSshd.user(), sha256(bin.resolve("ebpf_exporter")), OsProfile.DEBIAN_12);
             Map<String, Verifier.Check> checks = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", "not-the-password"))
                     .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
             assertTrue(checks.get("ssh").ok());
@@ -73,6 +74,14 @@ class VerifierTest {
             for (String name : new String[] {"apache_dtrace", "mem_php", "bpftrace", "prometheus_ebpf_target", "grafana_health"}) {
                 assertTrue(checks.containsKey(name), name + " missing from " + checks.keySet());
             }
+            // The deep rows: the OS profile's PHP module reaches the script; each row fails with its reason here.
+            assertEquals(new Verifier.Check("usdt_probes", false, OsProfile.DEBIAN_12.phpModulePath()
+                    + " does not exist (is libapache2-mod-php installed?)"), checks.get("usdt_probes"));
+            assertFalse(checks.get("usdt_fires").ok());
+            assertTrue(checks.get("attendee_make").detail().endsWith("/ebpf_exporter/examples does not exist"),
+                    checks.get("attendee_make").toString());
+            assertEquals("not run: the attendee's build failed (attendee_make)", checks.get("exporter_php").detail());
+            assertFalse(checks.get("prometheus_php").ok());
             assertFalse(checks.toString().contains("not-the-password") || checks.toString().contains("gpw"), "no secret in details");
         }
     }
@@ -200,7 +209,7 @@ class VerifierTest {
     private static Verifier.Check exporterCheck(SshKeyPair login, MachineLayout layout, TestMachines.Box box,
                                                 String recorded) {
         Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(), Duration.ofSeconds(10),
-                LoopbackSshd.user(), recorded);
+                LoopbackSshd.user(), recorded, OsProfile.DEBIAN_12);
         return v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null)).stream()
                 .filter(c -> c.name().equals("ebpf_exporter")).findFirst().orElseThrow();
     }
@@ -214,7 +223,7 @@ class VerifierTest {
     void anUnreachableMachineFailsTheSshCheckOnly() throws Exception {
         SshKeyPair login = SshKeyPair.generate("login");
         Verifier v = new Verifier(new SshLogin("ubuntu", login), MachineLayout.STANDARD, List.of(), Duration.ofSeconds(2), "ubuntu",
-                "");
+                "", OsProfile.DEBIAN_12);
         List<Verifier.Check> checks = v.verify(new Verifier.Target("m9",
                 new org.workshopfleet.ssh.SshTarget("127.0.0.1", LoopbackSshd.freePort(), login.publicKeyNoComment()), "x", "y"));
         assertEquals(1, checks.size());

@@ -6,8 +6,10 @@ import java.nio.file.Path;
 /**
  * Stand-in for the cloudflare/ebpf_exporter v2.4.2 release asset {@code ebpf_exporter.x86_64}, at its GitHub download
  * path. The file is a Python script (the lab machines have python3), not the static Go binary: {@code --version}
- * prints the real version line format, and {@code --config.dir=DIR --config.names=php} serves the PHP example's
- * metric names on {@code :9435/metrics} in the Prometheus text format, without loading any BPF program.
+ * prints the real version line format, and {@code --config.dir=DIR --config.names=php} refuses to start without
+ * {@code DIR/php.bpf.o}, then serves on {@code :9435/metrics}, in the Prometheus text format with php.yaml's names,
+ * labels and histogram layout, the counts bpftrace takes from the machine's real PHP and libmemcached probes (its
+ * docstring says what differs from the real exporter: no BPF object is loaded).
  * The release publishes no checksum for this asset, so none is served; the stand-in's own SHA-256 is the pin.
  */
 public final class EbpfExporterRelease {

@@ -54,10 +54,14 @@ class StandInStackTest {
             Files.createDirectories(tmp.resolve("examples"));
             Files.write(tmp.resolve("examples/php.yaml"), new StandInResource("attendee/php.yaml").bytes());
 
+            // The stand-in counts PHP's probes with bpftrace; this host has no PHP, so recorded output stands in.
+            RecordedBpftrace.writeObject(tmp.resolve("examples"));
             Path exporterLog = tmp.resolve("exporter.log");
-            processes.add(new ProcessBuilder(exporter.toString(), "--config.dir=examples", "--config.names=php",
-                    "--web.listen-address=127.0.0.1:0").directory(tmp.toFile()).redirectErrorStream(true)
-                    .redirectOutput(exporterLog.toFile()).start());
+            ProcessBuilder exporterProcess = new ProcessBuilder(exporter.toString(), "--config.dir=examples",
+                    "--config.names=php", "--web.listen-address=127.0.0.1:0").directory(tmp.toFile())
+                    .redirectErrorStream(true).redirectOutput(exporterLog.toFile());
+            exporterProcess.environment().putAll(RecordedBpftrace.install(tmp.resolve("bpftrace")).environment());
+            processes.add(exporterProcess.start());
             String exporterAddress = ProcessLog.await(processes.get(0), exporterLog, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
 
             Files.writeString(home.resolve("prometheus.yml"), """

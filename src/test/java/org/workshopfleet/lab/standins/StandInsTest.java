@@ -174,11 +174,33 @@ class StandInsTest {
 
         Path configDir = Files.createDirectories(tmp.resolve("examples"));
         Files.write(configDir.resolve("php.yaml"), new StandInResource("attendee/php.yaml").bytes());
+        RecordedBpftrace bpftrace = RecordedBpftrace.install(tmp.resolve("bpftrace"));
+        // Like the real exporter, it refuses to start without the BPF object (the attendee's make builds it).
+        Path noObjectLog = tmp.resolve("no-object.log");
+        ProcessBuilder noObject = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir,
+                "--config.names=php").redirectErrorStream(true).redirectOutput(noObjectLog.toFile());
+        noObject.environment().putAll(bpftrace.environment());
+        assertEquals(1, noObject.start().waitFor());
+        assertTrue(Files.readString(noObjectLog).contains("Error attaching exporter: error creating module from \""
+                + configDir.resolve("php.bpf.o") + "\" for config \"php\": failed to open BPF object"), Files.readString(noObjectLog));
+        assertEquals("", bpftrace.arguments(), "nothing was attached");
+
+        RecordedBpftrace.writeObject(configDir);
         Path log = tmp.resolve("exporter.log");
-        Process process = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir, "--config.names=php",
-                "--web.listen-address=127.0.0.1:0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir, "--config.names=php",
+                "--web.listen-address=127.0.0.1:0").redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(bpftrace.environment());
+        Process process = builder.start();
         try {
             String address = ProcessLog.await(process, log, Pattern.compile("Listening on ([0-9.]+:[0-9]+)"));
+            // bpftrace attaches where the object's sections say: the PHP module it names, the PHP example's probes.
+            String program = bpftrace.arguments();
+            for (String probe : new String[] {"compile__file__entry", "exception__thrown", "exception__caught",
+                    "request__startup", "request__shutdown"}) {
+                assertTrue(program.contains("usdt:" + RecordedBpftrace.PHP_LIB + ":php:" + probe + " "), program);
+            }
+            assertTrue(program.contains("uprobe:/usr/lib/x86_64-linux-gnu/libmemcached.so.11:memcached_set "), program);
+            Thread.sleep(500); // a few rounds of the recorded counts
             HttpResponse<byte[]> metrics = fetch("http://" + address + "/metrics");
             assertEquals(200, metrics.statusCode());
             assertEquals("text/plain; version=0.0.4; charset=utf-8",
@@ -189,10 +211,32 @@ class StandInsTest {
                     "ebpf_exporter_php_request_time_sec histogram", "ebpf_exporter_memcached_set_val_length histogram"}) {
                 assertTrue(text.contains("\n# TYPE " + family + "\n"), family);
             }
-            assertTrue(text.contains("ebpf_exporter_php_request_time_sec_bucket{request_method=\"GET\","
-                    + "request_uri=\"/mem.php\",le=\"1e-06\"}"), "client_golang float formatting of le");
-            assertTrue(text.contains("ebpf_exporter_memcached_set_val_length_bucket{le=\"4.194304e+06\"}"));
-            assertTrue(text.contains("ebpf_exporter_php_compile_file_total{filename=\"/var/www/html/path1\"}"));
+            assertTrue(text.contains("\n# HELP ebpf_exporter_php_request_time_sec PHP request duration from"
+                    + " request__startup to request__shutdown\n"), "help from php.yaml");
+            // One round of the recorded pages, times the round number the scrape saw.
+            long rounds = value(text, "ebpf_exporter_php_request_time_sec_count{request_method=\"GET\",request_uri=\"/mem.php\"}");
+            assertTrue(rounds >= 1, text);
+            // exp2 buckets 0..27 of microseconds (le = 2^k * 1e-06), cumulative: mem.php took 20480 us, key 15.
+            String mem = "ebpf_exporter_php_request_time_sec_bucket{request_method=\"GET\",request_uri=\"/mem.php\",le=";
+            assertEquals(0, value(text, mem + "\"1e-06\"}"));
+            assertEquals(0, value(text, mem + "\"0.016384\"}"));
+            assertEquals(rounds, value(text, mem + "\"0.032768\"}"));
+            assertEquals(rounds, value(text, mem + "\"134.217728\"}"), "the last bucket, k = 27");
+            assertEquals(rounds, value(text, mem + "\"+Inf\"}"));
+            assertEquals(29, text.lines().filter(l -> l.startsWith(mem)).count(), "28 buckets and +Inf");
+            assertTrue(text.contains("ebpf_exporter_php_request_time_sec_sum{request_method=\"GET\",request_uri=\"/mem.php\"} "
+                    + goFloat(rounds * 20480 * 1e-6) + "\n"), "sum: key bucket_max+1, in microseconds, times 1e-06\n" + text);
+            // memcached_set value lengths 1..5000: 904 in (4096, 8192], all 5000 by le=8192; no sum key in php.bpf.c.
+            assertEquals(rounds * 4096, value(text, "ebpf_exporter_memcached_set_val_length_bucket{le=\"4096\"}"));
+            assertEquals(rounds * 5000, value(text, "ebpf_exporter_memcached_set_val_length_bucket{le=\"8192\"}"));
+            assertEquals(rounds * 5000, value(text, "ebpf_exporter_memcached_set_val_length_bucket{le=\"4.194304e+06\"}"));
+            assertEquals(0, value(text, "ebpf_exporter_memcached_set_val_length_sum"));
+            // Compiled files counted by directory, as php.bpf.c cuts them.
+            assertEquals(rounds * 3, value(text, "ebpf_exporter_php_compile_file_total{filename=\"/var/www/html\"}"));
+            assertEquals(rounds, value(text, "ebpf_exporter_php_compile_file_total{filename=\"/var/www/html/path1\"}"));
+            assertEquals(rounds * 2, value(text, "ebpf_exporter_php_exception_thrown_total{class=\"Exception\"}"));
+            assertEquals(rounds, value(text, "ebpf_exporter_php_exception_caught_total{class=\"RuntimeException\"}"));
+            assertTrue(text.contains("ebpf_exporter_enabled_configs{name=\"php\"} 1\n"), text);
             // promtool parses the exposition; exit 3 would be lint only (e.g. "_sec" abbreviations), 1 a parse error.
             Path saved = tmp.resolve("metrics.txt");
             Files.write(saved, metrics.body());
@@ -205,9 +249,22 @@ class StandInsTest {
             process.destroy();
             process.waitFor();
         }
+        assertTrue(Files.readString(log).contains("Detached in "), Files.readString(log));
         Process missing = new ProcessBuilder(exporter.toString(), "--config.dir=" + configDir, "--config.names=nope")
                 .redirectErrorStream(true).start();
         assertEquals(1, missing.waitFor(), "a config name without <name>.yaml fails like the real exporter");
+    }
+
+    /** The value of the sample line that starts with {@code series} (labels included). */
+    private static long value(String text, String series) {
+        return text.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Long.parseLong(l.substring(series.length() + 1))).orElseThrow(() -> new AssertionError(
+                        "no " + series + " in\n" + text));
+    }
+
+    /** Go's strconv.FormatFloat(x, 'g', -1, 64) for the values of this test (no exponent form). */
+    private static String goFloat(double x) {
+        return new java.math.BigDecimal(Double.toString(x)).stripTrailingZeros().toPlainString();
     }
 
     @Test
