@@ -11,6 +11,7 @@ import org.workshopfleet.command.Handout;
 import org.workshopfleet.command.Images;
 import org.workshopfleet.command.Plan;
 import org.workshopfleet.command.RemoveImage;
+import org.workshopfleet.command.Replace;
 import org.workshopfleet.command.Status;
 import org.workshopfleet.command.Teardown;
 import org.workshopfleet.command.Up;
@@ -163,6 +164,18 @@ public final class Fleet {
      */
     public int removeImage(boolean yes, String ref) {
         return new RemoveImage(context).run(yes, ref);
+    }
+
+    /**
+     * Moves attendee seat {@code seat} onto a spare that passes every readiness check now (else onto a new machine
+     * made for it), prints the seat's new card and rewrites the handout, destroys the seat's old machine and makes a
+     * new spare to keep the number {@code up} was given. Refuses (exit 2) a seat the workshop does not have.
+     *
+     * @return 0 the seat is on a verified machine and the spares are made up; 1 no machine passed, or a spare is
+     *         missing; 130 stopped by Ctrl-C (everything made is in the ledger)
+     */
+    public int replace(boolean yes, int seat) {
+        return new Replace(context).run(yes, seat);
     }
 
     /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */
