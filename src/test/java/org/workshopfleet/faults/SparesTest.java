@@ -291,4 +291,26 @@ class SparesTest {
         assertNull(ledger().machines().get(3));
         assertEquals(List.of(), machines.violations());
     }
+    @Test
+    void aReplaceStoppedByACloudFailureLeavesNothingUntrackedAndUpCleansUp() {
+        assertEquals(0, run("count=1"), out() + err());
+        // EC2 launches the new machine but answers every try with an error: replace stops there.
+        ec2.faults().failAfterNext("RunInstances", "InternalError", 10);
+        assertEquals(ExitCode.FAILURE, run("action=replace;seat=1"), out() + err());
+        assertEquals("ebpf-php-01", seat(1).name(), "the seat keeps its machine");
+        assertEquals(2, liveInstances(), "the new machine exists");
+        MachineRecord made = ledger().machines().get(2);
+        assertTrue(made != null && made.isSpare(), "the new machine was recorded, as a spare, before its launch: "
+                + ledger().machines());
+        ec2.faults().clear();
+
+        // up without spares destroys it (found by its number's tag) and keeps seat 1 as it is.
+        assertEquals(0, run("count=1"), out() + err());
+        assertEquals(1, liveInstances(), out());
+        assertEquals("ebpf-php-01", seat(1).name());
+        assertEquals(List.of(), spares());
+        assertEquals(0, run("action=teardown"), err());
+        assertEquals(0, liveInstances());
+        assertEquals(List.of(), machines.violations());
+    }
 }
