@@ -68,9 +68,13 @@ public final class Fleet {
      * {@code yes}), prepares the cloud, launches the machines that are missing, provisions all of them concurrently,
      * prints a table and writes the handout. Re-running resumes; a larger count adds machines; a smaller one removes
      * the surplus after confirmation. With {@link ImageMode#BAKE} the machines launch from the image of this fleet's
-     * recipe (baked first on one builder machine if the cloud has none) and run only the per-machine steps.
+     * recipe (baked first on one builder machine if the cloud has none) and run only the per-machine steps. With
+     * {@code spec.spares()} it also makes that many spares, which belong to no seat. At the end every machine gets the
+     * readiness checks of {@code verify}; a seat whose machine fails them is moved to a spare (else a new machine), at
+     * most twice per seat, each attempt printed.
      *
-     * @return 0 every machine ready; 1 a machine (or the bake) failed: fix and re-run; 130 stopped by Ctrl-C
+     * @return 0 every seat's machine ready and verified (and every spare there); 1 a machine, a check or the bake
+     *         failed: fix and re-run; 130 stopped by Ctrl-C
      */
     public int up(boolean yes, ImageMode image) {
         return new Up(context).run(yes, image);
