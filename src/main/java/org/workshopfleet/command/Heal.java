@@ -10,7 +10,8 @@ import org.workshopfleet.state.MachineRecord;
  * The end of {@code up}: every ready machine gets the readiness checks; a seat whose machine fails them moves to a
  * machine that passes ({@link Replacement}: a spare, else a new one), at most {@link #ATTEMPTS} times per seat, each
  * attempt reported with the seat, the machine and the failed checks; a spare that fails is destroyed; then the spares
- * are made up again. Seats whose machine failed provisioning are left to a re-run of {@code up}, which resumes them.
+ * are made up again. A seat whose machine failed provisioning moves onto a spare that passes; without one it is left
+ * to a re-run of {@code up}, which resumes it.
  */
 final class Heal {
 
@@ -34,7 +35,11 @@ final class Heal {
         }
     }
 
-    /** Checks {@code machines} (the ready ones of this run), heals what fails, keeps {@code spares} spares. */
+    /**
+     * Checks the ready ones of {@code machines}, heals the seats that fail, moves the seats whose machine failed
+     * provisioning onto a spare when one passes (without spares they are left to a re-run of {@code up}, which resumes
+     * them), and keeps {@code spares} spares.
+     */
     Result run(List<MachineRecord> machines, int spares) {
         List<MachineRecord> ready = machines.stream()
                 .filter(r -> r.phase() == MachinePhase.READY && r.publicIp() != null).toList();
@@ -62,7 +67,23 @@ final class Heal {
                 stillFailing.add(seat);
             }
         }
-        return new Result(stillFailing, replacement.topUpSpares(spares));
+        List<Integer> unprovisioned = new ArrayList<>();
+        for (MachineRecord r : machines) {
+            if (!r.isSpare() && r.phase() != MachinePhase.READY) {
+                unprovisioned.add(r.seatNumber());
+            }
+        }
+        for (int seat : unprovisioned) {
+            MachineRecord from = replacement.machineOf(seat);
+            MachineRecord to = replacement.moveSeat(seat, "failed provisioning", false);
+            if (to == null) {
+                stillFailing.add(seat);
+            } else {
+                ctx.out().println("heal: seat " + Replacement.seat(seat) + " moved off " + (from == null ? "its machine"
+                        : from.name()) + ", which failed provisioning, onto the spare " + to.name());
+            }
+        }
+        return new Result(stillFailing.stream().sorted().toList(), replacement.topUpSpares(spares));
     }
 
     private boolean heal(int seat) {

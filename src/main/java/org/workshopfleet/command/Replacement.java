@@ -56,7 +56,15 @@ final class Replacement {
      * machine then).
      */
     MachineRecord moveSeat(int seat, String why) {
+        return moveSeat(seat, why, true);
+    }
+
+    /** As {@link #moveSeat(int, String)}; with {@code orNew} false only onto a spare (null when none passes). */
+    MachineRecord moveSeat(int seat, String why, boolean orNew) {
         MachineRecord target = verifiedSpare();
+        if (target == null && !orNew) {
+            return null;
+        }
         if (target == null) {
             ctx.out().println("replace: no spare ready for seat " + seat(seat) + ": making a new machine for it");
             List<MachineRecord> made = newSpares(1);

@@ -167,9 +167,9 @@ public final class Up {
     }
 
     /**
-     * The results table, the exporter hash note, then (when every machine provisioned) the heal of those that fail
-     * their checks ({@link Heal}), the handout, and the verdict: 0 only when every seat's machine passed every check
-     * and every spare is there.
+     * The results table, the exporter hash note, then the heal ({@link Heal}): of the machines that fail their checks,
+     * and of those that failed provisioning where a spare can take their seat; the handout, and the verdict: 0 only
+     * when every seat's machine passed every check and every spare is there.
      */
     private int finish(FleetRun run, Cloud cloud, LaunchContext context, List<MachineResult> results) {
         ctx.printResults(results);
@@ -178,33 +178,34 @@ public final class Up {
             ctx.out().println("ebpf_exporter.x86_64: recorded SHA-256 " + recorded + " (no pin given): later machines"
                     + " and re-runs verify their download against it, and verify runs the binary only when it matches");
         }
-        Heal.Result healed = null;
-        if (results.stream().allMatch(MachineResult::ok)) {
-            MachineReadiness readiness = new MachineReadiness(ctx, run.ledger(), run.secrets());
-            healed = new Heal(ctx, readiness, new Replacement(ctx, run, cloud, context, readiness, true))
-                    .run(run.ledger().snapshot().machines().values().stream().filter(MachineRecord::isLive).toList(),
-                            ctx.spec().spares());
-        }
+        MachineReadiness readiness = new MachineReadiness(ctx, run.ledger(), run.secrets());
+        Heal.Result healed = new Heal(ctx, readiness, new Replacement(ctx, run, cloud, context, readiness, true))
+                .run(run.ledger().snapshot().machines().values().stream().filter(MachineRecord::isLive).toList(),
+                        ctx.spec().spares());
         Path handout = Handout.fromLedger(run.ledger().snapshot(), run.secrets(), Handout.DEFAULT_TITLE,
                 ctx.wiring().clock().instant()).writeTo(run.folder());
         ctx.out().println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
-        if (healed == null) {
-            return 1;
-        }
         if (!healed.failingSeats().isEmpty()) {
             ctx.out().println("not ready: seat(s) " + String.join(", ", healed.failingSeats().stream()
-                    .map(Replacement::seat).toList()) + " still fail their checks after " + Heal.ATTEMPTS
-                    + " replacement(s) each; see -Daction=verify, then -Daction=replace -Dseat=N");
+                    .map(Replacement::seat).toList()) + " not verified (failed provisioning with no spare to move"
+                    + " to, or failed their checks on " + Heal.ATTEMPTS + " more machines each): fix and re-run up"
+                    + " (finished steps are skipped), or -Daction=replace -Dseat=N");
             return 1;
         }
-        if (healed.missingSpares() > 0) {
+        if (healed.missingSpares() > 0 || !results.stream().allMatch(r -> r.ok() || healedSeat(run, r))) {
             ctx.out().println("not ready: " + healed.missingSpares() + " of " + ctx.spec().spares()
-                    + " spare(s) could not be made to pass their checks; re-run up to make them");
+                    + " spare(s) missing or not provisioned; re-run up to make them");
             return 1;
         }
         ctx.out().println("ready: all " + ctx.spec().count() + " seat(s) verified"
                 + (ctx.spec().spares() > 0 ? ", " + ctx.spec().spares() + " verified spare(s)" : ""));
         return 0;
+    }
+
+    /** Whether a machine that failed provisioning no longer matters: it was moved off, or is a spare now replaced. */
+    private static boolean healedSeat(FleetRun run, MachineResult failed) {
+        MachineRecord r = run.ledger().snapshot().machines().get(failed.attendee());
+        return r == null || !r.isLive();
     }
 
     /**

@@ -58,6 +58,7 @@ class SparesTest {
     Predicate<String> broken = brokenNames::contains;
     /** Machines (by name) whose readiness was checked, in order. */
     final List<String> checked = java.util.Collections.synchronizedList(new ArrayList<>());
+    final TinyWorkshop tiny = new TinyWorkshop();
     Path project;
     LoopbackInstances machines;
     int port;
@@ -104,7 +105,6 @@ class SparesTest {
                             new Verifier.Check("grafana_dashboard", false, "no data"))
                     : List.of(new Verifier.Check("ssh", true, "ok"), new Verifier.Check("php_usdt", true, "listed"));
         };
-        TinyWorkshop tiny = new TinyWorkshop();
         return new Wiring(ec2.cloudFactory(Path.of("ami.properties"), clients), s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
@@ -275,6 +275,24 @@ class SparesTest {
     }
 
     @Test
+    void aSeatWhoseMachineFailsProvisioningMovesOntoASpareAndWithoutOneUpSaysWhichSeat() {
+        tiny.failing.add(2); // machine 2 fails its step 03
+        assertEquals(0, run("count=2;spares=1"), out() + err());
+        String text = out();
+        assertTrue(text.contains("heal: seat 02 moved off ebpf-php-02, which failed provisioning, onto the spare"
+                + " ebpf-php-03"), text);
+        assertEquals("ebpf-php-03", seat(2).name());
+        assertEquals(List.of("ebpf-php-04"), spares().stream().map(MachineRecord::name).toList());
+        assertEquals(3, liveInstances());
+        assertEquals(0, run("action=teardown"), err());
+
+        tiny.failing.add(1);
+        assertEquals(ExitCode.FAILURE, run("count=1"), out() + err());
+        assertTrue(out().contains("not ready: seat(s) 01 not verified (failed provisioning with no spare"), out());
+        assertEquals(List.of(), machines.violations());
+    }
+
+    @Test
     void healGivesUpOnASeatAfterTwoAttemptsAndUpSaysWhichSeatsFail() {
         broken = name -> !name.equals("ebpf-php-01"); // every machine but seat 1's fails, new ones too
         assertEquals(ExitCode.FAILURE, run("count=2"), out() + err());
@@ -283,7 +301,7 @@ class SparesTest {
         assertTrue(text.contains("heal: seat 02, attempt 2 of 2 failed: no machine passed its checks"), text);
         assertTrue(text.contains("replace: new machine ebpf-php-03 fails php_usdt, grafana_dashboard"), text);
         assertTrue(text.contains("replace: new machine ebpf-php-04 fails php_usdt, grafana_dashboard"), text);
-        assertTrue(text.contains("not ready: seat(s) 02 still fail their checks after 2 replacement(s) each"), text);
+        assertTrue(text.contains("not ready: seat(s) 02 not verified"), text);
         assertFalse(text.contains("ready: all"), text);
         assertEquals(4, ec2.calls("RunInstances").size(), "two machines, then one per attempt");
         assertEquals("ebpf-php-02", seat(2).name(), "the seat keeps its machine when nothing better passed");
