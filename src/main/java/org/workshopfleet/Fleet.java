@@ -11,6 +11,7 @@ import org.workshopfleet.command.Handout;
 import org.workshopfleet.command.Images;
 import org.workshopfleet.command.Plan;
 import org.workshopfleet.command.RemoveImage;
+import org.workshopfleet.command.Replace;
 import org.workshopfleet.command.Status;
 import org.workshopfleet.command.Teardown;
 import org.workshopfleet.command.Up;
@@ -67,9 +68,13 @@ public final class Fleet {
      * {@code yes}), prepares the cloud, launches the machines that are missing, provisions all of them concurrently,
      * prints a table and writes the handout. Re-running resumes; a larger count adds machines; a smaller one removes
      * the surplus after confirmation. With {@link ImageMode#BAKE} the machines launch from the image of this fleet's
-     * recipe (baked first on one builder machine if the cloud has none) and run only the per-machine steps.
+     * recipe (baked first on one builder machine if the cloud has none) and run only the per-machine steps. With
+     * {@code spec.spares()} it also makes that many spares, which belong to no seat. At the end every machine gets the
+     * readiness checks of {@code verify}; a seat whose machine fails them is moved to a spare (else a new machine), at
+     * most twice per seat, each attempt printed.
      *
-     * @return 0 every machine ready; 1 a machine (or the bake) failed: fix and re-run; 130 stopped by Ctrl-C
+     * @return 0 every seat's machine ready and verified (and every spare there); 1 a machine, a check or the bake
+     *         failed: fix and re-run; 130 stopped by Ctrl-C
      */
     public int up(boolean yes, ImageMode image) {
         return new Up(context).run(yes, image);
@@ -163,6 +168,18 @@ public final class Fleet {
      */
     public int removeImage(boolean yes, String ref) {
         return new RemoveImage(context).run(yes, ref);
+    }
+
+    /**
+     * Moves attendee seat {@code seat} onto a spare that passes every readiness check now (else onto a new machine
+     * made for it), prints the seat's new card and rewrites the handout, destroys the seat's old machine and makes a
+     * new spare to keep the number {@code up} was given. Refuses (exit 2) a seat the workshop does not have.
+     *
+     * @return 0 the seat is on a verified machine and the spares are made up; 1 no machine passed, or a spare is
+     *         missing; 130 stopped by Ctrl-C (everything made is in the ledger)
+     */
+    public int replace(boolean yes, int seat) {
+        return new Replace(context).run(yes, seat);
     }
 
     /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */

@@ -66,6 +66,7 @@ public final class Main {
                 case EXTEND -> fleet.extend(options.yes());
                 case IMAGES -> fleet.images();
                 case REMOVE_IMAGE -> fleet.removeImage(options.yes(), options.imageRecipe());
+                case REPLACE -> fleet.replace(options.yes(), options.seat());
             };
         } catch (FleetException e) {
             err.println("error: " + oneLine(e.getMessage()));

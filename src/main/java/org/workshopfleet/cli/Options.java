@@ -34,14 +34,16 @@ import org.workshopfleet.spec.WorkshopSpec;
  * @param image       {@code -Dimage}: how {@code up} launches machines (stock image, or a baked one)
  * @param imageRecipe {@code -DimageRecipe}: which image {@code remove-image} removes (recipe hash or its prefix, or the
  *                    image's name or id); null for other actions
+ * @param seat        {@code -Dseat}: the seat {@code replace} moves to another machine; null for other actions
  */
 public record Options(Action action, WorkshopSpec spec, boolean yes, boolean verbose, boolean help, Path projectRoot,
-                      ImageMode image, String imageRecipe) {
+                      ImageMode image, String imageRecipe, Integer seat) {
 
     /** The values of {@code -Daction}. */
     public enum Action {
         UP("up"), TEARDOWN("teardown"), STATUS("status"), VERIFY("verify"), HANDOUT("handout"), ALLOW_IP("allow-ip"),
-        PLAN("plan"), EXTEND("extend"), IMAGES("images"), REMOVE_IMAGE("remove-image");
+        PLAN("plan"), EXTEND("extend"), IMAGES("images"), REMOVE_IMAGE("remove-image"),
+        REPLACE("replace");
 
         final String id;
 
@@ -69,8 +71,12 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
 
     private static Map<String, String> properties() {
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan, extend, images, remove-image (default: up)");
+        p.put("action", "up, teardown, status, verify, handout, allow-ip, plan, extend, images, remove-image, replace (default: up)");
         p.put("count", "number of attendee machines (required for up and plan)");
+        p.put("spares", "extra machines up provisions and verifies for no seat, ready to replace a broken one"
+                + " (default: 0; count plus spares is at most " + WorkshopSpec.MAX_COUNT + ")");
+        p.put("seat", "with -Daction=replace: the seat (attendee number on the card) to move onto a verified spare, or a"
+                + " new machine when none is left; its old machine is destroyed and a new spare made");
         p.put("provider", "ec2, lightsail, lab (default: the live ledger's, else ec2)");
         p.put("name", "workshop name; scopes tags, state folder and resource names (default: " + WorkshopSpec.DEFAULT_NAME + ")");
         p.put("region", "AWS region (default: the live ledger's, else AWS_REGION, else " + WorkshopSpec.DEFAULT_REGION + ")");
@@ -145,6 +151,24 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
             throw new BadInput("count " + count + " launches nothing: use -Dcount=1.." + WorkshopSpec.MAX_COUNT
                     + ", or -Daction=teardown to remove the fleet");
         }
+        int spares = 0;
+        if (props.containsKey("spares")) {
+            // Its range (count plus spares within the caps) is checked by the spec.
+            spares = integer(props.get("spares"), "spares", "-Dspares=3");
+        }
+        Integer seat = null;
+        if (!help && action == Action.REPLACE) {
+            String given = props.get("seat");
+            if (given == null || given.isBlank()) {
+                throw new BadInput("which seat? add -Dseat=N, the attendee number on the card of the machine to"
+                        + " replace; -Daction=status lists the seats");
+            }
+            seat = integer(given, "seat", "-Dseat=7");
+            if (seat < 1) {
+                throw new BadInput("seat " + seat + " is not a seat: use -Dseat=N with the attendee number on the"
+                        + " card (1 or more); -Daction=status lists the seats");
+            }
+        }
         String region = props.get("region");
         if (region == null) {
             region = env.getOrDefault("AWS_REGION", env.get("AWS_DEFAULT_REGION"));
@@ -177,7 +201,8 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 ttl,
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
-                sources(props.get("sources"), props.get("ebpfExporterSha256")));
+                sources(props.get("sources"), props.get("ebpfExporterSha256")),
+                spares);
         ImageMode image = props.containsKey("image") ? ImageMode.parse(props.get("image")) : ImageMode.STOCK;
         String imageRecipe = props.get("imageRecipe");
         if (!help && action == Action.REMOVE_IMAGE) {
@@ -192,7 +217,7 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
             }
         }
         return new Options(action, spec, yes, verbose, help, ProjectFiles.locate(props.get("projectRoot")), image,
-                imageRecipe);
+                imageRecipe, seat);
     }
 
     /** The {@code -Dhelp} text. */

@@ -27,7 +27,7 @@ public record LaunchConfig(String workshop, String region, List<String> sizes, M
 
     /** The configuration of this workshop with these sizes (the provider knows which of the spec's sizes it uses). */
     public static LaunchConfig of(WorkshopSpec spec, List<String> sizes) {
-        return new LaunchConfig(spec.name(), spec.region(), sizes, spec.baseTags(), spec.count(), spec.parallelism(),
+        return new LaunchConfig(spec.name(), spec.region(), sizes, spec.baseTags(), spec.machines(), spec.parallelism(),
                 spec.stateDir());
     }
 

@@ -70,7 +70,7 @@ public final class Plan {
         List<IngressRule> ingress = ctx.ingressRules();
         MachineRendering renderer = ctx.rendering();
         int files = 0;
-        for (int n = 1; n <= spec.count(); n++) {
+        for (int n = 1; n <= spec.machines(); n++) {
             files += writeMachine(planDir.resolve(spec.machineName(n)), ctx.model(spec, n, secrets, loginKey, expiresAt), renderer, profile);
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
@@ -80,11 +80,12 @@ public final class Plan {
         StateFolder.writeAtomically(planDir.resolve(SOURCES_FILE),
                 SourcesFile.format(spec.sources()).getBytes(StandardCharsets.UTF_8), true);
         PriceTable prices = PriceTable.load();
-        String cost = PlanSummary.costLine(profile, spec, spec.count(), prices);
+        String cost = PlanSummary.costLine(profile, spec, spec.machines(), prices);
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
-        ctx.out().println(spec.provider().id() + ": " + PlanSummary.withExpiry(profile, spec, spec.count(), prices,
+        ctx.out().println(spec.provider().id() + ": " + PlanSummary.withExpiry(profile, spec, spec.machines(), prices,
                 ingress, cidr, now, expiresAt));
-        ctx.out().println("plan: " + spec.count() + " machine(s), " + files
+        ctx.out().println("plan: " + spec.count() + " machine(s)" + (spec.spares() > 0 ? " + " + spec.spares()
+                + " spare(s) (" + spec.machineName(spec.count() + 1) + " on, no seat until a replace)" : "") + ", " + files
                 + " bundle file(s), user data, cloud calls and download sources in " + planDir);
         return 0;
     }

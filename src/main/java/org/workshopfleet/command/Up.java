@@ -44,11 +44,16 @@ import org.workshopfleet.state.StateFolder;
 import org.workshopfleet.state.WorkshopLock;
 
 /**
- * {@code up}: brings the fleet to {@code -Dcount} ready machines. Prints the plan and asks (unless {@code -Dyes}),
- * prepares the cloud, removes a surplus, bakes the image if asked, launches the missing machines and provisions all
- * of them concurrently, then prints the results and writes the handout. Re-running resumes.
+ * {@code up}: brings the fleet to {@code -Dcount} ready machines and {@code -Dspares} spares ({@link Roster} says which
+ * machine serves which seat). Prints the plan and asks (unless {@code -Dyes}), prepares the cloud, removes a surplus,
+ * bakes the image if asked, launches the missing machines and provisions all of them concurrently ({@link
+ * Provisioning}), prints the results, checks every machine and heals the seats that fail ({@link Heal}), and writes
+ * the handout. "ready" means every seat verified. Re-running resumes.
  */
 public final class Up {
+
+    /** Ledger setting written by {@code up}: the spares the fleet keeps, which {@code replace} makes up again. */
+    static final String SETTING_SPARES = "spares";
 
     private final WorkshopContext ctx;
 
@@ -57,19 +62,9 @@ public final class Up {
         this.ctx = ctx;
     }
 
-    /** What one run of {@code up} works with once confirmed. */
-    private record Run(StateFolder folder, Ledger ledger, Secrets secrets, SshKeyPair loginKey, MachineRendering renderer,
-                       WorkshopSpec machineSpec, String exporterPin, Instant expiresAt, List<Path> dashboards) {
-    }
-
-    /** Every machine of the fleet, rendered. */
-    private record Rendered(Map<Integer, MachineModel> models, Map<Integer, String> userData,
-                            Map<Integer, Bundle> bundles) {
-    }
-
     /**
-     * 0 when every machine is ready; 1 when one failed (or the bake did); 2 when refused before anything changed;
-     * 130 when stopped by Ctrl-C.
+     * 0 when every seat's machine is ready and passed every check (and every spare is there); 1 when one failed (or
+     * the bake did); 2 when refused before anything changed; 130 when stopped by Ctrl-C.
      */
     public int run(boolean yes, ImageMode image) {
         try (WorkshopLock held = ctx.lock("up")) {
@@ -83,52 +78,47 @@ public final class Up {
         WorkshopSpec spec = ctx.spec();
         ctx.wiring().credentials().check(spec);
         Cidr cidr = ctx.resolveCidr();
-        List<MachineRecord> surplus = ledger.snapshot().machines().values().stream()
-                .filter(r -> r.attendee() > spec.count() && r.phase() != MachinePhase.DESTROYED)
-                .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
+        Roster roster = Roster.of(ledger.snapshot(), spec.count(), spec.spares());
+        List<MachineRecord> surplus = roster.surplus().stream().filter(MachineRecord::isLive).toList();
         Instant expiresAt = ctx.expiry(ledger);
         List<IngressRule> ingress = ctx.ingressRules();
 
-        ctx.out().println(planLine(ledger, ingress, cidr.toString(), expiresAt));
+        ctx.out().println(planLine(ledger, roster, ingress, cidr.toString(), expiresAt));
         if (!surplus.isEmpty()) {
-            ctx.out().println("count " + spec.count() + " is smaller than the fleet: these machines would be destroyed: "
+            ctx.out().println("count " + spec.count() + (spec.spares() > 0 ? " and spares " + spec.spares() : "")
+                    + " is smaller than the fleet: these machines would be destroyed: "
                     + String.join(", ", surplus.stream().map(MachineRecord::name).toList()));
         }
         ctx.confirm(yes, surplus.isEmpty() ? "Launch and provision?"
                 : "Destroy the surplus machines, then launch and provision?");
 
-        Secrets secrets = new Secrets(folder, spec.name());
-        SshKeyPair loginKey = secrets.loginKey();
-        MachineRendering renderer = ctx.rendering();
-        LaunchContext context = new LaunchContext(loginKey.publicKeyLine(), cidr, ingress, expiresAt);
-        // Every machine verifies the exporter against the same hash (the pin, or the one the ledger recorded), so
-        // fleet.env, and with it every step's content hash and the image recipe, is the same for all of them.
-        String exporterPin = Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger);
-        WorkshopSpec machineSpec = spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
-        Run run = new Run(folder, ledger, secrets, loginKey, renderer, machineSpec, exporterPin, expiresAt,
-                ctx.dashboards());
+        FleetRun run = FleetRun.open(ctx, folder, ledger, expiresAt);
+        LaunchContext context = new LaunchContext(run.loginKey().publicKeyLine(), cidr, ingress, expiresAt);
         try (Cloud cloud = ctx.wiring().clouds().create(spec, ledger)) {
-            return onCloud(run, cloud, context, cidr, surplus, image);
+            return onCloud(run, cloud, context, cidr, roster, image);
         }
     }
 
-    /** From the first cloud call on: capacity, settings, prepare, surplus, bake, then launch and provision. */
-    private int onCloud(Run run, Cloud cloud, LaunchContext context, Cidr cidr, List<MachineRecord> surplus,
-                        ImageMode image) {
+    /** From the first cloud call on: capacity, settings, prepare, surplus, bake, launch and provision, heal. */
+    private int onCloud(FleetRun run, Cloud cloud, LaunchContext context, Cidr cidr, Roster roster, ImageMode image) {
         // Render every machine before the first cloud call: a broken template or oversized user data is bad input
         // and must fail before anything exists (and never after machines were launched).
-        Rendered rendered = render(run, cloud);
+        Provisioning provisioning = new Provisioning(ctx, run, cloud);
+        Provisioning.Rendered rendered = provisioning.render(roster.keep().keySet());
         // Before anything exists: a fleet the account's quota cannot hold is refused here, not half-launched.
-        cloud.capacity().flatMap(c -> c.checkCapacity(ctx.spec().count()))
+        cloud.capacity().flatMap(c -> c.checkCapacity(roster.machines()))
                 .ifPresent(notice -> ctx.out().println("notice: " + notice));
+        WorkshopSpec spec = ctx.spec();
         run.ledger().putSetting(WorkshopContext.SETTING_CIDR, cidr.toString());
         run.ledger().putSetting(WorkshopContext.SETTING_EXPIRES_AT, run.expiresAt().toString());
+        run.ledger().putSetting(SETTING_SPARES, String.valueOf(spec.spares()));
         cloud.prepare(context);
-        removeSurplus(cloud, run.ledger(), run.secrets(), surplus);
+        removeSurplus(cloud, run, roster);
         LaunchContext launchFrom = context;
         if (image == ImageMode.BAKE) {
             try {
-                launchFrom = context.withImage(bakedImage(run, cloud, context, rendered.bundles().get(1)).id());
+                launchFrom = context.withImage(bakedImage(run, cloud, context,
+                        rendered.bundles().values().iterator().next()).id());
             } catch (ImageBaker.Failed e) {
                 // Reported like a failed machine of a normal up (step, reason, log tail), then what it means here.
                 ctx.printTable(List.of(e.builder()));
@@ -137,20 +127,14 @@ public final class Up {
                 return 1;
             }
         }
-        return launchAndProvision(run, cloud, launchFrom, rendered);
-    }
-
-    private Rendered render(Run run, Cloud cloud) {
-        Map<Integer, MachineModel> models = new TreeMap<>();
-        Map<Integer, String> userData = new TreeMap<>();
-        Map<Integer, Bundle> bundles = new TreeMap<>();
-        for (int n = 1; n <= ctx.spec().count(); n++) {
-            MachineModel model = ctx.model(run.machineSpec(), n, run.secrets(), run.loginKey(), run.expiresAt());
-            models.put(n, model);
-            userData.put(n, run.renderer().userData(model, cloud.profile().userDataFormat()));
-            bundles.put(n, run.renderer().bundle(model));
+        Provisioning.Outcome outcome = provisioning.run(launchFrom, roster.keep(), rendered, "up: " + spec.name() + ", "
+                + spec.count() + " machine(s)" + (spec.spares() > 0 ? " + " + spec.spares() + " spare(s)" : "")
+                + " on " + spec.provider().id());
+        if (outcome.interrupted()) {
+            ctx.out().println(Runner.INTERRUPTED_NOTICE);
+            return ExitCode.INTERRUPTED;
         }
-        return new Rendered(models, userData, bundles);
+        return finish(run, cloud, launchFrom, outcome.results());
     }
 
     /**
@@ -158,7 +142,7 @@ public final class Up {
      * without an exporter pin records the hash it observed in the ledger, as the first machine of a stock fleet does:
      * the attendees launched from the image are compared with it, and later runs receive it as their pin.
      */
-    private MachineImage bakedImage(Run run, Cloud cloud, LaunchContext context, Bundle anyMachine) {
+    private MachineImage bakedImage(FleetRun run, Cloud cloud, LaunchContext context, Bundle anyMachine) {
         WorkshopSpec spec = ctx.spec();
         ImageRecipe recipe = ImageRecipe.of(ctx.profile().stockImage(spec.region(), ctx.projectRoot()), anyMachine);
         int b = ImageBaker.BUILDER_ATTENDEE;
@@ -183,114 +167,93 @@ public final class Up {
     }
 
     /**
-     * Launch → wait → provision, overlapped: each machine is handed to the runner as soon as the cloud reports it
-     * running with an address, so the first machines are provisioned while the others still boot.
+     * The results table, the exporter hash note, then the heal ({@link Heal}): of the machines that fail their checks,
+     * and of those that failed provisioning where a spare can take their seat; the handout, and the verdict: 0 only
+     * when every seat's machine passed every check and every spare is there.
      */
-    private int launchAndProvision(Run run, Cloud cloud, LaunchContext context, Rendered rendered) {
-        WorkshopSpec spec = ctx.spec();
-        Map<Integer, Machine> live = new TreeMap<>();
-        for (Machine m : cloud.listNodes()) {
-            if (m.attendee() >= 1 && m.attendee() <= spec.count() && !m.state().isGone()) {
-                live.put(m.attendee(), m);
-            }
-        }
-        List<NodeRequest> requests = new ArrayList<>();
-        for (int n = 1; n <= spec.count(); n++) {
-            if (!live.containsKey(n)) {
-                requests.add(new NodeRequest(n, spec.machineName(n), rendered.userData().get(n),
-                        ctx.tags(n, run.expiresAt())));
-            }
-        }
-        Wiring wiring = ctx.wiring();
-        Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), run.loginKey()), wiring.layout(),
-                run.folder().logsDir(), run.dashboards(), wiring.sshTimeout(), Duration.ofSeconds(180))
-                .withBootHostKey(cloud.profile().userDataFormat().bootHostKey());
-        String atATime = Math.min(spec.parallelism(), spec.count()) + " at a time; logs in " + run.folder().logsDir();
-        ctx.out().println(requests.isEmpty()
-                ? "provisioning " + live.size() + " machine(s), " + atATime
-                : "launching " + requests.size() + " machine(s) on " + cloud.providerName()
-                        + "; each is provisioned as soon as it runs, " + atATime);
-        List<MachineResult> results;
-        boolean interrupted;
-        try (ProgressBoard board = progressBoard(run.ledger())) {
-            for (int n = 1; n <= spec.count(); n++) {
-                board.expect(n, spec.machineName(n));
-            }
-            Runner runner = new Runner(pipeline, run.ledger(), spec.parallelism(),
-                    ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
-            Runner.Batch batch = runner.start();
-            Launch launch = new Launch(wiring, cloud, run.ledger(), rendered.models(), rendered.bundles(), board, batch);
-            results = new ArrayList<>(new InterruptibleBatch(runner, batch, ctx.out())
-                    .run(run.exporterPin(), () -> launch.run(context, requests, live)));
-            interrupted = batch.wasInterrupted();
-        }
-        if (interrupted) {
-            ctx.out().println(Runner.INTERRUPTED_NOTICE);
-            return ExitCode.INTERRUPTED;
-        }
-        return finish(run, results);
-    }
-
-    /** The results table, the exporter hash note, the handout; 0 when every machine is ready. */
-    private int finish(Run run, List<MachineResult> results) {
-        results.sort(Comparator.comparingInt(MachineResult::attendee));
+    private int finish(FleetRun run, Cloud cloud, LaunchContext context, List<MachineResult> results) {
         ctx.printResults(results);
         String recorded = run.ledger().setting(Runner.EBPF_SETTING);
         if (run.exporterPin().isEmpty() && recorded != null) {
             ctx.out().println("ebpf_exporter.x86_64: recorded SHA-256 " + recorded + " (no pin given): later machines"
                     + " and re-runs verify their download against it, and verify runs the binary only when it matches");
         }
+        MachineReadiness readiness = new MachineReadiness(ctx, run.ledger(), run.secrets());
+        Heal.Result healed = new Heal(ctx, readiness, new Replacement(ctx, run, cloud, context, readiness, true))
+                .run(run.ledger().snapshot().machines().values().stream().filter(MachineRecord::isLive).toList(),
+                        ctx.spec().spares());
         Path handout = Handout.fromLedger(run.ledger().snapshot(), run.secrets(), Handout.DEFAULT_TITLE,
                 ctx.wiring().clock().instant()).writeTo(run.folder());
         ctx.out().println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
-        return results.stream().allMatch(MachineResult::ok) ? 0 : 1;
+        if (!healed.failingSeats().isEmpty()) {
+            ctx.out().println("not ready: seat(s) " + String.join(", ", healed.failingSeats().stream()
+                    .map(Replacement::seat).toList()) + " not verified (failed provisioning with no spare to move"
+                    + " to, or failed their checks on " + Heal.ATTEMPTS + " more machines each): fix and re-run up"
+                    + " (finished steps are skipped), or -Daction=replace -Dseat=N");
+            return 1;
+        }
+        if (healed.missingSpares() > 0 || !results.stream().allMatch(r -> r.ok() || healedSeat(run, r))) {
+            ctx.out().println("not ready: " + healed.missingSpares() + " of " + ctx.spec().spares()
+                    + " spare(s) missing or not provisioned; re-run up to make them");
+            return 1;
+        }
+        ctx.out().println("ready: all " + ctx.spec().count() + " seat(s) verified"
+                + (ctx.spec().spares() > 0 ? ", " + ctx.spec().spares() + " verified spare(s)" : ""));
+        return 0;
     }
 
-    private void removeSurplus(Cloud cloud, Ledger ledger, Secrets secrets, List<MachineRecord> surplus) {
-        if (surplus.isEmpty()) {
+    /** Whether a machine that failed provisioning no longer matters: it was moved off, or is a spare now replaced. */
+    private static boolean healedSeat(FleetRun run, MachineResult failed) {
+        MachineRecord r = run.ledger().snapshot().machines().get(failed.attendee());
+        return r == null || !r.isLive();
+    }
+
+    /**
+     * Destroys the surplus, if any: the roster's (each retired in the ledger first) and the machines the cloud runs
+     * that the roster does not keep; removed from the ledger once the cloud destroyed them.
+     */
+    private void removeSurplus(Cloud cloud, FleetRun run, Roster roster) {
+        if (roster.surplus().isEmpty()) {
             return;
         }
         List<String> ids = new ArrayList<>();
-        for (MachineRecord r : surplus) {
+        for (MachineRecord r : roster.surplus()) {
             if (r.cloudId() != null) {
                 ids.add(r.cloudId());
             }
         }
         for (Machine m : cloud.listNodes()) {
-            if (m.attendee() > ctx.spec().count() && !ids.contains(m.id())) {
+            if (m.attendee() > 0 && !roster.keep().containsKey(m.attendee()) && !ids.contains(m.id())) {
                 ids.add(m.id());
             }
         }
         ctx.out().println("destroying " + ids.size() + " surplus machine(s) ...");
-        cloud.destroyNodes(ids);
-        for (MachineRecord r : surplus) {
+        Ledger ledger = run.ledger();
+        for (MachineRecord r : roster.surplus()) {
+            if (r.isLive()) {
+                ledger.updateMachine(r.attendee(), r.name(), x -> x.retired("surplus"));
+            }
+        }
+        if (!ids.isEmpty()) {
+            cloud.destroyNodes(ids);
+        }
+        for (MachineRecord r : roster.surplus()) {
             ledger.removeMachine(r.attendee());
-            secrets.forget(r.attendee());
+            run.secrets().forget(r.attendee());
         }
     }
+
 
     /**
      * The line printed before anything is created: machines, size, price, ingress, expiry ({@link PlanSummary}). The
      * machines the fleet keeps are priced at the types the ledger recorded for them, the others at the first type.
      */
-    private String planLine(Ledger ledger, List<IngressRule> ingress, String cidr, Instant expiresAt) {
+    private String planLine(Ledger ledger, Roster roster, List<IngressRule> ingress, String cidr, Instant expiresAt) {
         WorkshopSpec spec = ctx.spec();
         List<FleetSpend.Item> kept = FleetSpend.launched(ledger.snapshot().machines().values().stream()
-                .filter(r -> r.attendee() <= spec.count()).toList());
-        return spec.provider().id() + ": " + PlanSummary.withExpiry(ctx.profile(), spec, spec.count(), kept,
-                PriceTable.load(), ingress, cidr, ctx.wiring().clock().instant(), expiresAt);
-    }
-
-    /**
-     * The live board for {@code up}: in place in a terminal, timestamped lines otherwise; cost so far from the ledger,
-     * each machine at the price of the type it was launched with.
-     */
-    private ProgressBoard progressBoard(Ledger ledger) {
-        PriceTable prices = PriceTable.load();
-        WorkshopSpec spec = ctx.spec();
-        return new ProgressBoard(ctx.out(), ProgressBoard.Mode.detect(), ctx.wiring().clock(),
-                "up: " + spec.name() + ", " + spec.count() + " machine(s) on " + spec.provider().id())
-                .costSource(() -> FleetSpend.fromLedger(ledger.snapshot(), prices, ctx.profile(), spec.region(),
-                        ctx.profile().sizeName(spec), ctx.wiring().clock().instant())).start();
+                .filter(r -> roster.keep().containsKey(r.attendee())).toList());
+        return spec.provider().id() + ": " + PlanSummary.withExpiry(ctx.profile(), spec, roster.machines(), kept,
+                PriceTable.load(), ingress, cidr, ctx.wiring().clock().instant(), expiresAt)
+                + (spec.spares() > 0 ? " (" + spec.count() + " seat(s) + " + spec.spares() + " spare(s))" : "");
     }
 }

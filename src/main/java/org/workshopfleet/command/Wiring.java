@@ -27,15 +27,26 @@ import org.workshopfleet.ssh.SshLogin;
  * @param sshTimeout   how long a new machine may take to accept SSH
  * @param launchTimeout how long the cloud may take to report machines running
  * @param rendering    makes the rendering from the project root ({@code Renderer} by default)
+ * @param readiness    how {@code up}'s heal and {@code replace} check a machine ({@link ReadinessCheck#VERIFIER} in
+ *                     {@link #defaults}; the shorter constructors, used by tests of provisioning alone, check nothing)
  */
 public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
                      ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
-                     Duration sshTimeout, Duration launchTimeout, Function<Path, MachineRendering> rendering) {
+                     Duration sshTimeout, Duration launchTimeout, Function<Path, MachineRendering> rendering,
+                     ReadinessCheck readiness) {
 
     /** The real templates under the project root. */
     public static final Function<Path, MachineRendering> TEMPLATES = root -> MachineRendering.of(new Renderer(root));
 
-    /** As the canonical constructor, rendering with {@link #TEMPLATES}. */
+    /** As the canonical constructor, checking no machine's readiness ({@link ReadinessCheck#UNCHECKED}). */
+    public Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
+                  ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
+                  Duration sshTimeout, Duration launchTimeout, Function<Path, MachineRendering> rendering) {
+        this(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
+                rendering, ReadinessCheck.UNCHECKED);
+    }
+
+    /** As the canonical constructor, rendering with {@link #TEMPLATES} and checking no machine's readiness. */
     public Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDetector cidrDetector, Prompt prompt,
                   ProvisionListener display, Clock clock, String sshUser, int sshPort, MachineLayout layout,
                   Duration sshTimeout, Duration launchTimeout) {
@@ -53,21 +64,27 @@ public record Wiring(CloudFactory clouds, CredentialsCheck credentials, CidrDete
     public static Wiring defaults(CloudFactory clouds, Prompt prompt) {
         return new Wiring(clouds, Providers.credentials(), CidrDetector.checkIp(), prompt, ProvisionListener.NONE,
                 Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(10),
-                Duration.ofMinutes(10));
+                Duration.ofMinutes(10), TEMPLATES, ReadinessCheck.VERIFIER);
     }
 
     public Wiring withPrompt(Prompt p) {
         return new Wiring(clouds, credentials, cidrDetector, p, display, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
-                rendering);
+                rendering, readiness);
     }
 
     public Wiring withRendering(Function<Path, MachineRendering> r) {
         return new Wiring(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout,
-                launchTimeout, r);
+                launchTimeout, r, readiness);
+    }
+
+    /** The same wiring, checking machines with {@code r}. */
+    public Wiring withReadiness(ReadinessCheck r) {
+        return new Wiring(clouds, credentials, cidrDetector, prompt, display, clock, sshUser, sshPort, layout, sshTimeout,
+                launchTimeout, rendering, r);
     }
 
     public Wiring withDisplay(ProvisionListener d) {
         return new Wiring(clouds, credentials, cidrDetector, prompt, d, clock, sshUser, sshPort, layout, sshTimeout, launchTimeout,
-                rendering);
+                rendering, readiness);
     }
 }

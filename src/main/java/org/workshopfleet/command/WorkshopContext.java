@@ -31,6 +31,7 @@ import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.LedgerData;
+import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
 import org.workshopfleet.state.WorkshopLock;
@@ -229,6 +230,18 @@ public final class WorkshopContext {
         t.put(Tags.NAME, spec.machineName(n));
         t.put(Tags.EXPIRES_AT, expiresAt.toString());
         return t;
+    }
+
+    /** Machine {@code n}'s cloud tags, as {@link #tags(int, Instant)}, and the seat it serves ({@code spare}: none). */
+    Map<String, String> tags(int n, int seat, Instant expiresAt) {
+        Map<String, String> t = tags(n, expiresAt);
+        t.put(Tags.SEAT, seatTag(seat));
+        return t;
+    }
+
+    /** The {@link Tags#SEAT} value of a seat: {@code 07}, or {@code spare}. */
+    static String seatTag(int seat) {
+        return seat == MachineRecord.SPARE ? Tags.SEAT_SPARE : String.format(Locale.ROOT, "%02d", seat);
     }
 
     /** This project's image recipe for this provider; renders one throwaway machine (no state is written). */

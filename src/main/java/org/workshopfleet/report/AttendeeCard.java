@@ -3,7 +3,7 @@ package org.workshopfleet.report;
 /**
  * What one attendee needs to use their machine; one card of the handout, one row of {@code attendees.csv}.
  *
- * @param attendee        attendee number, 1-based (printed large on the card)
+ * @param attendee        the seat: attendee number, 1-based (printed large on the card); 0 for a spare
  * @param machineName     machine name {@code <workshop>-NN}
  * @param publicIp        the machine's address, or null while it has none
  * @param grafanaUser     Grafana login ({@code admin})
@@ -16,9 +16,19 @@ package org.workshopfleet.report;
  * @param hostKey         the machine's SSH host key fingerprint as {@code ssh} shows it on first contact
  *                        ({@code SHA256:} and unpadded base64), so the attendee can check it rather than trust the first
  *                        key they see; null when unknown
+ * @param spare           a spare machine, serving no seat yet: its card is printed apart, marked SPARE, and handed out
+ *                        only when a seat is moved onto it
  */
 public record AttendeeCard(int attendee, String machineName, String publicIp, String grafanaUser, String grafanaPassword,
-                           String sshUser, String sshPassword, boolean ready, String status, String hostKey) {
+                           String sshUser, String sshPassword, boolean ready, String status, String hostKey,
+                           boolean spare) {
+
+    /** As the canonical constructor, for a seat's card. */
+    public AttendeeCard(int attendee, String machineName, String publicIp, String grafanaUser, String grafanaPassword,
+                        String sshUser, String sshPassword, boolean ready, String status, String hostKey) {
+        this(attendee, machineName, publicIp, grafanaUser, grafanaPassword, sshUser, sshPassword, ready, status, hostKey,
+                false);
+    }
 
     /** Grafana's port on every machine. */
     public static final int GRAFANA_PORT = 3000;

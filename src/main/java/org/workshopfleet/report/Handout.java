@@ -23,7 +23,8 @@ import org.workshopfleet.state.StateFolder;
 
 /**
  * The attendee handout in {@code workshops/<name>/handout/}: {@code index.html}, a printable page with one card per
- * attendee (six to an A4 sheet, never split across sheets), and {@code attendees.csv} / {@code attendees.json} with the
+ * attendee (six to an A4 sheet, never split across sheets; the spares' cards, marked SPARE, on sheets of their own
+ * after the seats'), and {@code attendees.csv} / {@code attendees.json} with the
  * same data. The files hold passwords, so they are written 0600 in a 0700 folder.
  *
  * @param title       workshop title printed on every card
@@ -48,7 +49,8 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             .withZone(ZoneOffset.UTC);
 
     public Handout {
-        cards = cards.stream().sorted(Comparator.comparingInt(AttendeeCard::attendee)).toList();
+        cards = cards.stream().sorted(Comparator.comparing(AttendeeCard::spare).thenComparingInt(AttendeeCard::attendee)
+                .thenComparing(AttendeeCard::machineName)).toList();
     }
 
     /**
@@ -61,9 +63,9 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             if (r.phase() == MachinePhase.DESTROYED) {
                 continue;
             }
-            cards.add(new AttendeeCard(r.attendee(), r.name(), r.publicIp(), GRAFANA_USER,
+            cards.add(new AttendeeCard(r.seatNumber(), r.name(), r.publicIp(), GRAFANA_USER,
                     secrets.grafanaPassword(r.attendee()), SSH_USER, secrets.sshPassword(r.attendee()),
-                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint()));
+                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint(), r.isSpare()));
         }
         return new Handout(title, cards, now);
     }
@@ -88,13 +90,36 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
         return page;
     }
 
+    /**
+     * Writes one seat's card alone, {@code handout/seat-NN.html}, printable by itself (as {@code replace} hands out
+     * the moved seat's new card), and returns its path; null when the handout has no card for that seat.
+     */
+    public Path writeSeatCard(StateFolder folder, int seat) {
+        List<AttendeeCard> one = cards.stream().filter(c -> !c.spare() && c.attendee() == seat).toList();
+        if (one.isEmpty()) {
+            return null;
+        }
+        folder.ensure();
+        Path dir = folder.handoutDir();
+        StateFolder.makePrivateDir(dir);
+        Path page = dir.resolve(String.format(Locale.ROOT, "seat-%02d.html", seat));
+        StateFolder.writeAtomically(page, new Handout(title, one, generatedAt).html().getBytes(StandardCharsets.UTF_8),
+                true);
+        return page;
+    }
+
+    /** The card of {@code seat}, if the handout has one. */
+    public java.util.Optional<AttendeeCard> seatCard(int seat) {
+        return cards.stream().filter(c -> !c.spare() && c.attendee() == seat).findFirst();
+    }
+
     /** {@code attendees.csv}: RFC 4180 (CRLF line ends, fields quoted when they hold a comma, quote or line break). */
     public String csv() {
         StringBuilder sb = new StringBuilder();
         csvRow(sb, "attendee", "machine", "ip", "web_url", "grafana_url", "grafana_user", "grafana_password",
                 "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status");
         for (AttendeeCard c : cards) {
-            csvRow(sb, String.valueOf(c.attendee()), c.machineName(), c.publicIp(), c.webUrl(), c.grafanaUrl(),
+            csvRow(sb, c.spare() ? "spare" : String.valueOf(c.attendee()), c.machineName(), c.publicIp(), c.webUrl(), c.grafanaUrl(),
                     c.grafanaUser(), c.grafanaPassword(), c.sshUser(), c.sshPassword(), c.sshCommand(), c.hostKey(),
                     String.valueOf(c.ready()), c.status());
         }
@@ -121,7 +146,12 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
         ArrayNode list = root.putArray("attendees");
         for (AttendeeCard c : cards) {
             ObjectNode n = list.addObject();
-            n.put("attendee", c.attendee());
+            if (c.spare()) {
+                n.putNull("attendee");
+                n.put("spare", true);
+            } else {
+                n.put("attendee", c.attendee());
+            }
             n.put("machine", c.machineName());
             n.put("ip", c.publicIp());
             n.put("webUrl", c.webUrl());
@@ -152,25 +182,41 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
         if (cards.isEmpty()) {
             sb.append("<p class=\"empty\">No machines in the ledger yet: run <code>up</code> first.</p>\n");
         }
-        int sheets = (cards.size() + CARDS_PER_SHEET - 1) / CARDS_PER_SHEET;
-        for (int s = 0; s < sheets; s++) {
-            sb.append("<section class=\"sheet\">\n");
-            for (AttendeeCard c : cards.subList(s * CARDS_PER_SHEET, Math.min(cards.size(), (s + 1) * CARDS_PER_SHEET))) {
-                card(sb, c);
-            }
-            sb.append("<footer>").append(Html.escape(title)).append(" · sheet ").append(s + 1).append(" of ")
-                    .append(sheets).append(" · ").append(STAMP.format(generatedAt))
-                    .append(" · cut along the dashed lines; each card holds one attendee's passwords</footer>\n");
-            sb.append("</section>\n");
-        }
+        List<AttendeeCard> seats = cards.stream().filter(c -> !c.spare()).toList();
+        List<AttendeeCard> spares = cards.stream().filter(AttendeeCard::spare).toList();
+        int sheets = sheets(seats) + sheets(spares);
+        int sheet = sheets(sb, seats, 0, sheets, "each card holds one attendee's passwords");
+        sheets(sb, spares, sheet, sheets, "SPARE machines: hand one out only when -Daction=replace moves a seat onto it");
         sb.append("</body>\n</html>\n");
         return sb.toString();
     }
 
+    private static int sheets(List<AttendeeCard> list) {
+        return (list.size() + CARDS_PER_SHEET - 1) / CARDS_PER_SHEET;
+    }
+
+    /** Sheets of these cards, numbered from {@code before + 1} of {@code total}; returns the last sheet's number. */
+    private int sheets(StringBuilder sb, List<AttendeeCard> list, int before, int total, String note) {
+        int s = before;
+        for (int i = 0; i < list.size(); i += CARDS_PER_SHEET) {
+            s++;
+            sb.append("<section class=\"sheet\">\n");
+            for (AttendeeCard c : list.subList(i, Math.min(list.size(), i + CARDS_PER_SHEET))) {
+                card(sb, c);
+            }
+            sb.append("<footer>").append(Html.escape(title)).append(" · sheet ").append(s).append(" of ")
+                    .append(total).append(" · ").append(STAMP.format(generatedAt))
+                    .append(" · cut along the dashed lines; ").append(Html.escape(note)).append("</footer>\n");
+            sb.append("</section>\n");
+        }
+        return s;
+    }
+
     private void card(StringBuilder sb, AttendeeCard c) {
-        String no = String.format(Locale.ROOT, "%02d", c.attendee());
-        sb.append("<article class=\"card").append(c.ready() ? "" : " not-ready").append("\" data-attendee=\"")
-                .append(c.attendee()).append("\">\n");
+        String no = c.spare() ? "SPARE" : String.format(Locale.ROOT, "%02d", c.attendee());
+        sb.append("<article class=\"card").append(c.ready() ? "" : " not-ready").append(c.spare() ? " spare" : "")
+                .append(c.spare() ? "\" data-spare=\"" + Html.escape(c.machineName()) : "\" data-attendee=\"" + c.attendee())
+                .append("\">\n");
         sb.append("<header><span class=\"no\">").append(no).append("</span><span class=\"who\"><span class=\"title\">")
                 .append(Html.escape(title)).append("</span><span class=\"machine\">machine ")
                 .append(Html.escape(c.machineName())).append("</span></span></header>\n");
@@ -245,6 +291,7 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
                     padding: .5mm 2mm; font-size: 8pt; font-weight: 700; margin: 1mm 0 0; white-space: nowrap;
                     overflow: hidden; text-overflow: ellipsis; }
             .not-ready { border-color: #c0392b; }
+            .spare .no { background: #8a5a00; font-size: 14pt; }
             .empty { margin: 20mm; font-size: 14pt; }
             @media print {
               body { background: none; }

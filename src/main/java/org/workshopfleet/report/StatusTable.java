@@ -28,7 +28,8 @@ import org.workshopfleet.state.MachineRecord;
  * at which step and why / where it is), age since launch, time left before expiry, spend so far at list price of the
  * type shown (fleets can be mixed when EC2 falls back to other types); a type the price table lacks is shown as
  * {@code ?} and named in the totals line. A machine the cloud has but the ledger does not is shown as
- * {@code not in ledger}: teardown still removes it (it is found by tag).
+ * {@code not in ledger}: teardown still removes it (it is found by tag). A spare is named {@code (spare)}, and a
+ * machine serving another seat than its own number (after a replace) names that seat.
  */
 public final class StatusTable {
 
@@ -81,7 +82,7 @@ public final class StatusTable {
             MachineRecord r = records.get(n);
             Machine m = cloud.get(n);
             List<Machine> rowMachines = m == null ? List.of() : List.of(m);
-            String name = r != null ? r.name() : m.name();
+            String name = r != null ? label(r) : m.name();
             if (r != null && r.phase() == MachinePhase.READY) {
                 ready++;
             } else if (r != null && r.phase() == MachinePhase.FAILED) {
@@ -181,6 +182,15 @@ public final class StatusTable {
             }
         }
         return new Row(new String[] {name, ip, type, state, progress(r), age, left, cost}, spent, perHour, unpriced);
+    }
+
+    /** The machine's name, with its seat when that is not its own number, or {@code (spare)}. */
+    private static String label(MachineRecord r) {
+        if (r.isSpare()) {
+            return r.name() + " (spare)";
+        }
+        return r.seatNumber() == r.attendee() ? r.name()
+                : r.name() + String.format(Locale.ROOT, " (seat %02d)", r.seatNumber());
     }
 
     private static String progress(MachineRecord r) {

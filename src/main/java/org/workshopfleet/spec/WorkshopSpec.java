@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  * @param parallelism   how many machines are provisioned at once
  * @param stateRoot     folder holding {@code <name>/} state folders
  * @param sources       download locations
+ * @param spares        extra machines, provisioned and verified like the others but belonging to no seat, ready to take
+ *                      over a seat whose machine breaks; {@code count + spares} stays within {@link #MAX_COUNT}
  */
 public record WorkshopSpec(
         String name,
@@ -40,7 +42,8 @@ public record WorkshopSpec(
         Duration ttl,
         int parallelism,
         Path stateRoot,
-        SourceLocations sources) {
+        SourceLocations sources,
+        int spares) {
 
     public static final String DEFAULT_NAME = "ebpf-php";
     public static final String DEFAULT_REGION = "ap-northeast-1";
@@ -92,9 +95,26 @@ public record WorkshopSpec(
         if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
             throw new BadInput("ttl " + ttl + " is out of range: use between 30m and 7d, e.g. -Dttl=12h");
         }
+        if (spares < 0 || count + spares > MAX_COUNT) {
+            throw new BadInput("spares " + spares + " is out of range: use -Dspares=0.." + Math.max(0, MAX_COUNT - count)
+                    + " (count plus spares is at most " + MAX_COUNT + ")");
+        }
         if (parallelism < 1 || parallelism > 256) {
             throw new BadInput("parallelism " + parallelism + " is out of range: use -Dparallelism=1..256");
         }
+    }
+
+    /** As the canonical constructor, without spares. */
+    public WorkshopSpec(String name, int count, Provider provider, String region, List<String> instanceTypes,
+                        String lightsailBundle, Cidr cidr, boolean allowWorld, Duration ttl, int parallelism,
+                        Path stateRoot, SourceLocations sources) {
+        this(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl, parallelism, stateRoot,
+                sources, 0);
+    }
+
+    /** Every machine of the fleet: the seats' and the spares'. */
+    public int machines() {
+        return count + spares;
     }
 
     /** A spec with every default, for the given count and provider. */
@@ -116,28 +136,34 @@ public record WorkshopSpec(
 
     public WorkshopSpec withCount(int newCount) {
         return new WorkshopSpec(name, newCount, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, sources);
+                parallelism, stateRoot, sources, spares);
+    }
+
+    /** The same workshop with {@code n} spares. */
+    public WorkshopSpec withSpares(int n) {
+        return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
+                parallelism, stateRoot, sources, n);
     }
 
     public WorkshopSpec withCidr(Cidr newCidr) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, newCidr, allowWorld, ttl,
-                parallelism, stateRoot, sources);
+                parallelism, stateRoot, sources, spares);
     }
 
     public WorkshopSpec withSources(SourceLocations newSources) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, newSources);
+                parallelism, stateRoot, newSources, spares);
     }
 
     /** The same workshop on another provider and region (those its ledger records). */
     public WorkshopSpec withPlace(Provider newProvider, String newRegion) {
         return new WorkshopSpec(name, count, newProvider, newRegion, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, sources);
+                parallelism, stateRoot, sources, spares);
     }
 
     public WorkshopSpec withStateRoot(Path root) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, root, sources);
+                parallelism, root, sources, spares);
     }
 
     /** The tags every resource of this workshop carries (expiry excluded; it is per launch). */

@@ -18,6 +18,11 @@ import java.util.Map;
  *       such a machine as the spec's first type and say that they assumed so; the next {@code up} fills the type in
  *       from the cloud's description of the running machine. (An older tool rewriting a newer ledger drops the field
  *       the same way, and it is filled in the same way.)</li>
+ *   <li>{@code machines.<n>.seat}: the seat machine {@code n} serves, {@code 0} for a spare
+ *       ({@link MachineRecord#seat()}). Absent in older ledgers, where each machine serves the seat of its own number,
+ *       which is how a missing seat is read. An older tool rewriting a newer ledger drops it, and so reads a spare and
+ *       a moved seat as the machine's own number: re-run {@code up} with this version before that happens.</li>
+ *   <li>{@code settings.spares}: how many spares {@code up} was given, which {@code replace} makes up again.</li>
  * </ul>
  *
  * @param formatVersion file format version

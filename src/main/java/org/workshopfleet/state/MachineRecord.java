@@ -1,6 +1,7 @@
 package org.workshopfleet.state;
 
 import java.time.Instant;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -21,24 +22,70 @@ import java.util.List;
  * @param logTail      last lines of the failing step's log, if failed
  * @param launchedAt   when the cloud launched it
  * @param updatedAt    last change
+ * @param seat         the seat this machine serves: {@link #SPARE} for a spare, which serves none yet; {@code null} in
+ *                     records written before spares existed, read as the machine's own number ({@link #seatNumber})
  */
 public record MachineRecord(int attendee, String name, String cloudId, String instanceType, String publicIp,
                             MachinePhase phase, String step, List<String> stepsDone, String error, List<String> logTail,
-                            Instant launchedAt, Instant updatedAt) {
+                            Instant launchedAt, Instant updatedAt, Integer seat) {
+
+    /** The {@link #seat} of a spare. */
+    public static final int SPARE = 0;
 
     public MachineRecord {
         stepsDone = stepsDone == null ? List.of() : List.copyOf(stepsDone);
         logTail = logTail == null ? List.of() : List.copyOf(logTail);
     }
 
+    /** As the canonical constructor, for a machine that serves the seat of its own number. */
+    public MachineRecord(int attendee, String name, String cloudId, String instanceType, String publicIp,
+                         MachinePhase phase, String step, List<String> stepsDone, String error, List<String> logTail,
+                         Instant launchedAt, Instant updatedAt) {
+        this(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail, launchedAt,
+                updatedAt, null);
+    }
+
+    /** The seat this machine serves ({@link #SPARE} for a spare); its own number when the record names none. */
+    @JsonIgnore
+    public int seatNumber() {
+        return seat == null ? attendee : seat;
+    }
+
+    /** Whether this machine is a spare: provisioned, serving no seat. */
+    @JsonIgnore
+    public boolean isSpare() {
+        return seatNumber() == SPARE;
+    }
+
+    /** Whether this record names a machine that exists or is being made (not destroyed). */
+    @JsonIgnore
+    public boolean isLive() {
+        return phase != MachinePhase.DESTROYED;
+    }
+
+    /** The same machine serving {@code newSeat} ({@link #SPARE}: none). */
+    public MachineRecord forSeat(int newSeat) {
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail,
+                launchedAt, updatedAt, newSeat);
+    }
+
+    /**
+     * Marked for destruction: written before the machine is destroyed, so a crash in between leaves a record that
+     * {@code up} and {@code teardown} still remove, and that no seat counts as its machine.
+     */
+    public MachineRecord retired(String why) {
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, MachinePhase.DESTROYED, step,
+                stepsDone, why, logTail, launchedAt, updatedAt, seat);
+    }
+
     static MachineRecord planned(int attendee, String name, Instant now) {
         return new MachineRecord(attendee, name, null, null, null, MachinePhase.PLANNED, null, List.of(), null, List.of(),
-                null, now);
+                null, now, null);
     }
 
     MachineRecord touched(Instant now) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail,
-                launchedAt, now);
+                launchedAt, now, seat);
     }
 
     /**
@@ -47,7 +94,7 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
      */
     public MachineRecord launched(String id, String type, Instant at) {
         return new MachineRecord(attendee, name, id, type, publicIp, MachinePhase.LAUNCHING, null, stepsDone, null,
-                List.of(), at, updatedAt);
+                List.of(), at, updatedAt, seat);
     }
 
     /**
@@ -59,18 +106,18 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
             return this;
         }
         return new MachineRecord(attendee, name, cloudId, type, publicIp, phase, step, stepsDone, error, logTail,
-                launchedAt, updatedAt);
+                launchedAt, updatedAt, seat);
     }
 
     public MachineRecord withAddress(String ip) {
         return new MachineRecord(attendee, name, cloudId, instanceType, ip, phase, step, stepsDone, error, logTail,
-                launchedAt, updatedAt);
+                launchedAt, updatedAt, seat);
     }
 
     public MachineRecord inPhase(MachinePhase p, String currentStep) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, p, currentStep, stepsDone,
                 p == MachinePhase.FAILED ? error : null, p == MachinePhase.FAILED ? logTail : List.of(), launchedAt,
-                updatedAt);
+                updatedAt, seat);
     }
 
     public MachineRecord stepDone(String stepName) {
@@ -79,11 +126,11 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
             done.add(stepName);
         }
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, done, error, logTail,
-                launchedAt, updatedAt);
+                launchedAt, updatedAt, seat);
     }
 
     public MachineRecord failed(String failingStep, String reason, List<String> tail) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, MachinePhase.FAILED, failingStep,
-                stepsDone, reason, tail, launchedAt, updatedAt);
+                stepsDone, reason, tail, launchedAt, updatedAt, seat);
     }
 }

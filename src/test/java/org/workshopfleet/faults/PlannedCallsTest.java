@@ -144,6 +144,19 @@ class PlannedCallsTest {
     }
 
     @Test
+    void ec2UpWithSparesMakesOnlyTheCallsPlanListsAndOneRunInstancesPerSeatAndSpare() throws IOException {
+        assertEquals(0, run("count=2;spares=1;action=plan"), out());
+        assertTrue(out().contains("plan: 2 machine(s) + 1 spare(s)"), out());
+        List<String> planned = planned("ebpf-php");
+        run("count=2;spares=1");
+        List<String> made = new ArrayList<>();
+        ec2.quotas().calls().forEach(c -> made.add(c.operation()));
+        ec2.calls().forEach(c -> made.add(c.operation()));
+        assertPlanCovers(planned, made, "RunInstances", 3);
+        assertTrue(Files.isDirectory(dir.resolve("workshops/ebpf-php/plan/ebpf-php-03")), "the spare is planned");
+    }
+
+    @Test
     void lightsailUpMakesOnlyTheCallsPlanListsAndOneCreateInstancesPerMachine() throws IOException {
         assertEquals(0, run("count=3;action=plan;provider=lightsail"), out());
         List<String> planned = planned("ebpf-php");

@@ -133,6 +133,40 @@ class HandoutChromiumTest {
         assertEquals(842, Math.round(Double.parseDouble(box.group(2))), "A4 height in points");
     }
 
+    @Test
+    void sparesPrintOnASheetOfTheirOwnAndTheirCardsFit() throws Exception {
+        List<AttendeeCard> mixed = new java.util.ArrayList<>(HandoutFixtures.cards(7));
+        for (AttendeeCard c : HandoutFixtures.cards(9).subList(7, 9)) {
+            mixed.add(new AttendeeCard(0, c.machineName(), c.publicIp(), c.grafanaUser(), c.grafanaPassword(),
+                    c.sshUser(), c.sshPassword(), true, "ready", c.hostKey(), true));
+        }
+        Path spares = new Handout("eBPF + PHP observability workshop", mixed, Instant.parse("2026-11-25T08:00:00Z"))
+                .writeTo(new StateFolder(tmp.resolve("with-spares")));
+        Path pdf = tmp.resolve("spares.pdf");
+        chromium.run(spares.toUri().toString(), "--print-to-pdf=" + pdf, "--no-pdf-header-footer");
+        Matcher pages = Pattern.compile("/Type\\s*/Page(?![s\\w])")
+                .matcher(new String(Files.readAllBytes(pdf), StandardCharsets.ISO_8859_1));
+        int count = 0;
+        while (pages.find()) {
+            count++;
+        }
+        assertEquals(3, count, "7 seats on 2 pages, the 2 spares on a third");
+        String probe = "<script>for (const c of document.querySelectorAll('.card.spare')) {"
+                + " const over = c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1;"
+                + " c.setAttribute('data-fits', over ? 'no' : 'yes'); }</script>";
+        Path copy = spares.resolveSibling("spare-probe.html");
+        Files.writeString(copy, Files.readString(spares).replace("</body>", probe + "</body>"));
+        String dom = chromium.run(copy.toUri().toString(), "--dump-dom", "--window-size=900,1250");
+        Matcher m = Pattern.compile("data-spare=\"([^\"]+)\" data-fits=\"(\\w+)\"").matcher(dom);
+        int checked = 0;
+        while (m.find()) {
+            assertEquals("yes", m.group(2), "spare card " + m.group(1) + " fits");
+            checked++;
+        }
+        assertEquals(2, checked, "both spare cards were measured");
+        assertTrue(text(dom).contains("SPARE"), "marked SPARE");
+    }
+
     private static String text(String html) {
         return html.replaceAll("<[^>]+>", " ").replace("&amp;", "&").replaceAll("\\s+", " ").trim();
     }

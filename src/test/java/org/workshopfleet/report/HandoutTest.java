@@ -48,6 +48,49 @@ class HandoutTest {
         assertTrue(csv.contains(",\"pa,ss\"\"word\",") , "quotes doubled inside quoted field");
     }
 
+    /** Two seats and two spares, the spares' cards given first and out of order. */
+    private List<AttendeeCard> withSpares() {
+        List<AttendeeCard> cards = new ArrayList<>();
+        cards.add(new AttendeeCard(0, "w-05", "203.0.113.55", "admin", "gp5", "ubuntu", "sp5", true, "ready", null, true));
+        cards.add(new AttendeeCard(0, "w-03", "203.0.113.53", "admin", "gp3", "ubuntu", "sp3", true, "ready", null, true));
+        cards.add(new AttendeeCard(2, "w-04", "203.0.113.54", "admin", "gp4", "ubuntu", "sp4", true, "ready", null));
+        cards.add(new AttendeeCard(1, "w-01", "203.0.113.51", "admin", "gp1", "ubuntu", "sp1", true, "ready", null));
+        return cards;
+    }
+
+    @Test
+    void sparesArePrintedApartMarkedSpareAfterTheSeats() throws Exception {
+        Handout h = new Handout("T", withSpares(), now);
+        assertEquals(List.of("w-01", "w-04", "w-03", "w-05"), h.cards().stream().map(AttendeeCard::machineName).toList());
+        String html = h.html();
+        String[] sheets = html.split("<section class=\"sheet\">");
+        assertEquals(3, sheets.length, "one sheet of seats, one of spares");
+        assertTrue(sheets[1].contains("data-attendee=\"1\"") && sheets[1].contains("data-attendee=\"2\"")
+                && !sheets[1].contains("SPARE"), sheets[1]);
+        assertTrue(sheets[2].contains("data-spare=\"w-03\"") && sheets[2].contains("data-spare=\"w-05\"")
+                && !sheets[2].contains("data-attendee"), sheets[2]);
+        assertEquals(2, sheets[2].split("<span class=\"no\">SPARE</span>", -1).length - 1, sheets[2]);
+        assertTrue(sheets[2].contains("sheet 2 of 2") && sheets[2].contains("SPARE machines"), sheets[2]);
+        List<List<String>> rows = parseCsv(h.csv());
+        assertEquals(List.of("1", "2", "spare", "spare"), rows.subList(1, 5).stream().map(r -> r.get(0)).toList());
+        JsonNode spare = new ObjectMapper().readTree(h.json()).path("attendees").get(2);
+        assertTrue(spare.path("spare").asBoolean() && spare.path("attendee").isNull(), spare.toString());
+        assertEquals("w-04", h.seatCard(2).orElseThrow().machineName());
+        assertTrue(h.seatCard(0).isEmpty(), "a spare is no seat");
+    }
+
+    @Test
+    void aSeatsCardIsWrittenAloneForReplace(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("w"));
+        Path page = new Handout("T", withSpares(), now).writeSeatCard(folder, 2);
+        assertEquals("seat-02.html", page.getFileName().toString());
+        String html = Files.readString(page);
+        assertEquals(1, html.split("<article ", -1).length - 1, html);
+        assertTrue(html.contains("gp4") && !html.contains("gp1") && !html.contains("gp3"), html);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(page)));
+        assertNull(new Handout("T", withSpares(), now).writeSeatCard(folder, 9));
+    }
+
     @Test
     void jsonHoldsTheSameData() throws Exception {
         List<AttendeeCard> cards = HandoutFixtures.cards(2);

@@ -113,7 +113,7 @@ public final class Ec2Profile implements ProviderProfile {
                     + OnDemandVcpuQuota.QUOTA_CODE + ": the On-Demand vCPU quota"));
             calls.add(new PlannedCall("DescribeInstanceTypes", "the vCPUs of " + type));
             calls.add(new PlannedCall("DescribeInstances", "the vCPUs in use in " + spec.region() + "; refuse before"
-                    + " anything is created if " + spec.count() + " machine(s) do not fit"));
+                    + " anything is created if " + spec.machines() + " machine(s) do not fit"));
         }
         calls.add(new PlannedCall("DescribeImages", "the stock AMI (the " + AMI_PROPERTIES + " pin for " + spec.region()
                 + ", else the latest jammy) is Canonical's (" + AmiCatalog.CANONICAL_OWNER + ")"));
@@ -126,13 +126,13 @@ public final class Ec2Profile implements ProviderProfile {
         calls.add(new PlannedCall("DescribeInstances", "live instances tagged " + tagged + " (listNodes)"));
         calls.add(new PlannedCall("DescribeInstances", "live instances tagged " + tagged
                 + " to adopt before launching"));
-        for (int n = 1; n <= spec.count(); n++) {
+        for (int n = 1; n <= spec.machines(); n++) {
             calls.add(new PlannedCall("RunInstances", spec.machineName(n) + ": 1 × " + type + ", user data "
                     + userDataFormat() + ", its own client token (type, zone, attendee, group), tags " + Tags.WORKSHOP
-                    + "," + Tags.MANAGED_BY + "," + Tags.ATTENDEE + "," + Tags.NAME + "," + Tags.EXPIRES_AT + "="
+                    + "," + Tags.MANAGED_BY + "," + Tags.ATTENDEE + "," + Tags.SEAT + "," + Tags.NAME + "," + Tags.EXPIRES_AT + "="
                     + expiresAt));
         }
-        calls.add(new PlannedCall("DescribeInstances", "poll the " + spec.count() + " instance(s) by id with backoff;"
+        calls.add(new PlannedCall("DescribeInstances", "poll the " + spec.machines() + " instance(s) by id with backoff;"
                 + " each machine is provisioned as soon as it runs"));
         return calls;
     }

@@ -93,7 +93,7 @@ public final class LabProfile implements ProviderProfile {
     public List<PlannedCall> plannedCalls(WorkshopSpec spec, List<IngressRule> ingress, String cidr, Instant expiresAt) {
         List<PlannedCall> calls = new ArrayList<>();
         calls.add(new PlannedCall("check-host", "root, " + String.join(", ", LabHost.TOOLS.keySet()) + ", overlayfs"));
-        calls.add(new PlannedCall("sysctl", "fs.inotify.max_user_instances: room for " + spec.count()
+        calls.add(new PlannedCall("sysctl", "fs.inotify.max_user_instances: room for " + spec.machines()
                 + " machine(s) and the other lab machines on this computer"));
         calls.add(new PlannedCall("debootstrap", "the Debian 12 base image " + BaseImage.hash().substring(0, 12)
                 + ", when it is not cached"));
@@ -101,11 +101,11 @@ public final class LabProfile implements ProviderProfile {
         calls.add(new PlannedCall("network", "bridge " + LabNetwork.BRIDGE + " " + LabNetwork.HOST_ADDRESS
                 + " in " + LabNetwork.SUBNET + " and its iptables rules, when the first machine boots; ingress "
                 + ProviderProfile.ports(ingress) + " reaches the machines only from this computer"));
-        for (int n = 1; n <= spec.count(); n++) {
+        for (int n = 1; n <= spec.machines(); n++) {
             calls.add(new PlannedCall("systemd-nspawn", spec.machineName(n) + ": its network namespace and veth, then"
                     + " boot with a NoCloud seed (" + userDataFormat() + ")"));
         }
-        calls.add(new PlannedCall("poll", "wait for the " + spec.count() + " machine(s) to answer; each machine is"
+        calls.add(new PlannedCall("poll", "wait for the " + spec.machines() + " machine(s) to answer; each machine is"
                 + " provisioned as soon as it runs"));
         return calls;
     }

@@ -107,15 +107,15 @@ public final class LightsailProfile implements ProviderProfile {
                 + Tags.WORKSHOP + "=" + spec.name() + " (listNodes)"));
         calls.add(new PlannedCall("GetInstances", "every instance of " + spec.region()
                 + ", to adopt this workshop's before launching"));
-        for (int n = 1; n <= spec.count(); n++) {
+        for (int n = 1; n <= spec.machines(); n++) {
             calls.add(new PlannedCall("CreateInstances", spec.machineName(n) + ": blueprint " + LightsailCloud.BLUEPRINT
                     + ", bundle " + sizeName(spec) + ", launch script (" + userDataFormat() + "), key pair " + key
-                    + ", tags " + Tags.WORKSHOP + "," + Tags.MANAGED_BY + "," + Tags.ATTENDEE + "," + Tags.NAME + ","
+                    + ", tags " + Tags.WORKSHOP + "," + Tags.MANAGED_BY + "," + Tags.ATTENDEE + "," + Tags.SEAT + "," + Tags.NAME + ","
                     + Tags.EXPIRES_AT + "=" + expiresAt));
             calls.add(new PlannedCall("PutInstancePublicPorts", spec.machineName(n) + ": " + ProviderProfile.ports(ingress)
                     + " from " + cidr + " only"));
         }
-        calls.add(new PlannedCall("GetInstances", "poll the region with backoff until the " + spec.count()
+        calls.add(new PlannedCall("GetInstances", "poll the region with backoff until the " + spec.machines()
                 + " instance(s) run; each machine is provisioned as soon as it runs"));
         return calls;
     }

@@ -1,0 +1,40 @@
+package org.workshopfleet.command;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.workshopfleet.provision.Runner;
+import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.Secrets;
+import org.workshopfleet.state.StateFolder;
+
+/**
+ * What a command that launches machines ({@code up}, {@code replace}) works with once confirmed: the state, the keys,
+ * the rendering and the spec every machine is rendered from.
+ *
+ * @param machineSpec the spec with the exporter hash every machine verifies (the pin, or the one the ledger recorded)
+ * @param exporterPin that hash, or empty before any machine reported one
+ */
+record FleetRun(StateFolder folder, Ledger ledger, Secrets secrets, SshKeyPair loginKey, MachineRendering renderer,
+                WorkshopSpec machineSpec, String exporterPin, Instant expiresAt, List<Path> dashboards) {
+
+    /** Opens the secrets and the rendering for {@code ledger}'s workshop, expiring at {@code expiresAt}. */
+    static FleetRun open(WorkshopContext ctx, StateFolder folder, Ledger ledger, Instant expiresAt) {
+        WorkshopSpec spec = ctx.spec();
+        Secrets secrets = new Secrets(folder, spec.name());
+        // Every machine verifies the exporter against the same hash (the pin, or the one the ledger recorded), so
+        // fleet.env, and with it every step's content hash and the image recipe, is the same for all of them.
+        String exporterPin = Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger);
+        WorkshopSpec machineSpec = spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
+        return new FleetRun(folder, ledger, secrets, secrets.loginKey(), ctx.rendering(), machineSpec, exporterPin,
+                expiresAt, ctx.dashboards());
+    }
+
+    /** Machine {@code n} as the templates see it. */
+    MachineModel model(WorkshopContext ctx, int n) {
+        return ctx.model(machineSpec, n, secrets, loginKey, expiresAt);
+    }
+}
