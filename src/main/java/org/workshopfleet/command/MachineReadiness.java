@@ -1,16 +1,12 @@
 package org.workshopfleet.command;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.workshopfleet.concurrent.FanOut;
-import org.workshopfleet.provision.Runner;
 import org.workshopfleet.provision.Verifier;
-import org.workshopfleet.ssh.SshLogin;
-import org.workshopfleet.ssh.SshTarget;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
@@ -28,18 +24,14 @@ final class MachineReadiness {
     MachineReadiness(WorkshopContext ctx, Ledger ledger, Secrets secrets) {
         this.ctx = ctx;
         this.secrets = secrets;
-        this.verifier = new Verifier(new SshLogin(ctx.wiring().sshUser(), secrets.loginKey()), ctx.wiring().layout(),
-                ctx.dashboards(), Duration.ofSeconds(30), SshLogin.MACHINE_USER,
-                Runner.exporterPin(ctx.spec().sources().ebpfExporterSha256(), ledger));
+        this.verifier = ctx.verifier(ledger, secrets);
     }
 
     /** The names of the failed checks of each machine (empty: it passes), by machine number. */
     Map<Integer, List<String>> failures(List<MachineRecord> machines) {
         List<Callable<List<Verifier.Check>>> checks = new ArrayList<>();
         for (MachineRecord r : machines) {
-            Verifier.Target t = new Verifier.Target(r.name(), new SshTarget(r.publicIp(), ctx.wiring().sshPort(),
-                    secrets.hostKey(r.attendee()).publicKeyNoComment()), secrets.grafanaPassword(r.attendee()),
-                    secrets.sshPassword(r.attendee()));
+            Verifier.Target t = ctx.verifyTarget(r, secrets);
             checks.add(() -> ctx.wiring().readiness().check(verifier, t));
         }
         List<FanOut.Outcome<List<Verifier.Check>>> outcomes = new FanOut("verify", ctx.spec().parallelism())

@@ -1,7 +1,6 @@
 package org.workshopfleet.command;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -13,12 +12,9 @@ import java.util.stream.IntStream;
 import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.Interrupted;
-import org.workshopfleet.provision.Runner;
 import org.workshopfleet.provision.Verifier;
 import org.workshopfleet.report.TerminalText;
 import org.workshopfleet.spec.WorkshopSpec;
-import org.workshopfleet.ssh.SshLogin;
-import org.workshopfleet.ssh.SshTarget;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
@@ -42,20 +38,16 @@ public final class Verify {
         Ledger ledger = ctx.openLedger(folder);
         WorkshopSpec spec = ctx.spec();
         Secrets secrets = new Secrets(folder, spec.name());
-        SshLogin login = new SshLogin(ctx.wiring().sshUser(), secrets.loginKey());
         List<MachineRecord> machines = ledger.snapshot().machines().values().stream()
                 .filter(r -> r.publicIp() != null && r.phase() != MachinePhase.DESTROYED)
                 .sorted(Comparator.comparingInt(MachineRecord::attendee)).toList();
         if (machines.isEmpty()) {
             throw new BadInput("workshop " + spec.name() + " has no machine with an address: run up first");
         }
-        Verifier verifier = new Verifier(login, ctx.wiring().layout(), ctx.dashboards(), Duration.ofSeconds(30),
-                SshLogin.MACHINE_USER, Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger), ctx.machineOs());
+        Verifier verifier = ctx.verifier(ledger, secrets);
         List<Callable<List<Verifier.Check>>> checks = new ArrayList<>();
         for (MachineRecord r : machines) {
-            Verifier.Target t = new Verifier.Target(r.name(),
-                    new SshTarget(r.publicIp(), ctx.wiring().sshPort(), secrets.hostKey(r.attendee()).publicKeyNoComment()),
-                    secrets.grafanaPassword(r.attendee()), secrets.sshPassword(r.attendee()));
+            Verifier.Target t = ctx.verifyTarget(r, secrets);
             checks.add(() -> verifier.verify(t));
         }
         List<FanOut.Outcome<List<Verifier.Check>>> outcomes;

@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ import org.workshopfleet.cloud.IngressRules;
 import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.provision.MachineResult;
+import org.workshopfleet.provision.Runner;
+import org.workshopfleet.provision.Verifier;
 import org.workshopfleet.render.MachineModel;
 import org.workshopfleet.render.NoSymlinks;
 import org.workshopfleet.report.ResultsTable;
@@ -29,6 +32,8 @@ import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.ssh.SshTarget;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.MachineRecord;
@@ -254,6 +259,23 @@ public final class WorkshopContext {
     }
 
     /** The project's Grafana dashboards, each checked for a {@code uid}; none at all is bad input. */
+    /**
+     * The readiness checks of docs/machine.md for this workshop's machines, as {@code verify}, {@code up}'s heal and
+     * {@code replace} all run them.
+     */
+    Verifier verifier(Ledger ledger, Secrets secrets) {
+        return new Verifier(new SshLogin(wiring.sshUser(), secrets.loginKey()), wiring.layout(), dashboards(),
+                Duration.ofSeconds(30), SshLogin.MACHINE_USER,
+                Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger), machineOs());
+    }
+
+    /** What {@link #verifier} needs to know of one machine of the ledger. */
+    Verifier.Target verifyTarget(MachineRecord r, Secrets secrets) {
+        return new Verifier.Target(r.name(), new SshTarget(r.publicIp(), wiring.sshPort(),
+                secrets.hostKey(r.attendee()).publicKeyNoComment()), secrets.grafanaPassword(r.attendee()),
+                secrets.sshPassword(r.attendee()));
+    }
+
     List<Path> dashboards() {
         NoSymlinks.refuse(projectRoot, List.of("dashboards"));
         Path dir = projectRoot.resolve("dashboards");

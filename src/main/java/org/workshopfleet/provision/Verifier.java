@@ -43,6 +43,11 @@ public final class Verifier {
     static final int PANEL_WINDOW_MINUTES = 15;
     /** One 15 s step of the panels' queries and a second's margin. */
     static final Duration PANEL_SECOND_LOOK = Duration.ofSeconds(16);
+    /**
+     * How long the exporter verify started keeps serving after the script, for the panel queries, if verify loses the
+     * machine before it stops it: a watchdog on the machine stops it then.
+     */
+    static final int EXPORTER_LINGER_SECONDS = 300;
     static final String SCRIPT_RESOURCE = "/org/workshopfleet/provision/verify-machine.sh";
 
     private final SshLogin login;
@@ -84,15 +89,18 @@ public final class Verifier {
             return checks;
         }
         try (remote) {
-            Remote.Result r = remote.exec(login.sudo() + "env ATTENDEE_USER=" + attendeeUser + " EBPF_EXPORTER_RECORDED="
-                    + ebpfExporterSha256 + " PHP_MODULE=" + Renderer.shellQuoted(os.phpModulePath())
-                    + " BUNDLE_DIR=" + Renderer.shellQuoted(layout.bundleRoot()) + " bash -s",
-                    script());
+            Remote.Result r = remote.exec(scriptCommand("checks"), script());
             checks.addAll(parse(r.stdout()));
             if (checks.size() == 1) {
                 checks.add(new Check("checks", false, "the check script printed nothing (exit " + r.exitCode() + ")"));
             }
-            checks.addAll(grafana(remote, t));
+            try {
+                checks.addAll(grafana(remote, t));
+            } finally {
+                // The exporter the script started serves until the panels are queried: Prometheus marks a stopped
+                // target's series stale at its next scrape, and an instant-query panel would then show nothing.
+                remote.exec(scriptCommand("stop-exporter"), script());
+            }
         } catch (RuntimeException e) {
             checks.add(new Check("checks", false, "lost the machine: " + e.getMessage()));
         }
@@ -101,6 +109,17 @@ public final class Verifier {
         checks.add(new Check("attendee_login", password,
                 password ? attendeeUser + " logs in with the handout password" : attendeeUser + "'s handout password is refused"));
         return checks;
+    }
+
+    /**
+     * The check script run as root; {@code action} {@code checks} runs every check and leaves the exporter it started
+     * serving for at most {@value #EXPORTER_LINGER_SECONDS} s, {@code stop-exporter} stops it at once.
+     */
+    private String scriptCommand(String action) {
+        return login.sudo() + "env ATTENDEE_USER=" + attendeeUser + " EBPF_EXPORTER_RECORDED=" + ebpfExporterSha256
+                + " PHP_MODULE=" + Renderer.shellQuoted(os.phpModulePath()) + " EXPORTER_LINGER="
+                + EXPORTER_LINGER_SECONDS + " BUNDLE_DIR=" + Renderer.shellQuoted(layout.bundleRoot()) + " bash -s -- "
+                + action;
     }
 
     /**

@@ -129,16 +129,45 @@ APACHE_RESTARTED=0
 # Stops what the deep checks started (the exporter's whole process group: the stand-in's bpftrace too) and removes the
 # copy; if apache2 was restarted (for a cold opcache), it is restarted once more so that the attendee's first request
 # of each page compiles it again (the compile__file probes fire only on opcache misses).
+# With EXPORTER_LINGER (seconds) an exporter that served is left running with its copy for verify's Grafana panel
+# queries (`stop-exporter` ends it), and a detached watchdog ends both after that many seconds if nothing else does.
 cleanup() {
-    if [ -n "$EXPORTER_PID" ]; then
-        stop_group "$EXPORTER_PID"
-    fi
     if [ "$APACHE_RESTARTED" = 1 ]; then
         systemctl restart apache2 >/dev/null 2>&1 || true
+    fi
+    if [ -n "$EXPORTER_PID" ] && [ "$EXPORTER_SERVING" = 1 ] && [ "${EXPORTER_LINGER:-0}" -gt 0 ] 2>/dev/null; then
+        linger "$EXPORTER_PID" "$VERIFY_TMP"
+        return
+    fi
+    if [ -n "$EXPORTER_PID" ]; then
+        stop_group "$EXPORTER_PID"
     fi
     if [ -n "$VERIFY_TMP" ]; then
         rm -rf "$VERIFY_TMP"
     fi
+}
+
+LINGERING=/run/workshop-fleet-verify.exporter
+
+linger() { # exporter group, copy: leave them to `stop-exporter` or the watchdog
+    local watchdog
+    # shellcheck disable=SC2016 # $1..$4 expand in the watchdog's own shell
+    setsid bash -c 'sleep "$1"; kill -TERM -- "-$2" 2>/dev/null; sleep 5; kill -KILL -- "-$2" 2>/dev/null; rm -rf "$3" "$4"' \
+        linger "$EXPORTER_LINGER" "$1" "$2" "$LINGERING" </dev/null >/dev/null 2>&1 &
+    watchdog=$!
+    printf '%s %s %s\n' "$1" "$watchdog" "$2" >"$LINGERING"
+}
+
+stop_lingering() { # the exporter a previous `checks` left serving, its watchdog and its copy
+    local group watchdog copy
+    [ -r "$LINGERING" ] || return 0
+    read -r group watchdog copy <"$LINGERING" || true
+    rm -f "$LINGERING"
+    [ -z "$watchdog" ] || kill -TERM -- "-$watchdog" 2>/dev/null || true
+    [ -z "$group" ] || stop_group "$group"
+    case "$copy" in
+        "${TMPDIR:-/tmp}"/workshop-fleet-verify.*) rm -rf "$copy" ;;
+    esac
 }
 trap cleanup EXIT
 trap 'exit 129' HUP
@@ -341,6 +370,12 @@ prometheus_php() {
     done
     echo "every ebpf_exporter PHP series has 2+ samples in Prometheus"
 }
+
+ACTION="${1:-checks}"
+stop_lingering
+if [ "$ACTION" = stop-exporter ]; then
+    exit 0
+fi
 
 check phpinfo phpinfo
 check apache_dtrace apache_dtrace

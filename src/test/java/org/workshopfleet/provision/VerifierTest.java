@@ -99,7 +99,7 @@ class VerifierTest {
             MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
                     "true");
             Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
-                    Duration.ofSeconds(10), LoopbackSshd.user(), "");
+                    Duration.ofSeconds(10), LoopbackSshd.user(), "", OsProfile.DEBIAN_12);
             Map<String, Verifier.Check> checks = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null))
                     .stream().collect(Collectors.toMap(Verifier.Check::name, c -> c));
             assertEquals(new Verifier.Check("grafana_panels", false, "1 of 2 panels return no data: 'Requests' (no data)"),
@@ -133,7 +133,7 @@ class VerifierTest {
             MachineLayout layout = new MachineLayout("/opt/workshop-fleet", "/var/lib/workshop-fleet", grafana.port(),
                     "true");
             Verifier v = new Verifier(new SshLogin(LoopbackSshd.user(), login), layout, List.of(DASHBOARD),
-                    Duration.ofSeconds(10), LoopbackSshd.user(), "");
+                    Duration.ofSeconds(10), LoopbackSshd.user(), "", OsProfile.DEBIAN_12);
             Verifier.Check panels = v.verify(new Verifier.Target("m1", box.sshd().target(), "gpw", null)).stream()
                     .filter(c -> c.name().equals("grafana_panels")).findFirst().orElseThrow();
             assertEquals(new Verifier.Check("grafana_panels", true, "2 panels return data"), panels);
