@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.command.CloudFactory;
 import org.workshopfleet.Fleet;
+import org.workshopfleet.command.ReadinessCheck;
 import org.workshopfleet.command.Wiring;
 import org.workshopfleet.cloud.lab.HostState;
 import org.workshopfleet.cloud.lab.LabMachines;
@@ -39,7 +40,7 @@ import org.workshopfleet.ssh.SshLogin;
  * plugs in the cloud and adds what only that cloud shows. Stand-ins serve the downloads, Grafana's apt repository and
  * the git remote, as in FleetOnLabIT.
  *
- * <p>The flow: {@code up -Dimage=bake} bakes the image on one builder machine, which runs the image steps and only
+ * <p>Every {@code up} ends with the real readiness checks ({@link ReadinessCheck#VERIFIER}). The flow: {@code up -Dimage=bake} bakes the image on one builder machine, which runs the image steps and only
  * those, and is gone once imaged; two machines launch from the image, skip every image step by the marker baked into
  * it and run only the {@code # phase: machine} steps; each has its own host key, machine-id, hostname and Grafana
  * password, and verify passes; {@code images} marks the image as the current recipe's; teardown removes the machines
@@ -105,7 +106,8 @@ abstract class BakeOnLabContract {
     /** The wiring of these tests for a cloud: lab subnet as the operator's address, real SSH and timings. */
     protected static Wiring wiring(CloudFactory clouds) {
         return new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE, Clock.systemUTC(),
-                SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5), Duration.ofMinutes(10));
+                SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5), Duration.ofMinutes(10))
+                .withReadiness(ReadinessCheck.VERIFIER);
     }
 
     @Test
