@@ -237,7 +237,7 @@ class FleetOnLabIT {
             throws Exception {
         Map<String, String> trees = onEachMachine(spec, provider, ATTENDEE_TREE);
         assertEquals(treesBefore, trees, "verify changed the attendee's ~/ebpf_exporter");
-        trees.forEach((machine, tree) -> assertTrue(tree.endsWith("no php.bpf.o"), machine + ": " + tree));
+        trees.forEach((machine, tree) -> assertTrue(tree.strip().endsWith("no php.bpf.o"), machine + ": " + tree));
         Map<String, String> leftovers = onEachMachine(spec, provider, "sudo sh -c 'pgrep -a -x bpftrace;"
                 + " pgrep -a -x ebpf_exporter; ss -Hltn sport = :9435; ls -d /tmp/workshop-fleet-verify.* 2>/dev/null;"
                 + " true'");
