@@ -25,6 +25,7 @@ import org.workshopfleet.command.CloudFactory;
 import org.workshopfleet.command.CloudsByProvider;
 import org.workshopfleet.Fleet;
 import org.workshopfleet.command.MachineRendering;
+import org.workshopfleet.command.ReadinessCheck;
 import org.workshopfleet.command.Wiring;
 import org.workshopfleet.bake.OwnIdentities;
 import org.workshopfleet.cloud.ec2.AmiCatalog;
@@ -124,7 +125,7 @@ class FleetOnLabIT {
             assertEquals(standIns.sources(), spec.sources(), "-Dsources points every download at the stand-ins");
             Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,
                     Clock.systemUTC(), SshLogin.MACHINE_USER, 22, MachineLayout.STANDARD, Duration.ofMinutes(5),
-                    Duration.ofMinutes(10)).withRendering(rendering);
+                    Duration.ofMinutes(10)).withRendering(rendering).withReadiness(ReadinessCheck.VERIFIER);
             Function<String, Integer> command = action -> {
                 Map<String, String> withAction = new HashMap<>(props);
                 withAction.put("action", action);
@@ -132,6 +133,8 @@ class FleetOnLabIT {
             };
 
             assertEquals(0, command.apply("up"), () -> "up failed:\n" + buffer);
+            // up's own end: the deep readiness checks passed on both seats.
+            assertTrue(buffer.toString(StandardCharsets.UTF_8).contains("ready: all 2 seat(s) verified"), buffer::toString);
             Map<String, String> treesBefore = onEachMachine(spec, provider, ATTENDEE_TREE);
             buffer.reset();
             long verifyStarted = System.nanoTime();
