@@ -55,8 +55,9 @@ import org.workshopfleet.ssh.SshLogin;
 /**
  * Tier 3, end to end with real parts: real Debian 12 lab machines, real SSH, the real setup scripts and templates,
  * stand-ins only for what this sandbox cannot reach (release downloads, Grafana's apt repository, the git remote).
- * {@code up} with two machines, {@code verify} passes every readiness check on both, {@code teardown} leaves the host as
- * it was. Each command runs through {@link Main#run} as on the command line, the stand-ins reached through
+ * {@code up} with two machines, {@code verify} passes every readiness check on both; on the lab path one machine is
+ * then broken (Apache without {@code USE_ZEND_DTRACE}), {@code verify} catches it, and the next {@code up}'s heal
+ * replaces that seat's machine and nothing else; {@code teardown} leaves the host as it was. Each command runs through {@link Main#run} as on the command line, the stand-ins reached through
  * {@code -Dsources} (the file {@link StandIns#writeSourcesFile} writes), as an offline rehearsal reaches them; the test
  * keeps only its wiring (the cloud factory, the Debian rendering for the EC2 path). Once through {@code -Dprovider=lab},
  * once through the EC2 code path (the real SDK client against the EC2
@@ -180,10 +181,20 @@ class FleetOnLabIT {
                 }
             }
 
-            // A second up is a resume: nothing relaunched, every step skipped by its marker.
+            // A second up is a resume: every step skipped by its marker, nothing relaunched, except that its heal
+            // replaces the machine broken above (the lab scenario), which fails the readiness checks.
             buffer.reset();
             assertEquals(0, command.apply("up"), () -> "second up failed:\n" + buffer);
-            assertFalse(buffer.toString(StandardCharsets.UTF_8).contains("launching"), buffer::toString);
+            String second = buffer.toString(StandardCharsets.UTF_8);
+            if (provider == Provider.LAB) {
+                assertTrue(second.contains("heal: seat 02 on " + name + "-02 fails apache_dtrace"), second);
+                assertTrue(second.contains("launching 1 machine(s)"), "only the broken seat's machine is remade:\n" + second);
+                assertTrue(second.matches("(?s).*heal: seat 02 healed on " + name + "-\\d+ \\(every check passed\\).*"), second);
+                assertFalse(second.contains("heal: seat 01"), second);
+                assertTrue(second.contains("ready: all 2 seat(s) verified"), second);
+            } else {
+                assertFalse(second.contains("launching"), second);
+            }
 
             assertEquals(0, command.apply("teardown"), () -> "teardown failed:\n" + buffer);
             assertEquals(0, command.apply("teardown"), () -> "second teardown failed:\n" + buffer);
