@@ -21,8 +21,9 @@ import org.workshopfleet.state.WorkshopLock;
 /**
  * {@code replace -Dseat=N}: moves seat N onto a spare that passes every readiness check now (else onto a new machine
  * made and checked for it), prints the seat's new card (and writes it alone, {@code handout/seat-NN.html}) and rewrites
- * the handout, destroys the seat's old machine, and makes new spares to keep as many as {@code up} was given. See
- * {@link Replacement} for the order of ledger writes and cloud calls.
+ * the handout, destroys the seat's old machine, and makes new spares to keep as many as {@code up} was given. New
+ * machines launch from the image {@code up -Dimage=bake} launched the fleet from while it still fits the project
+ * ({@link ReplacementImage}). See {@link Replacement} for the order of ledger writes and cloud calls.
  */
 public final class Replace {
 

@@ -17,7 +17,8 @@ import org.workshopfleet.state.MachineRecord;
 
 /**
  * Moves a seat onto another machine: a spare that passes the readiness checks now, else a new machine made, provisioned
- * and checked for it; then destroys the seat's old machine, and makes new spares to keep their number. The ledger is
+ * and checked for it; then destroys the seat's old machine, and makes new spares to keep their number. New machines
+ * launch from the fleet's baked image when it still fits ({@link ReplacementImage}), else from the stock image. The ledger is
  * written before and after each cloud call, in an order a crash can stop anywhere: the old machine is retired (so no
  * seat counts on it, and {@code up} and {@code teardown} still destroy it) before the spare takes the seat, and a
  * new machine is recorded (as a spare) before its launch. A spare that fails its checks is retired and destroyed.
@@ -29,6 +30,7 @@ final class Replacement {
     private final Cloud cloud;
     private final LaunchContext context;
     private final MachineReadiness readiness;
+    private final ReplacementImage image;
     private boolean prepared;
 
     /**
@@ -43,6 +45,7 @@ final class Replacement {
         this.cloud = cloud;
         this.context = context;
         this.readiness = readiness;
+        this.image = new ReplacementImage(ctx, run.ledger(), cloud);
     }
 
     /** The live machine serving {@code seat}, or null. */
@@ -133,7 +136,9 @@ final class Replacement {
             cloud.prepare(context);
             prepared = true;
         }
-        Provisioning.Outcome outcome = provisioning.run(context, numbers, provisioning.render(numbers.keySet()),
+        Provisioning.Rendered rendered = provisioning.render(numbers.keySet());
+        LaunchContext from = image.launchContext(context, rendered.bundles().values().iterator().next());
+        Provisioning.Outcome outcome = provisioning.run(from, numbers, rendered,
                 "replace: " + ctx.spec().name() + ", " + k + " new machine(s) on " + ctx.spec().provider().id());
         if (outcome.interrupted()) {
             throw new Interrupted("making new machines; re-run to resume (every machine is in the ledger)");

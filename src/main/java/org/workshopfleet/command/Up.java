@@ -36,6 +36,7 @@ import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.state.BakedImage;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
@@ -138,7 +139,8 @@ public final class Up {
     }
 
     /**
-     * The image of this fleet's recipe: found on the cloud, or baked now (see {@link ImageBaker}). A builder that ran
+     * The image of this fleet's recipe: found on the cloud, or baked now (see {@link ImageBaker}), and recorded in the
+     * ledger as the fleet's image ({@link BakedImage}). A builder that ran
      * without an exporter pin records the hash it observed in the ledger, as the first machine of a stock fleet does:
      * the attendees launched from the image are compared with it, and later runs receive it as their pin.
      */
@@ -160,6 +162,8 @@ public final class Up {
                 wiring.sshPort(), run.folder().logsDir(), wiring.launchTimeout(), wiring.sshTimeout(),
                 Duration.ofMinutes(60), ctx.out()).ensure(cloud, context, recipe, request);
         secrets.forget(b);
+        // Before any machine is launched from it: replace and a later up's heal launch theirs from the same image.
+        run.ledger().putImage(new BakedImage(made.image().id(), recipe.hash()));
         if (made.builderEbpfExporterSha256() != null && run.machineSpec().sources().ebpfExporterSha256().isEmpty()) {
             run.ledger().putSetting(Runner.EBPF_SETTING, made.builderEbpfExporterSha256());
         }

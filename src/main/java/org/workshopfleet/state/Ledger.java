@@ -271,6 +271,23 @@ public final class Ledger implements ResourceRecorder {
         return data.settings().get(key);
     }
 
+    /** Records the baked image the fleet is launched from ({@code null}: the stock image) and saves. */
+    public void putImage(BakedImage image) {
+        long change;
+        synchronized (this) {
+            if (java.util.Objects.equals(image, data.image())) {
+                return;
+            }
+            change = apply(data.withImage(image));
+        }
+        awaitDurable(change);
+    }
+
+    /** The baked image the fleet was launched from, or null: the stock image (or a ledger older than the record). */
+    public synchronized BakedImage image() {
+        return data.image();
+    }
+
     /** Marks the workshop as torn down: nothing of it is live any more. */
     public void close() {
         long change;

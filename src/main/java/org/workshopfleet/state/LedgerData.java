@@ -23,6 +23,10 @@ import java.util.Map;
  *       which is how a missing seat is read. An older tool rewriting a newer ledger drops it, and so reads a spare and
  *       a moved seat as the machine's own number: re-run {@code up} with this version before that happens.</li>
  *   <li>{@code settings.spares}: how many spares {@code up} was given, which {@code replace} makes up again.</li>
+ *   <li>{@code image}: the baked image {@code up -Dimage=bake} launched the fleet from ({@link BakedImage}: its id and
+ *       recipe hash), which {@code replace} and {@code up}'s heal launch new machines from. Absent in older ledgers and
+ *       for a fleet launched from the stock image: new machines then come from the stock image, as before. Dropped at
+ *       teardown.</li>
  * </ul>
  *
  * @param formatVersion file format version
@@ -34,10 +38,11 @@ import java.util.Map;
  * @param resources     every resource created, with its deletion time once deleted
  * @param machines      per attendee: progress and result
  * @param settings      values later commands need (current cidr, expiry, pinned hashes)
+ * @param image         the baked image the fleet was launched from, or null (the stock image)
  */
 public record LedgerData(int formatVersion, String workshop, String provider, String region, Instant createdAt,
                          Instant closedAt, List<ResourceEntry> resources, Map<Integer, MachineRecord> machines,
-                         Map<String, String> settings) {
+                         Map<String, String> settings, BakedImage image) {
 
     /** The format this program writes and the newest it reads; a newer ledger is refused, never rewritten. */
     public static final int FORMAT_VERSION = 1;
@@ -48,29 +53,43 @@ public record LedgerData(int formatVersion, String workshop, String provider, St
         settings = settings == null ? Map.of() : Map.copyOf(settings);
     }
 
+    /** A ledger of a fleet launched from the stock image (no {@link #image()}). */
+    public LedgerData(int formatVersion, String workshop, String provider, String region, Instant createdAt,
+                      Instant closedAt, List<ResourceEntry> resources, Map<Integer, MachineRecord> machines,
+                      Map<String, String> settings) {
+        this(formatVersion, workshop, provider, region, createdAt, closedAt, resources, machines, settings, null);
+    }
+
     static LedgerData empty(String workshop, String provider, String region, Instant now) {
         return new LedgerData(FORMAT_VERSION, workshop, provider, region, now, null, List.of(), Map.of(), Map.of());
     }
 
     LedgerData withResources(List<ResourceEntry> r) {
-        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, r, machines, settings);
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, r, machines, settings, image);
     }
 
     LedgerData withMachines(Map<Integer, MachineRecord> m) {
-        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, m, settings);
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, m, settings, image);
     }
 
     LedgerData withSettings(Map<String, String> s) {
-        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, machines, s);
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, machines, s, image);
+    }
+
+    LedgerData withImage(BakedImage i) {
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, closedAt, resources, machines, settings, i);
     }
 
     LedgerData closed(Instant at) {
-        return new LedgerData(formatVersion, workshop, provider, region, createdAt, at, resources, Map.of(), settings);
+        // The image stays on the cloud (teardown never removes one), but no machine of this ledger comes from it now.
+        return new LedgerData(formatVersion, workshop, provider, region, createdAt, at, resources, Map.of(), settings,
+                null);
     }
 
     LedgerData reopened() {
         return closedAt == null ? this
-                : new LedgerData(formatVersion, workshop, provider, region, createdAt, null, resources, machines, settings);
+                : new LedgerData(formatVersion, workshop, provider, region, createdAt, null, resources, machines, settings,
+                        image);
     }
 
     /**

@@ -45,7 +45,9 @@ import org.workshopfleet.state.StateFolder;
  * ReadinessCheck#VERIFIER}) and the stand-ins reached through {@code -Dsources}, every command through
  * {@link Main#run}: {@code up -Dcount=1 -Dspares=1} verifies both machines; seat 1's Grafana is stopped and disabled,
  * which {@code verify} catches; {@code replace -Dseat=1} moves the seat onto the spare and prints its new card,
- * {@code verify} passes again, a new spare exists; {@code teardown} leaves the host as it was.
+ * {@code verify} passes again, a new spare exists; then seat 1's new machine loses Apache's {@code USE_ZEND_DTRACE}, and
+ * the next {@code up} heals the seat onto the spare (the broken machine destroyed, a new spare made, every seat
+ * verified); {@code teardown} leaves the host as it was.
  */
 class SparesOnLabIT {
 
@@ -113,6 +115,27 @@ class SparesOnLabIT {
             assertTrue(buffer.toString(StandardCharsets.UTF_8).contains("verify: all 2 machine(s) pass every check"),
                     buffer::toString);
 
+            // Heal onto a spare, on the fleet as replace left it: seat 1's machine (the former spare) loses Apache's
+            // USE_ZEND_DTRACE, and the next up's readiness checks catch it and move the seat onto the spare.
+            MachineRecord broken = seat(folder, name, 1);
+            MachineRecord healSpare = spares(folder, name).get(0);
+            breakZendDtrace(folder, name, broken);
+            buffer.reset();
+            assertEquals(0, command.apply(Map.of("action", "up")), () -> "the healing up failed:\n" + buffer);
+            String healed = buffer.toString(StandardCharsets.UTF_8);
+            assertTrue(healed.contains("heal: seat 01 on " + broken.name() + " fails "), healed);
+            assertTrue(healed.contains("heal: seat 01 healed on " + healSpare.name() + " (every check passed)"), healed);
+            assertTrue(healed.contains("ready: all 1 seat(s) verified, 1 verified spare(s)"), healed);
+            assertEquals(healSpare.name(), seat(folder, name, 1).name(), "seat 1 moved onto the former spare");
+            assertTrue(ledger(folder, name).machines().values().stream().noneMatch(r -> r.name().equals(broken.name())),
+                    "the broken machine left the ledger");
+            assertTrue(new LabMachines(name).list().stream().noneMatch(m -> m.name().endsWith(broken.name())),
+                    "the broken machine was destroyed on the host");
+            List<MachineRecord> afterHeal = spares(folder, name);
+            assertEquals(1, afterHeal.size(), "a new spare keeps the count");
+            assertTrue(List.of(broken.name(), healSpare.name(), spare.name(), seat1.name())
+                    .stream().noneMatch(n -> n.equals(afterHeal.get(0).name())), "the spare is a new machine");
+
             assertEquals(0, command.apply(Map.of("action", "teardown")), () -> "teardown failed:\n" + buffer);
         } finally {
             System.out.println(buffer.toString(StandardCharsets.UTF_8));
@@ -130,6 +153,22 @@ class SparesOnLabIT {
             Remote.Result stopped = remote.exec("sudo systemctl disable --now grafana-server && systemctl is-active grafana-server"
                     + " || true");
             assertEquals("inactive", stopped.stdout().strip(), stopped.stderr());
+        }
+    }
+
+    /**
+     * What the readiness checks catch and up heals: apache2 without {@code USE_ZEND_DTRACE=1} (its drop-in edited,
+     * daemon-reload, restart), as in {@link FleetOnLabIT}.
+     */
+    private static void breakZendDtrace(StateFolder folder, String name, MachineRecord r) throws Exception {
+        Secrets secrets = new Secrets(folder, name);
+        try (Remote remote = Remote.await(new SshTarget(r.publicIp(), 22, secrets.hostKey(r.attendee()).publicKeyNoComment()),
+                new SshLogin(SshLogin.MACHINE_USER, secrets.loginKey()), Duration.ofSeconds(30))) {
+            Remote.Result edit = remote.exec("sudo sh -c 'sed -i s/USE_ZEND_DTRACE=1// "
+                    + "/etc/systemd/system/apache2.service.d/workshop-fleet.conf && systemctl daemon-reload"
+                    + " && systemctl restart apache2 && tr \"\\0\" \"\\n\" < /proc/$(systemctl show -p MainPID --value apache2)/environ'");
+            assertEquals(0, edit.exitCode(), edit.stderr());
+            assertTrue(!edit.stdout().contains("USE_ZEND_DTRACE"), edit.stdout());
         }
     }
 

@@ -176,6 +176,53 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
         return "127.1." + (n / 250) + "." + (n % 250 + 1);
     }
 
+    /**
+     * An image keeps what the builder's seal keeps of the state folder (the step markers of the image steps), so a
+     * machine booted from it skips those steps, as on a cloud.
+     */
+    @Override
+    public synchronized void capture(String instanceId, String imageId) {
+        TestMachines.Box box = boxes.get(instanceId);
+        if (box == null) {
+            throw new IllegalStateException("no running machine behind " + instanceId + " to capture");
+        }
+        copyTree(box.state(), dir.resolve("images").resolve(imageId));
+    }
+
+    @Override
+    public synchronized String bootFromImage(String instanceId, String imageId, String rawUserData) {
+        Path image = dir.resolve("images").resolve(imageId);
+        if (!java.nio.file.Files.isDirectory(image)) {
+            throw new IllegalStateException("image " + imageId + " was never captured here");
+        }
+        copyTree(image, dir.resolve(instanceId).resolve("var-lib").resolve("workshop-fleet"));
+        bootedFrom.put(instanceId, imageId);
+        return boot(instanceId, rawUserData);
+    }
+
+    /** The image the latest instance of this attendee booted from, or null for the stock image. */
+    public synchronized String imageOf(int attendee) {
+        String id = latestByAttendee.get(attendee);
+        return id == null ? null : bootedFrom.get(id);
+    }
+
+    private final Map<String, String> bootedFrom = new HashMap<>();
+
+    private static void copyTree(Path from, Path to) {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(from)) {
+            for (Path p : files.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public synchronized void terminate(String instanceId) {
         CuttingRelay relay = relays.remove(instanceId);
@@ -263,7 +310,9 @@ public final class LoopbackInstances implements InstanceBackend, AutoCloseable {
             if (hostname == null || key.length() == 0) {
                 throw new IllegalArgumentException("user data without hostname or ed25519 host key");
             }
-            int attendee = Integer.parseInt(hostname.substring(hostname.lastIndexOf('-') + 1));
+            // An image's builder is <workshop>-bake.
+            int attendee = hostname.endsWith("-bake") ? org.workshopfleet.bake.ImageBaker.BUILDER_ATTENDEE
+                    : Integer.parseInt(hostname.substring(hostname.lastIndexOf('-') + 1));
             return new CloudConfig(attendee, SshKeyPair.parsePrivateKey(key.toString()), authorized);
         }
 

@@ -2,6 +2,7 @@ package org.workshopfleet.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -330,5 +331,104 @@ class SparesTest {
         assertEquals(0, run("action=teardown"), err());
         assertEquals(0, liveInstances());
         assertEquals(List.of(), machines.violations());
+    }
+
+    /** Step 01 becomes an image step of this text; the project gets the AMI pins the image recipe names. */
+    void bakeable(String imageStep) throws IOException {
+        tiny.imageStep = imageStep;
+        Files.copy(Path.of("ami.properties"), project.resolve("ami.properties"));
+    }
+
+    /** The ImageId of the latest RunInstances call the stand-in answered. */
+    String lastLaunchImage() {
+        List<org.workshopfleet.cloud.ec2.fake.RecordedCall> launches = ec2.calls("RunInstances").stream()
+                .filter(c -> !c.failed()).toList();
+        return launches.get(launches.size() - 1).param("ImageId");
+    }
+
+    @Test
+    void afterABakedUpReplaceAndALaterUpsHealLaunchFromTheBakedImageAndRunOnlyThePerMachineSteps() throws IOException {
+        bakeable("recipe 1"); // step 01 is the image step; 02 and 03 run on every machine
+        assertEquals(0, run("count=1;spares=1;image=bake"), out() + err());
+        String stock = ec2.calls("RunInstances").get(0).param("ImageId"); // the builder's
+        String ami = ec2.bakedImages().registered().get(0).id();
+        assertNotEquals(stock, ami);
+        assertEquals(ami, ledger().image().id(), "up records the image the fleet was launched from");
+        assertEquals(List.of("02", "03"), machines.boxOf(1).runs(), "a baked machine skips the image step");
+
+        assertEquals(0, run("action=replace;seat=1"), out() + err());
+        assertEquals("ebpf-php-02", seat(1).name(), "the seat moved onto the spare");
+        assertEquals(List.of("ebpf-php-03"), spares().stream().map(MachineRecord::name).toList());
+        assertEquals(ami, lastLaunchImage(), "replace's new spare launched from the fleet's image");
+        assertEquals(ami, machines.imageOf(3));
+        assertEquals(List.of("02", "03"), machines.boxOf(3).runs(), "only the per-machine steps ran on it");
+        assertTrue(out().contains("image: new machines launch from the fleet's image " + ami + " (recipe "), out());
+
+        // A later up, from the stock image as by default, heals a seat that fails its checks: its new spare comes
+        // from the fleet's image too.
+        brokenNames.add("ebpf-php-02");
+        assertEquals(0, run("count=1;spares=1"), out() + err());
+        assertTrue(out().contains("heal: seat 01 healed on ebpf-php-03"), out());
+        assertEquals(List.of("ebpf-php-04"), spares().stream().map(MachineRecord::name).toList());
+        assertEquals(ami, lastLaunchImage(), "heal's new spare launched from the fleet's image");
+        assertEquals(List.of("02", "03"), machines.boxOf(4).runs());
+        assertEquals(5, ec2.calls("RunInstances").size(),
+                "the builder, the fleet's two, the new spares of replace and heal");
+
+        assertEquals(0, run("action=teardown"), err());
+        assertEquals(0, liveInstances());
+        assertNull(ledger().image(), "a torn-down fleet launches from no image");
+        assertEquals(List.of(), machines.violations());
+    }
+
+    @Test
+    void aNewMachineComesFromTheStockImageWithOneLineWhyWhenTheRecipeChangedOrTheImageIsGone() throws IOException {
+        bakeable("recipe 1");
+        assertEquals(0, run("count=1;image=bake"), out() + err());
+        String stock = ec2.calls("RunInstances").get(0).param("ImageId");
+        String ami = ledger().image().id();
+        String recipe = ledger().image().recipeHash();
+
+        // The project's image step changed since the bake: the image's markers no longer fit its steps.
+        tiny.imageStep = "recipe 2";
+        assertEquals(0, run("action=replace;seat=1"), out() + err());
+        assertEquals("ebpf-php-02", seat(1).name(), out());
+        assertEquals(stock, lastLaunchImage(), "launched from the stock image");
+        assertNull(machines.imageOf(2));
+        assertEquals(List.of("01", "02", "03"), machines.boxOf(2).runs(), "every step ran");
+        List<String> why = out().lines().filter(l -> l.startsWith("image: ")).toList();
+        assertEquals(1, why.size(), out());
+        assertTrue(why.get(0).startsWith("image: new machines launch from the stock image and run every step: the"
+                + " fleet's image " + ami + " (recipe " + recipe.substring(0, 12) + ") no longer matches the project,"
+                + " whose recipe is now "), why.get(0));
+
+        // The image removed: gone.
+        tiny.imageStep = "recipe 1";
+        assertEquals(0, run("action=remove-image;imageRecipe=" + recipe), out() + err());
+        assertEquals(0, run("action=replace;seat=1"), out() + err());
+        assertEquals("ebpf-php-03", seat(1).name(), out());
+        assertEquals(stock, lastLaunchImage());
+        assertEquals(List.of("01", "02", "03"), machines.boxOf(3).runs());
+        why = out().lines().filter(l -> l.startsWith("image: ")).toList();
+        assertEquals(List.of("image: new machines launch from the stock image and run every step: the fleet's image "
+                + ami + " (recipe " + recipe.substring(0, 12) + ") is gone (re-run up -Dimage=bake to bake it again)"),
+                why, out());
+
+        assertEquals(0, run("action=teardown"), err());
+        assertEquals(0, liveInstances());
+        assertEquals(List.of(), machines.violations());
+    }
+
+    @Test
+    void aLedgerWithoutTheImageRecordLoadsAndReplaceLaunchesFromTheStockImageSilently() throws IOException {
+        assertEquals(0, run("count=1"), out() + err());
+        Path file = dir.resolve("workshops/ebpf-php/ledger.json");
+        assertFalse(Files.readString(file).contains("\"image\""), "a stock fleet records no image");
+        assertNull(ledger().image());
+        assertEquals(0, run("action=replace;seat=1"), out() + err());
+        assertEquals("ebpf-php-02", seat(1).name());
+        assertFalse(out().contains("image: "), out());
+        assertEquals(ec2.calls("RunInstances").get(0).param("ImageId"), lastLaunchImage());
+        assertEquals(0, run("action=teardown"), err());
     }
 }

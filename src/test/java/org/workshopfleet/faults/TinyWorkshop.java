@@ -36,6 +36,13 @@ public final class TinyWorkshop implements MachineRendering {
 
     static final int PAYLOAD_BYTES = 96 * 1024;
 
+    /**
+     * Unless null, step 01 is an image step ({@code # phase: image}) whose script holds this text, so changing it
+     * changes the image recipe, and the bundle carries the seal script and {@code lib.sh} that baking needs; steps 02
+     * and 03 stay per-machine.
+     */
+    public volatile String imageStep;
+
     static final String HELLO = "set -euo pipefail\n"
             + "if [ -e \"$BUNDLE_DIR/payload.sha256\" ]; then\n"
             + "  if ! (cd \"$BUNDLE_DIR\" && sha256sum --status -c payload.sha256); then\n"
@@ -89,7 +96,8 @@ public final class TinyWorkshop implements MachineRendering {
     public Bundle bundle(MachineModel m) {
         boolean fail = failing.contains(m.attendee());
         Map<String, String> scripts = new LinkedHashMap<>();
-        scripts.put("01-hello", HELLO);
+        String image = imageStep;
+        scripts.put("01-hello", image == null ? HELLO : "# phase: image\n# " + image + "\n" + HELLO);
         scripts.put("02-work", DROP);
         scripts.put("03-maybe-fail", "set -euo pipefail\necho 03 >> /var/lib/runs.log\n"
                 + "if [ -e \"$BUNDLE_DIR/fail\" ]; then echo 'step 03 fails on purpose' >&2; exit 3; fi\n");
@@ -101,6 +109,11 @@ public final class TinyWorkshop implements MachineRendering {
         }
         if (dropping.contains(m.attendee())) {
             files.add(new BundleFile("drop", new byte[0], 0644));
+        }
+        if (image != null) {
+            files.add(new BundleFile("scripts/seal.sh", "set -euo pipefail\necho sealed >> /var/lib/seal.log\n"
+                    .getBytes(StandardCharsets.UTF_8), 0755));
+            files.add(new BundleFile("scripts/lib.sh", "true\n".getBytes(StandardCharsets.UTF_8), 0644));
         }
         String payloadSum = "";
         if (payload.contains(m.attendee())) {

@@ -156,6 +156,29 @@ class LedgerTest {
     }
 
     @Test
+    void theFleetsImageIsRecordedSurvivesLaterChangesAndAnOlderLedgerHasNone(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
+        folder.ensure();
+        try (var in = LedgerTest.class.getResourceAsStream("/ledgers/before-instance-types.json")) {
+            Files.write(folder.ledgerFile(), in.readAllBytes());
+        }
+        Ledger older = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.systemUTC());
+        assertNull(older.image(), "an older ledger records no image: its fleet came from the stock image");
+
+        BakedImage image = new BakedImage("ami-0123456789abcdef0", "ab".repeat(32));
+        older.putImage(image);
+        older.updateMachine(1, "ebpf-php-01", r -> r.withAddress("203.0.113.9"));
+        older.putSetting("spares", "1");
+        Ledger reread = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.systemUTC());
+        assertEquals(image, reread.image());
+        assertEquals(2, reread.snapshot().machines().size(), "everything else kept");
+
+        reread.close();
+        assertNull(Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.systemUTC()).image(),
+                "teardown ends the fleet, and with it the record of its image");
+    }
+
+    @Test
     void theLaunchTypeIsRecordedAndSurvivesEveryLaterChange(@TempDir Path dir) {
         StateFolder folder = new StateFolder(dir.resolve("ws"));
         Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
