@@ -87,7 +87,10 @@ public final class ProgressBoard implements AutoCloseable {
      * @param title first line of the live board, e.g. {@code up: ebpf-php, 30 × t3.medium in ap-northeast-1}
      */
     public ProgressBoard(PrintStream out, Mode mode, Clock clock, String title) {
-        this(out, mode, clock, title, envInt("COLUMNS", 120), envInt("LINES", 40));
+        // A shell does not export its terminal's size to the programs it starts; without COLUMNS and LINES the board
+        // assumes the smallest common terminal, 80 × 24, so that it never wraps or scrolls (a wrapped line breaks
+        // the redraw in place).
+        this(out, mode, clock, title, envInt("COLUMNS", 80), envInt("LINES", 24));
     }
 
     ProgressBoard(PrintStream out, Mode mode, Clock clock, String title, int width, int height) {
@@ -247,7 +250,7 @@ public final class ProgressBoard implements AutoCloseable {
             int readyHidden = shown.size() - pending.size();
             int pendingHidden = pending.size() - fits;
             more = "  … and " + (readyHidden + pendingHidden) + " more"
-                    + (pendingHidden == 0 ? " ready" : " (" + readyHidden + " ready, " + pendingHidden + " still working)");
+                    + (pendingHidden == 0 ? " ready" : " (" + hiddenByStage(readyHidden, pending.subList(fits, pending.size())) + ")");
             shown = new ArrayList<>(pending.subList(0, fits));
             shown.sort(java.util.Comparator.comparing((Row r) -> r.machine));
         }
@@ -280,6 +283,29 @@ public final class ProgressBoard implements AutoCloseable {
         drawnLines = lines.size();
         lastDraw = now;
         dirty = false;
+    }
+
+    /**
+     * The machines left off the board, by stage: {@code 2 ready, 8 still working} when those still working are all at
+     * one stage, else each stage counted ({@code 27 ready, 50 booting, 100 provisioning, 6 failed}), so a fleet of
+     * hundreds on a small terminal still shows where every machine is.
+     */
+    private static String hiddenByStage(int readyHidden, List<Row> hidden) {
+        Map<Stage, Integer> byStage = new java.util.EnumMap<>(Stage.class);
+        hidden.forEach(r -> byStage.merge(r.last.stage(), 1, Integer::sum));
+        int failed = byStage.getOrDefault(Stage.FAILED, 0);
+        byStage.remove(Stage.FAILED);
+        List<String> parts = new ArrayList<>();
+        parts.add(readyHidden + " ready");
+        if (byStage.size() == 1) {
+            parts.add(byStage.values().iterator().next() + " still working");
+        } else {
+            byStage.forEach((stage, count) -> parts.add(count + " " + stage.label()));
+        }
+        if (failed > 0) {
+            parts.add(failed + " failed");
+        }
+        return String.join(", ", parts);
     }
 
     /** What a machine is doing, without timing: {@code provisioning  step 4/9 04-prometheus}. */

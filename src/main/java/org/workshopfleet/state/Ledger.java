@@ -65,6 +65,30 @@ public final class Ledger implements ResourceRecorder {
     private static final long SOON_MILLIS = 100;
     private final java.util.concurrent.atomic.AtomicBoolean writeQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /**
+     * Ledger files written by this process so far (each an atomic replace: two fsyncs, the file's and its folder's)
+     * and their bytes; for benchmarks, which read the difference across a command.
+     *
+     * @param writes whole-file writes of {@code ledger.json} (the one backup per process included)
+     * @param fsyncs fsync calls those writes made
+     * @param bytes  bytes written
+     */
+    public record WriteCount(long writes, long fsyncs, long bytes) {
+        /** What was written between {@code before} and this count. */
+        public WriteCount since(WriteCount before) {
+            return new WriteCount(writes - before.writes, fsyncs - before.fsyncs, bytes - before.bytes);
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong WRITES = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong BYTES = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Every ledger write of this process so far. */
+    public static WriteCount writesSoFar() {
+        long w = WRITES.get();
+        return new WriteCount(w, 2 * w, BYTES.get());
+    }
+
     private Ledger(StateFolder folder, Clock clock, LedgerData data) {
         this.folder = folder;
         this.clock = clock;
@@ -383,10 +407,15 @@ public final class Ledger implements ResourceRecorder {
             // Once per process, not per write: the ledger as the previous command left it (it parsed, so it is
             // good) is the one worth restoring, and one more write per command costs nothing next to group commit.
             StateFolder.writeAtomically(folder.ledgerBackup(), lastGood, true);
+            WRITES.incrementAndGet();
+            BYTES.addAndGet(lastGood.length);
             lastGood = null;
         }
         try {
-            StateFolder.writeAtomically(folder.ledgerFile(), JSON.writeValueAsBytes(content), true);
+            byte[] bytes = JSON.writeValueAsBytes(content);
+            StateFolder.writeAtomically(folder.ledgerFile(), bytes, true);
+            WRITES.incrementAndGet();
+            BYTES.addAndGet(bytes.length);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serialise the ledger", e);
         }

@@ -195,6 +195,43 @@ class ProgressBoardTest {
     }
 
     @Test
+    void twoHundredMachinesFitAnEightyByTwentyFourTerminalWithTheFailuresNamedAndEveryStageCounted() {
+        ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up: ebpf-php, 200 × t3.medium in"
+                + " ap-northeast-1 (a title longer than the terminal is wide)", 80, 24);
+        for (int i = 1; i <= 200; i++) {
+            String name = String.format("ebpf-php-%03d", i);
+            if (i <= 20) {
+                board.expect(i, name);
+            } else if (i <= 70) {
+                board.update(ProgressEvent.stage(i, name, Stage.BOOTING, "waiting for SSH"));
+            } else if (i <= 155) {
+                board.update(ProgressEvent.step(i, name, 4, 9, "04-prometheus"));
+            } else if (i <= 175) {
+                board.update(ProgressEvent.ready(i, name));
+            } else {
+                board.update(ProgressEvent.failed(i, name, "03-php", "apt-get install php8.1-fpm failed: exit 100 "
+                        + "(the mirror answered 503 Service Unavailable)"));
+            }
+        }
+        board.tick();
+        List<String> lines = visible(take());
+        assertTrue(lines.size() <= 24, "at most 24 lines: " + lines.size());
+        for (String line : lines) {
+            assertTrue(line.length() <= 80, "no line over 80 columns: " + line.length() + " " + line);
+        }
+        // The failures first, each named, as many as fit; the rest of them counted.
+        List<String> failedShown = lines.stream().filter(l -> l.contains("FAILED")).toList();
+        assertEquals(18, failedShown.size(), String.join("\n", lines));
+        for (int i = 176; i <= 193; i++) {
+            String name = String.format("ebpf-php-%03d", i);
+            assertTrue(failedShown.stream().anyMatch(l -> l.startsWith("  " + name + " ")), name + " named: " + lines);
+        }
+        assertEquals("  … and 182 more (20 ready, 20 waiting, 50 booting, 85 provisioning, 7 failed)",
+                lines.get(lines.size() - 2));
+        assertEquals("ready 20 · working 155 · failed 25 · elapsed 0s · cost so far unknown", lines.get(lines.size() - 1));
+    }
+
+    @Test
     void longLinesAreCutToTheTerminalWidth() {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.LIVE, clock, "up", 50, 40);
         board.update(ProgressEvent.failed(1, "w-01", "05-grafana", "a very long reason ".repeat(10)));

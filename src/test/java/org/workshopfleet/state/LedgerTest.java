@@ -36,6 +36,21 @@ class LedgerTest {
     }
 
     @Test
+    void writesAreCountedWithTheirFsyncsAndBytes(@TempDir Path dir) throws Exception {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());
+        Ledger.WriteCount before = Ledger.writesSoFar();
+        ledger.created(new CloudResource(ResourceKind.SECURITY_GROUP, "sg-1", "ws", 0));
+        ledger.created(new CloudResource(ResourceKind.INSTANCE, "i-1", "ws-01", 1));
+        Ledger.WriteCount two = Ledger.writesSoFar().since(before);
+        // A new ledger has no earlier file to keep as the backup: one whole-file write per change, two fsyncs each.
+        assertEquals(2, two.writes(), two.toString());
+        assertEquals(4, two.fsyncs(), two.toString());
+        long size = Files.size(folder.ledgerFile());
+        assertTrue(size > 0 && two.bytes() > size, "both writes' bytes, the second being the file now: " + two);
+    }
+
+    @Test
     void concurrentChangesShareWritesYetEachIsOnDiskWhenItsCallReturns(@TempDir Path dir) throws Exception {
         StateFolder folder = new StateFolder(dir.resolve("ws"));
         Ledger ledger = Ledger.open(folder, "ws", "ec2", "ap-northeast-1", Clock.systemUTC());

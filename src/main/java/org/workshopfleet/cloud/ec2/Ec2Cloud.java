@@ -89,6 +89,16 @@ public final class Ec2Cloud implements Cloud {
      */
     public Ec2Cloud(Ec2Client ec2, LaunchConfig config, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting,
                     OnDemandVcpuQuota quota) {
+        this(ec2, config, recorder, amis, waiting, quota, RequestBucket.runInstances());
+    }
+
+    /**
+     * As {@link #Ec2Cloud(Ec2Client, LaunchConfig, ResourceRecorder, AmiCatalog, Waiter, OnDemandVcpuQuota)}, with the
+     * bucket the launches take their tokens from ({@link RequestBucket#runInstances()}: EC2's own figures; a stand-in
+     * without throttling may pass {@link RequestBucket#unlimited()}).
+     */
+    public Ec2Cloud(Ec2Client ec2, LaunchConfig config, ResourceRecorder recorder, AmiCatalog amis, Waiter waiting,
+                    OnDemandVcpuQuota quota, RequestBucket runInstances) {
         Objects.requireNonNull(ec2, "ec2");
         Objects.requireNonNull(recorder, "recorder");
         Objects.requireNonNull(amis, "amis");
@@ -98,7 +108,8 @@ public final class Ec2Cloud implements Cloud {
         this.keyPair = new Ec2KeyPair(ec2, workshop, recorder);
         this.instances = new Ec2Instances(ec2, workshop, recorder, waiting);
         this.securityGroup = new Ec2SecurityGroup(ec2, workshop, recorder, waiting, instances);
-        this.launcher = new Ec2Launcher(ec2, workshop, recorder, waiting, amis, types);
+        this.launcher = new Ec2Launcher(ec2, workshop, recorder, waiting, amis, types,
+                Objects.requireNonNull(runInstances, "runInstances"));
         this.images = new Ec2Images(ec2, waiting, config.region());
         this.capacity = quota == null ? null : new Ec2Capacity(ec2, workshop, quota, types);
     }

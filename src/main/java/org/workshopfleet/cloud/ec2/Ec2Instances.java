@@ -103,7 +103,11 @@ final class Ec2Instances implements TaggingExtension {
             if (open.isEmpty()) {
                 return true;
             }
-            Described described = describeByIds(open);
+            java.util.Optional<Described> polled = poll(open);
+            if (polled.isEmpty()) {
+                return false;
+            }
+            Described described = polled.get();
             described.instances().forEach(i -> last.put(i.instanceId(), workshop.machine(i)));
             for (Instance i : described.instances()) {
                 Machine m = last.get(i.instanceId());
@@ -125,7 +129,11 @@ final class Ec2Instances implements TaggingExtension {
         forKnownIds(ids, batch -> ec2.terminateInstances(r -> r.instanceIds(batch)));
         List<String> open = new ArrayList<>(ids);
         boolean done = waiting.until(() -> {
-            Described d = describeByIds(open);
+            java.util.Optional<Described> polled = poll(open);
+            if (polled.isEmpty()) {
+                return false;
+            }
+            Described d = polled.get();
             Set<String> gone = new HashSet<>(d.unknown());
             for (Instance i : d.instances()) {
                 if (i.state().name() == InstanceStateName.TERMINATED) {
@@ -168,6 +176,22 @@ final class Ec2Instances implements TaggingExtension {
 
     /** What one poll saw: instances EC2 described, and ids it says do not exist (not yet, or no longer). */
     private record Described(List<Instance> instances, Set<String> unknown) {
+    }
+
+    /**
+     * One poll of a wait: empty when EC2 still throttled it after the SDK's retries. Such a poll saw nothing new, and the
+     * wait goes on at its own pace (the waiter's pauses grow); a throttled poll must not end {@code up} or teardown
+     * (docs/aws-facts.md, "Request throttling").
+     */
+    private java.util.Optional<Described> poll(List<String> ids) {
+        try {
+            return java.util.Optional.of(describeByIds(ids));
+        } catch (Ec2Exception e) {
+            if (e.isThrottlingException()) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
     }
 
     /** One DescribeInstances per 1000 ids; the ids EC2 says do not exist are reported apart. */

@@ -51,10 +51,13 @@ final class Ec2Launcher {
 
     /** EC2's limit on raw (pre-base64) user data (Amazon EC2 User Guide, "Work with instance user data"). */
     static final int MAX_USER_DATA_BYTES = 16384;
-    /** RunInstances calls in flight at once; far below EC2's request-rate buckets. */
+    /** RunInstances calls in flight at once; their rate is set by {@link RequestBucket}, not by this. */
     static final int PARALLELISM = 8;
-    /** Extra RunInstances attempts, with backoff, when EC2 still throttles after the SDK's retries. */
-    static final int THROTTLED_RETRIES = 6;
+    /**
+     * Extra RunInstances attempts, with backoff, when EC2 still throttles after the SDK's retries (another client
+     * spending the account's tokens); with the production waiter's 2 s to 15 s pauses, about three minutes.
+     */
+    static final int THROTTLED_RETRIES = 16;
     private static final Pattern LIMIT_VALUE = Pattern.compile("limit of (\\d+)|allows for (\\d+) more");
 
     private final Ec2Client ec2;
@@ -67,10 +70,13 @@ final class Ec2Launcher {
     private String stockImage;
     /** The region's availability zones, asked once, the first time a machine does not fit wherever EC2 chose. */
     private List<String> zones;
+    /** EC2's RunInstances request bucket, mirrored: the launch workers take a token before each call. */
+    private final RequestBucket runBucket;
 
     Ec2Launcher(Ec2Client ec2, Ec2Workshop workshop, ResourceRecorder recorder, Waiter waiting, AmiCatalog amis,
-                Ec2InstanceTypes types) {
+                Ec2InstanceTypes types, RequestBucket runBucket) {
         this.ec2 = ec2;
+        this.runBucket = runBucket;
         this.workshop = workshop;
         this.recorder = recorder;
         this.waiting = waiting;
@@ -266,6 +272,10 @@ final class Ec2Launcher {
             // retries, use up the attempts) is waited out here: the client token makes a repeat safe.
             for (int attempt = 0; response == null; attempt++) {
                 try {
+                    // RunInstances' request bucket holds 5 tokens refilled at 2/s (docs/aws-facts.md): with one call
+                    // per machine, a fleet past five machines would be throttled at once; waiting here for a token
+                    // launches at (just under) the rate EC2 allows instead of spending the SDK's retries on refusals.
+                    runBucket.take("waiting for EC2's RunInstances rate");
                     response = ec2.runInstances(builder.build());
                 } catch (Ec2Exception e) {
                     if (!e.isThrottlingException() || attempt >= THROTTLED_RETRIES) {

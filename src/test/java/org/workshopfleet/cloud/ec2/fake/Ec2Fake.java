@@ -83,6 +83,7 @@ public final class Ec2Fake implements AutoCloseable {
 
     private final FakeHttpServer server;
     private final FaultPlan faults = new FaultPlan();
+    private final RequestThrottle throttle = new RequestThrottle(System::nanoTime);
     private final List<RecordedCall> log = new ArrayList<>();
     private final Object lock = new Object();
 
@@ -193,6 +194,13 @@ public final class Ec2Fake implements AutoCloseable {
      */
     public org.workshopfleet.command.CloudFactory cloudFactory(java.nio.file.Path amiProperties,
                                                        List<? super software.amazon.awssdk.utils.SdkAutoCloseable> clients) {
+        return cloudFactory(amiProperties, clients, org.workshopfleet.concurrent.Waiter.fast());
+    }
+
+    /** As {@link #cloudFactory(java.nio.file.Path, List)}, polling with {@code waiting} (a benchmark's pace). */
+    public org.workshopfleet.command.CloudFactory cloudFactory(java.nio.file.Path amiProperties,
+                                                       List<? super software.amazon.awssdk.utils.SdkAutoCloseable> clients,
+                                                       org.workshopfleet.concurrent.Waiter waiting) {
         return (spec, recorder) -> {
             Ec2Client client = client();
             software.amazon.awssdk.services.servicequotas.ServiceQuotasClient quotas = quotas().client();
@@ -200,9 +208,12 @@ public final class Ec2Fake implements AutoCloseable {
                 clients.add(client);
                 clients.add(quotas);
             }
+            // The product's own RunInstances pacing when this stand-in throttles as EC2 does; none when it does not.
             return new org.workshopfleet.cloud.ec2.Ec2Cloud(client, org.workshopfleet.cloud.ec2.Ec2Cloud.config(spec), recorder,
-                    org.workshopfleet.cloud.ec2.AmiCatalog.load(amiProperties), org.workshopfleet.concurrent.Waiter.fast(),
-                    new org.workshopfleet.cloud.ec2.OnDemandVcpuQuota(quotas));
+                    org.workshopfleet.cloud.ec2.AmiCatalog.load(amiProperties), waiting,
+                    new org.workshopfleet.cloud.ec2.OnDemandVcpuQuota(quotas), throttling()
+                            ? org.workshopfleet.cloud.ec2.RequestBucket.runInstances()
+                            : org.workshopfleet.cloud.ec2.RequestBucket.unlimited());
         };
     }
 
@@ -241,6 +252,35 @@ public final class Ec2Fake implements AutoCloseable {
 
     public FaultPlan faults() {
         return faults;
+    }
+
+    /**
+     * EC2's request throttling (on by default): per-action token buckets with the documented sizes and refill rates,
+     * and the instance-counted buckets of RunInstances and TerminateInstances ({@link RequestThrottle},
+     * docs/aws-facts.md). Off, every call is admitted, for tests whose subject is not the API's rate.
+     */
+    public Ec2Fake throttling(boolean on) {
+        throttle.enabled(on);
+        return this;
+    }
+
+    /** Whether {@link #throttling(boolean)} is on. */
+    public boolean throttling() {
+        return throttle.enabled();
+    }
+
+    /**
+     * Another size and refill rate for one action's request bucket (the bucket starts full), e.g. a small
+     * RunInstances bucket to meet throttling within a test's first calls.
+     */
+    public Ec2Fake requestBucket(String action, int capacity, double refillPerSecond) {
+        throttle.override(action, new RequestThrottle.Figures(capacity, refillPerSecond));
+        return this;
+    }
+
+    /** Calls answered RequestLimitExceeded because a bucket was empty (injected faults not counted). */
+    public long throttledCalls() {
+        return throttle.throttled();
     }
 
     /** This account's own AMIs and EBS snapshots (CreateImage, DeregisterImage, snapshots): settings and inspection. */
@@ -497,6 +537,10 @@ public final class Ec2Fake implements AutoCloseable {
                 if (fault != null) {
                     throw fault;
                 }
+                if (!throttle.admit(action, !form.filters().isEmpty() || form.get("MaxResults") != null,
+                        resources(action, form))) {
+                    throw Ec2Error.injected("RequestLimitExceeded");
+                }
                 xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + action + "Response xmlns=\"" + NS
                         + "\"><requestId>" + requestId + "</requestId>" + route(action, form) + "</" + action
                         + "Response>";
@@ -524,6 +568,15 @@ public final class Ec2Fake implements AutoCloseable {
         byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
         FakeHttpServer.reply(exchange, status, Map.of("Content-Type", "text/xml;charset=UTF-8", "x-amzn-RequestId",
                 requestId, "Server", "AmazonEC2"), bytes);
+    }
+
+    /** Instances a call affects, for the resource buckets: RunInstances' MaxCount, TerminateInstances' ids. */
+    private static int resources(String action, QueryForm form) {
+        return switch (action) {
+            case "RunInstances" -> Math.max(1, form.intValue("MaxCount", 1));
+            case "TerminateInstances" -> Math.max(1, form.list("InstanceId").size());
+            default -> 0;
+        };
     }
 
     /** EC2's error envelope, on one line after the prolog as real responses are. */
