@@ -259,4 +259,21 @@ class FleetTest {
         assertFalse(out().contains("DNS records") || out().contains(" IN A "), out());
         assertTrue(out().contains("; ports 22/80/3000/443 from 203.0.113.7/32"), out());
     }
+
+    /** plan with -Daccess=anywhere: the cloud calls name both sources per cloud, and the line says what is exposed. */
+    @Test
+    void planWithAccessAnywhereListsTheWorldRuleForEachCloud() throws IOException {
+        WebEntry anywhere = new WebEntry(WebEntry.Access.ANYWHERE, null, null, null);
+        assertEquals(0, fleet(spec(2, Provider.EC2).withWeb(anywhere), null, 22).plan());
+        String ec2 = Files.readString(dir.resolve("workshops/ebpf-php/plan/cloud-calls.txt"));
+        assertTrue(ec2.contains("AuthorizeSecurityGroupIngress: tcp/22, tcp/80, tcp/3000 from 203.0.113.7/32 only;"
+                + " tcp/443 from 0.0.0.0/0 and ::/0 (every address)"), ec2);
+        assertTrue(out().contains("; 443 (HTTPS: browser terminal and Grafana) open to the whole internet,"
+                + " password-protected; 22/80/3000 only from 203.0.113.7/32"), out());
+
+        assertEquals(0, fleet(spec(2, Provider.LIGHTSAIL).withWeb(anywhere), null, 22).plan());
+        String lightsail = Files.readString(dir.resolve("workshops/ebpf-php/plan/cloud-calls.txt"));
+        assertTrue(lightsail.contains("PutInstancePublicPorts: ebpf-php-02: tcp/22, tcp/80, tcp/3000 from"
+                + " 203.0.113.7/32 only; tcp/443 from 0.0.0.0/0 (every address)"), lightsail);
+    }
 }
