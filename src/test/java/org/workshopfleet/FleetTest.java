@@ -27,7 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.provision.MachineLayout;
 import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.WebEntry;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.cloud.IngressRule;
+import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.ssh.LoopbackSshd;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.LedgerData;
@@ -98,7 +101,7 @@ class FleetTest {
         assertTrue(Files.readString(plan.resolve("cost.txt")).contains("$0.163/h for 3 machine(s)"),
                 Files.readString(plan.resolve("cost.txt")));
         assertTrue(out().contains("ec2: 3 × t3.medium in ap-northeast-1 (fallback t3a.medium, t2.medium) ≈ $0.163/h (list price, "), out());
-        assertTrue(out().contains("; ports 22/80/3000 from ") && out().contains("(at most $"), out());
+        assertTrue(out().contains("; ports 22/80/3000/443 from ") && out().contains("(at most $"), out());
         assertFalse(Files.exists(dir.resolve("workshops/ebpf-php/ledger.json")), "plan launches nothing");
 
         // Re-running replaces the plan rather than mixing old files in.
@@ -203,5 +206,74 @@ class FleetTest {
         // The same CIDR again still asks the cloud: it may hold rules the ledger does not know (another run's).
         assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
         assertEquals(List.of("replaceIngress -> 198.51.100.0/24"), cloud.calls);
+    }
+
+    /**
+     * -Daccess=anywhere with named seats: the confirmation line says what is open to the whole internet and what stays
+     * on the CIDR, the cloud is asked for 443 as a world rule, up ends with the DNS records of the named machines and
+     * records both settings; allow-ip (without -Daccess) moves the CIDR and keeps 443 open to everyone; handout (without
+     * -DhostnamePattern) still names the seats.
+     */
+    @Test
+    void accessAnywhereIsSaidKeptByAllowIpAndNamedSeatsGetTheirDnsRecords() throws IOException {
+        int closedPort = LoopbackSshd.freePort();
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n");
+        WebEntry web = new WebEntry(WebEntry.Access.ANYWHERE, cert, key, "seat{n}.example.org");
+        assertEquals(1, fleet(spec(2, Provider.EC2).withWeb(web), null, closedPort).up(true), out());
+
+        assertTrue(out().contains("; 443 (HTTPS: browser terminal and Grafana) open to the whole internet,"
+                + " password-protected; 22/80/3000 only from 203.0.113.7/32"), out());
+        assertEquals(List.of(443), cloud.ingressContexts.get(0).ingress().stream().filter(IngressRule::world)
+                .map(IngressRule::port).toList());
+        assertTrue(out().contains("; DNS records to create (zone-file form, TTL 300 s), one per machine:\n"
+                + "seat01.example.org. 300 IN A 127.0.0.1\nseat02.example.org. 300 IN A 127.0.0.1\n"), out());
+        Ledger ledger = Ledger.open(new StateFolder(dir.resolve("workshops/ebpf-php")), "ebpf-php", "ec2", "x",
+                Clock.systemUTC());
+        assertEquals("anywhere", ledger.setting("access"));
+        assertEquals("seat{n}.example.org", ledger.setting("hostnamePattern"));
+        Path page = dir.resolve("workshops/ebpf-php/handout/index.html");
+        assertTrue(Files.readString(page).contains("https://seat02.example.org/terminal/"));
+
+        cloud.ingressContexts.clear();
+        out.reset();
+        WorkshopSpec moved = spec(0, Provider.EC2).withCidr(Cidr.parse("198.51.100.0/24"));
+        assertEquals(0, fleet(moved, null, closedPort).allowIp(true));
+        LaunchContext replaced = cloud.ingressContexts.get(0);
+        assertEquals("198.51.100.0/24", replaced.cidr().toString());
+        assertEquals(List.of(443), replaced.ingress().stream().filter(IngressRule::world).map(IngressRule::port).toList());
+        assertTrue(out().contains("ingress now admits 198.51.100.0/24 only on 22/80/3000; 443 stays open to every"
+                + " address (-Daccess=anywhere)"), out());
+
+        Files.delete(page);
+        assertEquals(0, fleet(spec(0, Provider.EC2), null, closedPort).handout());
+        assertTrue(Files.readString(page).contains("https://seat01.example.org/terminal/"), "the ledger's names");
+    }
+
+    /** Without -Daccess=anywhere 443 follows the CIDR, and without -DhostnamePattern up prints no DNS records. */
+    @Test
+    void byDefault443FollowsTheCidrAndNoDnsRecordsArePrinted() throws IOException {
+        fleet(spec(1, Provider.EC2), null, LoopbackSshd.freePort()).up(true);
+        assertTrue(cloud.ingressContexts.get(0).ingress().stream().noneMatch(IngressRule::world));
+        assertTrue(cloud.ingressContexts.get(0).ingress().stream().anyMatch(r -> r.port() == 443));
+        assertFalse(out().contains("DNS records") || out().contains(" IN A "), out());
+        assertTrue(out().contains("; ports 22/80/3000/443 from 203.0.113.7/32"), out());
+    }
+
+    /** plan with -Daccess=anywhere: the cloud calls name both sources per cloud, and the line says what is exposed. */
+    @Test
+    void planWithAccessAnywhereListsTheWorldRuleForEachCloud() throws IOException {
+        WebEntry anywhere = new WebEntry(WebEntry.Access.ANYWHERE, null, null, null);
+        assertEquals(0, fleet(spec(2, Provider.EC2).withWeb(anywhere), null, 22).plan());
+        String ec2 = Files.readString(dir.resolve("workshops/ebpf-php/plan/cloud-calls.txt"));
+        assertTrue(ec2.contains("AuthorizeSecurityGroupIngress: tcp/22, tcp/80, tcp/3000 from 203.0.113.7/32 only;"
+                + " tcp/443 from 0.0.0.0/0 and ::/0 (every address)"), ec2);
+        assertTrue(out().contains("; 443 (HTTPS: browser terminal and Grafana) open to the whole internet,"
+                + " password-protected; 22/80/3000 only from 203.0.113.7/32"), out());
+
+        assertEquals(0, fleet(spec(2, Provider.LIGHTSAIL).withWeb(anywhere), null, 22).plan());
+        String lightsail = Files.readString(dir.resolve("workshops/ebpf-php/plan/cloud-calls.txt"));
+        assertTrue(lightsail.contains("PutInstancePublicPorts: ebpf-php-02: tcp/22, tcp/80, tcp/3000 from"
+                + " 203.0.113.7/32 only; tcp/443 from 0.0.0.0/0 (every address)"), lightsail);
     }
 }

@@ -33,6 +33,8 @@ final class RecordingCloud implements Cloud, org.workshopfleet.cloud.ImageExtens
         final List<org.workshopfleet.cloud.MachineImage> images = new ArrayList<>();
         /** The image id each createNodes call launched from (null: stock). */
         final List<String> launchedFrom = new ArrayList<>();
+        /** The context of every prepare and replaceIngress, in order: the ingress each one asked for. */
+        final List<LaunchContext> ingressContexts = new ArrayList<>();
         java.util.function.IntFunction<String> address = n -> "127.0.0.1";
         int next = 1;
     }
@@ -53,6 +55,7 @@ final class RecordingCloud implements Cloud, org.workshopfleet.cloud.ImageExtens
     @Override
     public void prepare(LaunchContext context) {
         state.calls.add("prepare " + context.cidr());
+        state.ingressContexts.add(context);
         recorder.created(new CloudResource(ResourceKind.KEY_PAIR, "key-1", "workshop key", 0));
     }
 
@@ -142,6 +145,7 @@ final class RecordingCloud implements Cloud, org.workshopfleet.cloud.ImageExtens
     @Override
     public void replaceIngress(LaunchContext context) {
         state.calls.add("replaceIngress -> " + context.cidr());
+        state.ingressContexts.add(context);
     }
 
     @Override

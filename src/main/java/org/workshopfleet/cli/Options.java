@@ -18,6 +18,7 @@ import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.SourcesFile;
+import org.workshopfleet.spec.WebEntry;
 import org.workshopfleet.spec.WorkshopSpec;
 
 /**
@@ -80,7 +81,15 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
         p.put("provider", "ec2, lightsail, lab (default: the live ledger's, else ec2)");
         p.put("name", "workshop name; scopes tags, state folder and resource names (default: " + WorkshopSpec.DEFAULT_NAME + ")");
         p.put("region", "AWS region (default: the live ledger's, else AWS_REGION, else " + WorkshopSpec.DEFAULT_REGION + ")");
-        p.put("cidr", "who may reach ports 22/80/3000 (default: this computer's public IP /32; lab: 10.231.0.0/16)");
+        p.put("cidr", "who may reach ports 22/80/3000 and 443 (443: unless -Daccess=anywhere) (default: this computer's public IP /32; lab: 10.231.0.0/16)");
+        p.put("access", "cidr or anywhere: who may reach port 443 (HTTPS: browser terminal and Grafana); anywhere opens"
+                + " 443 alone to every address, for attendees on VPNs or proxies, while 22/80/3000 stay on -Dcidr"
+                + " (default: cidr; not on the lab)");
+        p.put("tlsCert", "your own certificate (PEM, e.g. a wildcard *.example.org) for port 443, with -DtlsKey"
+                + " (default: a certificate made per machine, its SHA-256 fingerprint on the card)");
+        p.put("tlsKey", "the private key (PEM) of -DtlsCert; both or neither");
+        p.put("hostnamePattern", "the seats' DNS names, {n} being the seat number: seat{n}.example.org gives"
+                + " seat01.example.org on seat 1's card; needs -DtlsCert; up prints the DNS records to create");
         p.put("yes", "skip confirmation prompts (needed without a terminal)");
         p.put("ttl", "how long the fleet may live before it powers itself off, e.g. 12h, 90m, 2d (default: 12h);"
                 + " with -Daction=extend: the new expiry counted from now");
@@ -129,6 +138,30 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
             throw new BadInput("-DebpfExporterSha256 is not a SHA-256: give 64 hex digits, as sha256sum prints them");
         }
         return sources.withEbpfExporterSha256(sha);
+    }
+
+    /** {@code -Daccess}, {@code -DtlsCert}, {@code -DtlsKey}, {@code -DhostnamePattern}; the spec checks them. */
+    private static WebEntry web(Map<String, String> props) {
+        WebEntry.Access access = props.containsKey("access") ? WebEntry.Access.parse(props.get("access")) : null;
+        return new WebEntry(access, file(props, "tlsCert", "certificate"), file(props, "tlsKey", "private key"),
+                nonBlank(props, "hostnamePattern", "a pattern such as -DhostnamePattern=seat{n}.example.org"));
+    }
+
+    private static Path file(Map<String, String> props, String key, String what) {
+        String v = nonBlank(props, key, "the path of the " + what + " in PEM form");
+        return v == null ? null : Path.of(v);
+    }
+
+    /** The value of {@code key}, trimmed; null when absent; empty is bad input saying what to give. */
+    private static String nonBlank(Map<String, String> props, String key, String give) {
+        String v = props.get(key);
+        if (v == null) {
+            return null;
+        }
+        if (v.isBlank()) {
+            throw new BadInput("-D" + key + " is empty: give " + give + ", or leave it out");
+        }
+        return v.strip();
     }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)([mhd])");
@@ -202,7 +235,8 @@ public record Options(Action action, WorkshopSpec spec, boolean yes, boolean ver
                 parallelism,
                 Path.of(props.getOrDefault("stateDir", "workshops")),
                 sources(props.get("sources"), props.get("ebpfExporterSha256")),
-                spares);
+                spares,
+                web(props));
         ImageMode image = props.containsKey("image") ? ImageMode.parse(props.get("image")) : ImageMode.STOCK;
         String imageRecipe = props.get("imageRecipe");
         if (!help && action == Action.REMOVE_IMAGE) {

@@ -8,14 +8,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.workshopfleet.spec.WebEntry;
 
-/** Reads the declared ingress ({@code security-groups/workshop.json}). */
+/**
+ * Reads the declared ingress ({@code security-groups/workshop.json}). A rule with {@code "anywhere": true} is opened to
+ * every address when the facilitator asks for {@code -Daccess=anywhere}, and follows the CIDR like the others otherwise.
+ */
 public final class IngressRules {
 
     private IngressRules() {
     }
 
+    /** The rules as {@code -Daccess=cidr} opens them: every one from the CIDR. */
     public static List<IngressRule> load(Path file) {
+        return load(file, WebEntry.Access.CIDR);
+    }
+
+    /** The rules as {@code access} opens them: with {@code anywhere}, the rules marked {@code "anywhere"} are world rules. */
+    public static List<IngressRule> load(Path file, WebEntry.Access access) {
         String fix = ": restore security-groups/workshop.json from the repository";
         if (!Files.isRegularFile(file)) {
             throw new BadInput("ingress file " + file + " is missing" + fix);
@@ -29,7 +39,8 @@ public final class IngressRules {
                 if (!(protocol.equals("tcp") || protocol.equals("udp")) || port < 1 || port > 65535) {
                     throw new BadInput("ingress file " + file + " has a bad rule " + n + fix);
                 }
-                rules.add(new IngressRule(protocol, port, n.path("description").asText("port " + port)));
+                boolean world = access == WebEntry.Access.ANYWHERE && n.path("anywhere").asBoolean(false);
+                rules.add(new IngressRule(protocol, port, n.path("description").asText("port " + port), world));
             }
             if (rules.isEmpty()) {
                 throw new BadInput("ingress file " + file + " declares no port" + fix);

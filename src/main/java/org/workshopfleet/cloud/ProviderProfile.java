@@ -71,6 +71,19 @@ public interface ProviderProfile {
      */
     List<PlannedCall> plannedCalls(WorkshopSpec spec, List<IngressRule> ingress, String cidr, Instant expiresAt);
 
+    /**
+     * Who may reach which port, as {@code plan} lists it: {@code tcp/22, tcp/80, tcp/3000 from 203.0.113.7/32 only},
+     * then the world rules, if any: {@code ; tcp/443 from 0.0.0.0/0 and ::/0 (every address)}.
+     *
+     * @param ipv6 whether the cloud also opens the world rules to {@value IngressRule#EVERY_IPV6}
+     */
+    static String admits(List<IngressRule> ingress, String cidr, boolean ipv6) {
+        List<IngressRule> world = ingress.stream().filter(IngressRule::world).toList();
+        String head = ports(ingress.stream().filter(r -> !r.world()).toList()) + " from " + cidr + " only";
+        return world.isEmpty() ? head : head + "; " + ports(world) + " from " + IngressRule.EVERY_IPV4
+                + (ipv6 ? " and " + IngressRule.EVERY_IPV6 : "") + " (every address)";
+    }
+
     /** {@code tcp/22, tcp/80, tcp/3000}: the ports of {@code ingress}, in order, without repeats. */
     static String ports(List<IngressRule> ingress) {
         return String.join(", ", ingress.stream().map(r -> r.protocol() + "/" + r.port()).distinct().toList());

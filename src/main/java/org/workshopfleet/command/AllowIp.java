@@ -10,7 +10,11 @@ import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
 import org.workshopfleet.state.WorkshopLock;
 
-/** {@code allow-ip}: replaces the live fleet's ingress CIDR with {@code -Dcidr} (or this computer's address). */
+/**
+ * {@code allow-ip}: replaces the live fleet's ingress CIDR with {@code -Dcidr} (or this computer's address). Only the
+ * CIDR rules change: the access {@code up} recorded stays, so a port {@code -Daccess=anywhere} opened to every address
+ * stays open to it.
+ */
 public final class AllowIp {
 
     private final WorkshopContext ctx;
@@ -28,6 +32,12 @@ public final class AllowIp {
         }
     }
 
+    /** {@code 22/80/3000}: the ports of the world rules, or of the others. */
+    private static String ports(java.util.List<org.workshopfleet.cloud.IngressRule> rules, boolean world) {
+        return String.join("/", rules.stream().filter(r -> r.world() == world).map(r -> String.valueOf(r.port()))
+                .distinct().toList());
+    }
+
     private int allowIpLocked(boolean yes, StateFolder folder) {
         Ledger ledger = ctx.openLedger(folder);
         ctx.wiring().credentials().check(ctx.spec());
@@ -41,8 +51,8 @@ public final class AllowIp {
             ctx.confirm(yes, "Replace the ingress CIDR?");
         }
         Secrets secrets = new Secrets(folder, ctx.spec().name());
-        LaunchContext context = new LaunchContext(secrets.loginKey().publicKeyLine(), cidr, ctx.ingressRules(),
-                ctx.expiry(ledger));
+        LaunchContext context = new LaunchContext(secrets.loginKey().publicKeyLine(), cidr,
+                ctx.ingressRules(ctx.recordedAccess(ledger)), ctx.expiry(ledger));
         try (Cloud cloud = ctx.wiring().clouds().create(ctx.spec(), ledger)) {
             Optional<IngressExtension> rules = cloud.ingress();
             if (rules.isEmpty()) {
@@ -54,7 +64,10 @@ public final class AllowIp {
             rules.get().replaceIngress(context);
         }
         ledger.putSetting(WorkshopContext.SETTING_CIDR, cidr.toString());
-        ctx.out().println("ingress now admits " + cidr + " only");
+        boolean world = context.ingress().stream().anyMatch(r -> r.world());
+        ctx.out().println("ingress now admits " + cidr + " only"
+                + (world ? " on " + ports(context.ingress(), false) + "; " + ports(context.ingress(), true)
+                + " stays open to every address (-Daccess=anywhere)" : ""));
         return 0;
     }
 }

@@ -23,7 +23,7 @@ public final class Handout {
             Ledger ledger = ctx.openLedger(folder);
             Path page = org.workshopfleet.report.Handout.fromLedger(ledger.snapshot(),
                     new Secrets(folder, ctx.spec().name()), org.workshopfleet.report.Handout.DEFAULT_TITLE,
-                    ctx.wiring().clock().instant()).writeTo(folder);
+                    ctx.wiring().clock().instant(), ctx.seatNames(ledger)).writeTo(folder);
             ctx.out().println("handout: " + page + " (+ attendees.csv, attendees.json)");
             return 0;
         }

@@ -57,7 +57,8 @@ public final class Replace {
         String recordedCidr = ledger.setting(WorkshopContext.SETTING_CIDR);
         Cidr cidr = recordedCidr != null ? Cidr.parse(recordedCidr) : ctx.resolveCidr();
         Instant expiresAt = ctx.expiry(ledger);
-        List<IngressRule> ingress = ctx.ingressRules();
+        // The new machine opens what up opened (-Daccess as recorded), not what this command line says.
+        List<IngressRule> ingress = ctx.ingressRules(ctx.recordedAccess(ledger));
         int spares = spares(ledger);
         MachineRecord old = ledger.snapshot().machines().values().stream()
                 .filter(r -> r.isLive() && !r.isSpare() && r.seatNumber() == seat).findFirst().orElseThrow();
@@ -73,7 +74,7 @@ public final class Replace {
             Replacement replacement = new Replacement(ctx, run, cloud, context, readiness, false);
             MachineRecord moved = replacement.moveSeat(seat, "-Daction=replace");
             Handout handout = Handout.fromLedger(ledger.snapshot(), run.secrets(), Handout.DEFAULT_TITLE,
-                    ctx.wiring().clock().instant());
+                    ctx.wiring().clock().instant(), ctx.seatNames(ledger));
             Path page = handout.writeTo(folder);
             if (moved == null) {
                 ctx.out().println("replace: seat " + Replacement.seat(seat) + " stays on " + old.name()
@@ -86,7 +87,7 @@ public final class Replace {
             int missing = replacement.topUpSpares(spares);
             // Again with the new spares' cards.
             Path rewritten = Handout.fromLedger(ledger.snapshot(), run.secrets(), Handout.DEFAULT_TITLE,
-                    ctx.wiring().clock().instant()).writeTo(folder);
+                    ctx.wiring().clock().instant(), ctx.seatNames(ledger)).writeTo(folder);
             ctx.out().println("handout: " + rewritten + " rewritten");
             if (missing > 0) {
                 ctx.out().println("replace: " + missing + " of " + spares + " spare(s) could not be made to pass their"
@@ -109,10 +110,20 @@ public final class Replace {
     /** The new card on the console, passwords left to the printed card (the console may be projected or logged). */
     private void printCard(AttendeeCard card, Path alone, Path handout) {
         ctx.out().println("new card for seat " + Replacement.seat(card.attendee()) + ": machine " + card.machineName());
+        ctx.out().println("  terminal " + card.terminalUrl());
         ctx.out().println("  web      " + card.webUrl());
-        ctx.out().println("  grafana  " + card.grafanaUrl() + " (user " + card.grafanaUser() + ")");
+        ctx.out().println("  grafana  " + card.grafanaHttpsUrl() + " (user " + card.grafanaUser() + "; also "
+                + card.grafanaUrl() + ")");
         ctx.out().println("  shell    " + card.sshCommand());
         ctx.out().println("  host key " + card.hostKey());
+        if (card.tlsSha256() != null) {
+            ctx.out().println("  TLS cert SHA-256 " + card.tlsSha256());
+        }
+        String record = org.workshopfleet.report.DnsRecords.record(card);
+        if (record != null) {
+            // The seat's name must now point at the new machine.
+            ctx.out().println("  update DNS: " + record);
+        }
         ctx.out().println("  print it: " + alone + " (passwords on the card; the whole handout: " + handout + ")");
     }
 }

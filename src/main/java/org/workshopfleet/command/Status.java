@@ -10,6 +10,7 @@ import org.workshopfleet.error.FleetException;
 import org.workshopfleet.report.PriceTable;
 import org.workshopfleet.report.StatusTable;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.spec.WebEntry;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.StateFolder;
@@ -50,7 +51,9 @@ public final class Status {
         LedgerData data = ledger.snapshot();
         ctx.out().println("workshop " + data.workshop() + " on " + data.provider() + " " + data.region()
                 + (data.isClosed() ? ", torn down " + data.closedAt() : "") + ", ingress from "
-                + ledger.setting(WorkshopContext.SETTING_CIDR) + cloudNote);
+                + ledger.setting(WorkshopContext.SETTING_CIDR)
+                + (WebEntry.Access.ANYWHERE.id().equals(ledger.setting(WorkshopContext.SETTING_ACCESS))
+                ? " (443 from every address: -Daccess=anywhere)" : "") + cloudNote);
         ctx.out().print(StatusTable.render(Providers.ofLedger(data.provider()), data, List.copyOf(live.values()),
                 PriceTable.load(), ctx.wiring().clock().instant()));
         return 0;

@@ -24,6 +24,7 @@ import org.workshopfleet.provision.ProvisionListener;
 import org.workshopfleet.provision.Runner;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.MachineModel;
+import org.workshopfleet.report.DnsRecords;
 import org.workshopfleet.report.FleetSpend;
 import org.workshopfleet.report.Handout;
 import org.workshopfleet.report.PlanSummary;
@@ -113,6 +114,10 @@ public final class Up {
         run.ledger().putSetting(WorkshopContext.SETTING_CIDR, cidr.toString());
         run.ledger().putSetting(WorkshopContext.SETTING_EXPIRES_AT, run.expiresAt().toString());
         run.ledger().putSetting(SETTING_SPARES, String.valueOf(spec.spares()));
+        // allow-ip and replace keep what up opened; handout and replace name the cards as up did.
+        run.ledger().putSetting(WorkshopContext.SETTING_ACCESS, spec.web().access().id());
+        run.ledger().putSetting(WorkshopContext.SETTING_HOSTNAME_PATTERN,
+                spec.web().hostnamePattern() == null ? "" : spec.web().hostnamePattern());
         cloud.prepare(context);
         removeSurplus(cloud, run, roster);
         LaunchContext launchFrom = context;
@@ -186,9 +191,14 @@ public final class Up {
         Heal.Result healed = new Heal(ctx, readiness, new Replacement(ctx, run, cloud, context, readiness, true))
                 .run(run.ledger().snapshot().machines().values().stream().filter(MachineRecord::isLive).toList(),
                         ctx.spec().spares());
-        Path handout = Handout.fromLedger(run.ledger().snapshot(), run.secrets(), Handout.DEFAULT_TITLE,
-                ctx.wiring().clock().instant()).writeTo(run.folder());
+        Handout cards = Handout.fromLedger(run.ledger().snapshot(), run.secrets(), Handout.DEFAULT_TITLE,
+                ctx.wiring().clock().instant(), ctx.seatNames(run.ledger()));
+        Path handout = cards.writeTo(run.folder());
         ctx.out().println("handout: " + handout + " (print it: one card per attendee; it holds their passwords)");
+        String records = DnsRecords.zoneBlock(cards.cards());
+        if (!records.isEmpty()) {
+            ctx.out().print(records);
+        }
         if (!healed.failingSeats().isEmpty()) {
             ctx.out().println("not ready: seat(s) " + String.join(", ", healed.failingSeats().stream()
                     .map(Replacement::seat).toList()) + " not verified (failed provisioning with no spare to move"

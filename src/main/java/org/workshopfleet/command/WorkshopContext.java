@@ -28,7 +28,9 @@ import org.workshopfleet.report.ResultsTable;
 import org.workshopfleet.report.TerminalText;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.Provider;
+import org.workshopfleet.spec.SeatNames;
 import org.workshopfleet.spec.Tags;
+import org.workshopfleet.spec.WebEntry;
 import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
@@ -51,6 +53,13 @@ public final class WorkshopContext {
 
     /** Ledger setting written by {@code up} and {@code allow-ip}: the CIDR the ingress admits. */
     public static final String SETTING_CIDR = "cidr";
+    /**
+     * Ledger setting written by {@code up}: {@code -Daccess} ({@code cidr} or {@code anywhere}), which {@code allow-ip}
+     * and {@code replace} keep: they change the CIDR rules only.
+     */
+    public static final String SETTING_ACCESS = "access";
+    /** Ledger setting written by {@code up} with {@code -DhostnamePattern}: the seats' names the cards show. */
+    public static final String SETTING_HOSTNAME_PATTERN = "hostnamePattern";
     /** Ledger setting written by {@code up} and {@code extend}: when the machines power off. */
     public static final String SETTING_EXPIRES_AT = "expiresAt";
 
@@ -208,9 +217,41 @@ public final class WorkshopContext {
         return one.length() <= 40 ? one : one.substring(0, 37) + "...";
     }
 
-    /** The ports the machines admit, from {@code security-groups/workshop.json}. */
+    /** The ports the machines admit, from {@code security-groups/workshop.json}, as {@code -Daccess} opens them. */
     List<IngressRule> ingressRules() {
-        return IngressRules.load(projectRoot.resolve("security-groups/workshop.json"));
+        return ingressRules(spec.web().access());
+    }
+
+    /** The ports the machines admit, from {@code security-groups/workshop.json}, as {@code access} opens them. */
+    List<IngressRule> ingressRules(WebEntry.Access access) {
+        return IngressRules.load(projectRoot.resolve("security-groups/workshop.json"), access);
+    }
+
+    /**
+     * The access {@code up} opened the fleet with (its ledger setting); -Daccess when none is recorded (a fleet made
+     * before the setting existed, whose 443 followed the CIDR unless it was given).
+     */
+    WebEntry.Access recordedAccess(Ledger ledger) {
+        String known = ledger.setting(SETTING_ACCESS);
+        if (known == null) {
+            return spec.web().access();
+        }
+        try {
+            return WebEntry.Access.parse(known);
+        } catch (BadInput e) {
+            throw new BadInput("the ledger's " + SETTING_ACCESS + " '" + shorten(known) + "' is neither cidr nor"
+                    + " anywhere: put the one up was run with in " + ledger.ledgerFileName()
+                    + ", or restore ledger.json.bak");
+        }
+    }
+
+    /**
+     * The seats' DNS names: the ledger's {@code hostnamePattern} (what {@code up} was given), else -DhostnamePattern,
+     * else null (the cards show addresses).
+     */
+    SeatNames seatNames(Ledger ledger) {
+        String pattern = ledger.setting(SETTING_HOSTNAME_PATTERN);
+        return pattern == null || pattern.isBlank() ? spec.web().names() : new SeatNames(pattern);
     }
 
     MachineRendering rendering() {

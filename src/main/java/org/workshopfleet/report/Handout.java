@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import org.workshopfleet.spec.SeatNames;
 import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.MachineRecord;
@@ -55,19 +56,39 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
 
     /**
      * Cards for every machine in the ledger, with that machine's passwords and pinned host key's fingerprint from the
-     * workshop's secrets (as {@code -Daction=handout} regenerates them).
+     * workshop's secrets (as {@code -Daction=handout} regenerates them); the HTTPS links use the addresses.
      */
     public static Handout fromLedger(LedgerData ledger, Secrets secrets, String title, Instant now) {
+        return fromLedger(ledger, secrets, title, now, null);
+    }
+
+    /**
+     * As {@link #fromLedger(LedgerData, Secrets, String, Instant)}, the HTTPS links using the seats' DNS names when
+     * {@code names} is given ({@code -DhostnamePattern}), and each card showing its machine's TLS certificate
+     * fingerprint when the ledger records one ({@link #tlsSha256}).
+     */
+    public static Handout fromLedger(LedgerData ledger, Secrets secrets, String title, Instant now, SeatNames names) {
         List<AttendeeCard> cards = new ArrayList<>();
         for (MachineRecord r : ledger.machines().values()) {
             if (r.phase() == MachinePhase.DESTROYED) {
                 continue;
             }
+            String name = names == null ? null : r.isSpare() ? names.spare(r.attendee()) : names.seat(r.seatNumber());
             cards.add(new AttendeeCard(r.seatNumber(), r.name(), r.publicIp(), GRAFANA_USER,
                     secrets.grafanaPassword(r.attendee()), SSH_USER, secrets.sshPassword(r.attendee()),
-                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint(), r.isSpare()));
+                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint(), r.isSpare(),
+                    name, tlsSha256(r)));
         }
         return new Handout(title, cards, now);
+    }
+
+    /**
+     * The SHA-256 fingerprint of the certificate machine {@code r} serves on 443, as its ledger record holds it; null
+     * while the record has no such field (the card then leaves the line out). The one place the cards read it: connect
+     * it to the record's {@code tlsSha256} where the record carries one.
+     */
+    static String tlsSha256(MachineRecord r) {
+        return null;
     }
 
     private static String status(MachineRecord r) {
@@ -117,11 +138,13 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
     public String csv() {
         StringBuilder sb = new StringBuilder();
         csvRow(sb, "attendee", "machine", "ip", "web_url", "grafana_url", "grafana_user", "grafana_password",
-                "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status");
+                "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status", "hostname", "terminal_url",
+                "grafana_https_url", "tls_sha256");
         for (AttendeeCard c : cards) {
             csvRow(sb, c.spare() ? "spare" : String.valueOf(c.attendee()), c.machineName(), c.publicIp(), c.webUrl(), c.grafanaUrl(),
                     c.grafanaUser(), c.grafanaPassword(), c.sshUser(), c.sshPassword(), c.sshCommand(), c.hostKey(),
-                    String.valueOf(c.ready()), c.status());
+                    String.valueOf(c.ready()), c.status(), c.hostName(), c.terminalUrl(), c.grafanaHttpsUrl(),
+                    c.tlsSha256());
         }
         return sb.toString();
     }
@@ -164,6 +187,10 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             n.put("sshHostKey", c.hostKey());
             n.put("ready", c.ready());
             n.put("status", c.status());
+            n.put("hostname", c.hostName());
+            n.put("terminalUrl", c.terminalUrl());
+            n.put("grafanaHttpsUrl", c.grafanaHttpsUrl());
+            n.put("tlsSha256", c.tlsSha256());
         }
         try {
             return mapper.writeValueAsString(root) + "\n";
@@ -228,25 +255,32 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             sb.append("<p class=\"warn\">This machine has no address yet.</p>\n");
         } else {
             sb.append("<dl class=\"links\">");
+            sb.append("<dt>Terminal</dt><dd><a href=\"").append(Html.escape(c.terminalUrl())).append("\">")
+                    .append(Html.escape(c.terminalUrl())).append("</a></dd>");
+            sb.append("<dt>Grafana</dt><dd><a href=\"").append(Html.escape(c.grafanaHttpsUrl())).append("\">")
+                    .append(Html.escape(c.grafanaHttpsUrl())).append("</a></dd>");
             sb.append("<dt>Web</dt><dd><a href=\"").append(Html.escape(c.webUrl())).append("\">")
                     .append(Html.escape(c.webUrl())).append("</a></dd>");
-            sb.append("<dt>Grafana</dt><dd><a href=\"").append(Html.escape(c.grafanaUrl())).append("\">")
-                    .append(Html.escape(c.grafanaUrl())).append("</a></dd>");
             sb.append("<dt>Shell</dt><dd><code>").append(Html.escape(c.sshCommand())).append("</code></dd>");
             if (c.hostKey() != null) {
                 // What ssh asks the attendee to confirm on first contact ("ED25519 key fingerprint is SHA256:…").
                 sb.append("<dt>Host key</dt><dd class=\"hostkey\"><code>").append(Html.escape(c.hostKey()))
                         .append("</code></dd>");
             }
+            if (c.tlsSha256() != null) {
+                // What the browser shows under the certificate's details, to compare before accepting it.
+                sb.append("<dt>TLS cert</dt><dd class=\"tls\"><code>SHA-256 ")
+                        .append(Html.escape(c.tlsSha256())).append("</code></dd>");
+            }
             sb.append("</dl>\n<div class=\"body\"><dl class=\"creds\">");
             sb.append("<dt class=\"group\">Grafana</dt><dd></dd>");
             sb.append("<dt>user</dt><dd class=\"secret\">").append(Html.escape(c.grafanaUser())).append("</dd>");
             sb.append("<dt>password</dt><dd class=\"secret wide\">").append(Html.escape(c.grafanaPassword())).append("</dd>");
-            sb.append("<dt class=\"group\">Shell</dt><dd></dd>");
+            sb.append("<dt class=\"group\">Terminal and shell</dt><dd></dd>");
             sb.append("<dt>user</dt><dd class=\"secret\">").append(Html.escape(c.sshUser())).append("</dd>");
             sb.append("<dt>password</dt><dd class=\"secret wide\">").append(Html.escape(c.sshPassword())).append("</dd>");
-            sb.append("</dl>\n<figure>").append(QrCode.of(c.grafanaUrl()).svg("qr", "QR code for " + c.grafanaUrl()))
-                    .append("<figcaption>scan to open Grafana</figcaption></figure></div>\n");
+            sb.append("</dl>\n<figure>").append(QrCode.of(c.terminalUrl()).svg("qr", "QR code for " + c.terminalUrl()))
+                    .append("<figcaption>scan to open the terminal</figcaption></figure></div>\n");
         }
         sb.append("</article>\n");
     }
@@ -273,9 +307,9 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             .links { display: grid; grid-template-columns: 17mm 1fr; gap: .5mm 0; margin: 1mm 0 0; align-items: baseline; }
             .links dt, .creds dt.group { font-size: 7.5pt; font-weight: 700; text-transform: uppercase;
                                          letter-spacing: .06em; color: #1f5fa8; }
-            .links dd { margin: 0; font: 700 11pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: nowrap; }
+            .links dd { margin: 0; font: 700 9pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
             .links a, .links code { font: inherit; color: #111; text-decoration: none; }
-            .links dd.hostkey { font: 400 6.2pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+            .links dd.hostkey, .links dd.tls { font: 400 6.2pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
             .body { display: flex; gap: 2mm; align-items: flex-end; justify-content: space-between; margin-top: auto; }
             .creds { flex: 1; min-width: 0; display: grid; grid-template-columns: auto 1fr; gap: .3mm 2.5mm; margin: 0; align-items: baseline; }
             .creds dt { font-size: 8.5pt; color: #555; }

@@ -17,7 +17,9 @@ import org.workshopfleet.spec.WorkshopSpec;
 /**
  * The one line shown before the facilitator confirms {@code up}: how many machines of which size where, what they cost
  * per hour at list price (with the price table's date), and which ports are opened to whom, e.g.
- * {@code 30 × t3.medium in ap-northeast-1 ≈ $1.63/h (list price, 2026-11-25); ports 22/80/3000 from 203.0.113.7/32}.
+ * {@code 30 × t3.medium in ap-northeast-1 ≈ $1.63/h (list price, 2026-11-25); ports 22/80/3000/443 from 203.0.113.7/32}
+ * (with {@code -Daccess=anywhere}: {@code …; 443 (HTTPS: browser terminal and Grafana) open to the whole internet,
+ * password-protected; 22/80/3000 only from 203.0.113.7/32}).
  * The same class writes the plan's cost line, so the two never disagree.
  *
  * <p>Machines already launched (a re-run or a larger {@code -Dcount}) are priced at the type each was launched with, as
@@ -78,12 +80,36 @@ public final class PlanSummary {
                 sb.append(": price unknown (").append(unknownPrice(cost, spec.region())).append(')');
             }
         }
+        sb.append(exposure(ingress, cidr));
+        return sb.toString();
+    }
+
+    /**
+     * Who may reach which port: {@code ; ports 22/80/3000/443 from 203.0.113.7/32}, or, when rules are open to every
+     * address ({@code -Daccess=anywhere}), those first and what they expose: {@code ; 443 (HTTPS: browser terminal and
+     * Grafana) open to the whole internet, password-protected; 22/80/3000 only from 203.0.113.7/32}.
+     */
+    static String exposure(List<IngressRule> ingress, String cidr) {
+        List<IngressRule> world = ingress.stream().filter(IngressRule::world).toList();
+        String limited = ports(ingress.stream().filter(r -> !r.world()).toList());
+        if (world.isEmpty()) {
+            return "; ports " + limited + " from " + cidr;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (IngressRule r : world) {
+            // The only rule marked "anywhere" is the HTTPS entry, where every page asks for the attendee's password.
+            sb.append("; ").append(ports(List.of(r))).append(" (").append(r.description())
+                    .append(") open to the whole internet, password-protected");
+        }
+        return sb + (limited.isEmpty() ? "" : "; " + limited + " only from " + cidr);
+    }
+
+    private static String ports(List<IngressRule> rules) {
         Set<String> ports = new LinkedHashSet<>();
-        for (IngressRule r : ingress) {
+        for (IngressRule r : rules) {
             ports.add(r.protocol().equals("tcp") ? String.valueOf(r.port()) : r.port() + "/" + r.protocol());
         }
-        sb.append("; ports ").append(ports.stream().collect(Collectors.joining("/"))).append(" from ").append(cidr);
-        return sb.toString();
+        return ports.stream().collect(Collectors.joining("/"));
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * @param sources       download locations
  * @param spares        extra machines, provisioned and verified like the others but belonging to no seat, ready to take
  *                      over a seat whose machine breaks; {@code count + spares} stays within {@link #MAX_COUNT}
+ * @param web           the machines' HTTPS entry: who may reach port 443, its certificate and the seats' names
  */
 public record WorkshopSpec(
         String name,
@@ -43,7 +44,8 @@ public record WorkshopSpec(
         int parallelism,
         Path stateRoot,
         SourceLocations sources,
-        int spares) {
+        int spares,
+        WebEntry web) {
 
     public static final String DEFAULT_NAME = "ebpf-php";
     public static final String DEFAULT_REGION = "ap-northeast-1";
@@ -102,6 +104,19 @@ public record WorkshopSpec(
         if (parallelism < 1 || parallelism > 256) {
             throw new BadInput("parallelism " + parallelism + " is out of range: use -Dparallelism=1..256");
         }
+        web = web == null ? WebEntry.DEFAULT : web;
+        if (web.access() == WebEntry.Access.ANYWHERE && !provider.regional()) {
+            throw new BadInput("-Daccess=anywhere cannot open the lab: its machines are reachable from this computer"
+                    + " only; leave -Daccess out, or use -Dprovider=ec2 or lightsail");
+        }
+    }
+
+    /** As the canonical constructor, with the default {@link WebEntry}. */
+    public WorkshopSpec(String name, int count, Provider provider, String region, List<String> instanceTypes,
+                        String lightsailBundle, Cidr cidr, boolean allowWorld, Duration ttl, int parallelism,
+                        Path stateRoot, SourceLocations sources, int spares) {
+        this(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl, parallelism, stateRoot,
+                sources, spares, WebEntry.DEFAULT);
     }
 
     /** As the canonical constructor, without spares. */
@@ -136,34 +151,40 @@ public record WorkshopSpec(
 
     public WorkshopSpec withCount(int newCount) {
         return new WorkshopSpec(name, newCount, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, sources, spares);
+                parallelism, stateRoot, sources, spares, web);
     }
 
     /** The same workshop with {@code n} spares. */
     public WorkshopSpec withSpares(int n) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, sources, n);
+                parallelism, stateRoot, sources, n, web);
     }
 
     public WorkshopSpec withCidr(Cidr newCidr) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, newCidr, allowWorld, ttl,
-                parallelism, stateRoot, sources, spares);
+                parallelism, stateRoot, sources, spares, web);
     }
 
     public WorkshopSpec withSources(SourceLocations newSources) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, newSources, spares);
+                parallelism, stateRoot, newSources, spares, web);
     }
 
     /** The same workshop on another provider and region (those its ledger records). */
     public WorkshopSpec withPlace(Provider newProvider, String newRegion) {
         return new WorkshopSpec(name, count, newProvider, newRegion, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, stateRoot, sources, spares);
+                parallelism, stateRoot, sources, spares, web);
+    }
+
+    /** The same workshop with this HTTPS entry. */
+    public WorkshopSpec withWeb(WebEntry newWeb) {
+        return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
+                parallelism, stateRoot, sources, spares, newWeb);
     }
 
     public WorkshopSpec withStateRoot(Path root) {
         return new WorkshopSpec(name, count, provider, region, instanceTypes, lightsailBundle, cidr, allowWorld, ttl,
-                parallelism, root, sources, spares);
+                parallelism, root, sources, spares, web);
     }
 
     /** The tags every resource of this workshop carries (expiry excluded; it is per launch). */

@@ -184,4 +184,28 @@ class MainTest {
         assertEquals(Duration.ofHours(12), Options.duration("12h"));
         assertEquals(Options.Action.ALLOW_IP, Options.parse(Map.of("action", "allow-ip"), Map.of()).action());
     }
+
+    @Test
+    void optionsParseTheHttpsEntry() throws java.io.IOException {
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n");
+        Options o = Options.parse(Map.of("count", "3", "access", " Anywhere ", "tlsCert", cert.toString(),
+                "tlsKey", key.toString(), "hostnamePattern", "Seat{n}.Example.org."), Map.of());
+        org.workshopfleet.spec.WebEntry web = o.spec().web();
+        assertEquals(org.workshopfleet.spec.WebEntry.Access.ANYWHERE, web.access());
+        assertEquals(cert, web.tlsCert());
+        assertEquals(key, web.tlsKey());
+        assertEquals("seat07.example.org", web.seatName(7));
+        assertEquals("seatspare-12.example.org", web.spareName(12));
+
+        org.workshopfleet.spec.WebEntry plain = Options.parse(Map.of("count", "3"), Map.of()).spec().web();
+        assertEquals(org.workshopfleet.spec.WebEntry.DEFAULT, plain);
+        assertEquals(org.workshopfleet.spec.WebEntry.Access.CIDR, plain.access());
+        assertEquals(null, plain.seatName(1));
+        assertEquals(org.workshopfleet.spec.WebEntry.Access.CIDR,
+                Options.parse(Map.of("count", "3", "access", "cidr"), Map.of()).spec().web().access());
+        for (String option : java.util.List.of("access", "tlsCert", "tlsKey", "hostnamePattern")) {
+            assertTrue(Options.helpText().contains("-D" + option + " "), "-Dhelp lists -D" + option);
+        }
+    }
 }

@@ -161,6 +161,31 @@ class BadInputTest {
             row("half the internet without opt-in", "cidr=0.0.0.0/1", "-DallowWorld=true"),
             row("wider than a /16 without opt-in", "cidr=10.0.0.0/15", "-DallowWorld=true"),
             row("allow-ip wider than a /16 without opt-in", "action=allow-ip;cidr=128.0.0.0/1", "-DallowWorld=true"),
+            row("-Daccess misspelt value", "access=everywhere", "-Daccess=everywhere is not a choice: use -Daccess=cidr"),
+            row("-Daccess misspelt option", "acess=anywhere", "unknown option -Dacess (did you mean -Daccess?)"),
+            row("-DtlsCert misspelt option", "tlsCret={project}/ami.properties", "(did you mean -DtlsCert?)"),
+            row("-DhostnamePattern misspelt option", "hostnamePatern=seat{n}.example.org",
+                    "(did you mean -DhostnamePattern?)"),
+            row("-Daccess=anywhere on the lab", "provider=lab;access=anywhere", "-Daccess=anywhere cannot open the lab"),
+            row("-DtlsCert without -DtlsKey", "tlsCert={project}/tls/cert.pem", s -> tlsFiles(s.project()), Calls.NONE,
+                    "-DtlsCert needs -DtlsKey"),
+            row("-DtlsKey without -DtlsCert", "tlsKey={project}/tls/key.pem", s -> tlsFiles(s.project()), Calls.NONE,
+                    "-DtlsKey needs -DtlsCert"),
+            row("-DtlsCert missing file", "tlsCert={project}/tls/nope.pem;tlsKey={project}/tls/key.pem",
+                    s -> tlsFiles(s.project()), Calls.NONE, "nope.pem is not a readable file: give the path of the certificate"),
+            row("-DtlsKey is a folder", "tlsCert={project}/tls/cert.pem;tlsKey={project}/tls",
+                    s -> tlsFiles(s.project()), Calls.NONE, "is not a readable file: give the path of the private key"),
+            row("-DtlsCert empty", "tlsCert=;tlsKey={project}/tls/key.pem", "-DtlsCert is empty"),
+            row("-DhostnamePattern without {n}", "hostnamePattern=seat.example.org;" + TLS, s -> tlsFiles(s.project()),
+                    Calls.NONE, "has no {n} for the seat number"),
+            row("-DhostnamePattern not a DNS name", "hostnamePattern=seat_{n}.example.org;" + TLS,
+                    s -> tlsFiles(s.project()), Calls.NONE, "does not give DNS names (seat_01.example.org)"),
+            row("-DhostnamePattern a single label", "hostnamePattern=seat{n};" + TLS, s -> tlsFiles(s.project()),
+                    Calls.NONE, "does not give DNS names"),
+            row("-DhostnamePattern label over 63", "hostnamePattern=" + "x".repeat(60) + "{n}.example.org;" + TLS,
+                    s -> tlsFiles(s.project()), Calls.NONE, "does not give DNS names"),
+            row("-DhostnamePattern without -DtlsCert", "hostnamePattern=seat{n}.example.org",
+                    "-DhostnamePattern needs -DtlsCert and -DtlsKey"),
             row("pinned stock AMI not Canonical's", "", s -> s.fake().addImage(Ec2Fake.STOCK_AMI,
                     "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112", "2025-01-12T00:00:00.000Z",
                     "111122223333", "available"), Calls.REFUSED_BY_CLOUD, "belongs to account 111122223333, not Canonical"),
@@ -340,6 +365,19 @@ class BadInputTest {
             }
         }
         return project;
+    }
+
+    /** The -DtlsCert/-DtlsKey pair of the project copy's {@code tls/} (their PEM content is not this check's). */
+    static final String TLS = "tlsCert={project}/tls/cert.pem;tlsKey={project}/tls/key.pem";
+
+    private static void tlsFiles(Path project) {
+        try {
+            Files.createDirectories(project.resolve("tls"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        write(project.resolve("tls/cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+        write(project.resolve("tls/key.pem"), "-----BEGIN PRIVATE KEY-----\n");
     }
 
     private static void append(Path file, String text) {

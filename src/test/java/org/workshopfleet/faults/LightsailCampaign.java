@@ -25,7 +25,7 @@ import org.workshopfleet.spec.WorkshopSpec;
  * the fake's table: throttling or 500s at a rate, lost create/import responses, NotFound right after a create, a
  * firewall change refused while pending, the default firewall coming back at boot, failing deletes, the instance quota.
  *
- * <p>Besides the engine's invariants: every PutInstancePublicPorts the product sent opens exactly tcp 22, 80 and 3000
+ * <p>Besides the engine's invariants: every PutInstancePublicPorts the product sent opens exactly tcp 22, 80, 3000 and 443
  * to the facilitator's CIDR (nothing else, no IPv6), every launched instance got one, and every ready instance has
  * exactly those rules; after teardown the fake holds no instance and no key pair of the workshop.
  *
@@ -38,9 +38,9 @@ public final class LightsailCampaign implements CampaignEngine.Plugin<LightsailC
     /** Millisecond polling: the campaign spends its time on calls and SSH, not on sleeps. */
     static final Waiter QUICK = new Waiter(Duration.ofMillis(5), Duration.ofMillis(40), 2, 0, Duration.ofSeconds(10));
 
-    /** Exactly tcp 22, 80 and 3000 from the facilitator's CIDR, no IPv6: what security-groups/workshop.json asks. */
+    /** Exactly tcp 22, 80, 3000 and 443 from the facilitator's CIDR, no IPv6: what security-groups/workshop.json asks. */
     static final Set<String> EXPECTED_RULES = Set.of("tcp 22-22 [" + CIDR + "] []", "tcp 80-80 [" + CIDR + "] []",
-            "tcp 3000-3000 [" + CIDR + "] []");
+            "tcp 3000-3000 [" + CIDR + "] []", "tcp 443-443 [" + CIDR + "] []");
 
     /** The seed's drawn faults. */
     record Draw(int count, Fault rateFault, double rate, int pendingPolls, boolean lostCreate, boolean lostImport,

@@ -34,7 +34,14 @@ class HandoutChromiumTest {
     static Path tmp;
     static Path page;
     static HeadlessChromium chromium;
-    static List<AttendeeCard> cards = HandoutFixtures.cards(8);
+    /** A browser's form of a certificate's SHA-256: 32 colon-separated bytes, the longest line a card carries. */
+    static final String TLS_SHA256 = String.join(":", java.util.Collections.nCopies(32, "A7"));
+    /**
+     * Eight cards: the odd seats named as with {@code -DhostnamePattern=seat{n}.workshop.example.org}, every card
+     * with its certificate's fingerprint, so the longest links and lines are measured too.
+     */
+    static List<AttendeeCard> cards = HandoutFixtures.cards(8).stream().map(c -> c.withHttps(c.attendee() % 2 == 1
+            ? String.format("seat%02d.workshop.example.org", c.attendee()) : null, TLS_SHA256)).toList();
 
     @BeforeAll
     static void writeHandout() throws Exception {
@@ -63,10 +70,10 @@ class HandoutChromiumTest {
         assertEquals(2500, img.getHeight());
         assertTrue(luminanceStdDev(img) > 30, "screenshot is not blank: stddev " + luminanceStdDev(img));
 
-        // The six cards of sheet 1 are on screen; each QR code read off the pixels is that card's Grafana URL.
+        // The six cards of sheet 1 are on screen; each QR code read off the pixels is that card's terminal URL.
         List<String> decoded = QrMatrixDecoder.decodeAll(img);
         TreeSet<String> expected = new TreeSet<>();
-        cards.subList(0, 6).forEach(c -> expected.add(c.grafanaUrl()));
+        cards.subList(0, 6).forEach(c -> expected.add(c.terminalUrl()));
         assertEquals(expected, new TreeSet<>(decoded));
         Files.copy(page, keep.resolve("index.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
@@ -82,14 +89,17 @@ class HandoutChromiumTest {
         assertEquals(cards.size(), texts.size(), "one card per attendee in the DOM");
         for (AttendeeCard c : cards) {
             String t = texts.get(c.attendee());
+            String host = c.hostName() != null ? c.hostName() : c.publicIp();
             for (String expected : List.of(String.format("%02d", c.attendee()), c.machineName(), "http://" + c.publicIp() + "/",
-                    "http://" + c.publicIp() + ":3000/", "user admin", "password " + c.grafanaPassword(),
-                    "ssh ubuntu@" + c.publicIp(), "password " + c.sshPassword())) {
+                    "Terminal https://" + host + "/terminal/", "Grafana https://" + host + "/grafana/",
+                    "user admin", "password " + c.grafanaPassword(), "ssh ubuntu@" + c.publicIp(),
+                    "password " + c.sshPassword(), "Host key " + c.hostKey(), "TLS cert SHA-256 " + TLS_SHA256)) {
                 assertTrue(t.contains(expected), "card " + c.attendee() + " shows " + expected + ": " + t);
             }
             for (AttendeeCard other : cards) {
                 if (other != c) {
-                    assertTrue(!t.contains(other.grafanaPassword()) && !t.contains(other.publicIp() + "/"),
+                    assertTrue(!t.contains(other.grafanaPassword()) && !t.contains(other.publicIp() + "/")
+                            && (other.hostName() == null || !t.contains(other.hostName())),
                             "card " + c.attendee() + " holds nothing of attendee " + other.attendee());
                 }
             }
@@ -138,7 +148,8 @@ class HandoutChromiumTest {
         List<AttendeeCard> mixed = new java.util.ArrayList<>(HandoutFixtures.cards(7));
         for (AttendeeCard c : HandoutFixtures.cards(9).subList(7, 9)) {
             mixed.add(new AttendeeCard(0, c.machineName(), c.publicIp(), c.grafanaUser(), c.grafanaPassword(),
-                    c.sshUser(), c.sshPassword(), true, "ready", c.hostKey(), true));
+                    c.sshUser(), c.sshPassword(), true, "ready", c.hostKey(), true,
+                    "seatspare-" + c.attendee() + ".workshop.example.org", TLS_SHA256));
         }
         Path spares = new Handout("eBPF + PHP observability workshop", mixed, Instant.parse("2026-11-25T08:00:00Z"))
                 .writeTo(new StateFolder(tmp.resolve("with-spares")));

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachinePhase;
+import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
+import org.workshopfleet.spec.SeatNames;
 import org.workshopfleet.state.StateFolder;
 
 class HandoutTest {
@@ -37,14 +39,17 @@ class HandoutTest {
         assertTrue(csv.endsWith("\r\n"));
         List<List<String>> rows = parseCsv(csv);
         assertEquals(List.of("attendee", "machine", "ip", "web_url", "grafana_url", "grafana_user", "grafana_password",
-                "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status"), rows.get(0));
+                "ssh_user", "ssh_password", "ssh_command", "ssh_host_key", "ready", "status", "hostname", "terminal_url",
+                "grafana_https_url", "tls_sha256"), rows.get(0));
         assertEquals(5, rows.size());
         assertEquals(List.of("4", "w-04", "203.0.113.44", "http://203.0.113.44/", "http://203.0.113.44:3000/", "admin",
                 "pa,ss\"word", "ubuntu", "line\nbreak", "ssh ubuntu@203.0.113.44", "", "false",
-                "failed at 05-grafana, \"timeout\""), rows.get(4));
+                "failed at 05-grafana, \"timeout\"", "", "https://203.0.113.44/terminal/", "https://203.0.113.44/grafana/",
+                ""), rows.get(4));
         AttendeeCard c1 = cards.get(0);
         assertEquals(List.of("1", c1.machineName(), c1.publicIp(), c1.webUrl(), c1.grafanaUrl(), "admin",
-                c1.grafanaPassword(), "ubuntu", c1.sshPassword(), c1.sshCommand(), c1.hostKey(), "true", "ready"), rows.get(1));
+                c1.grafanaPassword(), "ubuntu", c1.sshPassword(), c1.sshCommand(), c1.hostKey(), "true", "ready", "",
+                c1.terminalUrl(), c1.grafanaHttpsUrl(), ""), rows.get(1));
         assertTrue(csv.contains(",\"pa,ss\"\"word\",") , "quotes doubled inside quoted field");
     }
 
@@ -129,7 +134,7 @@ class HandoutTest {
         while (svg.find()) {
             decoded.add(QrMatrixDecoder.decodeSvg(svg.group()));
         }
-        assertEquals(List.of("http://203.0.113.5:3000/", cards.get(1).grafanaUrl()), decoded);
+        assertEquals(List.of("https://203.0.113.5/terminal/", cards.get(1).terminalUrl()), decoded);
     }
 
     @Test
@@ -223,6 +228,84 @@ class HandoutTest {
             seen.add(expected);
         }
         assertEquals(3, seen.stream().distinct().count(), "one key per machine");
+    }
+
+    /**
+     * With seat names (-DhostnamePattern) the HTTPS links and the QR code use the seat's name, the address stays on the
+     * web and shell lines, and a certificate fingerprint is printed under the host key; without one, no TLS line.
+     */
+    @Test
+    void httpsLinksUseTheSeatsNameAndTheCardShowsTheCertificateFingerprint() throws Exception {
+        String sha = "AB:CD:" + "01:23:45:67:89:AB:CD:EF:".repeat(3) + "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB";
+        AttendeeCard named = HandoutFixtures.cards(1).get(0).withHttps("seat01.example.org", sha);
+        AttendeeCard plain = HandoutFixtures.cards(2).get(1);
+        Handout h = new Handout("T", List.of(named, plain), now);
+        String html = h.html();
+        Matcher first = Pattern.compile("data-attendee=\"1\">(.*?)</article>", Pattern.DOTALL).matcher(html);
+        assertTrue(first.find());
+        String card = first.group(1);
+        assertTrue(card.contains("<dt>Terminal</dt><dd><a href=\"https://seat01.example.org/terminal/\">"), card);
+        assertTrue(card.contains("<dt>Grafana</dt><dd><a href=\"https://seat01.example.org/grafana/\">"), card);
+        assertTrue(card.contains("http://" + named.publicIp() + "/") && card.contains("ssh ubuntu@" + named.publicIp()),
+                card);
+        assertTrue(card.contains("<dt>TLS cert</dt><dd class=\"tls\"><code>SHA-256 " + sha + "</code></dd>"), card);
+        Matcher second = Pattern.compile("data-attendee=\"2\">(.*?)</article>", Pattern.DOTALL).matcher(html);
+        assertTrue(second.find());
+        assertFalse(second.group(1).contains("TLS cert"), "no fingerprint, no line");
+        assertTrue(second.group(1).contains("https://" + plain.publicIp() + "/terminal/"), second.group(1));
+
+        Matcher svg = Pattern.compile("<svg class=\"qr\".*?</svg>", Pattern.DOTALL).matcher(html);
+        List<String> decoded = new ArrayList<>();
+        while (svg.find()) {
+            decoded.add(QrMatrixDecoder.decodeSvg(svg.group()));
+        }
+        assertEquals(List.of("https://seat01.example.org/terminal/", "https://" + plain.publicIp() + "/terminal/"),
+                decoded);
+        JsonNode a = new ObjectMapper().readTree(h.json()).path("attendees").get(0);
+        assertEquals("seat01.example.org", a.path("hostname").asText());
+        assertEquals("https://seat01.example.org/terminal/", a.path("terminalUrl").asText());
+        assertEquals("https://seat01.example.org/grafana/", a.path("grafanaHttpsUrl").asText());
+        assertEquals(sha, a.path("tlsSha256").asText());
+        List<List<String>> csv = parseCsv(h.csv());
+        assertEquals(sha, csv.get(1).get(csv.get(0).indexOf("tls_sha256")));
+    }
+
+    /** From the ledger with seat names: a seat's card is named for its seat, a spare's apart from every seat's. */
+    @Test
+    void fromTheLedgerSeatsAndSparesGetTheirNames(@TempDir Path dir) {
+        StateFolder folder = new StateFolder(dir.resolve("ebpf-php"));
+        Ledger ledger = Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.fixed(now, ZoneOffset.UTC));
+        ledger.updateMachine(1, "ebpf-php-01", r -> r.launched("i-1", "t3.medium", now).withAddress("203.0.113.1")
+                .inPhase(MachinePhase.READY, null));
+        ledger.updateMachine(2, "ebpf-php-02", r -> r.launched("i-2", "t3.medium", now).withAddress("203.0.113.2")
+                .inPhase(MachinePhase.READY, null).forSeat(MachineRecord.SPARE));
+        Handout h = Handout.fromLedger(ledger.snapshot(), new Secrets(folder, "ebpf-php"), "T", now,
+                new SeatNames("seat{n}.example.org"));
+        assertEquals("https://seat01.example.org/terminal/", h.seatCard(1).orElseThrow().terminalUrl());
+        AttendeeCard spare = h.cards().stream().filter(AttendeeCard::spare).findFirst().orElseThrow();
+        assertEquals("seatspare-02.example.org", spare.hostName());
+        assertNull(h.seatCard(1).orElseThrow().tlsSha256(), "the ledger records no fingerprint yet");
+        assertNull(Handout.fromLedger(ledger.snapshot(), new Secrets(folder, "ebpf-php"), "T", now)
+                .seatCard(1).orElseThrow().hostName());
+    }
+
+    /** One A record per named machine with an address, seats then spares; nothing for unnamed or address-less ones. */
+    @Test
+    void dnsRecordsAreAZoneFileBlockOfTheNamedMachines() {
+        List<AttendeeCard> cards = new ArrayList<>();
+        cards.add(new AttendeeCard(0, "w-05", "203.0.113.55", "admin", "g", "ubuntu", "s", true, "ready", null, true,
+                "seatspare-05.example.org", null));
+        cards.add(new AttendeeCard(2, "w-02", "203.0.113.52", "admin", "g", "ubuntu", "s", true, "ready", null, false,
+                "seat02.example.org", null));
+        cards.add(new AttendeeCard(1, "w-01", "203.0.113.51", "admin", "g", "ubuntu", "s", true, "ready", null, false,
+                "seat01.example.org", null));
+        cards.add(new AttendeeCard(3, "w-03", null, "admin", "g", "ubuntu", "s", false, "launching", null, false,
+                "seat03.example.org", null));
+        assertEquals("; DNS records to create (zone-file form, TTL 300 s), one per machine:\n"
+                + "seat01.example.org. 300 IN A 203.0.113.51\n"
+                + "seat02.example.org. 300 IN A 203.0.113.52\n"
+                + "seatspare-05.example.org. 300 IN A 203.0.113.55\n", DnsRecords.zoneBlock(new Handout("T", cards, now).cards()));
+        assertEquals("", DnsRecords.zoneBlock(HandoutFixtures.cards(3)));
     }
 
     /** {@code ssh-keygen -l -E sha256 -f key.pub}: {@code 256 SHA256:… comment (ED25519)}; the second field. */

@@ -47,6 +47,21 @@ class PlanSummaryTest {
     }
 
     @Test
+    void accessAnywhereSaysWhatItExposesAndWhatStaysOnTheCidr() {
+        WorkshopSpec spec = spec(Provider.EC2, List.of("t3.medium"), "ap-northeast-1");
+        List<IngressRule> anywhere = new java.util.ArrayList<>(PORTS);
+        anywhere.add(new IngressRule("tcp", 443, "HTTPS: browser terminal and Grafana", true));
+        assertEquals("30 × t3.medium in ap-northeast-1 ≈ $1.63/h (list price, " + prices.asOf()
+                        + "); 443 (HTTPS: browser terminal and Grafana) open to the whole internet, password-protected;"
+                        + " 22/80/3000 only from 203.0.113.7/32",
+                PlanSummary.line(p(spec), spec, 30, prices, anywhere, "203.0.113.7/32"));
+        List<IngressRule> cidrOnly = new java.util.ArrayList<>(PORTS);
+        cidrOnly.add(new IngressRule("tcp", 443, "HTTPS: browser terminal and Grafana", false));
+        assertTrue(PlanSummary.line(p(spec), spec, 30, prices, cidrOnly, "203.0.113.7/32")
+                .endsWith("; ports 22/80/3000/443 from 203.0.113.7/32"));
+    }
+
+    @Test
     void lightsailAndLabLines() {
         WorkshopSpec ls = spec(Provider.LIGHTSAIL, null, "eu-west-1");
         assertEquals("30 × Lightsail medium_3_0 in eu-west-1 ≈ $0.968/h (list price, " + prices.asOf()

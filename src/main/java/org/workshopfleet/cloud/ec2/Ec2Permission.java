@@ -36,11 +36,18 @@ record Ec2Permission(String protocol, Integer from, Integer to, Source kind, Str
         return out;
     }
 
-    /** The rules the workshop declares, each admitting {@code cidr}. */
+    /**
+     * The rules the workshop declares, each admitting {@code cidr}, and a world rule every IPv4 and every IPv6 address:
+     * a security group holds IPv6 rules in any VPC, so an instance with an IPv6 address is reachable on that port too.
+     */
     static Set<Ec2Permission> of(List<IngressRule> rules, String cidr) {
         Set<Ec2Permission> out = new LinkedHashSet<>();
         for (IngressRule rule : rules) {
-            out.add(new Ec2Permission(rule.protocol(), rule.port(), rule.port(), Source.IPV4, cidr));
+            out.add(new Ec2Permission(rule.protocol(), rule.port(), rule.port(), Source.IPV4, rule.ipv4Source(cidr)));
+            if (rule.world()) {
+                out.add(new Ec2Permission(rule.protocol(), rule.port(), rule.port(), Source.IPV6,
+                        IngressRule.EVERY_IPV6));
+            }
         }
         return out;
     }
@@ -56,7 +63,7 @@ record Ec2Permission(String protocol, Integer from, Integer to, Source kind, Str
         IpPermission.Builder b = IpPermission.builder().ipProtocol(protocol).fromPort(from).toPort(to);
         return switch (kind) {
             case IPV4 -> b.ipRanges(IpRange.builder().cidrIp(source).description(description).build()).build();
-            case IPV6 -> b.ipv6Ranges(Ipv6Range.builder().cidrIpv6(source).build()).build();
+            case IPV6 -> b.ipv6Ranges(Ipv6Range.builder().cidrIpv6(source).description(description).build()).build();
             case PREFIX_LIST -> b.prefixListIds(PrefixListId.builder().prefixListId(source).build()).build();
             case GROUP -> b.userIdGroupPairs(UserIdGroupPair.builder().groupId(source).build()).build();
         };

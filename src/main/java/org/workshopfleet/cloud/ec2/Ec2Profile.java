@@ -121,8 +121,7 @@ public final class Ec2Profile implements ProviderProfile {
         calls.add(new PlannedCall("ImportKeyPair", "login key pair " + name + ", tagged"));
         calls.add(new PlannedCall("DescribeSecurityGroups", "security group " + name + " in the default VPC"));
         calls.add(new PlannedCall("CreateSecurityGroup", "security group " + name + ", tagged"));
-        calls.add(new PlannedCall("AuthorizeSecurityGroupIngress", ProviderProfile.ports(ingress) + " from " + cidr
-                + " only"));
+        calls.add(new PlannedCall("AuthorizeSecurityGroupIngress", ProviderProfile.admits(ingress, cidr, true)));
         calls.add(new PlannedCall("DescribeInstances", "live instances tagged " + tagged + " (listNodes)"));
         calls.add(new PlannedCall("DescribeInstances", "live instances tagged " + tagged
                 + " to adopt before launching"));

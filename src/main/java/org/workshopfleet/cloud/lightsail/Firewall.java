@@ -10,7 +10,9 @@ import software.amazon.awssdk.services.lightsail.model.InstancePortInfo;
 import software.amazon.awssdk.services.lightsail.model.PortInfo;
 
 /**
- * A Lightsail instance firewall holding exactly the declared ingress for one IPv4 CIDR and nothing else.
+ * A Lightsail instance firewall holding exactly the declared ingress for one IPv4 CIDR (a world rule: for every IPv4
+ * address) and nothing else. World rules get no {@code ipv6Cidrs}: the instances are launched IPv4-only, so an IPv6
+ * rule would admit nobody.
  * PutInstancePublicPorts replaces the whole IPv4 firewall, so sending {@link #portInfos()} also closes the 22 and 80
  * that OS blueprints open to {@code 0.0.0.0/0}, and any other port someone opened. Instances are launched IPv4-only, but
  * one switched to dual-stack has IPv6 rules, and a rule may name the {@code lightsail-connect} alias; whether a Put
@@ -25,7 +27,8 @@ record Firewall(List<IngressRule> ingress, String cidr) {
     List<PortInfo> portInfos() {
         List<PortInfo> out = new ArrayList<>();
         for (IngressRule r : ingress) {
-            out.add(PortInfo.builder().fromPort(r.port()).toPort(r.port()).protocol(r.protocol()).cidrs(cidr).build());
+            out.add(PortInfo.builder().fromPort(r.port()).toPort(r.port()).protocol(r.protocol()).cidrs(r.ipv4Source(cidr))
+                    .build());
         }
         return out;
     }
@@ -33,7 +36,7 @@ record Firewall(List<IngressRule> ingress, String cidr) {
     /** Whether an instance's reported firewall is exactly this one (so a re-run need not Put it again). */
     boolean matches(Collection<InstancePortInfo> actual) {
         Set<String> want = new HashSet<>();
-        ingress.forEach(r -> want.add(key(r.port(), r.port(), r.protocol(), List.of(cidr))));
+        ingress.forEach(r -> want.add(key(r.port(), r.port(), r.protocol(), List.of(r.ipv4Source(cidr)))));
         Set<String> have = new HashSet<>();
         for (InstancePortInfo p : actual) {
             if (p.hasIpv6Cidrs() && !p.ipv6Cidrs().isEmpty()

@@ -112,8 +112,8 @@ public final class LightsailProfile implements ProviderProfile {
                     + ", bundle " + sizeName(spec) + ", launch script (" + userDataFormat() + "), key pair " + key
                     + ", tags " + Tags.WORKSHOP + "," + Tags.MANAGED_BY + "," + Tags.ATTENDEE + "," + Tags.SEAT + "," + Tags.NAME + ","
                     + Tags.EXPIRES_AT + "=" + expiresAt));
-            calls.add(new PlannedCall("PutInstancePublicPorts", spec.machineName(n) + ": " + ProviderProfile.ports(ingress)
-                    + " from " + cidr + " only"));
+            calls.add(new PlannedCall("PutInstancePublicPorts", spec.machineName(n) + ": " + ProviderProfile.admits(ingress, cidr,
+                    false)));
         }
         calls.add(new PlannedCall("GetInstances", "poll the region with backoff until the " + spec.machines()
                 + " instance(s) run; each machine is provisioned as soon as it runs"));

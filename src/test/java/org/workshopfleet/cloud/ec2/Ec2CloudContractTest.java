@@ -384,9 +384,10 @@ class Ec2CloudContractTest extends CloudContract {
             assertFalse(p.keySet().stream().anyMatch(k -> k.startsWith(base + "Ipv6Ranges")));
             ports.add(Integer.parseInt(p.get(base + "FromPort")));
         }
-        assertEquals(Set.of(22, 80, 3000), ports);
+        assertEquals(Set.of(22, 80, 443, 3000), ports);
         assertEquals(List.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
-                "tcp 3000-3000 " + FleetFixture.CIDR), fake.ingress(cloud.securityGroupName()));
+                "tcp 3000-3000 " + FleetFixture.CIDR, "tcp 443-443 " + FleetFixture.CIDR),
+                fake.ingress(cloud.securityGroupName()));
 
         // A rule someone added by hand is removed on the next prepare; nothing is authorized twice.
         String groupId = fx.client().describeSecurityGroups(r -> r.groupNames(cloud.securityGroupName()))
@@ -394,7 +395,7 @@ class Ec2CloudContractTest extends CloudContract {
         fx.client().authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipProtocol("tcp").fromPort(8080)
                 .toPort(8080).cidrIp("0.0.0.0/0"));
         fx.cloud(new RecordedResources()).prepare(fx.context);
-        assertEquals(3, fake.ingress(cloud.securityGroupName()).size());
+        assertEquals(4, fake.ingress(cloud.securityGroupName()).size());
         assertFalse(fake.ingress(cloud.securityGroupName()).toString().contains("0.0.0.0/0"));
     }
 
@@ -565,8 +566,8 @@ class Ec2CloudContractTest extends CloudContract {
 
         cloud.ingress().orElseThrow().replaceIngress(fx.context("198.51.100.0/24"));
 
-        assertEquals(List.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
-                fake.ingress(cloud.securityGroupName()));
+        assertEquals(List.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24",
+                "tcp 443-443 198.51.100.0/24"), fake.ingress(cloud.securityGroupName()));
         List<String> ops = fake.calls().stream().map(RecordedCall::operation).toList();
         assertTrue(ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("RevokeSecurityGroupIngress"), ops.toString());
         assertFalse(ops.contains("RunInstances") || ops.contains("TerminateInstances"));
@@ -595,11 +596,80 @@ class Ec2CloudContractTest extends CloudContract {
 
         cloud.ingress().orElseThrow().replaceIngress(fx.context("198.51.100.0/24"));
 
-        assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24"),
-                Set.copyOf(fake.ingress(cloud.securityGroupName())));
+        assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 443-443 198.51.100.0/24",
+                "tcp 3000-3000 198.51.100.0/24"), Set.copyOf(fake.ingress(cloud.securityGroupName())));
         List<String> ops = fake.calls().stream().map(RecordedCall::operation).toList();
         assertEquals(List.of("DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"),
                 ops.subList(ops.indexOf("DescribeSecurityGroups"), ops.size()), "authorize first, one revoke: " + ops);
+    }
+
+    /** A context opening the declared ports as -Daccess=anywhere does, for this CIDR. */
+    private org.workshopfleet.cloud.LaunchContext anywhere(String cidr) {
+        return new org.workshopfleet.cloud.LaunchContext(fx.context.loginPublicKey(), org.workshopfleet.spec.Cidr.parse(cidr),
+                org.workshopfleet.cloud.IngressRules.load(org.workshopfleet.cloud.CloudScenario.INGRESS,
+                        org.workshopfleet.spec.WebEntry.Access.ANYWHERE), fx.context.expiresAt());
+    }
+
+    /**
+     * With -Daccess=anywhere, AuthorizeSecurityGroupIngress opens 443 to {@code IpRanges CidrIp 0.0.0.0/0} and
+     * {@code Ipv6Ranges CidrIpv6 ::/0}, with its description, and 22/80/3000 to the CIDR only; a new CIDR (allow-ip)
+     * leaves the 443 rules alone; a run without it (up again) takes 443 back to the CIDR; teardown removes them all.
+     */
+    @Test
+    void accessAnywhereOpens443AloneToEveryAddressAndAReplacedCidrKeepsIt() {
+        RecordedResources recorded = new RecordedResources();
+        Ec2Cloud cloud = fx.cloud(recorded);
+        cloud.prepare(anywhere(FleetFixture.CIDR));
+
+        List<RecordedCall> authorize = fake.calls("AuthorizeSecurityGroupIngress");
+        assertEquals(1, authorize.size());
+        Map<String, String> p = authorize.get(0).params();
+        Map<Integer, List<String>> sources = new TreeMap<>();
+        for (int i = 1; p.containsKey("IpPermissions." + i + ".IpProtocol"); i++) {
+            String base = "IpPermissions." + i + ".";
+            assertEquals("tcp", p.get(base + "IpProtocol"));
+            int port = Integer.parseInt(p.get(base + "FromPort"));
+            assertEquals(String.valueOf(port), p.get(base + "ToPort"));
+            List<String> from = sources.computeIfAbsent(port, k -> new ArrayList<>());
+            if (p.containsKey(base + "IpRanges.1.CidrIp")) {
+                from.add(p.get(base + "IpRanges.1.CidrIp"));
+            }
+            if (p.containsKey(base + "Ipv6Ranges.1.CidrIpv6")) {
+                from.add(p.get(base + "Ipv6Ranges.1.CidrIpv6"));
+                assertEquals("HTTPS: browser terminal and Grafana", p.get(base + "Ipv6Ranges.1.Description"));
+            }
+            if (port == 443 && p.containsKey(base + "IpRanges.1.CidrIp")) {
+                assertEquals("HTTPS: browser terminal and Grafana", p.get(base + "IpRanges.1.Description"));
+            }
+        }
+        assertEquals(Map.of(22, List.of(FleetFixture.CIDR), 80, List.of(FleetFixture.CIDR),
+                3000, List.of(FleetFixture.CIDR), 443, List.of("0.0.0.0/0", "::/0")), sources);
+        Set<String> world = Set.of("tcp 443-443 0.0.0.0/0", "tcp 443-443 ::/0");
+        assertEquals(Set.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
+                "tcp 3000-3000 " + FleetFixture.CIDR, "tcp 443-443 0.0.0.0/0", "tcp 443-443 ::/0"),
+                Set.copyOf(fake.ingress(cloud.securityGroupName())));
+
+        // allow-ip: the CIDR rules move, the world rules are neither revoked nor authorized again.
+        fake.clearCalls();
+        cloud.ingress().orElseThrow().replaceIngress(anywhere("198.51.100.0/24"));
+        assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24",
+                "tcp 443-443 0.0.0.0/0", "tcp 443-443 ::/0"), Set.copyOf(fake.ingress(cloud.securityGroupName())));
+        for (RecordedCall c : fake.calls()) {
+            if (c.operation().endsWith("SecurityGroupIngress")) {
+                assertFalse(c.params().values().stream().anyMatch(v -> v.equals("443")), c.operation() + " " + c.params());
+            }
+        }
+
+        // Without -Daccess=anywhere, 443 follows the CIDR: the world rules are revoked.
+        cloud.ingress().orElseThrow().replaceIngress(fx.context("198.51.100.0/24"));
+        assertEquals(Set.of("tcp 22-22 198.51.100.0/24", "tcp 80-80 198.51.100.0/24", "tcp 3000-3000 198.51.100.0/24",
+                "tcp 443-443 198.51.100.0/24"), Set.copyOf(fake.ingress(cloud.securityGroupName())));
+        assertTrue(fake.ingress(cloud.securityGroupName()).stream().noneMatch(world::contains));
+
+        cloud.ingress().orElseThrow().replaceIngress(anywhere("198.51.100.0/24"));
+        assertTrue(fake.ingress(cloud.securityGroupName()).containsAll(world));
+        cloud.teardown(recorded.live());
+        assertEquals(Set.of(), fake.securityGroupNames(), "teardown deletes the group, and its world rules with it");
     }
 
     @Test
@@ -613,7 +683,8 @@ class Ec2CloudContractTest extends CloudContract {
         cloud.ingress().orElseThrow().replaceIngress(fx.context);
 
         assertEquals(Set.of("tcp 22-22 " + FleetFixture.CIDR, "tcp 80-80 " + FleetFixture.CIDR,
-                "tcp 3000-3000 " + FleetFixture.CIDR), Set.copyOf(fake.ingress(cloud.securityGroupName())));
+                "tcp 443-443 " + FleetFixture.CIDR, "tcp 3000-3000 " + FleetFixture.CIDR),
+                Set.copyOf(fake.ingress(cloud.securityGroupName())));
     }
 
     private String groupId(Ec2Cloud cloud) {

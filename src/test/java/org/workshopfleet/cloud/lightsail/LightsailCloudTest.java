@@ -123,7 +123,7 @@ class LightsailCloudTest {
         assertEquals(names(1, 3), recorder.created().stream().filter(r -> r.kind() == ResourceKind.INSTANCE)
                 .map(CloudResource::id).collect(Collectors.toSet()));
         // the adopted machine still had its firewall put
-        assertEquals(List.of(open(22), open(80), open(3000)), fake.instance(WORKSHOP + "-01").orElseThrow().ports());
+        assertEquals(List.of(open(22), open(80), open(3000), open(443)), fake.instance(WORKSHOP + "-01").orElseThrow().ports());
     }
 
     @Test
@@ -218,7 +218,7 @@ class LightsailCloudTest {
             up(cloud, context, requests(spec, 1, 3));
         }
         for (LightsailFake.InstanceView i : fake.instances()) {
-            assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name());
+            assertEquals(List.of(open(22), open(80), open(3000), open(443)), i.ports(), i.name());
             assertTrue(i.ports().stream().noneMatch(p -> p.cidrs().contains("0.0.0.0/0") || !p.ipv6Cidrs().isEmpty()));
             assertEquals("ipv4", i.ipAddressType());
         }
@@ -461,7 +461,49 @@ class LightsailCloudTest {
         for (LightsailFake.InstanceView i : fake.instances()) {
             assertEquals(Set.of(new PortRule(22, 22, "tcp", List.of(venue), List.of()),
                     new PortRule(80, 80, "tcp", List.of(venue), List.of()),
-                    new PortRule(3000, 3000, "tcp", List.of(venue), List.of())), Set.copyOf(i.ports()), i.name());
+                    new PortRule(3000, 3000, "tcp", List.of(venue), List.of()),
+                    new PortRule(443, 443, "tcp", List.of(venue), List.of())), Set.copyOf(i.ports()), i.name());
+        }
+    }
+
+    /**
+     * With -Daccess=anywhere every PutInstancePublicPorts opens 443 to {@code cidrs: ["0.0.0.0/0"]} (no
+     * {@code ipv6Cidrs}: the instances are IPv4-only) and 22/80/3000 to the CIDR; a firewall that already matches is
+     * not put again; replacing the CIDR keeps 443 open to every address.
+     */
+    @Test
+    void accessAnywhereOpens443AloneToEveryIpv4AddressAndAllowIpKeepsIt() {
+        LaunchContext anywhere = new LaunchContext(context.loginPublicKey(), Cidr.parse(CIDR), org.workshopfleet.cloud
+                .IngressRules.load(org.workshopfleet.cloud.CloudScenario.INGRESS,
+                        org.workshopfleet.spec.WebEntry.Access.ANYWHERE), context.expiresAt());
+        PortRule world = new PortRule(443, 443, "tcp", List.of("0.0.0.0/0"), List.of());
+        WorkshopSpec spec = spec(2);
+        String venue = "198.51.100.0/24";
+        try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
+            up(cloud, anywhere, requests(spec, 1, 2));
+            for (LightsailFake.InstanceView i : fake.instances()) {
+                assertEquals(List.of(open(22), open(80), open(3000), world), i.ports(), i.name());
+            }
+            List<LightsailFake.Request> puts = fake.requests().stream()
+                    .filter(r -> r.operation().equals("PutInstancePublicPorts") && r.succeeded()).toList();
+            assertEquals(2, puts.size(), "one Put per instance: the running ones matched it");
+            for (LightsailFake.Request put : puts) {
+                Map<Integer, JsonNode> byPort = new java.util.TreeMap<>();
+                put.body().path("portInfos").forEach(p -> byPort.put(p.path("fromPort").asInt(), p));
+                assertEquals(Set.of(22, 80, 443, 3000), byPort.keySet());
+                byPort.forEach((port, p) -> {
+                    assertEquals(port == 443 ? "[\"0.0.0.0/0\"]" : "[\"" + CIDR + "\"]", p.path("cidrs").toString());
+                    assertTrue(p.path("ipv6Cidrs").isMissingNode() || p.path("ipv6Cidrs").isEmpty(), p.toString());
+                });
+            }
+
+            cloud.ingress().orElseThrow().replaceIngress(new LaunchContext(anywhere.loginPublicKey(), Cidr.parse(venue),
+                    anywhere.ingress(), anywhere.expiresAt()));
+        }
+        for (LightsailFake.InstanceView i : fake.instances()) {
+            assertEquals(Set.of(new PortRule(22, 22, "tcp", List.of(venue), List.of()),
+                    new PortRule(80, 80, "tcp", List.of(venue), List.of()),
+                    new PortRule(3000, 3000, "tcp", List.of(venue), List.of()), world), Set.copyOf(i.ports()), i.name());
         }
     }
 
@@ -521,7 +563,7 @@ class LightsailCloudTest {
             up(cloud, context, requests(spec, 1, 3));
         }
         for (LightsailFake.InstanceView i : fake.instances()) {
-            assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name());
+            assertEquals(List.of(open(22), open(80), open(3000), open(443)), i.ports(), i.name());
         }
         assertEquals(6, fake.count("PutInstancePublicPorts"), "once at launch, once more when found open at boot");
     }
@@ -534,7 +576,7 @@ class LightsailCloudTest {
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             up(cloud, context, requests(spec, 1, 2)).forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
         }
-        fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
+        fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000), open(443)), i.ports(), i.name()));
         assertEquals(WORKSHOP, fake.keyPair(WORKSHOP + "-key").orElseThrow().tags().get("Workshop"));
     }
 
@@ -546,7 +588,7 @@ class LightsailCloudTest {
         try (LightsailCloud cloud = cloud(fake, spec, recorder)) {
             up(cloud, context, requests(spec, 1, 8)).forEach(m -> assertTrue(m.isRunningWithAddress(), m.toString()));
             assertEquals(names(1, 8), ourInstances());
-            fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
+            fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000), open(443)), i.ports(), i.name()));
             cloud.teardown(recorder.live());
         }
         assertEquals(Set.of(), ourInstances());
@@ -610,7 +652,7 @@ class LightsailCloudTest {
                     .map(PortRule::fromPort).collect(Collectors.toSet()), "still the defaults after the refusal");
             cloud.awaitRunning(created.stream().map(Machine::id).toList(), Duration.ofSeconds(20));
         }
-        fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000)), i.ports(), i.name()));
+        fake.instances().forEach(i -> assertEquals(List.of(open(22), open(80), open(3000), open(443)), i.ports(), i.name()));
         assertEquals(3, fake.count("PutInstancePublicPorts"));
     }
 }
