@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -20,6 +21,7 @@ import org.workshopfleet.report.ProgressEvent;
 import org.workshopfleet.report.Stage;
 import org.workshopfleet.ssh.SshTarget;
 import org.workshopfleet.state.Ledger;
+import org.workshopfleet.tls.TlsMaterial;
 
 /**
  * {@code up}'s launch step: launches the missing machines, then hands every machine to the provisioning batch as soon
@@ -34,20 +36,31 @@ final class Launch {
     private final Duration launchTimeout;
     private final Map<Integer, MachineModel> models;
     private final Map<Integer, Bundle> bundles;
+    private final MachineRendering rendering;
+    private final BiFunction<Integer, String, TlsMaterial> tls;
     private final ProgressBoard board;
     private final Runner.Batch batch;
     /** Who a machine is comes from our own list: a cloud may answer for an id it lost without name or attendee. */
     private final Map<String, Machine> byId = new LinkedHashMap<>();
     private final Set<String> fed = ConcurrentHashMap.newKeySet();
 
+    /**
+     * @param bundles   each machine's bundle as rendered before launch, without its TLS files (used when {@code tls}
+     *                  is null)
+     * @param rendering renders a machine's bundle again once its address is known, with {@code tls}'s material
+     * @param tls       the certificate and key of machine {@code n} at an address (null: bundles as given)
+     */
     Launch(Wiring wiring, Cloud cloud, Ledger ledger, Map<Integer, MachineModel> models, Map<Integer, Bundle> bundles,
-           ProgressBoard board, Runner.Batch batch) {
+           MachineRendering rendering, BiFunction<Integer, String, TlsMaterial> tls, ProgressBoard board,
+           Runner.Batch batch) {
         this.cloud = cloud;
         this.ledger = ledger;
         this.sshPort = wiring.sshPort();
         this.launchTimeout = wiring.launchTimeout();
         this.models = models;
         this.bundles = bundles;
+        this.rendering = rendering;
+        this.tls = tls;
         this.board = board;
         this.batch = batch;
     }
@@ -88,14 +101,18 @@ final class Launch {
             return;
         }
         MachineModel model = models.get(known.attendee());
+        // The certificate names the machine's address, known only now: the bundle gets its TLS files here.
+        TlsMaterial material = tls == null ? null : tls.apply(known.attendee(), m.publicIp());
+        Bundle bundle = material == null ? bundles.get(known.attendee()) : rendering.bundle(model.withTls(material));
         batch.submit(new MachineJob(known.attendee(), known.name(),
                 new SshTarget(m.publicIp(), sshPort, model.hostKey().publicKeyNoComment()),
-                model.grafanaPassword(), bundles.get(known.attendee())));
+                model.grafanaPassword(), bundle));
         // Not waited for: machines reported together (all of a re-run's, at once) would otherwise start one
         // fsync'd write apart. The instance is in the ledger since its launch; this adds its address (and, for a
         // machine of an older ledger, the type the cloud describes), which the machine's end writes for sure.
         ledger.updateMachineSoon(known.attendee(), known.name(),
                 r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
-                        : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
+                        : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp())
+                        .withTlsSha256(material == null ? r.tlsSha256() : material.sha256()));
     }
 }

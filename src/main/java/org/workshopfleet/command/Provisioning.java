@@ -109,7 +109,8 @@ final class Provisioning {
             Runner runner = new Runner(pipeline, ledger, spec.parallelism(),
                     ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
             Runner.Batch batch = runner.start();
-            Launch launch = new Launch(wiring, cloud, ledger, rendered.models(), rendered.bundles(), board, batch);
+            Launch launch = new Launch(wiring, cloud, ledger, rendered.models(), rendered.bundles(), run.renderer(),
+                    run::tls, board, batch);
             results = new ArrayList<>(new InterruptibleBatch(runner, batch, ctx.out())
                     .run(run.exporterPin(), () -> launch.run(context, requests, live)));
             interrupted = batch.wasInterrupted();

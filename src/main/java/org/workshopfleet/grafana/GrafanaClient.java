@@ -40,6 +40,13 @@ import org.workshopfleet.concurrent.Waiter;
  */
 public final class GrafanaClient {
 
+    /**
+     * Where Grafana serves its pages on every machine ({@code serve_from_sub_path}, so Apache's
+     * {@code https://<machine>/grafana/} passes paths through): the login form is under it, while the HTTP API also
+     * answers without it ({@code /api/…}, which Grafana never redirects), which is how this client calls it.
+     */
+    public static final String SUB_PATH = "/grafana";
+
     /** The Grafana login on every machine; the handout prints it on each card. */
     public static final String ADMIN_USER = "admin";
     /** The uid of the provisioned Prometheus datasource; templates/grafana/datasource.yaml.ftl must give the same. */
@@ -240,7 +247,8 @@ public final class GrafanaClient {
     }
 
     /**
-     * Logs in as a person does in Grafana's login form ({@code POST /login} with {@code {"user","password"}}), then
+     * Logs in as a person does in Grafana's login form ({@code POST /grafana/login} with {@code {"user","password"}}: a
+     * page path, which Grafana would redirect without {@link #SUB_PATH}), then
      * reads {@code GET /api/user} with only the session cookie it got.
      *
      * @return true when Grafana answered 200 with a {@code grafana_session} cookie that then signs the user in;
@@ -251,7 +259,7 @@ public final class GrafanaClient {
         ObjectNode body = JSON.createObjectNode();
         body.put("user", user);
         body.put("password", password);
-        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve("/login"))
+        HttpResponse<String> resp = send(HttpRequest.newBuilder(base.resolve(SUB_PATH + "/login"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())), "log in");
         if (resp.statusCode() == 401) {

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.tls.TlsMaterial;
 
 /**
  * Everything that makes one attendee's machine its own: what the templates are rendered from. Validated on
@@ -22,15 +23,23 @@ import org.workshopfleet.ssh.SshKeyPair;
  * @param grafanaPassword Grafana admin password (secret)
  * @param sshPassword     password of {@code ubuntu} for attendees' SSH logins (secret)
  * @param expiresAt       when the machine powers itself off
+ * @param tls             the certificate and key it serves HTTPS with (key secret); {@code null} until its address is
+ *                        known (the certificate names it): such a bundle has no TLS files and its HTTPS step refuses to run
  */
 public record MachineModel(WorkshopSpec spec, int attendee, String hostname, OsProfile os, SshKeyPair hostKey,
-        String loginPublicKey, String grafanaPassword, String sshPassword, Instant expiresAt) {
+        String loginPublicKey, String grafanaPassword, String sshPassword, Instant expiresAt, TlsMaterial tls) {
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern PUBLIC_KEY =
             Pattern.compile("ssh-(?:ed25519|rsa|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+/]+=*(?: [A-Za-z0-9@._:+-]+)?");
     /** Safe unquoted in a systemd EnvironmentFile, a chpasswd line and a single-quoted shell word. */
     private static final Pattern PASSWORD = Pattern.compile("[A-Za-z0-9._~+=,@%^-]{8,128}");
+
+    /** A machine whose address, and so its certificate, is not known yet. */
+    public MachineModel(WorkshopSpec spec, int attendee, String hostname, OsProfile os, SshKeyPair hostKey,
+            String loginPublicKey, String grafanaPassword, String sshPassword, Instant expiresAt) {
+        this(spec, attendee, hostname, os, hostKey, loginPublicKey, grafanaPassword, sshPassword, expiresAt, null);
+    }
 
     public MachineModel {
         Objects.requireNonNull(spec, "spec");
@@ -60,6 +69,12 @@ public record MachineModel(WorkshopSpec spec, int attendee, String hostname, OsP
         }
     }
 
+    /** The same machine serving HTTPS with {@code material}. */
+    public MachineModel withTls(TlsMaterial material) {
+        return new MachineModel(spec, attendee, hostname, os, hostKey, loginPublicKey, grafanaPassword, sshPassword,
+                expiresAt, material);
+    }
+
     /** The machine's name in the workshop, e.g. {@code ebpf-php-03}. */
     public String machineName() {
         return spec.machineName(attendee);
@@ -69,6 +84,6 @@ public record MachineModel(WorkshopSpec spec, int attendee, String hostname, OsP
     public String toString() {
         // Records print every component; this one holds secrets.
         return "MachineModel[" + machineName() + ", " + hostname + ", " + os + ", host key " + hostKey.fingerprint()
-                + ", expires " + expiresAt + "]";
+                + ", expires " + expiresAt + (tls == null ? "" : ", TLS " + tls.sha256()) + "]";
     }
 }

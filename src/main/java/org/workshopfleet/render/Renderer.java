@@ -64,9 +64,15 @@ public final class Renderer {
             "prometheus/prometheus.yml.ftl", "files/prometheus/prometheus.yml",
             "prometheus/prometheus.service.ftl", "files/prometheus/prometheus.service",
             "login/ubuntu.chpasswd.ftl", "files/login/ubuntu.chpasswd",
-            "login/sshd-login.conf.ftl", "files/login/sshd-login.conf");
+            "login/sshd-login.conf.ftl", "files/login/sshd-login.conf",
+            "web/workshop-fleet-ssl.conf.ftl", "files/web/workshop-fleet-ssl.conf");
+    /** Bundle path of the machine's TLS certificate, when its model has one (docs/machine.md, "Port 443"). */
+    public static final String TLS_CERTIFICATE = "files/web/tls.crt";
+    /** Bundle path of the machine's TLS private key (a secret), when its model has one. */
+    public static final String TLS_KEY = "files/web/tls.key";
     /** Bundle files only root may read. */
-    private static final Set<String> SECRETS = Set.of("files/grafana/workshop-fleet.env", "files/login/ubuntu.chpasswd");
+    private static final Set<String> SECRETS = Set.of("files/grafana/workshop-fleet.env", "files/login/ubuntu.chpasswd",
+            TLS_KEY);
     private static final Map<UserDataFormat, String> USER_DATA = Map.of(
             UserDataFormat.CLOUD_CONFIG, "cloud-init/user-data.yaml.ftl",
             UserDataFormat.SHELL_SCRIPT, "cloud-init/launch-script.sh.ftl");
@@ -178,6 +184,10 @@ public final class Renderer {
         Map<String, BundleFile> files = new HashMap<>();
         RENDERED.forEach((template, path) -> add(files,
                 new BundleFile(path, bytes(render("templates/" + template, model)), SECRETS.contains(path) ? 0600 : 0644)));
+        if (m.tls() != null) {
+            add(files, new BundleFile(TLS_CERTIFICATE, bytes(m.tls().certificatePem()), 0644));
+            add(files, new BundleFile(TLS_KEY, bytes(m.tls().keyPem()), 0600));
+        }
         for (Path p : list("scripts", 1)) {
             if (p.getFileName().toString().endsWith(".sh")) {
                 add(files, new BundleFile(relative(p), read(p), 0755));

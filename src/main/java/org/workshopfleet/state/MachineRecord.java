@@ -24,10 +24,12 @@ import java.util.List;
  * @param updatedAt    last change
  * @param seat         the seat this machine serves: {@link #SPARE} for a spare, which serves none yet; {@code null} in
  *                     records written before spares existed, read as the machine's own number ({@link #seatNumber})
+ * @param tlsSha256    SHA-256 fingerprint ({@code AB:CD:…}) of the certificate the machine serves HTTPS with, for the
+ *                     card; {@code null} before it was provisioned and in ledgers written before this field existed
  */
 public record MachineRecord(int attendee, String name, String cloudId, String instanceType, String publicIp,
                             MachinePhase phase, String step, List<String> stepsDone, String error, List<String> logTail,
-                            Instant launchedAt, Instant updatedAt, Integer seat) {
+                            Instant launchedAt, Instant updatedAt, Integer seat, String tlsSha256) {
 
     /** The {@link #seat} of a spare. */
     public static final int SPARE = 0;
@@ -35,6 +37,14 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
     public MachineRecord {
         stepsDone = stepsDone == null ? List.of() : List.copyOf(stepsDone);
         logTail = logTail == null ? List.of() : List.copyOf(logTail);
+    }
+
+    /** As the canonical constructor, before the machine's certificate is known. */
+    public MachineRecord(int attendee, String name, String cloudId, String instanceType, String publicIp,
+                         MachinePhase phase, String step, List<String> stepsDone, String error, List<String> logTail,
+                         Instant launchedAt, Instant updatedAt, Integer seat) {
+        this(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail, launchedAt,
+                updatedAt, seat, null);
     }
 
     /** As the canonical constructor, for a machine that serves the seat of its own number. */
@@ -66,7 +76,7 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
     /** The same machine serving {@code newSeat} ({@link #SPARE}: none). */
     public MachineRecord forSeat(int newSeat) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail,
-                launchedAt, updatedAt, newSeat);
+                launchedAt, updatedAt, newSeat, tlsSha256);
     }
 
     /**
@@ -75,7 +85,7 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
      */
     public MachineRecord retired(String why) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, MachinePhase.DESTROYED, step,
-                stepsDone, why, logTail, launchedAt, updatedAt, seat);
+                stepsDone, why, logTail, launchedAt, updatedAt, seat, tlsSha256);
     }
 
     static MachineRecord planned(int attendee, String name, Instant now) {
@@ -85,7 +95,7 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
 
     MachineRecord touched(Instant now) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail,
-                launchedAt, now, seat);
+                launchedAt, now, seat, tlsSha256);
     }
 
     /**
@@ -94,7 +104,7 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
      */
     public MachineRecord launched(String id, String type, Instant at) {
         return new MachineRecord(attendee, name, id, type, publicIp, MachinePhase.LAUNCHING, null, stepsDone, null,
-                List.of(), at, updatedAt, seat);
+                List.of(), at, updatedAt, seat, tlsSha256);
     }
 
     /**
@@ -106,18 +116,24 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
             return this;
         }
         return new MachineRecord(attendee, name, cloudId, type, publicIp, phase, step, stepsDone, error, logTail,
-                launchedAt, updatedAt, seat);
+                launchedAt, updatedAt, seat, tlsSha256);
+    }
+
+    /** Serving HTTPS with the certificate of this fingerprint. */
+    public MachineRecord withTlsSha256(String fingerprint) {
+        return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, stepsDone, error, logTail,
+                launchedAt, updatedAt, seat, fingerprint);
     }
 
     public MachineRecord withAddress(String ip) {
         return new MachineRecord(attendee, name, cloudId, instanceType, ip, phase, step, stepsDone, error, logTail,
-                launchedAt, updatedAt, seat);
+                launchedAt, updatedAt, seat, tlsSha256);
     }
 
     public MachineRecord inPhase(MachinePhase p, String currentStep) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, p, currentStep, stepsDone,
                 p == MachinePhase.FAILED ? error : null, p == MachinePhase.FAILED ? logTail : List.of(), launchedAt,
-                updatedAt, seat);
+                updatedAt, seat, tlsSha256);
     }
 
     public MachineRecord stepDone(String stepName) {
@@ -126,11 +142,11 @@ public record MachineRecord(int attendee, String name, String cloudId, String in
             done.add(stepName);
         }
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, phase, step, done, error, logTail,
-                launchedAt, updatedAt, seat);
+                launchedAt, updatedAt, seat, tlsSha256);
     }
 
     public MachineRecord failed(String failingStep, String reason, List<String> tail) {
         return new MachineRecord(attendee, name, cloudId, instanceType, publicIp, MachinePhase.FAILED, failingStep,
-                stepsDone, reason, tail, launchedAt, updatedAt, seat);
+                stepsDone, reason, tail, launchedAt, updatedAt, seat, tlsSha256);
     }
 }

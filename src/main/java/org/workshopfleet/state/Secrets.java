@@ -7,11 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Locale;
+import java.time.Duration;
+import java.time.Instant;
 import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.tls.TlsMaterial;
 
 /**
  * The workshop's secrets, each in its own 0600 file under {@code workshops/<name>/secrets/} (0700): the login key,
- * each machine's pinned host key, Grafana admin and SSH passwords. Created on first use and reused on every re-run,
+ * each machine's pinned host key, Grafana admin and SSH passwords, its TLS key and self-signed certificate. Created on first use and reused on every re-run,
  * so a resumed {@code up} sees the same keys and passwords. Nothing here is ever logged.
  */
 public final class Secrets {
@@ -54,10 +57,41 @@ public final class Secrets {
         return password(dir.resolve(String.format(Locale.ROOT, "ssh-%02d.password", attendee)));
     }
 
-    /** Forgets attendee {@code n}'s host key and passwords (the machine was destroyed). */
+    /**
+     * Attendee {@code n}'s own TLS key and self-signed certificate for {@code nameOrIp}: the stored one while it names
+     * that address and stays valid until {@code validUntil}, else a new one valid for at least {@code ttl} (a machine
+     * remade at another address gets a certificate for it).
+     */
+    public synchronized TlsMaterial tlsMaterial(int attendee, String nameOrIp, Instant validUntil, Duration ttl) {
+        Path cert = dir.resolve(String.format(Locale.ROOT, "tls-%02d.crt", attendee));
+        Path key = dir.resolve(String.format(Locale.ROOT, "tls-%02d.key", attendee));
+        try {
+            if (Files.exists(cert) && Files.exists(key)) {
+                try {
+                    TlsMaterial known = TlsMaterial.parse(Files.readString(cert, StandardCharsets.US_ASCII),
+                            Files.readString(key, StandardCharsets.US_ASCII));
+                    if (known.covers(nameOrIp) && known.validAt(validUntil)) {
+                        return known;
+                    }
+                } catch (IllegalArgumentException unreadable) {
+                    // Replaced below: it is this tool's own file, made again.
+                }
+            }
+            TlsMaterial made = TlsMaterial.selfSigned(nameOrIp, ttl);
+            StateFolder.makePrivateDir(dir);
+            StateFolder.writeAtomically(key, made.keyPem().getBytes(StandardCharsets.US_ASCII), true);
+            StateFolder.writeAtomically(cert, made.certificatePem().getBytes(StandardCharsets.US_ASCII), true);
+            return made;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + cert, e);
+        }
+    }
+
+    /** Forgets attendee {@code n}'s host key, passwords and TLS material (the machine was destroyed). */
     public synchronized void forget(int attendee) {
         try {
-            for (String f : new String[] {"host-%02d_ed25519", "grafana-%02d.password", "ssh-%02d.password"}) {
+            for (String f : new String[] {"host-%02d_ed25519", "grafana-%02d.password", "ssh-%02d.password",
+                    "tls-%02d.crt", "tls-%02d.key"}) {
                 Files.deleteIfExists(dir.resolve(String.format(Locale.ROOT, f, attendee)));
             }
         } catch (IOException e) {

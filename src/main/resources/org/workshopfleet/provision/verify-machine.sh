@@ -85,6 +85,49 @@ grafana_health() {
     if [ "$code" = 200 ]; then echo "HTTP 200"; else echo "HTTP $code"; return 1; fi
 }
 
+# Port 443 (docs/machine.md, "Port 443"), checked on the machine through Apache with the card's passwords, read from the
+# bundle and handed to curl on stdin (never on a command line).
+card_login_password() { sed -n 's/^ubuntu://p' "$BUNDLE_DIR/files/login/ubuntu.chpasswd" 2>/dev/null || true; }
+card_grafana_password() { sed -n 's/^GF_SECURITY_ADMIN_PASSWORD=//p' "$BUNDLE_DIR/files/grafana/workshop-fleet.env" 2>/dev/null || true; }
+https_as_ubuntu() { # password, curl arguments...
+    local pw=$1
+    shift
+    printf 'user = "ubuntu:%s"\n' "$pw" | curl -sk -K - "$@"
+}
+
+terminal_https() {
+    local pw code page
+    pw=$(card_login_password)
+    [ -n "$pw" ] || { echo "no login password in the bundle to try"; return 1; }
+    code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 https://127.0.0.1/terminal/) || true
+    [ "$code" = 401 ] || { echo "/terminal/ answers HTTP ${code:-none} without a password, not 401"; return 1; }
+    code=$(https_as_ubuntu "${pw}x" -o /dev/null -w '%{http_code}' --max-time 10 https://127.0.0.1/terminal/) || true
+    [ "$code" = 401 ] || { echo "/terminal/ answers HTTP ${code:-none} to a wrong password, not 401"; return 1; }
+    page=$(https_as_ubuntu "$pw" --max-time 10 -f https://127.0.0.1/terminal/) \
+        || { echo "/terminal/ refuses the card's password or fails (no page)"; return 1; }
+    grep -qi 'ttyd' <<<"$page" || { echo "/terminal/ with the card's password serves no ttyd page"; return 1; }
+    # The websocket through mod_proxy_wstunnel: ttyd answers 101, then waits for the browser's first message (which
+    # starts the shell), so nothing runs; curl just stops waiting.
+    code=$(https_as_ubuntu "$pw" --http1.1 -o /dev/null -w '%{http_code}' --max-time 2 \
+        -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+        -H "Sec-WebSocket-Key: $(head -c 16 /dev/urandom | base64)" -H 'Sec-WebSocket-Protocol: tty' \
+        https://127.0.0.1/terminal/ws) || true
+    [ "$code" = 101 ] || { echo "the terminal's websocket through Apache answers HTTP ${code:-none}, not 101"; return 1; }
+    echo "/terminal/: 401 without or with a wrong password, ttyd's page and websocket (101) with the card's"
+}
+
+grafana_https() {
+    local pw health code
+    health=$(curl -sk --max-time 10 https://127.0.0.1/grafana/api/health) || { echo "/grafana/api/health unreachable"; return 1; }
+    grep -q '"database"' <<<"$health" || { echo "/grafana/api/health answers no health: ${health:0:80}"; return 1; }
+    pw=$(card_grafana_password)
+    [ -n "$pw" ] || { echo "no Grafana password in the bundle to try"; return 1; }
+    code=$(printf '{"user":"admin","password":"%s"}' "$pw" | curl -sk -o /dev/null -w '%{http_code}' --max-time 10 \
+        -H 'Content-Type: application/json' --data-binary @- https://127.0.0.1/grafana/login) || true
+    [ "$code" = 200 ] || { echo "/grafana/login answers HTTP ${code:-none} to the card's password, not 200"; return 1; }
+    echo "/grafana/: health, and admin logs in with the card's password"
+}
+
 # The exporter runs as root: only a binary whose SHA-256 is the workshop's recorded (or pinned) one is run at all. An
 # unpinned first machine's setup step never ran it, so this is its first --version.
 exporter_trusted() {
@@ -386,6 +429,8 @@ check ebpf_exporter ebpf_exporter_checked
 check prometheus_ready prometheus_ready
 check prometheus_ebpf_target prometheus_ebpf_target
 check grafana_health grafana_health
+check terminal_https terminal_https
+check grafana_https grafana_https
 check exporter_branch exporter_branch
 VERIFY_TMP=$(mktemp -d "${TMPDIR:-/tmp}/workshop-fleet-verify.XXXXXX")
 chmod 0711 "$VERIFY_TMP"

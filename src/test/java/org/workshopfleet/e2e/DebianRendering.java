@@ -42,6 +42,6 @@ public final class DebianRendering {
 
     private static MachineModel onDebian(MachineModel m) {
         return new MachineModel(m.spec(), m.attendee(), m.hostname(), OsProfile.DEBIAN_12, m.hostKey(), m.loginPublicKey(),
-                m.grafanaPassword(), m.sshPassword(), m.expiresAt());
+                m.grafanaPassword(), m.sshPassword(), m.expiresAt(), m.tls());
     }
 }

@@ -7,6 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -146,6 +158,10 @@ class FleetOnLabIT {
             for (String row : DEEP_ROWS) {
                 assertTrue(output.matches("(?s).*checks: [^\n]*\\d+=" + row + "\\b.*"), row + " is not a row:\n" + output);
             }
+            for (String row : HTTPS_ROWS) {
+                assertTrue(output.matches("(?s).*checks: [^\n]*\\d+=" + row + "\\b.*"), row + " is not a row:\n" + output);
+            }
+            servesHttpsAsTheCardSays(spec, provider);
             long shallowMillis = shallowChecksMillis(spec, provider);
             System.out.printf("figure: verify of 2 lab machines (%s) took %d ms with the deep checks; the checks that"
                     + " were there before them (the script without its deep rows, both machines at once) take %d ms%n",
@@ -232,6 +248,71 @@ class FleetOnLabIT {
                     + " && test -f libbpf/dest/usr/lib/libbpf.so.1.4.2 && test ! -e libbpf/.git && echo built");
             assertEquals("built", built.stdout().strip(), r.name() + ": " + built.stderr());
         }
+    }
+
+    /** The rows port 443 adds to verify's matrix (docs/machine.md, "Port 443"). */
+    private static final List<String> HTTPS_ROWS = List.of("terminal_https", "grafana_https");
+
+    /**
+     * From the facilitator's side, as an attendee's browser: each machine serves the certificate whose fingerprint the
+     * ledger recorded for the card (checked as an attendee checks it, and named for the machine's address: the JDK's
+     * host name check), asks for the terminal's password, passes Grafana through; and the workshop's
+     * {@code http://<machine>:3000/} lands on Grafana's {@code /grafana/} on the same port.
+     */
+    private static void servesHttpsAsTheCardSays(WorkshopSpec spec, Provider provider) throws Exception {
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(),
+                Clock.systemUTC());
+        for (MachineRecord r : ledger.snapshot().machines().values()) {
+            if (!r.isLive()) {
+                continue;
+            }
+            String fingerprint = r.tlsSha256();
+            assertTrue(fingerprint != null && fingerprint.matches("([0-9A-F]{2}:){31}[0-9A-F]{2}"),
+                    r.name() + ": no certificate fingerprint in the ledger: " + fingerprint);
+            HttpClient https = HttpClient.newBuilder().sslContext(pinned(fingerprint))
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+            HttpResponse<String> terminal = https.send(HttpRequest.newBuilder(
+                    URI.create("https://" + r.publicIp() + "/terminal/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, terminal.statusCode(), r.name() + ": /terminal/ without a password");
+            HttpResponse<String> health = https.send(HttpRequest.newBuilder(
+                    URI.create("https://" + r.publicIp() + "/grafana/api/health")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), r.name() + ": /grafana/api/health " + health.body());
+            HttpResponse<String> workshopPort = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://" + r.publicIp() + ":3000/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(301, workshopPort.statusCode(), r.name() + ": http://<machine>:3000/");
+            assertEquals("/grafana/", workshopPort.headers().firstValue("Location").orElse(""), r.name());
+        }
+    }
+
+    /** Trusts exactly the certificate with this SHA-256 fingerprint, as an attendee who compares it with the card. */
+    private static SSLContext pinned(String sha256) throws Exception {
+        X509TrustManager trust = new X509TrustManager() {
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                try {
+                    String served = HexFormat.ofDelimiter(":").withUpperCase()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
+                    if (!served.equals(sha256)) {
+                        throw new CertificateException("served " + served + ", the card says " + sha256);
+                    }
+                } catch (NoSuchAlgorithmException e) {
+                    throw new CertificateException(e);
+                }
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("not a server");
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {trust}, null);
+        return context;
     }
 
     /** The rows the deep checks add to verify's matrix. */

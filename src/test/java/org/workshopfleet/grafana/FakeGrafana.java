@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  * received, to the data source's URL ({@code /api/v1/query_range}, or {@code /api/v1/query} for an instant query) and
  * answers Grafana's data frames: per refId {@code frames[]} with {@code schema.fields} Time/Value and
  * {@code data.values} arrays, NaN as null; a Prometheus error becomes the refId's {@code error} and the answer 400.
- * {@code POST /login} (the login form's JSON call) sets a {@code grafana_session} cookie. API calls need basic auth as
+ * {@code POST /grafana/login} (the login form's JSON call, under Grafana's sub path) sets a {@code grafana_session} cookie. API calls need basic auth as
  * admin or a session cookie; anything else is 401.
  */
 public final class FakeGrafana implements AutoCloseable {
@@ -103,7 +103,7 @@ public final class FakeGrafana implements AutoCloseable {
                 }
                 return;
             }
-            if (method.equals("POST") && path.equals("/login")) {
+            if (method.equals("POST") && path.equals("/grafana/login")) {
                 login(ex);
                 return;
             }

@@ -274,12 +274,12 @@ class GrafanaClientTest {
         try (FakeGrafana g = new FakeGrafana(PW, 0, 0)) {
             GrafanaClient c = client(g, "not-used-for-login");
             assertTrue(c.login("admin", PW));
-            assertEquals(List.of("POST /login", "GET /api/user"), g.requests,
+            assertEquals(List.of("POST /grafana/login", "GET /api/user"), g.requests,
                     "the session cookie alone signs the user in");
             g.requests.clear();
             assertFalse(c.login("admin", "wrong-pass-123"));
             assertFalse(c.login("someone", PW));
-            assertEquals(List.of("POST /login", "POST /login"), g.requests, "one attempt each, no retry");
+            assertEquals(List.of("POST /grafana/login", "POST /grafana/login"), g.requests, "one attempt each, no retry");
         }
     }
 }

@@ -71,7 +71,8 @@ class VerifierTest {
             assertFalse(checks.get("prometheus_ready").ok());
             assertFalse(checks.get("exporter_branch").ok());
             assertFalse(checks.get("attendee_login").ok(), "the sshd refuses passwords");
-            for (String name : new String[] {"apache_dtrace", "mem_php", "bpftrace", "prometheus_ebpf_target", "grafana_health"}) {
+            for (String name : new String[] {"apache_dtrace", "mem_php", "bpftrace", "prometheus_ebpf_target", "grafana_health",
+                    "terminal_https", "grafana_https"}) {
                 assertTrue(checks.containsKey(name), name + " missing from " + checks.keySet());
             }
             // The deep rows: the OS profile's PHP module reaches the script; each row fails with its reason here.

@@ -97,6 +97,87 @@ class VerifyMachineScriptTest {
                 "not run: no exporter serving the PHP series (exporter_php)"), rows.get("prometheus_php"));
     }
 
+    /**
+     * A curl that answers as the machine's Apache on 443 does: 401 without the card's password (user ubuntu, read from
+     * curl's config on stdin), ttyd's page with it, the websocket's {@code wsCode}, Grafana's health and a login that
+     * takes only the card's Grafana password. Everything else is refused as a closed port.
+     */
+    private void apacheOn443(String wsCode) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path bundle = dir.resolve("bundle");
+        Files.createDirectories(bundle.resolve("files/login"));
+        Files.createDirectories(bundle.resolve("files/grafana"));
+        Files.writeString(bundle.resolve("files/login/ubuntu.chpasswd"), "ubuntu:SshPw2345abcdefg\n");
+        Files.writeString(bundle.resolve("files/grafana/workshop-fleet.env"), "GF_SECURITY_ADMIN_PASSWORD=GrafanaPw2345abcd\n");
+        Path curl = bin.resolve("curl");
+        Files.writeString(curl, """
+                #!/bin/bash
+                url= out= fmt= cfg= data= fail=0
+                while [ $# -gt 0 ]; do
+                  case $1 in
+                    -K) cfg=$(cat); shift 2; continue ;;
+                    --data-binary) data=$(cat); shift 2; continue ;;
+                    -o) out=$2; shift 2; continue ;;
+                    -w) fmt=$2; shift 2; continue ;;
+                    -H|--max-time) shift 2; continue ;;
+                    -f|-fsS) fail=1 ;;
+                    http*://*) url=$1 ;;
+                  esac
+                  shift
+                done
+                echo "$url $cfg" >> '%s'
+                reply() { [ "$out" = /dev/null ] || printf '%%s' "$2"; [ -z "$fmt" ] || printf '%%s' "$1";
+                  if [ "$fail" = 1 ] && [ "$1" -ge 400 ]; then exit 22; fi; exit 0; }
+                authed=0; [ "$cfg" = 'user = "ubuntu:SshPw2345abcdefg"' ] && authed=1
+                case $url in
+                  https://127.0.0.1/terminal/) [ $authed = 1 ] && reply 200 '<title>ttyd - Terminal</title>' || reply 401 denied ;;
+                  https://127.0.0.1/terminal/ws) [ $authed = 1 ] && { [ -z "$fmt" ] || printf %%s '%s'; exit 28; } || reply 401 denied ;;
+                  https://127.0.0.1/grafana/api/health) reply 200 '{"database":"ok"}' ;;
+                  https://127.0.0.1/grafana/login)
+                    [ "$data" = '{"user":"admin","password":"GrafanaPw2345abcd"}' ] && reply 200 '{}' || reply 401 '{}' ;;
+                  *) [ -z "$fmt" ] || printf 000; exit 7 ;;
+                esac
+                """.formatted(dir.resolve("curl.calls"), wsCode));
+        Files.setPosixFilePermissions(curl, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @Test
+    void theHttpsRowsPassWhenApacheGuardsTheTerminalAndPassesGrafanaAndTheWebsocket() throws Exception {
+        apacheOn443("101");
+        Map<String, Verifier.Check> rows = run(ALL_PROBES, "fired /test2.php functions=4");
+        assertEquals(new Verifier.Check("terminal_https", true, "/terminal/: 401 without or with a wrong password,"
+                + " ttyd's page and websocket (101) with the card's"), rows.get("terminal_https"));
+        assertEquals(new Verifier.Check("grafana_https", true, "/grafana/: health, and admin logs in with the card's"
+                + " password"), rows.get("grafana_https"));
+        String calls = Files.readString(dir.resolve("curl.calls"));
+        assertTrue(calls.contains("https://127.0.0.1/terminal/ws user = \"ubuntu:SshPw2345abcdefg\""), calls);
+    }
+
+    @Test
+    void aWebsocketThatApacheDoesNotUpgradeFailsTheTerminalRowWithItsReason() throws Exception {
+        apacheOn443("200");
+        Map<String, Verifier.Check> rows = run(ALL_PROBES, "fired /test2.php functions=4");
+        assertEquals(new Verifier.Check("terminal_https", false,
+                "the terminal's websocket through Apache answers HTTP 200, not 101"), rows.get("terminal_https"));
+        assertTrue(rows.get("grafana_https").ok(), rows.get("grafana_https").toString());
+    }
+
+    @Test
+    void aWrongGrafanaPasswordInTheBundleFailsTheGrafanaRowWithoutShowingIt() throws Exception {
+        apacheOn443("101");
+        Files.writeString(dir.resolve("bundle/files/grafana/workshop-fleet.env"), "GF_SECURITY_ADMIN_PASSWORD=Other2345abcd\n");
+        Verifier.Check grafana = run(ALL_PROBES, "fired /test2.php functions=4").get("grafana_https");
+        assertEquals(new Verifier.Check("grafana_https", false,
+                "/grafana/login answers HTTP 401 to the card's password, not 200"), grafana);
+    }
+
+    @Test
+    void withoutApacheOn443BothRowsFailInOneLine() throws Exception {
+        Map<String, Verifier.Check> rows = run(ALL_PROBES, "fired /test2.php functions=4");
+        assertFalse(rows.get("terminal_https").ok());
+        assertFalse(rows.get("grafana_https").ok());
+    }
+
     private String bpftraceCalls() throws Exception {
         Path calls = dir.resolve("bpftrace.calls");
         return Files.exists(calls) ? Files.readString(calls) : "";

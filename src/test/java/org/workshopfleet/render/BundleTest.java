@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SourceLocations;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.tls.TlsMaterial;
 
 class BundleTest {
 
@@ -40,12 +42,14 @@ class BundleTest {
         Map<String, Integer> modes = b.files().stream().collect(Collectors.toMap(BundleFile::path, BundleFile::mode));
         for (String p : List.of("scripts/lib.sh", "scripts/01-packages.sh", "scripts/02-apache-php.sh",
                 "scripts/03-ebpf-exporter.sh", "scripts/04-prometheus.sh", "scripts/05-grafana.sh",
-                "scripts/06-attendee.sh", "scripts/07-login.sh", "scripts/08-grafana-admin.sh", "scripts/seal.sh")) {
+                "scripts/06-attendee.sh", "scripts/06-web-terminal.sh", "scripts/07-login.sh",
+                "scripts/08-grafana-admin.sh", "scripts/09-https.sh", "scripts/seal.sh")) {
             assertEquals(0755, modes.get(p), p);
         }
         for (String p : List.of("fleet.env", "files/apache2/workshop-fleet.conf", "files/prometheus/prometheus.yml",
                 "files/prometheus/prometheus.service", "files/grafana/datasource.yaml",
-                "files/grafana/10-workshop-fleet.conf", "files/login/sshd-login.conf", "php/index.html",
+                "files/grafana/10-workshop-fleet.conf", "files/login/sshd-login.conf",
+                "files/web/workshop-fleet-ssl.conf", "php/index.html",
                 "php/phpinfo.php", "php/mem.php", "php/exception.php", "php/error.php", "php/path1/a.php",
                 "php/path2/a.php", "php/test2.php", "bt/memc.bt", "bt/php-compile.bt")) {
             assertEquals(0644, modes.get(p), p);
@@ -54,9 +58,32 @@ class BundleTest {
         assertEquals(0600, modes.get("files/login/ubuntu.chpasswd"));
         assertTrue(b.files().stream().noneMatch(f -> f.path().endsWith(".ftl")), "templates are rendered, not shipped");
         assertEquals(List.of("01-packages", "02-apache-php", "03-ebpf-exporter", "04-prometheus", "05-grafana",
-                "06-attendee", "07-login", "08-grafana-admin"), b.steps().stream().map(SetupStep::name).toList());
+                "06-attendee", "06-web-terminal", "07-login", "08-grafana-admin", "09-https"), b.steps().stream().map(SetupStep::name).toList());
         assertEquals("sudo env BUNDLE_DIR=/opt/workshop-fleet bash /opt/workshop-fleet/scripts/04-prometheus.sh",
                 b.steps().get(3).command());
+    }
+
+    @Test
+    void aMachineWithItsCertificateGetsItAndItsKeyOnlyRootMayReadAndOnlyTheHttpsStepChanges() {
+        TlsMaterial tls = TlsMaterial.selfSigned("203.0.113.7", Duration.ofHours(1));
+        Bundle without = renderer.bundle(Machines.debian());
+        Bundle with = renderer.bundle(Machines.debian().withTls(tls));
+        assertTrue(without.file(Renderer.TLS_CERTIFICATE).isEmpty() && without.file(Renderer.TLS_KEY).isEmpty(),
+                "no certificate before the address is known");
+        BundleFile cert = with.file("files/web/tls.crt").orElseThrow();
+        BundleFile key = with.file("files/web/tls.key").orElseThrow();
+        assertEquals(0644, cert.mode());
+        assertEquals(0600, key.mode());
+        assertTrue(key.secret());
+        assertEquals(tls.certificatePem(), new String(cert.content(), StandardCharsets.US_ASCII));
+        assertEquals(tls.keyPem(), new String(key.content(), StandardCharsets.US_ASCII));
+        assertFalse(with.toString().contains("PRIVATE KEY") || key.toString().contains("PRIVATE KEY"));
+        for (int i = 0; i < with.steps().size(); i++) {
+            SetupStep a = without.steps().get(i);
+            SetupStep b = with.steps().get(i);
+            assertEquals(a.name(), b.name());
+            assertEquals(!a.name().equals("09-https"), a.contentHash().equals(b.contentHash()), a.name());
+        }
     }
 
     @Test

@@ -154,6 +154,7 @@ class LedgerTest {
         MachineRecord one = data.machines().get(1);
         assertEquals("i-0a1b2c3d4e5f60001", one.cloudId());
         assertNull(one.instanceType(), "not recorded by the older version: unknown, never invented");
+        assertNull(one.tlsSha256(), "no certificate recorded by the older version");
         assertEquals(MachinePhase.READY, one.phase());
         assertEquals(List.of("01-base"), one.stepsDone());
         assertEquals(Instant.parse("2026-11-24T09:00:00Z"), one.launchedAt());
@@ -191,6 +192,20 @@ class LedgerTest {
         reread.close();
         assertNull(Ledger.open(folder, "ebpf-php", "ec2", "ap-northeast-1", Clock.systemUTC()).image(),
                 "teardown ends the fleet, and with it the record of its image");
+    }
+
+    @Test
+    void theCertificateFingerprintIsRecordedAndSurvivesLaterChanges(@TempDir Path dir) {
+        StateFolder folder = new StateFolder(dir.resolve("ws"));
+        Ledger ledger = Ledger.open(folder, "ws", "lab", "local", Clock.systemUTC());
+        String fp = "AB:" + "CD:".repeat(30) + "EF";
+        ledger.updateMachine(1, "ws-01", r -> r.launched("m-1", "t", Instant.now()).withAddress("10.231.1.1")
+                .withTlsSha256(fp));
+        ledger.updateMachine(1, "ws-01", r -> r.inPhase(MachinePhase.PROVISIONING, "09-https").stepDone("09-https")
+                .forSeat(1));
+        MachineRecord reread = Ledger.open(folder, "ws", "lab", "local", Clock.systemUTC()).snapshot().machines().get(1);
+        assertEquals(fp, reread.tlsSha256());
+        assertEquals("10.231.1.1", reread.publicIp());
     }
 
     @Test

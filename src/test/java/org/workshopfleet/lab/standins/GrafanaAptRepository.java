@@ -23,6 +23,11 @@ import java.util.zip.GZIPOutputStream;
  * provisioning directories, a {@code grafana} system user created by postinst, service not started), but its program
  * is the Python Grafana HTTP API stand-in from {@code src/test/resources/standins/grafana/grafana}. It is signed with a
  * throwaway key ({@link SigningKey}), whose fingerprint replaces Grafana's in {@code SourceLocations}.
+ *
+ * <p>The same repository also serves a second package, {@code ttyd} ({@link #TTYD_DEB_PATH}): Debian 12 has none, and
+ * the machines install ttyd with the same {@code apt-get install ttyd} as on Ubuntu 22.04, once this repository is
+ * configured. Its program is the Python ttyd stand-in from {@code src/test/resources/standins/ttyd/ttyd} (see its
+ * docstring and docs/lab.md for where it differs from ttyd).
  */
 public final class GrafanaAptRepository {
 
@@ -34,6 +39,25 @@ public final class GrafanaAptRepository {
     public static final String KEY_PATH = PATH + "/gpg-full.key";
     /** URL path of the package file. */
     public static final String DEB_PATH = PATH + "/pool/main/g/grafana/grafana_" + VERSION + "_amd64.deb";
+
+    /** Version of the ttyd stand-in package: ttyd 1.6.3, as Ubuntu 22.04 has it. */
+    public static final String TTYD_VERSION = "1.6.3-1+standin";
+    /** URL path of the ttyd stand-in package file. */
+    public static final String TTYD_DEB_PATH = PATH + "/pool/main/t/ttyd/ttyd_" + TTYD_VERSION + "_amd64.deb";
+
+    private static final String TTYD_CONTROL = """
+            Package: ttyd
+            Version: %s
+            Architecture: amd64
+            Maintainer: workshop-fleet tests <standins@workshop-fleet.invalid>
+            Installed-Size: %d
+            Depends: python3
+            Section: web
+            Priority: optional
+            Description: ttyd stand-in (workshop-fleet tests), not ttyd
+             A small Python implementation of ttyd 1.6.3's command line, page and
+             websocket protocol, for Debian 12 lab machines (Debian has no ttyd).
+            """;
 
     private static final String CONTROL = """
             Package: grafana
@@ -65,6 +89,9 @@ public final class GrafanaAptRepository {
         Path deb = repo.resolve(DEB_PATH.substring(PATH.length() + 1));
         Files.createDirectories(deb.getParent());
         buildDeb(scratch.resolve("grafana-deb"), deb);
+        Path ttydDeb = repo.resolve(TTYD_DEB_PATH.substring(PATH.length() + 1));
+        Files.createDirectories(ttydDeb.getParent());
+        buildTtydDeb(scratch.resolve("ttyd-deb"), ttydDeb);
 
         Path binary = Files.createDirectories(repo.resolve("dists/stable/main/binary-amd64"));
         ExternalCommand.in(repo, "apt-ftparchive", "packages", "pool").runTo(binary.resolve("Packages"));
@@ -112,6 +139,24 @@ public final class GrafanaAptRepository {
             }
         }
         Files.writeString(stage.resolve("DEBIAN/control"), CONTROL.formatted(VERSION, kib), StandardCharsets.UTF_8);
+        try (var dirs = Files.walk(stage)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+        ExternalCommand.in(stage.getParent(), "dpkg-deb", "--root-owner-group", "-Zgzip", "--build",
+                stage.toString(), deb.toString())
+                .withEnvironment(Map.of("SOURCE_DATE_EPOCH", "1764028800")).run();
+        Tree.delete(stage);
+    }
+
+    private static void buildTtydDeb(Path stage, Path deb) throws IOException {
+        Tree.delete(stage);
+        new StandInResource("ttyd/ttyd").copyTo(stage.resolve("usr/bin/ttyd"), "rwxr-xr-x");
+        Files.createDirectories(stage.resolve("DEBIAN"));
+        long kib = (Files.size(stage.resolve("usr/bin/ttyd")) + 1023) / 1024;
+        Files.writeString(stage.resolve("DEBIAN/control"), TTYD_CONTROL.formatted(TTYD_VERSION, kib),
+                StandardCharsets.UTF_8);
         try (var dirs = Files.walk(stage)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
                 Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
