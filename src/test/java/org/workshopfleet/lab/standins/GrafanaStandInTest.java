@@ -370,6 +370,32 @@ class GrafanaStandInTest {
         assertEquals(200, withCookie("/api/user", cookie).statusCode(), "sessions live in the database");
     }
 
+    @Test
+    void browserPagesAskForTheLoginThenNameTheDashboard() throws Exception {
+        start("pw", 0.2);
+        assertEquals(200, post("/api/dashboards/import",
+                "{\"dashboard\":" + DASHBOARD + ",\"overwrite\":true,\"inputs\":" + INPUTS + ",\"folderUid\":\"\"}")
+                .statusCode());
+        HttpResponse<String> form = withCookie("/login", "");
+        assertEquals(200, form.statusCode());
+        assertTrue(form.body().contains("name=\"user\"") && form.body().contains("name=\"password\"")
+                && form.body().contains("type=\"submit\""), form.body());
+        HttpResponse<String> anonymous = withCookie("/d/php-usdt-uprobe/php-usdt-uprobe-samples", "");
+        assertEquals(302, anonymous.statusCode());
+        assertEquals("/login", anonymous.headers().firstValue("Location").orElseThrow());
+        assertFalse(anonymous.body().contains("SAMPLES"), "nothing of the dashboard without a session");
+
+        HttpResponse<String> login = http.send(HttpRequest.newBuilder(base.resolve("/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user\":\"admin\",\"password\":\"pw\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
+        HttpResponse<String> page = withCookie("/d/php-usdt-uprobe/php-usdt-uprobe-samples", cookie);
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("<h1>PHP USDT/uprobe SAMPLES</h1>"), page.body());
+        assertEquals(404, withCookie("/d/no-such-uid", cookie).statusCode());
+    }
+
     private HttpResponse<String> withCookie(String path, String cookie) throws Exception {
         return http.send(HttpRequest.newBuilder(base.resolve(path)).header("Cookie", cookie).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
