@@ -61,7 +61,7 @@ class ImageRecipeTest {
             assertEquals(first.imageSteps(), r.imageSteps(), "image steps' content hashes are machine-independent");
         }
         assertEquals(List.of("01-packages", "02-apache-php", "03-ebpf-exporter", "04-prometheus", "05-grafana",
-                "06-attendee"), first.imageSteps().stream().map(SetupStep::name).toList());
+                "06-attendee", "06-web-terminal"), first.imageSteps().stream().map(SetupStep::name).toList());
         assertTrue(first.hash().matches("[0-9a-f]{64}"), first.hash());
         assertEquals(first.hash().substring(0, 12), first.shortHash());
         // The per-machine steps still differ where the machine does: the password is not baked.
