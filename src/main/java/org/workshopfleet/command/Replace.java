@@ -13,6 +13,7 @@ import org.workshopfleet.report.AttendeeCard;
 import org.workshopfleet.report.Handout;
 import org.workshopfleet.spec.Cidr;
 import org.workshopfleet.spec.WorkshopSpec;
+import org.workshopfleet.tls.TlsMaterial;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.StateFolder;
@@ -59,6 +60,7 @@ public final class Replace {
         Instant expiresAt = ctx.expiry(ledger);
         // The new machine opens what up opened (-Daccess as recorded), not what this command line says.
         List<IngressRule> ingress = ctx.ingressRules(ctx.recordedAccess(ledger));
+        TlsMaterial givenTls = ctx.givenTls(ledger, expiresAt);
         int spares = spares(ledger);
         MachineRecord old = ledger.snapshot().machines().values().stream()
                 .filter(r -> r.isLive() && !r.isSpare() && r.seatNumber() == seat).findFirst().orElseThrow();
@@ -67,7 +69,7 @@ public final class Replace {
                 + " spare(s), " + spares + " kept");
         ctx.confirm(yes, "Move seat " + seat + " off " + old.name() + " (destroying it) onto a verified spare?");
 
-        FleetRun run = FleetRun.open(ctx, folder, ledger, expiresAt);
+        FleetRun run = FleetRun.open(ctx, folder, ledger, expiresAt, givenTls);
         LaunchContext context = new LaunchContext(run.loginKey().publicKeyLine(), cidr, ingress, expiresAt);
         try (Cloud cloud = ctx.wiring().clouds().create(spec, ledger)) {
             MachineReadiness readiness = new MachineReadiness(ctx, ledger, run.secrets());

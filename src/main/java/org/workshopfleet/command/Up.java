@@ -37,6 +37,7 @@ import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.ssh.SshLogin;
+import org.workshopfleet.tls.TlsMaterial;
 import org.workshopfleet.state.BakedImage;
 import org.workshopfleet.state.Ledger;
 import org.workshopfleet.state.MachinePhase;
@@ -84,6 +85,7 @@ public final class Up {
         List<MachineRecord> surplus = roster.surplus().stream().filter(MachineRecord::isLive).toList();
         Instant expiresAt = ctx.expiry(ledger);
         List<IngressRule> ingress = ctx.ingressRules();
+        TlsMaterial givenTls = ctx.givenTls(ledger, expiresAt);
 
         ctx.out().println(planLine(ledger, roster, ingress, cidr.toString(), expiresAt));
         if (!surplus.isEmpty()) {
@@ -94,7 +96,7 @@ public final class Up {
         ctx.confirm(yes, surplus.isEmpty() ? "Launch and provision?"
                 : "Destroy the surplus machines, then launch and provision?");
 
-        FleetRun run = FleetRun.open(ctx, folder, ledger, expiresAt);
+        FleetRun run = FleetRun.open(ctx, folder, ledger, expiresAt, givenTls);
         LaunchContext context = new LaunchContext(run.loginKey().publicKeyLine(), cidr, ingress, expiresAt);
         try (Cloud cloud = ctx.wiring().clouds().create(spec, ledger)) {
             return onCloud(run, cloud, context, cidr, roster, image);
@@ -118,6 +120,10 @@ public final class Up {
         run.ledger().putSetting(WorkshopContext.SETTING_ACCESS, spec.web().access().id());
         run.ledger().putSetting(WorkshopContext.SETTING_HOSTNAME_PATTERN,
                 spec.web().hostnamePattern() == null ? "" : spec.web().hostnamePattern());
+        if (spec.web().tlsCert() != null) {
+            run.ledger().putSetting(WorkshopContext.SETTING_TLS_CERT, spec.web().tlsCert().toAbsolutePath().toString());
+            run.ledger().putSetting(WorkshopContext.SETTING_TLS_KEY, spec.web().tlsKey().toAbsolutePath().toString());
+        }
         cloud.prepare(context);
         removeSurplus(cloud, run, roster);
         LaunchContext launchFrom = context;

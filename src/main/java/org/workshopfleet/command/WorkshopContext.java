@@ -31,6 +31,7 @@ import org.workshopfleet.spec.Provider;
 import org.workshopfleet.spec.SeatNames;
 import org.workshopfleet.spec.Tags;
 import org.workshopfleet.spec.WebEntry;
+import org.workshopfleet.tls.TlsMaterial;
 import org.workshopfleet.spec.OsProfile;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
@@ -60,6 +61,13 @@ public final class WorkshopContext {
     public static final String SETTING_ACCESS = "access";
     /** Ledger setting written by {@code up} with {@code -DhostnamePattern}: the seats' names the cards show. */
     public static final String SETTING_HOSTNAME_PATTERN = "hostnamePattern";
+    /**
+     * Ledger settings written by {@code up} with {@code -DtlsCert}/{@code -DtlsKey}: the facilitator's certificate and
+     * key files (absolute paths, never their content), which {@code replace} and heal serve on the new machines.
+     */
+    public static final String SETTING_TLS_CERT = "tlsCert";
+    /** See {@link #SETTING_TLS_CERT}. */
+    public static final String SETTING_TLS_KEY = "tlsKey";
     /** Ledger setting written by {@code up} and {@code extend}: when the machines power off. */
     public static final String SETTING_EXPIRES_AT = "expiresAt";
 
@@ -252,6 +260,37 @@ public final class WorkshopContext {
     SeatNames seatNames(Ledger ledger) {
         String pattern = ledger.setting(SETTING_HOSTNAME_PATTERN);
         return pattern == null || pattern.isBlank() ? spec.web().names() : new SeatNames(pattern);
+    }
+
+    /**
+     * The facilitator's own certificate the machines serve on 443: {@code -DtlsCert}/{@code -DtlsKey}, else the pair
+     * {@code up} recorded; null for per-machine self-signed ones. Read and checked before anything is created: the key
+     * must match, the certificate must outlive the fleet and name the seats' DNS names.
+     */
+    TlsMaterial givenTls(Ledger ledger, Instant expiresAt) {
+        Path cert = spec.web().tlsCert();
+        Path key = spec.web().tlsKey();
+        String recordedCert = ledger.setting(SETTING_TLS_CERT);
+        String recordedKey = ledger.setting(SETTING_TLS_KEY);
+        if (cert == null && recordedCert != null && !recordedCert.isBlank() && recordedKey != null) {
+            cert = Path.of(recordedCert);
+            key = Path.of(recordedKey);
+        }
+        if (cert == null) {
+            return null;
+        }
+        TlsMaterial given = TlsMaterial.given(cert, key);
+        if (!given.validAt(expiresAt)) {
+            throw new BadInput("the certificate " + cert + " expires at " + given.notAfter() + ", before the fleet"
+                    + " powers off at " + expiresAt + ": renew it, or give a shorter -Dttl");
+        }
+        SeatNames names = seatNames(ledger);
+        if (names != null && !given.covers(names.seat(1))) {
+            throw new BadInput("the certificate " + cert + " does not name " + names.seat(1) + " (it names "
+                    + String.join(", ", given.names()) + "): give one for the -DhostnamePattern names, e.g. a"
+                    + " wildcard");
+        }
+        return given;
     }
 
     MachineRendering rendering() {

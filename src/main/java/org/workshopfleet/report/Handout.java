@@ -65,7 +65,7 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
     /**
      * As {@link #fromLedger(LedgerData, Secrets, String, Instant)}, the HTTPS links using the seats' DNS names when
      * {@code names} is given ({@code -DhostnamePattern}), and each card showing its machine's TLS certificate
-     * fingerprint when the ledger records one ({@link #tlsSha256}).
+     * fingerprint when the ledger records one ({@link MachineRecord#tlsSha256()}).
      */
     public static Handout fromLedger(LedgerData ledger, Secrets secrets, String title, Instant now, SeatNames names) {
         List<AttendeeCard> cards = new ArrayList<>();
@@ -77,18 +77,9 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             cards.add(new AttendeeCard(r.seatNumber(), r.name(), r.publicIp(), GRAFANA_USER,
                     secrets.grafanaPassword(r.attendee()), SSH_USER, secrets.sshPassword(r.attendee()),
                     r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint(), r.isSpare(),
-                    name, tlsSha256(r)));
+                    name, r.tlsSha256()));
         }
         return new Handout(title, cards, now);
-    }
-
-    /**
-     * The SHA-256 fingerprint of the certificate machine {@code r} serves on 443, as its ledger record holds it; null
-     * while the record has no such field (the card then leaves the line out). The one place the cards read it: connect
-     * it to the record's {@code tlsSha256} where the record carries one.
-     */
-    static String tlsSha256(MachineRecord r) {
-        return null;
     }
 
     private static String status(MachineRecord r) {

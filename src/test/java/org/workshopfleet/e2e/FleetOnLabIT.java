@@ -27,6 +27,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Comparator;
+import org.workshopfleet.grafana.GrafanaClient;
+import org.workshopfleet.lab.browser.WebEntryCheck;
+import org.workshopfleet.lab.browser.WebEntry;
+import org.workshopfleet.lab.browser.Login;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -162,6 +167,9 @@ class FleetOnLabIT {
                 assertTrue(output.matches("(?s).*checks: [^\n]*\\d+=" + row + "\\b.*"), row + " is not a row:\n" + output);
             }
             servesHttpsAsTheCardSays(spec, provider);
+            if (provider == Provider.LAB) {
+                walkedInABrowser(spec, provider);
+            }
             long shallowMillis = shallowChecksMillis(spec, provider);
             System.out.printf("figure: verify of 2 lab machines (%s) took %d ms with the deep checks; the checks that"
                     + " were there before them (the script without its deep rows, both machines at once) take %d ms%n",
@@ -282,6 +290,26 @@ class FleetOnLabIT {
             assertEquals(301, workshopPort.statusCode(), r.name() + ": http://<machine>:3000/");
             assertEquals("/grafana/", workshopPort.headers().firstValue("Location").orElse(""), r.name());
         }
+    }
+
+    /**
+     * Seat 01's way in over 443 in headless Chromium, as an attendee with the card: the browser trusts only the
+     * certificate whose fingerprint the card prints, types {@code bpftrace --version} into the terminal and reads the
+     * answer, logs in to Grafana through its form and finds the workshop dashboard; wrong passwords are refused.
+     * Screenshots stay in target/failsafe-reports/browser/.
+     */
+    private static void walkedInABrowser(WorkshopSpec spec, Provider provider) {
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(),
+                Clock.systemUTC());
+        Secrets secrets = new Secrets(new StateFolder(spec.stateDir()), spec.name());
+        MachineRecord seat = ledger.snapshot().machines().values().stream().filter(MachineRecord::isLive)
+                .min(Comparator.comparingInt(MachineRecord::attendee)).orElseThrow();
+        WebEntryCheck.Seen seen = WebEntryCheck.inOwnBrowser(new WebEntry(URI.create("https://" + seat.publicIp()),
+                new Login(SshLogin.MACHINE_USER, secrets.sshPassword(seat.attendee())),
+                new Login(GrafanaClient.ADMIN_USER, secrets.grafanaPassword(seat.attendee())),
+                seat.tlsSha256(), "php-usdt-uprobe", "PHP USDT/uprobe SAMPLES"),
+                PROJECT.resolve("target/failsafe-reports/browser").resolve(provider.id()));
+        assertEquals(List.of(), seen.problems(), seen::toString);
     }
 
     /** Trusts exactly the certificate with this SHA-256 fingerprint, as an attendee who compares it with the card. */
