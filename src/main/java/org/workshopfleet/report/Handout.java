@@ -266,12 +266,12 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             sb.append("</dl>\n<div class=\"body\"><dl class=\"creds\">");
             sb.append("<dt class=\"group\">Grafana</dt><dd></dd>");
             sb.append("<dt>user</dt><dd class=\"secret\">").append(Html.escape(c.grafanaUser())).append("</dd>");
-            sb.append("<dt>password</dt><dd class=\"secret wide\">").append(Html.escape(c.grafanaPassword())).append("</dd>");
+            sb.append("<dt>password</dt><dd class=\"secret\">").append(Html.escape(c.grafanaPassword())).append("</dd>");
             sb.append("<dt class=\"group\">Terminal and shell</dt><dd></dd>");
             sb.append("<dt>user</dt><dd class=\"secret\">").append(Html.escape(c.sshUser())).append("</dd>");
-            sb.append("<dt>password</dt><dd class=\"secret wide\">").append(Html.escape(c.sshPassword())).append("</dd>");
+            sb.append("<dt>password</dt><dd class=\"secret\">").append(Html.escape(c.sshPassword())).append("</dd>");
             sb.append("</dl>\n<figure>").append(QrCode.of(c.terminalUrl()).svg("qr", "QR code for " + c.terminalUrl()))
-                    .append("<figcaption>scan to open the terminal</figcaption></figure></div>\n");
+                    .append("<figcaption>scan for the terminal</figcaption></figure></div>\n");
         }
         sb.append("</article>\n");
     }
@@ -290,28 +290,28 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
                     flex-direction: column; break-inside: avoid; page-break-inside: avoid; overflow: hidden; }
             .card header { display: flex; align-items: center; gap: 3mm; border-bottom: 0.3mm solid #1f5fa8;
                            padding-bottom: 2mm; margin-bottom: 1.5mm; }
-            .no { font-size: 22pt; font-weight: 700; color: #fff; background: #1f5fa8; border-radius: 2mm;
+            .no { font-size: 20pt; font-weight: 700; color: #fff; background: #1f5fa8; border-radius: 2mm;
                   padding: 0 2.5mm; line-height: 1.25; }
             .who { display: flex; flex-direction: column; min-width: 0; }
             .title { font-size: 8pt; color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
             .machine { font-weight: 700; }
-            .links { display: grid; grid-template-columns: 17mm 1fr; gap: .5mm 0; margin: 1mm 0 0; align-items: baseline; }
-            .links dt, .creds dt.group { font-size: 7.5pt; font-weight: 700; text-transform: uppercase;
+            .links { display: grid; grid-template-columns: 16mm 1fr; gap: .4mm 0; margin: 1mm 0 0; align-items: baseline; }
+            .links dt, .creds dt.group { font-size: 7pt; font-weight: 700; text-transform: uppercase;
                                          letter-spacing: .06em; color: #1f5fa8; }
-            .links dd { margin: 0; font: 700 9pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+            .links dd { margin: 0; font: 700 8.5pt/1.25 "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
             .links a, .links code { font: inherit; color: #111; text-decoration: none; }
-            .links dd.hostkey, .links dd.tls { font: 400 6.2pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+            .links dd.hostkey, .links dd.tls { font: 400 5.8pt/1.25 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+            .links dd.tls { word-break: break-all; }
             .body { display: flex; gap: 2mm; align-items: flex-end; justify-content: space-between; margin-top: auto; }
             .creds { flex: 1; min-width: 0; display: grid; grid-template-columns: auto 1fr; gap: .3mm 2.5mm; margin: 0; align-items: baseline; }
-            .creds dt { font-size: 8.5pt; color: #555; }
+            .creds dt { font-size: 7.5pt; color: #555; }
             .creds dt.group { grid-column: 1 / -1; margin-top: 1mm; }
             .creds dd { margin: 0; }
-            .creds dd.wide { grid-column: 1 / -1; margin-bottom: .6mm; }
             .creds dd:empty { display: none; }
-            .secret { font: 700 13pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; letter-spacing: .04em; }
-            figure { margin: 0; width: 32mm; text-align: center; flex: none; }
-            .qr { width: 32mm; height: 32mm; display: block; }
-            figcaption { font-size: 6.5pt; color: #555; }
+            .secret { font: 700 11pt/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; letter-spacing: .04em; }
+            figure { margin: 0; width: 28mm; text-align: center; flex: none; }
+            .qr { width: 28mm; height: 28mm; display: block; }
+            figcaption { font-size: 6pt; color: #555; white-space: nowrap; }
             .warn { background: #fde8e8; color: #9b1c1c; border: 0.3mm solid #e5a3a3; border-radius: 1.5mm;
                     padding: .5mm 2mm; font-size: 8pt; font-weight: 700; margin: 1mm 0 0; white-space: nowrap;
                     overflow: hidden; text-overflow: ellipsis; }

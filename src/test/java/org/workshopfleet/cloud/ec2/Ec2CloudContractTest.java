@@ -591,7 +591,7 @@ class Ec2CloudContractTest extends CloudContract {
                         .prefixListIds(PrefixListId.builder().prefixListId("pl-0123456789abcdef0").build()).build(),
                 IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
                         .userIdGroupPairs(UserIdGroupPair.builder().groupId(other).build()).build()));
-        assertEquals(7, fake.ingress(cloud.securityGroupName()).size(), fake.ingress(cloud.securityGroupName()).toString());
+        assertEquals(8, fake.ingress(cloud.securityGroupName()).size(), fake.ingress(cloud.securityGroupName()).toString());
         fake.clearCalls();
 
         cloud.ingress().orElseThrow().replaceIngress(fx.context("198.51.100.0/24"));
@@ -752,7 +752,7 @@ class Ec2CloudContractTest extends CloudContract {
         Ec2Cloud cloud = fx.cloud(new RecordedResources());
         cloud.prepare(fx.context);
         assertEquals(3, fake.calls("AuthorizeSecurityGroupIngress").size());
-        assertEquals(3, fake.ingress(cloud.securityGroupName()).size());
+        assertEquals(4, fake.ingress(cloud.securityGroupName()).size(), "22, 80, 3000 and 443");
     }
 
     @Test

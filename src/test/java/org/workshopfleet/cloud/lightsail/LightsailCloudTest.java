@@ -227,7 +227,7 @@ class LightsailCloudTest {
         assertEquals(names(1, 3), puts.stream().map(b -> b.path("instanceName").asText()).collect(Collectors.toSet()));
         assertEquals(3, puts.size());
         for (JsonNode body : puts) {
-            assertEquals(3, body.path("portInfos").size());
+            assertEquals(4, body.path("portInfos").size(), "22, 80, 3000 and 443");
             for (JsonNode p : body.path("portInfos")) {
                 assertEquals("tcp", p.path("protocol").asText());
                 assertEquals(p.path("fromPort").asInt(), p.path("toPort").asInt());
