@@ -89,6 +89,15 @@ public final class Ledger implements ResourceRecorder {
         return new WriteCount(w, 2 * w, BYTES.get());
     }
 
+    private final java.util.concurrent.atomic.AtomicLong ownWrites = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong ownBytes = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The writes of this ledger object so far (what {@link #writesSoFar()} counts for the whole process). */
+    public WriteCount writeCount() {
+        long w = ownWrites.get();
+        return new WriteCount(w, 2 * w, ownBytes.get());
+    }
+
     private Ledger(StateFolder folder, Clock clock, LedgerData data) {
         this.folder = folder;
         this.clock = clock;
@@ -401,21 +410,26 @@ public final class Ledger implements ResourceRecorder {
         }
     }
 
+    private void counted(long bytes) {
+        WRITES.incrementAndGet();
+        BYTES.addAndGet(bytes);
+        ownWrites.incrementAndGet();
+        ownBytes.addAndGet(bytes);
+    }
+
     private void write(LedgerData content) {
         folder.ensure();
         if (lastGood != null) {
             // Once per process, not per write: the ledger as the previous command left it (it parsed, so it is
             // good) is the one worth restoring, and one more write per command costs nothing next to group commit.
             StateFolder.writeAtomically(folder.ledgerBackup(), lastGood, true);
-            WRITES.incrementAndGet();
-            BYTES.addAndGet(lastGood.length);
+            counted(lastGood.length);
             lastGood = null;
         }
         try {
             byte[] bytes = JSON.writeValueAsBytes(content);
             StateFolder.writeAtomically(folder.ledgerFile(), bytes, true);
-            WRITES.incrementAndGet();
-            BYTES.addAndGet(bytes.length);
+            counted(bytes.length);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serialise the ledger", e);
         }
