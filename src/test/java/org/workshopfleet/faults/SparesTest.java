@@ -354,14 +354,15 @@ class SparesTest {
         String ami = ec2.bakedImages().registered().get(0).id();
         assertNotEquals(stock, ami);
         assertEquals(ami, ledger().image().id(), "up records the image the fleet was launched from");
-        assertEquals(List.of("02", "03"), machines.boxOf(1).runs(), "a baked machine skips the image step");
+        assertEquals(List.of("02", "03"), machines.boxOf(seat(1).attendee()).runs(), "a baked machine skips the image step");
 
         assertEquals(0, run("action=replace;seat=1"), out() + err());
         assertEquals("ebpf-php-02", seat(1).name(), "the seat moved onto the spare");
         assertEquals(List.of("ebpf-php-03"), spares().stream().map(MachineRecord::name).toList());
         assertEquals(ami, lastLaunchImage(), "replace's new spare launched from the fleet's image");
-        assertEquals(ami, machines.imageOf(3));
-        assertEquals(List.of("02", "03"), machines.boxOf(3).runs(), "only the per-machine steps ran on it");
+        int newSpare = spares().get(0).attendee();
+        assertEquals(ami, machines.imageOf(newSpare));
+        assertEquals(List.of("02", "03"), machines.boxOf(newSpare).runs(), "only the per-machine steps ran on it");
         assertTrue(out().contains("image: new machines launch from the fleet's image " + ami + " (recipe "), out());
 
         // A later up, from the stock image as by default, heals a seat that fails its checks: its new spare comes
@@ -371,7 +372,7 @@ class SparesTest {
         assertTrue(out().contains("heal: seat 01 healed on ebpf-php-03"), out());
         assertEquals(List.of("ebpf-php-04"), spares().stream().map(MachineRecord::name).toList());
         assertEquals(ami, lastLaunchImage(), "heal's new spare launched from the fleet's image");
-        assertEquals(List.of("02", "03"), machines.boxOf(4).runs());
+        assertEquals(List.of("02", "03"), machines.boxOf(spares().get(0).attendee()).runs());
         assertEquals(5, ec2.calls("RunInstances").size(),
                 "the builder, the fleet's two, the new spares of replace and heal");
 
@@ -394,8 +395,8 @@ class SparesTest {
         assertEquals(0, run("action=replace;seat=1"), out() + err());
         assertEquals("ebpf-php-02", seat(1).name(), out());
         assertEquals(stock, lastLaunchImage(), "launched from the stock image");
-        assertNull(machines.imageOf(2));
-        assertEquals(List.of("01", "02", "03"), machines.boxOf(2).runs(), "every step ran");
+        assertNull(machines.imageOf(seat(1).attendee()));
+        assertEquals(List.of("01", "02", "03"), machines.boxOf(seat(1).attendee()).runs(), "every step ran");
         List<String> why = out().lines().filter(l -> l.startsWith("image: ")).toList();
         assertEquals(1, why.size(), out());
         assertTrue(why.get(0).startsWith("image: new machines launch from the stock image and run every step: the"
@@ -408,7 +409,7 @@ class SparesTest {
         assertEquals(0, run("action=replace;seat=1"), out() + err());
         assertEquals("ebpf-php-03", seat(1).name(), out());
         assertEquals(stock, lastLaunchImage());
-        assertEquals(List.of("01", "02", "03"), machines.boxOf(3).runs());
+        assertEquals(List.of("01", "02", "03"), machines.boxOf(seat(1).attendee()).runs());
         why = out().lines().filter(l -> l.startsWith("image: ")).toList();
         assertEquals(List.of("image: new machines launch from the stock image and run every step: the fleet's image "
                 + ami + " (recipe " + recipe.substring(0, 12) + ") is gone (re-run up -Dimage=bake to bake it again)"),
