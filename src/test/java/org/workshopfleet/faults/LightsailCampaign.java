@@ -162,7 +162,7 @@ public final class LightsailCampaign implements CampaignEngine.Plugin<LightsailC
                     rules.add(p.path("protocol").asText() + " " + p.path("fromPort").asInt() + "-"
                             + p.path("toPort").asInt() + " " + cidrs + " " + v6);
                 }
-                if (n != 3 || !rules.equals(EXPECTED_RULES)) {
+                if (n != EXPECTED_RULES.size() || !rules.equals(EXPECTED_RULES)) {
                     violations.add("PutInstancePublicPorts for " + r.body().path("instanceName").asText() + " opened "
                             + rules);
                 }
@@ -189,7 +189,7 @@ public final class LightsailCampaign implements CampaignEngine.Plugin<LightsailC
                 Set<String> rules = new TreeSet<>();
                 i.ports().forEach(p -> rules.add(p.protocol() + " " + p.fromPort() + "-" + p.toPort() + " " + p.cidrs()
                         + " " + p.ipv6Cidrs()));
-                if (!rules.equals(EXPECTED_RULES) || i.ports().size() != 3) {
+                if (!rules.equals(EXPECTED_RULES) || i.ports().size() != EXPECTED_RULES.size()) {
                     violations.add("ready instance " + i.name() + " has firewall " + rules);
                 }
             }

@@ -22,6 +22,7 @@ class Ec2ThrottlingTest {
     void aThrottledRunInstancesBucketSlowsUpDownButNeverFailsIt() {
         try (FleetFixture fx = new FleetFixture(org.workshopfleet.spec.WorkshopSpec.defaults(12,
                 org.workshopfleet.spec.Provider.EC2))) {
+            fx.fake.throttling(true);
             // One token, ten a second: the launch workers (eight at a time, pacing themselves at EC2's real 2/s after
             // a burst of 5) meet an empty bucket within their first calls.
             fx.fake.requestBucket("RunInstances", 1, 10).requestBucket("DescribeInstances#unfiltered", 2, 20);
@@ -43,6 +44,7 @@ class Ec2ThrottlingTest {
     void theStandInThrottlesABurstOfRunInstancesAsEc2DoesPastItsFifthCall() {
         try (FleetFixture fx = new FleetFixture(org.workshopfleet.spec.WorkshopSpec.defaults(7,
                 org.workshopfleet.spec.Provider.EC2))) {
+            fx.fake.throttling(true);
             // Without the product's own pacing: the SDK's retries alone, in a burst from one thread.
             Ec2Cloud cloud = new Ec2Cloud(fx.client(), Ec2Cloud.config(fx.spec), new RecordedResources(),
                     AmiCatalog.load(Path.of("ami.properties")), Waiter.fast(), null, RequestBucket.unlimited());
@@ -59,6 +61,7 @@ class Ec2ThrottlingTest {
     void launchesPaceThemselvesToEc2sRate() {
         try (FleetFixture fx = new FleetFixture(org.workshopfleet.spec.WorkshopSpec.defaults(9,
                 org.workshopfleet.spec.Provider.EC2))) {
+            fx.fake.throttling(true);
             RecordedResources recorder = new RecordedResources();
             Ec2Cloud cloud = fx.cloud(recorder);
             cloud.prepare(fx.context);

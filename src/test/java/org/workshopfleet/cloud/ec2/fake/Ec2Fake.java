@@ -255,9 +255,10 @@ public final class Ec2Fake implements AutoCloseable {
     }
 
     /**
-     * EC2's request throttling (on by default): per-action token buckets with the documented sizes and refill rates,
-     * and the instance-counted buckets of RunInstances and TerminateInstances ({@link RequestThrottle},
-     * docs/aws-facts.md). Off, every call is admitted, for tests whose subject is not the API's rate.
+     * EC2's request throttling (off unless a test turns it on): per-action token buckets with the documented sizes
+     * and refill rates, and the instance-counted buckets of RunInstances and TerminateInstances ({@link RequestThrottle},
+     * docs/aws-facts.md). Off, every call is admitted: most tests use the quick retry policy ({@link #cloudFactory}),
+     * whose millisecond backoff gives up on a real bucket that the SDK's own backoff would wait out.
      */
     public Ec2Fake throttling(boolean on) {
         throttle.enabled(on);

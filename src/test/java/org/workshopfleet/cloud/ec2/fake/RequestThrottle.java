@@ -72,7 +72,7 @@ final class RequestThrottle {
     private final LongSupplier nanoTime;
     private final Map<String, Bucket> buckets = new HashMap<>();
     private final Map<String, Figures> overrides = new HashMap<>();
-    private boolean on = true;
+    private boolean on;
     private long throttled;
 
     RequestThrottle(LongSupplier nanoTime) {
