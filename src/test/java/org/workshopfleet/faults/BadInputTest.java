@@ -186,6 +186,12 @@ class BadInputTest {
                     s -> tlsFiles(s.project()), Calls.NONE, "does not give DNS names"),
             row("-DhostnamePattern without -DtlsCert", "hostnamePattern=seat{n}.example.org",
                     "-DhostnamePattern needs -DtlsCert and -DtlsKey"),
+            row("-DtlsCert not PEM", TLS, s -> tlsFiles(s.project()), Calls.NONE, "cert.pem"),
+            row("-DtlsKey of another certificate", TLS, s -> realTls(s.project(), "seat01.example.org", true),
+                    Calls.NONE, "does not belong to the certificate"),
+            row("-DtlsCert not naming the seats", "hostnamePattern=seat{n}.example.org;" + TLS,
+                    s -> realTls(s.project(), "seat01.other.org", false), Calls.NONE,
+                    "does not name seat01.example.org"),
             row("pinned stock AMI not Canonical's", "", s -> s.fake().addImage(Ec2Fake.STOCK_AMI,
                     "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250112", "2025-01-12T00:00:00.000Z",
                     "111122223333", "available"), Calls.REFUSED_BY_CLOUD, "belongs to account 111122223333, not Canonical"),
@@ -378,6 +384,15 @@ class BadInputTest {
         }
         write(project.resolve("tls/cert.pem"), "-----BEGIN CERTIFICATE-----\n");
         write(project.resolve("tls/key.pem"), "-----BEGIN PRIVATE KEY-----\n");
+    }
+
+    /** A real certificate for {@code name} and its key, or (with {@code otherKey}) the key of another certificate. */
+    private static void realTls(Path project, String name, boolean otherKey) {
+        tlsFiles(project);
+        org.workshopfleet.tls.TlsMaterial made = org.workshopfleet.tls.TlsMaterial.selfSigned(name, Duration.ofDays(2));
+        write(project.resolve("tls/cert.pem"), made.certificatePem());
+        write(project.resolve("tls/key.pem"), otherKey
+                ? org.workshopfleet.tls.TlsMaterial.selfSigned(name, Duration.ofDays(2)).keyPem() : made.keyPem());
     }
 
     private static void append(Path file, String text) {
