@@ -33,6 +33,7 @@ import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.ssh.LoopbackSshd;
 import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.LedgerData;
 import org.workshopfleet.state.MachinePhase;
 import org.workshopfleet.state.StateFolder;
@@ -217,8 +218,11 @@ class FleetTest {
     @Test
     void accessAnywhereIsSaidKeptByAllowIpAndNamedSeatsGetTheirDnsRecords() throws IOException {
         int closedPort = LoopbackSshd.freePort();
-        Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
-        Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n");
+        // The facilitator's own certificate: a real one naming the first seat (enough for the pre-check).
+        org.workshopfleet.tls.TlsMaterial given = org.workshopfleet.tls.TlsMaterial.selfSigned("seat01.example.org",
+                Duration.ofDays(2));
+        Path cert = Files.writeString(dir.resolve("cert.pem"), given.certificatePem());
+        Path key = Files.writeString(dir.resolve("key.pem"), given.keyPem());
         WebEntry web = new WebEntry(WebEntry.Access.ANYWHERE, cert, key, "seat{n}.example.org");
         assertEquals(1, fleet(spec(2, Provider.EC2).withWeb(web), null, closedPort).up(true), out());
 
@@ -232,6 +236,10 @@ class FleetTest {
                 Clock.systemUTC());
         assertEquals("anywhere", ledger.setting("access"));
         assertEquals("seat{n}.example.org", ledger.setting("hostnamePattern"));
+        assertEquals(cert.toAbsolutePath().toString(), ledger.setting("tlsCert"), "replace and heal serve it too");
+        for (MachineRecord r : ledger.snapshot().machines().values()) {
+            assertEquals(given.sha256(), r.tlsSha256(), r.name() + " serves the given certificate, and its card says so");
+        }
         Path page = dir.resolve("workshops/ebpf-php/handout/index.html");
         assertTrue(Files.readString(page).contains("https://seat02.example.org/terminal/"));
 

@@ -193,10 +193,11 @@ class SecretsNeverLeakTest {
         assertEquals(0, run("action=up"), out.toString(StandardCharsets.UTF_8));
         assertEquals(0, run("action=up", "count=3"), out.toString(StandardCharsets.UTF_8));
         String group = "workshop-fleet-ebpf-php";
-        assertEquals(List.of("tcp 22-22 " + CIDR, "tcp 3000-3000 " + CIDR, "tcp 80-80 " + CIDR),
+        assertEquals(List.of("tcp 22-22 " + CIDR, "tcp 3000-3000 " + CIDR, "tcp 443-443 " + CIDR, "tcp 80-80 " + CIDR),
                 fake.ingress(group).stream().sorted().toList());
         assertEquals(0, run("action=allow-ip", "cidr=" + LATER_CIDR));
-        assertEquals(List.of("tcp 22-22 " + LATER_CIDR, "tcp 3000-3000 " + LATER_CIDR, "tcp 80-80 " + LATER_CIDR),
+        assertEquals(List.of("tcp 22-22 " + LATER_CIDR, "tcp 3000-3000 " + LATER_CIDR, "tcp 443-443 " + LATER_CIDR,
+                "tcp 80-80 " + LATER_CIDR),
                 fake.ingress(group).stream().sorted().toList());
         for (RecordedCall c : fake.calls("AuthorizeSecurityGroupIngress")) {
             c.params().forEach((k, v) -> {

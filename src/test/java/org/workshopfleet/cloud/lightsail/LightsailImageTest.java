@@ -129,7 +129,7 @@ class LightsailImageTest {
                 assertEquals(WORKSHOP, tags(b.path("tags")).get(Tags.WORKSHOP));
             }
             for (Machine m : running) {
-                assertEquals(3, fake.instance(m.id()).orElseThrow().ports().size(), "the firewall is put as usual");
+                assertEquals(4, fake.instance(m.id()).orElseThrow().ports().size(), "the firewall is put as usual");
             }
 
             cloud.teardown(recorder.live());
