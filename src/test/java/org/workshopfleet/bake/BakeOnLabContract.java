@@ -53,9 +53,9 @@ abstract class BakeOnLabContract {
     protected static final Path PROJECT = Path.of("").toAbsolutePath();
     /** Steps baked into the image, in order. */
     protected static final List<String> IMAGE_STEPS = List.of("01-packages", "02-apache-php", "03-ebpf-exporter",
-            "04-prometheus", "05-grafana", "06-attendee");
+            "04-prometheus", "05-grafana", "06-attendee", "06-web-terminal");
     /** Steps every machine runs itself, also when launched from a baked image. */
-    protected static final List<String> MACHINE_STEPS = List.of("07-login", "08-grafana-admin");
+    protected static final List<String> MACHINE_STEPS = List.of("07-login", "08-grafana-admin", "09-https");
     private static final Pattern RAN = Pattern.compile("(?m)^.*step \\d+/\\d+ (\\S+)\\s*$");
 
     @TempDir

@@ -138,6 +138,10 @@ class CtrlCTest {
 
     @Test
     void ctrlCOnUpInAChildJvmExits130AtOnceAndRecordsTheMachinesInterrupted() throws Exception {
+        // A JVM started with SIGINT ignored (a shell runs `cmd &` that way when job control is off) passes that on to
+        // its children, and a JVM that starts with SIGINT ignored never handles it: Ctrl-C could not reach the child.
+        assertFalse(sigintIgnored(), "SIGINT is ignored in this test JVM (inherited from a background job of a shell"
+                + " without job control): run mvn in the foreground, or under `timeout`, which resets it");
         WorkshopSpec spec = spec();
         Path childOut = dir.resolve("child.out");
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -151,7 +155,14 @@ class CtrlCTest {
             long t0 = System.nanoTime();
             // What the terminal sends on Ctrl-C.
             assertEquals(0, new ProcessBuilder("kill", "-INT", String.valueOf(child.pid())).start().waitFor());
-            assertTrue(child.waitFor(10, TimeUnit.SECONDS), "the child ended");
+            boolean ended = child.waitFor(10, TimeUnit.SECONDS);
+            if (!ended) {
+                // What the child was doing: its output and its threads (jcmd), for the failure message.
+                new ProcessBuilder("jcmd", String.valueOf(child.pid()), "Thread.print")
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("child.threads").toFile()).start()
+                        .waitFor(20, TimeUnit.SECONDS);
+            }
+            assertTrue(ended, () -> "the child ended:\n" + read(childOut) + "\n" + read(dir.resolve("child.threads")));
             long millis = (System.nanoTime() - t0) / 1_000_000;
             String text = Files.readString(childOut, StandardCharsets.UTF_8);
             assertTrue(millis < 2000, "the child ended " + millis + " ms after SIGINT:\n" + text);
@@ -185,6 +196,24 @@ class CtrlCTest {
             assertEquals(MachinePhase.FAILED, r.phase(), r.toString());
             assertTrue(r.error().startsWith("interrupted"), r.toString());
             assertFalse(r.error().contains("\n"), r.toString());
+        }
+    }
+
+    /** Whether this process ignores SIGINT (bit 2 of /proc/self/status's SigIgn mask). */
+    private static boolean sigintIgnored() throws java.io.IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.exists(status)) {
+            return false;
+        }
+        return Files.readAllLines(status).stream().filter(l -> l.startsWith("SigIgn:"))
+                .map(l -> Long.parseUnsignedLong(l.substring(7).trim(), 16)).anyMatch(mask -> (mask & 2L) != 0);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "(no " + file.getFileName() + ")";
+        } catch (java.io.IOException e) {
+            return "(unreadable " + file.getFileName() + ": " + e.getMessage() + ")";
         }
     }
 
