@@ -33,7 +33,7 @@ public final class Status {
                     + " (nothing launched from here)");
             return 0;
         }
-        // No lock: status only reads, and the ledger is always a whole file (replaced by rename).
+        // No lock: status only reads, and the ledger reads consistently while a command writes it (see Ledger#open).
         Ledger ledger = ctx.openLedger(folder);
         WorkshopSpec spec = ctx.spec();
         Map<Integer, Machine> live = new HashMap<>();

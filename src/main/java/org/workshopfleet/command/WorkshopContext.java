@@ -76,6 +76,8 @@ public final class WorkshopContext {
     private final Wiring wiring;
     private final PrintStream out;
     private final Given given;
+    /** The lock this context took last ({@link #lock}): the ledgers it opens are compacted when it is released. */
+    private WorkshopLock held;
 
     /**
      * @param spec        the validated workshop
@@ -129,7 +131,8 @@ public final class WorkshopContext {
 
     /** Takes this workshop's lock for {@code action} (see {@link WorkshopLock}). */
     WorkshopLock lock(String action) {
-        return WorkshopLock.acquire(folder(), spec.name(), action);
+        held = WorkshopLock.acquire(folder(), spec.name(), action);
+        return held;
     }
 
     /** For actions without a ledger of their own: takes the place of the workshop's ledger, if there is one. */
@@ -146,6 +149,10 @@ public final class WorkshopContext {
      */
     Ledger openLedger(StateFolder folder) {
         Ledger ledger = Ledger.open(folder, spec.name(), spec.provider().id(), spec.region(), wiring.clock());
+        if (held != null) {
+            // Between commands ledger.json alone is the whole ledger (see Ledger).
+            held.beforeRelease(ledger::compact);
+        }
         LedgerData data = ledger.snapshot();
         if (!data.placesFleet()) {
             return ledger;

@@ -25,16 +25,26 @@ import org.workshopfleet.cloud.ResourceKind;
 import org.workshopfleet.cloud.ResourceRecorder;
 
 /**
- * The workshop's state file ({@code workshops/<name>/ledger.json}): every resource created, every machine's progress.
- * Every change is written to disk (atomically, fsync'd) before the method returns, so a crash at any point leaves a
- * ledger that names everything that exists. Thread-safe: the runner's threads share one ledger.
+ * The workshop's state: {@code workshops/<name>/ledger.json} and, beside it, its journal ({@link LedgerJournal}):
+ * every resource created, every machine's progress. Every change is on disk (fsync'd) before the method returns (but
+ * {@link #updateMachineSoon}'s), so a crash at any point leaves a ledger that names everything that exists.
+ * Thread-safe: the runner's threads share one ledger.
+ *
+ * <p>A change is appended to the journal as one line, so it costs its own size, not the whole ledger's: with the
+ * whole file rewritten per change, a fleet of N machines wrote O(N) bytes per change and O(N²) per command. The
+ * whole file is written (atomically: temporary file, fsync, rename, folder fsync) at a compaction, which ends the
+ * journal: at the first write of a process (which also keeps the backup, see {@link #write}), when the journal has
+ * grown past the file's size (so compactions cost, over a command, about what the journal does, whatever N), and at
+ * {@link #compact} (the end of every command that holds the workshop's lock) and {@link #close}. Between commands
+ * {@code ledger.json} alone is therefore the whole ledger, as it was before journals; after a crash {@link #open}
+ * replays the journal, here and in any other process that reads the ledger ({@code status}, a later teardown).
  *
  * <p>Changes from many threads share writes (group commit, as databases do with their log): a change is applied in
  * memory, then its caller waits until a write that includes it has reached the disk, doing that write itself when
  * no other is in progress. Thirty machines report some twenty progress events each; with one fsync'd write per event,
  * serialised, the writes alone held every machine back by seconds on a busy host. A failed write is reported to every
  * caller whose change it carried (each retries once, as its own writer); the change stays in memory and reaches the
- * disk with the next write that succeeds.
+ * disk with the next write, which is a compaction (nothing is appended after a line that may be torn).
  *
  * <p>The file format is {@link LedgerData}'s; it only grows by optional fields (see there), so ledgers written by
  * earlier versions load unchanged: for example a machine recorded before instance types were recorded has a
@@ -49,11 +59,20 @@ public final class Ledger implements ResourceRecorder {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
+    /** The field of {@code ledger.json} naming this write of it, which a journal names as the one it extends. */
+    static final String SNAPSHOT_ID = "snapshotId";
+    /**
+     * The journal is compacted once it is larger than the file and than this: a small ledger is not rewritten every
+     * few changes, and a replay reads at most this much more than the file.
+     */
+    static final long JOURNAL_FLOOR = 16 * 1024;
+
     private final StateFolder folder;
     private final Clock clock;
+    private final LedgerJournal journal;
     private LedgerData data;
     /**
-     * The file as this process found it, until it is kept as {@code ledger.json.bak} just before the first write
+     * The ledger as this process found it, until it is kept as {@code ledger.json.bak} just before the first write
      * replaces it; then null. Guarded by the writer's turn ({@code writing}).
      */
     private byte[] lastGood;
@@ -61,15 +80,28 @@ public final class Ledger implements ResourceRecorder {
     private long version;
     private long durable;
     private boolean writing;
+    /** Changes applied and not yet taken by a write, in order. Guarded by {@code this}. */
+    private final List<LedgerChange> pending = new ArrayList<>();
+    /**
+     * Whether the next write is a compaction: the first of a process, the one after a failed write, and those
+     * {@link #compact}, {@link #close} and {@link #save} ask for. Guarded by {@code this}.
+     */
+    private boolean compactNext = true;
+    /** The bytes of this process's journal (0: none since the last compaction). Guarded by {@code this}. */
+    private long journalBytes;
+    /** The id and size of {@code ledger.json} as the last compaction wrote it. Guarded by the writer's turn. */
+    private String snapshotId;
+    private long snapshotBytes;
     /** How long a background write ({@link #updateMachineSoon}) waits before taking what has been applied. */
     private static final long SOON_MILLIS = 100;
     private final java.util.concurrent.atomic.AtomicBoolean writeQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
-     * Ledger files written by this process so far (each an atomic replace: two fsyncs, the file's and its folder's)
-     * and their bytes; for benchmarks, which read the difference across a command.
+     * Ledger writes of this process so far, their fsyncs and bytes; for benchmarks, which read the difference across a
+     * command.
      *
-     * @param writes whole-file writes of {@code ledger.json} (the one backup per process included)
+     * @param writes writes: journal appends (one fsync; two for the first, which creates the journal) and whole-file
+     *               writes of {@code ledger.json} or its backup (two fsyncs: the file's and its folder's)
      * @param fsyncs fsync calls those writes made
      * @param bytes  bytes written
      */
@@ -81,76 +113,112 @@ public final class Ledger implements ResourceRecorder {
     }
 
     private static final java.util.concurrent.atomic.AtomicLong WRITES = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong FSYNCS = new java.util.concurrent.atomic.AtomicLong();
     private static final java.util.concurrent.atomic.AtomicLong BYTES = new java.util.concurrent.atomic.AtomicLong();
 
     /** Every ledger write of this process so far. */
     public static WriteCount writesSoFar() {
-        long w = WRITES.get();
-        return new WriteCount(w, 2 * w, BYTES.get());
+        return new WriteCount(WRITES.get(), FSYNCS.get(), BYTES.get());
     }
 
     private final java.util.concurrent.atomic.AtomicLong ownWrites = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong ownFsyncs = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong ownBytes = new java.util.concurrent.atomic.AtomicLong();
 
     /** The writes of this ledger object so far (what {@link #writesSoFar()} counts for the whole process). */
     public WriteCount writeCount() {
-        long w = ownWrites.get();
-        return new WriteCount(w, 2 * w, ownBytes.get());
+        return new WriteCount(ownWrites.get(), ownFsyncs.get(), ownBytes.get());
     }
 
-    private Ledger(StateFolder folder, Clock clock, LedgerData data) {
+    private Ledger(StateFolder folder, Clock clock, LedgerData data, byte[] lastGood) {
         this.folder = folder;
         this.clock = clock;
         this.data = data;
+        this.lastGood = lastGood;
+        this.journal = new LedgerJournal(folder.ledgerJournal());
     }
 
     /**
-     * Opens the ledger of this folder, creating an empty one (not yet written) if there is none.
+     * Opens the ledger of this folder, creating an empty one (not yet written) if there is none; replays the journal
+     * a crash left beside it.
      *
-     * @throws Unreadable    when the file is not a ledger (not JSON, or without its workshop, provider or region)
+     * @throws Unreadable    when the file is not a ledger (not JSON, or without its workshop, provider or region), or
+     *                       its journal holds a line this version does not know
      * @throws FleetException when it belongs to another workshop or was written by a newer workshop-fleet
      */
     public static Ledger open(StateFolder folder, String workshop, String provider, String region, Clock clock) {
         if (!Files.exists(folder.ledgerFile())) {
-            return new Ledger(folder, clock, LedgerData.empty(workshop, provider, region, clock.instant()));
+            return new Ledger(folder, clock, LedgerData.empty(workshop, provider, region, clock.instant()), null);
         }
-        byte[] bytes;
-        LedgerData loaded;
-        try {
-            bytes = Files.readAllBytes(folder.ledgerFile());
-            com.fasterxml.jackson.databind.JsonNode tree = JSON.readTree(bytes);
-            // Checked before the fields are read: a newer format may mean something else by them.
-            int format = tree == null ? 0 : tree.path("formatVersion").asInt(0);
-            if (format > LedgerData.FORMAT_VERSION) {
-                throw new BadInput("ledger " + folder.ledgerFile() + " was written by a newer workshop-fleet"
-                        + " (format " + format + ", this one reads " + LedgerData.FORMAT_VERSION + "): upgrade"
-                        + " workshop-fleet; the ledger was left as it is");
+        LedgerJournal journal = new LedgerJournal(folder.ledgerJournal());
+        for (int attempt = 1; ; attempt++) {
+            Snapshot file = Snapshot.read(folder, workshop);
+            LedgerJournal.Contents since;
+            try {
+                since = journal.read();
+            } catch (IOException e) {
+                throw new Unreadable(folder, "its journal " + folder.ledgerJournal().getFileName() + " holds a line"
+                        + " this version cannot read: " + e.getClass().getSimpleName());
             }
-            loaded = tree == null || !tree.isObject() ? null : JSON.treeToValue(tree, LedgerData.class);
-        } catch (IOException e) {
-            throw new Unreadable(folder, e.getClass().getSimpleName());
-        }
-        if (loaded == null) {
-            throw new Unreadable(folder, "not a JSON object");
-        }
-        for (String[] field : new String[][] {{"workshop", loaded.workshop()}, {"provider", loaded.provider()},
-                {"region", loaded.region()}}) {
-            if (field[1] == null || field[1].isBlank()) {
-                throw new Unreadable(folder, "no \"" + field[0] + "\"");
+            if (since != null && file.id() != null && file.id().equals(since.extendsSnapshot())) {
+                LedgerData replayed = file.data();
+                for (LedgerChange change : since.changes()) {
+                    replayed = change.applyTo(replayed);
+                }
+                // The backup names no snapshot, so that no journal is ever replayed onto it when it is restored.
+                return new Ledger(folder, clock, replayed, since.changes().isEmpty() ? file.bytes()
+                        : snapshotBytes(replayed, null));
+            }
+            // No journal extends this file. Unless a writer compacted between the two reads (replacing the file and
+            // removing the journal that extended it), the file alone is the ledger; a journal naming another file is
+            // stale, or the file was restored from the backup, whose state wins.
+            if (file.id() == null || attempt == 3 || file.id().equals(Snapshot.read(folder, workshop).id())) {
+                return new Ledger(folder, clock, file.data(), file.bytes());
             }
         }
-        try {
-            org.workshopfleet.spec.Provider.parse(loaded.provider());
-        } catch (FleetException e) {
-            throw new Unreadable(folder, "unknown provider '" + loaded.provider() + "'");
+    }
+
+    /** {@code ledger.json} as read: its bytes, content and {@link #SNAPSHOT_ID} (null in files older than journals). */
+    private record Snapshot(byte[] bytes, LedgerData data, String id) {
+
+        static Snapshot read(StateFolder folder, String workshop) {
+            byte[] bytes;
+            LedgerData loaded;
+            com.fasterxml.jackson.databind.JsonNode tree;
+            try {
+                bytes = Files.readAllBytes(folder.ledgerFile());
+                tree = JSON.readTree(bytes);
+                // Checked before the fields are read: a newer format may mean something else by them.
+                int format = tree == null ? 0 : tree.path("formatVersion").asInt(0);
+                if (format > LedgerData.FORMAT_VERSION) {
+                    throw new BadInput("ledger " + folder.ledgerFile() + " was written by a newer workshop-fleet"
+                            + " (format " + format + ", this one reads " + LedgerData.FORMAT_VERSION + "): upgrade"
+                            + " workshop-fleet; the ledger was left as it is");
+                }
+                loaded = tree == null || !tree.isObject() ? null : JSON.treeToValue(tree, LedgerData.class);
+            } catch (IOException e) {
+                throw new Unreadable(folder, e.getClass().getSimpleName());
+            }
+            if (loaded == null) {
+                throw new Unreadable(folder, "not a JSON object");
+            }
+            for (String[] field : new String[][] {{"workshop", loaded.workshop()}, {"provider", loaded.provider()},
+                    {"region", loaded.region()}}) {
+                if (field[1] == null || field[1].isBlank()) {
+                    throw new Unreadable(folder, "no \"" + field[0] + "\"");
+                }
+            }
+            try {
+                org.workshopfleet.spec.Provider.parse(loaded.provider());
+            } catch (FleetException e) {
+                throw new Unreadable(folder, "unknown provider '" + loaded.provider() + "'");
+            }
+            if (!loaded.workshop().equals(workshop)) {
+                throw new BadInput("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
+                        + "': use -Dname=" + loaded.workshop() + " or another state folder");
+            }
+            return new Snapshot(bytes, loaded, tree.path(SNAPSHOT_ID).textValue());
         }
-        if (!loaded.workshop().equals(workshop)) {
-            throw new BadInput("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
-                    + "': use -Dname=" + loaded.workshop() + " or another state folder");
-        }
-        Ledger ledger = new Ledger(folder, clock, loaded);
-        ledger.lastGood = bytes;
-        return ledger;
     }
 
     /**
@@ -168,14 +236,20 @@ public final class Ledger implements ResourceRecorder {
     }
 
     /**
-     * Renames an unreadable ledger to {@code ledger.json.corrupt-<time>} beside it, so teardown can start a new one
-     * without losing the old file; returns the new name.
+     * Renames an unreadable ledger to {@code ledger.json.corrupt-<time>} beside it (and its journal, if any, to
+     * {@code ledger.journal.corrupt-<time>}), so teardown can start a new one without losing the old file; returns
+     * the new name.
      */
     public static Path moveAside(StateFolder folder, Clock clock) {
         String stamp = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString().replace(":", "");
         Path target = folder.root().resolve("ledger.json.corrupt-" + stamp);
         try {
-            return Files.move(folder.ledgerFile(), target);
+            Path moved = Files.move(folder.ledgerFile(), target);
+            if (Files.exists(folder.ledgerJournal())) {
+                Files.move(folder.ledgerJournal(), folder.root().resolve(folder.ledgerJournal().getFileName()
+                        + ".corrupt-" + stamp));
+            }
+            return moved;
         } catch (IOException e) {
             throw new BadInput("cannot move the unreadable ledger " + folder.ledgerFile() + " aside ("
                     + e.getClass().getSimpleName() + "): move or delete it yourself, then re-run -Daction=teardown");
@@ -200,13 +274,8 @@ public final class Ledger implements ResourceRecorder {
     public void created(CloudResource r) {
         long change;
         synchronized (this) {
-            List<ResourceEntry> list = new ArrayList<>(data.resources());
-            boolean known = list.stream().anyMatch(e -> e.kind() == r.kind() && e.id().equals(r.id()) && e.deletedAt() == null);
-            if (known) {
-                return;
-            }
-            list.add(new ResourceEntry(r.kind(), r.id(), r.name(), r.attendee(), clock.instant(), null));
-            change = apply(data.withResources(list).reopened());
+            change = applyChange(new LedgerChange.Created(
+                    new ResourceEntry(r.kind(), r.id(), r.name(), r.attendee(), clock.instant(), null)));
         }
         awaitDurable(change);
     }
@@ -215,21 +284,7 @@ public final class Ledger implements ResourceRecorder {
     public void deleted(ResourceKind kind, String id) {
         long change;
         synchronized (this) {
-            Instant now = clock.instant();
-            List<ResourceEntry> list = new ArrayList<>();
-            boolean changed = false;
-            for (ResourceEntry e : data.resources()) {
-                if (e.kind() == kind && e.id().equals(id) && e.deletedAt() == null) {
-                    list.add(e.deleted(now));
-                    changed = true;
-                } else {
-                    list.add(e);
-                }
-            }
-            if (!changed) {
-                return;
-            }
-            change = apply(data.withResources(list));
+            change = applyChange(new LedgerChange.Deleted(kind, id, clock.instant()));
         }
         awaitDurable(change);
     }
@@ -268,21 +323,18 @@ public final class Ledger implements ResourceRecorder {
     }
 
     private synchronized Applied applyToMachine(int attendee, String name, UnaryOperator<MachineRecord> change) {
-        Map<Integer, MachineRecord> machines = new TreeMap<>(data.machines());
-        MachineRecord before = machines.getOrDefault(attendee, MachineRecord.planned(attendee, name, clock.instant()));
+        MachineRecord before = data.machines().get(attendee);
+        if (before == null) {
+            before = MachineRecord.planned(attendee, name, clock.instant());
+        }
         MachineRecord after = change.apply(before).touched(clock.instant());
-        machines.put(attendee, after);
-        return new Applied(after, apply(data.withMachines(machines)));
+        return new Applied(after, applyChange(new LedgerChange.Machine(after)));
     }
 
     public void removeMachine(int attendee) {
         long change;
         synchronized (this) {
-            Map<Integer, MachineRecord> machines = new TreeMap<>(data.machines());
-            if (machines.remove(attendee) == null) {
-                return;
-            }
-            change = apply(data.withMachines(machines));
+            change = applyChange(new LedgerChange.MachineRemoved(attendee));
         }
         awaitDurable(change);
     }
@@ -291,11 +343,7 @@ public final class Ledger implements ResourceRecorder {
     public void putSetting(String key, String value) {
         long change;
         synchronized (this) {
-            Map<String, String> settings = new TreeMap<>(data.settings());
-            if (value.equals(settings.put(key, value))) {
-                return;
-            }
-            change = apply(data.withSettings(settings));
+            change = applyChange(new LedgerChange.Setting(key, value));
         }
         awaitDurable(change);
     }
@@ -308,10 +356,7 @@ public final class Ledger implements ResourceRecorder {
     public void putImage(BakedImage image) {
         long change;
         synchronized (this) {
-            if (java.util.Objects.equals(image, data.image())) {
-                return;
-            }
-            change = apply(data.withImage(image));
+            change = applyChange(new LedgerChange.Image(image));
         }
         awaitDurable(change);
     }
@@ -321,22 +366,38 @@ public final class Ledger implements ResourceRecorder {
         return data.image();
     }
 
-    /** Marks the workshop as torn down: nothing of it is live any more. */
+    /** Marks the workshop as torn down: nothing of it is live any more. Written whole ({@link #compact}). */
     public void close() {
         long change;
         synchronized (this) {
-            change = apply(data.closed(clock.instant()));
+            change = applyChange(new LedgerChange.Closed(clock.instant()));
+            compactNext = true;
         }
         awaitDurable(change);
     }
 
-    /** Writes the ledger now (also called implicitly by every change). */
+    /** Writes the whole ledger to {@code ledger.json} now, ending the journal. */
     public void save() {
         long change;
         synchronized (this) {
-            change = apply(data);
+            compactNext = true;
+            change = ++version;
         }
         awaitDurable(change);
+    }
+
+    /**
+     * Writes the whole ledger to {@code ledger.json} and removes the journal, if this process changed the ledger since
+     * it last did: at the end of a command ({@link WorkshopLock#beforeRelease}), so that between commands the file
+     * alone is the ledger, and every version of workshop-fleet reads all of it.
+     */
+    public void compact() {
+        synchronized (this) {
+            if (journalBytes == 0 && durable == version) {
+                return;
+            }
+        }
+        save();
     }
 
     /** Starts a background write of everything applied so far, unless one is already waiting to start. */
@@ -367,9 +428,17 @@ public final class Ledger implements ResourceRecorder {
         writer.start();
     }
 
-    /** Makes {@code next} the ledger in memory; returns the change's number for {@link #awaitDurable}. */
-    private long apply(LedgerData next) {
+    /**
+     * Makes {@code change} in memory and queues it for the next write (the caller holds this object's lock); returns
+     * its number for {@link #awaitDurable}, or 0 (already durable) when it changed nothing.
+     */
+    private long applyChange(LedgerChange change) {
+        LedgerData next = change.applyTo(data);
+        if (next == data) {
+            return 0;
+        }
         data = next;
+        pending.add(change);
         return ++version;
     }
 
@@ -378,6 +447,8 @@ public final class Ledger implements ResourceRecorder {
         while (true) {
             LedgerData toWrite;
             long upTo;
+            List<LedgerChange> changes;
+            boolean whole;
             synchronized (this) {
                 while (writing && durable < change) {
                     try {
@@ -393,16 +464,24 @@ public final class Ledger implements ResourceRecorder {
                 writing = true;
                 toWrite = data;
                 upTo = version;
+                changes = List.copyOf(pending);
+                pending.clear();
+                whole = compactNext || journalBytes > Math.max(snapshotBytes, JOURNAL_FLOOR);
+                compactNext = false;
             }
-            boolean written = false;
+            long journalAfter = -1;
             try {
-                write(toWrite);
-                written = true;
+                journalAfter = whole ? write(toWrite) : append(changes);
             } finally {
                 synchronized (this) {
                     writing = false;
-                    if (written) {
+                    if (journalAfter >= 0) {
                         durable = Math.max(durable, upTo);
+                        journalBytes = journalAfter;
+                    } else {
+                        // The changes taken are in memory only, and the journal may end in a torn line: the next
+                        // write is the whole file.
+                        compactNext = true;
                     }
                     notifyAll();
                 }
@@ -410,28 +489,66 @@ public final class Ledger implements ResourceRecorder {
         }
     }
 
-    private void counted(long bytes) {
+    private void counted(long fsyncs, long bytes) {
         WRITES.incrementAndGet();
+        FSYNCS.addAndGet(fsyncs);
         BYTES.addAndGet(bytes);
         ownWrites.incrementAndGet();
+        ownFsyncs.addAndGet(fsyncs);
         ownBytes.addAndGet(bytes);
     }
 
-    private void write(LedgerData content) {
+    /** Appends {@code changes} to the journal (starting it after a compaction); returns the journal's size. */
+    private long append(List<LedgerChange> changes) {
+        long before = journalBytes;
+        if (changes.isEmpty()) {
+            return before;
+        }
+        try {
+            long written = before == 0 ? journal.start(snapshotId, changes) : journal.append(changes);
+            counted(before == 0 ? 2 : 1, written);
+            return before + written;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to the ledger's journal", e);
+        }
+    }
+
+    /** Compacts: writes {@code content} as the whole {@code ledger.json} and ends the journal; returns 0 (its size). */
+    private long write(LedgerData content) {
         folder.ensure();
         if (lastGood != null) {
             // Once per process, not per write: the ledger as the previous command left it (it parsed, so it is
             // good) is the one worth restoring, and one more write per command costs nothing next to group commit.
             StateFolder.writeAtomically(folder.ledgerBackup(), lastGood, true);
-            counted(lastGood.length);
+            counted(2, lastGood.length);
             lastGood = null;
         }
+        String id = java.util.UUID.randomUUID().toString();
+        byte[] bytes = snapshotBytes(content, id);
+        StateFolder.writeAtomically(folder.ledgerFile(), bytes, true);
+        counted(2, bytes.length);
+        snapshotId = id;
+        snapshotBytes = bytes.length;
         try {
-            byte[] bytes = JSON.writeValueAsBytes(content);
-            StateFolder.writeAtomically(folder.ledgerFile(), bytes, true);
-            counted(bytes.length);
+            journal.delete();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot serialise the ledger", e);
+            // It extends the file this write replaced, so it is never replayed onto the new one; the next append
+            // replaces it.
+        }
+        return 0;
+    }
+
+    /** {@code content} as {@code ledger.json} holds it, naming the write {@code id} (null: none). */
+    private static byte[] snapshotBytes(LedgerData content, String id) {
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode tree = JSON.valueToTree(content);
+            if (id != null) {
+                tree.put(SNAPSHOT_ID, id);
+            }
+            return JSON.writeValueAsBytes(tree);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UncheckedIOException("cannot serialise the ledger", e instanceof IOException io ? io
+                    : new IOException(e));
         }
     }
 }

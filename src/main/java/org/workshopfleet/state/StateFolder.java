@@ -27,6 +27,11 @@ public record StateFolder(Path root) {
         return root.resolve("ledger.json");
     }
 
+    /** The changes since {@link #ledgerFile()} was last written whole ({@link LedgerJournal}). */
+    public Path ledgerJournal() {
+        return root.resolve("ledger.journal");
+    }
+
     /** The last good ledger, kept when a command first replaces it ({@link Ledger}). */
     public Path ledgerBackup() {
         return root.resolve("ledger.json.bak");

@@ -43,6 +43,9 @@ public final class WorkshopLock implements AutoCloseable {
     private final FileLock lock;
     /** The folders this lock created (the workshop's, perhaps workshops/), innermost first. */
     private final List<Path> made;
+    /** What runs just before the lock is released, in order ({@link #beforeRelease}). Guarded by {@code HELD}. */
+    private final List<Runnable> beforeRelease = new ArrayList<>();
+    private boolean released;
 
     private WorkshopLock(Path file, FileChannel channel, FileLock lock, List<Path> made) {
         this.file = file;
@@ -125,6 +128,19 @@ public final class WorkshopLock implements AutoCloseable {
     }
 
     /**
+     * Runs {@code action} when this lock is released, while it is still held (so no other command sees the folder in
+     * between): the ledger's compaction at the end of a command ({@link Ledger#compact}). Nothing when the lock has
+     * been released already.
+     */
+    public void beforeRelease(Runnable action) {
+        synchronized (HELD) {
+            if (!released) {
+                beforeRelease.add(action);
+            }
+        }
+    }
+
+    /**
      * Releases the lock (the kernel does the same if the process dies). A command refused before it wrote anything
      * (bad input, a declined confirmation) leaves no trace: the folders this lock created are removed again if they
      * hold nothing but the lock and the {@code .gitignore}.
@@ -132,6 +148,18 @@ public final class WorkshopLock implements AutoCloseable {
     @Override
     public void close() {
         synchronized (HELD) {
+            if (released) {
+                return;
+            }
+            released = true;
+            for (Runnable action : beforeRelease) {
+                try {
+                    action.run();
+                } catch (RuntimeException e) {
+                    // Neither keeps the lock nor hides the command's own outcome: a ledger left with its journal is
+                    // read whole all the same, and compacted by the next command that writes it.
+                }
+            }
             try {
                 channel.truncate(0);
                 removeWhatOnlyTheLockMade();
