@@ -13,12 +13,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.workshopfleet.cloud.CloudResource;
 import org.workshopfleet.cloud.ResourceKind;
@@ -59,8 +56,6 @@ public final class Ledger implements ResourceRecorder {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
-    /** The field of {@code ledger.json} naming this write of it, which a journal names as the one it extends. */
-    static final String SNAPSHOT_ID = "snapshotId";
     /**
      * The journal is compacted once it is larger than the file and than this: a small ledger is not rewritten every
      * few changes, and a replay reads at most this much more than the file.
@@ -152,13 +147,14 @@ public final class Ledger implements ResourceRecorder {
         }
         LedgerJournal journal = new LedgerJournal(folder.ledgerJournal());
         for (int attempt = 1; ; attempt++) {
-            Snapshot file = Snapshot.read(folder, workshop);
+            LedgerSnapshot file = LedgerSnapshot.read(folder, workshop);
             LedgerJournal.Contents since;
             try {
                 since = journal.read();
             } catch (IOException e) {
-                throw new Unreadable(folder, "its journal " + folder.ledgerJournal().getFileName() + " holds a line"
-                        + " this version cannot read: " + e.getClass().getSimpleName());
+                throw new Unreadable(folder, "its journal " + folder.ledgerJournal().getFileName()
+                        + (e instanceof com.fasterxml.jackson.core.JsonProcessingException
+                        ? " holds a line this version cannot read: " : " cannot be read: ") + e.getClass().getSimpleName());
             }
             if (since != null && file.id() != null && file.id().equals(since.extendsSnapshot())) {
                 LedgerData replayed = file.data();
@@ -167,57 +163,14 @@ public final class Ledger implements ResourceRecorder {
                 }
                 // The backup names no snapshot, so that no journal is ever replayed onto it when it is restored.
                 return new Ledger(folder, clock, replayed, since.changes().isEmpty() ? file.bytes()
-                        : snapshotBytes(replayed, null));
+                        : LedgerSnapshot.bytes(replayed, null));
             }
             // No journal extends this file. Unless a writer compacted between the two reads (replacing the file and
             // removing the journal that extended it), the file alone is the ledger; a journal naming another file is
             // stale, or the file was restored from the backup, whose state wins.
-            if (file.id() == null || attempt == 3 || file.id().equals(Snapshot.read(folder, workshop).id())) {
+            if (file.id() == null || attempt == 3 || file.id().equals(LedgerSnapshot.read(folder, workshop).id())) {
                 return new Ledger(folder, clock, file.data(), file.bytes());
             }
-        }
-    }
-
-    /** {@code ledger.json} as read: its bytes, content and {@link #SNAPSHOT_ID} (null in files older than journals). */
-    private record Snapshot(byte[] bytes, LedgerData data, String id) {
-
-        static Snapshot read(StateFolder folder, String workshop) {
-            byte[] bytes;
-            LedgerData loaded;
-            com.fasterxml.jackson.databind.JsonNode tree;
-            try {
-                bytes = Files.readAllBytes(folder.ledgerFile());
-                tree = JSON.readTree(bytes);
-                // Checked before the fields are read: a newer format may mean something else by them.
-                int format = tree == null ? 0 : tree.path("formatVersion").asInt(0);
-                if (format > LedgerData.FORMAT_VERSION) {
-                    throw new BadInput("ledger " + folder.ledgerFile() + " was written by a newer workshop-fleet"
-                            + " (format " + format + ", this one reads " + LedgerData.FORMAT_VERSION + "): upgrade"
-                            + " workshop-fleet; the ledger was left as it is");
-                }
-                loaded = tree == null || !tree.isObject() ? null : JSON.treeToValue(tree, LedgerData.class);
-            } catch (IOException e) {
-                throw new Unreadable(folder, e.getClass().getSimpleName());
-            }
-            if (loaded == null) {
-                throw new Unreadable(folder, "not a JSON object");
-            }
-            for (String[] field : new String[][] {{"workshop", loaded.workshop()}, {"provider", loaded.provider()},
-                    {"region", loaded.region()}}) {
-                if (field[1] == null || field[1].isBlank()) {
-                    throw new Unreadable(folder, "no \"" + field[0] + "\"");
-                }
-            }
-            try {
-                org.workshopfleet.spec.Provider.parse(loaded.provider());
-            } catch (FleetException e) {
-                throw new Unreadable(folder, "unknown provider '" + loaded.provider() + "'");
-            }
-            if (!loaded.workshop().equals(workshop)) {
-                throw new BadInput("ledger " + folder.ledgerFile() + " belongs to workshop '" + loaded.workshop()
-                        + "': use -Dname=" + loaded.workshop() + " or another state folder");
-            }
-            return new Snapshot(bytes, loaded, tree.path(SNAPSHOT_ID).textValue());
         }
     }
 
@@ -524,7 +477,7 @@ public final class Ledger implements ResourceRecorder {
             lastGood = null;
         }
         String id = java.util.UUID.randomUUID().toString();
-        byte[] bytes = snapshotBytes(content, id);
+        byte[] bytes = LedgerSnapshot.bytes(content, id);
         StateFolder.writeAtomically(folder.ledgerFile(), bytes, true);
         counted(2, bytes.length);
         snapshotId = id;
@@ -536,19 +489,5 @@ public final class Ledger implements ResourceRecorder {
             // replaces it.
         }
         return 0;
-    }
-
-    /** {@code content} as {@code ledger.json} holds it, naming the write {@code id} (null: none). */
-    private static byte[] snapshotBytes(LedgerData content, String id) {
-        try {
-            com.fasterxml.jackson.databind.node.ObjectNode tree = JSON.valueToTree(content);
-            if (id != null) {
-                tree.put(SNAPSHOT_ID, id);
-            }
-            return JSON.writeValueAsBytes(tree);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new UncheckedIOException("cannot serialise the ledger", e instanceof IOException io ? io
-                    : new IOException(e));
-        }
     }
 }

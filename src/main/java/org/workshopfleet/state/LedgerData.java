@@ -27,6 +27,11 @@ import java.util.Map;
  *       recipe hash), which {@code replace} and {@code up}'s heal launch new machines from. Absent in older ledgers and
  *       for a fleet launched from the stock image: new machines then come from the stock image, as before. Dropped at
  *       teardown.</li>
+ *   <li>{@code snapshotId} (in the file, not in this record): names this write of {@code ledger.json} for the journal
+ *       {@code ledger.journal} beside it, whose changes since that write {@link Ledger#open} replays after a crash
+ *       (see {@link Ledger}). Absent in older ledgers, which no journal extends. Every command that changes the ledger
+ *       ends by writing it whole, so an older tool reads everything but the changes of a command that crashed; it
+ *       rewrites the file without the field, and the journal, naming another write, is then ignored.</li>
  * </ul>
  *
  * @param formatVersion file format version
