@@ -147,19 +147,24 @@ public final class WorkshopLock implements AutoCloseable {
      */
     @Override
     public void close() {
+        List<Runnable> actions;
         synchronized (HELD) {
             if (released) {
                 return;
             }
             released = true;
-            for (Runnable action : beforeRelease) {
-                try {
-                    action.run();
-                } catch (RuntimeException e) {
-                    // Neither keeps the lock nor hides the command's own outcome: a ledger left with its journal is
-                    // read whole all the same, and compacted by the next command that writes it.
-                }
+            actions = List.copyOf(beforeRelease);
+        }
+        // Outside the table's monitor: a compaction's fsyncs must not hold up other workshops' locks.
+        for (Runnable action : actions) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                // Neither keeps the lock nor hides the command's own outcome: a ledger left with its journal is read
+                // whole all the same, and compacted by the next command that writes it.
             }
+        }
+        synchronized (HELD) {
             try {
                 channel.truncate(0);
                 removeWhatOnlyTheLockMade();
