@@ -39,7 +39,8 @@ import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
  * ({@code Ec2Instances}), and a teardown that survives a lost ledger. This class builds the parts and orders them;
  * its capabilities are the parts themselves.
  *
- * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiter};
+ * <p>One thread uses an instance at a time (launches fan out internally, and {@link #launchAndAwait} polls on the
+ * calling thread while they run). Waits follow the injected {@link Waiter};
  * HTTP-level retries (throttling, 5xx) are the SDK client's.
  */
 public final class Ec2Cloud implements Cloud {
