@@ -3,7 +3,9 @@ package org.workshopfleet.cloud;
 import org.workshopfleet.error.FleetException;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -56,6 +58,28 @@ public interface Cloud extends AutoCloseable {
     /** As {@link #awaitRunning(Collection, Duration, Consumer)}, without the per-machine callback. */
     default List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout) {
         return awaitRunning(machineIds, timeout, m -> { });
+    }
+
+    /**
+     * {@link #createNodes} and {@link #awaitRunning(Collection, Duration, Consumer)} of those machines and of the
+     * already live {@code liveIds}, overlapped where the cloud can: each machine goes to {@code launched} as soon as its
+     * own launch returned (possibly on another thread, and while other launches still run), and is waited for only
+     * after that callback returned, so the caller records it before anything else learns of it. {@code onRunning} is
+     * called as by {@code awaitRunning}, on the calling thread. One poll still covers every machine launched so far.
+     * The timeout counts from the return of the last launch. This default launches everything, then waits.
+     *
+     * @return the final state of every machine, the live ones first, as {@code awaitRunning} returns them
+     */
+    default List<Machine> launchAndAwait(LaunchContext context, List<NodeRequest> requests, Collection<String> liveIds,
+                                         Duration timeout, Consumer<Machine> launched, Consumer<Machine> onRunning) {
+        Set<String> ids = new LinkedHashSet<>(liveIds);
+        if (!requests.isEmpty()) {
+            for (Machine m : createNodes(context, requests)) {
+                launched.accept(m);
+                ids.add(m.id());
+            }
+        }
+        return awaitRunning(List.copyOf(ids), timeout, onRunning);
     }
 
     /** Every live (not terminated) machine of this workshop the cloud knows, found by tag. */

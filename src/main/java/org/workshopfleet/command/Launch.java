@@ -1,6 +1,7 @@
 package org.workshopfleet.command;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,8 +41,11 @@ final class Launch {
     private final BiFunction<Integer, String, TlsMaterial> tls;
     private final ProgressBoard board;
     private final Runner.Batch batch;
-    /** Who a machine is comes from our own list: a cloud may answer for an id it lost without name or attendee. */
-    private final Map<String, Machine> byId = new LinkedHashMap<>();
+    /**
+     * Who a machine is comes from our own list: a cloud may answer for an id it lost without name or attendee. Filled
+     * from launch threads too (see {@link #launched}), in launch order.
+     */
+    private final Map<String, Machine> byId = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Set<String> fed = ConcurrentHashMap.newKeySet();
 
     /**
@@ -65,18 +69,15 @@ final class Launch {
         this.batch = batch;
     }
 
-    /** Launches {@code requests} from {@code context}, then feeds them and the {@code live} machines to the batch. */
+    /**
+     * Launches {@code requests} from {@code context} and feeds every machine, and the {@code live} ones, to the batch as
+     * soon as it runs: a machine is waited for from the moment its own launch returned, not after the fleet's last.
+     */
     void run(LaunchContext context, List<NodeRequest> requests, Map<Integer, Machine> live) {
-        if (!requests.isEmpty()) {
-            requests.forEach(r -> board.update(ProgressEvent.stage(r.attendee(), r.name(), Stage.LAUNCHING, null)));
-            for (Machine m : cloud.createNodes(context, requests)) {
-                // The type comes from the launch answer: EC2 may have fallen back to a later -DinstanceType.
-                ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.instanceType(), m.launchedAt()));
-                live.put(m.attendee(), m);
-            }
-        }
+        requests.forEach(r -> board.update(ProgressEvent.stage(r.attendee(), r.name(), Stage.LAUNCHING, null)));
         live.values().forEach(m -> byId.put(m.id(), m));
-        List<Machine> states = cloud.awaitRunning(List.copyOf(byId.keySet()), launchTimeout, this::feed);
+        List<Machine> states = cloud.launchAndAwait(context, requests, List.copyOf(byId.keySet()), launchTimeout,
+                this::launched, this::feed);
         for (Machine m : states) {
             Machine known = byId.get(m.id());
             if (known == null || fed.contains(m.id())) {
@@ -92,6 +93,13 @@ final class Launch {
                             .withAddress(m.publicIp()));
             batch.failedBefore(known.attendee(), known.name(), m.publicIp(), "launch", why);
         }
+    }
+
+    /** Records a machine whose launch returned; may run on a launch thread, before the machine is waited for. */
+    private void launched(Machine m) {
+        // The type comes from the launch answer: EC2 may have fallen back to a later -DinstanceType.
+        ledger.updateMachine(m.attendee(), m.name(), r -> r.launched(m.id(), m.instanceType(), m.launchedAt()));
+        byId.put(m.id(), m);
     }
 
     /** Hands a running machine to the batch, once. */

@@ -310,6 +310,38 @@ public abstract class CloudContract {
     }
 
     @Test
+    void launchAndAwaitHandsEachMachineOverRecordedAndLaunchedBeforeItRunsAndWaitsForTheLiveOnesToo() {
+        RecordedResources recorder = new RecordedResources();
+        Cloud cloud = newCloud(recorder);
+        cloud.prepare(context);
+        List<String> live = cloud.createNodes(context, requests(1, 1)).stream().map(Machine::id).toList();
+        Set<String> launched = Collections.synchronizedSet(new HashSet<>());
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+        List<Machine> reported = new ArrayList<>();
+
+        List<Machine> all = cloud.launchAndAwait(context, requests(2, fleetSize()), live, bootTimeout(), m -> {
+            if (!recorder.liveIds(machineKind()).contains(m.id()) || !launched.add(m.id())) {
+                wrong.add("launched unrecorded or twice: " + m);
+            }
+        }, m -> {
+            if (!live.contains(m.id()) && !launched.contains(m.id())) {
+                wrong.add("running before its launch was handed over: " + m);
+            }
+            reported.add(m);
+        });
+
+        assertEquals(List.of(), wrong);
+        assertEquals(attendees(2, fleetSize()), launched.stream().map(id -> all.stream()
+                .filter(m -> m.id().equals(id)).findFirst().orElseThrow().attendee()).collect(Collectors.toSet()));
+        assertEquals(live.get(0), all.get(0).id(), "the live machines first");
+        assertEquals(fleetSize(), all.size(), all.toString());
+        assertTrue(all.stream().allMatch(Machine::isRunningWithAddress), all.toString());
+        assertEquals(ids(all), ids(reported), "each running machine handed over once");
+        assertEquals(fleetSize(), reported.size(), reported.toString());
+        assertEquals(ids(all), liveMachines(workshop), "exactly these machines exist");
+    }
+
+    @Test
     void everyMachineIsRecordedBeforeCreateNodesReturns() {
         RecordedResources recorder = new RecordedResources();
         Cloud cloud = newCloud(recorder);

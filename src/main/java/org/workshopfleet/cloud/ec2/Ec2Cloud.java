@@ -23,6 +23,7 @@ import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.NodeRequest;
 import org.workshopfleet.cloud.ResourceRecorder;
 import org.workshopfleet.cloud.TaggingExtension;
+import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.spec.WorkshopSpec;
@@ -38,7 +39,8 @@ import software.amazon.awssdk.services.servicequotas.ServiceQuotasClient;
  * ({@code Ec2Instances}), and a teardown that survives a lost ledger. This class builds the parts and orders them;
  * its capabilities are the parts themselves.
  *
- * <p>One thread uses an instance at a time (launches fan out internally). Waits follow the injected {@link Waiter};
+ * <p>One thread uses an instance at a time (launches fan out internally, and {@link #launchAndAwait} polls on the
+ * calling thread while they run). Waits follow the injected {@link Waiter};
  * HTTP-level retries (throttling, 5xx) are the SDK client's.
  */
 public final class Ec2Cloud implements Cloud {
@@ -214,6 +216,11 @@ public final class Ec2Cloud implements Cloud {
     @Override
     public List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests) {
         Ec2Launcher.check(requests);
+        return createNodes(context, requests, m -> { });
+    }
+
+    /** As {@link #createNodes(LaunchContext, List)}, handing each machine to {@code launched} as soon as it is known. */
+    private List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests, Consumer<Machine> launched) {
         if (requests.isEmpty()) {
             return List.of();
         }
@@ -223,11 +230,50 @@ public final class Ec2Cloud implements Cloud {
             String image = launcher.image(context);
             Map<Integer, Machine> byAttendee = instances.adoptLive();
             List<NodeRequest> missing = tagged.stream().filter(r -> !byAttendee.containsKey(r.attendee())).toList();
-            for (Machine m : launcher.launch(missing, group, image, requests.size(), requests.size() - missing.size())) {
+            requests.stream().map(r -> byAttendee.get(r.attendee())).filter(Objects::nonNull).forEach(launched);
+            for (Machine m : launcher.launch(missing, group, image, requests.size(), requests.size() - missing.size(),
+                    launched)) {
                 byAttendee.put(m.attendee(), m);
             }
             return requests.stream().map(r -> byAttendee.get(r.attendee())).toList();
         });
+    }
+
+    /**
+     * Launches on one thread while this one polls what has launched so far (one {@code DescribeInstances} per poll for
+     * every machine launched yet): with launches paced by EC2's RunInstances bucket (about 105 s for 200 machines), the
+     * first machines run and are provisioned while the last are still being launched.
+     */
+    @Override
+    public List<Machine> launchAndAwait(LaunchContext context, List<NodeRequest> requests, Collection<String> liveIds,
+                                        Duration timeout, Consumer<Machine> launched, Consumer<Machine> onRunning) {
+        Ec2Launcher.check(requests);
+        if (requests.isEmpty()) {
+            return awaitRunning(liveIds, timeout, onRunning);
+        }
+        ArrivingIds arriving = new ArrivingIds(liveIds);
+        Thread launching = FanOut.daemons("ec2-launching").newThread(() -> {
+            RuntimeException failure = null;
+            try {
+                createNodes(context, requests, m -> {
+                    launched.accept(m); // recorded by the caller before the wait learns of it
+                    arriving.add(m.id());
+                });
+            } catch (RuntimeException e) {
+                failure = e;
+            } finally {
+                arriving.close(failure);
+            }
+        });
+        launching.start();
+        try {
+            return instances.awaitRunning(arriving, timeout, onRunning);
+        } finally {
+            // Only when the wait itself failed (Ctrl-C, a describe error) is the launching still on: stop new launches.
+            if (!arriving.closed()) {
+                launching.interrupt();
+            }
+        }
     }
 
     @Override

@@ -41,6 +41,8 @@ final class Ec2Instances implements TaggingExtension {
     private static final List<String> NOT_TERMINATED_STATES =
             List.of("pending", "running", "stopping", "stopped", "shutting-down");
     private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-zA-Z]+");
+    /** A bound on the polls while launches still run, which end on their own well before it. */
+    private static final Duration LAUNCHING_AT_MOST = Duration.ofHours(6);
 
     private final Ec2Client ec2;
     private final Ec2Workshop workshop;
@@ -89,39 +91,68 @@ final class Ec2Instances implements TaggingExtension {
 
     /** One DescribeInstances per poll for the whole fleet; each machine is reported from the poll that saw it run. */
     List<Machine> awaitRunning(Collection<String> machineIds, Duration timeout, Consumer<Machine> onRunning) {
-        List<String> ids = List.copyOf(new LinkedHashSet<>(machineIds));
-        Set<String> wanted = new HashSet<>(ids);
+        return awaitRunning(ArrivingIds.of(new LinkedHashSet<>(machineIds)), timeout, onRunning);
+    }
+
+    /**
+     * As {@link #awaitRunning(Collection, Duration, Consumer)} over ids that keep arriving while launches return: each
+     * poll covers every id arrived so far. The timeout counts from the last arrival; a failed launching is thrown here
+     * once it closed the ids.
+     */
+    List<Machine> awaitRunning(ArrivingIds arriving, Duration timeout, Consumer<Machine> onRunning) {
         Set<String> reported = new HashSet<>();
         Map<String, Machine> last = new HashMap<>();
-        // Until every machine runs with an address, is gone or stopped; at the timeout the caller sees what is left.
-        workshop.call("wait", () -> waiting.withTimeout(timeout).until(() -> {
-            List<String> open = ids.stream().filter(id -> {
-                Machine m = last.get(id);
-                return m == null || !(m.isRunningWithAddress() || m.state().isGone()
-                        || m.state() == MachineState.STOPPED);
-            }).toList();
-            if (open.isEmpty()) {
-                return true;
+        workshop.call("wait", () -> {
+            if (!arriving.closed()) {
+                // While launches go on: no timeout of its own (each launch has its own limits), and no poll once they
+                // ended, so the wait below starts with a poll of the complete fleet.
+                waiting.withTimeout(LAUNCHING_AT_MOST).until(() -> {
+                    if (arriving.closed()) {
+                        return true;
+                    }
+                    pollOpen(arriving.ids(), last, reported, onRunning);
+                    return false;
+                }, Boolean::booleanValue, poll -> { }, Ec2Calls.WAITING_FOR);
             }
-            java.util.Optional<Described> polled = poll(open);
-            if (polled.isEmpty()) {
-                return false;
-            }
-            Described described = polled.get();
-            described.instances().forEach(i -> last.put(i.instanceId(), workshop.machine(i)));
-            for (Instance i : described.instances()) {
-                Machine m = last.get(i.instanceId());
-                if (wanted.contains(i.instanceId()) && m.isRunningWithAddress() && reported.add(i.instanceId())) {
-                    onRunning.accept(m);
-                }
-            }
-            return false;
-        }, Boolean::booleanValue, poll -> { }, Ec2Calls.WAITING_FOR));
+            arriving.rethrow();
+            List<String> ids = arriving.ids();
+            // Until every machine runs with an address, is gone or stopped; at the timeout the caller sees what is left.
+            return waiting.withTimeout(timeout).until(() -> pollOpen(ids, last, reported, onRunning),
+                    Boolean::booleanValue, poll -> { }, Ec2Calls.WAITING_FOR);
+        });
         List<Machine> out = new ArrayList<>();
-        for (String id : ids) {
+        for (String id : arriving.ids()) {
             out.add(last.getOrDefault(id, new Machine(id, null, 0, MachineState.UNKNOWN, null, null, null)));
         }
         return out;
+    }
+
+    /**
+     * Polls the machines of {@code ids} that are not settled yet (running with an address, gone or stopped) in one
+     * call and reports the newly running ones; true when none was left to poll.
+     */
+    private boolean pollOpen(List<String> ids, Map<String, Machine> last, Set<String> reported,
+                             Consumer<Machine> onRunning) {
+        List<String> open = ids.stream().filter(id -> {
+            Machine m = last.get(id);
+            return m == null || !(m.isRunningWithAddress() || m.state().isGone() || m.state() == MachineState.STOPPED);
+        }).toList();
+        if (open.isEmpty()) {
+            return true;
+        }
+        java.util.Optional<Described> polled = poll(open);
+        if (polled.isEmpty()) {
+            return false;
+        }
+        Set<String> wanted = new HashSet<>(ids);
+        for (Instance i : polled.get().instances()) {
+            Machine m = workshop.machine(i);
+            last.put(i.instanceId(), m);
+            if (wanted.contains(i.instanceId()) && m.isRunningWithAddress() && reported.add(i.instanceId())) {
+                onRunning.accept(m);
+            }
+        }
+        return false;
     }
 
     /** Terminates these instances in one call per 1000 and waits until every one is terminated or gone. */

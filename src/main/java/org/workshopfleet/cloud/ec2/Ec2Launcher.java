@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.workshopfleet.cloud.LaunchContext;
@@ -151,16 +152,19 @@ final class Ec2Launcher {
 
     /**
      * Launches one machine per request, up to {@link #PARALLELISM} at a time, each recorded as soon as its call
-     * returns. The first failure (a quota, a crash while recording) stops new launches; calls already in flight finish
-     * and are recorded.
+     * returns and then handed to {@code launched} (on the launching worker's thread). The first failure (a quota, a crash
+     * while recording) stops new launches; calls already in flight finish and are recorded.
      *
      * @param wanted  the fleet's size in this call, adopted machines included (for the quota message)
      * @param adopted machines of the fleet already live
      */
-    List<Machine> launch(List<NodeRequest> requests, String sgId, String image, int wanted, int adopted) {
+    List<Machine> launch(List<NodeRequest> requests, String sgId, String image, int wanted, int adopted,
+                         Consumer<Machine> launched) {
         LaunchRun run = new LaunchRun(sgId, image, wanted, adopted);
         if (requests.size() <= 1) {
-            return requests.isEmpty() ? List.of() : launchOne(requests.get(0), run).stream().toList();
+            List<Machine> one = requests.isEmpty() ? List.of() : launchOne(requests.get(0), run).stream().toList();
+            one.forEach(launched);
+            return one;
         }
         List<Callable<Optional<Machine>>> tasks = new ArrayList<>();
         for (NodeRequest request : requests) {
@@ -169,7 +173,9 @@ final class Ec2Launcher {
                     return Optional.empty();
                 }
                 try {
-                    return launchOne(request, run);
+                    Optional<Machine> made = launchOne(request, run);
+                    made.ifPresent(launched);
+                    return made;
                 } catch (RuntimeException e) {
                     run.failure.compareAndSet(null, e);
                     throw e;

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.workshopfleet.cloud.Machine;
 import org.workshopfleet.cloud.RecordedResources;
@@ -75,6 +77,40 @@ class Ec2ThrottlingTest {
             assertTrue(refused <= 2, "paced: " + refused + " RunInstances throttled: " + fx.fake.calls("RunInstances"));
             assertTrue(took.compareTo(floor.minusMillis(100)) >= 0, "9 launches cannot beat the floor " + floor + ": " + took);
             assertTrue(took.compareTo(floor.plusSeconds(2)) <= 0, "and take about the floor " + floor + ": " + took);
+        }
+    }
+    @Test
+    void theFirstMachineIsProvisionedWhileLaterLaunchesStillWaitForTheirToken() {
+        try (FleetFixture fx = new FleetFixture(org.workshopfleet.spec.WorkshopSpec.defaults(12,
+                org.workshopfleet.spec.Provider.EC2))) {
+            assertTrue(fx.fake.throttling(), "the stand-in throttles as EC2 does by default");
+            RecordedResources recorder = new RecordedResources();
+            Ec2Cloud cloud = fx.cloud(recorder);
+            cloud.prepare(fx.context);
+            Set<String> launched = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            List<Integer> launchedWhenFirstRan = new ArrayList<>();
+            List<String> unlaunched = new ArrayList<>();
+
+            // 12 launches paced at EC2's RunInstances rate take about 4 s; the first runs after a few polls.
+            List<Machine> machines = cloud.launchAndAwait(fx.context, fx.requests(1, 12), List.of(),
+                    Duration.ofSeconds(20), m -> launched.add(m.id()), m -> {
+                        if (launchedWhenFirstRan.isEmpty()) {
+                            launchedWhenFirstRan.add(fx.fake.launchedInstanceCount());
+                        }
+                        if (!launched.contains(m.id())) {
+                            unlaunched.add(m.id());
+                        }
+                    });
+
+            assertEquals(12, machines.size());
+            assertTrue(machines.stream().allMatch(Machine::isRunningWithAddress), machines.toString());
+            assertEquals(List.of(), unlaunched, "each machine was handed over as launched before it was waited for");
+            assertTrue(launchedWhenFirstRan.get(0) < 12, "the first machine ran (and went to provisioning) after "
+                    + launchedWhenFirstRan.get(0) + " of 12 RunInstances had returned");
+            // One poller: a DescribeInstances covers every machine launched so far, not one machine per loop.
+            int widest = fx.fake.calls("DescribeInstances").stream().mapToInt(c -> c.list("InstanceId").size()).max()
+                    .orElse(0);
+            assertTrue(widest > 1, "polls batch the launched ids: " + widest);
         }
     }
 }

@@ -175,6 +175,7 @@ public final class Ec2Fake implements AutoCloseable {
     }
 
     private Ec2Fake() {
+        throttle.enabled(true);
         server = FakeHttpServer.start("ec2-fake", 4, this::handle);
     }
 
@@ -237,28 +238,37 @@ public final class Ec2Fake implements AutoCloseable {
     }
 
     /**
-     * The SDK's STANDARD strategy (same retry conditions: throttling codes, 5xx, I/O) with millisecond backoff, eight
-     * attempts and no circuit breaker, so a test with 30 % throttling finishes quickly and deterministically.
+     * The SDK's STANDARD strategy (same retry conditions: throttling codes, 5xx, I/O) with eight attempts and no circuit
+     * breaker, so a test with 30 % injected faults finishes quickly and deterministically: millisecond backoff after a
+     * server error, and after a throttling answer a backoff that waits out the stand-in's buckets (on by default, see
+     * {@link #throttling(boolean)}): {@value #THROTTLED_FIRST_MS} ms doubling up to 1 s, about 2.5 s over the seven
+     * retries, in which even the slowest bucket EC2 documents (RunInstances, 2 tokens a second) refills several tokens.
      */
     public static RetryStrategy testRetryStrategy() {
         BackoffStrategy quick = BackoffStrategy.exponentialDelay(Duration.ofMillis(2), Duration.ofMillis(20));
+        BackoffStrategy refill = BackoffStrategy.exponentialDelayWithoutJitter(Duration.ofMillis(THROTTLED_FIRST_MS),
+                Duration.ofSeconds(1));
         return AwsRetryStrategy.standardRetryStrategy().toBuilder()
                 .maxAttempts(8)
                 .backoffStrategy(quick)
-                .throttlingBackoffStrategy(quick)
+                .throttlingBackoffStrategy(refill)
                 .circuitBreakerEnabled(false)
                 .build();
     }
+
+    /** The first pause after a throttling answer, in {@link #testRetryStrategy()}. */
+    static final int THROTTLED_FIRST_MS = 25;
 
     public FaultPlan faults() {
         return faults;
     }
 
     /**
-     * EC2's request throttling (off unless a test turns it on): per-action token buckets with the documented sizes
-     * and refill rates, and the instance-counted buckets of RunInstances and TerminateInstances ({@link RequestThrottle},
-     * docs/aws-facts.md). Off, every call is admitted: most tests use the quick retry policy ({@link #cloudFactory}),
-     * whose millisecond backoff gives up on a real bucket that the SDK's own backoff would wait out.
+     * EC2's request throttling, on unless a test turns it off: per-action token buckets with the documented sizes and
+     * refill rates, and the instance-counted buckets of RunInstances and TerminateInstances ({@link RequestThrottle},
+     * docs/aws-facts.md). Every client of {@link #client()} waits throttling out at the buckets' pace, and
+     * {@link #cloudFactory}'s clouds pace their launches with the product's {@link
+     * org.workshopfleet.cloud.ec2.RequestBucket#runInstances()} (unpaced only when throttling is off).
      */
     public Ec2Fake throttling(boolean on) {
         throttle.enabled(on);
