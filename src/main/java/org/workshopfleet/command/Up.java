@@ -50,8 +50,9 @@ import org.workshopfleet.state.WorkshopLock;
  * {@code up}: brings the fleet to {@code -Dcount} ready machines and {@code -Dspares} spares ({@link Roster} says which
  * machine serves which seat). Prints the plan and asks (unless {@code -Dyes}), prepares the cloud, removes a surplus,
  * bakes the image if asked, launches the missing machines (from the fleet's baked image when it recorded one that
- * still fits, {@link ReplacementImage}) and provisions all of them concurrently ({@link Provisioning}), prints the results, checks every machine and heals the seats that fail ({@link Heal}), and writes
- * the handout. "ready" means every seat verified. Re-running resumes.
+ * still fits, {@link ReplacementImage}) and provisions all of them concurrently ({@link Provisioning}), prints the
+ * results, checks every machine and heals the seats that fail ({@link Heal}), and writes the handout. "ready" means
+ * every seat verified. Re-running resumes.
  */
 public final class Up {
 
