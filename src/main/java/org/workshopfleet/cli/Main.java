@@ -47,11 +47,13 @@ public final class Main {
                           Wiring wiring) {
         boolean verbose = props.containsKey("verbose") && !"false".equalsIgnoreCase(props.get("verbose"));
         try {
-            Options options = Options.parse(props, env);
-            if (options.help()) {
+            // Help wins over everything else on the line: whoever asks for it is looking for the right option, so an
+            // unknown or malformed one beside it must not hide the list.
+            if (Options.flag(props, "help")) {
                 out.print(Options.helpText());
                 return 0;
             }
+            Options options = Options.parse(props, env);
             // Given on the command line, or defaulted (AWS_REGION included): a live ledger overrides only defaults.
             Fleet fleet = new Fleet(options.spec(), options.projectRoot(), wiring, out,
                     new Given(props.containsKey("provider"), props.containsKey("region")));

@@ -86,7 +86,7 @@ public final class Extend {
                 continue;
             }
             SshTarget target = new SshTarget(r.publicIp(), ctx.wiring().sshPort(),
-                    secrets.hostKey(r.attendee()).publicKeyNoComment());
+                    secrets.hostKey(r).publicKeyNoComment());
             moves.add(() -> reschedule(target, login, next));
         }
         List<FanOut.Outcome<String>> outcomes;

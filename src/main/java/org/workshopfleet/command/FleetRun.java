@@ -57,6 +57,6 @@ record FleetRun(StateFolder folder, Ledger ledger, Secrets secrets, SshKeyPair l
 
     /** Machine {@code n} as the templates see it. */
     MachineModel model(WorkshopContext ctx, int n) {
-        return ctx.model(machineSpec, n, secrets, loginKey, expiresAt);
+        return ctx.model(machineSpec, n, ledger.snapshot().machines().get(n), secrets, loginKey, expiresAt);
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.PlannedCall;
@@ -21,6 +22,8 @@ import org.workshopfleet.report.PriceTable;
 import org.workshopfleet.spec.SourcesFile;
 import org.workshopfleet.spec.WorkshopSpec;
 import org.workshopfleet.ssh.SshKeyPair;
+import org.workshopfleet.state.Ledger;
+import org.workshopfleet.state.MachineRecord;
 import org.workshopfleet.state.Secrets;
 import org.workshopfleet.state.StateFolder;
 import org.workshopfleet.state.WorkshopLock;
@@ -70,8 +73,12 @@ public final class Plan {
         List<IngressRule> ingress = ctx.ingressRules();
         MachineRendering renderer = ctx.rendering();
         int files = 0;
+        // A machine the fleet already runs keeps its pinned host key: a lost one is refused, never made again here.
+        Map<Integer, MachineRecord> recorded = Ledger.exists(folder) ? ctx.openLedger(folder).snapshot().machines()
+                : Map.of();
         for (int n = 1; n <= spec.machines(); n++) {
-            files += writeMachine(planDir.resolve(spec.machineName(n)), ctx.model(spec, n, secrets, loginKey, expiresAt), renderer, profile);
+            files += writeMachine(planDir.resolve(spec.machineName(n)),
+                    ctx.model(spec, n, recorded.get(n), secrets, loginKey, expiresAt), renderer, profile);
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
                 cloudCalls(profile.plannedCalls(spec, ingress, cidr, expiresAt)).getBytes(StandardCharsets.UTF_8), true);

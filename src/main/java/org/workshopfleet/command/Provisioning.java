@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.LaunchContext;
 import org.workshopfleet.cloud.Machine;
@@ -71,6 +72,16 @@ final class Provisioning {
      * @param title the progress board's title
      */
     Outcome run(LaunchContext context, Map<Integer, Integer> machines, Rendered rendered, String title) {
+        return run(context, UnaryOperator.identity(), machines, rendered, title);
+    }
+
+    /**
+     * As {@link #run(LaunchContext, Map, Rendered, String)}, the machines it launches launching from {@code
+     * forNewMachines} applied to {@code context} (asked only when there is one to launch, so a fully running fleet
+     * prints nothing about images).
+     */
+    Outcome run(LaunchContext context, UnaryOperator<LaunchContext> forNewMachines, Map<Integer, Integer> machines,
+                Rendered rendered, String title) {
         WorkshopSpec spec = ctx.spec();
         Ledger ledger = run.ledger();
         Map<Integer, Machine> live = new TreeMap<>();
@@ -93,6 +104,7 @@ final class Provisioning {
                         ctx.tags(n, seat, run.expiresAt())));
             }
         }
+        LaunchContext launchFrom = requests.isEmpty() ? context : forNewMachines.apply(context);
         Wiring wiring = ctx.wiring();
         Pipeline pipeline = new Pipeline(new SshLogin(wiring.sshUser(), run.loginKey()), wiring.layout(),
                 run.folder().logsDir(), run.dashboards(), wiring.sshTimeout(), Duration.ofSeconds(180))
@@ -112,7 +124,7 @@ final class Provisioning {
             Launch launch = new Launch(wiring, cloud, ledger, rendered.models(), rendered.bundles(), run.renderer(),
                     run::tls, board, batch);
             results = new ArrayList<>(new InterruptibleBatch(runner, batch, ctx.out())
-                    .run(run.exporterPin(), () -> launch.run(context, requests, live)));
+                    .run(run.exporterPin(), () -> launch.run(launchFrom, requests, live)));
             interrupted = batch.wasInterrupted();
         }
         results.sort(Comparator.comparingInt(MachineResult::attendee));

@@ -39,13 +39,19 @@ final class Replacement {
      */
     Replacement(WorkshopContext ctx, FleetRun run, Cloud cloud, LaunchContext context, MachineReadiness readiness,
                 boolean prepared) {
+        this(ctx, run, cloud, context, readiness, prepared, new ReplacementImage(ctx, run.ledger(), cloud));
+    }
+
+    /** As above, new machines launching from {@code image}'s choice (shared with the command's own launches). */
+    Replacement(WorkshopContext ctx, FleetRun run, Cloud cloud, LaunchContext context, MachineReadiness readiness,
+                boolean prepared, ReplacementImage image) {
         this.prepared = prepared;
         this.ctx = ctx;
         this.run = run;
         this.cloud = cloud;
         this.context = context;
         this.readiness = readiness;
-        this.image = new ReplacementImage(ctx, run.ledger(), cloud);
+        this.image = image;
     }
 
     /** The live machine serving {@code seat}, or null. */

@@ -13,7 +13,8 @@ import org.workshopfleet.state.BakedImage;
 import org.workshopfleet.state.Ledger;
 
 /**
- * The image the new machines of {@code replace} and {@code up}'s heal launch from: the one the fleet was launched from
+ * The image the new machines of {@code replace}, {@code up}'s heal and a plain {@code up}'s missing machines launch
+ * from: the one the fleet was launched from
  * ({@link Ledger#image()}), so that, as on {@code up -Dimage=bake}, they skip the image steps by their markers and run
  * only the per-machine ones. When that image is gone, or the project's image recipe no longer matches the one it
  * carries (its markers would not match the steps, which would run again on top of it), they launch from the stock

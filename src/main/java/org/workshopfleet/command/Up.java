@@ -49,9 +49,10 @@ import org.workshopfleet.state.WorkshopLock;
 /**
  * {@code up}: brings the fleet to {@code -Dcount} ready machines and {@code -Dspares} spares ({@link Roster} says which
  * machine serves which seat). Prints the plan and asks (unless {@code -Dyes}), prepares the cloud, removes a surplus,
- * bakes the image if asked, launches the missing machines and provisions all of them concurrently ({@link
- * Provisioning}), prints the results, checks every machine and heals the seats that fail ({@link Heal}), and writes
- * the handout. "ready" means every seat verified. Re-running resumes.
+ * bakes the image if asked, launches the missing machines (from the fleet's baked image when it recorded one that
+ * still fits, {@link ReplacementImage}) and provisions all of them concurrently ({@link Provisioning}), prints the
+ * results, checks every machine and heals the seats that fail ({@link Heal}), and writes the handout. "ready" means
+ * every seat verified. Re-running resumes.
  */
 public final class Up {
 
@@ -139,14 +140,19 @@ public final class Up {
                 return 1;
             }
         }
-        Provisioning.Outcome outcome = provisioning.run(launchFrom, roster.keep(), rendered, "up: " + spec.name() + ", "
+        // Missing machines of a fleet baked earlier launch from its image, as replace and heal do (one line says
+        // which image, or why the stock one).
+        ReplacementImage fleetImage = new ReplacementImage(ctx, run.ledger(), cloud);
+        Bundle anyMachine = rendered.bundles().values().iterator().next();
+        Provisioning.Outcome outcome = provisioning.run(launchFrom, c -> fleetImage.launchContext(c, anyMachine),
+                roster.keep(), rendered, "up: " + spec.name() + ", "
                 + spec.count() + " machine(s)" + (spec.spares() > 0 ? " + " + spec.spares() + " spare(s)" : "")
                 + " on " + spec.provider().id());
         if (outcome.interrupted()) {
             ctx.out().println(Runner.INTERRUPTED_NOTICE);
             return ExitCode.INTERRUPTED;
         }
-        return finish(run, cloud, launchFrom, outcome.results());
+        return finish(run, cloud, launchFrom, fleetImage, outcome.results());
     }
 
     /**
@@ -186,7 +192,8 @@ public final class Up {
      * and of those that failed provisioning where a spare can take their seat; the handout, and the verdict: 0 only
      * when every seat's machine passed every check and every spare is there.
      */
-    private int finish(FleetRun run, Cloud cloud, LaunchContext context, List<MachineResult> results) {
+    private int finish(FleetRun run, Cloud cloud, LaunchContext context, ReplacementImage fleetImage,
+                       List<MachineResult> results) {
         ctx.printResults(results);
         String recorded = run.ledger().setting(Runner.EBPF_SETTING);
         if (run.exporterPin().isEmpty() && recorded != null) {
@@ -194,7 +201,8 @@ public final class Up {
                     + " and re-runs verify their download against it, and verify runs the binary only when it matches");
         }
         MachineReadiness readiness = new MachineReadiness(ctx, run.ledger(), run.secrets());
-        Heal.Result healed = new Heal(ctx, readiness, new Replacement(ctx, run, cloud, context, readiness, true))
+        Heal.Result healed = new Heal(ctx, readiness, new Replacement(ctx, run, cloud, context, readiness, true,
+                fleetImage))
                 .run(run.ledger().snapshot().machines().values().stream().filter(MachineRecord::isLive).toList(),
                         ctx.spec().spares());
         Handout cards = Handout.fromLedger(run.ledger().snapshot(), run.secrets(), Handout.DEFAULT_TITLE,

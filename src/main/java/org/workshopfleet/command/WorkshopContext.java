@@ -311,7 +311,17 @@ public final class WorkshopContext {
 
     /** Attendee {@code n}'s machine, with its secrets, as the templates see it. */
     MachineModel model(WorkshopSpec machineSpec, int n, Secrets secrets, SshKeyPair loginKey, Instant expiresAt) {
-        return new MachineModel(machineSpec, n, spec.machineName(n), profile().os(), secrets.hostKey(n),
+        return model(machineSpec, n, null, secrets, loginKey, expiresAt);
+    }
+
+    /**
+     * As {@link #model(WorkshopSpec, int, Secrets, SshKeyPair, Instant)}, for a machine the ledger may record as
+     * {@code recorded} (null: none): a launched machine whose pinned host key is lost is refused, not re-keyed.
+     */
+    MachineModel model(WorkshopSpec machineSpec, int n, MachineRecord recorded, Secrets secrets, SshKeyPair loginKey,
+                       Instant expiresAt) {
+        SshKeyPair hostKey = recorded == null ? secrets.hostKey(n) : secrets.hostKey(recorded);
+        return new MachineModel(machineSpec, n, spec.machineName(n), profile().os(), hostKey,
                 loginKey.publicKeyLine(), secrets.grafanaPassword(n), secrets.sshPassword(n), expiresAt);
     }
 
@@ -359,7 +369,7 @@ public final class WorkshopContext {
     /** What {@link #verifier} needs to know of one machine of the ledger. */
     Verifier.Target verifyTarget(MachineRecord r, Secrets secrets) {
         return new Verifier.Target(r.name(), new SshTarget(r.publicIp(), wiring.sshPort(),
-                secrets.hostKey(r.attendee()).publicKeyNoComment()), secrets.grafanaPassword(r.attendee()),
+                secrets.hostKey(r).publicKeyNoComment()), secrets.grafanaPassword(r.attendee()),
                 secrets.sshPassword(r.attendee()));
     }
 

@@ -76,7 +76,7 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             String name = names == null ? null : r.isSpare() ? names.spare(r.attendee()) : names.seat(r.seatNumber());
             cards.add(new AttendeeCard(r.seatNumber(), r.name(), r.publicIp(), GRAFANA_USER,
                     secrets.grafanaPassword(r.attendee()), SSH_USER, secrets.sshPassword(r.attendee()),
-                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r.attendee()).fingerprint(), r.isSpare(),
+                    r.phase() == MachinePhase.READY, status(r), secrets.hostKey(r).fingerprint(), r.isSpare(),
                     name, r.tlsSha256()));
         }
         return new Handout(title, cards, now);

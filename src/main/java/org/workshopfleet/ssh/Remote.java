@@ -206,10 +206,21 @@ public final class Remote implements AutoCloseable {
      * pinned host key. Used by {@code verify} to check the attendee's handout works; the password is never logged.
      */
     public static boolean passwordAccepted(SshTarget target, String user, String password) {
+        return passwordAccepted(target, user, password, HANDSHAKE_TIMEOUT_MS);
+    }
+
+    /**
+     * As {@link #passwordAccepted(SshTarget, String, String)}, every read (the server's first line, the key exchange,
+     * the answer to the password) bounded by {@code timeoutMs}: a machine that accepts the connection and then stays
+     * silent is a refusal, never a hung {@code verify}.
+     */
+    static boolean passwordAccepted(SshTarget target, String user, String password, int timeoutMs) {
         PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
         SSHClient client = new SSHClient(new DefaultConfig());
         client.addHostKeyVerifier(verifier);
-        client.setConnectTimeout(10_000);
+        client.setConnectTimeout(timeoutMs);
+        client.setTimeout(timeoutMs);
+        client.getTransport().setTimeoutMs(timeoutMs);
         try {
             client.connect(target.host(), target.port());
             client.authPassword(user, password);

@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.util.Locale;
 import java.time.Duration;
 import java.time.Instant;
+import org.workshopfleet.error.BadInput;
 import org.workshopfleet.ssh.SshKeyPair;
 import org.workshopfleet.tls.TlsMaterial;
 
@@ -42,9 +43,34 @@ public final class Secrets {
         return dir.resolve("login_ed25519");
     }
 
-    /** The host key pinned for attendee {@code n}'s machine. */
+    /**
+     * The host key pinned for attendee {@code n}'s machine, made on first use: for a machine about to be launched (or
+     * the image builder). A machine the ledger records takes {@link #hostKey(MachineRecord)}.
+     */
     public synchronized SshKeyPair hostKey(int attendee) {
-        return key(dir.resolve(String.format(Locale.ROOT, "host-%02d_ed25519", attendee)), "host@" + workshop);
+        return key(hostKeyFile(attendee), "host@" + workshop);
+    }
+
+    /**
+     * The host key pinned on {@code machine}. Once it was launched, its key went out in its user data and is what it
+     * proves itself with: when the file is gone then, a new key would be a new pin the machine can never match, so
+     * this is refused, saying how to recover (restore the file, or replace the machine), and nothing is written.
+     *
+     * @throws BadInput when the ledger records {@code machine} as launched and its host key file is missing
+     */
+    public synchronized SshKeyPair hostKey(MachineRecord machine) {
+        Path file = hostKeyFile(machine.attendee());
+        if (machine.isLive() && machine.cloudId() != null && !Files.exists(file)) {
+            throw new BadInput("the host key pinned on " + machine.name() + " (" + file + ") is missing, so its SSH"
+                    + " login cannot be trusted and a new key would never match it: restore the file from a backup, or "
+                    + (machine.isSpare() ? "remove the spare (-Daction=teardown, then up again)"
+                            : "replace the machine: -Daction=replace -Dseat=" + machine.seatNumber()));
+        }
+        return key(file, "host@" + workshop);
+    }
+
+    private Path hostKeyFile(int attendee) {
+        return dir.resolve(String.format(Locale.ROOT, "host-%02d_ed25519", attendee));
     }
 
     /** Grafana admin password of attendee {@code n}'s machine. */

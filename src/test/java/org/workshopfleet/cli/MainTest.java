@@ -127,6 +127,21 @@ class MainTest {
         assertTrue(text.contains("wins over ebpfExporterSha256 in -Dsources"), text);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"help;nmae=rehearsal", "help;count=abc;provider=gcp", "help;action=launch", "help=true;cidr=1.2.3.4/33"})
+    void helpWinsOverAnUnknownOrMalformedOptionBesideIt(String props) {
+        assertEquals(0, run(null, props.split(";")), err());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("-Dcount "), out.toString(StandardCharsets.UTF_8));
+        assertEquals("", err());
+        assertFalse(Files.exists(dir.resolve("workshops")), "nothing written under workshops/");
+    }
+
+    @Test
+    void helpFalseIsNoHelpAndAnUnknownOptionBesideItIsStillRefused() {
+        assertEquals(2, run(null, "help=false", "nmae=rehearsal"));
+        assertTrue(err().contains("unknown option -Dnmae (did you mean -Dname?)"), err());
+    }
+
     /**
      * {@code -Dsources} replaces exactly the keys it gives, {@code -DebpfExporterSha256} wins over the file's, and plan
      * writes the effective sources (in the same format, so the copy is itself a valid file) and renders them into the

@@ -169,7 +169,7 @@ class SparesTest {
         assertEquals(List.of("ebpf-php-03"), spares().stream().map(MachineRecord::name).toList());
         assertEquals("01", tagsOf("ebpf-php-01").get("Seat"));
         assertEquals("spare", tagsOf("ebpf-php-03").get("Seat"));
-        assertEquals("3", tagsOf("ebpf-php-03").get("Attendee"), "the machine's own number stays its identity");
+        assertEquals("03", tagsOf("ebpf-php-03").get("Attendee"), "the machine's own number stays its identity");
 
         String csv = handout("attendees.csv");
         assertTrue(csv.contains("\r\nspare,ebpf-php-03,"), csv);
@@ -405,7 +405,9 @@ class SparesTest {
 
         // The image removed: gone.
         tiny.imageStep = "recipe 1";
-        assertEquals(0, run("action=remove-image;imageRecipe=" + recipe), out() + err());
+        // Refused while this fleet launches from it (see removeImageIsRefusedWhileTheFleetLaunchesFromIt); another
+        // workshop's remove-image (images are the account's) removes it from under this fleet.
+        assertEquals(0, run("action=remove-image;name=other;imageRecipe=" + recipe), out() + err());
         assertEquals(0, run("action=replace;seat=1"), out() + err());
         assertEquals("ebpf-php-03", seat(1).name(), out());
         assertEquals(stock, lastLaunchImage());
@@ -415,6 +417,88 @@ class SparesTest {
                 + ami + " (recipe " + recipe.substring(0, 12) + ") is gone (re-run up -Dimage=bake to bake it again)"),
                 why, out());
 
+        assertEquals(0, run("action=teardown"), err());
+        assertEquals(0, liveInstances());
+        assertEquals(List.of(), machines.violations());
+    }
+
+    @Test
+    void aPlainUpThatAddsSeatsToABakedFleetLaunchesThemFromItsImageOrFromStockWithOneLineWhy() throws IOException {
+        bakeable("recipe 1");
+        assertEquals(0, run("count=1;image=bake"), out() + err());
+        String stock = ec2.calls("RunInstances").get(0).param("ImageId"); // the builder's
+        String ami = ledger().image().id();
+        String recipe = ledger().image().recipeHash();
+
+        // A plain re-run with one more seat: the new machine comes from the fleet's image and skips the image step.
+        assertEquals(0, run("count=2"), out() + err());
+        assertEquals(ami, lastLaunchImage(), "up's missing seat launched from the fleet's image");
+        assertEquals(ami, machines.imageOf(seat(2).attendee()));
+        assertEquals(List.of("02", "03"), machines.boxOf(seat(2).attendee()).runs(), "only the per-machine steps ran");
+        assertEquals(List.of("image: new machines launch from the fleet's image " + ami + " (recipe "
+                + recipe.substring(0, 12) + "), which holds the image steps: only the per-machine steps run"),
+                out().lines().filter(l -> l.startsWith("image: ")).toList(), out());
+        assertEquals(3, ec2.calls("RunInstances").size(), "the builder, seat 1, seat 2");
+
+        // A re-run with nothing to launch says nothing about images.
+        assertEquals(0, run("count=2"), out() + err());
+        assertFalse(out().contains("image: "), out());
+        assertEquals(3, ec2.calls("RunInstances").size());
+
+        // The project's image step changed: the image no longer fits, the new seat runs every step from stock.
+        tiny.imageStep = "recipe 2";
+        assertEquals(0, run("count=3"), out() + err());
+        assertEquals(stock, lastLaunchImage(), "launched from the stock image");
+        assertNull(machines.imageOf(seat(3).attendee()));
+        assertEquals(List.of("01", "02", "03"), machines.boxOf(seat(3).attendee()).runs(), "every step ran");
+        List<String> why = out().lines().filter(l -> l.startsWith("image: ")).toList();
+        assertEquals(1, why.size(), out());
+        assertTrue(why.get(0).startsWith("image: new machines launch from the stock image and run every step: the"
+                + " fleet's image " + ami + " (recipe " + recipe.substring(0, 12) + ") no longer matches the project,"
+                + " whose recipe is now "), why.get(0));
+
+        assertEquals(0, run("action=teardown"), err());
+        assertEquals(0, liveInstances());
+        assertEquals(List.of(), machines.violations());
+    }
+
+    @Test
+    void removeImageIsRefusedWhileTheFleetLaunchesFromIt() throws IOException {
+        bakeable("recipe 1");
+        assertEquals(0, run("count=1;image=bake"), out() + err());
+        String ami = ledger().image().id();
+        String recipe = ledger().image().recipeHash();
+
+        assertEquals(ExitCode.BAD_INPUT, run("action=remove-image;imageRecipe=" + recipe.substring(0, 12)));
+        assertOneLineError("(" + ami + ") is the image fleet ebpf-php launches its new machines from");
+        assertTrue(err().contains("-Daction=teardown -Dname=ebpf-php"), err());
+        assertEquals(List.of(ami), ec2.bakedImages().registered().stream().map(i -> i.id()).toList(), "still there");
+        assertEquals(ami, ledger().image().id());
+
+        // Torn down, the fleet launches from no image: the image may go.
+        assertEquals(0, run("action=teardown"), err());
+        assertEquals(0, run("action=remove-image;imageRecipe=" + recipe), out() + err());
+        assertEquals(List.of(), ec2.bakedImages().registered());
+        assertEquals(List.of(), machines.violations());
+    }
+
+    @Test
+    void aSeatWhosePinnedHostKeyIsLostIsRefusedByUpAndReplaceGivesItANewMachine() throws IOException {
+        assertEquals(0, run("count=1"), out() + err());
+        Path key = dir.resolve("workshops/ebpf-php/secrets/host-01_ed25519");
+        assertTrue(Files.exists(key));
+        Files.delete(key);
+        long launches = ec2.calls("RunInstances").size();
+
+        assertEquals(ExitCode.BAD_INPUT, run("count=1"));
+        assertOneLineError("the host key pinned on ebpf-php-01 (");
+        assertTrue(err().contains("-Daction=replace -Dseat=1"), err());
+        assertFalse(Files.exists(key), "no fresh key silently re-pins the machine");
+        assertEquals(launches, ec2.calls("RunInstances").size());
+
+        assertEquals(0, run("action=replace;seat=1"), out() + err());
+        assertEquals("ebpf-php-02", seat(1).name());
+        assertEquals(0, run("count=1"), out() + err());
         assertEquals(0, run("action=teardown"), err());
         assertEquals(0, liveInstances());
         assertEquals(List.of(), machines.violations());

@@ -173,6 +173,9 @@ class HandoutTest {
         ledger.updateMachine(3, "ebpf-php-03", r -> r.launched("i-3", "t3.medium", now));
         ledger.updateMachine(4, "ebpf-php-04", r -> r.inPhase(MachinePhase.DESTROYED, null));
         Secrets secrets = new Secrets(folder, "ebpf-php");
+        for (int n = 1; n <= 3; n++) {
+            secrets.hostKey(n); // made before each launch, as up does: a launched machine's lost key is refused
+        }
 
         Handout h = Handout.fromLedger(ledger.snapshot(), secrets, "eBPF + PHP", now);
 
@@ -207,6 +210,9 @@ class HandoutTest {
                     .inPhase(MachinePhase.READY, null));
         }
         Secrets secrets = new Secrets(folder, "ebpf-php");
+        for (int n = 1; n <= 3; n++) {
+            secrets.hostKey(n); // made before each launch, as up does
+        }
         Handout h = Handout.fromLedger(ledger.snapshot(), secrets, "eBPF + PHP", now);
         String html = h.html();
         List<List<String>> csv = parseCsv(h.csv());
@@ -279,6 +285,8 @@ class HandoutTest {
                 .inPhase(MachinePhase.READY, null));
         ledger.updateMachine(2, "ebpf-php-02", r -> r.launched("i-2", "t3.medium", now).withAddress("203.0.113.2")
                 .inPhase(MachinePhase.READY, null).forSeat(MachineRecord.SPARE));
+        new Secrets(folder, "ebpf-php").hostKey(1); // made before each launch, as up does
+        new Secrets(folder, "ebpf-php").hostKey(2);
         Handout h = Handout.fromLedger(ledger.snapshot(), new Secrets(folder, "ebpf-php"), "T", now,
                 new SeatNames("seat{n}.example.org"));
         assertEquals("https://seat01.example.org/terminal/", h.seatCard(1).orElseThrow().terminalUrl());

@@ -306,6 +306,19 @@ class RemoteTest {
     }
 
     @Test
+    void aPasswordCheckAgainstAPortThatNeverSpeaksEndsAsARefusalAfterItsTimeout() throws Exception {
+        try (java.net.ServerSocket silent = silentPort()) {
+            SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());
+            long t0 = System.nanoTime();
+            CompletableFuture<Boolean> accepted = CompletableFuture.supplyAsync(
+                    () -> Remote.passwordAccepted(target, LoopbackSshd.user(), "not-a-real-password", 300));
+            assertFalse(accepted.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 5_000, "ended after " + millis + " ms");
+        }
+    }
+
+    @Test
     void aStopEndsTheWaitForSshAtOnceEvenMidHandshake() throws Exception {
         try (java.net.ServerSocket silent = silentPort()) {
             SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());

@@ -8,6 +8,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -248,7 +249,9 @@ final class Ec2Launcher {
     }
 
     private List<Machine> run(String type, String zone, NodeRequest request, String sgId, String image) {
-        String attendee = String.valueOf(request.attendee());
+        // Two digits, as on Lightsail and in the Seat tag; instances tagged "3" by earlier versions are still read as
+        // attendee 3 (Ec2Workshop parses the number), so a re-run adopts them.
+        String attendee = String.format(Locale.ROOT, "%02d", request.attendee());
         Map<String, String> tags = new TreeMap<>(request.tags());
         tags.putAll(workshop.config().baseTags());
         tags.put(Tags.ATTENDEE, attendee);

@@ -265,7 +265,7 @@ class Ec2CloudContractTest extends CloudContract {
         assertThrows(IllegalStateException.class, () -> crashing.createNodes(fx.context, requests));
         int beforeCrash = fake.launchedInstanceCount();
         assertTrue(beforeCrash >= 1, "at least the crashed launch happened: " + beforeCrash);
-        String orphan = fake.instances().stream().filter(i -> i.tags().get(Tags.ATTENDEE).equals("1")).findFirst()
+        String orphan = fake.instances().stream().filter(i -> i.tags().get(Tags.ATTENDEE).equals("01")).findFirst()
                 .map(Ec2Fake.InstanceView::id).orElse(fake.instances().get(0).id());
 
         RecordedResources recorder = new RecordedResources();
@@ -276,6 +276,27 @@ class Ec2CloudContractTest extends CloudContract {
         assertTrue(machines.stream().anyMatch(m -> m.id().equals(orphan)));
         assertTrue(recorder.liveIds(ResourceKind.INSTANCE).contains(orphan), "the adopted instance reaches the ledger");
         assertEquals(6, machines.stream().map(Machine::attendee).distinct().count());
+    }
+
+    @Test
+    void theAttendeeTagHasTwoDigitsAsOnLightsailAndAnInstanceTaggedByAnEarlierVersionIsStillAdopted() {
+        List<NodeRequest> requests = fx.requests(1, 2);
+        fx.up(fx.cloud(new RecordedResources()), requests);
+        assertEquals(Set.of("01", "02"), fake.instances().stream().map(i -> i.tags().get(Tags.ATTENDEE))
+                .collect(Collectors.toSet()));
+        // Earlier versions tagged attendee 1 as "1": a re-run must adopt it, not launch a second machine for it.
+        String old = fake.instances().stream().filter(i -> i.tags().get(Tags.ATTENDEE).equals("01")).findFirst()
+                .orElseThrow().id();
+        try (var client = fake.client()) {
+            client.createTags(b -> b.resources(old).tags(software.amazon.awssdk.services.ec2.model.Tag.builder()
+                    .key(Tags.ATTENDEE).value("1").build()));
+        }
+        assertEquals("1", fake.instances().stream().filter(i -> i.id().equals(old)).findFirst().orElseThrow().tags()
+                .get(Tags.ATTENDEE));
+
+        List<Machine> again = fx.up(fx.cloud(new RecordedResources()), requests);
+        assertEquals(2, fake.launchedInstanceCount(), "no second machine for attendee 1");
+        assertTrue(again.stream().anyMatch(m -> m.id().equals(old) && m.attendee() == 1), again.toString());
     }
 
     @Test

@@ -145,7 +145,7 @@ class Ec2ImageContractTest {
         assertEquals(4, fake.launchedInstanceCount());
         List<RecordedCall> launches = fake.calls("RunInstances");
         RecordedCall attendee1 = launches.stream().filter(c -> image.id().equals(c.param("ImageId"))
-                && "1".equals(c.param("TagSpecification.1.Tag.1.Value"))).findFirst().orElse(null);
+                && "01".equals(c.param("TagSpecification.1.Tag.1.Value"))).findFirst().orElse(null);
         assertNotNull(attendee1, "attendee 1 had its own launch from the image");
         assertNotEquals(launches.get(0).param("ClientToken"), attendee1.param("ClientToken"));
     }
