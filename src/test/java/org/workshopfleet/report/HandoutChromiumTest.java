@@ -45,7 +45,7 @@ class HandoutChromiumTest {
 
     @BeforeAll
     static void writeHandout() throws Exception {
-        HeadlessChromium.assumeInstalled();
+        org.workshopfleet.lab.browser.Chromium.requireInstalled();
         page = new Handout("eBPF + PHP observability workshop", cards, Instant.parse("2026-11-25T08:00:00Z"))
                 .writeTo(new StateFolder(tmp.resolve("ebpf-php")));
         Path profile = tmp.resolve("profile");
