@@ -327,7 +327,7 @@ class FleetOnLabIT {
             throws Exception {
         Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(),
                 Clock.systemUTC());
-        String cards = Files.readString(spec.stateDir().resolve(spec.name()).resolve("handout/index.html"));
+        String cards = Files.readString(spec.stateDir().resolve("handout/index.html"));
         for (MachineRecord r : ledger.snapshot().machines().values()) {
             if (!r.isLive()) {
                 continue;
