@@ -119,12 +119,12 @@ public final class Up {
         run.ledger().putSetting(SETTING_SPARES, String.valueOf(spec.spares()));
         // allow-ip and replace keep what up opened; handout and replace name the cards as up did.
         run.ledger().putSetting(WorkshopContext.SETTING_ACCESS, spec.web().access().id());
-        run.ledger().putSetting(WorkshopContext.SETTING_HOSTNAME_PATTERN,
-                spec.web().hostnamePattern() == null ? "" : spec.web().hostnamePattern());
-        if (spec.web().tlsCert() != null) {
-            run.ledger().putSetting(WorkshopContext.SETTING_TLS_CERT, spec.web().tlsCert().toAbsolutePath().toString());
-            run.ledger().putSetting(WorkshopContext.SETTING_TLS_KEY, spec.web().tlsKey().toAbsolutePath().toString());
-        }
+        // What the fleet keeps (recorded, or given for a new one): a later up without the options keeps them.
+        String pattern = ctx.hostnamePattern(run.ledger());
+        WorkshopContext.TlsFiles tls = ctx.tlsFiles(run.ledger());
+        run.ledger().putSetting(WorkshopContext.SETTING_HOSTNAME_PATTERN, pattern == null ? "" : pattern);
+        run.ledger().putSetting(WorkshopContext.SETTING_TLS_CERT, tls == null ? "" : tls.cert().toString());
+        run.ledger().putSetting(WorkshopContext.SETTING_TLS_KEY, tls == null ? "" : tls.key().toString());
         cloud.prepare(context);
         removeSurplus(cloud, run, roster);
         LaunchContext launchFrom = context;

@@ -261,12 +261,58 @@ public final class WorkshopContext {
     }
 
     /**
-     * The seats' DNS names: the ledger's {@code hostnamePattern} (what {@code up} was given), else -DhostnamePattern,
-     * else null (the cards show addresses).
+     * The seats' DNS names of {@link #hostnamePattern}, or null (the cards show addresses).
      */
     SeatNames seatNames(Ledger ledger) {
-        String pattern = ledger.setting(SETTING_HOSTNAME_PATTERN);
-        return pattern == null || pattern.isBlank() ? spec.web().names() : new SeatNames(pattern);
+        String pattern = hostnamePattern(ledger);
+        return pattern == null ? null : new SeatNames(pattern);
+    }
+
+    /**
+     * The seats' name pattern this fleet keeps: the one {@code up} recorded, -DhostnamePattern for a fleet without
+     * running machines or without a record; null for none. A different -DhostnamePattern on a running fleet is bad
+     * input: its machines serve a certificate and its cards name seats for the recorded one.
+     */
+    String hostnamePattern(Ledger ledger) {
+        return kept(ledger, SETTING_HOSTNAME_PATTERN, "hostnamePattern", spec.web().hostnamePattern());
+    }
+
+    /**
+     * The facilitator's certificate and key files this fleet keeps (absolute paths), as {@link #hostnamePattern}:
+     * recorded or given, never a different pair on running machines; null for per-machine certificates.
+     */
+    TlsFiles tlsFiles(Ledger ledger) {
+        String cert = kept(ledger, SETTING_TLS_CERT, "tlsCert", absolute(spec.web().tlsCert()));
+        String key = kept(ledger, SETTING_TLS_KEY, "tlsKey", absolute(spec.web().tlsKey()));
+        return cert == null || key == null ? null : new TlsFiles(Path.of(cert), Path.of(key));
+    }
+
+    /** The facilitator's certificate file and its key file, as {@code up} records them. */
+    record TlsFiles(Path cert, Path key) {
+    }
+
+    private static String absolute(Path file) {
+        return file == null ? null : file.toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * A setting {@code up} records once per fleet: {@code given} (-D{@code option}) when nothing is recorded or no
+     * machine of the fleet runs, else the recorded value, which an equal {@code given} may repeat. Blank means none.
+     */
+    private String kept(Ledger ledger, String setting, String option, String given) {
+        String recorded = ledger.setting(setting);
+        String known = recorded == null || recorded.isBlank() ? null : recorded;
+        boolean running = ledger.snapshot().machines().values().stream().anyMatch(MachineRecord::isLive);
+        if (recorded == null || !running) {
+            return given;
+        }
+        if (given == null || given.equals(known)) {
+            return known;
+        }
+        throw new BadInput("-D" + option + "=" + TerminalText.clean(given) + " differs from what up recorded for the"
+                + " running machines of workshop " + spec.name() + " (" + (known == null ? "none" : TerminalText.clean(known))
+                + "): pass the same" + (known == null ? " (leave -D" + option + " out)" : " or leave it out")
+                + ", or teardown first to change it");
     }
 
     /**
@@ -275,23 +321,18 @@ public final class WorkshopContext {
      * must match, the certificate must outlive the fleet and name the seats' DNS names.
      */
     TlsMaterial givenTls(Ledger ledger, Instant expiresAt) {
-        Path cert = spec.web().tlsCert();
-        Path key = spec.web().tlsKey();
-        String recordedCert = ledger.setting(SETTING_TLS_CERT);
-        String recordedKey = ledger.setting(SETTING_TLS_KEY);
-        if (cert == null && recordedCert != null && !recordedCert.isBlank() && recordedKey != null) {
-            cert = Path.of(recordedCert);
-            key = Path.of(recordedKey);
-        }
-        if (cert == null) {
+        SeatNames names = seatNames(ledger);
+        TlsFiles files = tlsFiles(ledger);
+        if (files == null) {
             return null;
         }
+        Path cert = files.cert();
+        Path key = files.key();
         TlsMaterial given = TlsMaterial.given(cert, key);
         if (!given.validAt(expiresAt)) {
             throw new BadInput("the certificate " + cert + " expires at " + given.notAfter() + ", before the fleet"
                     + " powers off at " + expiresAt + ": renew it, or give a shorter -Dttl");
         }
-        SeatNames names = seatNames(ledger);
         if (names != null && !given.covers(names.seat(1))) {
             throw new BadInput("the certificate " + cert + " does not name " + names.seat(1) + " (it names "
                     + String.join(", ", given.names()) + "): give one for the -DhostnamePattern names, e.g. a"

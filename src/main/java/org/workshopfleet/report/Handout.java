@@ -313,8 +313,8 @@ public record Handout(String title, List<AttendeeCard> cards, Instant generatedA
             .qr { width: 28mm; height: 28mm; display: block; }
             figcaption { font-size: 6pt; color: #555; white-space: nowrap; }
             .warn { background: #fde8e8; color: #9b1c1c; border: 0.3mm solid #e5a3a3; border-radius: 1.5mm;
-                    padding: .5mm 2mm; font-size: 8pt; font-weight: 700; margin: 1mm 0 0; white-space: nowrap;
-                    overflow: hidden; text-overflow: ellipsis; }
+                    padding: .2mm 1.5mm; font-size: 7pt; line-height: 1.2; font-weight: 700; margin: -1.2mm 0 0;
+                    white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: none; }
             .not-ready { border-color: #c0392b; }
             .spare .no { background: #8a5a00; font-size: 14pt; }
             .empty { margin: 20mm; font-size: 14pt; }

@@ -11,14 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
-import java.util.HexFormat;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +24,8 @@ import org.workshopfleet.grafana.GrafanaClient;
 import org.workshopfleet.lab.browser.WebEntryCheck;
 import org.workshopfleet.lab.browser.WebEntry;
 import org.workshopfleet.lab.browser.Login;
+import org.workshopfleet.lab.browser.PinnedCertificate;
+import org.workshopfleet.tls.TlsMaterial;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -99,7 +93,7 @@ class FleetOnLabIT {
         LabPrerequisites.require("ssh-keyscan");
         String name = "e2e-lab-" + RUN;
         runScenario(name, Provider.LAB, (spec, recorder) -> new CloudsByProvider(PROJECT).create(spec, recorder),
-                List.of("wf-" + name + "-01", "wf-" + name + "-02"), Wiring.TEMPLATES);
+                List.of("wf-" + name + "-01", "wf-" + name + "-02"), Wiring.TEMPLATES, null);
     }
 
     @Test
@@ -112,7 +106,9 @@ class FleetOnLabIT {
             CloudFactory clouds = (spec, recorder) -> new Ec2Cloud(fake.client(), Ec2Cloud.config(spec), recorder,
                     AmiCatalog.load(PROJECT.resolve("ami.properties")),
                     new Waiter(Duration.ofMillis(500), Duration.ofSeconds(2), 1.5, 0.0, Duration.ofMinutes(2)));
-            runScenario(name, Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES);
+            // This path serves the facilitator's own wildcard certificate under the seats' names instead.
+            runScenario(name, Provider.EC2, clouds, List.of(), DebianRendering.FOR_LAB_MACHINES,
+                    TlsMaterial.selfSigned("*." + OWN_DOMAIN, Duration.ofDays(30)));
             assertEquals(1, fake.calls("CreateTags").size(), "extend retags the fleet in one call");
             assertTrue(fake.liveInstanceCount() == 0, "the fake holds no live instance after teardown");
             assertTrue(fake.securityGroupNames().stream().noneMatch(n -> n.contains(name)), "security group deleted");
@@ -122,8 +118,15 @@ class FleetOnLabIT {
         }
     }
 
+    /** The seats' DNS domain of the scenario with the facilitator's own certificate: seat01.lab.test, …. */
+    private static final String OWN_DOMAIN = "lab.test";
+
+    /**
+     * {@code own}: the facilitator's certificate, given with {@code -DtlsCert/-DtlsKey} and
+     * {@code -DhostnamePattern=seat{n}.lab.test}; null: the per-machine certificates made by {@code up}.
+     */
     private void runScenario(String name, Provider provider, CloudFactory clouds, List<String> labNames,
-                             Function<Path, MachineRendering> rendering) throws Exception {
+                             Function<Path, MachineRendering> rendering, TlsMaterial own) throws Exception {
         HostState before = HostState.capture(LabPaths.standard());
         LabMachines network = new LabMachines(name);
         network.ensureNetwork();
@@ -139,6 +142,14 @@ class FleetOnLabIT {
                 // The machines reach this host (the stand-ins) from the lab bridge; an EC2 fleet's ingress names it.
                 props.put("cidr", LabNetwork.SUBNET);
             }
+            if (own != null) {
+                Path tls = Files.createDirectories(tmp.resolve("tls"));
+                Files.writeString(tls.resolve("cert.pem"), own.certificatePem());
+                Files.writeString(tls.resolve("key.pem"), own.keyPem());
+                props.put("tlsCert", tls.resolve("cert.pem").toString());
+                props.put("tlsKey", tls.resolve("key.pem").toString());
+                props.put("hostnamePattern", "seat{n}." + OWN_DOMAIN);
+            }
             WorkshopSpec spec = Options.parse(props, Map.of()).spec();
             assertEquals(standIns.sources(), spec.sources(), "-Dsources points every download at the stand-ins");
             Wiring wiring = new Wiring(clouds, s -> { }, () -> LabNetwork.SUBNET, null, ProvisionListener.NONE,
@@ -153,6 +164,9 @@ class FleetOnLabIT {
             assertEquals(0, command.apply("up"), () -> "up failed:\n" + buffer);
             // up's own end: the deep readiness checks passed on both seats.
             assertTrue(buffer.toString(StandardCharsets.UTF_8).contains("ready: all 2 seat(s) verified"), buffer::toString);
+            if (own != null) {
+                ownNamesOnTheCardsAndInDns(spec, provider, buffer.toString(StandardCharsets.UTF_8));
+            }
             Map<String, String> treesBefore = onEachMachine(spec, provider, ATTENDEE_TREE);
             buffer.reset();
             long verifyStarted = System.nanoTime();
@@ -166,7 +180,7 @@ class FleetOnLabIT {
             for (String row : HTTPS_ROWS) {
                 assertTrue(output.matches("(?s).*checks: [^\n]*\\d+=" + row + "\\b.*"), row + " is not a row:\n" + output);
             }
-            servesHttpsAsTheCardSays(spec, provider);
+            servesHttpsAsTheCardSays(spec, provider, own);
             if (provider == Provider.LAB) {
                 walkedInABrowser(spec, provider);
             }
@@ -265,9 +279,12 @@ class FleetOnLabIT {
      * From the facilitator's side, as an attendee's browser: each machine serves the certificate whose fingerprint the
      * ledger recorded for the card (checked as an attendee checks it, and named for the machine's address: the JDK's
      * host name check), asks for the terminal's password, passes Grafana through; and the workshop's
-     * {@code http://<machine>:3000/} lands on Grafana's {@code /grafana/} on the same port.
+     * {@code http://<machine>:3000/} lands on Grafana's {@code /grafana/} on the same port, and its page on port 80
+     * points at the HTTPS entry. With the facilitator's certificate ({@code own}), every machine serves exactly that
+     * one to a browser asking for its seat's name (SNI), reached at the address its DNS record names.
      */
-    private static void servesHttpsAsTheCardSays(WorkshopSpec spec, Provider provider) throws Exception {
+    private static void servesHttpsAsTheCardSays(WorkshopSpec spec, Provider provider, TlsMaterial own)
+            throws Exception {
         Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(),
                 Clock.systemUTC());
         for (MachineRecord r : ledger.snapshot().machines().values()) {
@@ -277,7 +294,13 @@ class FleetOnLabIT {
             String fingerprint = r.tlsSha256();
             assertTrue(fingerprint != null && fingerprint.matches("([0-9A-F]{2}:){31}[0-9A-F]{2}"),
                     r.name() + ": no certificate fingerprint in the ledger: " + fingerprint);
-            HttpClient https = HttpClient.newBuilder().sslContext(pinned(fingerprint))
+            if (own != null) {
+                assertEquals(own.sha256(), fingerprint, r.name() + ": the card names the facilitator's certificate");
+                String seatName = String.format(java.util.Locale.ROOT, "seat%02d.%s", r.seatNumber(), OWN_DOMAIN);
+                assertEquals(own.sha256(), PinnedCertificate.servedFor(r.publicIp(), seatName),
+                        r.name() + ": 443 serves the facilitator's certificate for " + seatName);
+            }
+            HttpClient https = HttpClient.newBuilder().sslContext(PinnedCertificate.trusting(fingerprint, own == null))
                     .connectTimeout(Duration.ofSeconds(10)).build();
             HttpResponse<String> terminal = https.send(HttpRequest.newBuilder(
                     URI.create("https://" + r.publicIp() + "/terminal/")).build(), HttpResponse.BodyHandlers.ofString());
@@ -289,6 +312,31 @@ class FleetOnLabIT {
                     URI.create("http://" + r.publicIp() + ":3000/")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(301, workshopPort.statusCode(), r.name() + ": http://<machine>:3000/");
             assertEquals("/grafana/", workshopPort.headers().firstValue("Location").orElse(""), r.name());
+            HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://" + r.publicIp() + "/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(page.body().contains("href=\"/terminal/\"") && page.body().contains("href=\"/grafana/\""),
+                    r.name() + ": the page on port 80 points at the HTTPS entry:\n" + page.body());
+        }
+    }
+
+    /**
+     * With the facilitator's certificate and names: {@code up} printed one DNS record per seat naming its machine's
+     * address, and each card links its seat's name (not the address) and prints the certificate's fingerprint.
+     */
+    private static void ownNamesOnTheCardsAndInDns(WorkshopSpec spec, Provider provider, String upOutput)
+            throws Exception {
+        Ledger ledger = Ledger.open(new StateFolder(spec.stateDir()), spec.name(), provider.id(), spec.region(),
+                Clock.systemUTC());
+        String cards = Files.readString(spec.stateDir().resolve("handout/index.html"));
+        for (MachineRecord r : ledger.snapshot().machines().values()) {
+            if (!r.isLive()) {
+                continue;
+            }
+            String seatName = String.format(java.util.Locale.ROOT, "seat%02d.%s", r.seatNumber(), OWN_DOMAIN);
+            assertTrue(upOutput.contains(seatName + ". 300 IN A " + r.publicIp() + "\n"),
+                    "up prints the DNS record of " + seatName + ":\n" + upOutput);
+            assertTrue(cards.contains("https://" + seatName + "/terminal/"), seatName + "'s card links its name");
+            assertTrue(cards.contains(r.tlsSha256()), seatName + "'s card prints the certificate's fingerprint");
         }
     }
 
@@ -310,37 +358,6 @@ class FleetOnLabIT {
                 seat.tlsSha256(), "php-usdt-uprobe", "PHP USDT/uprobe SAMPLES"),
                 PROJECT.resolve("target/failsafe-reports/browser").resolve(provider.id()));
         assertEquals(List.of(), seen.problems(), seen::toString);
-    }
-
-    /** Trusts exactly the certificate with this SHA-256 fingerprint, as an attendee who compares it with the card. */
-    private static SSLContext pinned(String sha256) throws Exception {
-        X509TrustManager trust = new X509TrustManager() {
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                try {
-                    String served = HexFormat.ofDelimiter(":").withUpperCase()
-                            .formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
-                    if (!served.equals(sha256)) {
-                        throw new CertificateException("served " + served + ", the card says " + sha256);
-                    }
-                } catch (NoSuchAlgorithmException e) {
-                    throw new CertificateException(e);
-                }
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                throw new CertificateException("not a server");
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {trust}, null);
-        return context;
     }
 
     /** The rows the deep checks add to verify's matrix. */

@@ -153,6 +153,45 @@ class WorkshopStateTest {
     }
 
     @Test
+    void aReRunKeepsTheRecordedSeatNamesAndCertificateAndRefusesOthers() throws IOException {
+        Path tls = Files.createDirectories(dir.resolve("tls"));
+        org.workshopfleet.tls.TlsMaterial wildcard = org.workshopfleet.tls.TlsMaterial.selfSigned("*.example.org",
+                Duration.ofDays(30));
+        Files.writeString(tls.resolve("cert.pem"), wildcard.certificatePem());
+        Files.writeString(tls.resolve("key.pem"), wildcard.keyPem());
+        Files.copy(tls.resolve("cert.pem"), tls.resolve("other.pem"));
+        String given = "tlsCert=" + tls.resolve("cert.pem") + ";tlsKey=" + tls.resolve("key.pem");
+        assertEquals(ExitCode.FAILURE, run("count=1;hostnamePattern=seat{n}.example.org;" + given), out() + err());
+        long launched = ec2.calls("RunInstances").size();
+
+        // Without the options: the recorded names and certificate stay, and the cards and DNS records use them.
+        assertEquals(ExitCode.FAILURE, run("count=1"), out() + err());
+        assertTrue(ledgerText().contains("\"hostnamePattern\" : \"seat{n}.example.org\""), ledgerText());
+        assertTrue(ledgerText().contains("\"tlsCert\" : \"" + tls.resolve("cert.pem").toAbsolutePath() + "\""),
+                ledgerText());
+        assertTrue(out().contains("seat01.example.org. 300 IN A "), "up prints the DNS records: " + out());
+        String handout = out().lines().filter(l -> l.startsWith("handout: ")).findFirst().orElseThrow()
+                .substring("handout: ".length()).split(" ")[0];
+        assertTrue(Files.readString(Path.of(handout)).contains("https://seat01.example.org/terminal/"),
+                "the card links the seat's name, not its address");
+
+        // The same again is fine; another pattern or another certificate file is refused before any cloud call.
+        assertEquals(ExitCode.OK, run("action=handout;hostnamePattern=seat{n}.example.org;" + given), out() + err());
+        long before = ec2.calls("RunInstances").size();
+        String ledger = ledgerText();
+        assertEquals(ExitCode.BAD_INPUT, run("count=1;hostnamePattern=box{n}.example.org;" + given), out() + err());
+        assertOneLineError("-DhostnamePattern=box{n}.example.org differs from what up recorded for the running"
+                + " machines of workshop ebpf-php (seat{n}.example.org): pass the same or leave it out, or teardown"
+                + " first to change it");
+        assertEquals(ExitCode.BAD_INPUT, run("count=1;tlsCert=" + tls.resolve("other.pem") + ";tlsKey="
+                + tls.resolve("key.pem")), out() + err());
+        assertOneLineError("-DtlsCert=" + tls.resolve("other.pem").toAbsolutePath() + " differs from");
+        assertEquals(before, ec2.calls("RunInstances").size(), "refused before launching");
+        assertEquals(ledger, ledgerText(), "refused before the ledger changed");
+        assertTrue(launched >= 1);
+    }
+
+    @Test
     void teardownOnAnotherProviderOrRegionIsRefusedAndTheFleetKeepsRunning() throws IOException {
         ec2Fleet();
         String before = ledgerText();

@@ -45,7 +45,7 @@ class HandoutChromiumTest {
 
     @BeforeAll
     static void writeHandout() throws Exception {
-        HeadlessChromium.assumeInstalled();
+        org.workshopfleet.lab.browser.Chromium.requireInstalled();
         page = new Handout("eBPF + PHP observability workshop", cards, Instant.parse("2026-11-25T08:00:00Z"))
                 .writeTo(new StateFolder(tmp.resolve("ebpf-php")));
         Path profile = tmp.resolve("profile");
@@ -112,7 +112,10 @@ class HandoutChromiumTest {
         // A copy of the page with a script that flags any card whose content does not fit it (clipped text or QR).
         String probe = "<script>for (const c of document.querySelectorAll('.card')) {"
                 + " const over = c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1"
-                + " || [...c.querySelectorAll('dd, .body')].some(e => e.scrollWidth > e.clientWidth + 1);"
+                + " || [...c.querySelectorAll('dd, .body')].some(e => e.scrollWidth > e.clientWidth + 1)"
+                // The not-ready banner: its whole text shown, neither cut short nor squeezed by the card's flex column.
+                + " || [...c.querySelectorAll('.warn')].some(e => e.scrollWidth > e.clientWidth + 1"
+                + " || e.scrollHeight > e.clientHeight + 1);"
                 + " c.setAttribute('data-fits', over ? 'no' : 'yes'); }</script>";
         Path copy = page.resolveSibling("fit-probe.html");
         Files.writeString(copy, Files.readString(page).replace("</body>", probe + "</body>"));

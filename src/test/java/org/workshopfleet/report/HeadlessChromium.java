@@ -7,32 +7,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import org.workshopfleet.lab.browser.Chromium;
 
 /**
  * Debian's {@code chromium} run headless against a local file, for tests of the printed handout. Absent on a laptop the
- * tests skip; with {@code CI=true} a missing browser fails them.
+ * tests skip; with {@code CI=true} a missing browser fails them ({@link Chromium#requireInstalled}).
  */
 final class HeadlessChromium {
 
-    static final Path BINARY = Path.of("/usr/bin/chromium");
+    static final Path BINARY = Chromium.BINARY;
 
     private final Path profile;
 
     HeadlessChromium(Path profile) {
         this.profile = profile;
-    }
-
-    /** Skips the calling test when chromium is missing, unless CI=true, where it fails instead. */
-    static void assumeInstalled() {
-        boolean present = Files.isExecutable(BINARY);
-        if ("true".equals(System.getenv("CI"))) {
-            if (!present) {
-                throw new AssertionError(BINARY + " is missing: install Debian's chromium package (apt-get install chromium)");
-            }
-        } else {
-            Assumptions.assumeTrue(present, "chromium is not installed");
-        }
     }
 
     /** Runs chromium with the common flags plus {@code extra} on {@code url}; returns its stdout. */

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.workshopfleet.concurrent.Waiter;
+import org.junit.jupiter.api.Assumptions;
 import org.workshopfleet.error.Interrupted;
 
 /**
@@ -31,6 +32,21 @@ public final class Chromium implements AutoCloseable {
     public static final Path BINARY = Path.of("/usr/bin/chromium");
 
     private static final Duration STARTUP = Duration.ofSeconds(30);
+
+    /**
+     * Skips the calling test when the browser is missing, saying why; with {@code CI=true} it fails instead (CI must
+     * install Debian's {@code chromium} package).
+     */
+    public static void requireInstalled() {
+        if (Files.isExecutable(BINARY)) {
+            return;
+        }
+        String why = BINARY + " is missing (Debian package chromium)";
+        if ("true".equals(System.getenv("CI"))) {
+            throw new AssertionError(why + ": CI must install it (apt-get install chromium)");
+        }
+        Assumptions.assumeTrue(false, why + ": the tests that drive a browser need it");
+    }
 
     private final Process process;
     private final Path home;

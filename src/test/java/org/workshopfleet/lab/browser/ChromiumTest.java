@@ -28,28 +28,26 @@ class ChromiumTest {
 
     @TempDir
     static Path tmp;
+    private static BrowserFixture fixture;
     private static LoopbackSite site;
     private static LoopbackSite otherSite;
     private static Chromium browser;
 
     @BeforeAll
     static void start() throws Exception {
-        LoopbackSite.requireChromium();
-        site = LoopbackSite.start(tmp);
+        fixture = BrowserFixture.start(tmp, quick());
+        site = fixture.site();
+        browser = fixture.browser();
         otherSite = LoopbackSite.start(tmp);
-        browser = Chromium.start(List.of(site.pin().spkiSha256()), quick());
     }
 
     @AfterAll
     static void stop() {
         try {
-            if (browser != null) {
-                browser.close();
+            if (fixture != null) {
+                fixture.close();
             }
         } finally {
-            if (site != null) {
-                site.close();
-            }
             if (otherSite != null) {
                 otherSite.close();
             }

@@ -1,7 +1,5 @@
 package org.workshopfleet.lab.browser;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.BasicAuthenticator;
@@ -58,18 +56,6 @@ final class LoopbackSite implements AutoCloseable {
         this.pin = pin;
         this.terminalLogin = terminalLogin;
         this.grafanaLogin = grafanaLogin;
-    }
-
-    /** Fails the test when chromium is missing on CI (CI=true); elsewhere skips it, saying why. */
-    static void requireChromium() {
-        if (Files.isExecutable(Chromium.BINARY)) {
-            return;
-        }
-        String why = Chromium.BINARY + " is missing (Debian package chromium)";
-        if ("true".equals(System.getenv("CI"))) {
-            fail(why + ": CI must install it");
-        }
-        assumeTrue(false, why + ": the browser driver's tests need it");
     }
 
     /** Starts the site with a new certificate made in {@code folder}. */

@@ -22,27 +22,22 @@ class WebEntryCheckTest {
 
     @TempDir
     static Path tmp;
+    private static BrowserFixture fixture;
     private static LoopbackSite site;
     private static Chromium browser;
 
     @BeforeAll
     static void start() throws Exception {
-        LoopbackSite.requireChromium();
-        site = LoopbackSite.start(tmp);
         // Loopback pages answer at once; 5 s keeps the cases that wait for what never comes short.
-        browser = Chromium.start(List.of(site.pin().spkiSha256()), ChromiumTest.quick().withTimeout(Duration.ofSeconds(5)));
+        fixture = BrowserFixture.start(tmp, ChromiumTest.quick().withTimeout(Duration.ofSeconds(5)));
+        site = fixture.site();
+        browser = fixture.browser();
     }
 
     @AfterAll
     static void stop() {
-        try {
-            if (browser != null) {
-                browser.close();
-            }
-        } finally {
-            if (site != null) {
-                site.close();
-            }
+        if (fixture != null) {
+            fixture.close();
         }
     }
 

@@ -132,31 +132,29 @@ public final class GrafanaAptRepository {
         new StandInResource("grafana/postinst").copyTo(stage.resolve("DEBIAN/postinst"), exe);
         new StandInResource("grafana/prerm").copyTo(stage.resolve("DEBIAN/prerm"), exe);
         Files.writeString(stage.resolve("DEBIAN/conffiles"), "/etc/default/grafana-server\n/etc/grafana/grafana.ini\n");
-        long kib = 0;
-        try (var files = Files.walk(stage)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                kib += (Files.size(p) + 1023) / 1024;
-            }
-        }
-        Files.writeString(stage.resolve("DEBIAN/control"), CONTROL.formatted(VERSION, kib), StandardCharsets.UTF_8);
-        try (var dirs = Files.walk(stage)) {
-            for (Path d : dirs.filter(Files::isDirectory).toList()) {
-                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-        }
-        ExternalCommand.in(stage.getParent(), "dpkg-deb", "--root-owner-group", "-Zgzip", "--build",
-                stage.toString(), deb.toString())
-                .withEnvironment(Map.of("SOURCE_DATE_EPOCH", "1764028800")).run();
-        Tree.delete(stage);
+        pack(stage, CONTROL, VERSION, deb);
     }
 
     private static void buildTtydDeb(Path stage, Path deb) throws IOException {
         Tree.delete(stage);
         new StandInResource("ttyd/ttyd").copyTo(stage.resolve("usr/bin/ttyd"), "rwxr-xr-x");
         Files.createDirectories(stage.resolve("DEBIAN"));
-        long kib = (Files.size(stage.resolve("usr/bin/ttyd")) + 1023) / 1024;
-        Files.writeString(stage.resolve("DEBIAN/control"), TTYD_CONTROL.formatted(TTYD_VERSION, kib),
-                StandardCharsets.UTF_8);
+        pack(stage, TTYD_CONTROL, TTYD_VERSION, deb);
+    }
+
+    /**
+     * Writes {@code stage}'s {@code DEBIAN/control} from {@code control} (its version and the installed size in KiB of
+     * the files staged so far), makes every folder 0755 and builds {@code deb} from the stage (reproducibly: owned by
+     * root, one fixed date), then removes the stage.
+     */
+    private static void pack(Path stage, String control, String version, Path deb) throws IOException {
+        long kib = 0;
+        try (var files = Files.walk(stage)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                kib += (Files.size(p) + 1023) / 1024;
+            }
+        }
+        Files.writeString(stage.resolve("DEBIAN/control"), control.formatted(version, kib), StandardCharsets.UTF_8);
         try (var dirs = Files.walk(stage)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
                 Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
