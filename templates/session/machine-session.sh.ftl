@@ -11,7 +11,9 @@ N=${q("@@wf-" + nonce)}
 n=0; while [ ! -s ${q(layout.cloudInitResult)} ]; do
   if [ "$n" -ge ${polls} ]; then echo "$N cloudinit-timeout"; exit 0; fi; sleep 0.5; n=$((n+1))
 done
-echo "$N cloudinit-begin"; cat ${q(layout.cloudInitResult)}
+echo "$N cloudinit-begin"
+<#-- Printed with built-ins (a few hundred bytes), the last line even without its newline. -->
+while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; l=; done < ${q(layout.cloudInitResult)}
 echo "$N cloudinit-end"
 <#-- One line of answer; sh's read takes it byte by byte, so the tar behind it stays on stdin. -->
 IFS= read -r answer || answer=
@@ -20,31 +22,33 @@ case "$answer" in
   tail) echo "$N tail-begin"; tail -n ${tailLines} ${q(layout.cloudInitLog)} 2>&1; echo "$N tail-end"; exit 0 ;;
   *) exit 0 ;;
 esac
-r=${q(layout.bundleRoot)}; s="$r.new"; t="$r.new.tar"
-<#-- Splits "bundle <bytes> <sha256>" into $1 $2 $3 on purpose. -->
+r=${q(layout.bundleRoot)}; s="$r.new"; d=${q(layout.markersDir)}
+<#-- Splits "bundle <bytes> <token>" into $1 $2 $3 on purpose. -->
 # shellcheck disable=SC2086
 set -- $answer
-<#-- Leftovers of an interrupted earlier run only; test is a built-in, rm a program. -->
-if [ -e "$s" ] || [ -e "$t" ]; then rm -rf "$s" "$t"; fi
-mkdir -p "$s" || { echo "$N unpackfailed mkdir"; exit 0; }
-(umask 077; cat > "$t")
-sum=$(sha256sum < "$t")
-<#-- A connection cut mid-transfer gives a short file; a tar cut at a member boundary would unpack without complaint. -->
-if [ "${r"${sum%% *}"}" != "$3" ]; then got=$(wc -c < "$t"); rm -f "$t"; rm -rf "$s"; echo "$N torn $got"; exit 0; fi
-tar -x --no-same-owner -f "$t" -C "$s"; rc=$?
-if [ $rc -ne 0 ]; then rm -rf "$s" "$t"; echo "$N unpackfailed $rc"; exit 0; fi
-<#-- The tar goes with the old root, in one rm. -->
-if ! { rm -rf "$r" "$t" && mv "$s" "$r"; }; then rm -f "$t"; echo "$N unpackfailed swap"; exit 0; fi
+<#-- Leftovers of an interrupted earlier run only (earlier versions also left the tar beside it); test is a built-in,
+  rm a program. -->
+if [ -e "$s" ] || [ -e "$s.tar" ]; then rm -rf "$s" "$s.tar"; fi
+<#-- The markers folder in the same mkdir: if it could not be made, the marker write below fails and says so. -->
+mkdir -p "$s" "$d" 2>/dev/null
+[ -d "$s" ] || { echo "$N unpackfailed mkdir"; exit 0; }
+<#-- Unpacked straight from stdin into the fresh folder: no copy on disk and no checksum program. A connection cut
+  inside a member makes tar fail; one cut between members loses the last member, which holds this transfer's token. -->
+tar -x --no-same-owner -f - -C "$s"; rc=$?
+if [ $rc -ne 0 ]; then rm -rf "$s"; echo "$N unpackfailed $rc"; exit 0; fi
+got=; { IFS= read -r got < "$s/"${q(transferMark)}; } 2>/dev/null
+if [ "$got" != "$3" ]; then rm -rf "$s"; echo "$N torn"; exit 0; fi
+<#-- A machine's first bundle needs no rm: only a program call when there is an old root to replace. -->
+if [ -e "$r" ] && ! rm -rf "$r"; then echo "$N unpackfailed swap"; exit 0; fi
+if ! mv "$s" "$r"; then echo "$N unpackfailed swap"; exit 0; fi
 echo "$N unpacked"
-d=${q(layout.markersDir)}
-<#-- Once, not per step: the marker write below fails (and says so) if the folder could not be made. -->
-mkdir -p "$d" 2>/dev/null
 <#-- $1 step name, $2 script path relative to the bundle root, $3 content hash. -->
 step() {
   m=; { IFS= read -r m < "$d/$1"; } 2>/dev/null
   if [ "$m" = "$3" ]; then echo "$N skip $1"; return 0; fi
   echo "$N begin $1"
-  BUNDLE_DIR="$r" STATE_DIR=${q(layout.stateRoot)} bash "$r/$2"; rc=$?
+<#-- stdin: tar may stop reading at the archive's end blocks; a step never sees what is left of the transfer. -->
+  BUNDLE_DIR="$r" STATE_DIR=${q(layout.stateRoot)} bash "$r/$2" < /dev/null; rc=$?
   if [ $rc -eq 0 ]; then
     if ! { printf '%s\n' "$3" > "$d/$1"; } 2>/dev/null; then echo "$N nomarker $1"; rc=${markerFailed}; fi
   fi

@@ -102,25 +102,38 @@ final class Launch {
         byId.put(m.id(), m);
     }
 
-    /** Hands a running machine to the batch, once. */
+    /**
+     * Hands a running machine to the batch, once, with the bundle rendered before launch; the batch completes it on the
+     * machine's own thread ({@link #withTls}). Kept this small because machines reported together (all of a re-run's, at
+     * once) are fed in turn by one thread while the first of them already compete for the CPU.
+     */
     private void feed(Machine m) {
         Machine known = byId.get(m.id());
         if (known == null || !fed.add(m.id())) {
             return;
         }
         MachineModel model = models.get(known.attendee());
-        // The certificate names the machine's address, known only now: the bundle gets its TLS files here.
-        TlsMaterial material = tls == null ? null : tls.apply(known.attendee(), m.publicIp());
-        Bundle bundle = material == null ? bundles.get(known.attendee()) : rendering.bundle(model.withTls(material));
         batch.submit(new MachineJob(known.attendee(), known.name(),
                 new SshTarget(m.publicIp(), sshPort, model.hostKey().publicKeyNoComment()),
-                model.grafanaPassword(), bundle));
-        // Not waited for: machines reported together (all of a re-run's, at once) would otherwise start one
-        // fsync'd write apart. The instance is in the ledger since its launch; this adds its address (and, for a
-        // machine of an older ledger, the type the cloud describes), which the machine's end writes for sure.
+                model.grafanaPassword(), bundles.get(known.attendee())), job -> withTls(job, known, m, model));
+        // Not waited for: machines reported together would otherwise start one fsync'd write apart. The instance is in
+        // the ledger since its launch; this adds its address (and, for a machine of an older ledger, the type the
+        // cloud describes), which the machine's end writes for sure.
         ledger.updateMachineSoon(known.attendee(), known.name(),
                 r -> (r.cloudId() == null ? r.launched(m.id(), m.instanceType(), m.launchedAt())
-                        : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp())
-                        .withTlsSha256(material == null ? r.tlsSha256() : material.sha256()));
+                        : r.withTypeIfUnknown(m.instanceType())).withAddress(m.publicIp()));
+    }
+
+    /**
+     * The machine's job with its TLS files: the certificate names the machine's address, known only now, so the bundle
+     * is rendered again with it (and its fingerprint recorded). Runs on the machine's provisioning thread.
+     */
+    private MachineJob withTls(MachineJob job, Machine known, Machine m, MachineModel model) {
+        TlsMaterial material = tls == null ? null : tls.apply(known.attendee(), m.publicIp());
+        if (material == null) {
+            return job;
+        }
+        ledger.updateMachineSoon(known.attendee(), known.name(), r -> r.withTlsSha256(material.sha256()));
+        return job.withBundle(rendering.bundle(model.withTls(material)));
     }
 }

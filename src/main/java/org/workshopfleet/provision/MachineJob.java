@@ -20,6 +20,11 @@ public record MachineJob(int attendee, String name, SshTarget target, String gra
         Objects.requireNonNull(bundle);
     }
 
+    /** This job with another bundle (the same machine, e.g. once its TLS files are known). */
+    public MachineJob withBundle(Bundle other) {
+        return new MachineJob(attendee, name, target, grafanaPassword, other);
+    }
+
     @Override
     public String toString() {
         return "MachineJob[" + name + " " + target + "]";

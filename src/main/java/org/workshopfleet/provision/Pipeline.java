@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.workshopfleet.grafana.GrafanaClient;
 import org.workshopfleet.render.SetupStep;
@@ -27,7 +28,7 @@ import org.workshopfleet.state.StateFolder;
 /**
  * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → in one SSH command under one
  * sudo ({@link MachineSession}): wait for cloud-init's result file ({@link CloudInitWait}; its errors fail the machine),
- * send the bundle on stdin (checked by length and SHA-256 before it is unpacked), run each step whose marker does not
+ * send the bundle on stdin (unpacked into a fresh folder that replaces the old only when the whole archive arrived), run each step whose marker does not
  * hold its content hash (output appended to {@code logs/<machine>.log}; marker written after exit 0) and read the
  * exporter hash the machine observed → Grafana dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
  *
@@ -116,12 +117,25 @@ public final class Pipeline {
      * own failure.
      */
     public MachineResult provision(MachineJob job, ProvisionListener listener) {
+        return provision(job, UnaryOperator.identity(), listener);
+    }
+
+    /**
+     * As {@link #provision(MachineJob, ProvisionListener)}, the job first finished by {@code completing} on this
+     * thread (a machine's bundle with its TLS files, known once its address is): a failure there fails this machine at
+     * {@code bundle}. Thirty machines prepared in turn by the thread that feeds them would start connecting seconds
+     * apart on a busy host; prepared here, each starts at once and prepares in parallel with the others.
+     */
+    public MachineResult provision(MachineJob given, UnaryOperator<MachineJob> completing, ProvisionListener listener) {
+        MachineJob job = given;
         Path log = logFile(job.name());
-        String stage = "ssh";
+        String stage = "bundle";
         Remote remote = null;
         try {
             note(log, "provisioning " + job.name() + " at " + job.target() + " (" + Instant.now() + ")");
             phase(listener, job, ProvisionPhase.CONNECTING);
+            job = completing.apply(given);
+            stage = "ssh";
             remote = Remote.await(job.target(), login, sshTimeout, bootKey, stop);
             open.add(remote);
             checkAborted();
@@ -188,8 +202,8 @@ public final class Pipeline {
         String[] current = {"cloud-init"};
         note(log, "waiting for cloud-init (" + layout.cloudInitResult() + "), then the bundle and the steps in one session");
         try {
-            outcome = new MachineSession(layout, login, cloudInitTimeout).run(remote, job.bundle().toTar(),
-                    job.bundle().files().size(), steps.subList(0, safe), all, log, new MachineSession.Events() {
+            outcome = new MachineSession(layout, login, cloudInitTimeout).run(remote, job.bundle(),
+                    steps.subList(0, safe), all, log, new MachineSession.Events() {
                         @Override
                         public void uploading() {
                             current[0] = "upload";

@@ -11,6 +11,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.workshopfleet.state.Ledger;
 
 /**
@@ -123,9 +124,19 @@ public final class Runner {
         }
 
         /** Starts provisioning this machine (or queues it behind {@code parallelism} others). */
-        public synchronized void submit(MachineJob job) {
+        public void submit(MachineJob job) {
+            submit(job, UnaryOperator.identity());
+        }
+
+        /**
+         * As {@link #submit(MachineJob)}, {@code completing} finishing the job on the machine's own thread before it
+         * connects (see {@link Pipeline#provision(MachineJob, UnaryOperator, ProvisionListener)}): whoever feeds the
+         * batch hands machines over at once instead of preparing each in turn.
+         */
+        public synchronized void submit(MachineJob job, UnaryOperator<MachineJob> completing) {
             jobs.add(job);
-            futures.add(executor.submit(() -> cancelled ? interrupted(job) : pipeline.provision(job, listener)));
+            futures.add(executor.submit(() -> cancelled ? interrupted(job)
+                    : pipeline.provision(job, completing, listener)));
         }
 
         /**

@@ -177,8 +177,8 @@ final class SessionTranscript extends OutputStream {
             case "cloudinit-end" -> cloudInitOver();
             case "tail-begin" -> note("--- tail of " + MachineLayout.CLOUD_INIT_LOG + " ---");
             case "tail-end" -> { }
-            case "torn" -> failure = new Pipeline.StepFailed("upload", "the bundle arrived incomplete (" + name
-                    + " of " + tarBytes + " bytes, or not byte for byte); nothing was unpacked");
+            case "torn" -> failure = new Pipeline.StepFailed("upload", "the bundle (" + tarBytes + " bytes) arrived"
+                    + " incomplete: the connection ended before its last part; nothing was unpacked");
             case "unpackfailed" -> failure = new Pipeline.StepFailed("upload", "unpacking the bundle into "
                     + layout.bundleRoot() + " failed (" + name + "): see the machine's log");
             case "unpacked" -> {

@@ -246,7 +246,9 @@ public final class FleetBenchmark {
         out.println("==== " + label);
         HostLoad load = HostLoad.start();
         ProcessFigures figures = ProcessFigures.start();
+        ThreadCpu byThread = ThreadCpu.start();
         int rc = fleet.up(true);
+        byThread.close();
         double wall = figures.wallSeconds();
         String hostLoad = load.line();
         double cpu = figures.cpuSeconds();
@@ -263,6 +265,9 @@ public final class FleetBenchmark {
                 times.slowestMachineWorkSeconds(), cpu, heap, hostLoad);
         say(m.line());
         say("  " + times.spread());
+        say("  " + byThread.line());
+        Files.write(work.resolve("phases-" + spec.name() + "-" + (label.contains("nothing") ? "fresh" : "again") + ".txt"),
+                times.timeline());
         return m;
     }
 

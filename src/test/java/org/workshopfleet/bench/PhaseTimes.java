@@ -47,6 +47,21 @@ final class PhaseTimes implements ProvisionListener {
         }
     }
 
+    /** Every machine's phase entries in seconds after the first machine's connect, one line per machine. */
+    List<String> timeline() {
+        long zero = firstConnect.get();
+        List<String> lines = new ArrayList<>();
+        entered.forEach((machine, phases) -> {
+            StringBuilder s = new StringBuilder(machine);
+            synchronized (phases) {
+                phases.forEach((p, t) -> s.append(String.format(Locale.ROOT, " %s=%.2f", p, (t - zero) / 1e9)));
+            }
+            lines.add(s.toString());
+        });
+        lines.sort(null);
+        return lines;
+    }
+
     long firstConnectNanos() {
         return firstConnect.get();
     }

@@ -9,10 +9,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -50,22 +47,55 @@ class MachineSessionScriptTest {
         assertTrue(first.log.contains("\nran in " + layout.bundleRoot() + "\n"), first.log);
         assertFalse(first.log.contains("@@wf-"), first.log);
         assertEquals("hash-1\n", Files.readString(Path.of(layout.markersDir(), "01-a")));
-        assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new.tar")), "the tar goes with the old root");
+        assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new")), "the fresh folder became the root");
 
         Run second = run(layout, bundle);
         assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a skipped"), second.events);
     }
 
-    private record Run(MachineSession.Outcome outcome, List<String> events, String log) {
+    @Test
+    void anArchiveWithoutItsLastMemberIsTornAndLeavesTheOldRoot(@TempDir Path dir) throws Exception {
+        MachineLayout layout = new MachineLayout(dir + "/opt", dir + "/state", 3000, dir + "/run/result.json");
+        Files.createDirectories(dir.resolve("run"));
+        Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
+        Bundle v1 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v1\n".getBytes(StandardCharsets.UTF_8),
+                0755)), List.of(STEP));
+        assertTrue(run(layout, v1).log.contains("\nv1\n"));
+        Bundle v2 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v2\n".getBytes(StandardCharsets.UTF_8),
+                0755)), List.of(new SetupStep("01-a", "scripts/01-a.sh", "hash-2")));
+
+        // Cut between members: every file arrived and the archive ends cleanly, but the transfer's mark did not.
+        Run cut = run(layout, v2, v2.toTar(), "0123abcd");
+        assertEquals(List.of("uploading"), cut.events, "the bundle went, no step started");
+        assertTrue(cut.failure.contains("arrived incomplete"), cut.failure);
+        assertEquals("echo v1\n", Files.readString(Path.of(layout.bundleRoot(), "scripts/01-a.sh")), "old root kept");
+        assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new")), "nothing left of the torn transfer");
+
+        // A mark from another transfer does not count either.
+        Run stale = run(layout, v2, MachineSession.transfer(v2, "ffff0000"), "0123abcd");
+        assertTrue(stale.failure.contains("arrived incomplete"), stale.failure);
+        assertEquals("echo v1\n", Files.readString(Path.of(layout.bundleRoot(), "scripts/01-a.sh")));
+
+        Run whole = run(layout, v2);
+        assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a"), whole.events);
+        assertEquals("echo v2\n", Files.readString(Path.of(layout.bundleRoot(), "scripts/01-a.sh")));
+        assertFalse(Files.exists(Path.of(layout.bundleRoot(), "scripts/01-a.sh.new")));
+    }
+
+    private record Run(MachineSession.Outcome outcome, String failure, List<String> events, String log) {
     }
 
     private static Run run(MachineLayout layout, Bundle bundle) throws Exception {
+        return run(layout, bundle, MachineSession.transfer(bundle, "5eed"), "5eed");
+    }
+
+    /** Runs the script with {@code tar} on stdin after the answer line announcing {@code token}. */
+    private static Run run(MachineLayout layout, Bundle bundle, byte[] tar, String token) throws Exception {
         String script = new MachineSession(layout, LOGIN, Duration.ofSeconds(2))
                 .script(bundle.steps(), true);
         Process p = new ProcessBuilder("sh", "-c", script, "wf-provision").redirectErrorStream(true).start();
-        byte[] tar = bundle.toTar();
         try (OutputStream in = p.getOutputStream()) {
-            in.write(("bundle " + tar.length + " " + sha256(tar) + "\n").getBytes(StandardCharsets.US_ASCII));
+            in.write(("bundle " + tar.length + " " + token + "\n").getBytes(StandardCharsets.US_ASCII));
             in.write(tar);
         }
         RecordedEvents events = new RecordedEvents();
@@ -75,11 +105,14 @@ class MachineSessionScriptTest {
         p.getInputStream().transferTo(t);
         t.close();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        return new Run(t.outcome(p.exitValue(), true), events.lines, log.toString(StandardCharsets.UTF_8));
-    }
-
-    private static String sha256(byte[] b) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        MachineSession.Outcome outcome = null;
+        String failure = null;
+        try {
+            outcome = t.outcome(p.exitValue(), true);
+        } catch (Pipeline.StepFailed e) {
+            failure = e.step + ": " + e.getMessage();
+        }
+        return new Run(outcome, failure, events.lines, log.toString(StandardCharsets.UTF_8));
     }
 
     @Test

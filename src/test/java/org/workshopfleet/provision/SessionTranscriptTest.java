@@ -145,11 +145,11 @@ class SessionTranscriptTest {
 
     @Test
     void aTornTransferIsChargedToTheUpload() throws IOException {
-        feed(CLEAN + F + "torn 40\n");
+        feed(CLEAN + F + "torn\n");
         Pipeline.StepFailed f = failure(0, false);
         assertEquals("upload", f.step);
-        assertEquals("the bundle arrived incomplete (40 of 100 bytes, or not byte for byte); nothing was unpacked",
-                f.getMessage());
+        assertEquals("the bundle (100 bytes) arrived incomplete: the connection ended before its last part; nothing"
+                + " was unpacked", f.getMessage());
     }
 
     @Test

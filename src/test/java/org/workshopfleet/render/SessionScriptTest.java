@@ -37,6 +37,7 @@ class SessionScriptTest {
         m.put("polls", 1200);
         m.put("tailLines", 20);
         m.put("markerFailed", 254);
+        m.put("transferMark", ".transfer-complete");
         m.put("steps", List.of(Map.of("name", "01-packages", "script", "scripts/01-packages.sh", "hash", "ab12"),
                 Map.of("name", "02-x'; touch /tmp/pwned; '", "script", "scripts/02 x.sh", "hash", secondHash)));
         if (observed) {
