@@ -29,18 +29,19 @@ set -- $answer
 <#-- Leftovers of an interrupted earlier run only (earlier versions also left the tar beside it); test is a built-in,
   rm a program. -->
 if [ -e "$s" ] || [ -e "$s.tar" ]; then rm -rf "$s" "$s.tar"; fi
-<#-- The markers folder in the same mkdir: if it could not be made, the marker write below fails and says so. -->
-mkdir -p "$s" "$d" 2>/dev/null
-[ -d "$s" ] || { echo "$N unpackfailed mkdir"; exit 0; }
-<#-- Unpacked straight from stdin into the fresh folder: no copy on disk and no checksum program. A connection cut
-  inside a member makes tar fail; one cut between members loses the last member, which holds this transfer's token. -->
-tar -x --no-same-owner -f - -C "$s"; rc=$?
-if [ $rc -ne 0 ]; then rm -rf "$s"; echo "$N unpackfailed $rc"; exit 0; fi
-got=; { IFS= read -r got < "$s/"${q(transferMark)}; } 2>/dev/null
-if [ "$got" != "$3" ]; then rm -rf "$s"; echo "$N torn"; exit 0; fi
-<#-- A machine's first bundle needs no rm: only a program call when there is an old root to replace. -->
-if [ -e "$r" ] && ! rm -rf "$r"; then echo "$N unpackfailed swap"; exit 0; fi
-if ! mv "$s" "$r"; then echo "$N unpackfailed swap"; exit 0; fi
+<#-- A machine's first bundle unpacks into the root itself (nothing to keep, no mv); a later one into a fresh folder
+  that replaces the old root only once whole. The markers folder is made in the same mkdir: if it could not be, the
+  marker write below fails and says so. -->
+if [ -e "$r" ]; then u="$s"; else u="$r"; fi
+mkdir -p "$u" "$d" 2>/dev/null
+[ -d "$u" ] || { echo "$N unpackfailed mkdir"; exit 0; }
+<#-- Unpacked straight from stdin: no copy on disk and no checksum program. A connection cut inside a member makes tar
+  fail; one cut between members loses the last member, which holds this transfer's token. -->
+tar -x --no-same-owner -f - -C "$u"; rc=$?
+if [ $rc -ne 0 ]; then rm -rf "$u"; echo "$N unpackfailed $rc"; exit 0; fi
+got=; { IFS= read -r got < "$u/"${q(transferMark)}; } 2>/dev/null
+if [ "$got" != "$3" ]; then rm -rf "$u"; echo "$N torn"; exit 0; fi
+if [ "$u" = "$s" ] && ! { rm -rf "$r" && mv "$s" "$r"; }; then echo "$N unpackfailed swap"; exit 0; fi
 echo "$N unpacked"
 <#-- $1 step name, $2 script path relative to the bundle root, $3 content hash. -->
 step() {

@@ -37,8 +37,9 @@ import org.workshopfleet.ssh.SshLogin;
  *   <li>This side answers on stdin with one line: {@code bundle <bytes> <token>} followed by the bundle's tar, or
  *       {@code tail} (cloud-init failed: the script prints the tail of cloud-init's output log and stops). Nothing is
  *       sent before cloud-init is over, so the bundle never lands on a machine whose boot failed.</li>
- *   <li>The script unpacks the tar straight from stdin into a fresh folder {@code <root>.new} and swaps that in only
- *       when {@code tar} succeeded and the archive's last member, {@value #TRANSFER_MARK}, holds the token: a
+ *   <li>The script unpacks the tar straight from stdin: a machine's first bundle into the root itself (removed again
+ *       on failure), a later one into a fresh folder {@code <root>.new} that replaces the old root only when
+ *       {@code tar} succeeded and the archive's last member, {@value #TRANSFER_MARK}, holds the token: a
  *       connection cut inside a member makes {@code tar} fail, and one cut between members (which {@code tar} would
  *       take for a whole archive) loses that last member. The token is fresh per run, so no earlier transfer's mark
  *       counts. No copy of the tar lands on disk and no checksum program runs: on a lab host every program a machine

@@ -60,6 +60,10 @@ class MachineSessionScriptTest {
         Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
         Bundle v1 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v1\n".getBytes(StandardCharsets.UTF_8),
                 0755)), List.of(STEP));
+        // A first bundle unpacks into the root itself: torn, it leaves no root at all.
+        Run firstCut = run(layout, v1, v1.toTar(), "0123abcd");
+        assertTrue(firstCut.failure.contains("arrived incomplete"), firstCut.failure);
+        assertFalse(Files.exists(Path.of(layout.bundleRoot())), "no root from a torn first transfer");
         assertTrue(run(layout, v1).log.contains("\nv1\n"));
         Bundle v2 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v2\n".getBytes(StandardCharsets.UTF_8),
                 0755)), List.of(new SetupStep("01-a", "scripts/01-a.sh", "hash-2")));
