@@ -120,7 +120,7 @@ final class Provisioning {
             machines.keySet().forEach(n -> board.expect(n, spec.machineName(n)));
             Runner runner = new Runner(pipeline, ledger, spec.parallelism(),
                     ProvisionListener.all(List.of(new ProvisionBoard(board), wiring.display())));
-            Runner.Batch batch = runner.start();
+            Runner.Batch batch = runner.start(machines.size());
             Launch launch = new Launch(wiring, cloud, ledger, rendered.models(), rendered.bundles(), run.renderer(),
                     run::tls, board, batch);
             results = new ArrayList<>(new InterruptibleBatch(runner, batch, ctx.out())

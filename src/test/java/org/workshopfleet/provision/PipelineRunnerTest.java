@@ -199,6 +199,22 @@ class PipelineRunnerTest {
     }
 
     @Test
+    void aBatchOfAKnownCountStartsItsThreadsBeforeTheFirstMachineArrives() {
+        long before = provisionThreads();
+        Runner.Batch two = runner(pipeline(List.of(), 3000)).start(2);
+        assertEquals(before + 2, provisionThreads(), "one thread per expected machine, started up front");
+        Runner.Batch capped = runner(pipeline(List.of(), 3000)).start(9);
+        assertEquals(before + 2 + 4, provisionThreads(), "never more than the parallelism (4)");
+        assertEquals(List.of(), two.finish(null));
+        assertEquals(List.of(), capped.finish(null));
+    }
+
+    private static long provisionThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("provision-")).count();
+    }
+
+    @Test
     void machinesWhoseExporterHashDiffersFromTheFirstSeenAreFailed() throws IOException {
         TestMachines.Box m1 = box("m1", "done");
         TestMachines.Box m2 = box("m2", "done");
