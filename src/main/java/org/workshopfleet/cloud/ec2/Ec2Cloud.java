@@ -273,6 +273,26 @@ public final class Ec2Cloud implements Cloud {
             if (!arriving.closed()) {
                 launching.interrupt();
             }
+            awaitEnd(launching);
+        }
+    }
+
+    /**
+     * Waits (up to a minute, not interruptibly: a Ctrl-C has already been seen) for the launching thread to end, so no
+     * RunInstances is still in flight, and no machine still being recorded, once this cloud hands control back.
+     */
+    private static void awaitEnd(Thread launching) {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (launching.isAlive() && System.nanoTime() < deadline) {
+            try {
+                launching.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
