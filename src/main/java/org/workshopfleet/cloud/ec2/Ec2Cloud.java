@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.workshopfleet.cloud.CapacityExtension;
 import org.workshopfleet.cloud.Cloud;
@@ -216,11 +218,15 @@ public final class Ec2Cloud implements Cloud {
     @Override
     public List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests) {
         Ec2Launcher.check(requests);
-        return createNodes(context, requests, m -> { });
+        return createNodes(context, requests, m -> { }, () -> false);
     }
 
-    /** As {@link #createNodes(LaunchContext, List)}, handing each machine to {@code launched} as soon as it is known. */
-    private List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests, Consumer<Machine> launched) {
+    /**
+     * As {@link #createNodes(LaunchContext, List)}, handing each machine to {@code launched} as soon as it is known,
+     * and starting no further launch once {@code stop} is true.
+     */
+    private List<Machine> createNodes(LaunchContext context, List<NodeRequest> requests, Consumer<Machine> launched,
+                                      BooleanSupplier stop) {
         if (requests.isEmpty()) {
             return List.of();
         }
@@ -232,7 +238,7 @@ public final class Ec2Cloud implements Cloud {
             List<NodeRequest> missing = tagged.stream().filter(r -> !byAttendee.containsKey(r.attendee())).toList();
             requests.stream().map(r -> byAttendee.get(r.attendee())).filter(Objects::nonNull).forEach(launched);
             for (Machine m : launcher.launch(missing, group, image, requests.size(), requests.size() - missing.size(),
-                    launched)) {
+                    launched, stop)) {
                 byAttendee.put(m.attendee(), m);
             }
             return requests.stream().map(r -> byAttendee.get(r.attendee())).toList();
@@ -242,7 +248,9 @@ public final class Ec2Cloud implements Cloud {
     /**
      * Launches on one thread while this one polls what has launched so far (one {@code DescribeInstances} per poll for
      * every machine launched yet): with launches paced by EC2's RunInstances bucket (about 105 s for 200 machines), the
-     * first machines run and are provisioned while the last are still being launched.
+     * first machines run and are provisioned while the last are still being launched. When the wait fails (Ctrl-C, a
+     * describe error) no further launch starts, and this throws only once the launches in flight have returned and
+     * been recorded.
      */
     @Override
     public List<Machine> launchAndAwait(LaunchContext context, List<NodeRequest> requests, Collection<String> liveIds,
@@ -252,13 +260,14 @@ public final class Ec2Cloud implements Cloud {
             return awaitRunning(liveIds, timeout, onRunning);
         }
         ArrivingIds arriving = new ArrivingIds(liveIds);
+        AtomicBoolean stop = new AtomicBoolean();
         Thread launching = FanOut.daemons("ec2-launching").newThread(() -> {
             RuntimeException failure = null;
             try {
                 createNodes(context, requests, m -> {
                     launched.accept(m); // recorded by the caller before the wait learns of it
                     arriving.add(m.id());
-                });
+                }, stop::get);
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
@@ -270,9 +279,32 @@ public final class Ec2Cloud implements Cloud {
             return instances.awaitRunning(arriving, timeout, onRunning);
         } finally {
             // Only when the wait itself failed (Ctrl-C, a describe error) is the launching still on: stop new launches.
+            // Not by interrupting it: the SDK drops the answer of a call whose thread is interrupted while it is in
+            // flight, and with it the record of a machine EC2 did make. Launches waiting for a RunInstances token
+            // (a few seconds at most) see the stop when they have it; calls in flight return and are recorded.
             if (!arriving.closed()) {
-                launching.interrupt();
+                stop.set(true);
             }
+            awaitEnd(launching);
+        }
+    }
+
+    /**
+     * Waits (up to a minute, not interruptibly: a Ctrl-C has already been seen) for the launching thread to end, so no
+     * RunInstances is still in flight, and no machine still being recorded, once this cloud hands control back.
+     */
+    private static void awaitEnd(Thread launching) {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (launching.isAlive() && System.nanoTime() < deadline) {
+            try {
+                launching.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -138,30 +139,44 @@ final class Ec2Launcher {
         /** type|zone pairs that ran out of capacity during this call ({@code *} = wherever EC2 chose). */
         final Set<String> exhausted = ConcurrentHashMap.newKeySet();
         final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        /** True once the caller wants no further launch (its wait for the machines failed). */
+        final BooleanSupplier stop;
 
-        LaunchRun(String sgId, String imageId, int wanted, int adopted) {
+        LaunchRun(String sgId, String imageId, int wanted, int adopted, BooleanSupplier stop) {
             this.sgId = sgId;
             this.imageId = imageId;
             this.wanted = wanted;
             this.launched = new AtomicInteger(adopted);
+            this.stop = stop;
         }
 
         boolean stopped() {
-            return failure.get() != null;
+            return failure.get() != null || stop.getAsBoolean();
+        }
+    }
+
+    /** A RunInstances not made because the run stopped while this launch waited for its token. */
+    private static final class Stopped extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Stopped() {
+            super("not launched: the launching stopped", null, false, false);
         }
     }
 
     /**
      * Launches one machine per request, up to {@link #PARALLELISM} at a time, each recorded as soon as its call
      * returns and then handed to {@code launched} (on the launching worker's thread). The first failure (a quota, a crash
-     * while recording) stops new launches; calls already in flight finish and are recorded.
+     * while recording) stops new launches; calls already in flight finish and are recorded. So does {@code stop}
+     * turning true, without a failure: this returns what was launched once the calls in flight have returned.
      *
      * @param wanted  the fleet's size in this call, adopted machines included (for the quota message)
      * @param adopted machines of the fleet already live
+     * @param stop    true once no further RunInstances may start
      */
     List<Machine> launch(List<NodeRequest> requests, String sgId, String image, int wanted, int adopted,
-                         Consumer<Machine> launched) {
-        LaunchRun run = new LaunchRun(sgId, image, wanted, adopted);
+                         Consumer<Machine> launched, BooleanSupplier stop) {
+        LaunchRun run = new LaunchRun(sgId, image, wanted, adopted, stop);
         if (requests.size() <= 1) {
             List<Machine> one = requests.isEmpty() ? List.of() : launchOne(requests.get(0), run).stream().toList();
             one.forEach(launched);
@@ -214,7 +229,12 @@ final class Ec2Launcher {
                     if (run.stopped()) {
                         return Optional.empty();
                     }
-                    List<Machine> got = tryLaunch(type, zone, request, run);
+                    List<Machine> got;
+                    try {
+                        got = tryLaunch(type, zone, request, run);
+                    } catch (Stopped s) {
+                        return Optional.empty();
+                    }
                     if (!got.isEmpty()) {
                         run.launched.addAndGet(got.size());
                         return Optional.of(got.get(0));
@@ -234,7 +254,7 @@ final class Ec2Launcher {
     /** One RunInstances; empty when this type has no capacity there or is not offered in this zone. */
     private List<Machine> tryLaunch(String type, String zone, NodeRequest request, LaunchRun run) {
         try {
-            return run(type, zone, request, run.sgId, run.imageId);
+            return run(type, zone, request, run);
         } catch (Ec2Exception e) {
             String code = Ec2Calls.code(e);
             if ("InsufficientInstanceCapacity".equals(code) || "InsufficientCapacity".equals(code)) {
@@ -248,7 +268,9 @@ final class Ec2Launcher {
         }
     }
 
-    private List<Machine> run(String type, String zone, NodeRequest request, String sgId, String image) {
+    private List<Machine> run(String type, String zone, NodeRequest request, LaunchRun run) {
+        String sgId = run.sgId;
+        String image = run.imageId;
         // Two digits, as on Lightsail and in the Seat tag; instances tagged "3" by earlier versions are still read as
         // attendee 3 (Ec2Workshop parses the number), so a re-run adopts them.
         String attendee = String.format(Locale.ROOT, "%02d", request.attendee());
@@ -285,6 +307,9 @@ final class Ec2Launcher {
                     // per machine, a fleet past five machines would be throttled at once; waiting here for a token
                     // launches at (just under) the rate EC2 allows instead of spending the SDK's retries on refusals.
                     runBucket.take("waiting for EC2's RunInstances rate");
+                    if (run.stopped()) {
+                        throw new Stopped(); // told to stop while it waited for the token
+                    }
                     response = ec2.runInstances(builder.build());
                 } catch (Ec2Exception e) {
                     if (!e.isThrottlingException() || attempt >= THROTTLED_RETRIES) {

@@ -101,6 +101,8 @@ public final class Ec2Fake implements AutoCloseable {
     private final Map<String, Integer> capacity = new HashMap<>();
     private InstanceBackend backend = InstanceBackend.testNet();
     private volatile long callLatencyMillis;
+    /** Sees each request before it is served; may block it (a call that takes long inside EC2). */
+    private volatile java.util.function.Consumer<RecordedCall> beforeServing;
     /** Real backends boot in the background (RunInstances answers at once, as EC2 does); the default is instant. */
     private boolean bootInBackground;
     private final ExecutorService boots = Executors.newCachedThreadPool(r -> {
@@ -342,6 +344,16 @@ public final class Ec2Fake implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Hands each request, as received (status 0, no error code yet), to {@code hook} on the serving thread before the
+     * stand-in looks at it, outside its lock: a hook that blocks holds that one call in flight (a slow RunInstances)
+     * while other calls are served. The stand-in serves four requests at a time.
+     */
+    public Ec2Fake beforeServing(java.util.function.Consumer<RecordedCall> hook) {
+        this.beforeServing = Objects.requireNonNull(hook);
+        return this;
+    }
+
     /** Lingering ENIs: a group that had instances answers DependencyViolation this many more deletes after they end. */
     public Ec2Fake groupBusyDeletesAfterTerminate(int deletes) {
         synchronized (lock) {
@@ -538,6 +550,10 @@ public final class Ec2Fake implements AutoCloseable {
         }
         QueryForm form = QueryForm.parse(body);
         String action = Objects.toString(form.get("Action"), "");
+        java.util.function.Consumer<RecordedCall> hook = beforeServing;
+        if (hook != null) {
+            hook.accept(new RecordedCall(action, form.asMap(), 0, null));
+        }
         String requestId = UUID.randomUUID().toString();
         int status = 200;
         String code = null;
