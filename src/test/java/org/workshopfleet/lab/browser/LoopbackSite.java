@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -45,14 +47,17 @@ final class LoopbackSite implements AutoCloseable {
     static final String BPFTRACE_ANSWER = "bpftrace v0.17.0";
 
     private final HttpsServer server;
+    private final ExecutorService exchanges;
     private final PinnedCertificate pin;
     private final Login terminalLogin;
     private final Login grafanaLogin;
     private final Set<String> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean answersBpftrace = true;
 
-    private LoopbackSite(HttpsServer server, PinnedCertificate pin, Login terminalLogin, Login grafanaLogin) {
+    private LoopbackSite(HttpsServer server, ExecutorService exchanges, PinnedCertificate pin, Login terminalLogin,
+                         Login grafanaLogin) {
         this.server = server;
+        this.exchanges = exchanges;
         this.pin = pin;
         this.terminalLogin = terminalLogin;
         this.grafanaLogin = grafanaLogin;
@@ -73,7 +78,17 @@ final class LoopbackSite implements AutoCloseable {
         tls.init(managers.getKeyManagers(), null, null);
         HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(tls));
-        LoopbackSite site = new LoopbackSite(server, PinnedCertificate.of((X509Certificate) keys.getCertificate("site")),
+        // The JDK's server runs each exchange, TLS handshake and request read included, on its executor; without one
+        // it uses its only dispatching thread, so one connection a browser opened and has not sent a request on yet
+        // would hold up every other page until it is closed.
+        ExecutorService exchanges = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "loopback-site");
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(exchanges);
+        LoopbackSite site = new LoopbackSite(server, exchanges,
+                PinnedCertificate.of((X509Certificate) keys.getCertificate("site")),
                 new Login("ubuntu", "term-" + UUID.randomUUID()), new Login("admin", "graf-" + UUID.randomUUID()));
         site.routes();
         server.start();
@@ -198,6 +213,7 @@ final class LoopbackSite implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        exchanges.shutdownNow();
     }
 
     private static final String PLAIN = """
