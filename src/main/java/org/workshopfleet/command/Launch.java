@@ -51,7 +51,7 @@ final class Launch {
     /**
      * @param bundles   each machine's bundle as rendered before launch, without its TLS files (used when {@code tls}
      *                  is null)
-     * @param rendering renders a machine's bundle again once its address is known, with {@code tls}'s material
+     * @param rendering adds {@code tls}'s material to a machine's bundle once its address is known
      * @param tls       the certificate and key of machine {@code n} at an address (null: bundles as given)
      */
     Launch(Wiring wiring, Cloud cloud, Ledger ledger, Map<Integer, MachineModel> models, Map<Integer, Bundle> bundles,
@@ -125,8 +125,9 @@ final class Launch {
     }
 
     /**
-     * The machine's job with its TLS files: the certificate names the machine's address, known only now, so the bundle
-     * is rendered again with it (and its fingerprint recorded). Runs on the machine's provisioning thread.
+     * The machine's job with its TLS files: the certificate names the machine's address, known only now, so they are
+     * added to the bundle rendered before launch (and the fingerprint recorded). Runs on the machine's provisioning
+     * thread.
      */
     private MachineJob withTls(MachineJob job, Machine known, Machine m, MachineModel model) {
         TlsMaterial material = tls == null ? null : tls.apply(known.attendee(), m.publicIp());
@@ -134,6 +135,6 @@ final class Launch {
             return job;
         }
         ledger.updateMachineSoon(known.attendee(), known.name(), r -> r.withTlsSha256(material.sha256()));
-        return job.withBundle(rendering.bundle(model.withTls(material)));
+        return job.withBundle(rendering.withTls(job.bundle(), model.withTls(material)));
     }
 }

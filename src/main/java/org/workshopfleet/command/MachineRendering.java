@@ -17,6 +17,14 @@ public interface MachineRendering {
     Bundle bundle(MachineModel machine);
 
     /**
+     * The bundle of {@code machine}, which now has its TLS material, given the one {@code rendered} for it before
+     * (without). The same as {@code bundle(machine)}; the real rendering only adds the two files.
+     */
+    default Bundle withTls(Bundle rendered, MachineModel machine) {
+        return bundle(machine);
+    }
+
+    /**
      * The system the machines run, given the provider's: the same unless this rendering targets another one (the
      * lab tests render the EC2 path's bundles for their Debian machines).
      */
@@ -35,6 +43,11 @@ public interface MachineRendering {
             @Override
             public Bundle bundle(MachineModel machine) {
                 return renderer.bundle(machine);
+            }
+
+            @Override
+            public Bundle withTls(Bundle rendered, MachineModel machine) {
+                return renderer.withTls(rendered, machine.tls());
             }
         };
     }

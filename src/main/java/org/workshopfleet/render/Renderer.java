@@ -37,6 +37,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.workshopfleet.cloud.UserDataFormat;
+import org.workshopfleet.tls.TlsMaterial;
 
 /**
  * Renders what one machine receives from the project's {@code templates/} and {@code scripts/}: the first-boot user
@@ -204,6 +205,25 @@ public final class Renderer {
         if (!files.containsKey(LIB)) {
             throw new BadInput(LIB + " is missing under " + root + ": restore it from the repository");
         }
+        return assemble(m.machineName(), files);
+    }
+
+    /**
+     * {@code rendered} with the machine's TLS certificate and key in place of any it held, and the step hashes that
+     * cover them recomputed: the bundle {@link #bundle} gives for the model with {@code tls}, without rendering the
+     * templates again (no template reads the TLS material; only the two files differ). A machine's certificate names
+     * its address, known only once it runs, so this is done per machine on its provisioning thread.
+     */
+    public Bundle withTls(Bundle rendered, TlsMaterial tls) {
+        Map<String, BundleFile> files = new HashMap<>();
+        rendered.files().forEach(f -> files.put(f.path(), f));
+        files.put(TLS_CERTIFICATE, new BundleFile(TLS_CERTIFICATE, bytes(tls.certificatePem()), 0644));
+        files.put(TLS_KEY, new BundleFile(TLS_KEY, bytes(tls.keyPem()), 0600));
+        return assemble(rendered.machineName(), files);
+    }
+
+    /** The bundle of {@code files}, sorted by path, with a setup step for each numbered script, hashed over its inputs. */
+    private Bundle assemble(String machineName, Map<String, BundleFile> files) {
         List<BundleFile> sorted = files.values().stream().sorted(Comparator.comparing(BundleFile::path)).toList();
         List<SetupStep> steps = new ArrayList<>();
         for (BundleFile f : sorted) {
@@ -215,7 +235,7 @@ public final class Renderer {
         if (steps.isEmpty()) {
             throw new BadInput("no numbered setup scripts (NN-name.sh) in " + root.resolve("scripts"));
         }
-        return new Bundle(m.machineName(), sorted, steps);
+        return new Bundle(machineName, sorted, steps);
     }
 
     /** The bundle paths a step script declares on its {@code # inputs:} line, as given (folders end in /). */

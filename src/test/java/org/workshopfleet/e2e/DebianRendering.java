@@ -34,6 +34,11 @@ public final class DebianRendering {
             }
 
             @Override
+            public Bundle withTls(Bundle rendered, MachineModel m) {
+                return renderer.withTls(rendered, m.tls());
+            }
+
+            @Override
             public OsProfile os(OsProfile providerOs) {
                 return OsProfile.DEBIAN_12;
             }

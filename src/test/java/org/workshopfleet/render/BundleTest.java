@@ -87,6 +87,23 @@ class BundleTest {
     }
 
     @Test
+    void addingTheCertificateToTheBundleRenderedBeforeGivesWhatRenderingWithItGives() {
+        MachineModel machine = Machines.debian();
+        TlsMaterial tls = TlsMaterial.selfSigned("203.0.113.7", Duration.ofHours(1));
+        TlsMaterial renewed = TlsMaterial.selfSigned("203.0.113.8", Duration.ofHours(1));
+        Bundle rendered = renderer.bundle(machine);
+        Bundle full = renderer.bundle(machine.withTls(tls));
+
+        Bundle added = renderer.withTls(rendered, tls);
+        assertArrayEquals(full.toTar(), added.toTar(), "the same files, modes and contents");
+        assertEquals(full.steps(), added.steps(), "the same steps and hashes");
+        Bundle replaced = renderer.withTls(full, renewed);
+        assertArrayEquals(renderer.bundle(machine.withTls(renewed)).toTar(), replaced.toTar(),
+                "a bundle that held a certificate gets the new one in its place");
+        assertEquals(renderer.bundle(machine.withTls(renewed)).steps(), replaced.steps());
+    }
+
+    @Test
     void exercisesNameThePhpModuleOfTheMachinesOs() {
         String debian = text(renderer.bundle(Machines.debian()), "bt/php-compile.bt");
         String ubuntu = text(renderer.bundle(Machines.ubuntu()), "bt/php-compile.bt");
