@@ -16,7 +16,7 @@ import org.workshopfleet.state.Ledger;
 
 /**
  * Provisions all machines at once, at most {@code parallelism} at a time (a fixed pool: Java 17 has no virtual
- * threads), either a known list ({@link #run}) or machines fed as they come up ({@link #start()}). A machine's failure never stops the others. Every machine's progress is written to the ledger as it
+ * threads), either a known list ({@link #run}) or machines fed as they come up ({@link #start(int)}). A machine's failure never stops the others. Every machine's progress is written to the ledger as it
  * happens. {@link #cancel()} (from a Ctrl-C shutdown hook) stops machines in flight; they are recorded as failed
  * "interrupted", so the ledger stays consistent and a re-run resumes.
  *
@@ -95,17 +95,11 @@ public final class Runner {
 
     /**
      * Opens a batch that accepts machines as they become reachable (e.g. each as soon as the cloud reports it running),
-     * so provisioning the first machines overlaps the boot of the others.
-     */
-    public Batch start() {
-        return new Batch(0);
-    }
-
-    /**
-     * As {@link #start()} for a batch of {@code expected} machines: their threads (at most {@code parallelism}) are
-     * started now, and machines beyond {@code expected} queue behind them. A thread's start waits until the new thread
-     * has run, so machines reported together (a re-run's, all at once) would otherwise be handed over one thread start
-     * apart while the first of them already take every core: 1-2 s for the last of thirty on a busy 2-core host.
+     * so provisioning the first machines overlaps the boot of the others. The threads of {@code expected} machines (at
+     * most {@code parallelism}) are started now, and machines beyond {@code expected} queue behind them. A thread's
+     * start waits until the new thread has run, so machines reported together (a re-run's, all at once) would otherwise
+     * be handed over one thread start apart while the first of them already take every core: 1-2 s for the last of
+     * thirty on a busy 2-core host.
      */
     public Batch start(int expected) {
         return new Batch(expected);

@@ -172,7 +172,7 @@ class PipelineRunnerTest {
     void aBatchProvisionsMachinesAsTheyArriveAndRecordsThoseThatNeverRan() throws Exception {
         TestMachines.Box m1 = box("m1", "done");
         TestMachines.Box m2 = box("m2", "done");
-        Runner.Batch batch = runner(pipeline(List.of(), 3000)).start();
+        Runner.Batch batch = runner(pipeline(List.of(), 3000)).start(0);
         batch.submit(job(1, m1, TestMachines.bundle("t-01", HASH_A, false, "v1")));
         // The first machine is provisioned before the second even exists for the runner.
         long deadline = System.currentTimeMillis() + 30_000;
