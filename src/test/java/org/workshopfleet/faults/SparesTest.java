@@ -405,9 +405,11 @@ class SparesTest {
 
         // The image removed: gone.
         tiny.imageStep = "recipe 1";
-        // Refused while this fleet launches from it (see removeImageIsRefusedWhileTheFleetLaunchesFromIt); another
-        // workshop's remove-image (images are the account's) removes it from under this fleet.
-        assertEquals(0, run("action=remove-image;name=other;imageRecipe=" + recipe), out() + err());
+        // Refused while a fleet of this state folder launches from it (see removeImageIsRefusedWhileTheFleetLaunchesFromIt);
+        // images are the account's, so a remove-image from another computer (another state folder) removes it from
+        // under this fleet.
+        assertEquals(0, run("action=remove-image;name=other;stateDir=" + dir.resolve("elsewhere") + ";imageRecipe="
+                + recipe), out() + err());
         assertEquals(0, run("action=replace;seat=1"), out() + err());
         assertEquals("ebpf-php-03", seat(1).name(), out());
         assertEquals(stock, lastLaunchImage());
@@ -474,6 +476,10 @@ class SparesTest {
         assertTrue(err().contains("-Daction=teardown -Dname=ebpf-php"), err());
         assertEquals(List.of(ami), ec2.bakedImages().registered().stream().map(i -> i.id()).toList(), "still there");
         assertEquals(ami, ledger().image().id());
+        // Asked from another workshop of the same state folder, whose own ledger does not know the image.
+        assertEquals(ExitCode.BAD_INPUT, run("action=remove-image;name=other;imageRecipe=" + recipe.substring(0, 12)));
+        assertOneLineError("(" + ami + ") is the image fleet ebpf-php launches its new machines from");
+        assertEquals(List.of(ami), ec2.bakedImages().registered().stream().map(i -> i.id()).toList(), "still there");
 
         // Torn down, the fleet launches from no image: the image may go.
         assertEquals(0, run("action=teardown"), err());
