@@ -13,7 +13,9 @@ import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 /**
  * The standard AWS chain (environment, profile, SSO cache, …), resolved before any cloud call: what EC2 and Lightsail
  * need. A profile that signs in through IAM Identity Center (SSO) whose session has expired, or was never started on
- * this computer, gets its own line naming the {@code aws sso login} to run.
+ * this computer, gets its own line naming the {@code aws sso login} to run. Ctrl-C while the chain resolves (an SSO
+ * token refresh, a container or instance endpoint) is {@link org.workshopfleet.error.Interrupted}, not missing
+ * credentials.
  */
 public final class AwsCredentials implements CredentialsCheck {
 
@@ -22,6 +24,9 @@ public final class AwsCredentials implements CredentialsCheck {
         try (DefaultCredentialsProvider chain = DefaultCredentialsProvider.builder().build()) {
             chain.resolveCredentials();
         } catch (SdkClientException e) {
+            if (SdkInterruption.is(e)) {
+                throw SdkInterruption.interrupted("resolving the AWS credentials");
+            }
             Optional<String> sso = ssoProfile();
             throw sso.isPresent() ? ssoSessionMissing(spec, sso.get()) : missing(spec);
         }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Supplier;
+import org.workshopfleet.cloud.SdkInterruption;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.CloudFailure;
 import org.workshopfleet.error.FleetException;
@@ -51,12 +52,16 @@ final class Ec2Calls {
     /**
      * Runs one public operation, turning any EC2 error that escaped the specific handling into a one-line
      * {@link FleetException}: a refusal (exit 2) for credentials and permissions, which are the facilitator's to fix
-     * before anything is made, a cloud failure otherwise.
+     * before anything is made, a cloud failure otherwise. A call the SDK gave up because the thread was interrupted
+     * (Ctrl-C) is {@link org.workshopfleet.error.Interrupted}, the interrupt flag set again ({@link SdkInterruption}).
      */
     static <T> T call(String region, String what, Supplier<T> body) {
         try {
             return body.get();
         } catch (SdkClientException e) {
+            if (SdkInterruption.is(e)) {
+                throw SdkInterruption.interrupted("talking to EC2 (" + what + ") in " + region);
+            }
             String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName()).replaceAll("[\\r\\n]+", " ");
             String hint = message.contains("credentials")
                     ? "no usable AWS credentials: set AWS_PROFILE, run 'aws sso login' or 'aws configure'"

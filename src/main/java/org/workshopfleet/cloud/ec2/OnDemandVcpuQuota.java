@@ -1,6 +1,7 @@
 package org.workshopfleet.cloud.ec2;
 
 import java.util.Objects;
+import org.workshopfleet.cloud.SdkInterruption;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -12,7 +13,9 @@ import software.amazon.awssdk.services.servicequotas.model.ServiceQuotasExceptio
  * EC2's vCPU quota for standard On-Demand instances ({@value #QUOTA_NAME}, code {@value #QUOTA_CODE}), read with
  * Service Quotas' {@code GetServiceQuota}: EC2's own API has no call that tells a quota before a launch fails on it.
  * A quota that cannot be read (no permission, no such quota, endpoint unreachable, throttled) is a {@link Reading}
- * with the reason, never an exception: the check it feeds is a courtesy and the launch-time refusal stays the net.
+ * with the reason, never an exception: the check it feeds is a courtesy and the launch-time refusal stays the net. A
+ * read the SDK gave up because the thread was interrupted (Ctrl-C) is not an unreadable quota: it throws
+ * {@link org.workshopfleet.error.Interrupted}.
  */
 public final class OnDemandVcpuQuota {
 
@@ -50,7 +53,11 @@ public final class OnDemandVcpuQuota {
         }
     }
 
-    /** One {@code GetServiceQuota} call (the SDK retries throttling and 5xx by itself). */
+    /**
+     * One {@code GetServiceQuota} call (the SDK retries throttling and 5xx by itself).
+     *
+     * @throws org.workshopfleet.error.Interrupted when the thread was interrupted during the call (flag set again)
+     */
     public Reading read() {
         try {
             ServiceQuota quota = client.getServiceQuota(r -> r.serviceCode(SERVICE_CODE).quotaCode(QUOTA_CODE)).quota();
@@ -67,6 +74,9 @@ public final class OnDemandVcpuQuota {
             return new Reading(null, Objects.toString(code, "HTTP " + e.statusCode())
                     + (message == null || message.isBlank() ? "" : " (" + oneLine(message) + ")"));
         } catch (SdkClientException e) {
+            if (SdkInterruption.is(e)) {
+                throw SdkInterruption.interrupted("reading the EC2 vCPU quota from Service Quotas");
+            }
             return new Reading(null, "Service Quotas not reachable (" + oneLine(Objects.toString(e.getMessage(),
                     e.getClass().getSimpleName())) + ")");
         }

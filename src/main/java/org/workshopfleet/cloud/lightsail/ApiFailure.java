@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.cloud.SdkInterruption;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.CloudFailure;
 import org.workshopfleet.error.FleetException;
@@ -12,7 +13,11 @@ import software.amazon.awssdk.services.lightsail.model.InvalidInputException;
 import software.amazon.awssdk.services.lightsail.model.OperationFailureException;
 import software.amazon.awssdk.services.lightsail.model.UnauthenticatedException;
 
-/** Turns an SDK error into the one-line {@link FleetException} the facilitator sees: what failed and what to do. */
+/**
+ * Turns an SDK error into the one-line {@link FleetException} the facilitator sees: what failed and what to do. A call
+ * the SDK gave up because the thread was interrupted (Ctrl-C) is {@link org.workshopfleet.error.Interrupted}, neither
+ * a failure nor worth polling again ({@link SdkInterruption}).
+ */
 final class ApiFailure {
 
     private static final int MAX_DETAIL = 300;
@@ -20,15 +25,25 @@ final class ApiFailure {
     private ApiFailure() {
     }
 
+    /** The error to throw for {@code e}; when it is an interruption, the thread's interrupt flag is set again. */
     static FleetException of(String action, String region, SdkException e) {
+        if (SdkInterruption.is(e)) {
+            return SdkInterruption.interrupted(action + " on Lightsail in " + region);
+        }
         String line = "Lightsail " + action + " failed: " + detail(e) + "; " + hint(region, e);
         // Credentials and permissions are the facilitator's configuration: a refusal, like bad input.
         return e instanceof AccessDeniedException || e instanceof UnauthenticatedException
                 ? new BadInput(line, e) : new CloudFailure(line, e);
     }
 
-    /** Worth polling again: throttling or a server-side failure that outlived the SDK's own retries. */
+    /**
+     * Worth polling again: throttling, a server-side failure that outlived the SDK's own retries, or a client error
+     * (the network) other than an interruption: after Ctrl-C a wait must end as interrupted, not go on to its timeout.
+     */
     static boolean isTransient(SdkException e) {
+        if (SdkInterruption.is(e)) {
+            return false;
+        }
         if (e instanceof AwsServiceException s) {
             return s.isThrottlingException() || s.statusCode() >= 500;
         }

@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.workshopfleet.cloud.FakeHttpServer;
@@ -64,7 +65,8 @@ import software.amazon.awssdk.services.lightsail.LightsailClient;
  *       Put without {@code ipv6Cidrs} leaves the IPv6 rules open.</li>
  * </ul>
  *
- * <p>Every request is logged ({@link #requests()}); faults can be injected at a seeded rate or on chosen calls.
+ * <p>Every request is logged ({@link #requests()}); faults can be injected at a seeded rate or on chosen calls, and
+ * {@link #beforeServing} can hold a call in flight.
  */
 public final class LightsailFake implements AutoCloseable {
 
@@ -118,6 +120,8 @@ public final class LightsailFake implements AutoCloseable {
 
     private final FakeHttpServer server;
     private final String region;
+    /** Sees each request's operation before it is answered, outside the lock; may block it (a call in flight). */
+    private volatile Consumer<String> beforeServing = operation -> { };
 
     // Everything below is guarded by "this".
     private final Map<String, FakeInstance> instances = new TreeMap<>();
@@ -182,6 +186,15 @@ public final class LightsailFake implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- configuration
+
+    /**
+     * Hands each request's operation ({@code GetInstances} …) to {@code hook} on the serving thread before the fake
+     * answers it, outside its lock: a hook that blocks holds that one call in flight while other calls are served.
+     */
+    public LightsailFake beforeServing(Consumer<String> hook) {
+        this.beforeServing = java.util.Objects.requireNonNull(hook, "hook");
+        return this;
+    }
 
     /** Page size of GetInstances and GetKeyPairs (default 10). */
     public synchronized LightsailFake pageSize(int size) {
@@ -393,6 +406,7 @@ public final class LightsailFake implements AutoCloseable {
             } catch (IOException e) {
                 body = null;
             }
+            beforeServing.accept(operation);
             Reply reply;
             synchronized (this) {
                 reply = answer(exchange.getRequestMethod(), target, operation, body);
