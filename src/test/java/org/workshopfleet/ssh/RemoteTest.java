@@ -358,7 +358,8 @@ class RemoteTest {
     @Test
     void anInterruptEndsTheWaitForSshAtOnceWhetherConnectingOrPausing() throws Exception {
         int refusing = LoopbackSshd.freePort();
-        try (java.net.ServerSocket silent = silentPort()) {
+        java.util.concurrent.CountDownLatch accepted = new java.util.concurrent.CountDownLatch(1);
+        try (java.net.ServerSocket silent = silentPort(accepted)) {
             for (int port : new int[] {silent.getLocalPort(), refusing}) {
                 SshTarget target = new SshTarget("127.0.0.1", port, LOGIN.publicKeyNoComment());
                 CompletableFuture<Throwable> outcome = new CompletableFuture<>();
@@ -371,7 +372,14 @@ class RemoteTest {
                     }
                 });
                 waiter.start();
-                Thread.sleep(1500);
+                // Observed, not assumed after a fixed time (the attempt's set-up, ~1 s for sshj's first client in a
+                // JVM on a busy host, can outlast it): connecting once the silent port accepted the attempt, pausing
+                // once the thread waits between attempts. The 60 s only bound a hang.
+                if (port == silent.getLocalPort()) {
+                    assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt reached the port");
+                } else {
+                    awaitPausing(waiter);
+                }
                 long t0 = System.nanoTime();
                 waiter.interrupt();
                 Throwable t = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -379,6 +387,16 @@ class RemoteTest {
                 assertTrue(t instanceof FleetException && t.getMessage().contains("interrupted"), String.valueOf(t));
                 assertTrue(millis < 500, "port " + port + ": ended " + millis + " ms after the interrupt");
             }
+        }
+    }
+
+    /** Until {@code waiter} waits in {@link StopSignal#pause}, between two attempts (at most 60 s). */
+    private static void awaitPausing(Thread waiter) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!(waiter.getState() == Thread.State.TIMED_WAITING && java.util.Arrays.stream(waiter.getStackTrace())
+                .anyMatch(f -> f.getClassName().equals(StopSignal.class.getName()) && f.getMethodName().equals("pause")))) {
+            assertTrue(waiter.isAlive() && System.nanoTime() < end, "the wait never paused between attempts");
+            Thread.sleep(5);
         }
     }
 }
