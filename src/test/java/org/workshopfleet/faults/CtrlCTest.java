@@ -23,7 +23,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +58,19 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 class CtrlCTest {
 
     private static final int MACHINES = 2;
+
+    /**
+     * How long a machine of either test waits for SSH before failing on its own: far beyond the moments between the
+     * test seeing the machines wait and its interrupt, so only the interrupt can end their wait.
+     */
+    private static final Duration SSH_TIMEOUT = Duration.ofSeconds(120);
+
+    /**
+     * The safety net of the wait before the interrupt, which only catches a hang: that wait is not what these tests
+     * measure, and on a busy host it is long (a cold JVM loading the SDK and launching against the fake: 5-7 s on an
+     * idle 2-core host, 21-31 s with one core shared by about nine busy processes, about CI's load of 18 on two).
+     */
+    private static final Duration WARM_UP_LIMIT = Duration.ofMinutes(5);
 
     @TempDir
     Path dir;
@@ -109,7 +125,7 @@ class CtrlCTest {
         }, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), "root", silent.port(), MachineLayout.STANDARD,
-                Duration.ofSeconds(120), Duration.ofSeconds(30), root -> new TinyWorkshop());
+                SSH_TIMEOUT, Duration.ofSeconds(30), root -> new TinyWorkshop());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Fleet fleet = new Fleet(spec, dir.resolve("project"), wiring, new PrintStream(out, true, StandardCharsets.UTF_8));
         CompletableFuture<Integer> code = new CompletableFuture<>();
@@ -121,15 +137,24 @@ class CtrlCTest {
             }
         }, "up-under-test");
         up.start();
-        awaitWaitingForSsh(spec);
-        Thread.sleep(1000);
+        Supplier<String> said = () -> out.toString(StandardCharsets.UTF_8);
+        awaitWaitingForSsh(spec, up::isAlive, said);
+        // The interrupt must reach up where a Ctrl-C while machines wait for SSH does: in the batch's wait. Machines
+        // waiting do not say up got there: it may still be in the launch's wait for EC2, where an interrupt is a Ctrl-C
+        // during the launch (up throws Interrupted instead of returning 130 with the notice).
+        awaitUntil("up waits for its machines", () -> waitsForTheBatch(up), up::isAlive, said);
 
         long t0 = System.nanoTime();
         up.interrupt();
-        int exit = code.get(10, TimeUnit.SECONDS);
+        int exit;
+        try {
+            exit = code.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("up did not return within 10 s of the interrupt:\n" + said.get(), e);
+        }
         long millis = (System.nanoTime() - t0) / 1_000_000;
 
-        String text = out.toString(StandardCharsets.UTF_8);
+        String text = said.get();
         assertTrue(millis < 2000, "up returned " + millis + " ms after the interrupt:\n" + text);
         assertEquals(ExitCode.INTERRUPTED, exit, text);
         assertEquals(Runner.INTERRUPTED_NOTICE, text.lines().reduce((a, b) -> b).orElse(""), "ends with one line");
@@ -145,24 +170,22 @@ class CtrlCTest {
         WorkshopSpec spec = spec();
         Path childOut = dir.resolve("child.out");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process child = new ProcessBuilder(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=off", "-cp",
+        Process child = new ProcessBuilder(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=off",
+                "-D" + KillableUp.SSH_TIMEOUT_PROPERTY + "=" + SSH_TIMEOUT, "-cp",
                 System.getProperty("java.class.path"), KillableUp.class.getName(), fake.endpoint().toString(),
                 spec.stateRoot().toString(), dir.resolve("project").toString(), String.valueOf(silent.port()),
                 String.valueOf(MACHINES)).redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
         try {
-            awaitWaitingForSsh(spec);
-            Thread.sleep(1000);
+            // up registers its SIGINT hook before it launches the first machine: machines waiting for SSH mean the
+            // hook is in place, and the signal goes at once.
+            awaitWaitingForSsh(spec, child::isAlive, () -> read(childOut) + "\n" + threads(child));
             long t0 = System.nanoTime();
             // What the terminal sends on Ctrl-C.
             assertEquals(0, new ProcessBuilder("kill", "-INT", String.valueOf(child.pid())).start().waitFor());
             boolean ended = child.waitFor(10, TimeUnit.SECONDS);
-            if (!ended) {
-                // What the child was doing: its output and its threads (jcmd), for the failure message.
-                new ProcessBuilder("jcmd", String.valueOf(child.pid()), "Thread.print")
-                        .redirectErrorStream(true).redirectOutput(dir.resolve("child.threads").toFile()).start()
-                        .waitFor(20, TimeUnit.SECONDS);
-            }
-            assertTrue(ended, () -> "the child ended:\n" + read(childOut) + "\n" + read(dir.resolve("child.threads")));
+            // What the child was doing, for the failure message: its threads, taken before it is killed below.
+            String threads = ended ? "" : threads(child);
+            assertTrue(ended, () -> "the child ended:\n" + read(childOut) + "\n" + threads);
             long millis = (System.nanoTime() - t0) / 1_000_000;
             String text = Files.readString(childOut, StandardCharsets.UTF_8);
             assertTrue(millis < 2000, "the child ended " + millis + " ms after SIGINT:\n" + text);
@@ -174,18 +197,51 @@ class CtrlCTest {
         assertAllInterrupted(spec);
     }
 
-    /** Until every machine is in the ledger as BOOTING and the silent machine has been contacted. */
-    private void awaitWaitingForSsh(WorkshopSpec spec) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < end) {
+    /**
+     * Until every machine is in the ledger as BOOTING and the silent machine's attempt was accepted (its client now
+     * waits for the server's first line). The interrupt follows at once: that attempt ends by itself 10 s after it
+     * began (Remote.HANDSHAKE_TIMEOUT_MS), so a stop that did not cut it would take several seconds, far over the
+     * 2 s the tests allow.
+     */
+    private void awaitWaitingForSsh(WorkshopSpec spec, BooleanSupplier running, Supplier<String> said)
+            throws InterruptedException {
+        awaitUntil("the machines wait for SSH", () -> {
             LedgerData data = ledger(spec);
-            if (data != null && silent.accepted() > 0 && data.machines().size() == MACHINES
-                    && data.machines().values().stream().allMatch(r -> r.phase() == MachinePhase.BOOTING)) {
-                return;
+            if (data == null) {
+                return false;
+            }
+            // A machine that ended before the interrupt (a launch that timed out, say) cannot show what it does.
+            data.machines().values().stream().filter(r -> r.phase() == MachinePhase.FAILED
+                    || r.phase() == MachinePhase.READY).findFirst().ifPresent(r -> {
+                throw new AssertionError("a machine ended before the interrupt: " + r + "\n" + said.get());
+            });
+            return silent.accepted() > 0 && data.machines().size() == MACHINES
+                    && data.machines().values().stream().allMatch(r -> r.phase() == MachinePhase.BOOTING);
+        }, running, () -> ledger(spec) + "\n" + said.get());
+    }
+
+    /**
+     * Polls {@code condition} until it holds; fails at once, with what up said, when up ended first, and after
+     * {@link #WARM_UP_LIMIT} when it hangs.
+     */
+    private static void awaitUntil(String what, BooleanSupplier condition, BooleanSupplier running,
+                                   Supplier<String> said) throws InterruptedException {
+        long end = System.nanoTime() + WARM_UP_LIMIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (!running.getAsBoolean()) {
+                throw new AssertionError("up ended before " + what + ":\n" + said.get());
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("not within " + WARM_UP_LIMIT.toMinutes() + " min: " + what + "\n" + said.get());
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("the machines never waited for SSH: " + ledger(spec));
+    }
+
+    /** Whether {@code up} is parked in {@link Runner.Batch#finish}, waiting for its machines. */
+    private static boolean waitsForTheBatch(Thread up) {
+        return up.getState() == Thread.State.WAITING && java.util.Arrays.stream(up.getStackTrace()).anyMatch(
+                f -> f.getClassName().equals(Runner.Batch.class.getName()) && f.getMethodName().equals("finish"));
     }
 
     private void assertAllInterrupted(WorkshopSpec spec) {
@@ -207,6 +263,20 @@ class CtrlCTest {
         }
         return Files.readAllLines(status).stream().filter(l -> l.startsWith("SigIgn:"))
                 .map(l -> Long.parseUnsignedLong(l.substring(7).trim(), 16)).anyMatch(mask -> (mask & 2L) != 0);
+    }
+
+    /** The child's threads (jcmd), or why they could not be had. */
+    private String threads(Process child) {
+        Path file = dir.resolve("child.threads");
+        try {
+            new ProcessBuilder("jcmd", String.valueOf(child.pid()), "Thread.print")
+                    .redirectErrorStream(true).redirectOutput(file.toFile()).start().waitFor(20, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            return "(no jcmd: " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return read(file);
     }
 
     private static String read(Path file) {

@@ -30,9 +30,13 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * tiny workshop against an {@link Ec2Fake} living in the parent process (so the cloud's state outlives the kill, as
  * AWS's does), with the parent's loopback SSH machines behind it.
  * Arguments: EC2 endpoint, state root, project root, SSH port, machine count, and optionally {@code teardown} to run
- * {@code Fleet.teardown} instead (the SIGKILL campaign kills teardowns too).
+ * {@code Fleet.teardown} instead (the SIGKILL campaign kills teardowns too). The system property
+ * {@value #SSH_TIMEOUT_PROPERTY} (an ISO-8601 duration, 15 s by default) is how long a machine waits for SSH.
  */
 public final class KillableUp {
+
+    /** System property: how long a machine waits for SSH, e.g. {@code PT2M}. */
+    static final String SSH_TIMEOUT_PROPERTY = "killableUp.sshTimeout";
 
     private KillableUp() {
     }
@@ -43,13 +47,14 @@ public final class KillableUp {
         Path project = Path.of(args[2]);
         int port = Integer.parseInt(args[3]);
         int count = Integer.parseInt(args[4]);
+        Duration sshTimeout = Duration.parse(System.getProperty(SSH_TIMEOUT_PROPERTY, "PT15S"));
         WorkshopSpec spec = WorkshopSpec.defaults(count, Provider.EC2).withStateRoot(stateRoot).withCidr(Cidr.parse("203.0.113.7/32"));
         CloudFactory clouds = (s, recorder) -> new Ec2Cloud(client(endpoint), Ec2Cloud.config(s), recorder,
                 AmiCatalog.load(Path.of("ami.properties")), Waiter.fast());
         Wiring wiring = new Wiring(clouds, s -> { }, () -> {
             throw new AssertionError("no address detection in tests");
         }, null, ProvisionListener.NONE, Clock.systemUTC(), LoopbackSshd.user(), port, MachineLayout.STANDARD,
-                Duration.ofSeconds(15), Duration.ofSeconds(30), root -> new TinyWorkshop());
+                sshTimeout, Duration.ofSeconds(30), root -> new TinyWorkshop());
         Fleet fleet = new Fleet(spec, project, wiring, new PrintStream(System.out, true, StandardCharsets.UTF_8));
         int code = args.length > 5 && args[5].equals("teardown") ? fleet.teardown(true) : fleet.up(true);
         System.exit(code);
