@@ -1,27 +1,26 @@
 package org.workshopfleet.ssh;
 
-import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import net.schmizz.sshj.SSHClient;
 
 /**
- * Disconnects a connection attempt whose thread was interrupted. Neither a socket connect nor sshj's blocking read of
+ * Cancels a connection attempt whose thread was interrupted. Neither a socket connect nor sshj's blocking read of
  * the server's identification line reacts to {@link Thread#interrupt()}, so one daemon thread looks at the attempts in
- * flight every {@value #PERIOD_MS} ms and closes those of interrupted threads; the attempt then fails at once.
+ * flight every {@value #PERIOD_MS} ms and cancels those of interrupted threads ({@link AttemptSockets#cancel()}); the
+ * attempt then fails at once.
  */
 final class InterruptWatch {
 
     static final long PERIOD_MS = 50;
-    private static final Map<Thread, SSHClient> WATCHED = new ConcurrentHashMap<>();
+    private static final Map<Thread, AttemptSockets> WATCHED = new ConcurrentHashMap<>();
     private static Thread watcher;
 
     private InterruptWatch() {
     }
 
-    /** Watches {@code client} until {@link #end()} is called on the same thread. */
-    static void begin(SSHClient client) {
-        WATCHED.put(Thread.currentThread(), client);
+    /** Watches {@code attempt} until {@link #end()} is called on the same thread. */
+    static void begin(AttemptSockets attempt) {
+        WATCHED.put(Thread.currentThread(), attempt);
         startWatcher();
     }
 
@@ -35,15 +34,11 @@ final class InterruptWatch {
         }
         watcher = new Thread(() -> {
             while (true) {
-                WATCHED.forEach((thread, client) -> {
+                WATCHED.forEach((thread, attempt) -> {
                     if (!thread.isAlive()) {
                         WATCHED.remove(thread);
                     } else if (thread.isInterrupted()) {
-                        try {
-                            client.disconnect();
-                        } catch (IOException | RuntimeException ignored) {
-                            // the attempt ends either way
-                        }
+                        attempt.cancel();
                     }
                 });
                 try {

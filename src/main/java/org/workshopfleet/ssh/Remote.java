@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.Supplier;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.connection.channel.direct.Parameters;
@@ -87,6 +88,15 @@ public final class Remote implements AutoCloseable {
      */
     public static Remote await(SshTarget target, SshLogin login, Duration timeout, BootHostKey bootKey,
                                StopSignal stop) {
+        return await(target, login, timeout, bootKey, stop, Remote::newClient);
+    }
+
+    /**
+     * As {@link #await(SshTarget, SshLogin, Duration, BootHostKey, StopSignal)}, each attempt's client made by
+     * {@code newClient} (a test holds an attempt there, before it has a socket).
+     */
+    static Remote await(SshTarget target, SshLogin login, Duration timeout, BootHostKey bootKey, StopSignal stop,
+                        Supplier<SSHClient> newClient) {
         Instant deadline = Instant.now().plus(timeout);
         long delayMs = 1000;
         String lastReason;
@@ -95,7 +105,7 @@ public final class Remote implements AutoCloseable {
             HostKeyMismatchException mismatch = null;
             checkStopped(stop);
             try {
-                return connect(target, login, stop);
+                return connect(target, login, stop, newClient);
             } catch (HostKeyMismatchException e) {
                 if (bootKey == BootHostKey.BEFORE_SSHD) {
                     throw e;
@@ -144,25 +154,36 @@ public final class Remote implements AutoCloseable {
 
     /** One attempt; see {@link #await}. */
     static Remote connect(SshTarget target, SshLogin login) {
-        return connect(target, login, new StopSignal());
+        return connect(target, login, new StopSignal(), Remote::newClient);
     }
 
-    /** One attempt, disconnected at once by {@code stop} or an interrupt of this thread. */
-    static Remote connect(SshTarget target, SshLogin login, StopSignal stop) {
+    /**
+     * One attempt, cancelled at once by {@code stop} or an interrupt of this thread, also one that arrives while the
+     * client is still being made ({@link AttemptSockets}); it then fails as retryable, and {@link #await} reports the
+     * stop or interrupt.
+     */
+    static Remote connect(SshTarget target, SshLogin login, StopSignal stop, Supplier<SSHClient> newClient) {
         PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
-        SSHClient client = new SSHClient(new DefaultConfig());
-        client.addHostKeyVerifier(verifier);
-        client.setConnectTimeout(HANDSHAKE_TIMEOUT_MS);
-        // Bounds the wait for the server's first line: a port that accepts and never speaks is a machine still booting.
-        client.setTimeout(HANDSHAKE_TIMEOUT_MS);
-        stop.track(client);
-        InterruptWatch.begin(client);
+        AttemptSockets sockets = new AttemptSockets();
+        stop.track(sockets);
+        InterruptWatch.begin(sockets);
         try {
+            SSHClient client = newClient.get();
+            client.setSocketFactory(sockets);
+            client.addHostKeyVerifier(verifier);
+            client.setConnectTimeout(HANDSHAKE_TIMEOUT_MS);
+            // Bounds the wait for the server's first line: a port that accepts and never speaks is a machine booting.
+            client.setTimeout(HANDSHAKE_TIMEOUT_MS);
             return attempt(client, verifier, target, login);
         } finally {
             InterruptWatch.end();
-            stop.untrack(client);
+            stop.untrack(sockets);
         }
+    }
+
+    /** A new client; sshj's first one in a JVM takes about 1 s to make on a busy host. */
+    private static SSHClient newClient() {
+        return new SSHClient(new DefaultConfig());
     }
 
     private static Remote attempt(SSHClient client, PinnedHostKeyVerifier verifier, SshTarget target, SshLogin login) {

@@ -1,18 +1,17 @@
 package org.workshopfleet.ssh;
 
-import java.io.IOException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import net.schmizz.sshj.SSHClient;
 
 /**
  * A one-way switch that ends SSH waits at once (Ctrl-C): once {@link #stop()} is called, {@link Remote#await} gives up
- * without another attempt, a pause between attempts ends, and a connection attempt in flight is disconnected (a socket
- * connect or sshj's read of the server's first line would otherwise hold its thread until a timeout). Thread-safe.
+ * without another attempt, a pause between attempts ends, and a connection attempt in flight is cancelled
+ * ({@link AttemptSockets}: its socket closed, or never opened if the attempt is still making its client), which a
+ * socket connect or sshj's read of the server's first line would otherwise hold until a timeout. Thread-safe.
  */
 public final class StopSignal {
 
-    private final Set<SSHClient> attempts = ConcurrentHashMap.newKeySet();
+    private final Set<AttemptSockets> attempts = ConcurrentHashMap.newKeySet();
     private volatile boolean stopped;
 
     /** Stops every wait that uses this signal, now and later. */
@@ -21,7 +20,7 @@ public final class StopSignal {
             stopped = true;
             notifyAll();
         }
-        attempts.forEach(StopSignal::disconnect);
+        attempts.forEach(AttemptSockets::cancel);
     }
 
     /** True once {@link #stop()} was called. */
@@ -29,16 +28,16 @@ public final class StopSignal {
         return stopped;
     }
 
-    /** An attempt in flight: disconnected by {@link #stop()} (at once if already stopped). */
-    void track(SSHClient client) {
-        attempts.add(client);
+    /** An attempt in flight: cancelled by {@link #stop()} (at once if already stopped). */
+    void track(AttemptSockets attempt) {
+        attempts.add(attempt);
         if (stopped) {
-            disconnect(client);
+            attempt.cancel();
         }
     }
 
-    void untrack(SSHClient client) {
-        attempts.remove(client);
+    void untrack(AttemptSockets attempt) {
+        attempts.remove(attempt);
     }
 
     /** Waits {@code millis}, or less when stopped. */
@@ -48,14 +47,6 @@ public final class StopSignal {
             for (long left = millis; !stopped && left > 0; left = (end - System.nanoTime()) / 1_000_000) {
                 wait(left);
             }
-        }
-    }
-
-    private static void disconnect(SSHClient client) {
-        try {
-            client.disconnect();
-        } catch (IOException | RuntimeException ignored) {
-            // the attempt ends either way
         }
     }
 }

@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import net.schmizz.sshj.DefaultConfig;
+import net.schmizz.sshj.SSHClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -387,6 +389,63 @@ class RemoteTest {
                 assertTrue(t instanceof FleetException && t.getMessage().contains("interrupted"), String.valueOf(t));
                 assertTrue(millis < 500, "port " + port + ": ended " + millis + " ms after the interrupt");
             }
+        }
+    }
+
+    @Test
+    void aStopBeforeTheAttemptHasASocketEndsTheWaitAtOnce() throws Exception {
+        assertEndsAtOnceBeforeTheAttemptHasASocket(false);
+    }
+
+    @Test
+    void anInterruptBeforeTheAttemptHasASocketEndsTheWaitAtOnce() throws Exception {
+        assertEndsAtOnceBeforeTheAttemptHasASocket(true);
+    }
+
+    /**
+     * Ctrl-C (a stop, or an interrupt of the waiting thread) before an attempt's client has a socket: sshj's first
+     * client in a JVM takes about 1 s to make on a busy host, so a Ctrl-C soon after machines start waiting for SSH
+     * lands there. The attempt is held between making its client and connecting until the stop or interrupt arrived;
+     * it then goes on to a port that accepts and never speaks, where only its own 10 s handshake timeout would end it.
+     */
+    private static void assertEndsAtOnceBeforeTheAttemptHasASocket(boolean interrupt) throws Exception {
+        try (java.net.ServerSocket silent = silentPort()) {
+            SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());
+            StopSignal stop = new StopSignal();
+            java.util.concurrent.CountDownLatch making = new java.util.concurrent.CountDownLatch(1);
+            java.util.function.Supplier<SSHClient> heldClient = () -> {
+                // Made first, so a cold client's set-up is not part of the time measured below.
+                SSHClient client = new SSHClient(new DefaultConfig());
+                making.countDown();
+                while (!stop.isStopped() && !Thread.currentThread().isInterrupted()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // keeps the interrupt flag set
+                }
+                return client;
+            };
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60),
+                            BootHostKey.BEFORE_SSHD, stop, heldClient).close();
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            }, "waiting-for-ssh");
+            waiter.start();
+            assertTrue(making.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt made its client");
+            long t0 = System.nanoTime();
+            if (interrupt) {
+                waiter.interrupt();
+            } else {
+                stop.stop();
+            }
+            // 30 s: longer than the attempt's own 10 s timeout, so a Ctrl-C that did not cut it fails below by time.
+            Throwable e = outcome.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            String what = interrupt ? "interrupt" : "stop";
+            assertTrue(millis < 500, "ended " + millis + " ms after the " + what + ": " + e);
+            assertTrue(e instanceof org.workshopfleet.error.Interrupted, String.valueOf(e));
         }
     }
 
