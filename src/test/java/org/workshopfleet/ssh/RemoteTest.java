@@ -327,6 +327,36 @@ class RemoteTest {
     }
 
     @Test
+    void anInterruptEndsAPasswordCheckAtOnceEvenMidHandshake() throws Exception {
+        java.util.concurrent.CountDownLatch accepted = new java.util.concurrent.CountDownLatch(1);
+        try (java.net.ServerSocket silent = silentPort(accepted)) {
+            SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread checker = new Thread(() -> {
+                try {
+                    boolean ok = Remote.passwordAccepted(target, LoopbackSshd.user(), "handout-pw-4711");
+                    outcome.complete(new AssertionError("ended as " + ok + ", not as interrupted"));
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            }, "checking-a-password");
+            checker.start();
+            // Mid-handshake: the port accepted the check's connection, whose client now waits for the server's first
+            // line until its own 10 s timeout. Observed, not assumed after a fixed time (see the waits for SSH below).
+            assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the check reached the port");
+            long t0 = System.nanoTime();
+            checker.interrupt();
+            // 30 s: longer than the check's own 10 s timeout, so an interrupt that did not cut it fails below by time.
+            Throwable e = outcome.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 1000, "ended " + millis + " ms after the interrupt: " + e);
+            assertTrue(e instanceof org.workshopfleet.error.Interrupted, String.valueOf(e));
+            assertEquals(130, ((FleetException) e).exitCode());
+            assertFalse(e.getMessage().contains("handout-pw-4711"), e.getMessage());
+        }
+    }
+
+    @Test
     void aStopEndsTheWaitForSshAtOnceEvenMidHandshake() throws Exception {
         java.util.concurrent.CountDownLatch accepted = new java.util.concurrent.CountDownLatch(1);
         try (java.net.ServerSocket silent = silentPort(accepted)) {
