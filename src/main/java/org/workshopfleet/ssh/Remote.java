@@ -225,6 +225,10 @@ public final class Remote implements AutoCloseable {
     /**
      * Whether {@code user} can log in with {@code password} (SSH "password" method), after the machine proved its
      * pinned host key. Used by {@code verify} to check the attendee's handout works; the password is never logged.
+     * An interrupt of the calling thread (Ctrl-C) ends the check at once, as it ends {@link #await}.
+     *
+     * @throws HostKeyMismatchException when the machine presents another host key than the pinned one
+     * @throws Interrupted              when the calling thread was interrupted; its interrupt flag stays set
      */
     public static boolean passwordAccepted(SshTarget target, String user, String password) {
         return passwordAccepted(target, user, password, HANDSHAKE_TIMEOUT_MS);
@@ -236,28 +240,59 @@ public final class Remote implements AutoCloseable {
      * silent is a refusal, never a hung {@code verify}.
      */
     static boolean passwordAccepted(SshTarget target, String user, String password, int timeoutMs) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new Interrupted("checking a password login on " + target);
+        }
         PinnedHostKeyVerifier verifier = new PinnedHostKeyVerifier(target.pinnedHostKey());
-        SSHClient client = new SSHClient(new DefaultConfig());
-        client.addHostKeyVerifier(verifier);
-        client.setConnectTimeout(timeoutMs);
-        client.setTimeout(timeoutMs);
-        client.getTransport().setTimeoutMs(timeoutMs);
+        // Cancelled on an interrupt wherever the check is, as an attempt of await is (see connect): neither the socket
+        // connect nor the read of the server's first line would notice the interrupt before timeoutMs.
+        AttemptSockets sockets = new AttemptSockets();
+        InterruptWatch.begin(sockets);
+        SSHClient client = null;
         try {
+            client = new SSHClient(new DefaultConfig());
+            client.setSocketFactory(sockets);
+            client.addHostKeyVerifier(verifier);
+            client.setConnectTimeout(timeoutMs);
+            client.setTimeout(timeoutMs);
+            client.getTransport().setTimeoutMs(timeoutMs);
             client.connect(target.host(), target.port());
             client.authPassword(user, password);
             return client.isAuthenticated();
         } catch (UserAuthException e) {
+            checkInterrupted(e, target);
             return false;
         } catch (TransportException e) {
             if (verifier.presentedFingerprint() != null) {
                 throw new HostKeyMismatchException(target.toString(), verifier.expectedFingerprint(),
                         verifier.presentedFingerprint());
             }
+            checkInterrupted(e, target);
             return false;
         } catch (IOException e) {
+            checkInterrupted(e, target);
             return false;
         } finally {
-            closeQuietly(client);
+            InterruptWatch.end();
+            if (client != null) {
+                closeQuietly(client);
+            }
+        }
+    }
+
+    /**
+     * Throws {@link Interrupted} when the password check failed because this thread was interrupted: its socket was
+     * closed by {@link InterruptWatch}, or sshj's wait for the key exchange or the server's answer ({@code Promise})
+     * took the interrupt and gave it back as the cause of its exception, clearing the flag, which is set again here.
+     */
+    private static void checkInterrupted(IOException failure, SshTarget target) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new Interrupted("checking a password login on " + target);
         }
     }
 
