@@ -38,14 +38,16 @@ import org.workshopfleet.state.StateFolder;
  * provisioning, and provisioning only on machines already up), the ratios, this JVM's CPU time and peak heap, how busy
  * the host was, and the inotify instances each lab machine holds. It also times a round of bare logins (every machine at
  * once: log in, {@code sudo true}), the floor under any SSH-based tool's fleet time on this host, and prints the ratio
- * that floor alone allows. On the larger fleet it then runs the equivalent Ansible playbook at
+ * that floor alone allows; and a round of the same steps run by plain SSH (every machine at once: log in, the steps under
+ * one {@code sudo}, {@link FleetShell#workloadRound}), the floor once the steps' own programs are counted too, so the
+ * ratio against it is what the tool adds. On the larger fleet it then runs the equivalent Ansible playbook at
  * Ansible's default forks and at forks=N on the same machines; finally the cloud API call counts on the AWS fakes.
  * Everything it creates is torn down in {@code finally} and the host is checked to be as before.
  *
  * <p>Run as root: {@code mvn -B -o test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=org.workshopfleet.bench.FleetBenchmark -Dexec.args="1 30"} (add {@code --no-ansible},
- * {@code --no-calls} to skip those parts; {@code --repeat=R}, default 3, repeats the provisioning-only run and the
- * login round, whose medians the ratios use). {@code up} raises {@code fs.inotify.max_user_instances} for the fleet; the
+ * {@code --no-calls} to skip those parts; {@code --repeat=R}, default 3, repeats the provisioning-only run, the
+ * login round and the workload round, whose medians the ratios use). {@code up} raises {@code fs.inotify.max_user_instances} for the fleet; the
  * benchmark puts the old value back at the end ({@link InotifyLimit}).
  *
  * <p>Not measured here: the Grafana dashboard import (the quick steps install no Grafana, so the benchmark's project
@@ -77,6 +79,8 @@ public final class FleetBenchmark {
     private final List<String> report = new ArrayList<>();
     /** Wall seconds of {@link FleetShell#loginRound} by fleet size. */
     private final java.util.Map<Integer, Double> loginWall = new java.util.TreeMap<>();
+    /** Wall seconds of {@link FleetShell#workloadRound} by fleet size. */
+    private final java.util.Map<Integer, Double> workloadWall = new java.util.TreeMap<>();
     /** How often the provisioning-only run and the login round are repeated per fleet (medians are compared). */
     private int repeats = 3;
 
@@ -152,6 +156,17 @@ public final class FleetBenchmark {
                         bench.loginWall.get(large[0].n())));
                 bench.say(String.format(Locale.ROOT, "provisioning ratio / SSH floor: %.3f  (goal <= 1.05)",
                         large[1].wall() / floor));
+                // The same with the steps themselves swapped in: thirty machines' step programs (bash and the stand-in's
+                // sleep, ten times each) share the host's two cores too. What is left above this floor is what the tool
+                // adds: its own CPU, the transfer and unpack, the session script, markers and frames.
+                double workFloor = small[1].wall() - bench.workloadWall.get(small[0].n())
+                        + bench.workloadWall.get(large[0].n());
+                bench.say(String.format(Locale.ROOT, "workload floor for the provisioning ratio on this host: %.2f  (wall(%d)"
+                        + " %.1f s - its logins+steps %.1f s + %d machines' logins+steps %.1f s)", workFloor / small[1].wall(),
+                        small[0].n(), small[1].wall(), bench.workloadWall.get(small[0].n()), large[0].n(),
+                        bench.workloadWall.get(large[0].n())));
+                bench.say(String.format(Locale.ROOT, "provisioning ratio / workload floor: %.3f  (what the tool adds above"
+                        + " plain ssh running the same steps)", large[1].wall() / workFloor));
             }
         } catch (RuntimeException | AssertionError e) {
             exit = 1;
@@ -210,6 +225,7 @@ public final class FleetBenchmark {
                 // as much as the difference the floor ratio is about.
                 List<Measurement> runs = new ArrayList<>();
                 List<Double> logins = new ArrayList<>();
+                List<Double> workloads = new ArrayList<>();
                 for (int r = 1; r <= repeats; r++) {
                     shell.reset(machines);
                     say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
@@ -223,14 +239,27 @@ public final class FleetBenchmark {
                     logins.add(login.wallSeconds());
                     say(String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s; orchestrator CPU %5.1f s; %s", "logins only"
                             + " (one sudo true each)", n, login.wallSeconds(), login.cpuSeconds(), loginLoad.line()));
+
+                    say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
+                    HostLoad workLoad = HostLoad.start();
+                    ProcessFigures round = ProcessFigures.start();
+                    shell.workloadRound(machines);
+                    workloads.add(round.wallSeconds());
+                    say(String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s; orchestrator CPU %5.1f s; %s", "logins + the"
+                            + " same steps by plain ssh", n, round.wallSeconds(), round.cpuSeconds(), workLoad.line()));
                 }
                 runs.sort(Comparator.comparingDouble(Measurement::wall));
                 logins.sort(null);
+                workloads.sort(null);
+                workloadWall.put(n, workloads.get(workloads.size() / 2));
                 Measurement again = runs.get(runs.size() / 2);
                 loginWall.put(n, logins.get(logins.size() / 2));
                 say(String.format(Locale.ROOT, "median of %d: provisioning N=%d %.1f s (runs %s), logins only %.1f s (runs %s)",
                         repeats, n, again.wall(), runs.stream().map(m -> String.format(Locale.ROOT, "%.1f", m.wall()))
                                 .toList(), loginWall.get(n), logins.stream().map(w -> String.format(Locale.ROOT, "%.1f", w))
+                                .toList()));
+                say(String.format(Locale.ROOT, "median of %d: logins + the same steps by plain ssh N=%d %.1f s (runs %s)",
+                        repeats, n, workloadWall.get(n), workloads.stream().map(w -> String.format(Locale.ROOT, "%.1f", w))
                                 .toList()));
 
                 if (withAnsible) {

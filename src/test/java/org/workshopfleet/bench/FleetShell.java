@@ -49,6 +49,28 @@ final class FleetShell {
         }
     }
 
+    /**
+     * Every machine at once: log in, and under one {@code sudo} run the bundle's setup steps in order exactly as the
+     * machine's session script runs each one ({@code bash} with {@code BUNDLE_DIR} and {@code STATE_DIR}, stdin at end
+     * of file), nothing else: no transfer, no unpack, no markers, no frames. What any SSH-based tool pays to run this
+     * fleet's steps on this host; the bundle must already be on the machines (after a run, before {@link #reset}).
+     */
+    void workloadRound(List<BenchMachine> machines) {
+        String root = MachineLayout.STANDARD.bundleRoot();
+        for (String r : onAll(machines, m -> {
+            StringBuilder c = new StringBuilder();
+            for (SetupStep s : m.bundle().steps()) {
+                c.append("BUNDLE_DIR=").append(root).append(" STATE_DIR=").append(MachineLayout.STANDARD.stateRoot())
+                        .append(" bash ").append(root).append('/').append(s.script()).append(" < /dev/null || exit 1; ");
+            }
+            return "sudo sh -c '" + c + "'";
+        })) {
+            if (!r.isEmpty()) {
+                throw new IllegalStateException("workload round failed: " + r);
+            }
+        }
+    }
+
     /** Empty when every machine has every step's marker with its hash and proof file; otherwise what is missing. */
     List<String> missingWork(List<BenchMachine> machines) {
         List<String> missing = new ArrayList<>();
