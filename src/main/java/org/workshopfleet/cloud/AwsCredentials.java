@@ -25,7 +25,7 @@ public final class AwsCredentials implements CredentialsCheck {
             chain.resolveCredentials();
         } catch (SdkClientException e) {
             if (SdkInterruption.is(e)) {
-                throw SdkInterruption.interrupted("resolving the AWS credentials");
+                throw SdkInterruption.interrupted("resolving the AWS credentials", e);
             }
             Optional<String> sso = ssoProfile();
             throw sso.isPresent() ? ssoSessionMissing(spec, sso.get()) : missing(spec);

@@ -39,12 +39,13 @@ public final class SdkInterruption {
 
     /**
      * The {@link Interrupted} to throw instead, with the thread's interrupt flag set again (the SDK sets it, but its
-     * callers further up must see it whatever the SDK does).
+     * callers further up must see it whatever the SDK does), and {@code e}'s stack trace kept for {@code -Dverbose}.
      *
      * @param what what was going on, e.g. {@code "talking to EC2 (wait) in ap-northeast-1"}
+     * @param e    the SDK's error, for which {@link #is} holds
      */
-    public static Interrupted interrupted(String what) {
+    public static Interrupted interrupted(String what, Throwable e) {
         Thread.currentThread().interrupt();
-        return new Interrupted(what);
+        return new Interrupted(what, e);
     }
 }

@@ -33,7 +33,7 @@ public interface CidrDetector {
                 throw new BadInput("cannot detect this computer's public address (" + e.getClass().getSimpleName() + ")" + fix);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new Interrupted("detecting this computer's public address");
+                throw new Interrupted("detecting this computer's public address", e);
             }
         };
     }

@@ -93,7 +93,7 @@ public final class Extend {
         try {
             outcomes = new FanOut("extend", ctx.spec().parallelism()).each(moves);
         } catch (Interrupted e) {
-            throw new Interrupted("extending the machines' expiry");
+            throw new Interrupted("extending the machines' expiry", e);
         }
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < machines.size(); i++) {

@@ -54,7 +54,7 @@ public final class Verify {
         try {
             outcomes = new FanOut("verify", spec.parallelism()).each(checks);
         } catch (Interrupted e) {
-            throw new Interrupted("verifying the machines");
+            throw new Interrupted("verifying the machines", e);
         }
         Map<String, List<Verifier.Check>> matrix = new LinkedHashMap<>();
         for (int i = 0; i < machines.size(); i++) {

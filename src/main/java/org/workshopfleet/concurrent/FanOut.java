@@ -125,7 +125,7 @@ public record FanOut(String name, int limit) {
                     out.add(new Outcome<>(null, e.getCause()));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new Interrupted("running " + name);
+                    throw new Interrupted("running " + name, e);
                 }
             }
             return out;

@@ -115,7 +115,7 @@ public record Waiter(Duration firstDelay, Duration maxDelay, double factor, doub
             Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Interrupted(what);
+            throw new Interrupted(what, e);
         }
     }
 

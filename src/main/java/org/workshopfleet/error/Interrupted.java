@@ -10,7 +10,24 @@ public final class Interrupted extends FleetException {
 
     /** @param what what was going on, e.g. {@code "waiting for EC2"} */
     public Interrupted(String what) {
-        super("interrupted while " + what + ": re-run the same command to continue");
+        super(message(what));
+    }
+
+    /**
+     * For an interruption that surfaced as an exception (an {@link InterruptedException}, the AWS SDK's
+     * {@code AbortedException}, an {@code Interrupted} from further down): {@code -Dverbose} shows where it came from.
+     * What is kept as the cause is a copy: the classes and stack traces of {@code cause} and its own causes, without
+     * their messages, which may quote a secret (a {@link FleetException}'s line, secret-free, is kept).
+     *
+     * @param what  what was going on, e.g. {@code "waiting for EC2"}
+     * @param cause the exception that told of the interrupt
+     */
+    public Interrupted(String what, Throwable cause) {
+        super(message(what), CauseTrace.of(cause));
+    }
+
+    private static String message(String what) {
+        return "interrupted while " + what + ": re-run the same command to continue";
     }
 
     @Override

@@ -446,7 +446,7 @@ public final class GrafanaClient {
                 last = e.getClass().getSimpleName();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new Interrupted(WAITING_FOR);
+                throw new Interrupted(WAITING_FOR, e);
             }
             if (Instant.now().plusMillis(delay).isAfter(deadline)) {
                 throw new MachineFailure(failure + " within " + timeout.toSeconds() + " s (last: " + last
@@ -463,7 +463,7 @@ public final class GrafanaClient {
             throw new MachineFailure("Grafana call failed (" + what + "): " + e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Interrupted("talking to Grafana");
+            throw new Interrupted("talking to Grafana", e);
         }
     }
 

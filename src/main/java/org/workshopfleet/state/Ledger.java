@@ -408,7 +408,7 @@ public final class Ledger implements ResourceRecorder {
                         wait();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                        throw new Interrupted("writing the ledger " + folder.ledgerFile());
+                        throw new Interrupted("writing the ledger " + folder.ledgerFile(), e);
                     }
                 }
                 if (durable >= change) {

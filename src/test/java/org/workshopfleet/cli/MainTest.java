@@ -5,6 +5,10 @@ import org.workshopfleet.command.Prompt;
 import org.workshopfleet.command.CidrDetector;
 import org.workshopfleet.cloud.AwsCredentials;
 import org.workshopfleet.cloud.CredentialsCheck;
+import org.workshopfleet.error.ExitCode;
+import org.workshopfleet.error.Interrupted;
+import software.amazon.awssdk.core.exception.AbortedException;
+import software.amazon.awssdk.core.exception.SdkInterruptedException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,19 +39,28 @@ class MainTest {
 
     /** A wiring that can never reach a network or a cloud: any use of them fails the test. */
     Wiring offline(Prompt prompt) {
-        CidrDetector noDetect = () -> {
-            throw new AssertionError("tests never detect a public address");
-        };
         CredentialsCheck noCreds = spec -> {
             if (spec.provider() != org.workshopfleet.spec.Provider.LAB) {
                 throw AwsCredentials.missing(spec);
             }
         };
-        return new Wiring(Wiring.NO_CLOUDS, noCreds, noDetect, prompt, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu",
+        return offline(prompt, noCreds);
+    }
+
+    /** As {@link #offline(Prompt)}, the AWS credentials checked by {@code creds}. */
+    Wiring offline(Prompt prompt, CredentialsCheck creds) {
+        CidrDetector noDetect = () -> {
+            throw new AssertionError("tests never detect a public address");
+        };
+        return new Wiring(Wiring.NO_CLOUDS, creds, noDetect, prompt, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu",
                 22, MachineLayout.STANDARD, Duration.ofSeconds(1), Duration.ofSeconds(1));
     }
 
     int run(Prompt prompt, String... kv) {
+        return runWith(offline(prompt), kv);
+    }
+
+    int runWith(Wiring wiring, String... kv) {
         Map<String, String> props = new HashMap<>();
         props.put("stateDir", dir.resolve("workshops").toString());
         for (String s : kv) {
@@ -55,7 +68,7 @@ class MainTest {
             props.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "" : s.substring(eq + 1));
         }
         return Main.run(props, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), offline(prompt));
+                new PrintStream(err, true, StandardCharsets.UTF_8), wiring);
     }
 
     String err() {
@@ -98,6 +111,33 @@ class MainTest {
         assertEquals(2, run(null, "count=2", "cidr=203.0.113.7/32", "yes"));
         assertTrue(err().contains("AWS_PROFILE") && err().contains("aws sso login") && err().contains("-Daction=plan")
                 && err().contains("-Dprovider=lab"), err());
+    }
+
+    /**
+     * Ctrl-C while the SDK resolved the credentials: one line and exit 130; with {@code -Dverbose} also the stack trace
+     * down to the SDK's error it replaced, by class, without that error's message (it may quote a secret).
+     */
+    @Test
+    void verboseShowsWhatAnInterruptReplacedByClassOnly() {
+        CredentialsCheck interrupted = spec -> {
+            throw new Interrupted("resolving the AWS credentials", AbortedException.create(
+                    "aborted; the helper said password=hunter2-for-a-test", new SdkInterruptedException()));
+        };
+        String[] up = {"count=2", "provider=ec2", "cidr=203.0.113.7/32"};
+
+        assertEquals(ExitCode.INTERRUPTED, runWith(offline(null, interrupted), up));
+        assertEquals("error: interrupted while resolving the AWS credentials: re-run the same command to continue\n",
+                err(), "without -Dverbose: the line alone");
+
+        err.reset();
+        String[] verbose = java.util.Arrays.copyOf(up, up.length + 1);
+        verbose[up.length] = "verbose";
+        assertEquals(ExitCode.INTERRUPTED, runWith(offline(null, interrupted), verbose));
+        String e = err();
+        assertTrue(e.startsWith("error: interrupted while resolving the AWS credentials"), e);
+        assertTrue(e.contains("Caused by: " + AbortedException.class.getName())
+                && e.contains("Caused by: " + SdkInterruptedException.class.getName()), e);
+        assertFalse(e.contains("hunter2"), "the cause's message is not printed: " + e);
     }
 
     @Test

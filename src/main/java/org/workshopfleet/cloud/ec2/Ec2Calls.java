@@ -60,7 +60,7 @@ final class Ec2Calls {
             return body.get();
         } catch (SdkClientException e) {
             if (SdkInterruption.is(e)) {
-                throw SdkInterruption.interrupted("talking to EC2 (" + what + ") in " + region);
+                throw SdkInterruption.interrupted("talking to EC2 (" + what + ") in " + region, e);
             }
             String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName()).replaceAll("[\\r\\n]+", " ");
             String hint = message.contains("credentials")

@@ -203,7 +203,7 @@ final class Ec2Launcher {
             new FanOut("ec2-launch", PARALLELISM).all(tasks).forEach(m -> m.ifPresent(out::add));
             return out;
         } catch (Interrupted e) {
-            run.failure.compareAndSet(null, new Interrupted("launching (what was launched is adopted)"));
+            run.failure.compareAndSet(null, new Interrupted("launching (what was launched is adopted)", e));
         } catch (RuntimeException e) {
             run.failure.compareAndSet(null, e);
         }

@@ -75,7 +75,7 @@ public final class OnDemandVcpuQuota {
                     + (message == null || message.isBlank() ? "" : " (" + oneLine(message) + ")"));
         } catch (SdkClientException e) {
             if (SdkInterruption.is(e)) {
-                throw SdkInterruption.interrupted("reading the EC2 vCPU quota from Service Quotas");
+                throw SdkInterruption.interrupted("reading the EC2 vCPU quota from Service Quotas", e);
             }
             return new Reading(null, "Service Quotas not reachable (" + oneLine(Objects.toString(e.getMessage(),
                     e.getClass().getSimpleName())) + ")");

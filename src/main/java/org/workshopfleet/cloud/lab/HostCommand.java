@@ -57,7 +57,7 @@ final class HostCommand {
             return new Result(127, command.get(0) + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Interrupted("running " + command.get(0));
+            throw new Interrupted("running " + command.get(0), e);
         }
     }
 

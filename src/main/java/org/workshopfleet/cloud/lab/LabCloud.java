@@ -209,7 +209,7 @@ public final class LabCloud implements Cloud {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Interrupted("booting lab machines");
+            throw new Interrupted("booting lab machines", e);
         }
         return ids.stream().map(id -> result.getOrDefault(id,
                 new Machine(id, id, attendeeOf(id), MachineState.PENDING, null, "lab", null))).toList();

@@ -28,7 +28,7 @@ final class ApiFailure {
     /** The error to throw for {@code e}; when it is an interruption, the thread's interrupt flag is set again. */
     static FleetException of(String action, String region, SdkException e) {
         if (SdkInterruption.is(e)) {
-            return SdkInterruption.interrupted(action + " on Lightsail in " + region);
+            return SdkInterruption.interrupted(action + " on Lightsail in " + region, e);
         }
         String line = "Lightsail " + action + " failed: " + detail(e) + "; " + hint(region, e);
         // Credentials and permissions are the facilitator's configuration: a refusal, like bad input.

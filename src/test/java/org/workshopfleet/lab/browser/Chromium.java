@@ -219,7 +219,7 @@ public final class Chromium implements AutoCloseable {
                 p.onExit().get(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new Interrupted("waiting for Chromium to exit");
+                throw new Interrupted("waiting for Chromium to exit", e);
             } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
                 // a process that will not die is reported by the caller's own checks; keep ending the rest
             }

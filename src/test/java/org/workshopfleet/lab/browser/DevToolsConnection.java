@@ -72,7 +72,7 @@ final class DevToolsConnection implements AutoCloseable {
             return new DevToolsConnection(socket, receiver);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Interrupted("connecting to Chromium's DevTools");
+            throw new Interrupted("connecting to Chromium's DevTools", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new DevToolsError("cannot connect to Chromium's DevTools at " + webSocketUrl + ": " + e);
         }
@@ -94,7 +94,7 @@ final class DevToolsConnection implements AutoCloseable {
             return answer.get(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Interrupted("waiting for Chromium to answer " + method);
+            throw new Interrupted("waiting for Chromium to answer " + method, e);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof DevToolsError d ? d
                     : new DevToolsError(method + " failed: " + e.getCause());
