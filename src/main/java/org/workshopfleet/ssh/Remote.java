@@ -290,8 +290,10 @@ public final class Remote implements AutoCloseable {
 
     /**
      * Throws {@link Interrupted} when the password check failed because this thread was interrupted: its socket was
-     * closed by {@link InterruptWatch}, or sshj's wait for the key exchange or the server's answer ({@code Promise})
-     * took the interrupt and gave it back as the cause of its exception, clearing the flag, which is set again here.
+     * closed by {@link InterruptWatch}, or sshj's wait for the key exchange or the server's answer
+     * ({@code net.schmizz.concurrent.Promise.tryRetrieve}) took the interrupt and gave it back as the cause of its
+     * exception. sshj (0.39.0) sets the interrupt flag again there itself; the cause is looked for too, so that an
+     * interrupt still counts should a wait hand it on without the flag.
      */
     private static void checkInterrupted(IOException failure, SshTarget target) {
         for (Throwable t = failure; t != null; t = t.getCause()) {

@@ -320,12 +320,24 @@ class RemoteTest {
 
     /** As {@link #silentPort()}, counting {@code accepted} down at every connection it accepts. */
     private static java.net.ServerSocket silentPort(java.util.concurrent.CountDownLatch accepted) throws IOException {
+        return silentPort(accepted, "");
+    }
+
+    /**
+     * As {@link #silentPort(java.util.concurrent.CountDownLatch)}, sending {@code firstLine} on every connection before
+     * it falls silent: with an SSH identification line, an sshd that never answers the client's key exchange.
+     */
+    private static java.net.ServerSocket silentPort(java.util.concurrent.CountDownLatch accepted, String firstLine)
+            throws IOException {
         java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
         List<java.net.Socket> held = new java.util.ArrayList<>();
         Thread t = new Thread(() -> {
             try {
                 while (true) {
-                    held.add(server.accept());
+                    java.net.Socket socket = server.accept();
+                    held.add(socket);
+                    socket.getOutputStream().write(firstLine.getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
                     accepted.countDown();
                 }
             } catch (IOException closed) {
@@ -451,6 +463,55 @@ class RemoteTest {
         }
     }
 
+    /**
+     * An interrupt that sshj's wait for the key exchange takes ({@code net.schmizz.concurrent.Promise.tryRetrieve}, which
+     * throws a {@code TransportException} with the {@link InterruptedException} as its cause) ends the wait at once:
+     * the port sends an SSH identification line and then never answers the client's key exchange, so the attempt
+     * waits there (for its own 10 s read timeout) with its socket open, and the wait's 60 s timeout is far away. This
+     * holds because sshj (0.39.0) sets the thread's interrupt flag again there; an sshj that cleared it would make
+     * {@link Remote#await} take the interrupt for a failed attempt and retry until its timeout, which fails this test.
+     */
+    @Test
+    void anInterruptEndsTheWaitForSshAtOnceEvenInTheKeyExchange() throws Exception {
+        java.util.concurrent.CountDownLatch accepted = new java.util.concurrent.CountDownLatch(1);
+        try (java.net.ServerSocket mute = silentPort(accepted, "SSH-2.0-OpenSSH_9.6\r\n")) {
+            SshTarget target = new SshTarget("127.0.0.1", mute.getLocalPort(), LOGIN.publicKeyNoComment());
+            StopSignal stop = new StopSignal();
+            java.util.concurrent.atomic.AtomicBoolean flagSet = new java.util.concurrent.atomic.AtomicBoolean();
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60),
+                            BootHostKey.BEFORE_SSHD, stop).close();
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    flagSet.set(Thread.currentThread().isInterrupted());
+                    outcome.complete(t);
+                }
+            }, "waiting-for-ssh");
+            waiter.start();
+            try {
+                // In the key exchange: the port sent its line, and the client parks in sshj's wait for the exchange.
+                // Observed, not assumed after a fixed time; the 60 s only bound a hang.
+                assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt reached the port");
+                awaitWaitingIn(waiter, "net.schmizz.concurrent.Promise", "tryRetrieve",
+                        "the attempt never waited for the key exchange");
+                long t0 = System.nanoTime();
+                waiter.interrupt();
+                // 30 s: past the attempt's own 10 s timeout; an interrupt taken for a failed attempt retries until 60 s.
+                Throwable e = outcome.completeOnTimeout(new AssertionError("still waiting for SSH 30 s after the"
+                        + " interrupt"), 30, java.util.concurrent.TimeUnit.SECONDS).get();
+                long millis = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(e instanceof org.workshopfleet.error.Interrupted, String.valueOf(e));
+                assertEquals(130, ((FleetException) e).exitCode());
+                assertTrue(millis < 1000, "ended " + millis + " ms after the interrupt");
+                assertTrue(flagSet.get(), "the waiting thread's interrupt flag is set again");
+            } finally {
+                stop.stop(); // a failed check leaves no wait retrying behind
+            }
+        }
+    }
+
     @Test
     void aStopBeforeTheAttemptHasASocketEndsTheWaitAtOnce() throws Exception {
         assertEndsAtOnceBeforeTheAttemptHasASocket(false);
@@ -510,10 +571,17 @@ class RemoteTest {
 
     /** Until {@code waiter} waits in {@link StopSignal#pause}, between two attempts (at most 60 s). */
     private static void awaitPausing(Thread waiter) throws InterruptedException {
+        awaitWaitingIn(waiter, StopSignal.class.getName(), "pause", "the wait never paused between attempts");
+    }
+
+    /** Until {@code waiter} waits (parked, not running) inside {@code className.method} (at most 60 s). */
+    private static void awaitWaitingIn(Thread waiter, String className, String method, String never)
+            throws InterruptedException {
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!(waiter.getState() == Thread.State.TIMED_WAITING && java.util.Arrays.stream(waiter.getStackTrace())
-                .anyMatch(f -> f.getClassName().equals(StopSignal.class.getName()) && f.getMethodName().equals("pause")))) {
-            assertTrue(waiter.isAlive() && System.nanoTime() < end, "the wait never paused between attempts");
+        while (!((waiter.getState() == Thread.State.TIMED_WAITING || waiter.getState() == Thread.State.WAITING)
+                && java.util.Arrays.stream(waiter.getStackTrace())
+                        .anyMatch(f -> f.getClassName().equals(className) && f.getMethodName().equals(method)))) {
+            assertTrue(waiter.isAlive() && System.nanoTime() < end, never);
             Thread.sleep(5);
         }
     }
