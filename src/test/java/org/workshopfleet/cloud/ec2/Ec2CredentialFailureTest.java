@@ -40,12 +40,6 @@ class Ec2CredentialFailureTest {
         assertRefusedWithoutSecret(FailingCredentialProcess.chain());
     }
 
-    /** Mid-run the chain asks the provider that worked before directly: its own error reaches the call. */
-    @Test
-    void theReusedProviderFailingIsARefusalWithoutTheProcessOutput() {
-        assertRefusedWithoutSecret(FailingCredentialProcess.provider());
-    }
-
     @Test
     void aNetworkErrorStillSaysWhatFailed() {
         try (Ec2Client client = ec2(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIAX", "x")))) {

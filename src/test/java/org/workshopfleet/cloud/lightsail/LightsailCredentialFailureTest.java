@@ -40,12 +40,6 @@ class LightsailCredentialFailureTest {
         assertRefusedWithoutSecret(FailingCredentialProcess.chain());
     }
 
-    /** Mid-run the chain asks the provider that worked before directly: its own error reaches the call. */
-    @Test
-    void theReusedProviderFailingIsARefusalWithoutTheProcessOutput() {
-        assertRefusedWithoutSecret(FailingCredentialProcess.provider());
-    }
-
     @Test
     void aNetworkErrorStillSaysWhatFailed() {
         FleetException e = ApiFailure.of("listing instances", REGION,
