@@ -19,6 +19,10 @@ import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
  */
 public final class AwsCredentials implements CredentialsCheck {
 
+    /** What to do when no credentials could be loaded; also said for one that fails mid-run. */
+    public static final String FIX = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run"
+            + " 'aws sso login'";
+
     @Override
     public void check(WorkshopSpec spec) {
         try (DefaultCredentialsProvider chain = DefaultCredentialsProvider.builder().build()) {
@@ -34,9 +38,8 @@ public final class AwsCredentials implements CredentialsCheck {
 
     /** The one-line message for missing credentials. */
     public static FleetException missing(WorkshopSpec spec) {
-        return new BadInput("no AWS credentials for " + spec.provider().id() + ": set AWS_ACCESS_KEY_ID and"
-                + " AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run 'aws sso login'; to try without AWS use -Daction=plan"
-                + " or -Dprovider=lab");
+        return new BadInput("no AWS credentials for " + spec.provider().id() + ": " + FIX
+                + "; to try without AWS use -Daction=plan or -Dprovider=lab");
     }
 
     /** The one-line message for an SSO profile without a live session. */

@@ -6,9 +6,10 @@ package org.workshopfleet.error;
  * {@link Throwable#printStackTrace(java.io.PrintStream)}). Messages are left out, but a {@link FleetException}'s (ours,
  * and secret-free by contract): a library's message can quote whatever it read, the AWS credential chain's for one
  * quotes the error output of a profile's {@code credential_process}, and a secret never reaches output. Suppressed
- * exceptions are left out for the same reason.
+ * exceptions are left out for the same reason. Also the cause kept for an AWS credential failure
+ * ({@code cloud.AwsCredentialFailure}).
  */
-final class CauseTrace extends Throwable {
+public final class CauseTrace extends Throwable {
     private static final long serialVersionUID = 1L;
 
     /** Exceptions copied at most: enough for any real chain, and no loop on a cyclic one. */
@@ -25,7 +26,7 @@ final class CauseTrace extends Throwable {
     }
 
     /** The copy of {@code original} and its causes; null for null. */
-    static Throwable of(Throwable original) {
+    public static Throwable of(Throwable original) {
         return of(original, 0);
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Supplier;
+import org.workshopfleet.cloud.AwsCredentialFailure;
 import org.workshopfleet.cloud.SdkInterruption;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.CloudFailure;
@@ -52,7 +53,8 @@ final class Ec2Calls {
     /**
      * Runs one public operation, turning any EC2 error that escaped the specific handling into a one-line
      * {@link FleetException}: a refusal (exit 2) for credentials and permissions, which are the facilitator's to fix
-     * before anything is made, a cloud failure otherwise. A call the SDK gave up because the thread was interrupted
+     * before anything is made, a cloud failure otherwise. Credentials that could not be loaded or refreshed are said
+     * without the SDK's text ({@link AwsCredentialFailure}). A call the SDK gave up because the thread was interrupted
      * (Ctrl-C) is {@link org.workshopfleet.error.Interrupted}, the interrupt flag set again ({@link SdkInterruption}).
      */
     static <T> T call(String region, String what, Supplier<T> body) {
@@ -61,6 +63,11 @@ final class Ec2Calls {
         } catch (SdkClientException e) {
             if (SdkInterruption.is(e)) {
                 throw SdkInterruption.interrupted("talking to EC2 (" + what + ") in " + region, e);
+            }
+            if (AwsCredentialFailure.is(e)) {
+                // The chain's message may quote a credential_process's output: neither shown nor kept.
+                throw new BadInput("EC2 " + what + " failed in " + region + ": " + AwsCredentialFailure.LINE,
+                        AwsCredentialFailure.cause(e));
             }
             String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName()).replaceAll("[\\r\\n]+", " ");
             String hint = message.contains("credentials")

@@ -1,6 +1,7 @@
 package org.workshopfleet.cloud.ec2;
 
 import java.util.Objects;
+import org.workshopfleet.cloud.AwsCredentialFailure;
 import org.workshopfleet.cloud.SdkInterruption;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -77,8 +78,10 @@ public final class OnDemandVcpuQuota {
             if (SdkInterruption.is(e)) {
                 throw SdkInterruption.interrupted("reading the EC2 vCPU quota from Service Quotas", e);
             }
-            return new Reading(null, "Service Quotas not reachable (" + oneLine(Objects.toString(e.getMessage(),
-                    e.getClass().getSimpleName())) + ")");
+            if (AwsCredentialFailure.is(e)) {
+                return new Reading(null, AwsCredentialFailure.LINE); // no provider text: it may quote a secret
+            }
+            return new Reading(null, "Service Quotas not reachable (" + oneLine(AwsCredentialFailure.message(e)) + ")");
         }
     }
 

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lightsail;
 
+import org.workshopfleet.cloud.AwsCredentialFailure;
 import org.workshopfleet.cloud.SdkInterruption;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.error.CloudFailure;
@@ -16,7 +17,8 @@ import software.amazon.awssdk.services.lightsail.model.UnauthenticatedException;
 /**
  * Turns an SDK error into the one-line {@link FleetException} the facilitator sees: what failed and what to do. A call
  * the SDK gave up because the thread was interrupted (Ctrl-C) is {@link org.workshopfleet.error.Interrupted}, neither
- * a failure nor worth polling again ({@link SdkInterruption}).
+ * a failure nor worth polling again ({@link SdkInterruption}). Credentials that could not be loaded or refreshed are
+ * a refusal said without the SDK's text ({@link AwsCredentialFailure}).
  */
 final class ApiFailure {
 
@@ -29,6 +31,11 @@ final class ApiFailure {
     static FleetException of(String action, String region, SdkException e) {
         if (SdkInterruption.is(e)) {
             return SdkInterruption.interrupted(action + " on Lightsail in " + region, e);
+        }
+        if (AwsCredentialFailure.is(e)) {
+            // The chain's message may quote a credential_process's output: neither shown nor kept.
+            return new BadInput("Lightsail " + action + " failed: " + AwsCredentialFailure.LINE,
+                    AwsCredentialFailure.cause(e));
         }
         String line = "Lightsail " + action + " failed: " + detail(e) + "; " + hint(region, e);
         // Credentials and permissions are the facilitator's configuration: a refusal, like bad input.
@@ -61,7 +68,7 @@ final class ApiFailure {
             }
             text = s.awsErrorDetails().errorMessage() + " (" + code + ", HTTP " + s.statusCode() + ")";
         } else {
-            text = e.getMessage();
+            text = AwsCredentialFailure.message(e);
         }
         String line = String.valueOf(text).replaceAll("\\s+", " ").trim();
         return line.length() > MAX_DETAIL ? line.substring(0, MAX_DETAIL) + "…" : line;
