@@ -2,6 +2,10 @@ package org.workshopfleet.cloud;
 
 import java.util.Objects;
 import org.workshopfleet.error.CauseTrace;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * Tells an AWS SDK client error that is a failure to load or refresh the credentials (an SSO session that expired, a
@@ -53,6 +57,30 @@ public final class AwsCredentialFailure {
             }
         }
         return false;
+    }
+
+    /** The credentials every AWS client of this tool is built with: the SDK's default chain, {@link #reported}. */
+    public static AwsCredentialsProvider defaultChain() {
+        return reported(DefaultCredentialsProvider.builder().build());
+    }
+
+    /**
+     * {@code provider}, its failures always an {@code SdkClientException}. Mid-run the default chain asks the provider
+     * that worked before directly, and the synchronous clients pass that provider's own exception (an
+     * {@code IllegalStateException} for a failed {@code credential_process} refresh) through unwrapped, past every
+     * handler of client errors; here it becomes one, the original its cause, so {@link #is} recognises it where the
+     * call is made.
+     */
+    public static AwsCredentialsProvider reported(AwsCredentialsProvider provider) {
+        return () -> {
+            try {
+                return provider.resolveCredentials();
+            } catch (SdkException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw SdkClientException.create("AWS credentials could not be refreshed", e);
+            }
+        };
     }
 
     /** The text to show for {@code e}: {@link #LINE} for a credential failure, else its message (or class name). */

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.workshopfleet.cloud.AwsCredentialFailure;
 import org.workshopfleet.cloud.CapacityExtension;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.ProviderProfile;
@@ -142,10 +143,11 @@ public final class Ec2Cloud implements Cloud {
         return LaunchConfig.of(spec, spec.instanceTypes());
     }
 
-    /** The client {@link #create} uses: default credentials and retries, Apache HTTP, the given region. */
+    /** The client {@link #create} uses: default credentials (mid-run failures reported) and retries, Apache HTTP, the given region. */
     public static Ec2Client defaultClient(String region) {
         return Ec2Client.builder()
                 .region(Region.of(region))
+                .credentialsProvider(AwsCredentialFailure.defaultChain())
                 .httpClientBuilder(ApacheHttpClient.builder())
                 .build();
     }

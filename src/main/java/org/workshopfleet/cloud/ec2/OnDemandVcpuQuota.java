@@ -38,6 +38,7 @@ public final class OnDemandVcpuQuota {
     public static ServiceQuotasClient defaultClient(String region) {
         return ServiceQuotasClient.builder()
                 .region(Region.of(region))
+                .credentialsProvider(AwsCredentialFailure.defaultChain())
                 .httpClientBuilder(ApacheHttpClient.builder())
                 .build();
     }

@@ -48,7 +48,8 @@ final class ApiFailure {
      * (the network) other than an interruption: after Ctrl-C a wait must end as interrupted, not go on to its timeout.
      */
     static boolean isTransient(SdkException e) {
-        if (SdkInterruption.is(e)) {
+        // Neither an interrupt nor credentials that failed to load pass by waiting: the wait ends with the error.
+        if (SdkInterruption.is(e) || AwsCredentialFailure.is(e)) {
             return false;
         }
         if (e instanceof AwsServiceException s) {

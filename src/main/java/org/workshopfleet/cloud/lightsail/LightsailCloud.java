@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import org.workshopfleet.cloud.AwsCredentialFailure;
 import org.workshopfleet.cloud.Cloud;
 import org.workshopfleet.cloud.ProviderProfile;
 import org.workshopfleet.cloud.CloudResource;
@@ -21,7 +22,6 @@ import org.workshopfleet.concurrent.FanOut;
 import org.workshopfleet.concurrent.Waiter;
 import org.workshopfleet.error.BadInput;
 import org.workshopfleet.spec.WorkshopSpec;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lightsail.LightsailClient;
@@ -120,7 +120,7 @@ public final class LightsailCloud implements Cloud {
     public static LightsailClient newClient(String region) {
         return LightsailClient.builder()
                 .region(Region.of(region))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                .credentialsProvider(AwsCredentialFailure.defaultChain())
                 .httpClientBuilder(ApacheHttpClient.builder())
                 .overrideConfiguration(o -> o.retryStrategy(b -> b.maxAttempts(8)))
                 .build();

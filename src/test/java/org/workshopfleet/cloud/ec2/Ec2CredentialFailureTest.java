@@ -40,6 +40,15 @@ class Ec2CredentialFailureTest {
         assertRefusedWithoutSecret(FailingCredentialProcess.chain());
     }
 
+    /**
+     * Mid-run the chain asks the provider that worked before directly, and the client passes its own error through
+     * unwrapped: reported as the production clients' credentials are ({@link AwsCredentialFailure#reported}).
+     */
+    @Test
+    void theReusedProviderFailingIsARefusalWithoutTheProcessOutput() {
+        assertRefusedWithoutSecret(AwsCredentialFailure.reported(FailingCredentialProcess.provider()));
+    }
+
     @Test
     void aNetworkErrorStillSaysWhatFailed() {
         try (Ec2Client client = ec2(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIAX", "x")))) {

@@ -40,6 +40,15 @@ class LightsailCredentialFailureTest {
         assertRefusedWithoutSecret(FailingCredentialProcess.chain());
     }
 
+    /**
+     * Mid-run the chain asks the provider that worked before directly, and the client passes its own error through
+     * unwrapped: reported as the production clients' credentials are ({@link AwsCredentialFailure#reported}).
+     */
+    @Test
+    void theReusedProviderFailingIsARefusalWithoutTheProcessOutput() {
+        assertRefusedWithoutSecret(AwsCredentialFailure.reported(FailingCredentialProcess.provider()));
+    }
+
     @Test
     void aNetworkErrorStillSaysWhatFailed() {
         FleetException e = ApiFailure.of("listing instances", REGION,
@@ -68,5 +77,13 @@ class LightsailCredentialFailureTest {
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())).build()) {
             return assertThrows(SdkException.class, () -> client.getInstances(r -> { }));
         }
+    }
+
+    /** A wait that polls Lightsail ends at once on credentials that failed, not at its timeout; the network is waited out. */
+    @Test
+    void failedCredentialsAreNotWaitedOutButTheNetworkIs() {
+        assertFalse(ApiFailure.isTransient(FailingCredentialProcess.chainError()));
+        assertTrue(ApiFailure.isTransient(software.amazon.awssdk.core.exception.SdkClientException.create(
+                "Unable to execute HTTP request: Connect to 127.0.0.1:9 failed")));
     }
 }
