@@ -1,6 +1,5 @@
 package org.workshopfleet.cloud;
 
-import java.util.Objects;
 import org.workshopfleet.error.CauseTrace;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -81,11 +80,6 @@ public final class AwsCredentialFailure {
                 throw SdkClientException.create("AWS credentials could not be refreshed", e);
             }
         };
-    }
-
-    /** The text to show for {@code e}: {@link #LINE} for a credential failure, else its message (or class name). */
-    public static String message(Throwable e) {
-        return is(e) ? LINE : Objects.toString(e.getMessage(), e.getClass().getSimpleName());
     }
 
     /** The cause to keep for {@code e}: a {@link CauseTrace} of it for a credential failure, else {@code e} itself. */

@@ -82,7 +82,8 @@ public final class OnDemandVcpuQuota {
             if (AwsCredentialFailure.is(e)) {
                 return new Reading(null, AwsCredentialFailure.LINE); // no provider text: it may quote a secret
             }
-            return new Reading(null, "Service Quotas not reachable (" + oneLine(AwsCredentialFailure.message(e)) + ")");
+            String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName());
+            return new Reading(null, "Service Quotas not reachable (" + oneLine(message) + ")");
         }
     }
 

@@ -1,5 +1,6 @@
 package org.workshopfleet.cloud.lightsail;
 
+import java.util.Objects;
 import org.workshopfleet.cloud.AwsCredentialFailure;
 import org.workshopfleet.cloud.SdkInterruption;
 import org.workshopfleet.error.BadInput;
@@ -69,7 +70,8 @@ final class ApiFailure {
             }
             text = s.awsErrorDetails().errorMessage() + " (" + code + ", HTTP " + s.statusCode() + ")";
         } else {
-            text = AwsCredentialFailure.message(e);
+            // Not a credential failure: of() answered those without calling here.
+            text = Objects.toString(e.getMessage(), e.getClass().getSimpleName());
         }
         String line = String.valueOf(text).replaceAll("\\s+", " ").trim();
         return line.length() > MAX_DETAIL ? line.substring(0, MAX_DETAIL) + "…" : line;
