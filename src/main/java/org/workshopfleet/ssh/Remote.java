@@ -296,13 +296,15 @@ public final class Remote implements AutoCloseable {
      * interrupt still counts should a wait hand it on without the flag.
      */
     private static void checkInterrupted(IOException failure, SshTarget target) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) { // bounded: a chain may loop
             if (t instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
+                break;
             }
         }
         if (Thread.currentThread().isInterrupted()) {
-            throw new Interrupted("checking a password login on " + target);
+            throw new Interrupted("checking a password login on " + target, failure);
         }
     }
 

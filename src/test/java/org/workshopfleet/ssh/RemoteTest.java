@@ -372,25 +372,14 @@ class RemoteTest {
         java.util.concurrent.CountDownLatch accepted = new java.util.concurrent.CountDownLatch(1);
         try (java.net.ServerSocket silent = silentPort(accepted)) {
             SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());
-            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            Thread checker = new Thread(() -> {
-                try {
-                    boolean ok = Remote.passwordAccepted(target, LoopbackSshd.user(), "handout-pw-4711");
-                    outcome.complete(new AssertionError("ended as " + ok + ", not as interrupted"));
-                } catch (Throwable t) {
-                    outcome.complete(t);
-                }
-            }, "checking-a-password");
-            checker.start();
+            Held checker = new Held("checking-a-password",
+                    () -> Remote.passwordAccepted(target, LoopbackSshd.user(), "handout-pw-4711"));
             // Mid-handshake: the port accepted the check's connection, whose client now waits for the server's first
             // line until its own 10 s timeout. Observed, not assumed after a fixed time (see the waits for SSH below).
             assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the check reached the port");
-            long t0 = System.nanoTime();
-            checker.interrupt();
-            // 30 s: longer than the check's own 10 s timeout, so an interrupt that did not cut it fails below by time.
-            Throwable e = outcome.get(30, java.util.concurrent.TimeUnit.SECONDS);
-            long millis = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(millis < 1000, "ended " + millis + " ms after the interrupt: " + e);
+            Held.Ended ended = checker.end(checker.thread::interrupt);
+            Throwable e = ended.error();
+            assertTrue(ended.millis() < 1000, "ended " + ended.millis() + " ms after the interrupt: " + e);
             assertTrue(e instanceof org.workshopfleet.error.Interrupted, String.valueOf(e));
             assertEquals(130, ((FleetException) e).exitCode());
             assertFalse(e.getMessage().contains("handout-pw-4711"), e.getMessage());
@@ -403,28 +392,16 @@ class RemoteTest {
         try (java.net.ServerSocket silent = silentPort(accepted)) {
             SshTarget target = new SshTarget("127.0.0.1", silent.getLocalPort(), LOGIN.publicKeyNoComment());
             StopSignal stop = new StopSignal();
-            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            Thread waiter = new Thread(() -> {
-                try {
-                    Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60),
-                            BootHostKey.BEFORE_SSHD, stop).close();
-                    outcome.complete(null);
-                } catch (Throwable t) {
-                    outcome.complete(t);
-                }
-            }, "waiting-for-ssh");
-            waiter.start();
+            Held waiter = new Held("waiting-for-ssh", () -> Remote.await(target,
+                    new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60), BootHostKey.BEFORE_SSHD, stop));
             // Mid-handshake is when the port has accepted the attempt (whose client then waits for the server's first
             // line), not a fixed time after the start: the attempt's set-up (sshj's first client in a JVM takes ~1 s)
             // can outlast any such time on a busy host. The 60 s only bound a hang.
             assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt reached the port");
-            long t0 = System.nanoTime();
-            stop.stop();
-            // 30 s: longer than the attempt's own 10 s timeout, so a stop that did not cut it fails below by its time.
-            Throwable e = outcome.get(30, java.util.concurrent.TimeUnit.SECONDS);
-            long millis = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(millis < 500, "ended " + millis + " ms after the stop");
-            assertTrue(e instanceof FleetException && e.getMessage().contains("interrupted"), String.valueOf(e));
+            Held.Ended ended = waiter.end(stop::stop);
+            assertTrue(ended.millis() < 500, "ended " + ended.millis() + " ms after the stop");
+            assertTrue(ended.error() instanceof FleetException && ended.error().getMessage().contains("interrupted"),
+                    String.valueOf(ended.error()));
         }
     }
 
@@ -435,30 +412,20 @@ class RemoteTest {
         try (java.net.ServerSocket silent = silentPort(accepted)) {
             for (int port : new int[] {silent.getLocalPort(), refusing}) {
                 SshTarget target = new SshTarget("127.0.0.1", port, LOGIN.publicKeyNoComment());
-                CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-                Thread waiter = new Thread(() -> {
-                    try {
-                        Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60)).close();
-                        outcome.complete(null);
-                    } catch (Throwable t) {
-                        outcome.complete(t);
-                    }
-                });
-                waiter.start();
+                Held waiter = new Held("waiting-for-ssh",
+                        () -> Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60)));
                 // Observed, not assumed after a fixed time (the attempt's set-up, ~1 s for sshj's first client in a
                 // JVM on a busy host, can outlast it): connecting once the silent port accepted the attempt, pausing
                 // once the thread waits between attempts. The 60 s only bound a hang.
                 if (port == silent.getLocalPort()) {
                     assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt reached the port");
                 } else {
-                    awaitPausing(waiter);
+                    awaitPausing(waiter.thread);
                 }
-                long t0 = System.nanoTime();
-                waiter.interrupt();
-                Throwable t = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
-                long millis = (System.nanoTime() - t0) / 1_000_000;
+                Held.Ended ended = waiter.end(waiter.thread::interrupt);
+                Throwable t = ended.error();
                 assertTrue(t instanceof FleetException && t.getMessage().contains("interrupted"), String.valueOf(t));
-                assertTrue(millis < 500, "port " + port + ": ended " + millis + " ms after the interrupt");
+                assertTrue(ended.millis() < 500, "port " + port + ": ended " + ended.millis() + " ms after the interrupt");
             }
         }
     }
@@ -477,35 +444,21 @@ class RemoteTest {
         try (java.net.ServerSocket mute = silentPort(accepted, "SSH-2.0-OpenSSH_9.6\r\n")) {
             SshTarget target = new SshTarget("127.0.0.1", mute.getLocalPort(), LOGIN.publicKeyNoComment());
             StopSignal stop = new StopSignal();
-            java.util.concurrent.atomic.AtomicBoolean flagSet = new java.util.concurrent.atomic.AtomicBoolean();
-            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            Thread waiter = new Thread(() -> {
-                try {
-                    Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60),
-                            BootHostKey.BEFORE_SSHD, stop).close();
-                    outcome.complete(null);
-                } catch (Throwable t) {
-                    flagSet.set(Thread.currentThread().isInterrupted());
-                    outcome.complete(t);
-                }
-            }, "waiting-for-ssh");
-            waiter.start();
+            Held waiter = new Held("waiting-for-ssh", () -> Remote.await(target,
+                    new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60), BootHostKey.BEFORE_SSHD, stop));
             try {
                 // In the key exchange: the port sent its line, and the client parks in sshj's wait for the exchange.
                 // Observed, not assumed after a fixed time; the 60 s only bound a hang.
                 assertTrue(accepted.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt reached the port");
-                awaitWaitingIn(waiter, "net.schmizz.concurrent.Promise", "tryRetrieve",
+                awaitWaitingIn(waiter.thread, "net.schmizz.concurrent.Promise", "tryRetrieve",
                         "the attempt never waited for the key exchange");
-                long t0 = System.nanoTime();
-                waiter.interrupt();
-                // 30 s: past the attempt's own 10 s timeout; an interrupt taken for a failed attempt retries until 60 s.
-                Throwable e = outcome.completeOnTimeout(new AssertionError("still waiting for SSH 30 s after the"
-                        + " interrupt"), 30, java.util.concurrent.TimeUnit.SECONDS).get();
-                long millis = (System.nanoTime() - t0) / 1_000_000;
+                // An interrupt taken for a failed attempt would retry until the wait's 60 s: past Held's 30 s bound.
+                Held.Ended ended = waiter.end(waiter.thread::interrupt);
+                Throwable e = ended.error();
                 assertTrue(e instanceof org.workshopfleet.error.Interrupted, String.valueOf(e));
                 assertEquals(130, ((FleetException) e).exitCode());
-                assertTrue(millis < 1000, "ended " + millis + " ms after the interrupt");
-                assertTrue(flagSet.get(), "the waiting thread's interrupt flag is set again");
+                assertTrue(ended.millis() < 1000, "ended " + ended.millis() + " ms after the interrupt");
+                assertTrue(ended.interruptFlagSet(), "the waiting thread's interrupt flag is set again");
             } finally {
                 stop.stop(); // a failed check leaves no wait retrying behind
             }
@@ -542,30 +495,56 @@ class RemoteTest {
                 }
                 return client;
             };
-            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            Thread waiter = new Thread(() -> {
-                try {
-                    Remote.await(target, new SshLogin(LoopbackSshd.user(), LOGIN), Duration.ofSeconds(60),
-                            BootHostKey.BEFORE_SSHD, stop, heldClient).close();
-                    outcome.complete(null);
-                } catch (Throwable t) {
-                    outcome.complete(t);
-                }
-            }, "waiting-for-ssh");
-            waiter.start();
+            Held waiter = new Held("waiting-for-ssh", () -> Remote.await(target, new SshLogin(LoopbackSshd.user(),
+                    LOGIN), Duration.ofSeconds(60), BootHostKey.BEFORE_SSHD, stop, heldClient));
             assertTrue(making.await(60, java.util.concurrent.TimeUnit.SECONDS), "the attempt made its client");
-            long t0 = System.nanoTime();
-            if (interrupt) {
-                waiter.interrupt();
-            } else {
-                stop.stop();
-            }
-            // 30 s: longer than the attempt's own 10 s timeout, so a Ctrl-C that did not cut it fails below by time.
-            Throwable e = outcome.get(30, java.util.concurrent.TimeUnit.SECONDS);
-            long millis = (System.nanoTime() - t0) / 1_000_000;
+            Held.Ended ended = waiter.end(interrupt ? waiter.thread::interrupt : stop::stop);
+            Throwable e = ended.error();
             String what = interrupt ? "interrupt" : "stop";
-            assertTrue(millis < 500, "ended " + millis + " ms after the " + what + ": " + e);
+            assertTrue(ended.millis() < 500, "ended " + ended.millis() + " ms after the " + what + ": " + e);
             assertTrue(e instanceof org.workshopfleet.error.Interrupted, String.valueOf(e));
+        }
+    }
+
+    /**
+     * A call (a wait for SSH, a password check) on its own thread, which the test ends by an interrupt or a stop while
+     * it is held somewhere. A call that returns (a {@link Remote} is closed at once) ends as an {@link AssertionError}.
+     */
+    private static final class Held {
+        /** What the call ended with, how many ms after the end was asked for, and its thread's interrupt flag then. */
+        record Ended(Throwable error, long millis, boolean interruptFlagSet) {
+        }
+
+        final Thread thread;
+        private final CompletableFuture<Ended> outcome = new CompletableFuture<>();
+        private volatile long endAsked;
+
+        Held(String name, java.util.concurrent.Callable<?> call) {
+            thread = new Thread(() -> {
+                Throwable error;
+                try {
+                    Object result = call.call();
+                    if (result instanceof AutoCloseable c) {
+                        c.close();
+                    }
+                    error = new AssertionError("ended as " + result + ", not by the end asked for");
+                } catch (Throwable t) {
+                    error = t;
+                }
+                long millis = (System.nanoTime() - endAsked) / 1_000_000;
+                outcome.complete(new Ended(error, millis, Thread.currentThread().isInterrupted()));
+            }, name);
+            thread.start();
+        }
+
+        /**
+         * Runs {@code end} and returns how the call ended. 30 s bound: past the attempts' own 10 s timeouts, so an end
+         * that did not cut the call fails by its time, not by a hang.
+         */
+        Ended end(Runnable end) throws Exception {
+            endAsked = System.nanoTime();
+            end.run();
+            return outcome.get(30, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 
