@@ -232,21 +232,9 @@ public final class FleetBenchmark {
                     runs.add(up(spec, quick, out, last, "ours, machines up (provisioning)"));
                     requireDone(shell, machines, "ours (provisioning only)");
 
-                    say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
-                    HostLoad loginLoad = HostLoad.start();
-                    ProcessFigures login = ProcessFigures.start();
-                    shell.loginRound(machines);
-                    logins.add(login.wallSeconds());
-                    say(String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s; orchestrator CPU %5.1f s; %s", "logins only"
-                            + " (one sudo true each)", n, login.wallSeconds(), login.cpuSeconds(), loginLoad.line()));
-
-                    say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
-                    HostLoad workLoad = HostLoad.start();
-                    ProcessFigures round = ProcessFigures.start();
-                    shell.workloadRound(machines);
-                    workloads.add(round.wallSeconds());
-                    say(String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s; orchestrator CPU %5.1f s; %s", "logins + the"
-                            + " same steps by plain ssh", n, round.wallSeconds(), round.cpuSeconds(), workLoad.line()));
+                    logins.add(timedRound("logins only (one sudo true each)", n, () -> shell.loginRound(machines)));
+                    workloads.add(timedRound("logins + the same steps by plain ssh", n,
+                            () -> shell.workloadRound(machines)));
                 }
                 runs.sort(Comparator.comparingDouble(Measurement::wall));
                 logins.sort(null);
@@ -290,6 +278,18 @@ public final class FleetBenchmark {
                 }
             }
         }
+    }
+
+    /** Once the host has settled, one round of plain-SSH work on the whole fleet: prints and returns its wall seconds. */
+    private double timedRound(String label, int n, Runnable round) throws IOException {
+        say("  " + HostLoad.settle(0.25, Duration.ofSeconds(5), Duration.ofMinutes(3)));
+        HostLoad load = HostLoad.start();
+        ProcessFigures figures = ProcessFigures.start();
+        round.run();
+        double wall = figures.wallSeconds();
+        say(String.format(Locale.ROOT, "%-34s N=%-3d wall %6.1f s; orchestrator CPU %5.1f s; %s", label, n, wall,
+                figures.cpuSeconds(), load.line()));
+        return wall;
     }
 
     private Measurement up(WorkshopSpec spec, QuickSteps quick, PrintStream out, Fleet[] last, String label) throws IOException {
