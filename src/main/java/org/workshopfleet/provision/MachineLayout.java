@@ -9,7 +9,8 @@ import org.workshopfleet.render.Renderer;
  * each "machine" its own folders, since two test sshd servers share one file system.
  *
  * @param bundleRoot      where the bundle is unpacked ({@code /opt/workshop-fleet})
- * @param stateRoot       markers and observations ({@code /var/lib/workshop-fleet}: {@code steps/}, {@code observed/})
+ * @param stateRoot       markers, observations and the session lock ({@code /var/lib/workshop-fleet}: {@code steps/},
+ *                        {@code observed/}, {@code session.lock})
  * @param grafanaPort     Grafana's port on the machine's loopback
  * @param cloudInitResult the file cloud-init writes when its last stage is over ({@code /run/cloud-init/result.json},
  *                        {@code {"v1": {"datasource": …, "errors": [...]}}}); {@link CloudInitWait} polls for it
@@ -28,6 +29,14 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
     /** The folder of the step markers: one file per step holding the content hash of its last successful run. */
     public String markersDir() {
         return stateRoot + "/steps";
+    }
+
+    /**
+     * The lock file that keeps provisioning sessions on the machine apart: each holds an {@code flock(1)} lock on it
+     * from the unpack through its last step (templates/session/machine-session.sh.ftl).
+     */
+    public String sessionLock() {
+        return stateRoot + "/session.lock";
     }
 
     /** The ebpf_exporter hash the machine observed (written by scripts/03-ebpf-exporter.sh under STATE_DIR). */
@@ -50,12 +59,12 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
 
     /**
      * These paths for a template's model (templates/session/machine-session.sh.ftl): {@code bundleRoot},
-     * {@code stateRoot}, {@code markersDir}, {@code cloudInitResult}, {@code cloudInitLog},
+     * {@code stateRoot}, {@code markersDir}, {@code sessionLock}, {@code cloudInitResult}, {@code cloudInitLog},
      * {@code ebpfExporterHashFile}.
      */
     public Map<String, String> asModel() {
         return Map.of("bundleRoot", bundleRoot, "stateRoot", stateRoot, "markersDir", markersDir(),
-                "cloudInitResult", cloudInitResult, "cloudInitLog", CLOUD_INIT_LOG,
+                "sessionLock", sessionLock(), "cloudInitResult", cloudInitResult, "cloudInitLog", CLOUD_INIT_LOG,
                 "ebpfExporterHashFile", ebpfExporterHashFile());
     }
 }

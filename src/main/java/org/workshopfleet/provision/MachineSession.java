@@ -37,6 +37,10 @@ import org.workshopfleet.ssh.SshLogin;
  *   <li>This side answers on stdin with one line: {@code bundle <bytes> <token>} followed by the bundle's tar, or
  *       {@code tail} (cloud-init failed: the script prints the tail of cloud-init's output log and stops). Nothing is
  *       sent before cloud-init is over, so the bundle never lands on a machine whose boot failed.</li>
+ *   <li>The script takes the machine's session lock ({@link MachineLayout#sessionLock()}, {@code flock}) for the rest
+ *       of the session: a session whose connection dropped may still be running its steps on the machine, and a
+ *       re-run's session must neither unpack over it nor run steps beside it. It waits {@link #LOCK_WAIT} at most,
+ *       then fails the machine as busy with nothing changed.</li>
  *   <li>The script unpacks the tar straight from stdin: a machine's first bundle into the root itself (removed again
  *       on failure), a later one into a fresh folder {@code <root>.new} that replaces the old root only when
  *       {@code tar} succeeded and the archive's last member, {@value #TRANSFER_MARK}, holds the token: a
@@ -59,22 +63,43 @@ final class MachineSession {
     /** The bundle root's file, last in the transferred archive, that holds the transfer's token. */
     static final String TRANSFER_MARK = ".transfer-complete";
 
+    /**
+     * How long a session waits for an earlier session on the same machine ({@link MachineLayout#sessionLock()}) before
+     * it fails the machine as busy, having changed nothing. Short on purpose. An earlier session whose connection is
+     * gone (Ctrl-C, a reset, a killed sshd) ends at its next write: within seconds while its step prints, at the
+     * latest when the step ends and the script writes its frame; two minutes cover that for most steps. One that still
+     * holds the lock after that is in a step that runs long without output, on a connection that vanished without
+     * sshd noticing (sshd keeps such a session until TCP gives up on the connection: about 15 minutes with Linux's
+     * default {@code tcp_retries2}, see "IP Sysctl" in the kernel's documentation), or hung. Waiting that long would
+     * stall {@code up} as a whole with nothing on screen; failing the machine instead lets {@code up} end on time
+     * (moving the seat onto a spare when there is one) and tells the facilitator to re-run {@code up} a few minutes
+     * later, which skips every step the earlier session finished.
+     */
+    static final Duration LOCK_WAIT = Duration.ofMinutes(2);
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MachineLayout layout;
     private final SshLogin login;
     private final Duration cloudInitTimeout;
     private final String nonce;
+    private final Duration lockWait;
 
     MachineSession(MachineLayout layout, SshLogin login, Duration cloudInitTimeout) {
-        this(layout, login, cloudInitTimeout, HexFormat.of().formatHex(randomBytes()));
+        this(layout, login, cloudInitTimeout, HexFormat.of().formatHex(randomBytes()), LOCK_WAIT);
     }
 
     MachineSession(MachineLayout layout, SshLogin login, Duration cloudInitTimeout, String nonce) {
+        this(layout, login, cloudInitTimeout, nonce, LOCK_WAIT);
+    }
+
+    /** @param lockWait how long to wait for another session on the machine (whole seconds, at least one) */
+    MachineSession(MachineLayout layout, SshLogin login, Duration cloudInitTimeout, String nonce, Duration lockWait) {
         this.layout = layout;
         this.login = login;
         this.cloudInitTimeout = cloudInitTimeout;
         this.nonce = nonce;
+        this.lockWait = lockWait;
     }
 
     private static byte[] randomBytes() {
@@ -109,6 +134,7 @@ final class MachineSession {
         model.put("nonce", nonce);
         model.put("layout", layout.asModel());
         model.put("polls", CloudInitWait.polls(cloudInitTimeout));
+        model.put("lockWait", Math.max(1, lockWait.toSeconds()));
         model.put("tailLines", Pipeline.TAIL_LINES);
         model.put("markerFailed", Pipeline.MARKER_FAILED);
         model.put("transferMark", TRANSFER_MARK);

@@ -28,10 +28,11 @@ import org.workshopfleet.state.StateFolder;
 /**
  * Provisions one machine, resuming where it stopped: wait for SSH (pinned host key) → in one SSH command under one
  * sudo ({@link MachineSession}): wait for cloud-init's result file ({@link CloudInitWait}; its errors fail the machine),
- * send the bundle on stdin (kept only when the whole archive arrived, see {@link MachineSession}), run each step whose
- * marker does not hold its content hash (output appended to {@code logs/<machine>.log}; marker written after exit 0)
- * and read the exporter hash the machine observed → Grafana dashboards through a port forward → done. A failure stops
- * this machine only and is returned, never thrown.
+ * send the bundle on stdin (kept only when the whole archive arrived, see {@link MachineSession}) and, under the
+ * machine's session lock (another session still running there, say one whose connection dropped, fails the machine
+ * as busy after {@link MachineSession#LOCK_WAIT}), run each step whose marker does not hold its content hash (output
+ * appended to {@code logs/<machine>.log}; marker written after exit 0) and read the exporter hash the machine observed
+ * → Grafana dashboards through a port forward → done. A failure stops this machine only and is returned, never thrown.
  *
  * <p>One instance serves all machines of a run and is thread-safe; {@link #abort()} (Ctrl-C) closes every open
  * connection so blocked machines stop promptly.

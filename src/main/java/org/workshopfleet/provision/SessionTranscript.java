@@ -65,7 +65,8 @@ final class SessionTranscript extends OutputStream {
                       int files) {
         this.nonce = nonce;
         this.frame = Pattern.compile("@@wf-" + Pattern.quote(nonce) + " (cloudinit-timeout|cloudinit-begin"
-                + "|cloudinit-end|tail-begin|tail-end|torn|unpackfailed|unpacked|begin|skip|nomarker|end|observed)"
+                + "|cloudinit-end|tail-begin|tail-end|waiting|busy|torn|unpackfailed|unpacked|begin|skip|nomarker|end"
+                + "|observed)"
                 + "(?: (\\S+))?(?: (-?\\d+))?\\s*");
         this.steps = List.copyOf(steps);
         this.layout = layout;
@@ -177,10 +178,17 @@ final class SessionTranscript extends OutputStream {
             case "cloudinit-end" -> cloudInitOver();
             case "tail-begin" -> note("--- tail of " + MachineLayout.CLOUD_INIT_LOG + " ---");
             case "tail-end" -> { }
+            case "waiting" -> note("another provisioning session is running on this machine (" + layout.sessionLock()
+                    + " is locked): waiting up to " + name + " s for it to end");
+            case "busy" -> failure = new Pipeline.StepFailed("upload", "another provisioning session is still running"
+                    + " on this machine after " + name + " s of waiting (an earlier run whose connection dropped, its"
+                    + " steps still going): nothing was changed; re-run up in a few minutes, finished steps are skipped");
             case "torn" -> failure = new Pipeline.StepFailed("upload", "the bundle (" + tarBytes + " bytes) arrived"
                     + " incomplete: the connection ended before its last part; nothing was unpacked");
-            case "unpackfailed" -> failure = new Pipeline.StepFailed("upload", "unpacking the bundle into "
-                    + layout.bundleRoot() + " failed (" + name + "): see the machine's log");
+            case "unpackfailed" -> failure = new Pipeline.StepFailed("upload", "lock".equals(name)
+                    ? "cannot open " + layout.sessionLock() + ", the lock that keeps provisioning sessions on this"
+                    + " machine apart: see the machine's log"
+                    : "unpacking the bundle into " + layout.bundleRoot() + " failed (" + name + "): see the machine's log");
             case "unpacked" -> {
                 unpacked = true;
                 events.stepsStarting();

@@ -161,6 +161,34 @@ class SessionTranscriptTest {
     }
 
     @Test
+    void anotherSessionOnTheMachineIsWaitedForInTheLogThenFailsTheMachineWithTheFix() throws IOException {
+        feed(CLEAN + F + "waiting 120\n");
+        assertEquals("""
+                == cloud-init finished without errors
+                == uploading the bundle (7 files) to /opt/workshop-fleet
+                == another provisioning session is running on this machine (/var/lib/workshop-fleet/session.lock is \
+                locked): waiting up to 120 s for it to end
+                """, log());
+        feed(F + "busy 120\n");
+        transcript.close();
+        Pipeline.StepFailed f = failure(0, false);
+        assertEquals("upload", f.step);
+        assertEquals("another provisioning session is still running on this machine after 120 s of waiting (an earlier"
+                + " run whose connection dropped, its steps still going): nothing was changed; re-run up in a few"
+                + " minutes, finished steps are skipped", f.getMessage());
+        assertEquals(List.of("uploading"), events, "no step started");
+    }
+
+    @Test
+    void aLockThatCannotBeOpenedNamesTheLockFile() throws IOException {
+        feed(CLEAN + F + "unpackfailed lock\n");
+        Pipeline.StepFailed f = failure(0, false);
+        assertEquals("upload", f.step);
+        assertEquals("cannot open /var/lib/workshop-fleet/session.lock, the lock that keeps provisioning sessions on"
+                + " this machine apart: see the machine's log", f.getMessage());
+    }
+
+    @Test
     void aSessionCutShortIsChargedToWhereItStopped() throws IOException {
         assertEquals("while waiting for cloud-init", phaseOfCut(""));
         assertEquals("while the bundle was being sent", phaseOfCut(CLEAN));
