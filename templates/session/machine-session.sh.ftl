@@ -34,9 +34,10 @@ set -- $answer
   redirection must not end the shell before it says why): the kernel drops it when the shell ends, however it ends,
   so it is never stale; no child keeps fd 9 (9>&- on tar and the steps), so neither does a daemon a step leaves
   running. flock is the one program this costs, two when the lock is taken. Busy is exit 1 (the wait timed out);
-  anything else is a failure of flock itself. The state root (made with the markers folder, only on a machine's first
-  session) holds the lock file. -->
-[ -d "$d" ] || mkdir -p "$d" 2>/dev/null
+  anything else is a failure of flock itself. The state root holds the lock file; it is made here only when missing
+  (test is a built-in): each program in this serial path costs every machine a turn in a run queue thirty machines
+  share on a lab host, measurably more than its own CPU. -->
+[ -d ${q(layout.stateRoot)} ] || mkdir -p ${q(layout.stateRoot)} 2>/dev/null
 if ! command exec 9>>${q(layout.sessionLock)}; then echo "$N unpackfailed lock"; exit 0; fi
 flock -n 9; rc=$?
 if [ $rc -eq 1 ]; then
@@ -49,10 +50,10 @@ if [ $rc -ne 0 ]; then echo "$N unpackfailed flock-$rc"; exit 0; fi
   beside it); test is a built-in, rm a program. -->
 if [ -e "$s" ] || [ -e "$s.tar" ]; then rm -rf "$s" "$s.tar"; fi
 <#-- A machine's first bundle unpacks into the root itself (nothing to keep, no mv); a later one into a fresh folder
-  that replaces the old root only once whole. The markers folder was made above: if it could not be, the lock file
-  could not be opened either. -->
+  that replaces the old root only once whole. The markers folder is made in the same mkdir: if it could not be, the
+  marker write below fails and says so. -->
 if [ -e "$r" ]; then u="$s"; else u="$r"; fi
-mkdir -p "$u" 2>/dev/null
+mkdir -p "$u" "$d" 2>/dev/null
 [ -d "$u" ] || { echo "$N unpackfailed mkdir"; exit 0; }
 <#-- Unpacked straight from stdin: no copy on disk and no checksum program. A connection cut inside a member makes tar
   fail; one cut between members loses the last member, which holds this transfer's token. -->
