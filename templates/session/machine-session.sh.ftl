@@ -34,10 +34,9 @@ set -- $answer
   redirection must not end the shell before it says why): the kernel drops it when the shell ends, however it ends,
   so it is never stale; no child keeps fd 9 (9>&- on tar and the steps), so neither does a daemon a step leaves
   running. flock is the one program this costs, two when the lock is taken. Busy is exit 1 (the wait timed out);
-  anything else is a failure of flock itself. The state root holds the lock file; it is made here only when missing
-  (test is a built-in): each program in this serial path costs every machine a turn in a run queue thirty machines
-  share on a lab host, measurably more than its own CPU. -->
-[ -d ${q(layout.stateRoot)} ] || mkdir -p ${q(layout.stateRoot)} 2>/dev/null
+  anything else is a failure of flock itself. The lock file lies beside the bundle root, in a folder that exists
+  (the root's parent): taking the lock needs no mkdir first. Each program in this serial path, from the login to the
+  first step, costs every machine a turn in the run queue thirty machines share on a lab host. -->
 if ! command exec 9>>${q(layout.sessionLock)}; then echo "$N unpackfailed lock"; exit 0; fi
 flock -n 9; rc=$?
 if [ $rc -eq 1 ]; then

@@ -9,8 +9,7 @@ import org.workshopfleet.render.Renderer;
  * each "machine" its own folders, since two test sshd servers share one file system.
  *
  * @param bundleRoot      where the bundle is unpacked ({@code /opt/workshop-fleet})
- * @param stateRoot       markers, observations and the session lock ({@code /var/lib/workshop-fleet}: {@code steps/},
- *                        {@code observed/}, {@code session.lock})
+ * @param stateRoot       markers and observations ({@code /var/lib/workshop-fleet}: {@code steps/}, {@code observed/})
  * @param grafanaPort     Grafana's port on the machine's loopback
  * @param cloudInitResult the file cloud-init writes when its last stage is over ({@code /run/cloud-init/result.json},
  *                        {@code {"v1": {"datasource": …, "errors": [...]}}}); {@link CloudInitWait} polls for it
@@ -33,10 +32,12 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
 
     /**
      * The lock file that keeps provisioning sessions on the machine apart: each holds an {@code flock(1)} lock on it
-     * from the unpack through its last step (templates/session/machine-session.sh.ftl).
+     * from the unpack through its last step (templates/session/machine-session.sh.ftl). It lies beside the bundle root
+     * ({@code /opt/workshop-fleet.lock}), whose parent folder exists before a machine's first session, so taking the
+     * lock needs no {@code mkdir} first; not inside the root, which a later bundle replaces.
      */
     public String sessionLock() {
-        return stateRoot + "/session.lock";
+        return bundleRoot + ".lock";
     }
 
     /** The ebpf_exporter hash the machine observed (written by scripts/03-ebpf-exporter.sh under STATE_DIR). */

@@ -141,7 +141,7 @@ class PipelineRunnerTest {
     }
 
     @Test
-    void theBundleReplacesTheOldOneWholeKeepsModesAndLeavesNothingBeside() throws IOException {
+    void theBundleReplacesTheOldOneWholeKeepsModesAndLeavesOnlyTheLockBeside() throws IOException {
         TestMachines.Box m1 = box("m1", "done");
         Files.createDirectories(m1.bundleRoot());
         Files.writeString(m1.bundleRoot().resolve("stale.txt"), "left from an older bundle");
@@ -159,8 +159,9 @@ class PipelineRunnerTest {
         assertEquals("rw-------", PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(m1.bundleRoot().resolve("machine.env"))));
         try (Stream<Path> opt = Files.list(m1.opt())) {
-            assertEquals(List.of("workshop-fleet"), opt.map(p -> p.getFileName().toString()).toList(),
-                    "no staging folder or transferred tar left beside the bundle root");
+            assertEquals(List.of("workshop-fleet", "workshop-fleet.lock"),
+                    opt.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no staging folder or transferred tar left beside the bundle root, only the session lock");
         }
         String log = Files.readString(logs.resolve("t-01.log"));
         assertFalse(log.contains("pw-never-logged"), "bundle content never reaches the log");

@@ -166,7 +166,7 @@ class SessionTranscriptTest {
         assertEquals("""
                 == cloud-init finished without errors
                 == uploading the bundle (7 files) to /opt/workshop-fleet
-                == another provisioning session is running on this machine (/var/lib/workshop-fleet/session.lock is \
+                == another provisioning session is running on this machine (/opt/workshop-fleet.lock is \
                 locked): waiting up to 120 s for it to end
                 """, log());
         feed(F + "busy 120\n");
@@ -184,7 +184,7 @@ class SessionTranscriptTest {
         feed(CLEAN + F + "unpackfailed lock\n");
         Pipeline.StepFailed f = failure(0, false);
         assertEquals("upload", f.step);
-        assertEquals("cannot open /var/lib/workshop-fleet/session.lock, the lock that keeps provisioning sessions on"
+        assertEquals("cannot open /opt/workshop-fleet.lock, the lock that keeps provisioning sessions on"
                 + " this machine apart: see the machine's log", f.getMessage());
     }
 

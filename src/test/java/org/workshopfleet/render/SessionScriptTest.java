@@ -29,7 +29,7 @@ class SessionScriptTest {
         layout.put("bundleRoot", root);
         layout.put("stateRoot", root + "-state");
         layout.put("markersDir", root + "-state/steps");
-        layout.put("sessionLock", root + "-state/session.lock");
+        layout.put("sessionLock", root + ".lock");
         layout.put("cloudInitResult", "/run/cloud-init/result.json");
         layout.put("cloudInitLog", "/var/log/cloud-init-output.log");
         Map<String, Object> m = new HashMap<>();
@@ -62,7 +62,7 @@ class SessionScriptTest {
         assertTrue(s.contains("\nr='/opt/it'\\''s a fleet'; s=\"$r.new\""), s);
         assertTrue(s.contains("\nstep '02-x'\\''; touch /tmp/pwned; '\\''' 'scripts/02 x.sh' 'cd$(id)' || exit 0\n"), s);
         assertTrue(s.contains("STATE_DIR='/opt/it'\\''s a fleet-state' bash \"$r/$2\""), s);
-        assertTrue(s.contains("\nif ! command exec 9>>'/opt/it'\\''s a fleet-state/session.lock'; then"), s);
+        assertTrue(s.contains("\nif ! command exec 9>>'/opt/it'\\''s a fleet.lock'; then"), s);
         assertFalse(s.contains(NONCE + " "), "the nonce followed by a space would let an echo of the script forge a frame");
         assertFalse(s.contains("observed"), "no exporter hash read unless asked");
         assertFalse(s.contains("<#") || s.contains("${q("), "FreeMarker syntax left in: " + s);
