@@ -71,6 +71,31 @@ class FleetExporterPinTest {
         assertEquals(Map.of("ebpf-php-01", PINNED, "ebpf-php-02", PINNED), sent);
     }
 
+    /** plan writes what up would send: the recorded hash in every bundle's fleet.env and in sources.properties. */
+    @Test
+    void planShowsTheHashTheLedgerRecordedAsUpWouldSendIt() throws Exception {
+        ledger().putSetting(Runner.EBPF_SETTING, RECORDED);
+        WorkshopSpec spec = spec(2);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Wiring noCloud = new Wiring((s, rec) -> {
+            throw new AssertionError("plan must not create a cloud");
+        }, s -> { }, () -> {
+            throw new AssertionError("tests never detect a public address");
+        }, null, ProvisionListener.NONE, Clock.systemUTC(), "ubuntu", 22, MachineLayout.STANDARD,
+                Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertEquals(0, new Fleet(spec, Path.of("").toAbsolutePath(), noCloud,
+                new PrintStream(out, true, StandardCharsets.UTF_8)).plan(), out.toString(StandardCharsets.UTF_8));
+
+        Path plan = spec.stateDir().resolve("plan");
+        for (String m : List.of("ebpf-php-01", "ebpf-php-02")) {
+            String env = java.nio.file.Files.readString(plan.resolve(m).resolve("bundle/fleet.env"));
+            assertEquals(List.of(RECORDED), env.lines().filter(l -> l.startsWith("EBPF_EXPORTER_SHA256="))
+                    .map(l -> l.replaceAll("^EBPF_EXPORTER_SHA256=|'", "")).toList(), env);
+        }
+        String sources = java.nio.file.Files.readString(plan.resolve(org.workshopfleet.command.Plan.SOURCES_FILE));
+        org.junit.jupiter.api.Assertions.assertTrue(sources.contains(RECORDED), sources);
+    }
+
     @Test
     void theBakeBuildersObservedHashIsRecordedForTheMachinesOfItsImage() throws Exception {
         LoopbackSshd.assumeAvailable();

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.PlannedCall;
 import org.workshopfleet.cloud.ProviderProfile;
+import org.workshopfleet.provision.Runner;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.render.MachineModel;
@@ -74,18 +75,22 @@ public final class Plan {
         MachineRendering renderer = ctx.rendering();
         int files = 0;
         // A machine the fleet already runs keeps its pinned host key: a lost one is refused, never made again here.
-        Map<Integer, MachineRecord> recorded = Ledger.exists(folder) ? ctx.openLedger(folder).snapshot().machines()
-                : Map.of();
+        Ledger ledger = Ledger.exists(folder) ? ctx.openLedger(folder) : null;
+        Map<Integer, MachineRecord> recorded = ledger == null ? Map.of() : ledger.snapshot().machines();
+        // The exporter hash up would send (the pin, or the one the ledger recorded), so the bundles, their steps'
+        // hashes and sources.properties are what up would use (as FleetRun.open does).
+        WorkshopSpec machineSpec = ledger == null ? spec : spec.withSources(spec.sources().withEbpfExporterSha256(
+                Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger)));
         for (int n = 1; n <= spec.machines(); n++) {
             files += writeMachine(planDir.resolve(spec.machineName(n)),
-                    ctx.model(spec, n, recorded.get(n), secrets, loginKey, expiresAt), renderer, profile);
+                    ctx.model(machineSpec, n, recorded.get(n), secrets, loginKey, expiresAt), renderer, profile);
         }
         StateFolder.writeAtomically(planDir.resolve("cloud-calls.txt"),
                 cloudCalls(profile.plannedCalls(spec, ingress, cidr, expiresAt)).getBytes(StandardCharsets.UTF_8), true);
         // What the machines will fetch, and the pins they check: the facilitator can see a mirror is complete
         // before the day. No secret can be in it (URLs with credentials are refused when read).
         StateFolder.writeAtomically(planDir.resolve(SOURCES_FILE),
-                SourcesFile.format(spec.sources()).getBytes(StandardCharsets.UTF_8), true);
+                SourcesFile.format(machineSpec.sources()).getBytes(StandardCharsets.UTF_8), true);
         PriceTable prices = PriceTable.load();
         String cost = PlanSummary.costLine(profile, spec, spec.machines(), prices);
         StateFolder.writeAtomically(planDir.resolve("cost.txt"), (cost + "\n").getBytes(StandardCharsets.UTF_8), true);
