@@ -38,6 +38,14 @@ class MachineSessionScriptTest {
     private static final SetupStep STEP = new SetupStep("01-a", "scripts/01-a.sh", "hash-1");
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** A "machine" in {@code dir}: its own folders, and cloud-init already over without errors. */
+    private static MachineLayout bootedMachine(Path dir) throws IOException {
+        MachineLayout layout = new MachineLayout(dir + "/opt", dir + "/state", 3000, dir + "/run/result.json");
+        Files.createDirectories(dir.resolve("run"));
+        Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
+        return layout;
+    }
+
     @Test
     void theRenderedScriptRunsTheStepsWithTheLayoutsPaths(@TempDir Path dir) throws Exception {
         Path base = dir.resolve("it's a machine");
@@ -63,9 +71,7 @@ class MachineSessionScriptTest {
 
     @Test
     void anArchiveWithoutItsLastMemberIsTornAndLeavesTheOldRoot(@TempDir Path dir) throws Exception {
-        MachineLayout layout = new MachineLayout(dir + "/opt", dir + "/state", 3000, dir + "/run/result.json");
-        Files.createDirectories(dir.resolve("run"));
-        Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
+        MachineLayout layout = bootedMachine(dir);
         Bundle v1 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v1\n".getBytes(StandardCharsets.UTF_8),
                 0755)), List.of(STEP));
         // A first bundle unpacks into the root itself: torn, it leaves no root at all.
@@ -100,9 +106,7 @@ class MachineSessionScriptTest {
      */
     @Test
     void aSecondSessionOnTheMachineWaitsForTheFirstAndSkipsWhatItFinished(@TempDir Path dir) throws Exception {
-        MachineLayout layout = new MachineLayout(dir + "/opt", dir + "/state", 3000, dir + "/run/result.json");
-        Files.createDirectories(dir.resolve("run"));
-        Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
+        MachineLayout layout = bootedMachine(dir);
         Path trace = Path.of(layout.stateRoot(), "trace");
         Path release = Path.of(layout.stateRoot(), "release");
         // The step stays in the middle until the test releases it (30 s at most).
@@ -130,9 +134,7 @@ class MachineSessionScriptTest {
 
     @Test
     void aSessionStillHoldingTheMachineAfterTheWaitFailsItWithNothingChanged(@TempDir Path dir) throws Exception {
-        MachineLayout layout = new MachineLayout(dir + "/opt", dir + "/state", 3000, dir + "/run/result.json");
-        Files.createDirectories(dir.resolve("run"));
-        Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
+        MachineLayout layout = bootedMachine(dir);
         Bundle v1 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v1\n".getBytes(StandardCharsets.UTF_8),
                 0755)), List.of(STEP));
         assertTrue(run(layout, v1).log.contains("\nv1\n"));
@@ -164,9 +166,7 @@ class MachineSessionScriptTest {
 
     @Test
     void aDaemonAStepLeavesRunningDoesNotHoldTheMachine(@TempDir Path dir) throws Exception {
-        MachineLayout layout = new MachineLayout(dir + "/opt", dir + "/state", 3000, dir + "/run/result.json");
-        Files.createDirectories(dir.resolve("run"));
-        Files.writeString(Path.of(layout.cloudInitResult()), "{\"v1\": {\"errors\": []}}");
+        MachineLayout layout = bootedMachine(dir);
         Bundle bundle = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh",
                 "sleep 60 > /dev/null 2>&1 &\necho $! > \"$STATE_DIR/daemon.pid\"\n".getBytes(StandardCharsets.UTF_8),
                 0755)), List.of(STEP));
