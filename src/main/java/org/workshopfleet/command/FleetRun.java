@@ -35,12 +35,18 @@ record FleetRun(StateFolder folder, Ledger ledger, Secrets secrets, SshKeyPair l
     static FleetRun open(WorkshopContext ctx, StateFolder folder, Ledger ledger, Instant expiresAt, TlsMaterial givenTls) {
         WorkshopSpec spec = ctx.spec();
         Secrets secrets = new Secrets(folder, spec.name());
-        // Every machine verifies the exporter against the same hash (the pin, or the one the ledger recorded), so
-        // fleet.env, and with it every step's content hash and the image recipe, is the same for all of them.
+        WorkshopSpec machineSpec = machineSpec(spec, ledger);
+        return new FleetRun(folder, ledger, secrets, secrets.loginKey(), ctx.rendering(), machineSpec,
+                machineSpec.sources().ebpfExporterSha256(), expiresAt, ctx.dashboards(), givenTls);
+    }
+
+    /**
+     * {@code spec} with the exporter hash every machine verifies: the pin, or else the one {@code ledger} recorded. The
+     * same for all machines, so fleet.env, and with it every step's content hash and the image recipe, is too.
+     */
+    static WorkshopSpec machineSpec(WorkshopSpec spec, Ledger ledger) {
         String exporterPin = Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger);
-        WorkshopSpec machineSpec = spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
-        return new FleetRun(folder, ledger, secrets, secrets.loginKey(), ctx.rendering(), machineSpec, exporterPin,
-                expiresAt, ctx.dashboards(), givenTls);
+        return spec.withSources(spec.sources().withEbpfExporterSha256(exporterPin));
     }
 
     /**

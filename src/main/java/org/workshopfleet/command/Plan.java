@@ -13,7 +13,6 @@ import java.util.stream.Stream;
 import org.workshopfleet.cloud.IngressRule;
 import org.workshopfleet.cloud.PlannedCall;
 import org.workshopfleet.cloud.ProviderProfile;
-import org.workshopfleet.provision.Runner;
 import org.workshopfleet.render.Bundle;
 import org.workshopfleet.render.BundleFile;
 import org.workshopfleet.render.MachineModel;
@@ -77,10 +76,8 @@ public final class Plan {
         // A machine the fleet already runs keeps its pinned host key: a lost one is refused, never made again here.
         Ledger ledger = Ledger.exists(folder) ? ctx.openLedger(folder) : null;
         Map<Integer, MachineRecord> recorded = ledger == null ? Map.of() : ledger.snapshot().machines();
-        // The exporter hash up would send (the pin, or the one the ledger recorded), so the bundles, their steps'
-        // hashes and sources.properties are what up would use (as FleetRun.open does).
-        WorkshopSpec machineSpec = ledger == null ? spec : spec.withSources(spec.sources().withEbpfExporterSha256(
-                Runner.exporterPin(spec.sources().ebpfExporterSha256(), ledger)));
+        // The exporter hash up would send, so the bundles, their steps' hashes and sources.properties are up's.
+        WorkshopSpec machineSpec = ledger == null ? spec : FleetRun.machineSpec(spec, ledger);
         for (int n = 1; n <= spec.machines(); n++) {
             files += writeMachine(planDir.resolve(spec.machineName(n)),
                     ctx.model(machineSpec, n, recorded.get(n), secrets, loginKey, expiresAt), renderer, profile);

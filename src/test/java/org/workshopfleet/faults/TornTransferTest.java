@@ -87,11 +87,11 @@ class TornTransferTest {
         // orchestrator saw the cut.
         // The session lock lies beside the root (MachineLayout.sessionLock) and stays: it is no part of the bundle.
         String lock = box.bundleRoot().getFileName() + ".lock";
-        List<String> left = namesIn(box.opt()).stream().filter(n -> !n.equals(lock)).toList();
+        List<String> left = namesIn(box.opt(), lock);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!left.isEmpty() && System.nanoTime() < deadline) {
             sleep();
-            left = namesIn(box.opt()).stream().filter(n -> !n.equals(lock)).toList();
+            left = namesIn(box.opt(), lock);
         }
         assertFalse(Files.exists(box.bundleRoot()), "nothing unpacked from a torn transfer: " + left);
         assertEquals(List.of(), left, "nothing left where the bundle root goes");
@@ -104,9 +104,10 @@ class TornTransferTest {
                 "frames never reach the log");
     }
 
-    private static List<String> namesIn(Path folder) throws IOException {
+    /** The names in {@code folder} but {@code except}, sorted. */
+    private static List<String> namesIn(Path folder, String except) throws IOException {
         try (Stream<Path> listed = Files.list(folder)) {
-            return listed.map(p -> p.getFileName().toString()).sorted().toList();
+            return listed.map(p -> p.getFileName().toString()).filter(n -> !n.equals(except)).sorted().toList();
         }
     }
 
