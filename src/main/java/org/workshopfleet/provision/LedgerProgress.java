@@ -23,6 +23,8 @@ final class LedgerProgress implements ProvisionListener {
             case CONNECTING, CLOUD_INIT -> ledger.updateMachineSoon(attendee, machine, r -> r.inPhase(MachinePhase.BOOTING, null));
             case UPLOADING, GRAFANA -> ledger.updateMachineSoon(attendee, machine,
                     r -> r.inPhase(MachinePhase.PROVISIONING, phase.name().toLowerCase(java.util.Locale.ROOT)));
+            case WAITING_FOR_EARLIER_SESSION -> ledger.updateMachineSoon(attendee, machine,
+                    r -> r.inPhase(MachinePhase.PROVISIONING, "waiting for an earlier session"));
             case DONE -> ledger.updateMachine(attendee, machine, r -> r.inPhase(MachinePhase.READY, null));
             default -> {
                 // STEPS is recorded per step; FAILED by failed().

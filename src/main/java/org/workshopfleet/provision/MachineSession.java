@@ -117,6 +117,9 @@ final class MachineSession {
         /** cloud-init is over without errors and the bundle is on its way. */
         void uploading();
 
+        /** Another session holds the machine's lock; this one waits for it ({@link #LOCK_WAIT} at most). */
+        void waitingForEarlierSession();
+
         /** The bundle is unpacked; the steps start. */
         void stepsStarting();
 

@@ -213,6 +213,11 @@ public final class Pipeline {
                         }
 
                         @Override
+                        public void waitingForEarlierSession() {
+                            phase(listener, job, ProvisionPhase.WAITING_FOR_EARLIER_SESSION);
+                        }
+
+                        @Override
                         public void stepsStarting() {
                             current[0] = "steps";
                             phase(listener, job, ProvisionPhase.STEPS);

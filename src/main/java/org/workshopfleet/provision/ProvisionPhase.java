@@ -8,6 +8,11 @@ public enum ProvisionPhase {
     CLOUD_INIT,
     /** Sending the bundle (on the provisioning command's stdin) and unpacking it. */
     UPLOADING,
+    /**
+     * Another provisioning session still holds the machine ({@link MachineLayout#sessionLock()}): this one waits for it
+     * to end, {@code MachineSession.LOCK_WAIT} at most, before it unpacks anything.
+     */
+    WAITING_FOR_EARLIER_SESSION,
     /** Running the setup steps. */
     STEPS,
     /** Waiting for Grafana and importing dashboards. */

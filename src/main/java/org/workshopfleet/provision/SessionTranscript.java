@@ -178,8 +178,11 @@ final class SessionTranscript extends OutputStream {
             case "cloudinit-end" -> cloudInitOver();
             case "tail-begin" -> note("--- tail of " + MachineLayout.CLOUD_INIT_LOG + " ---");
             case "tail-end" -> { }
-            case "waiting" -> note("another provisioning session is running on this machine (" + layout.sessionLock()
-                    + " is locked): waiting up to " + name + " s for it to end");
+            case "waiting" -> {
+                note("another provisioning session is running on this machine (" + layout.sessionLock()
+                        + " is locked): waiting up to " + name + " s for it to end");
+                events.waitingForEarlierSession();
+            }
             case "busy" -> failure = new Pipeline.StepFailed("upload", "another provisioning session is still running"
                     + " on this machine after " + name + " s of waiting (an earlier run whose connection dropped, its"
                     + " steps still going): nothing was changed; re-run up in a few minutes, finished steps are skipped");

@@ -19,6 +19,8 @@ public final class ProvisionBoard implements ProvisionListener {
             case CONNECTING -> board.update(ProgressEvent.stage(attendee, machine, Stage.BOOTING, "waiting for SSH"));
             case CLOUD_INIT -> board.update(ProgressEvent.stage(attendee, machine, Stage.BOOTING, "waiting for cloud-init"));
             case UPLOADING -> board.update(ProgressEvent.stage(attendee, machine, Stage.PROVISIONING, "uploading the bundle"));
+            case WAITING_FOR_EARLIER_SESSION -> board.update(ProgressEvent.stage(attendee, machine, Stage.PROVISIONING,
+                    "waiting for an earlier session on it to end"));
             case GRAFANA -> board.update(ProgressEvent.stage(attendee, machine, Stage.VERIFYING, "importing dashboards"));
             case DONE -> board.update(ProgressEvent.ready(attendee, machine));
             case STEPS, FAILED -> {

@@ -126,7 +126,8 @@ class MachineSessionScriptTest {
 
         assertEquals("start\nend\n", Files.readString(trace), "the step ran once, never beside itself");
         assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a"), a.events, a.log);
-        assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a skipped"), b.events, b.log);
+        assertEquals(List.of("uploading", "waiting", "steps", "started 1 01-a", "finished 1 01-a skipped"), b.events,
+                b.log);
         assertTrue(b.log.contains("== another provisioning session is running on this machine (" + layout.sessionLock()
                 + " is locked): waiting up to 120 s for it to end\n"), b.log);
         assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new")));
@@ -150,7 +151,7 @@ class MachineSessionScriptTest {
             assertEquals("upload: another provisioning session is still running on this machine after 1 s of waiting"
                     + " (an earlier run whose connection dropped, its steps still going): nothing was changed; re-run up"
                     + " in a few minutes, finished steps are skipped", busy.failure);
-            assertEquals(List.of("uploading"), busy.events);
+            assertEquals(List.of("uploading", "waiting"), busy.events);
             assertEquals("echo v1\n", Files.readString(Path.of(layout.bundleRoot(), "scripts/01-a.sh")), "old root kept");
             assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new")));
             assertEquals("hash-1\n", Files.readString(Path.of(layout.markersDir(), "01-a")));

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.workshopfleet.render.SetupStep;
 
-/** {@link MachineSession.Events} written down as lines: {@code uploading}, {@code steps}, {@code started 1 01-a}, … */
+/** {@link MachineSession.Events} written down as lines: {@code uploading}, {@code waiting}, {@code steps}, {@code started 1 01-a}, … */
 final class RecordedEvents implements MachineSession.Events {
 
     final List<String> lines = new ArrayList<>();
@@ -12,6 +12,11 @@ final class RecordedEvents implements MachineSession.Events {
     @Override
     public void uploading() {
         lines.add("uploading");
+    }
+
+    @Override
+    public void waitingForEarlierSession() {
+        lines.add("waiting");
     }
 
     @Override

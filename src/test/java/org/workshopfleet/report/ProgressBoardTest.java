@@ -74,6 +74,20 @@ class ProgressBoardTest {
         assertTrue(drawn.contains("exit 1: gpg: bad key"), drawn);
     }
 
+    /** A session waiting on the machine's lock (up to two minutes) is told apart from one still uploading. */
+    @Test
+    void aMachineWaitingForAnEarlierSessionSaysSoInsteadOfUploading() {
+        ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.PLAIN, clock, "up", 120, 40);
+        board.expect(1, "w-01");
+        ProvisionBoard listener = new ProvisionBoard(board);
+        listener.phase(1, "w-01", org.workshopfleet.provision.ProvisionPhase.UPLOADING);
+        assertTrue(take().contains("w-01 provisioning (uploading the bundle)"));
+        listener.phase(1, "w-01", org.workshopfleet.provision.ProvisionPhase.WAITING_FOR_EARLIER_SESSION);
+        String printed = take();
+        assertTrue(printed.contains("w-01 provisioning (waiting for an earlier session on it to end)"), printed);
+        board.close();
+    }
+
     @Test
     void plainModePrintsTimestampedLinesOnlyOnChange() {
         ProgressBoard board = new ProgressBoard(out, ProgressBoard.Mode.PLAIN, clock, "up", 120, 40);
