@@ -53,9 +53,15 @@ public record MachineLayout(String bundleRoot, String stateRoot, int grafanaPort
         return "BUNDLE_DIR=" + Renderer.shellQuoted(bundleRoot) + " STATE_DIR=" + Renderer.shellQuoted(stateRoot);
     }
 
-    /** The command line (after sudo) that runs a bundle script, e.g. {@code scripts/seal.sh}, with these folders. */
+    /**
+     * The command line (after sudo) that runs a bundle script, e.g. {@code scripts/seal.sh}, with these folders, under
+     * the machine's session lock ({@link #sessionLock()}): it waits up to {@code MachineSession.LOCK_WAIT} for a
+     * provisioning session on the machine to end and never runs beside one; when the wait runs out it exits 1 without
+     * running the script. The machine's log shows each step as this command, to re-run it by hand.
+     */
     public String runScript(String bundlePath) {
-        return "env " + scriptEnvironment() + " bash " + Renderer.shellQuoted(bundleRoot + "/" + bundlePath);
+        return "flock -w " + MachineSession.LOCK_WAIT.toSeconds() + " " + Renderer.shellQuoted(sessionLock()) + " env "
+                + scriptEnvironment() + " bash " + Renderer.shellQuoted(bundleRoot + "/" + bundlePath);
     }
 
     /**

@@ -9,9 +9,4 @@ package org.workshopfleet.render;
  *                    bundle file the step installs: a step whose hash is unchanged need not run again
  */
 public record SetupStep(String name, String script, String contentHash) {
-
-    /** How the orchestrator runs it on the machine (as the login user, through sudo). */
-    public String command() {
-        return "sudo env BUNDLE_DIR=" + Bundle.REMOTE_ROOT + " bash " + Bundle.REMOTE_ROOT + "/" + script;
-    }
 }

@@ -185,6 +185,37 @@ class MachineSessionScriptTest {
         }
     }
 
+    /**
+     * The command the machine's log shows for a step (to re-run it by hand, and how a bake runs the seal) waits for a
+     * session holding the machine instead of running beside it, then runs the step with the layout's folders.
+     */
+    @Test
+    void aStepReRunByHandWaitsForTheSessionHoldingTheMachine(@TempDir Path dir) throws Exception {
+        MachineLayout layout = bootedMachine(dir);
+        Bundle bundle = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh",
+                "echo \"ran in $BUNDLE_DIR\" >> \"$STATE_DIR/by-hand\"\n".getBytes(StandardCharsets.UTF_8), 0755)),
+                List.of(STEP));
+        assertEquals(List.of("uploading", "steps", "started 1 01-a", "finished 1 01-a"), run(layout, bundle).events);
+        Path byHand = Path.of(layout.stateRoot(), "by-hand");
+        Files.delete(byHand);
+
+        Process holder = new ProcessBuilder("sh", "-c", "exec 9>>\"$1\"; flock 9; echo held; read -r _", "holder",
+                layout.sessionLock()).redirectErrorStream(true).start();
+        Process rerun;
+        try {
+            assertEquals("held", new String(holder.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+            rerun = new ProcessBuilder("sh", "-c", layout.runScript(STEP.script())).redirectErrorStream(true).start();
+            assertFalse(rerun.waitFor(1, TimeUnit.SECONDS), "waits while the session holds the machine");
+            assertFalse(Files.exists(byHand), "the step did not run beside the session");
+        } finally {
+            holder.getOutputStream().close();
+            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
+        }
+        assertTrue(rerun.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, rerun.exitValue(), new String(rerun.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertEquals("ran in " + layout.bundleRoot() + "\n", Files.readString(byHand));
+    }
+
     private record Run(MachineSession.Outcome outcome, String failure, List<String> events, String log) {
     }
 

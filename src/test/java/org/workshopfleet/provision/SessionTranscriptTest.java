@@ -58,8 +58,8 @@ class SessionTranscriptTest {
                 == uploading the bundle (7 files) to /opt/workshop-fleet
                 == step 01-a: unchanged since its last successful run, skipped
                 == step 2/2 02-b
-                == $ sudo -n env BUNDLE_DIR='/opt/workshop-fleet' STATE_DIR='/var/lib/workshop-fleet' bash \
-                '/opt/workshop-fleet/scripts/02-b.sh'
+                == $ sudo -n flock -w 120 '/opt/workshop-fleet.lock' env BUNDLE_DIR='/opt/workshop-fleet' \
+                STATE_DIR='/var/lib/workshop-fleet' bash '/opt/workshop-fleet/scripts/02-b.sh'
                 hello from b
                 """, log());
     }
