@@ -25,10 +25,14 @@ final class FleetShell {
         this.login = login;
     }
 
-    /** Removes the bundle root, the step markers and the proof files on every machine. */
+    /**
+     * Removes the bundle root, the step markers and the proof files on every machine. The proof files' folder is made
+     * again, empty: the plain-SSH rounds that follow a provisioning run find it, so a provisioning run must too, or
+     * its first step would pay a {@code mkdir} per machine that the floors it is compared with do not.
+     */
     void reset(List<BenchMachine> machines) {
         String cmd = "sudo rm -rf " + MachineLayout.STANDARD.bundleRoot() + " " + MachineLayout.STANDARD.markersDir()
-                + " " + QuickSteps.PROOF_DIR;
+                + " " + QuickSteps.PROOF_DIR + " && sudo mkdir " + QuickSteps.PROOF_DIR;
         for (String r : onAll(machines, m -> cmd)) {
             if (!r.isEmpty()) {
                 throw new IllegalStateException("reset failed: " + r);

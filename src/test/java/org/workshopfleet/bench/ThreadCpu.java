@@ -56,14 +56,24 @@ final class ThreadCpu implements AutoCloseable {
         }
     }
 
+    /**
+     * Names are asked for only of threads not seen before: asking every thread's ThreadInfo every 50 ms cost the
+     * sampler 0.2 CPU-s per 30-machine run, charged to the run it measures (bpftrace, per thread name).
+     */
     private void sample() {
         long[] ids = threads.getAllThreadIds();
-        ThreadInfo[] infos = threads.getThreadInfo(ids);
-        for (int i = 0; i < ids.length; i++) {
-            long cpu = threads.getThreadCpuTime(ids[i]);
-            if (cpu >= 0 && infos[i] != null) {
-                last.put(ids[i], cpu);
-                names.putIfAbsent(ids[i], infos[i].getThreadName());
+        long[] unnamed = java.util.Arrays.stream(ids).filter(id -> !names.containsKey(id)).toArray();
+        if (unnamed.length > 0) {
+            for (ThreadInfo info : threads.getThreadInfo(unnamed)) {
+                if (info != null) {
+                    names.putIfAbsent(info.getThreadId(), info.getThreadName());
+                }
+            }
+        }
+        for (long id : ids) {
+            long cpu = threads.getThreadCpuTime(id);
+            if (cpu >= 0 && names.containsKey(id)) {
+                last.put(id, cpu);
             }
         }
     }
