@@ -13,6 +13,10 @@ FILE_CHANGED=0
 APT_UPDATED=0
 # A fresh cloud machine often runs unattended-upgrades at first boot: wait for the dpkg lock instead of failing.
 APT_OPTS=(-o DPkg::Lock::Timeout=600)
+# dpkg's journal of the package operation in progress: files here after the lock is free mean a run was killed in
+# the middle (a step interrupted by Ctrl-C or a dropped connection), and apt-get refuses every install until
+# `dpkg --configure -a` has finished it ("dpkg was interrupted, you must manually run ...").
+DPKG_UPDATES_DIR=${DPKG_UPDATES_DIR:-/var/lib/dpkg/updates}
 
 log() { printf '[%s] %s\n' "$STEP_NAME" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$STEP_NAME" "$*" >&2; exit 1; }
@@ -83,11 +87,21 @@ pkg_ensure() {
   ((${#missing[@]})) || return 0
   ((APT_UPDATED)) || apt_update
   log "installing ${missing[*]}"
-  apt-get "${APT_OPTS[@]}" install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+  if ! apt_install "${missing[@]}"; then
+    # Checked only after apt-get failed: it waits for the lock first, and a journal is normal while another dpkg runs.
+    compgen -G "$DPKG_UPDATES_DIR/*" >/dev/null || die "apt-get install ${missing[*]} failed (its error is above)"
+    log "an earlier package run was interrupted: finishing it (dpkg --configure -a), then installing again"
+    dpkg --configure -a
+    apt_install "${missing[@]}"
+  fi
   # A virtual name installs its provider but never shows as installed, so every re-run would call apt again.
   for p in "${missing[@]}"; do
     pkg_installed "$p" || die "package $p is still not installed after apt-get install (a virtual package?): name the real package"
   done
+}
+
+apt_install() {
+  apt-get "${APT_OPTS[@]}" install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >/dev/null
 }
 
 # install_file SRC DEST MODE OWNER:GROUP: replaces DEST atomically only when content, mode or owner differ.

@@ -118,6 +118,38 @@ class ScriptsTest {
         assertTrue(unpinned.output().contains("no valid SHA-256 pin"), unpinned.output());
     }
 
+    /**
+     * A step killed in the middle of an install leaves dpkg's journal behind, and apt-get then refuses every install:
+     * the next run finishes the interrupted one first. dpkg, dpkg-query and apt-get are stand-ins (shell functions)
+     * that keep the real ones' contract: apt-get refuses while the journal holds a file, dpkg --configure -a empties it.
+     */
+    @Test
+    void anInstallInterruptedByAnEarlierRunIsFinishedBeforeInstallingAgain(@TempDir Path dir) throws IOException {
+        Path journal = Files.createDirectories(dir.resolve("dpkg-updates"));
+        Files.writeString(journal.resolve("0007"), "half-written status\n");
+        String standIns = "DPKG_UPDATES_DIR='" + journal + "'; calls='" + dir.resolve("calls") + "'\n"
+                + "dpkg-query() { [[ -e \"$STATE_DIR/$3\" ]] && printf 'install ok installed'; }\n"
+                + "dpkg() { echo \"dpkg $*\" >> \"$calls\"; rm -f \"$DPKG_UPDATES_DIR\"/*; }\n"
+                + "apt-get() { echo \"apt-get $3 ${*: -1}\" >> \"$calls\"; [[ $3 == update ]] && return 0\n"
+                + "  if compgen -G \"$DPKG_UPDATES_DIR/*\" >/dev/null; then echo 'E: dpkg was interrupted' >&2; return 100; fi\n"
+                + "  [[ ${*: -1} != broken ]] || { echo 'E: Unable to locate package broken' >&2; return 100; }\n"
+                + "  mkdir -p \"$STATE_DIR\"; touch \"$STATE_DIR/${*: -1}\"; }\n";
+
+        ExternalTool.Result r = lib(dir, standIns + "pkg_ensure php; echo ok");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("[test] an earlier package run was interrupted: finishing it (dpkg --configure -a),"
+                + " then installing again"), r.output());
+        assertEquals("apt-get update -qq\napt-get install php\ndpkg --configure -a\napt-get install php\n",
+                Files.readString(dir.resolve("calls")));
+
+        Files.delete(dir.resolve("calls"));
+        ExternalTool.Result broken = lib(dir, standIns + "pkg_ensure broken; echo not reached");
+        assertEquals(1, broken.exitCode(), broken.output());
+        assertTrue(broken.output().contains("[test] ERROR: apt-get install broken failed (its error is above)"),
+                broken.output());
+        assertFalse(Files.readString(dir.resolve("calls")).contains("dpkg --configure"), "no journal, no recovery");
+    }
+
     @Test
     void installFileReportsWhetherItChangedAnything(@TempDir Path dir) throws IOException {
         Path src = dir.resolve("src.conf");
