@@ -3,12 +3,15 @@ package org.workshopfleet;
 import org.workshopfleet.command.Wiring;
 import org.workshopfleet.command.CidrDetector;
 import org.workshopfleet.command.MachineRendering;
+import org.workshopfleet.command.Plan;
 import org.workshopfleet.spec.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -88,12 +91,12 @@ class FleetExporterPinTest {
 
         Path plan = spec.stateDir().resolve("plan");
         for (String m : List.of("ebpf-php-01", "ebpf-php-02")) {
-            String env = java.nio.file.Files.readString(plan.resolve(m).resolve("bundle/fleet.env"));
+            String env = Files.readString(plan.resolve(m).resolve("bundle/fleet.env"));
             assertEquals(List.of(RECORDED), env.lines().filter(l -> l.startsWith("EBPF_EXPORTER_SHA256="))
                     .map(l -> l.replaceAll("^EBPF_EXPORTER_SHA256=|'", "")).toList(), env);
         }
-        String sources = java.nio.file.Files.readString(plan.resolve(org.workshopfleet.command.Plan.SOURCES_FILE));
-        org.junit.jupiter.api.Assertions.assertTrue(sources.contains(RECORDED), sources);
+        String sources = Files.readString(plan.resolve(Plan.SOURCES_FILE));
+        assertTrue(sources.contains(RECORDED), sources);
     }
 
     @Test
@@ -108,8 +111,8 @@ class FleetExporterPinTest {
                 secrets.hostKey(b), "127.0.0.2", port);
         try {
             cloud.address = n -> n == b ? "127.0.0.2" : "127.0.0.1";
-            Path project = java.nio.file.Files.createDirectories(dir.resolve("project/security-groups")).getParent();
-            java.nio.file.Files.copy(Path.of("security-groups/workshop.json"),
+            Path project = Files.createDirectories(dir.resolve("project/security-groups")).getParent();
+            Files.copy(Path.of("security-groups/workshop.json"),
                     project.resolve("security-groups/workshop.json"));
             Wiring wiring = new Wiring((s, rec) -> new RecordingCloud(cloud, rec), s -> { }, () -> {
                 throw new AssertionError("tests never detect a public address");
@@ -118,7 +121,7 @@ class FleetExporterPinTest {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             new Fleet(spec, project, wiring, new PrintStream(out, true, StandardCharsets.UTF_8)).up(true, ImageMode.BAKE);
             String printed = out.toString(StandardCharsets.UTF_8);
-            org.junit.jupiter.api.Assertions.assertTrue(cloud.calls.stream().anyMatch(c -> c.startsWith("captureImage")),
+            assertTrue(cloud.calls.stream().anyMatch(c -> c.startsWith("captureImage")),
                     printed);
             assertEquals(RECORDED, ledger().setting(Runner.EBPF_SETTING), printed);
         } finally {

@@ -3,6 +3,7 @@ package org.workshopfleet.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -62,7 +63,7 @@ final class ThreadCpu implements AutoCloseable {
      */
     private void sample() {
         long[] ids = threads.getAllThreadIds();
-        long[] unnamed = java.util.Arrays.stream(ids).filter(id -> !names.containsKey(id)).toArray();
+        long[] unnamed = Arrays.stream(ids).filter(id -> !names.containsKey(id)).toArray();
         if (unnamed.length > 0) {
             for (ThreadInfo info : threads.getThreadInfo(unnamed)) {
                 if (info != null) {

@@ -142,11 +142,7 @@ class MachineSessionScriptTest {
         Bundle v2 = new Bundle("m", List.of(new BundleFile("scripts/01-a.sh", "echo v2\n".getBytes(StandardCharsets.UTF_8),
                 0755)), List.of(new SetupStep("01-a", "scripts/01-a.sh", "hash-2")));
 
-        // Another session's shell, as the script holds it: flock on the lock file, open until its stdin closes.
-        Process holder = new ProcessBuilder("sh", "-c", "exec 9>>\"$1\"; flock 9; echo held; read -r _", "holder",
-                layout.sessionLock()).redirectErrorStream(true).start();
-        try {
-            assertEquals("held", new String(holder.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+        try (LockHolder held = LockHolder.take(layout)) {
             Run busy = start(layout, v2, Duration.ofSeconds(1)).finish();
             assertEquals("upload: another provisioning session is still running on this machine after 1 s of waiting"
                     + " (an earlier run whose connection dropped, its steps still going): nothing was changed; re-run up"
@@ -155,9 +151,6 @@ class MachineSessionScriptTest {
             assertEquals("echo v1\n", Files.readString(Path.of(layout.bundleRoot(), "scripts/01-a.sh")), "old root kept");
             assertFalse(Files.exists(Path.of(layout.bundleRoot() + ".new")));
             assertEquals("hash-1\n", Files.readString(Path.of(layout.markersDir(), "01-a")));
-        } finally {
-            holder.getOutputStream().close();
-            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
         }
         // The holder gone, its lock is gone with it: nothing stale to clear.
         Run after = start(layout, v2, Duration.ofSeconds(1)).finish();
@@ -199,21 +192,32 @@ class MachineSessionScriptTest {
         Path byHand = Path.of(layout.stateRoot(), "by-hand");
         Files.delete(byHand);
 
-        Process holder = new ProcessBuilder("sh", "-c", "exec 9>>\"$1\"; flock 9; echo held; read -r _", "holder",
-                layout.sessionLock()).redirectErrorStream(true).start();
         Process rerun;
-        try {
-            assertEquals("held", new String(holder.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+        try (LockHolder held = LockHolder.take(layout)) {
             rerun = new ProcessBuilder("sh", "-c", layout.runScript(STEP.script())).redirectErrorStream(true).start();
             assertFalse(rerun.waitFor(1, TimeUnit.SECONDS), "waits while the session holds the machine");
             assertFalse(Files.exists(byHand), "the step did not run beside the session");
-        } finally {
-            holder.getOutputStream().close();
-            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
         }
         assertTrue(rerun.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, rerun.exitValue(), new String(rerun.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         assertEquals("ran in " + layout.bundleRoot() + "\n", Files.readString(byHand));
+    }
+
+    /** Another session's shell, as the script holds the lock: flock on the lock file, until it is closed. */
+    private record LockHolder(Process shell) implements AutoCloseable {
+        static LockHolder take(MachineLayout layout) throws IOException {
+            Process shell = new ProcessBuilder("sh", "-c", "exec 9>>\"$1\"; flock 9; echo held; read -r _", "holder",
+                    layout.sessionLock()).redirectErrorStream(true).start();
+            assertEquals("held", new String(shell.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+            return new LockHolder(shell);
+        }
+
+        /** Closes the shell's stdin: it ends, and the kernel drops its lock with it. */
+        @Override
+        public void close() throws Exception {
+            shell.getOutputStream().close();
+            assertTrue(shell.waitFor(30, TimeUnit.SECONDS));
+        }
     }
 
     private record Run(MachineSession.Outcome outcome, String failure, List<String> events, String log) {
